@@ -10,3 +10,8 @@ echo "== lint (eslint + prettier)"
 npm run --silent lint
 echo "== unit tests (mocha)"
 npx mocha
+
+# Layers that need the local stack (PostgreSQL, moto, real Airflow), when present.
+for layer in scripts/test-python.sh scripts/test-integration.sh; do
+  if [ -f "$layer" ]; then bash "$layer"; fi
+done
