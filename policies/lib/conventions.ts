@@ -3,10 +3,12 @@
  * name conventions are a fallback for resources that cannot carry tags (a RolePolicy has none) and
  * for stacks written by hand.
  *
- * - Migration bucket: tag `mwaa-migration:purpose` = `migration-bucket`, or listed in the pack config
- *   `migrationBuckets`, or a logical name containing `migration-bucket`.
- * - Grants: tag `mwaa-migration:grant` = `export` | `import`, or a logical name, `name` input or
- *   parent component name containing `export-grant` / `import-grant` (`-`, `_` or nothing between).
+ * - Migration bucket: a bucket inside the program's `MigrationBucket` component (its URN's type chain
+ *   holds `mwaa-migration:storage:MigrationBucket`), tag `mwaa-migration:purpose` = `migration-bucket`,
+ *   listed in the pack config `migrationBuckets`, or a logical name containing `migration-bucket`.
+ * - Grants: a policy inside the program's `MigrationGrants` component (`mwaa-migration:grants:MigrationGrants`
+ *   in the URN) whose name says `export` or `import`; tag `mwaa-migration:grant` = `export` | `import`;
+ *   or a logical name, `name` input or parent name containing `export-grant` / `import-grant`.
  * - Stage: pack config `stage`, else the tag `mwaa-migration:stage` on any resource.
  */
 import { globMatches } from "./iamDocument";
@@ -17,9 +19,19 @@ export const MIGRATION_BUCKET_PURPOSE = "migration-bucket";
 export const GRANT_TAG = "mwaa-migration:grant";
 export const STAGE_TAG = "mwaa-migration:stage";
 
+export const MIGRATION_BUCKET_COMPONENT = "mwaa-migration:storage:MigrationBucket";
+export const GRANTS_COMPONENT = "mwaa-migration:grants:MigrationGrants";
+
 export type GrantKind = "export" | "import";
 
+/** True when the resource was created inside a component of the given type (read from its URN). */
+export function isInside(resource: ResourceLike, componentType: string): boolean {
+  const typeChain = resource.urn.split("::")[2] ?? "";
+  return typeChain.split("$").slice(0, -1).includes(componentType);
+}
+
 export function isMigrationBucket(bucket: ResourceLike, configured: string[] = []): boolean {
+  if (isInside(bucket, MIGRATION_BUCKET_COMPONENT)) return true;
   if (tagsOf(bucket)[PURPOSE_TAG] === MIGRATION_BUCKET_PURPOSE) return true;
   const name = bucketName(bucket);
   if (name && configured.includes(name)) return true;
@@ -42,6 +54,11 @@ export function grantKind(doc: CarriedDocument): GrantKind | undefined {
   const carrier = doc.carrier;
   const tagged = tagsOf(carrier)[GRANT_TAG];
   if (tagged === "export" || tagged === "import") return tagged;
+  if (isInside(carrier, GRANTS_COMPONENT)) {
+    const named = `${carrier.name} ${carrier.props.name ?? ""}`;
+    if (/export/i.test(named)) return "export";
+    if (/import/i.test(named)) return "import";
+  }
   return (
     kindFromText(carrier.name) ??
     kindFromText(carrier.props.name) ??
