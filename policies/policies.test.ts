@@ -1,4 +1,6 @@
 import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
 import type { PolicyResource } from "@pulumi/policy";
 import * as p from "./policies";
 import { resource, runPolicy, runResourcePolicy } from "./test/engine";
@@ -640,6 +642,16 @@ describe("policy pack", () => {
       runPolicy(p.executionRoleActions, goodStack().resources, { exemptRoles: "x" }),
       /"exemptRoles" must be a list/,
     );
+  });
+
+  it("the README's table lists every policy with its default level", () => {
+    const readme = fs.readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
+    const section = readme.split("## Policy pack")[1].split("\n## ")[0];
+    for (const policy of p.allPolicies) {
+      const row = section.split("\n").find((line) => line.startsWith(`| \`${policy.name}\` |`));
+      assert.ok(row, `no README row for ${policy.name}`);
+      assert.strictEqual(row.split("|")[3].trim(), policy.enforcementLevel, policy.name);
+    }
   });
 
   it("only the advisory policy is advisory", () => {
