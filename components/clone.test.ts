@@ -73,7 +73,8 @@ describe("cloning from the source", () => {
   });
 
   it("lets explicit settings win over cloned ones, which win over defaults, merging objects by key", () => {
-    const merged = mergeSettings(
+    type Settings = { a: number; b: number; c: number; o: Record<string, string> };
+    const merged = mergeSettings<Settings>(
       { a: 1, b: 2, c: 3, o: { x: "d", y: "d" } },
       { b: 20, c: 30, o: { y: "c" } },
       { c: 300, o: { z: "e" } },
