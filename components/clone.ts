@@ -124,7 +124,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 export function dagLocation(bucketArn: string, dagS3Path: string): string {
   const bucket = bucketArn.replace(/^arn:aws[a-z-]*:s3:::/, "");
   const path = dagS3Path.replace(/^\/+|\/+$/g, "");
-  return `s3://${bucket}/${path}`;
+  return path ? `s3://${bucket}/${path}` : `s3://${bucket}`;
 }
 
 /**

@@ -28,6 +28,12 @@ export interface RecordedResource {
   id: string;
   /** True for resources the program only reads (`Environment.get`, the StackReference). */
   read?: boolean;
+  /** Top-level input names whose values the program marked secret. */
+  secretInputs?: string[];
+  /** The customTimeouts resource option, when set. */
+  customTimeouts?: { create?: string; update?: string; delete?: string };
+  /** URNs this resource depends on (dependsOn and input dependencies). */
+  dependencies?: string[];
 }
 
 export interface LogMessage {
@@ -194,6 +200,8 @@ async function waitForRegistrations(): Promise<void> {
 /** The parts of the SDK's protobuf requests and responses the recorder reads. */
 interface ResourceRequest {
   getType(): string;
+  getCustomtimeouts?(): { getCreate(): string; getUpdate(): string; getDelete(): string } | undefined;
+  getDependenciesList?(): string[];
   getName(): string;
   getParent(): string;
   getObject?(): unknown;
@@ -220,14 +228,28 @@ function recordRegistrations(recorded: Map<string, RecordedResource>): void {
         if (!err) {
           const urn = resp.getUrn();
           const properties = read ? req.getProperties!() : req.getObject!();
+          const inputs = runtimeRpc.deserializeProperties(properties) as Record<string, unknown>;
+          const secretInputs = Object.keys(inputs).filter((key) => isSecret(inputs[key]));
+          const timeouts = read ? undefined : req.getCustomtimeouts?.();
           recorded.set(urn, {
             type: req.getType(),
             name: req.getName(),
             urn,
-            inputs: unwrap(runtimeRpc.deserializeProperties(properties)) as Record<string, JsonValue>,
+            inputs: unwrap(inputs) as Record<string, JsonValue>,
             parent: req.getParent() || undefined,
             id: (read ? req.getId!() : resp.getId!()) ?? "",
             ...(read ? { read: true } : {}),
+            ...(secretInputs.length > 0 ? { secretInputs } : {}),
+            ...(timeouts && (timeouts.getCreate() || timeouts.getUpdate() || timeouts.getDelete())
+              ? {
+                  customTimeouts: {
+                    create: timeouts.getCreate() || undefined,
+                    update: timeouts.getUpdate() || undefined,
+                    delete: timeouts.getDelete() || undefined,
+                  },
+                }
+              : {}),
+            dependencies: read ? undefined : (req.getDependenciesList?.() ?? []),
           });
         }
         callback(err, resp);
@@ -265,6 +287,12 @@ function captureLogs(logs: LogMessage[]): () => void {
 
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
+
+function isSecret(value: unknown): boolean {
+  return (
+    typeof value === "object" && value !== null && (value as Record<string, unknown>)[SIG_KEY] === SECRET_SIG
+  );
+}
 
 /** Plain JSON: secrets unwrapped, resource references replaced by a marker. */
 export function unwrap(value: unknown): JsonValue {

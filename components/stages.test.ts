@@ -1,0 +1,57 @@
+import * as assert from "node:assert/strict";
+import fc from "fast-check";
+import { STAGES, stagePlan, stageTransitionProblem } from "./stages";
+
+describe("stages", () => {
+  it("plans grants until complete, data movement from bulk, cutover only at cutover", () => {
+    assert.deepEqual(
+      STAGES.map((s) => {
+        const p = stagePlan(s);
+        return [s, p.grants, p.bulkExport, p.bulkImport, p.cutover, p.cleanup];
+      }),
+      [
+        ["prepare", true, false, false, false, false],
+        ["bulk", true, true, true, false, false],
+        ["cutover", true, true, true, true, false],
+        ["complete", false, false, false, false, true],
+      ],
+    );
+  });
+
+  it("starts at prepare", () => {
+    assert.equal(stageTransitionProblem(undefined, "prepare", false), undefined);
+    assert.match(
+      stageTransitionProblem(undefined, "bulk", false)!,
+      /has not run "prepare".*set mwaa-migration:stage to prepare/,
+    );
+  });
+
+  it("allows staying, stepping forward, and prepare straight to cutover", () => {
+    assert.equal(stageTransitionProblem("prepare", "bulk", false), undefined);
+    assert.equal(stageTransitionProblem("prepare", "cutover", false), undefined);
+    assert.equal(stageTransitionProblem("bulk", "cutover", false), undefined);
+    assert.equal(stageTransitionProblem("cutover", "complete", false), undefined);
+    for (const s of STAGES) assert.equal(stageTransitionProblem(s, s, false), undefined);
+  });
+
+  it("refuses reaching complete without cutover", () => {
+    assert.match(stageTransitionProblem("prepare", "complete", false)!, /skips from "prepare" to "complete"/);
+    assert.match(
+      stageTransitionProblem("bulk", "complete", false)!,
+      /set mwaa-migration:stage to cutover first/,
+    );
+  });
+
+  it("moves backwards only with allowStageRollback", () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...STAGES), fc.constantFrom(...STAGES), (from, to) => {
+        const backwards = STAGES.indexOf(to) < STAGES.indexOf(from);
+        const problem = stageTransitionProblem(from, to, false);
+        if (backwards) {
+          assert.match(problem!, /allowStageRollback/);
+          assert.equal(stageTransitionProblem(from, to, true), undefined);
+        }
+      }),
+    );
+  });
+});
