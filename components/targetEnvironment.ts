@@ -2,7 +2,12 @@ import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigurationError, type MigrationConfig } from "./config";
-import { STACK_ROLE_PATH, executionRolePolicy, executionRoleTrustPolicy } from "./iamPolicies";
+import {
+  STACK_ROLE_PATH,
+  executionRolePolicy,
+  executionRoleTrustPolicy,
+  tlsOnlyBucketPolicy,
+} from "./iamPolicies";
 import { bucketNamePrefix, environmentArn, taskLogGroupName } from "./names";
 import { interfaceEndpointServices, subnetPlacementProblems } from "./network";
 import type { TargetSettings } from "./targetSettings";
@@ -344,7 +349,8 @@ export class TargetEnvironment extends pulumi.ComponentResource {
             {
               applyServerSideEncryptionByDefault: args.kmsKeyArn
                 ? { sseAlgorithm: "aws:kms", kmsMasterKeyId: args.kmsKeyArn }
-                : { sseAlgorithm: "AES256" },
+                : // SSE-KMS with the account's AWS managed S3 key: its key policy lets S3 use it for the role.
+                  { sseAlgorithm: "aws:kms" },
               bucketKeyEnabled: args.kmsKeyArn ? true : undefined,
             },
           ],
@@ -352,6 +358,12 @@ export class TargetEnvironment extends pulumi.ComponentResource {
         parent,
       ),
     ];
+    // After the public-access block, like the migration bucket's policy.
+    new aws.s3.BucketPolicy(
+      `${name}-dags-policy`,
+      { bucket: bucket.id, policy: bucket.bucket.apply((b) => JSON.stringify(tlsOnlyBucketPolicy(b))) },
+      { parent: this, dependsOn: controls },
+    );
     return { name: bucket.bucket, arn: bucket.arn, controls };
   }
 }
