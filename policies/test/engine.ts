@@ -47,21 +47,34 @@ export function resource(
   props: Record<string, any>,
   options: ResourceOptions = {},
 ): PolicyResource {
-  const propertyDependencies = options.deps ?? {};
+  return policyResource({ type, name, urn: urnOf(type, name, options.parent), props, ...options });
+}
+
+/** The same, for a resource whose URN is already known (e.g. recorded from a program run). */
+export function policyResource(
+  spec: {
+    type: string;
+    name: string;
+    urn: string;
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    props: Record<string, any>;
+  } & ResourceOptions,
+): PolicyResource {
+  const propertyDependencies = spec.deps ?? {};
   const dependencies = [...new Set(Object.values(propertyDependencies).flat())];
   const r: PolicyResource = {
-    type,
-    name,
-    urn: urnOf(type, name, options.parent),
-    props,
-    opts: { ...OPTIONS, parent: options.parent?.urn },
+    type: spec.type,
+    name: spec.name,
+    urn: spec.urn,
+    props: spec.props,
+    opts: { ...OPTIONS, parent: spec.parent?.urn },
     dependencies,
     propertyDependencies,
-    isType: typeMatcher(type),
+    isType: typeMatcher(spec.type),
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    asType: ((cls: unknown) => (typeMatcher(type)(cls) ? props : undefined)) as any,
+    asType: ((cls: unknown) => (typeMatcher(spec.type)(cls) ? spec.props : undefined)) as any,
   };
-  if (options.parent) r.parent = options.parent;
+  if (spec.parent) r.parent = spec.parent;
   return r;
 }
 
