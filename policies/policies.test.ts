@@ -393,6 +393,26 @@ const cases: Record<string, { policy: (typeof p.allPolicies)[number]; failing: C
         urnOf: "ops-cleanup",
       },
       {
+        title: "the migration bucket's own policy lets another account delete",
+        change: (s) => {
+          const tls = s.byName("migration-bucket-tls");
+          const d = JSON.parse(tls.props.policy);
+          d.Statement.push({
+            Sid: "PartnerCleanup",
+            Effect: "Allow",
+            Principal: { AWS: "arn:aws:iam::444455556666:root" },
+            Action: "s3:DeleteObjectVersion",
+            Resource: `arn:aws:s3:::${MIGRATION_BUCKET}/*`,
+          });
+          tls.props.policy = JSON.stringify(d);
+          return s.resources;
+        },
+        expect: [
+          /BucketPolicy "migration-bucket-tls": policy statement PartnerCleanup .*allows s3:DeleteObjectVersion/,
+        ],
+        urnOf: "migration-bucket-tls",
+      },
+      {
         title: "AmazonS3FullAccess on a role in the stack",
         change: (s) =>
           addToTarget(s, [

@@ -49,6 +49,12 @@ describe("conventions", () => {
     assert.ok(!isMigrationBucket(resource("aws:s3/bucket:Bucket", "target-dags", { bucket: "dags" })));
   });
 
+  it("reads the stage from the stack's stage output", () => {
+    const stack = resource("pulumi:pulumi:Stack", "mwaa-migration-dev", { stage: "cutover" });
+    assert.strictEqual(migrationStage([stack]), "cutover");
+    assert.strictEqual(migrationStage([stack], "complete"), "complete");
+  });
+
   it("reads the stage from config first, then from the stage tag", () => {
     const tagged = [resource("aws:s3/bucket:Bucket", "x", { tags: { "mwaa-migration:stage": "bulk" } })];
     assert.strictEqual(migrationStage(tagged), "bulk");

@@ -9,7 +9,9 @@
  * - Grants: a policy inside the program's `MigrationGrants` component (`mwaa-migration:grants:MigrationGrants`
  *   in the URN) whose name says `export` or `import`; tag `mwaa-migration:grant` = `export` | `import`;
  *   or a logical name, `name` input or parent name containing `export-grant` / `import-grant`.
- * - Stage: pack config `stage`, else the tag `mwaa-migration:stage` on any resource.
+ * - Stage: pack config `stage`, else the stack's `stage` output (the program exports it; the engine
+ *   passes stack outputs as the props of the `pulumi:pulumi:Stack` resource), else the tag
+ *   `mwaa-migration:stage` on any resource.
  */
 import { globMatches } from "./iamDocument";
 import { CarriedDocument, ResourceLike, TYPES, bucketName, ofType, tagsOf } from "./stackModel";
@@ -18,6 +20,7 @@ export const PURPOSE_TAG = "mwaa-migration:purpose";
 export const MIGRATION_BUCKET_PURPOSE = "migration-bucket";
 export const GRANT_TAG = "mwaa-migration:grant";
 export const STAGE_TAG = "mwaa-migration:stage";
+const STACK_TYPE = "pulumi:pulumi:Stack";
 
 export const MIGRATION_BUCKET_COMPONENT = "mwaa-migration:storage:MigrationBucket";
 export const GRANTS_COMPONENT = "mwaa-migration:grants:MigrationGrants";
@@ -71,9 +74,11 @@ export function grants(docs: CarriedDocument[], kind: GrantKind): CarriedDocumen
   return docs.filter((d) => grantKind(d) === kind);
 }
 
-/** The migration stage, from pack config or the stage tag the program puts on its resources. */
+/** The migration stage, from pack config, the stack's `stage` output, or a stage tag. */
 export function migrationStage(resources: ResourceLike[], configured?: string): string | undefined {
   if (configured) return configured;
+  const exported = resources.find((r) => r.type === STACK_TYPE)?.props.stage;
+  if (typeof exported === "string" && exported !== "") return exported;
   for (const r of resources) {
     const stage = tagsOf(r)[STAGE_TAG];
     if (typeof stage === "string" && stage !== "") return stage;

@@ -13,7 +13,13 @@ import {
   S3_DESTRUCTIVE_ACTIONS,
 } from "../lib/facts";
 import { Finding } from "../lib/findings";
-import { Statement, conditionKeys, describeStatement, globMatches } from "../lib/iamDocument";
+import {
+  Statement,
+  conditionKeys,
+  describeStatement,
+  globMatches,
+  parsePolicyDocument,
+} from "../lib/iamDocument";
 import {
   CarriedDocument,
   ResourceLike,
@@ -184,7 +190,16 @@ export function checkNoDeleteOnMigrationBucket(resources: ResourceLike[], config
   const buckets = migrationBucketNames(resources, config);
   if (!buckets.length) return [];
   const findings: Finding[] = [];
-  for (const doc of allDocuments(resources)) {
+  // Identity policies wherever they sit, and the migration bucket's own bucket policy.
+  const bucketPolicies = ofType(resources, TYPES.bucketPolicy)
+    .filter((p) => migrationBuckets(resources, config.migrationBuckets).some((b) => refersTo(p, "bucket", b)))
+    .map((p) => ({
+      carrier: p,
+      where: "policy",
+      raw: p.props.policy,
+      parsed: parsePolicyDocument(p.props.policy),
+    }));
+  for (const doc of [...allDocuments(resources), ...bucketPolicies]) {
     for (const statement of doc.parsed?.statements.filter((s) => s.effect === "Allow") ?? []) {
       const destructive = S3_DESTRUCTIVE_ACTIONS.filter((a) =>
         statement.notActions
