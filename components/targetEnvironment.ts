@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigurationError, type MigrationConfig } from "./config";
+import { baselineBucketControls } from "./bucketControls";
 import { STACK_ROLE_PATH, executionRolePolicy, executionRoleTrustPolicy } from "./iamPolicies";
 import { bucketNamePrefix, environmentArn, taskLogGroupName } from "./names";
 import { interfaceEndpointServices, subnetPlacementProblems } from "./network";
@@ -313,29 +314,9 @@ export class TargetEnvironment extends pulumi.ComponentResource {
       { bucketPrefix: bucketNamePrefix(args.environmentName, "dags"), tags: args.tags },
       parent,
     );
+    // MWAA requires versioning: it pins requirements, plugins and the startup script by object version.
     const controls: pulumi.Resource[] = [
-      new aws.s3.BucketPublicAccessBlock(
-        `${name}-dags-public-access`,
-        {
-          bucket: bucket.id,
-          blockPublicAcls: true,
-          blockPublicPolicy: true,
-          ignorePublicAcls: true,
-          restrictPublicBuckets: true,
-        },
-        parent,
-      ),
-      new aws.s3.BucketOwnershipControls(
-        `${name}-dags-ownership`,
-        { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
-        parent,
-      ),
-      // MWAA requires versioning: it pins requirements, plugins and the startup script by object version.
-      new aws.s3.BucketVersioning(
-        `${name}-dags-versioning`,
-        { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } },
-        parent,
-      ),
+      ...baselineBucketControls(`${name}-dags`, bucket.id, parent),
       new aws.s3.BucketServerSideEncryptionConfiguration(
         `${name}-dags-encryption`,
         {
