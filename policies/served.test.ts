@@ -13,7 +13,16 @@ import { ACCOUNT, doc, goodStack } from "./test/stackFixture";
 
 const packDir = __dirname;
 /* eslint-disable @typescript-eslint/no-explicit-any */
-const fromPack = (id: string): any => require(require.resolve(id, { paths: [packDir] }));
+function resolveInPack(id: string, from = packDir): string {
+  try {
+    return require.resolve(id, { paths: [from] });
+  } catch {
+    throw new Error(
+      `${id} not found from ${from}: run \`npm ci\` in policies/ (scripts/ensure-node-modules.sh does)`,
+    );
+  }
+}
+const fromPack = (id: string): any => require(resolveInPack(id));
 const grpc = fromPack("@grpc/grpc-js");
 const services = fromPack("@pulumi/pulumi/proto/analyzer_grpc_pb");
 const messages = fromPack("@pulumi/pulumi/proto/analyzer_pb");
@@ -80,7 +89,7 @@ describe("the policy pack served as the Pulumi CLI runs it", function () {
   let client: any;
 
   before(async () => {
-    const runner = require.resolve("@pulumi/pulumi/cmd/run-policy-pack", { paths: [packDir] });
+    const runner = resolveInPack("@pulumi/pulumi/cmd/run-policy-pack");
     pack = childProcess.spawn(process.execPath, [runner, "127.0.0.1:0", "."], {
       cwd: packDir,
       stdio: ["ignore", "pipe", "pipe"],
