@@ -26,13 +26,9 @@ const fromPack = (id: string): any => require(resolveInPack(id));
 const grpc = fromPack("@grpc/grpc-js");
 const services = fromPack("@pulumi/pulumi/proto/analyzer_grpc_pb");
 const messages = fromPack("@pulumi/pulumi/proto/analyzer_pb");
-const protobufDir = path.dirname(require.resolve("@pulumi/pulumi/proto/analyzer_pb", { paths: [packDir] }));
-const { Struct } = require(
-  require.resolve("google-protobuf/google/protobuf/struct_pb", { paths: [protobufDir] }),
-);
-const { Empty } = require(
-  require.resolve("google-protobuf/google/protobuf/empty_pb", { paths: [protobufDir] }),
-);
+const protobufDir = path.dirname(resolveInPack("@pulumi/pulumi/proto/analyzer_pb"));
+const { Struct } = require(resolveInPack("google-protobuf/google/protobuf/struct_pb", protobufDir));
+const { Empty } = require(resolveInPack("google-protobuf/google/protobuf/empty_pb", protobufDir));
 
 const LEVELS = ["advisory", "mandatory", "disabled", "remediate"];
 
