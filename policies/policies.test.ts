@@ -168,6 +168,25 @@ const cases: Record<string, { policy: (typeof p.allPolicies)[number]; failing: C
         urnOf: "admin",
       },
       {
+        title: "a policy the stack adds to the source environment's role, which lives outside the stack",
+        change: (s) =>
+          addToTarget(s, [
+            resource("aws:iam/rolePolicy:RolePolicy", "source-extra", {
+              role: "source-execution-role",
+              policy: doc({
+                Sid: "Broad",
+                Effect: "Allow",
+                Action: "s3:*",
+                Resource: "arn:aws:s3:::source-dags/*",
+              }),
+            }),
+          ]),
+        expect: [
+          /RolePolicy "source-extra" \(on execution role "source-execution-role"\): policy statement Broad .*s3:\*/,
+        ],
+        urnOf: "source-extra",
+      },
+      {
         title: "an undocumented partial wildcard",
         change: withSqsWildcard,
         expect: [/wildcard actions outside MWAA's documented set \(sqs:send\*\)/],
