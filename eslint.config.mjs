@@ -3,7 +3,14 @@ import pulumi from "@pulumi/eslint-plugin";
 
 export default tseslint.config(
   {
-    ignores: ["node_modules/**", "policies/node_modules/**", "bin/**", "**/*.js", "**/*.mjs", "local/.state/**"],
+    ignores: [
+      "node_modules/**",
+      "policies/node_modules/**",
+      "bin/**",
+      "**/*.js",
+      "**/*.mjs",
+      "local/.state/**",
+    ],
   },
   ...tseslint.configs.recommended,
   {

@@ -165,15 +165,15 @@ export async function runStackWithOutputs(
  */
 async function drainFailedRun(errors: unknown[]): Promise<void> {
   const deadline = Date.now() + 3000;
-  let seen = -1;
-  while (seen !== errors.length && Date.now() < deadline) {
+  let seen: number;
+  do {
     seen = errors.length;
     await Promise.race([
       waitForRegistrations().catch(() => undefined),
       new Promise((r) => setTimeout(r, 200)),
     ]);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+    await new Promise((resolve) => setTimeout(resolve, 30));
+  } while (seen !== errors.length && Date.now() < deadline);
 }
 
 function preferConfigurationError(errors: unknown[]): unknown {
