@@ -150,6 +150,12 @@ export interface BundleScope {
   readonly keyArn: string;
 }
 
+/** The grants land on execution roles: the migration key is usable only through S3 in the key's region. */
+function onlyThroughS3(keyArn: string): PolicyStatement["Condition"] {
+  const region = keyArn.split(":")[3];
+  return { StringEquals: { "kms:ViaService": `s3.${region}.amazonaws.com` } };
+}
+
 function bundleObjects(scope: BundleScope): string {
   return `${bucketArn(scope.bucketName)}/${scope.prefix.replace(/^\/+|\/+$/g, "")}/*`;
 }
@@ -168,6 +174,7 @@ export function exportGrantPolicy(scope: BundleScope): PolicyDocument {
       Effect: "Allow",
       Action: ["kms:GenerateDataKey", "kms:Encrypt", "kms:DescribeKey"],
       Resource: scope.keyArn,
+      Condition: onlyThroughS3(scope.keyArn),
     },
   ]);
 }
@@ -193,6 +200,7 @@ export function importGrantPolicy(scope: BundleScope & { sourceTaskLogGroupArn: 
       Effect: "Allow",
       Action: ["kms:Decrypt", "kms:DescribeKey"],
       Resource: scope.keyArn,
+      Condition: onlyThroughS3(scope.keyArn),
     },
     {
       Sid: "ReadSourceTaskLogs",
@@ -207,18 +215,27 @@ export function importGrantPolicy(scope: BundleScope & { sourceTaskLogGroupArn: 
  * Migration bucket policy: TLS only, and no PUT that asks for other encryption than the migration key
  * (requests without encryption headers get the bucket default, which is that key).
  */
+function denyInsecureTransport(bucket: string): PolicyStatement {
+  return {
+    Sid: "DenyInsecureTransport",
+    Effect: "Deny",
+    Principal: "*",
+    // A deny on every S3 action is the documented way to require TLS for the whole bucket.
+    Action: ["s3:*"],
+    Resource: [bucket, `${bucket}/*`],
+    Condition: { Bool: { "aws:SecureTransport": "false" } },
+  };
+}
+
+/** DAG bucket policy: TLS only. */
+export function tlsOnlyBucketPolicy(bucketName: string): PolicyDocument {
+  return policyDocument([denyInsecureTransport(bucketArn(bucketName))]);
+}
+
 export function migrationBucketPolicy(bucketName: string, keyArn: string): PolicyDocument {
   const bucket = bucketArn(bucketName);
   return policyDocument([
-    {
-      Sid: "DenyInsecureTransport",
-      Effect: "Deny",
-      Principal: "*",
-      // A deny on every S3 action is the documented way to require TLS for the whole bucket.
-      Action: ["s3:*"],
-      Resource: [bucket, `${bucket}/*`],
-      Condition: { Bool: { "aws:SecureTransport": "false" } },
-    },
+    denyInsecureTransport(bucket),
     {
       Sid: "DenyPutWithOtherEncryption",
       Effect: "Deny",

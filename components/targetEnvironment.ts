@@ -3,7 +3,12 @@ import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigurationError, type MigrationConfig } from "./config";
 import { baselineBucketControls } from "./bucketControls";
-import { STACK_ROLE_PATH, executionRolePolicy, executionRoleTrustPolicy } from "./iamPolicies";
+import {
+  STACK_ROLE_PATH,
+  executionRolePolicy,
+  executionRoleTrustPolicy,
+  tlsOnlyBucketPolicy,
+} from "./iamPolicies";
 import { bucketNamePrefix, environmentArn, taskLogGroupName } from "./names";
 import { interfaceEndpointServices, subnetPlacementProblems } from "./network";
 import type { TargetSettings } from "./targetSettings";
@@ -325,7 +330,8 @@ export class TargetEnvironment extends pulumi.ComponentResource {
             {
               applyServerSideEncryptionByDefault: args.kmsKeyArn
                 ? { sseAlgorithm: "aws:kms", kmsMasterKeyId: args.kmsKeyArn }
-                : { sseAlgorithm: "AES256" },
+                : // SSE-KMS with the account's AWS managed S3 key: its key policy lets S3 use it for the role.
+                  { sseAlgorithm: "aws:kms" },
               bucketKeyEnabled: args.kmsKeyArn ? true : undefined,
             },
           ],
@@ -333,6 +339,12 @@ export class TargetEnvironment extends pulumi.ComponentResource {
         parent,
       ),
     ];
+    // After the public-access block, like the migration bucket's policy.
+    new aws.s3.BucketPolicy(
+      `${name}-dags-policy`,
+      { bucket: bucket.id, policy: bucket.bucket.apply((b) => JSON.stringify(tlsOnlyBucketPolicy(b))) },
+      { parent: this, dependsOn: controls },
+    );
     return { name: bucket.bucket, arn: bucket.arn, controls };
   }
 }

@@ -177,7 +177,7 @@ describe("dev stack at prepare", () => {
         "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
         "dags-encryption",
       ).inputs.rules[0];
-      assert.equal(rule.applyServerSideEncryptionByDefault.sseAlgorithm, "AES256");
+      assert.equal(rule.applyServerSideEncryptionByDefault.sseAlgorithm, "aws:kms");
       const block = one(
         "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
         "dags-public-access",

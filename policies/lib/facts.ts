@@ -1,0 +1,125 @@
+/**
+ * Facts the policies hold the stack to, kept as data so that a change in AWS's documentation is an
+ * edit here (or a pack config value) rather than a change to the checks.
+ */
+
+/** Service principals that may assume an MWAA execution role (MWAA execution role guide). */
+export const MWAA_TRUSTED_SERVICES = ["airflow.amazonaws.com", "airflow-env.amazonaws.com"];
+
+/**
+ * Wildcard actions that MWAA's documented execution-role policy itself uses: read access to the DAG
+ * bucket (`s3:GetObject*`, `s3:GetBucket*`, `s3:List*`) and data keys for the environment's KMS key.
+ * Compared lower-case. Anything else with a `*` or `?` needs a pack config exception.
+ */
+export const MWAA_DOCUMENTED_WILDCARD_ACTIONS = [
+  "s3:getobject*",
+  "s3:getbucket*",
+  "s3:list*",
+  "kms:generatedatakey*",
+];
+
+/**
+ * The actions MWAA's documented execution-role policy grants on `Resource: "*"` because they have no
+ * resource-level permissions: listing log groups, reading the account's public-access block, and
+ * publishing CloudWatch metrics.
+ */
+export const MWAA_RESOURCE_STAR_ACTIONS = [
+  "logs:describeloggroups",
+  "s3:getaccountpublicaccessblock",
+  "cloudwatch:putmetricdata",
+];
+
+/**
+ * Actions that let a role hand out or widen permissions. An execution role runs user DAG code, so
+ * any of these turns a DAG author into an account administrator.
+ */
+export const PRIVILEGE_ESCALATION_ACTIONS = [
+  "iam:PassRole",
+  "iam:CreatePolicy",
+  "iam:CreatePolicyVersion",
+  "iam:DeletePolicy",
+  "iam:DeletePolicyVersion",
+  "iam:SetDefaultPolicyVersion",
+  "iam:AttachRolePolicy",
+  "iam:DetachRolePolicy",
+  "iam:PutRolePolicy",
+  "iam:DeleteRolePolicy",
+  "iam:AttachUserPolicy",
+  "iam:PutUserPolicy",
+  "iam:AttachGroupPolicy",
+  "iam:PutGroupPolicy",
+  "iam:UpdateAssumeRolePolicy",
+  "iam:PutRolePermissionsBoundary",
+  "iam:DeleteRolePermissionsBoundary",
+  "iam:CreateRole",
+  "iam:CreateAccessKey",
+  "iam:CreateLoginProfile",
+  "iam:UpdateLoginProfile",
+];
+
+/** Actions that remove data or protection from a bucket. */
+export const S3_DESTRUCTIVE_ACTIONS = [
+  "s3:DeleteObject",
+  "s3:DeleteObjectVersion",
+  "s3:DeleteObjectTagging",
+  "s3:DeleteBucket",
+  "s3:DeleteBucketPolicy",
+  "s3:PutBucketVersioning",
+  "s3:PutLifecycleConfiguration",
+  "s3:PutBucketPolicy",
+  "s3:PutEncryptionConfiguration",
+  "s3:BypassGovernanceRetention",
+];
+
+/**
+ * What the export (on the source environment's role) may do: write objects under the migration
+ * prefix. `kms:Decrypt` is included because S3 multipart uploads to an SSE-KMS bucket need it to
+ * assemble the parts; it cannot read objects without an `s3:Get*` grant.
+ */
+export const EXPORT_GRANT_ACTIONS = [
+  "s3:putobject",
+  "s3:abortmultipartupload",
+  "s3:listmultipartuploadparts",
+  "kms:generatedatakey",
+  "kms:encrypt",
+  "kms:decrypt",
+  "kms:describekey",
+];
+
+/** What the import (on the target environment's role) may do on the migration bucket and key. */
+export const IMPORT_GRANT_ACTIONS = [
+  "s3:getobject",
+  "s3:getobjectversion",
+  "s3:listbucket",
+  "kms:decrypt",
+  "kms:describekey",
+];
+
+/** Log reads the import may make, on the source environment's task log group only. */
+export const IMPORT_GRANT_LOG_ACTIONS = [
+  "logs:getlogevents",
+  "logs:filterlogevents",
+  "logs:describelogstreams",
+  "logs:getlogrecord",
+];
+
+/**
+ * Airflow versions MWAA supports for new environments (API model, 2026). 2.4.3–2.6.3 ended support
+ * on 2025-12-30 and are left out on purpose. Override with the `supportedAirflowVersions` config.
+ */
+export const SUPPORTED_AIRFLOW_VERSIONS = ["2.7.2", "2.8.1", "2.9.2", "2.10.1", "2.10.3", "2.11.0", "3.0.6"];
+
+/** Log levels at INFO or finer, as MWAA spells them. */
+export const TASK_LOG_LEVELS_INFO_OR_FINER = ["INFO", "DEBUG"];
+
+/** The five MWAA log types; every one must be enabled. */
+export const MWAA_LOG_TYPES = [
+  "dagProcessingLogs",
+  "schedulerLogs",
+  "taskLogs",
+  "webserverLogs",
+  "workerLogs",
+];
+
+/** Prefix of AWS managed policy ARNs (any partition). */
+export const AWS_MANAGED_POLICY_ARN = /^arn:aws[a-z-]*:iam::aws:policy\/(?:.*\/)?([^/]+)$/;

@@ -1,0 +1,245 @@
+/**
+ * Reads the stack's resources into the few relationships the policies care about: which IAM
+ * documents a role ends up with (whatever resource carries them), which role an MWAA environment
+ * runs as, and which resources configure a bucket.
+ *
+ * Resources reference each other by value (a role's name in a RolePolicy, an ARN in an
+ * environment) and, in what the engine passes to stack policies, by `propertyDependencies`. Both are
+ * consulted, so the links hold whether outputs are known (after `pulumi up`) or only the dependency
+ * graph is (hand-built fixtures, mocks).
+ */
+import { AWS_MANAGED_POLICY_ARN, MWAA_TRUSTED_SERVICES } from "./facts";
+import { parsePolicyDocument, ParsedDocument } from "./iamDocument";
+
+/** The part of the engine's PolicyResource the policies read (PolicyResource satisfies it). */
+export interface ResourceLike {
+  type: string;
+  name: string;
+  urn: string;
+  // The engine hands over untyped provider properties.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  props: Record<string, any>;
+  parent?: { urn: string; name: string; type: string };
+  propertyDependencies?: Record<string, { urn: string }[]>;
+}
+
+export const TYPES = {
+  role: "aws:iam/role:Role",
+  policy: "aws:iam/policy:Policy",
+  rolePolicy: "aws:iam/rolePolicy:RolePolicy",
+  rolePolicyAttachment: "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+  policyAttachment: "aws:iam/policyAttachment:PolicyAttachment",
+  rolePolicyAttachmentsExclusive: "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive",
+  environment: "aws:mwaa/environment:Environment",
+  kmsKey: "aws:kms/key:Key",
+  buckets: ["aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"],
+  versioning: ["aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketVersioningV2:BucketVersioningV2"],
+  encryption: [
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
+  ],
+  publicAccessBlock: ["aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"],
+  bucketPolicy: ["aws:s3/bucketPolicy:BucketPolicy"],
+  lifecycle: [
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+    "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2",
+  ],
+};
+
+/** One IAM permission document and the resource that carries it. */
+export interface CarriedDocument {
+  carrier: ResourceLike;
+  /** Where in the carrier the document sits, e.g. `policy` or `inlinePolicies "read-dags"`. */
+  where: string;
+  raw: unknown;
+  parsed: ParsedDocument | undefined;
+}
+
+/** A policy ARN attached to a role that is not defined in this stack. */
+export interface ExternalAttachment {
+  carrier: ResourceLike;
+  arn: string;
+  /** The AWS managed policy's name (e.g. `AdministratorAccess`) when the ARN is one. */
+  awsManagedName?: string;
+}
+
+export interface RolePermissions {
+  role: ResourceLike;
+  documents: CarriedDocument[];
+  external: ExternalAttachment[];
+}
+
+/** Identifying values a reference to `target` may hold. */
+function identities(target: ResourceLike): string[] {
+  const p = target.props;
+  return [p.arn, p.name, p.id, p.bucket, p.keyId].filter(
+    (v): v is string => typeof v === "string" && v !== "",
+  );
+}
+
+/** True when `carrier.props[prop]` (a value or a list) points at `target`, by value or by dependency. */
+export function refersTo(carrier: ResourceLike, prop: string, target: ResourceLike): boolean {
+  const deps = carrier.propertyDependencies?.[prop];
+  if (deps && deps.some((d) => d.urn === target.urn)) return true;
+  const value = carrier.props[prop];
+  const values = Array.isArray(value) ? value : [value];
+  const ids = identities(target);
+  return values.some((v) => typeof v === "string" && ids.includes(v));
+}
+
+export function ofType(resources: ResourceLike[], types: string | string[]): ResourceLike[] {
+  const list = Array.isArray(types) ? types : [types];
+  return resources.filter((r) => list.includes(r.type));
+}
+
+export function tagsOf(resource: ResourceLike): Record<string, string> {
+  const tags = resource.props.tags;
+  return tags && typeof tags === "object" ? (tags as Record<string, string>) : {};
+}
+
+export function resourceLabel(resource: ResourceLike): string {
+  const short = resource.type.split(":").pop() ?? resource.type;
+  return `${short} "${resource.name}"`;
+}
+
+function carried(carrier: ResourceLike, where: string, raw: unknown): CarriedDocument {
+  return { carrier, where, raw, parsed: parsePolicyDocument(raw) };
+}
+
+/** Every IAM permission document defined in the stack, whatever resource carries it. */
+export function allDocuments(resources: ResourceLike[]): CarriedDocument[] {
+  const out: CarriedDocument[] = [];
+  for (const r of resources) {
+    if (!r.type.startsWith("aws:iam/")) continue;
+    if (r.type === TYPES.role) {
+      out.push(...inlineDocuments(r));
+    } else if (r.props.policy !== undefined) {
+      out.push(carried(r, "policy", r.props.policy));
+    }
+  }
+  return out;
+}
+
+function inlineDocuments(role: ResourceLike): CarriedDocument[] {
+  const inline = role.props.inlinePolicies;
+  if (!Array.isArray(inline)) return [];
+  return inline
+    .filter((p) => p && p.policy !== undefined && p.policy !== "")
+    .map((p) => carried(role, `inlinePolicies "${p.name ?? "?"}"`, p.policy));
+}
+
+function attachedArns(
+  resources: ResourceLike[],
+  role: ResourceLike,
+): { carrier: ResourceLike; arn: string; prop: string }[] {
+  const out: { carrier: ResourceLike; arn: string; prop: string }[] = [];
+  for (const arn of asStrings(role.props.managedPolicyArns))
+    out.push({ carrier: role, arn, prop: "managedPolicyArns" });
+  for (const a of ofType(resources, TYPES.rolePolicyAttachment)) {
+    if (refersTo(a, "role", role))
+      out.push({ carrier: a, arn: String(a.props.policyArn ?? ""), prop: "policyArn" });
+  }
+  for (const a of ofType(resources, TYPES.policyAttachment)) {
+    if (refersTo(a, "roles", role))
+      out.push({ carrier: a, arn: String(a.props.policyArn ?? ""), prop: "policyArn" });
+  }
+  for (const a of ofType(resources, TYPES.rolePolicyAttachmentsExclusive)) {
+    if (refersTo(a, "roleName", role)) {
+      for (const arn of asStrings(a.props.policyArns)) out.push({ carrier: a, arn, prop: "policyArns" });
+    }
+  }
+  return out;
+}
+
+function asStrings(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
+}
+
+/** Everything a role is granted: inline policies, RolePolicies, and attached policies. */
+export function rolePermissions(resources: ResourceLike[], role: ResourceLike): RolePermissions {
+  const documents = inlineDocuments(role);
+  for (const rp of ofType(resources, TYPES.rolePolicy)) {
+    if (refersTo(rp, "role", role)) documents.push(carried(rp, "policy", rp.props.policy));
+  }
+  const external: ExternalAttachment[] = [];
+  const stackPolicies = ofType(resources, TYPES.policy);
+  for (const { carrier, arn, prop } of attachedArns(resources, role)) {
+    const inStack = stackPolicies.find(
+      (p) =>
+        (arn !== "" && p.props.arn === arn) ||
+        carrier.propertyDependencies?.[prop]?.some((d) => d.urn === p.urn),
+    );
+    if (inStack) {
+      documents.push(carried(inStack, "policy", inStack.props.policy));
+      continue;
+    }
+    const managed = AWS_MANAGED_POLICY_ARN.exec(arn);
+    external.push(managed ? { carrier, arn, awsManagedName: managed[1] } : { carrier, arn });
+  }
+  return { role, documents, external };
+}
+
+/** Service principals a role's trust policy lets assume it. */
+export function trustedServices(role: ResourceLike): string[] {
+  const trust = parsePolicyDocument(role.props.assumeRolePolicy);
+  if (!trust) return [];
+  return trust.statements
+    .filter((s) => s.effect === "Allow")
+    .flatMap((s) => s.principals.filter((p) => p.kind === "Service").map((p) => p.value.toLowerCase()));
+}
+
+/** An MWAA execution role is any role MWAA can assume, whatever it is called. */
+export function isExecutionRole(role: ResourceLike): boolean {
+  return trustedServices(role).some((s) => MWAA_TRUSTED_SERVICES.includes(s));
+}
+
+export function executionRoles(resources: ResourceLike[]): ResourceLike[] {
+  return ofType(resources, TYPES.role).filter(isExecutionRole);
+}
+
+/**
+ * Execution roles that live outside the stack but that an environment in it names (the source
+ * environment's role, which the export grant is added to). They stand in as roles known by name and
+ * ARN, so policies the stack attaches to them are checked like those on the stack's own roles.
+ */
+export function externalExecutionRoles(resources: ResourceLike[]): ResourceLike[] {
+  const stackRoles = ofType(resources, TYPES.role);
+  const seen = new Set<string>();
+  const out: ResourceLike[] = [];
+  for (const env of ofType(resources, TYPES.environment)) {
+    const arn = env.props.executionRoleArn;
+    if (
+      typeof arn !== "string" ||
+      seen.has(arn) ||
+      stackRoles.some((r) => refersTo(env, "executionRoleArn", r))
+    )
+      continue;
+    seen.add(arn);
+    const name = arn.split("/").pop() ?? arn;
+    out.push({ type: TYPES.role, name, urn: env.urn, props: { name, arn, id: name } });
+  }
+  return out;
+}
+
+/** The name S3 knows a bucket by (the engine's outputs carry `bucket`; `id` is the same value). */
+export function bucketName(bucket: ResourceLike): string | undefined {
+  const v = bucket.props.bucket ?? bucket.props.id;
+  return typeof v === "string" && v !== "" ? v : undefined;
+}
+
+/** Resources of the given types whose `bucket` input points at `bucket`. */
+export function bucketConfigs(
+  resources: ResourceLike[],
+  bucket: ResourceLike,
+  types: string[],
+): ResourceLike[] {
+  return ofType(resources, types).filter((c) => refersTo(c, "bucket", bucket));
+}
+
+/** The role an environment runs as, when it is defined in this stack. */
+export function environmentRole(
+  resources: ResourceLike[],
+  environment: ResourceLike,
+): ResourceLike | undefined {
+  return ofType(resources, TYPES.role).find((r) => refersTo(environment, "executionRoleArn", r));
+}

@@ -1,0 +1,683 @@
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import type { PolicyResource } from "@pulumi/policy";
+import * as p from "./policies";
+import { resource, runPolicy, runResourcePolicy } from "./test/engine";
+import {
+  ACCOUNT,
+  DAG_BUCKET,
+  KEY_ARN,
+  MIGRATION_BUCKET,
+  PREFIX,
+  doc,
+  documentedExecutionPolicy,
+  goodStack,
+} from "./test/stackFixture";
+
+type Stack = ReturnType<typeof goodStack>;
+
+interface Case {
+  title: string;
+  change(stack: Stack): PolicyResource[];
+  config?: object;
+  /** Every violation message must match one of these, and each must be matched. */
+  expect: RegExp[];
+  /** The URN the (first) violation must name, by logical name. */
+  urnOf?: string;
+}
+
+function setPolicy(stack: Stack, name: string, policy: unknown): PolicyResource[] {
+  stack.byName(name).props.policy = typeof policy === "string" ? policy : JSON.stringify(policy);
+  return stack.resources;
+}
+
+function withStatement(statement: object): object {
+  const d = documentedExecutionPolicy() as { Statement: object[] };
+  return { ...d, Statement: [...d.Statement, statement] };
+}
+
+function addToTarget(stack: Stack, extra: PolicyResource[]): PolicyResource[] {
+  return [...stack.resources, ...extra];
+}
+
+const targetRole = (s: Stack) => s.byName("target-execution-role");
+
+const withSqsWildcard = (s: Stack) =>
+  setPolicy(
+    s,
+    "target-execution-policy",
+    withStatement({ Effect: "Allow", Action: "sqs:Send*", Resource: "arn:aws:sqs:*:*:airflow-celery-*" }),
+  );
+
+/** The stack with some of the target environment's inputs changed. */
+function withTarget(s: Stack, changes: Record<string, unknown>): PolicyResource[] {
+  Object.assign(s.byName("target").props, changes);
+  return s.resources;
+}
+
+const cases: Record<string, { policy: (typeof p.allPolicies)[number]; failing: Case[]; passing?: Case[] }> = {
+  "mwaa-execution-role-trust": {
+    policy: p.executionRoleTrust,
+    failing: [
+      {
+        title: "a second principal may assume the execution role",
+        change: (s) => {
+          targetRole(s).props.assumeRolePolicy = doc({
+            Sid: "Shared",
+            Effect: "Allow",
+            Principal: {
+              Service: ["airflow.amazonaws.com", "ec2.amazonaws.com"],
+              AWS: `arn:aws:iam::${ACCOUNT}:root`,
+            },
+            Action: "sts:AssumeRole",
+          });
+          return s.resources;
+        },
+        expect: [
+          /Role "target-execution-role": assumeRolePolicy statement Shared: lets Service ec2.amazonaws.com, AWS arn:aws:iam::111122223333:root assume .* Fix: trust only/,
+        ],
+        urnOf: "target-execution-role",
+      },
+    ],
+    passing: [
+      {
+        title: "a role MWAA cannot assume is not an execution role",
+        change: (s) =>
+          addToTarget(s, [
+            resource("aws:iam/role:Role", "lambda-role", {
+              assumeRolePolicy: doc({
+                Effect: "Allow",
+                Principal: { Service: "lambda.amazonaws.com" },
+                Action: "sts:AssumeRole",
+              }),
+              inlinePolicies: [{ name: "all", policy: doc({ Effect: "Allow", Action: "*", Resource: "*" }) }],
+            }),
+          ]),
+        expect: [],
+      },
+    ],
+  },
+  "mwaa-execution-role-actions": {
+    policy: p.executionRoleActions,
+    failing: [
+      {
+        title: "a service-wide wildcard, in mixed case, in a RolePolicy",
+        change: (s) =>
+          setPolicy(
+            s,
+            "target-execution-policy",
+            withStatement({ Sid: "Everything", Effect: "Allow", Action: "S3:*", Resource: "*" }),
+          ),
+        expect: [
+          /RolePolicy "target-execution-policy" \(on execution role "target-execution-role"\): policy statement Everything .*grants every action of a service \(s3:\*\).* Fix: name each action/,
+        ],
+        urnOf: "target-execution-policy",
+      },
+      {
+        title: "Allow with NotAction in a role's inline policy given as an object",
+        change: (s) => {
+          targetRole(s).props.inlinePolicies = [
+            {
+              name: "not-iam",
+              policy: {
+                Version: "2012-10-17",
+                Statement: { Effect: "Allow", NotAction: "iam:*", Resource: "*" },
+              },
+            },
+          ];
+          return s.resources;
+        },
+        expect: [/Role "target-execution-role": inlinePolicies "not-iam" statement #1 .*NotAction/],
+      },
+      {
+        title: "iam:PassRole and a policy-management wildcard in an attached aws.iam.Policy",
+        change: (s) => {
+          const policy = resource("aws:iam/policy:Policy", "extra", {
+            arn: `arn:aws:iam::${ACCOUNT}:policy/extra`,
+            policy: doc(
+              { Sid: "Pass", Effect: "Allow", Action: "iam:passrole", Resource: "*" },
+              { Sid: "Manage", Effect: "Allow", Action: "iam:Put*Policy", Resource: "*" },
+            ),
+          });
+          const attach = resource(
+            "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+            "extra-attach",
+            { role: targetRole(s).props.name, policyArn: policy.props.arn },
+            { deps: { role: [targetRole(s)], policyArn: [policy] } },
+          );
+          return addToTarget(s, [policy, attach]);
+        },
+        expect: [
+          /Policy "extra" \(on execution role "target-execution-role"\): policy statement Pass .*allows iam:PassRole/,
+          /statement Manage .*iam:put\*policy.*iam:PutRolePolicy/,
+        ],
+      },
+      {
+        title: "AdministratorAccess attached to the execution role",
+        change: (s) =>
+          addToTarget(s, [
+            resource("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "admin", {
+              role: targetRole(s).props.name,
+              policyArn: "arn:aws:iam::aws:policy/AdministratorAccess",
+            }),
+          ]),
+        expect: [
+          /RolePolicyAttachment "admin" \(on execution role "target-execution-role"\): policy attachment arn:aws:iam::aws:policy\/AdministratorAccess: attaches the AWS managed policy AdministratorAccess/,
+        ],
+        urnOf: "admin",
+      },
+      {
+        title: "a policy the stack adds to the source environment's role, which lives outside the stack",
+        change: (s) =>
+          addToTarget(s, [
+            resource("aws:iam/rolePolicy:RolePolicy", "source-extra", {
+              role: "source-execution-role",
+              policy: doc({
+                Sid: "Broad",
+                Effect: "Allow",
+                Action: "s3:*",
+                Resource: "arn:aws:s3:::source-dags/*",
+              }),
+            }),
+          ]),
+        expect: [
+          /RolePolicy "source-extra" \(on execution role "source-execution-role"\): policy statement Broad .*s3:\*/,
+        ],
+        urnOf: "source-extra",
+      },
+      {
+        title: "an undocumented partial wildcard",
+        change: withSqsWildcard,
+        expect: [/wildcard actions outside MWAA's documented set \(sqs:send\*\)/],
+      },
+    ],
+    passing: [
+      { title: "MWAA's documented policy", change: (s) => s.resources, expect: [] },
+      {
+        title: "an extra wildcard the config allows",
+        change: withSqsWildcard,
+        config: { extraAllowedWildcardActions: ["sqs:Send*"] },
+        expect: [],
+      },
+      {
+        title: "a role the config exempts",
+        change: (s) =>
+          setPolicy(
+            s,
+            "target-execution-policy",
+            withStatement({ Effect: "Allow", Action: "*", Resource: "*" }),
+          ),
+        config: { exemptRoles: ["target-execution-role"] },
+        expect: [],
+      },
+    ],
+  },
+  "mwaa-execution-role-resource-star": {
+    policy: p.executionRoleResourceStar,
+    failing: [
+      {
+        title: 's3:GetObject on Resource "*"',
+        change: (s) =>
+          setPolicy(
+            s,
+            "target-execution-policy",
+            withStatement({
+              Sid: "ReadAll",
+              Effect: "Allow",
+              Action: ["s3:GetObject", "cloudwatch:PutMetricData"],
+              Resource: "*",
+            }),
+          ),
+        expect: [/statement ReadAll .*grants s3:getobject on Resource "\*"; MWAA documents/],
+      },
+      {
+        title: "NotResource outside the KMS pattern",
+        change: (s) =>
+          setPolicy(
+            s,
+            "target-execution-policy",
+            withStatement({
+              Sid: "Not",
+              Effect: "Allow",
+              Action: "sqs:SendMessage",
+              NotResource: "arn:aws:sqs:*:*:private",
+            }),
+          ),
+        expect: [/statement Not .*uses NotResource/],
+      },
+    ],
+    passing: [
+      {
+        title: "MWAA's AWS-owned-key pattern (kms NotResource with kms:ViaService)",
+        change: (s) =>
+          setPolicy(
+            s,
+            "target-execution-policy",
+            withStatement({
+              Effect: "Allow",
+              Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+              NotResource: `arn:aws:kms:*:${ACCOUNT}:key/*`,
+              Condition: { StringLike: { "kms:ViaService": ["sqs.us-east-1.amazonaws.com"] } },
+            }),
+          ),
+        expect: [],
+      },
+    ],
+  },
+  "mwaa-execution-role-kms-via-service": {
+    policy: p.executionRoleKmsViaService,
+    failing: [
+      {
+        title: "KMS without kms:ViaService",
+        change: (s) =>
+          setPolicy(
+            s,
+            "target-execution-policy",
+            withStatement({ Sid: "RawKms", Effect: "Allow", Action: "KMS:Decrypt", Resource: KEY_ARN }),
+          ),
+        expect: [/statement RawKms .*without a kms:ViaService condition.* Fix: add Condition/],
+      },
+    ],
+  },
+  "migration-export-grant-write-only": {
+    policy: p.exportGrantWriteOnly,
+    failing: [
+      {
+        title: "the export grant can read and reaches the whole bucket",
+        change: (s) =>
+          setPolicy(
+            s,
+            "export-grant",
+            doc({
+              Sid: "Too",
+              Effect: "Allow",
+              Action: ["s3:PutObject", "s3:GetObject"],
+              Resource: `arn:aws:s3:::${MIGRATION_BUCKET}/*`,
+            }),
+          ),
+        expect: [
+          /RolePolicy "export-grant": policy statement Too .*grants s3:getobject, beyond what the export needs; .*covers the whole bucket.* Fix: the export grant is write-only/,
+        ],
+        urnOf: "export-grant",
+      },
+      {
+        title: "the export grant writes to another bucket",
+        change: (s) =>
+          setPolicy(
+            s,
+            "export-grant",
+            doc({
+              Effect: "Allow",
+              Action: "s3:PutObject",
+              Resource: `arn:aws:s3:::${DAG_BUCKET}/${PREFIX}/*`,
+            }),
+          ),
+        expect: [/outside the migration bucket/],
+      },
+      {
+        title: "the export grant outside the configured prefix",
+        change: (s) => s.resources,
+        config: { migrationPrefix: "bundles" },
+        expect: [/is outside the prefix bundles\//],
+      },
+    ],
+  },
+  "migration-import-grant-read-only": {
+    policy: p.importGrantReadOnly,
+    failing: [
+      {
+        title: "the import grant can write and lists the whole bucket",
+        change: (s) =>
+          setPolicy(
+            s,
+            "import-grant",
+            doc(
+              {
+                Sid: "Write",
+                Effect: "Allow",
+                Action: "s3:PutObject",
+                Resource: `arn:aws:s3:::${MIGRATION_BUCKET}/${PREFIX}/*`,
+              },
+              {
+                Sid: "List",
+                Effect: "Allow",
+                Action: "s3:ListBucket",
+                Resource: `arn:aws:s3:::${MIGRATION_BUCKET}`,
+              },
+            ),
+          ),
+        expect: [
+          /statement Write .*grants s3:putobject, beyond what the import needs.* Fix: the import grant is read-only/,
+          /statement List .*no s3:prefix condition/,
+        ],
+      },
+      {
+        title: "the import grant reads the target's own task logs",
+        change: (s) =>
+          setPolicy(
+            s,
+            "import-grant",
+            doc({
+              Sid: "Logs",
+              Effect: "Allow",
+              Action: "logs:GetLogEvents",
+              Resource: `arn:aws:logs:us-east-1:${ACCOUNT}:log-group:airflow-target-Task:*`,
+            }),
+          ),
+        expect: [/statement Logs .*is not the source task log group \(airflow-source-Task\)/],
+      },
+    ],
+    passing: [
+      {
+        title: "recognised by tag on an aws.iam.Policy",
+        change: (s) => {
+          const imp = s.byName("import-grant");
+          return [
+            ...s.resources.filter((r) => r !== imp),
+            resource("aws:iam/policy:Policy", "target-read-bundle", {
+              policy: imp.props.policy,
+              tags: { "mwaa-migration:grant": "import" },
+            }),
+          ];
+        },
+        expect: [],
+      },
+    ],
+  },
+  "migration-bucket-no-delete": {
+    policy: p.migrationBucketNoDelete,
+    failing: [
+      {
+        title: "a wildcard on any role reaches the migration bucket",
+        change: (s) =>
+          addToTarget(s, [
+            resource("aws:iam/policy:Policy", "ops-cleanup", {
+              policy: doc({
+                Sid: "Cleanup",
+                Effect: "Allow",
+                Action: "s3:Delete*",
+                Resource: "arn:aws:s3:::mwaa-migration-*/*",
+              }),
+            }),
+          ]),
+        expect: [
+          /Policy "ops-cleanup": policy statement Cleanup .*allows s3:DeleteObject, s3:DeleteObjectVersion.* on the migration bucket mwaa-migration-bundle-a1b2c3.* Fix: drop delete/,
+        ],
+        urnOf: "ops-cleanup",
+      },
+      {
+        title: "the migration bucket's own policy lets another account delete",
+        change: (s) => {
+          const tls = s.byName("migration-bucket-tls");
+          const d = JSON.parse(tls.props.policy);
+          d.Statement.push({
+            Sid: "PartnerCleanup",
+            Effect: "Allow",
+            Principal: { AWS: "arn:aws:iam::444455556666:root" },
+            Action: "s3:DeleteObjectVersion",
+            Resource: `arn:aws:s3:::${MIGRATION_BUCKET}/*`,
+          });
+          tls.props.policy = JSON.stringify(d);
+          return s.resources;
+        },
+        expect: [
+          /BucketPolicy "migration-bucket-tls": policy statement PartnerCleanup .*allows s3:DeleteObjectVersion/,
+        ],
+        urnOf: "migration-bucket-tls",
+      },
+      {
+        title: "AmazonS3FullAccess on a role in the stack",
+        change: (s) =>
+          addToTarget(s, [
+            resource("aws:iam/policyAttachment:PolicyAttachment", "s3-full", {
+              roles: [targetRole(s).props.name],
+              policyArn: "arn:aws:iam::aws:policy/AmazonS3FullAccess",
+            }),
+          ]),
+        expect: [
+          /PolicyAttachment "s3-full" \(on role "target-execution-role"\): .*AmazonS3FullAccess allows deleting/,
+        ],
+      },
+    ],
+  },
+  "migration-grants-removed-after-complete": {
+    policy: p.grantsRemovedAfterComplete,
+    failing: [
+      {
+        title: "grants remain at stage complete (from the stage tag)",
+        change: (s) => {
+          s.byName("target").props.tags = { "mwaa-migration:stage": "complete" };
+          return s.resources;
+        },
+        expect: [
+          /RolePolicy "export-grant": policy: is a migration grant that still exists/,
+          /RolePolicy "import-grant"/,
+        ],
+      },
+    ],
+    passing: [
+      {
+        title: "grants at stage cutover (from config)",
+        change: (s) => s.resources,
+        config: { stage: "cutover" },
+        expect: [],
+      },
+      {
+        title: "no grants at stage complete",
+        change: (s) => s.resources.filter((r) => !r.name.endsWith("-grant")),
+        config: { stage: "complete" },
+        expect: [],
+      },
+    ],
+  },
+  "migration-bucket-data-protection": {
+    policy: p.bucketDataProtection,
+    failing: [
+      {
+        title: "the migration bucket has none of its protections",
+        change: (s) => s.resources.filter((r) => !r.name.startsWith("migration-bucket-")),
+        expect: [
+          /Bucket "migration-bucket": versioning: is not enabled \(the migration bucket\)/,
+          /server-side encryption: is not SSE-KMS/,
+          /public access block: does not set blockPublicAcls, blockPublicPolicy, ignorePublicAcls, restrictPublicBuckets/,
+          /bucket policy: does not deny requests without TLS/,
+          /lifecycle: has no enabled rule/,
+        ],
+        urnOf: "migration-bucket",
+      },
+      {
+        title: "the migration bucket uses the AWS managed key and one public-access flag is off",
+        change: (s) => {
+          const sse = s.byName("migration-bucket-sse");
+          sse.props.rules = [
+            {
+              applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: "alias/aws/s3" },
+            },
+          ];
+          sse.propertyDependencies = { bucket: sse.propertyDependencies.bucket };
+          s.byName("migration-bucket-pab").props.restrictPublicBuckets = false;
+          return s.resources;
+        },
+        expect: [/does not use a customer managed KMS key/, /does not set restrictPublicBuckets/],
+      },
+      {
+        title: "the environment's DAG bucket is not versioned (inline settings are read too)",
+        change: (s) => {
+          s.byName("target-dags").props.versioning = { enabled: false };
+          return s.resources.filter((r) => r.name !== "target-dags-versioning");
+        },
+        expect: [/Bucket "target-dags": versioning: is not enabled \(an environment's DAG bucket\)/],
+      },
+    ],
+    passing: [
+      {
+        title: "an exempt bucket",
+        change: (s) => s.resources.filter((r) => r.name !== "target-dags-tls"),
+        config: { exemptBuckets: [DAG_BUCKET] },
+        expect: [],
+      },
+    ],
+  },
+  "mwaa-environment-logging": {
+    policy: p.environmentLogging,
+    failing: [
+      {
+        title: "worker logs off and task logs at WARNING",
+        change: (s) => {
+          const env = s.byName("target");
+          env.props.loggingConfiguration = {
+            ...env.props.loggingConfiguration,
+            workerLogs: { enabled: false },
+            taskLogs: { enabled: true, logLevel: "WARNING" },
+          };
+          return s.resources;
+        },
+        expect: [
+          /Environment "target": loggingConfiguration: does not enable workerLogs/,
+          /taskLogs.logLevel: is WARNING/,
+        ],
+        urnOf: "target",
+      },
+    ],
+  },
+  "mwaa-webserver-private": {
+    policy: p.webserverPrivate,
+    failing: [
+      {
+        title: "a public webserver",
+        change: (s) => withTarget(s, { webserverAccessMode: "PUBLIC_ONLY" }),
+        expect: [
+          /Environment "target": webserverAccessMode: is PUBLIC_ONLY.* Fix: set webserverAccessMode to "PRIVATE_ONLY", or list "target" in allowPublicWebserver/,
+        ],
+      },
+    ],
+    passing: [
+      {
+        title: "a public webserver the config allows",
+        change: (s) => withTarget(s, { webserverAccessMode: "PUBLIC_ONLY" }),
+        config: { allowPublicWebserver: ["target"] },
+        expect: [],
+      },
+    ],
+  },
+  "mwaa-airflow-version-supported": {
+    policy: p.airflowVersionSupported,
+    failing: [
+      {
+        title: "an Airflow version past end of support",
+        change: (s) => withTarget(s, { airflowVersion: "2.5.1" }),
+        expect: [/Environment "target": airflowVersion: 2.5.1 is not a supported MWAA Airflow version/],
+      },
+    ],
+    passing: [
+      {
+        title: "a version the config adds",
+        change: (s) => withTarget(s, { airflowVersion: "3.2.1" }),
+        config: { supportedAirflowVersions: ["2.10.3", "3.2.1"] },
+        expect: [],
+      },
+    ],
+  },
+  "mwaa-execution-role-not-shared": {
+    policy: p.executionRoleNotShared,
+    failing: [
+      {
+        title: "the target reuses the source's execution role",
+        change: (s) => {
+          const target = s.byName("target");
+          target.props.executionRoleArn = s.byName("source").props.executionRoleArn;
+          target.propertyDependencies = {};
+          return s.resources;
+        },
+        expect: [
+          /Environment "target": executionRoleArn: .*source-execution-role is also the execution role of "source"/,
+          /Environment "source"/,
+        ],
+      },
+    ],
+  },
+};
+
+describe("policy pack", () => {
+  it("has a case table for every policy", () => {
+    assert.deepStrictEqual(Object.keys(cases).sort(), p.allPolicies.map((x) => x.name).sort());
+  });
+
+  it("every policy has a description, a level and remediation text", () => {
+    for (const policy of p.allPolicies) {
+      assert.ok(policy.description && policy.remediationSteps && policy.enforcementLevel, policy.name);
+    }
+  });
+
+  it("a stack that follows the migration guide passes every policy", async () => {
+    for (const policy of p.allPolicies) {
+      assert.deepStrictEqual(await runPolicy(policy, goodStack().resources), [], policy.name);
+    }
+  });
+
+  for (const [name, { policy, failing, passing }] of Object.entries(cases)) {
+    describe(name, () => {
+      for (const c of failing) {
+        it(`stops: ${c.title}`, async () => {
+          const stack = goodStack();
+          const resources = c.change(stack);
+          const violations = await runPolicy(policy, resources, c.config);
+          assert.ok(violations.length > 0, "expected a violation");
+          for (const v of violations) {
+            assert.ok(
+              c.expect.some((re) => re.test(v.message)),
+              `unexpected message: ${v.message}`,
+            );
+          }
+          for (const re of c.expect) {
+            assert.ok(
+              violations.some((v) => re.test(v.message)),
+              `no message matches ${re}:\n${violations.map((v) => v.message).join("\n")}`,
+            );
+          }
+          if (c.urnOf) assert.strictEqual(violations[0].urn, resources.find((r) => r.name === c.urnOf)?.urn);
+        });
+      }
+      for (const c of passing ?? []) {
+        it(`passes: ${c.title}`, async () => {
+          const violations = await runPolicy(policy, c.change(goodStack()), c.config);
+          assert.deepStrictEqual(
+            violations.map((v) => v.message),
+            [],
+          );
+        });
+      }
+    });
+  }
+
+  it("environment policies check inputs before the environment is created", async () => {
+    const env = goodStack().byName("target");
+    env.props.webserverAccessMode = "PUBLIC_ONLY";
+    const violations = await runResourcePolicy(p.webserverPrivate, env);
+    assert.strictEqual(violations.length, 1);
+    assert.strictEqual(violations[0].urn, env.urn);
+  });
+
+  it("rejects a config value of the wrong shape with the key's name", async () => {
+    await assert.rejects(
+      runPolicy(p.executionRoleActions, goodStack().resources, { exemptRoles: "x" }),
+      /"exemptRoles" must be a list/,
+    );
+  });
+
+  it("the README's table lists every policy with its default level", () => {
+    const readme = fs.readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
+    const section = readme.split("## Policy pack")[1].split("\n## ")[0];
+    for (const policy of p.allPolicies) {
+      const row = section.split("\n").find((line) => line.startsWith(`| \`${policy.name}\` |`));
+      assert.ok(row, `no README row for ${policy.name}`);
+      assert.strictEqual(row.split("|")[3].trim(), policy.enforcementLevel, policy.name);
+    }
+  });
+
+  it("only the advisory policy is advisory", () => {
+    const advisory = p.allPolicies.filter((x) => x.enforcementLevel === "advisory").map((x) => x.name);
+    assert.deepStrictEqual(advisory, ["migration-grants-removed-after-complete"]);
+  });
+});

@@ -1,0 +1,254 @@
+/**
+ * Checks on the temporary grants the migration adds: the export grant (on the source environment's
+ * role) may only write the bundle, the import grant (on the target's role) may only read it and the
+ * source's task logs, nobody may delete from the migration bucket, and the grants go away once the
+ * migration is complete.
+ */
+import { PackConfig } from "../lib/config";
+import { GrantKind, addressesBucket, grants, migrationBuckets, migrationStage } from "../lib/conventions";
+import {
+  EXPORT_GRANT_ACTIONS,
+  IMPORT_GRANT_ACTIONS,
+  IMPORT_GRANT_LOG_ACTIONS,
+  S3_DESTRUCTIVE_ACTIONS,
+} from "../lib/facts";
+import { Finding } from "../lib/findings";
+import {
+  Statement,
+  conditionKeys,
+  describeStatement,
+  globMatches,
+  parsePolicyDocument,
+} from "../lib/iamDocument";
+import {
+  CarriedDocument,
+  ResourceLike,
+  TYPES,
+  allDocuments,
+  bucketName,
+  environmentRole,
+  ofType,
+  refersTo,
+  resourceLabel,
+  rolePermissions,
+} from "../lib/stackModel";
+
+/** AWS managed policies that allow deleting objects in any bucket. */
+const MANAGED_POLICIES_WITH_S3_DELETE = ["AdministratorAccess", "PowerUserAccess", "AmazonS3FullAccess"];
+
+function migrationBucketNames(resources: ResourceLike[], config: PackConfig): string[] {
+  const names = migrationBuckets(resources, config.migrationBuckets)
+    .map(bucketName)
+    .filter((n): n is string => !!n);
+  return [...new Set([...names, ...config.migrationBuckets])];
+}
+
+function finding(
+  doc: CarriedDocument,
+  statement: Statement | undefined,
+  problem: string,
+  fix: string,
+): Finding {
+  return {
+    urn: doc.carrier.urn,
+    resource: resourceLabel(doc.carrier),
+    subject: statement ? `${doc.where} ${describeStatement(statement)}` : doc.where,
+    problem,
+    fix,
+  };
+}
+
+/**
+ * Where an S3 object ARN must point: inside `<bucket>/<prefix>/` of a migration bucket, with a
+ * non-empty literal prefix (not the whole bucket). Returns the reason it does not, or undefined.
+ */
+function objectArnProblem(resource: string, buckets: string[], prefix: string): string | undefined {
+  const m = /^arn:aws[a-z-]*:s3:::([^/]+)\/(.*)$/.exec(resource);
+  if (!m) return `${resource} is not an object ARN under the migration prefix`;
+  const [, bucket, key] = m;
+  if (buckets.length && !buckets.includes(bucket)) return `${resource} is outside the migration bucket`;
+  const firstSegment = key.split("/")[0];
+  if (!key.includes("/") || firstSegment === "" || /[*?]/.test(firstSegment)) {
+    return `${resource} covers the whole bucket, not one prefix`;
+  }
+  if (prefix && !key.startsWith(`${prefix.replace(/\/+$/, "")}/`))
+    return `${resource} is outside the prefix ${prefix}/`;
+  return undefined;
+}
+
+function kmsResourceProblem(resource: string): string | undefined {
+  return /^arn:aws[a-z-]*:kms:[^:]*:[^:]*:key\/[^*?]+$/.test(resource)
+    ? undefined
+    : `${resource} is not one KMS key ARN (the migration key)`;
+}
+
+interface GrantRules {
+  kind: GrantKind;
+  allowedActions: string[];
+  /** Returns the reasons a resource is not allowed for this statement. */
+  resourceProblems(statement: Statement, resource: string): string | undefined;
+  fix: string;
+}
+
+function checkGrant(resources: ResourceLike[], rules: GrantRules): Finding[] {
+  const findings: Finding[] = [];
+  for (const doc of grants(allDocuments(resources), rules.kind)) {
+    if (!doc.parsed) {
+      findings.push(finding(doc, undefined, "is not a readable IAM policy document.", rules.fix));
+      continue;
+    }
+    for (const statement of doc.parsed.statements.filter((s) => s.effect === "Allow")) {
+      const problems: string[] = [];
+      if (statement.notActions) problems.push("uses NotAction");
+      if (statement.notResources) problems.push("uses NotResource");
+      const extra = statement.actions.filter((a) => !rules.allowedActions.includes(a));
+      if (extra.length) problems.push(`grants ${extra.join(", ")}, beyond what the ${rules.kind} needs`);
+      for (const resource of statement.resources) {
+        const problem = rules.resourceProblems(statement, resource);
+        if (problem) problems.push(problem);
+      }
+      if (problems.length) findings.push(finding(doc, statement, `${problems.join("; ")}.`, rules.fix));
+    }
+  }
+  return findings;
+}
+
+/** The export grant writes objects under the migration prefix and nothing else. */
+export function checkExportGrant(resources: ResourceLike[], config: PackConfig): Finding[] {
+  const buckets = migrationBucketNames(resources, config);
+  return checkGrant(resources, {
+    kind: "export",
+    allowedActions: [...EXPORT_GRANT_ACTIONS, ...config.extraExportActions.map((a) => a.toLowerCase())],
+    resourceProblems(statement, resource) {
+      if (statement.actions.every((a) => a.startsWith("kms:"))) return kmsResourceProblem(resource);
+      return objectArnProblem(resource, buckets, config.migrationPrefix);
+    },
+    fix: `the export grant is write-only: allow only ${EXPORT_GRANT_ACTIONS.join(", ")} on arn:aws:s3:::<migration bucket>/<prefix>/* and the migration key (extra actions go in extraExportActions).`,
+  });
+}
+
+/** Task log groups the import may read: the configured one, or those of the stack's other environments. */
+function sourceTaskLogGroups(resources: ResourceLike[], config: PackConfig): string[] | undefined {
+  if (config.sourceTaskLogGroup) return [config.sourceTaskLogGroup];
+  const importRoles = grants(allDocuments(resources), "import").map((d) => d.carrier);
+  const environments = ofType(resources, TYPES.environment);
+  const sources = environments.filter((env) => {
+    const role = environmentRole(resources, env);
+    if (!role) return true;
+    const carriers = rolePermissions(resources, role).documents.map((d) => d.carrier.urn);
+    return !importRoles.some((c) => carriers.includes(c.urn) || refersTo(c, "role", role));
+  });
+  const names = sources
+    .map((e) => e.props.name)
+    .filter((n): n is string => typeof n === "string" && n !== "");
+  return names.length ? names.map((n) => `airflow-${n}-Task`) : undefined;
+}
+
+function logGroupProblem(resource: string, groups: string[] | undefined): string | undefined {
+  const m = /^arn:aws[a-z-]*:logs:[^:]*:[^:]*:log-group:([^:]+)(?::\*|:log-stream:.*)?$/.exec(resource);
+  if (!m) return `${resource} is not a log group ARN`;
+  const group = m[1];
+  if (groups)
+    return groups.includes(group)
+      ? undefined
+      : `${resource} is not the source task log group (${groups.join(", ")})`;
+  return /^airflow-[^*?]+-Task$/.test(group)
+    ? undefined
+    : `${resource} is not one environment's task log group`;
+}
+
+/** The import grant reads objects under the prefix, plus the source's task log group. */
+export function checkImportGrant(resources: ResourceLike[], config: PackConfig): Finding[] {
+  const buckets = migrationBucketNames(resources, config);
+  const groups = sourceTaskLogGroups(resources, config);
+  return checkGrant(resources, {
+    kind: "import",
+    allowedActions: [
+      ...IMPORT_GRANT_ACTIONS,
+      ...IMPORT_GRANT_LOG_ACTIONS,
+      ...config.extraImportActions.map((a) => a.toLowerCase()),
+    ],
+    resourceProblems(statement, resource) {
+      if (statement.actions.every((a) => a.startsWith("kms:"))) return kmsResourceProblem(resource);
+      if (statement.actions.every((a) => a.startsWith("logs:"))) return logGroupProblem(resource, groups);
+      const bucketArn = /^arn:aws[a-z-]*:s3:::([^/]+)$/.exec(resource);
+      if (bucketArn && statement.actions.every((a) => a === "s3:listbucket")) {
+        if (buckets.length && !buckets.includes(bucketArn[1]))
+          return `${resource} is not the migration bucket`;
+        return conditionKeys(statement).includes("s3:prefix")
+          ? undefined
+          : "s3:ListBucket has no s3:prefix condition, so it lists the whole bucket";
+      }
+      return objectArnProblem(resource, buckets, config.migrationPrefix);
+    },
+    fix: `the import grant is read-only: allow only ${IMPORT_GRANT_ACTIONS.join(", ")} on the migration prefix (s3:ListBucket with an s3:prefix condition) and ${IMPORT_GRANT_LOG_ACTIONS.join(", ")} on the source task log group (extra actions go in extraImportActions).`,
+  });
+}
+
+/** Nobody in the stack may delete from (or weaken) the migration bucket. */
+export function checkNoDeleteOnMigrationBucket(resources: ResourceLike[], config: PackConfig): Finding[] {
+  const buckets = migrationBucketNames(resources, config);
+  if (!buckets.length) return [];
+  const findings: Finding[] = [];
+  // Identity policies wherever they sit, and the migration bucket's own bucket policy.
+  const bucketPolicies = ofType(resources, TYPES.bucketPolicy)
+    .filter((p) => migrationBuckets(resources, config.migrationBuckets).some((b) => refersTo(p, "bucket", b)))
+    .map((p) => ({
+      carrier: p,
+      where: "policy",
+      raw: p.props.policy,
+      parsed: parsePolicyDocument(p.props.policy),
+    }));
+  for (const doc of [...allDocuments(resources), ...bucketPolicies]) {
+    for (const statement of doc.parsed?.statements.filter((s) => s.effect === "Allow") ?? []) {
+      const destructive = S3_DESTRUCTIVE_ACTIONS.filter((a) =>
+        statement.notActions
+          ? !statement.notActions.some((p) => globMatches(p, a))
+          : statement.actions.some((p) => globMatches(p, a)),
+      );
+      if (!destructive.length) continue;
+      const hit = buckets.filter((b) =>
+        statement.notResources
+          ? !statement.notResources.some((r) => addressesBucket(r, b))
+          : statement.resources.some((r) => addressesBucket(r, b)),
+      );
+      if (!hit.length) continue;
+      findings.push(
+        finding(
+          doc,
+          statement,
+          `allows ${destructive.join(", ")} on the migration bucket ${hit.join(", ")}; the export bundle must survive until its lifecycle rule expires it.`,
+          "drop delete and bucket-configuration actions from statements that reach the migration bucket (scope s3:* style grants to other buckets).",
+        ),
+      );
+    }
+  }
+  for (const role of ofType(resources, TYPES.role)) {
+    for (const attachment of rolePermissions(resources, role).external) {
+      if (!attachment.awsManagedName || !MANAGED_POLICIES_WITH_S3_DELETE.includes(attachment.awsManagedName))
+        continue;
+      findings.push({
+        urn: attachment.carrier.urn,
+        resource: `${resourceLabel(attachment.carrier)} (on role "${role.name}")`,
+        subject: `policy attachment ${attachment.arn}`,
+        problem: `${attachment.awsManagedName} allows deleting objects in the migration bucket ${buckets.join(", ")}.`,
+        fix: "attach a policy that names the buckets the role needs and leaves out delete actions.",
+      });
+    }
+  }
+  return findings;
+}
+
+/** Advisory: once the stage is `complete`, the temporary grants should be gone. */
+export function checkGrantsRemovedAfterComplete(resources: ResourceLike[], config: PackConfig): Finding[] {
+  if (migrationStage(resources, config.stage) !== "complete") return [];
+  const docs = allDocuments(resources);
+  return [...grants(docs, "export"), ...grants(docs, "import")].map((doc) =>
+    finding(
+      doc,
+      undefined,
+      "is a migration grant that still exists although the migration stage is complete.",
+      "remove the export and import grants from the stack (the complete stage should not create them).",
+    ),
+  );
+}

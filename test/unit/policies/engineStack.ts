@@ -1,0 +1,62 @@
+/**
+ * Turns a program run under mocks into what the engine hands the policy pack: for stack policies,
+ * every resource (reads included) with its outputs, parents linked, and the root stack resource with
+ * the stack's outputs; for resource policies, the inputs
+ * of each resource the program registers (the engine does not analyze reads).
+ */
+import type { PolicyResource } from "@pulumi/policy";
+import { policyResource } from "../../../policies/test/engine";
+import { legacyAirflowFixture, newResource } from "../../support/awsMocks";
+import { StackRun } from "../../support/stackUnderMocks";
+
+export interface EngineView {
+  /** What analyzeStack passes: outputs, as the mocks reported them. */
+  stack: PolicyResource[];
+  /** What analyze passes, one per registered resource: inputs. */
+  registered: PolicyResource[];
+}
+
+/** The root stack resource, whose props the engine fills with the stack's outputs. */
+function stackResource(run: StackRun): PolicyResource {
+  const project = "mwaa-migration";
+  const stack = run.resources[0]?.urn.split("::")[0].split(":").pop() ?? "dev";
+  return policyResource({
+    type: "pulumi:pulumi:Stack",
+    name: `${project}-${stack}`,
+    urn: `urn:pulumi:${stack}::${project}::pulumi:pulumi:Stack::${project}-${stack}`,
+    props: run.outputs,
+  });
+}
+
+export function engineView(run: StackRun, region: string): EngineView {
+  const recorded = run.resources;
+  const options = { region, source: legacyAirflowFixture(region), previousOutputs: {}, existingBuckets: [] };
+  const outputsOf = (r: StackRun["resources"][number]) => {
+    if (r.type.startsWith("mwaa-migration:")) return r.inputs;
+    const { state } = newResource(
+      { type: r.type, name: r.name, inputs: r.inputs, id: r.read ? r.id : undefined, custom: true },
+      options,
+    );
+    return { ...r.inputs, ...state, id: r.id };
+  };
+  const byUrn = new Map<string, PolicyResource>();
+  const stack: PolicyResource[] = [stackResource(run)];
+  for (const r of recorded) {
+    const parent = r.parent ? byUrn.get(r.parent) : undefined;
+    const resource = policyResource({ type: r.type, name: r.name, urn: r.urn, props: outputsOf(r), parent });
+    byUrn.set(r.urn, resource);
+    stack.push(resource);
+  }
+  const registered = recorded
+    .filter((r) => !r.read)
+    .map((r) =>
+      policyResource({
+        type: r.type,
+        name: r.name,
+        urn: r.urn,
+        props: r.inputs,
+        parent: byUrn.get(r.parent ?? ""),
+      }),
+    );
+  return { stack, registered };
+}
