@@ -9,7 +9,7 @@ import {
   executionRoleTrustPolicy,
   tlsOnlyBucketPolicy,
 } from "./iamPolicies";
-import { bucketNamePrefix, environmentArn, taskLogGroupName } from "./names";
+import { dagBucketNamePrefix, environmentArn, taskLogGroupName } from "./names";
 import { interfaceEndpointServices, subnetPlacementProblems } from "./network";
 import type { TargetSettings } from "./targetSettings";
 import { WorkflowAssets, type WorkflowAssetsArgs } from "./workflowAssets";
@@ -316,7 +316,7 @@ export class TargetEnvironment extends pulumi.ComponentResource {
     const parent = { parent: this };
     const bucket = new aws.s3.Bucket(
       `${name}-dags`,
-      { bucketPrefix: bucketNamePrefix(args.environmentName, "dags"), tags: args.tags },
+      { bucketPrefix: dagBucketNamePrefix(args.environmentName), tags: args.tags },
       parent,
     );
     // MWAA requires versioning: it pins requirements, plugins and the startup script by object version.
