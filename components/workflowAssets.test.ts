@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import fc from "fast-check";
-import { dagObjectName, listDagFiles, workflowAssetProblems } from "./workflowAssets";
+import { dagObjectName, listDagFiles, missingAssetProblems } from "./workflowAssets";
 
 describe("workflow assets", () => {
   let folder: string;
@@ -41,7 +41,7 @@ describe("workflow assets", () => {
   });
 
   it("reports missing files by config key", () => {
-    const problems = workflowAssetProblems({
+    const problems = missingAssetProblems({
       bucket: "b",
       dagS3Path: "dags",
       dagsFolder: path.join(folder, "missing"),
