@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
+import { assertNoWildcardAllows } from "../test/support/policyAssertions";
 import {
-  PolicyStatement,
   deployerPolicy,
   executionRolePolicy,
   executionRoleTrustPolicy,
@@ -8,27 +8,6 @@ import {
   importGrantPolicy,
   migrationBucketPolicy,
 } from "./iamPolicies";
-
-/** Where MWAA's documentation uses Resource "*": actions that take no resource scope. */
-export const UNSCOPABLE_ACTIONS = [
-  "logs:DescribeLogGroups",
-  "cloudwatch:PutMetricData",
-  "s3:GetAccountPublicAccessBlock",
-];
-
-export function assertNoWildcardAllows(statements: PolicyStatement[]): void {
-  for (const s of statements.filter((st) => st.Effect === "Allow")) {
-    for (const action of s.Action) assert.ok(!action.includes("*"), `${s.Sid}: wildcard action ${action}`);
-    const resources = ([] as string[]).concat(s.Resource ?? []);
-    if (resources.includes("*")) {
-      assert.deepEqual(
-        s.Action.filter((a) => !UNSCOPABLE_ACTIONS.includes(a)),
-        [],
-        `${s.Sid}: Resource "*" for actions that can be scoped`,
-      );
-    }
-  }
-}
 
 const scope = {
   region: "us-east-1",

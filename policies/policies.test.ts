@@ -43,6 +43,19 @@ function addToTarget(stack: Stack, extra: PolicyResource[]): PolicyResource[] {
 
 const targetRole = (s: Stack) => s.byName("target-execution-role");
 
+const withSqsWildcard = (s: Stack) =>
+  setPolicy(
+    s,
+    "target-execution-policy",
+    withStatement({ Effect: "Allow", Action: "sqs:Send*", Resource: "arn:aws:sqs:*:*:airflow-celery-*" }),
+  );
+
+/** The stack with some of the target environment's inputs changed. */
+function withTarget(s: Stack, changes: Record<string, unknown>): PolicyResource[] {
+  Object.assign(s.byName("target").props, changes);
+  return s.resources;
+}
+
 const cases: Record<string, { policy: (typeof p.allPolicies)[number]; failing: Case[]; passing?: Case[] }> = {
   "mwaa-execution-role-trust": {
     policy: p.executionRoleTrust,
@@ -155,17 +168,27 @@ const cases: Record<string, { policy: (typeof p.allPolicies)[number]; failing: C
         urnOf: "admin",
       },
       {
-        title: "an undocumented partial wildcard",
+        title: "a policy the stack adds to the source environment's role, which lives outside the stack",
         change: (s) =>
-          setPolicy(
-            s,
-            "target-execution-policy",
-            withStatement({
-              Effect: "Allow",
-              Action: "sqs:Send*",
-              Resource: "arn:aws:sqs:*:*:airflow-celery-*",
+          addToTarget(s, [
+            resource("aws:iam/rolePolicy:RolePolicy", "source-extra", {
+              role: "source-execution-role",
+              policy: doc({
+                Sid: "Broad",
+                Effect: "Allow",
+                Action: "s3:*",
+                Resource: "arn:aws:s3:::source-dags/*",
+              }),
             }),
-          ),
+          ]),
+        expect: [
+          /RolePolicy "source-extra" \(on execution role "source-execution-role"\): policy statement Broad .*s3:\*/,
+        ],
+        urnOf: "source-extra",
+      },
+      {
+        title: "an undocumented partial wildcard",
+        change: withSqsWildcard,
         expect: [/wildcard actions outside MWAA's documented set \(sqs:send\*\)/],
       },
     ],
@@ -173,16 +196,7 @@ const cases: Record<string, { policy: (typeof p.allPolicies)[number]; failing: C
       { title: "MWAA's documented policy", change: (s) => s.resources, expect: [] },
       {
         title: "an extra wildcard the config allows",
-        change: (s) =>
-          setPolicy(
-            s,
-            "target-execution-policy",
-            withStatement({
-              Effect: "Allow",
-              Action: "sqs:Send*",
-              Resource: "arn:aws:sqs:*:*:airflow-celery-*",
-            }),
-          ),
+        change: withSqsWildcard,
         config: { extraAllowedWildcardActions: ["sqs:Send*"] },
         expect: [],
       },
@@ -532,10 +546,7 @@ const cases: Record<string, { policy: (typeof p.allPolicies)[number]; failing: C
     failing: [
       {
         title: "a public webserver",
-        change: (s) => {
-          s.byName("target").props.webserverAccessMode = "PUBLIC_ONLY";
-          return s.resources;
-        },
+        change: (s) => withTarget(s, { webserverAccessMode: "PUBLIC_ONLY" }),
         expect: [
           /Environment "target": webserverAccessMode: is PUBLIC_ONLY.* Fix: set webserverAccessMode to "PRIVATE_ONLY", or list "target" in allowPublicWebserver/,
         ],
@@ -544,10 +555,7 @@ const cases: Record<string, { policy: (typeof p.allPolicies)[number]; failing: C
     passing: [
       {
         title: "a public webserver the config allows",
-        change: (s) => {
-          s.byName("target").props.webserverAccessMode = "PUBLIC_ONLY";
-          return s.resources;
-        },
+        change: (s) => withTarget(s, { webserverAccessMode: "PUBLIC_ONLY" }),
         config: { allowPublicWebserver: ["target"] },
         expect: [],
       },
@@ -558,20 +566,14 @@ const cases: Record<string, { policy: (typeof p.allPolicies)[number]; failing: C
     failing: [
       {
         title: "an Airflow version past end of support",
-        change: (s) => {
-          s.byName("target").props.airflowVersion = "2.5.1";
-          return s.resources;
-        },
+        change: (s) => withTarget(s, { airflowVersion: "2.5.1" }),
         expect: [/Environment "target": airflowVersion: 2.5.1 is not a supported MWAA Airflow version/],
       },
     ],
     passing: [
       {
         title: "a version the config adds",
-        change: (s) => {
-          s.byName("target").props.airflowVersion = "3.2.1";
-          return s.resources;
-        },
+        change: (s) => withTarget(s, { airflowVersion: "3.2.1" }),
         config: { supportedAirflowVersions: ["2.10.3", "3.2.1"] },
         expect: [],
       },

@@ -13,17 +13,22 @@ import { ACCOUNT, doc, goodStack } from "./test/stackFixture";
 
 const packDir = __dirname;
 /* eslint-disable @typescript-eslint/no-explicit-any */
-const fromPack = (id: string): any => require(require.resolve(id, { paths: [packDir] }));
+function resolveInPack(id: string, from = packDir): string {
+  try {
+    return require.resolve(id, { paths: [from] });
+  } catch {
+    throw new Error(
+      `${id} not found from ${from}: run \`npm ci\` in policies/ (scripts/ensure-node-modules.sh does)`,
+    );
+  }
+}
+const fromPack = (id: string): any => require(resolveInPack(id));
 const grpc = fromPack("@grpc/grpc-js");
 const services = fromPack("@pulumi/pulumi/proto/analyzer_grpc_pb");
 const messages = fromPack("@pulumi/pulumi/proto/analyzer_pb");
-const protobufDir = path.dirname(require.resolve("@pulumi/pulumi/proto/analyzer_pb", { paths: [packDir] }));
-const { Struct } = require(
-  require.resolve("google-protobuf/google/protobuf/struct_pb", { paths: [protobufDir] }),
-);
-const { Empty } = require(
-  require.resolve("google-protobuf/google/protobuf/empty_pb", { paths: [protobufDir] }),
-);
+const protobufDir = path.dirname(resolveInPack("@pulumi/pulumi/proto/analyzer_pb"));
+const { Struct } = require(resolveInPack("google-protobuf/google/protobuf/struct_pb", protobufDir));
+const { Empty } = require(resolveInPack("google-protobuf/google/protobuf/empty_pb", protobufDir));
 
 const LEVELS = ["advisory", "mandatory", "disabled", "remediate"];
 
@@ -80,7 +85,7 @@ describe("the policy pack served as the Pulumi CLI runs it", function () {
   let client: any;
 
   before(async () => {
-    const runner = require.resolve("@pulumi/pulumi/cmd/run-policy-pack", { paths: [packDir] });
+    const runner = resolveInPack("@pulumi/pulumi/cmd/run-policy-pack");
     pack = childProcess.spawn(process.execPath, [runner, "127.0.0.1:0", "."], {
       cwd: packDir,
       stdio: ["ignore", "pipe", "pipe"],

@@ -197,6 +197,30 @@ export function executionRoles(resources: ResourceLike[]): ResourceLike[] {
   return ofType(resources, TYPES.role).filter(isExecutionRole);
 }
 
+/**
+ * Execution roles that live outside the stack but that an environment in it names (the source
+ * environment's role, which the export grant is added to). They stand in as roles known by name and
+ * ARN, so policies the stack attaches to them are checked like those on the stack's own roles.
+ */
+export function externalExecutionRoles(resources: ResourceLike[]): ResourceLike[] {
+  const stackRoles = ofType(resources, TYPES.role);
+  const seen = new Set<string>();
+  const out: ResourceLike[] = [];
+  for (const env of ofType(resources, TYPES.environment)) {
+    const arn = env.props.executionRoleArn;
+    if (
+      typeof arn !== "string" ||
+      seen.has(arn) ||
+      stackRoles.some((r) => refersTo(env, "executionRoleArn", r))
+    )
+      continue;
+    seen.add(arn);
+    const name = arn.split("/").pop() ?? arn;
+    out.push({ type: TYPES.role, name, urn: env.urn, props: { name, arn, id: name } });
+  }
+  return out;
+}
+
 /** The name S3 knows a bucket by (the engine's outputs carry `bucket`; `id` is the same value). */
 export function bucketName(bucket: ResourceLike): string | undefined {
   const v = bucket.props.bucket ?? bucket.props.id;

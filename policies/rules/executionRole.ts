@@ -25,6 +25,7 @@ import {
   ResourceLike,
   RolePermissions,
   executionRoles,
+  externalExecutionRoles,
   resourceLabel,
   rolePermissions,
 } from "../lib/stackModel";
@@ -33,10 +34,10 @@ function isExempt(role: ResourceLike, config: PackConfig): boolean {
   return config.exemptRoles.some((n) => n === role.name || n === role.props.name);
 }
 
-function checkedRoles(resources: ResourceLike[], config: PackConfig): RolePermissions[] {
-  return executionRoles(resources)
-    .filter((r) => !isExempt(r, config))
-    .map((r) => rolePermissions(resources, r));
+/** The stack's execution roles, plus those outside it that its environments name (permissions only). */
+function checkedRoles(resources: ResourceLike[], config: PackConfig, withExternal = true): RolePermissions[] {
+  const roles = [...executionRoles(resources), ...(withExternal ? externalExecutionRoles(resources) : [])];
+  return roles.filter((r) => !isExempt(r, config)).map((r) => rolePermissions(resources, r));
 }
 
 function carrierLabel(doc: CarriedDocument, role: ResourceLike): string {
@@ -86,7 +87,7 @@ function eachAllowStatement(
 /** Trusted only by airflow.amazonaws.com and airflow-env.amazonaws.com. */
 export function checkExecutionRoleTrust(resources: ResourceLike[], config: PackConfig): Finding[] {
   const findings: Finding[] = [];
-  for (const { role } of checkedRoles(resources, config)) {
+  for (const { role } of checkedRoles(resources, config, false)) {
     const trust = parsePolicyDocument(role.props.assumeRolePolicy);
     for (const statement of trust?.statements.filter((s) => s.effect === "Allow") ?? []) {
       const others = statement.principals.filter(

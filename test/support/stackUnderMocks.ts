@@ -10,6 +10,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import * as pulumi from "@pulumi/pulumi";
+import { CONFIG_KEYS, CONFIG_NAMESPACE } from "../../components/config";
 import { MockOptions, SourceEnvironmentFixture, call, legacyAirflowFixture, newResource } from "./awsMocks";
 
 export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
@@ -125,7 +126,12 @@ export async function runStackWithOutputs(
   );
   recordRegistrations(recorded);
   const restoreLogs = captureLogs(logs);
-  pulumi.runtime.setAllConfig(config, []);
+  // Keys declared secret are passed as secrets, as `pulumi config set --secret` stores them.
+  const secretKeys = Object.entries(CONFIG_KEYS)
+    .filter(([, spec]) => "secret" in spec && spec.secret)
+    .map(([key]) => `${CONFIG_NAMESPACE}:${key}`)
+    .filter((key) => key in config);
+  pulumi.runtime.setAllConfig(config, secretKeys);
   clearProjectModules();
 
   const onRejection = (reason: unknown) => errors.push(reason);
@@ -165,15 +171,15 @@ export async function runStackWithOutputs(
  */
 async function drainFailedRun(errors: unknown[]): Promise<void> {
   const deadline = Date.now() + 3000;
-  let seen = -1;
-  while (seen !== errors.length && Date.now() < deadline) {
+  let seen: number;
+  do {
     seen = errors.length;
     await Promise.race([
       waitForRegistrations().catch(() => undefined),
       new Promise((r) => setTimeout(r, 200)),
     ]);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+    await new Promise((resolve) => setTimeout(resolve, 30));
+  } while (seen !== errors.length && Date.now() < deadline);
 }
 
 function preferConfigurationError(errors: unknown[]): unknown {

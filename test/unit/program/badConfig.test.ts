@@ -1,0 +1,175 @@
+import * as assert from "node:assert/strict";
+import { RunOptions, loadDevConfig, runStack } from "../../support/stackUnderMocks";
+
+/**
+ * Bad configurations must stop `pulumi preview` with a message that names the config key and says
+ * how to fix it. Each case runs the whole program under mocks, as a preview would.
+ */
+async function previewFails(
+  overrides: Record<string, string>,
+  expected: RegExp[],
+  options: RunOptions = {},
+): Promise<string> {
+  const config = { ...loadDevConfig(), ...overrides };
+  try {
+    await runStack(config, options);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    for (const pattern of expected) assert.match(message, pattern);
+    return message;
+  }
+  assert.fail(`preview succeeded with ${JSON.stringify(overrides)}`);
+}
+
+const key = (name: string) => new RegExp(`mwaa-migration:${name}\\b`);
+
+describe("bad configuration fails at preview, naming the key and the fix", () => {
+  it("a downgrade from the source's version, with the requirements.txt that no longer fits", async () => {
+    await previewFails({ "mwaa-migration:targetAirflowVersion": "2.7.2" }, [
+      key("targetAirflowVersion"),
+      /2\.7\.2 is older than the source's 2\.8\.1/,
+      /set a target of 2\.8\.1 or later/,
+      key("requirementsFile"),
+      /constraints-2\.7\.2\/constraints-3\.11\.txt/,
+    ]);
+  });
+
+  it("a version MWAA does not offer", async () => {
+    await previewFails({ "mwaa-migration:targetAirflowVersion": "2.8.2" }, [
+      key("targetAirflowVersion"),
+      /set it to one of 2\.7\.2, 2\.8\.1, 2\.9\.2, 2\.10\.1, 2\.10\.3, 2\.11\.0, 3\.0\.6/,
+    ]);
+  });
+
+  it("three subnets", async () => {
+    await previewFails(
+      {
+        "mwaa-migration:subnetIds":
+          '["subnet-0aaa1111bbbb2222c","subnet-0ddd3333eeee4444f","subnet-0bbb7777cccc8888d"]',
+      },
+      [key("subnetIds"), /has 3 subnet\(s\); MWAA needs exactly two private subnets/],
+    );
+  });
+
+  it("two subnets in the same Availability Zone", async () => {
+    await previewFails(
+      { "mwaa-migration:subnetIds": '["subnet-0aaa1111bbbb2222c","subnet-0ccc5555dddd6666a"]' },
+      [key("subnetIds"), /share an Availability Zone.*pick one subnet per zone/],
+    );
+  });
+
+  it("an environment name MWAA rejects", async () => {
+    await previewFails({ "mwaa-migration:targetEnvironmentName": "1st airflow!" }, [
+      key("targetEnvironmentName"),
+      /must start with a letter/,
+      /contains " ", "!"/,
+    ]);
+  });
+
+  it("no source at all", async () => {
+    await previewFails({ "mwaa-migration:sourceEnvironmentName": "" }, [
+      /no source: set mwaa-migration:sourceEnvironmentName .* or mwaa-migration:sourceAirflowUrl/,
+    ]);
+  });
+
+  it("a source environment that does not exist", async () => {
+    await previewFails({ "mwaa-migration:sourceEnvironmentName": "legacy-airflw" }, [
+      /Environment legacy-airflw not found/,
+    ]);
+  });
+
+  it("a skipped stage (prepare straight to complete)", async () => {
+    await previewFails(
+      { "mwaa-migration:stage": "complete" },
+      [key("stage"), /skips from "prepare" to "complete"/],
+      {
+        previousStage: "prepare",
+      },
+    );
+  });
+
+  it("a new stack that starts past prepare", async () => {
+    await previewFails({ "mwaa-migration:stage": "bulk" }, [key("stage"), /has not run "prepare" yet/], {
+      previousStage: null,
+    });
+  });
+
+  it("a stage moved backwards without allowStageRollback", async () => {
+    await previewFails({ "mwaa-migration:stage": "bulk" }, [key("stage"), key("allowStageRollback")], {
+      previousStage: "cutover",
+    });
+    await runStack(
+      { ...loadDevConfig(), "mwaa-migration:stage": "bulk", "mwaa-migration:allowStageRollback": "true" },
+      { previousStage: "cutover" },
+    );
+  });
+
+  it("a requirements.txt without the target's constraint, with the line to add", async () => {
+    await previewFails(
+      { "mwaa-migration:requirementsFile": "test/support/fixtures/requirements-unpinned.txt" },
+      [
+        key("requirementsFile"),
+        /pins no --constraint/,
+        /--constraint "https:\/\/raw\.githubusercontent\.com\/apache\/airflow\/constraints-2\.11\.0\/constraints-3\.11\.txt"/,
+      ],
+    );
+  });
+
+  it("a requirements.txt still pinned to the source version after changing the target", async () => {
+    await previewFails({ "mwaa-migration:targetAirflowVersion": "3.0.6" }, [
+      key("requirementsFile"),
+      /constraints-3\.0\.6\/constraints-3\.12\.txt/,
+    ]);
+  });
+
+  it("a target DAG folder that is the source's", async () => {
+    await previewFails(
+      {
+        "mwaa-migration:targetDagBucketName": "legacy-airflow-dags-7f3a",
+        "mwaa-migration:dagS3Path": "dags",
+      },
+      [key("targetDagBucketName"), key("dagS3Path"), /both schedulers would run the same DAGs/],
+      { existingBuckets: ["legacy-airflow-dags-7f3a"] },
+    );
+  });
+
+  it("a missing DAG folder", async () => {
+    await previewFails({ "mwaa-migration:dagsFolder": "no/such/folder" }, [
+      key("dagsFolder"),
+      /is not a folder/,
+    ]);
+  });
+
+  it("more minimum than maximum workers", async () => {
+    await previewFails({ "mwaa-migration:minWorkers": "20" }, [
+      key("minWorkers"),
+      /lower minWorkers or raise maxWorkers/,
+    ]);
+  });
+
+  it("task logs coarser than INFO", async () => {
+    await previewFails({ "mwaa-migration:taskLogLevel": "ERROR" }, [key("taskLogLevel"), /Set it to INFO/]);
+  });
+
+  it("a self-managed source without its version or DAG location", async () => {
+    await previewFails(
+      {
+        "mwaa-migration:sourceEnvironmentName": "",
+        "mwaa-migration:sourceAirflowUrl": "https://airflow.corp.internal",
+      },
+      [key("sourceAirflowVersion"), key("sourceDagsLocation"), key("sourceAirflowUsername")],
+    );
+  });
+
+  it("reports every problem of a configuration in one preview", async () => {
+    const message = await previewFails(
+      {
+        "mwaa-migration:stage": "later",
+        "mwaa-migration:targetEnvironmentName": "bad name",
+        "mwaa-migration:webserverAccessMode": "OPEN",
+      },
+      [key("stage"), key("targetEnvironmentName"), key("webserverAccessMode")],
+    );
+    assert.equal(message.split("\n  - ").length - 1, 3);
+  });
+});

@@ -1,0 +1,61 @@
+import * as assert from "node:assert/strict";
+import { StackRun, loadDevConfig, runStackWithOutputs } from "../../support/stackUnderMocks";
+
+/** Each stage is a config change plus `pulumi up`: what exists at each one. */
+describe("stages of the dev stack", () => {
+  const runs: Record<string, StackRun> = {};
+  const names = (run: StackRun) => new Set(run.resources.filter((r) => !r.read).map((r) => r.name));
+
+  before(async () => {
+    for (const stage of ["prepare", "bulk", "cutover", "complete"]) {
+      // Each run is the stack after the previous stage was applied (the harness's default previous stage).
+      runs[stage] = await runStackWithOutputs({ ...loadDevConfig(), "mwaa-migration:stage": stage });
+    }
+  });
+
+  it("keeps the target environment, network, DAG bucket and migration bucket at every stage", () => {
+    for (const [stage, run] of Object.entries(runs)) {
+      const present = names(run);
+      for (const name of [
+        "dev-migration-target-environment",
+        "dev-migration-target-vpc",
+        "dev-migration-target-dags",
+        "dev-migration-target-execution-role",
+        "dev-migration-bucket-bucket",
+        "dev-migration-bucket-key",
+      ]) {
+        assert.ok(present.has(name), `${name} missing at ${stage}`);
+      }
+      assert.equal(run.outputs.stage, stage);
+    }
+  });
+
+  it("keeps the grants until cutover and removes both at complete", () => {
+    for (const stage of ["prepare", "bulk", "cutover"]) {
+      assert.ok(names(runs[stage]).has("dev-migration-grants-source-export"), stage);
+      assert.ok(names(runs[stage]).has("dev-migration-grants-target-import"), stage);
+    }
+    const removed = [...names(runs.cutover)].filter((n) => !names(runs.complete).has(n));
+    assert.deepEqual(removed.sort(), [
+      "dev-migration-grants",
+      "dev-migration-grants-source-export",
+      "dev-migration-grants-target-import",
+    ]);
+    assert.equal(runs.complete.outputs.exportGrantPolicy, undefined);
+  });
+
+  it("creates nothing between prepare and bulk that this build cannot run, and says which phases are missing", () => {
+    assert.deepEqual([...names(runs.bulk)].sort(), [...names(runs.prepare)].sort());
+    assert.ok(
+      runs.bulk.logs.some((l) => l.severity === "warning" && /bulkExport, bulkImport/.test(l.message)),
+    );
+    assert.ok(!runs.prepare.logs.some((l) => l.severity === "warning"), "prepare plans no phases");
+  });
+
+  it("never changes the target environment's settings between stages", () => {
+    const env = (run: StackRun) =>
+      run.resources.find((r) => r.name === "dev-migration-target-environment")!.inputs;
+    for (const stage of ["bulk", "cutover", "complete"])
+      assert.deepEqual(env(runs[stage]), env(runs.prepare), stage);
+  });
+});
