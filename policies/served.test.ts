@@ -180,6 +180,19 @@ describe("the policy pack served as the Pulumi CLI runs it", function () {
     assert.strictEqual(found.filter((d) => d.urn === "").length, 0, "every violation names its resource");
   });
 
+  it("reports a policy it cannot run on values unknown during preview as advisory, not as passed", async () => {
+    const stack = goodStack();
+    // The engine's encoding of a value that is not known yet (e.g. a policy built from a new bucket's ARN).
+    stack.byName("export-grant").props.policy = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+    const request = new messages.AnalyzeStackRequest();
+    request.setResourcesList(stack.resources.map(analyzerResource));
+    const found = diagnostics(await call(client, "analyzeStack", request));
+    const exportGrant = found.find((d) => d.policy === "migration-export-grant-write-only");
+    assert.ok(exportGrant, "the export-grant policy reports that it could not run");
+    assert.strictEqual(exportGrant.level, "advisory");
+    assert.match(exportGrant.message, /can't run policy 'migration-export-grant-write-only'.*during preview/);
+  });
+
   it("checks an environment's inputs before it is created", async () => {
     const env = goodStack().byName("target");
     const request = new messages.AnalyzeRequest();
