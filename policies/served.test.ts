@@ -170,7 +170,7 @@ describe("the policy pack served as the Pulumi CLI runs it", function () {
     assert.strictEqual(exportGrant.urn, stack.byName("export-grant").urn);
     assert.match(
       exportGrant.message,
-      /RolePolicy "export-grant": policy statement ExportEverything .*grants s3:getobject, s3:deleteobject.* Fix: the export grant is write-only/,
+      /RolePolicy "export-grant": policy statement ExportEverything .*grants s3:GetObject, s3:DeleteObject.* Fix: the export grant is write-only/,
     );
 
     const deletes = by("migration-bucket-no-delete").map((d) => d.urn);

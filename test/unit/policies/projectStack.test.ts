@@ -114,7 +114,7 @@ describe("the project's own stack under the policy pack", function () {
     assert.strictEqual(readOnly.urn, importGrant.urn);
     assert.match(
       readOnly.message,
-      /^RolePolicy "dev-migration-grants-target-import": policy statement TidyUp \(Allow Action \[s3:deleteobject\] .*\): grants s3:deleteobject, beyond what the import needs\. Fix: the import grant is read-only/,
+      /^RolePolicy "dev-migration-grants-target-import": policy statement TidyUp \(Allow Action \[s3:DeleteObject\] .*\): grants s3:DeleteObject, beyond what the import needs\. Fix: the import grant is read-only/,
     );
     const [noDelete] = byPolicy["migration-bucket-no-delete"];
     assert.match(
