@@ -115,11 +115,6 @@ export function isServiceWideWildcard(pattern: string): boolean {
   return pattern === "*" || /^[a-z0-9-]+:\*$/i.test(pattern);
 }
 
-/** The action patterns of a statement that can grant `action`. */
-export function patternsGranting(statement: Statement, action: string): string[] {
-  return statement.actions.filter((p) => globMatches(p, action));
-}
-
 /** True when some action the statement names (or its NotAction leaves open) belongs to `service`. */
 export function touchesService(statement: Statement, service: string): boolean {
   if (statement.notActions) return !statement.notActions.some((p) => globMatches(p, `${service}:anything`));
