@@ -110,7 +110,7 @@ const cases: Record<string, { policy: (typeof p.allPolicies)[number]; failing: C
             withStatement({ Sid: "Everything", Effect: "Allow", Action: "S3:*", Resource: "*" }),
           ),
         expect: [
-          /RolePolicy "target-execution-policy" \(on execution role "target-execution-role"\): policy statement Everything .*grants every action of a service \(s3:\*\).* Fix: name each action/,
+          /RolePolicy "target-execution-policy" \(on execution role "target-execution-role"\): policy statement Everything .*grants every action of a service \(S3:\*\).* Fix: name each action/,
         ],
         urnOf: "target-execution-policy",
       },
@@ -150,7 +150,7 @@ const cases: Record<string, { policy: (typeof p.allPolicies)[number]; failing: C
         },
         expect: [
           /Policy "extra" \(on execution role "target-execution-role"\): policy statement Pass .*allows iam:PassRole/,
-          /statement Manage .*iam:put\*policy.*iam:PutRolePolicy/,
+          /statement Manage .*iam:Put\*Policy.*iam:PutRolePolicy/,
         ],
       },
       {
@@ -189,7 +189,7 @@ const cases: Record<string, { policy: (typeof p.allPolicies)[number]; failing: C
       {
         title: "an undocumented partial wildcard",
         change: withSqsWildcard,
-        expect: [/wildcard actions outside MWAA's documented set \(sqs:send\*\)/],
+        expect: [/wildcard actions outside MWAA's documented set \(sqs:Send\*\)/],
       },
     ],
     passing: [
@@ -229,7 +229,7 @@ const cases: Record<string, { policy: (typeof p.allPolicies)[number]; failing: C
               Resource: "*",
             }),
           ),
-        expect: [/statement ReadAll .*grants s3:getobject on Resource "\*"; MWAA documents/],
+        expect: [/statement ReadAll .*grants s3:GetObject on Resource "\*"; MWAA documents/],
       },
       {
         title: "NotResource outside the KMS pattern",
@@ -297,7 +297,7 @@ const cases: Record<string, { policy: (typeof p.allPolicies)[number]; failing: C
             }),
           ),
         expect: [
-          /RolePolicy "export-grant": policy statement Too .*grants s3:getobject, beyond what the export needs; .*covers the whole bucket.* Fix: the export grant is write-only/,
+          /RolePolicy "export-grant": policy statement Too .*grants s3:GetObject, beyond what the export needs; .*covers the whole bucket.* Fix: the export grant is write-only/,
         ],
         urnOf: "export-grant",
       },
@@ -348,7 +348,7 @@ const cases: Record<string, { policy: (typeof p.allPolicies)[number]; failing: C
             ),
           ),
         expect: [
-          /statement Write .*grants s3:putobject, beyond what the import needs.* Fix: the import grant is read-only/,
+          /statement Write .*grants s3:PutObject, beyond what the import needs.* Fix: the import grant is read-only/,
           /statement List .*no s3:prefix condition/,
         ],
       },

@@ -170,7 +170,7 @@ describe("the policy pack served as the Pulumi CLI runs it", function () {
     assert.strictEqual(exportGrant.urn, stack.byName("export-grant").urn);
     assert.match(
       exportGrant.message,
-      /RolePolicy "export-grant": policy statement ExportEverything .*grants s3:getobject, s3:deleteobject.* Fix: the export grant is write-only/,
+      /RolePolicy "export-grant": policy statement ExportEverything .*grants s3:GetObject, s3:DeleteObject.* Fix: the export grant is write-only/,
     );
 
     const deletes = by("migration-bucket-no-delete").map((d) => d.urn);
@@ -178,6 +178,19 @@ describe("the policy pack served as the Pulumi CLI runs it", function () {
     assert.ok(deletes.includes(role.urn), "the execution role's s3:* is reported");
     assert.ok(found.every((d) => d.level === "mandatory"));
     assert.strictEqual(found.filter((d) => d.urn === "").length, 0, "every violation names its resource");
+  });
+
+  it("reports a policy it cannot run on values unknown during preview as advisory, not as passed", async () => {
+    const stack = goodStack();
+    // The engine's encoding of a value that is not known yet (e.g. a policy built from a new bucket's ARN).
+    stack.byName("export-grant").props.policy = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+    const request = new messages.AnalyzeStackRequest();
+    request.setResourcesList(stack.resources.map(analyzerResource));
+    const found = diagnostics(await call(client, "analyzeStack", request));
+    const exportGrant = found.find((d) => d.policy === "migration-export-grant-write-only");
+    assert.ok(exportGrant, "the export-grant policy reports that it could not run");
+    assert.strictEqual(exportGrant.level, "advisory");
+    assert.match(exportGrant.message, /can't run policy 'migration-export-grant-write-only'.*during preview/);
   });
 
   it("checks an environment's inputs before it is created", async () => {

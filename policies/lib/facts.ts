@@ -9,13 +9,14 @@ export const MWAA_TRUSTED_SERVICES = ["airflow.amazonaws.com", "airflow-env.amaz
 /**
  * Wildcard actions that MWAA's documented execution-role policy itself uses: read access to the DAG
  * bucket (`s3:GetObject*`, `s3:GetBucket*`, `s3:List*`) and data keys for the environment's KMS key.
- * Compared lower-case. Anything else with a `*` or `?` needs a pack config exception.
+ * Action names in these lists are compared case-insensitively. Anything else with a `*` or `?` needs
+ * a pack config exception.
  */
 export const MWAA_DOCUMENTED_WILDCARD_ACTIONS = [
-  "s3:getobject*",
-  "s3:getbucket*",
-  "s3:list*",
-  "kms:generatedatakey*",
+  "s3:GetObject*",
+  "s3:GetBucket*",
+  "s3:List*",
+  "kms:GenerateDataKey*",
 ];
 
 /**
@@ -24,9 +25,9 @@ export const MWAA_DOCUMENTED_WILDCARD_ACTIONS = [
  * publishing CloudWatch metrics.
  */
 export const MWAA_RESOURCE_STAR_ACTIONS = [
-  "logs:describeloggroups",
-  "s3:getaccountpublicaccessblock",
-  "cloudwatch:putmetricdata",
+  "logs:DescribeLogGroups",
+  "s3:GetAccountPublicAccessBlock",
+  "cloudwatch:PutMetricData",
 ];
 
 /**
@@ -77,31 +78,36 @@ export const S3_DESTRUCTIVE_ACTIONS = [
  * assemble the parts; it cannot read objects without an `s3:Get*` grant.
  */
 export const EXPORT_GRANT_ACTIONS = [
-  "s3:putobject",
-  "s3:abortmultipartupload",
-  "s3:listmultipartuploadparts",
-  "kms:generatedatakey",
-  "kms:encrypt",
-  "kms:decrypt",
-  "kms:describekey",
+  "s3:PutObject",
+  "s3:AbortMultipartUpload",
+  "s3:ListMultipartUploadParts",
+  "kms:GenerateDataKey",
+  "kms:Encrypt",
+  "kms:Decrypt",
+  "kms:DescribeKey",
 ];
 
 /** What the import (on the target environment's role) may do on the migration bucket and key. */
 export const IMPORT_GRANT_ACTIONS = [
-  "s3:getobject",
-  "s3:getobjectversion",
-  "s3:listbucket",
-  "kms:decrypt",
-  "kms:describekey",
+  "s3:GetObject",
+  "s3:GetObjectVersion",
+  "s3:ListBucket",
+  "kms:Decrypt",
+  "kms:DescribeKey",
 ];
 
 /** Log reads the import may make, on the source environment's task log group only. */
 export const IMPORT_GRANT_LOG_ACTIONS = [
-  "logs:getlogevents",
-  "logs:filterlogevents",
-  "logs:describelogstreams",
-  "logs:getlogrecord",
+  "logs:GetLogEvents",
+  "logs:FilterLogEvents",
+  "logs:DescribeLogStreams",
+  "logs:GetLogRecord",
 ];
+
+/** Lower-cased copies of action lists, for comparing with parsed statements. */
+export function lowered(...lists: string[][]): string[] {
+  return lists.flat().map((a) => a.toLowerCase());
+}
 
 /**
  * Airflow versions MWAA supports for new environments (API model, 2026). 2.4.3–2.6.3 ended support

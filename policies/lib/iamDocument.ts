@@ -13,6 +13,8 @@ export interface Statement {
   actions: string[];
   /** Lower-cased patterns from `NotAction`, or undefined when absent. */
   notActions?: string[];
+  /** `Action` (or `NotAction`) as the author wrote it, index for index, for messages. */
+  written: string[];
   resources: string[];
   notResources?: string[];
   principals: Principal[];
@@ -74,6 +76,7 @@ export function parsePolicyDocument(document: unknown): ParsedDocument | undefin
         label: typeof s.Sid === "string" && s.Sid !== "" ? s.Sid : `#${index + 1}`,
         effect: String(s.Effect).toLowerCase() === "deny" ? "Deny" : "Allow",
         actions: asList(s.Action).map(lower),
+        written: asList(s.NotAction === undefined ? s.Action : s.NotAction),
         resources: asList(s.Resource),
         principals: parsePrincipals(s.Principal),
         condition: (s.Condition as Record<string, Record<string, unknown>>) ?? {},
@@ -112,11 +115,6 @@ export function isServiceWideWildcard(pattern: string): boolean {
   return pattern === "*" || /^[a-z0-9-]+:\*$/i.test(pattern);
 }
 
-/** The action patterns of a statement that can grant `action`. */
-export function patternsGranting(statement: Statement, action: string): string[] {
-  return statement.actions.filter((p) => globMatches(p, action));
-}
-
 /** True when some action the statement names (or its NotAction leaves open) belongs to `service`. */
 export function touchesService(statement: Statement, service: string): boolean {
   if (statement.notActions) return !statement.notActions.some((p) => globMatches(p, `${service}:anything`));
@@ -145,11 +143,15 @@ export function conditionValues(statement: Statement, key: string): string[] {
   return out;
 }
 
+/** The author's spelling of some of a statement's (lower-cased) actions. */
+export function asWritten(statement: Statement, actions: string[]): string[] {
+  const lowered = statement.notActions ?? statement.actions;
+  return actions.map((a) => statement.written[lowered.indexOf(a)] ?? a);
+}
+
 /** Short human label for a statement, used in violation messages. */
 export function describeStatement(statement: Statement): string {
-  const actionPart = statement.notActions
-    ? `NotAction [${statement.notActions.join(", ")}]`
-    : `Action [${statement.actions.join(", ")}]`;
+  const actionPart = `${statement.notActions ? "NotAction" : "Action"} [${statement.written.join(", ")}]`;
   const resourcePart = statement.notResources
     ? `NotResource [${statement.notResources.join(", ")}]`
     : `Resource [${statement.resources.join(", ")}]`;

@@ -12,6 +12,7 @@ import {
 import { Finding } from "../lib/findings";
 import {
   Statement,
+  asWritten,
   conditionKeys,
   describeStatement,
   globMatches,
@@ -120,12 +121,15 @@ export function checkExecutionRoleActions(resources: ResourceLike[], config: Pac
     }
     const problems: string[] = [];
     const broad = statement.actions.filter(isServiceWideWildcard);
-    if (broad.length) problems.push(`grants every action of a service (${broad.join(", ")})`);
+    if (broad.length)
+      problems.push(`grants every action of a service (${asWritten(statement, broad).join(", ")})`);
     const undocumented = statement.actions.filter(
       (a) => isWildcard(a) && !isServiceWideWildcard(a) && !allowedWildcards.includes(a),
     );
     if (undocumented.length)
-      problems.push(`uses wildcard actions outside MWAA's documented set (${undocumented.join(", ")})`);
+      problems.push(
+        `uses wildcard actions outside MWAA's documented set (${asWritten(statement, undocumented).join(", ")})`,
+      );
     const escalating = PRIVILEGE_ESCALATION_ACTIONS.filter((e) =>
       statement.actions.some((a) => globMatches(a, e)),
     );
@@ -178,7 +182,7 @@ export function checkExecutionRoleResourceStar(resources: ResourceLike[], config
     if (!statement.resources.includes("*")) return undefined;
     const offending = statement.actions.filter((a) => !allowed.includes(a));
     if (statement.notActions || offending.length) {
-      const names = statement.notActions ? "NotAction" : offending.join(", ");
+      const names = statement.notActions ? "NotAction" : asWritten(statement, offending).join(", ");
       return {
         problem: `grants ${names} on Resource "*"; MWAA documents "*" only for ${MWAA_RESOURCE_STAR_ACTIONS.join(", ")}.`,
         fix: "name the environment's resources (its bucket, log groups airflow-<env>-*, queues airflow-celery-*, key), or add the action to extraResourceStarActions.",

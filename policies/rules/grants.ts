@@ -11,10 +11,12 @@ import {
   IMPORT_GRANT_ACTIONS,
   IMPORT_GRANT_LOG_ACTIONS,
   S3_DESTRUCTIVE_ACTIONS,
+  lowered,
 } from "../lib/facts";
 import { Finding } from "../lib/findings";
 import {
   Statement,
+  asWritten,
   conditionKeys,
   describeStatement,
   globMatches,
@@ -101,8 +103,13 @@ function checkGrant(resources: ResourceLike[], rules: GrantRules): Finding[] {
       const problems: string[] = [];
       if (statement.notActions) problems.push("uses NotAction");
       if (statement.notResources) problems.push("uses NotResource");
-      const extra = statement.actions.filter((a) => !rules.allowedActions.includes(a));
-      if (extra.length) problems.push(`grants ${extra.join(", ")}, beyond what the ${rules.kind} needs`);
+      const allowed = lowered(rules.allowedActions);
+      const extra = statement.actions.filter((a) => !allowed.includes(a));
+      if (extra.length) {
+        problems.push(
+          `grants ${asWritten(statement, extra).join(", ")}, beyond what the ${rules.kind} needs`,
+        );
+      }
       for (const resource of statement.resources) {
         const problem = rules.resourceProblems(statement, resource);
         if (problem) problems.push(problem);
@@ -118,7 +125,7 @@ export function checkExportGrant(resources: ResourceLike[], config: PackConfig):
   const buckets = migrationBucketNames(resources, config);
   return checkGrant(resources, {
     kind: "export",
-    allowedActions: [...EXPORT_GRANT_ACTIONS, ...config.extraExportActions.map((a) => a.toLowerCase())],
+    allowedActions: [...EXPORT_GRANT_ACTIONS, ...config.extraExportActions],
     resourceProblems(statement, resource) {
       if (statement.actions.every((a) => a.startsWith("kms:"))) return kmsResourceProblem(resource);
       return objectArnProblem(resource, buckets, config.migrationPrefix);
@@ -163,11 +170,7 @@ export function checkImportGrant(resources: ResourceLike[], config: PackConfig):
   const groups = sourceTaskLogGroups(resources, config);
   return checkGrant(resources, {
     kind: "import",
-    allowedActions: [
-      ...IMPORT_GRANT_ACTIONS,
-      ...IMPORT_GRANT_LOG_ACTIONS,
-      ...config.extraImportActions.map((a) => a.toLowerCase()),
-    ],
+    allowedActions: [...IMPORT_GRANT_ACTIONS, ...IMPORT_GRANT_LOG_ACTIONS, ...config.extraImportActions],
     resourceProblems(statement, resource) {
       if (statement.actions.every((a) => a.startsWith("kms:"))) return kmsResourceProblem(resource);
       if (statement.actions.every((a) => a.startsWith("logs:"))) return logGroupProblem(resource, groups);
