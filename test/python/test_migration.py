@@ -71,10 +71,12 @@ def migration(request, stack):
     source_version, target_version, mode = request.param
     tag = source_version.replace(".", "")
     source = support.create_env("src-" + tag, source_version)
-    target = support.create_env("tgt-" + tag, target_version)
+    target = None
     support.ensure_bucket(source)
     try:
         support.seed_history(source)
+        # Created once the source runs: a new environment takes the first free port.
+        target = support.create_env("tgt-" + tag, target_version)
         if mode == "dag":
             target.start()
         else:
@@ -87,7 +89,8 @@ def migration(request, stack):
         yield m
     finally:
         source.stop()
-        target.stop()
+        if target is not None:
+            target.stop()
 
 
 def test_every_migrated_row_is_on_the_target(migration):
