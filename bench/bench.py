@@ -24,7 +24,7 @@ SEED = ROOT / "bench" / "seed.sql"
 BUCKET = "bench-bundles"
 
 FULL = {"runs": 200_000, "tis_per_run": 5, "logs": 500_000, "xcoms": 100_000, "dags": 50}
-SIZES = [("quarter", {k: (v // 4 if k != "dags" else v) for k, v in FULL.items()}), ("full", FULL)]
+SIZES = [("quarter", {k: (v // 4 if k in ("runs", "logs", "xcoms") else v) for k, v in FULL.items()}), ("full", FULL)]
 if os.environ.get("BENCH_SIZES") == "small":  # a quick check of the harness itself
     SIZES = [("tiny", {"runs": 2000, "tis_per_run": 5, "logs": 5000, "xcoms": 1000, "dags": 10})]
 

@@ -20,5 +20,12 @@ trap finish EXIT
 
 # shellcheck source=/dev/null
 source local/.state/env.sh
+# The local stack's own smoke tests (test/python/localstack, 6-8 minutes) run when asked:
+# MWAA_TEST_LOCALSTACK=1.
+ignore=(--ignore=test/python/localstack)
+if [ "${MWAA_TEST_LOCALSTACK:-0}" = 1 ]; then
+  ignore=()
+fi
 echo "== python tests (pytest, real Airflow + PostgreSQL + moto)"
-PYTHONDONTWRITEBYTECODE=1 "$MWAA_LOCAL_TOOLS_VENV/bin/python" -m pytest test/python -p no:cacheprovider -q "$@"
+PYTHONDONTWRITEBYTECODE=1 "$MWAA_LOCAL_TOOLS_VENV/bin/python" -m pytest test/python "${ignore[@]}" \
+  -p no:cacheprovider -q "$@"

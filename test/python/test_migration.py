@@ -322,7 +322,7 @@ def test_scheduling_continues_after_the_last_imported_run(migration):
     target.start()
     target.wait_healthy(timeout=240)
     target.rest("PATCH", "/dags/hist_etl", json={"is_paused": False})
-    time.sleep(40)  # several scheduler loops
+    time.sleep(25)  # a dozen scheduler loops (heartbeat 2 s)
     target.rest("PATCH", "/dags/hist_etl", json={"is_paused": True})
     created = target.query(
         "SELECT run_id FROM dag_run WHERE dag_id = 'hist_etl' AND run_type = 'scheduled' AND execution_date > %s",
