@@ -197,6 +197,21 @@ def test_conflict_policy_for_variables(migration):
     assert support.airflow_secrets(target)["variables"]["unicode_note"] == "Grüße aus Köln — 東京 ✓"
 
 
+def test_a_failed_export_restores_the_dags_it_paused(migration):
+    source = migration.source
+    states = lambda: dict(  # noqa: E731
+        source.query("SELECT dag_id, is_paused FROM dag WHERE dag_id = ANY(%s)", (list(support.USER_DAGS),))
+    )
+    before = states()
+    assert not any(before.values())
+    conf = migration.conf("export-fails", phase="full", pauseActive=True, deadlineSeconds=60, pollSeconds=1)
+    conf["bucket"] = "no-such-bucket"
+    result = support.direct(source, "export", support.direct_args(conf), check=False)
+    assert result.returncode != 0
+    assert "unpausing the 2 DAGs it paused" in result.stdout + result.stderr
+    assert states() == before
+
+
 def _copy_bundle(migration, export_id: str, copy_id: str) -> Dict[str, Any]:
     s3 = migration.source.boto3_client("s3")
     prefix = "%s/%s/" % (migration.prefix, export_id)

@@ -199,7 +199,7 @@ def _stage(conn: Any, s3: Any, options: ImportOptions, name: str, entry: Dict[st
     raw = "mm_stage_" + name
     with conn.cursor() as cur:
         cur.execute("CREATE TEMP TABLE %s (doc jsonb) ON COMMIT DROP" % raw)
-        cur.copy_expert("COPY %s (doc) FROM STDIN %s" % (raw, _COPY_JSON_LINES), reader)
+        cur.copy_expert("COPY %s (doc) FROM STDIN %s" % (raw, _COPY_JSON_LINES), reader, size=reader.CHUNK)
         reader.verify(entry["sha256"])
         definition = ", ".join("%s %s" % (_ident(c["name"]), codec.stage_type(c["type"])) for c in entry["columns"])
         cur.execute(
@@ -314,6 +314,11 @@ def _load_history_table(
     inserted = _insert(conn, load)
     if spec.lookup_only and inserted:
         _keep_target_log_template_current(conn, previous_latest)
+    if inserted:
+        # Fresh statistics, or the planner takes a table that just grew from empty to
+        # millions of rows for empty and the reconciliation turns quadratic.
+        with conn.cursor() as cur:
+            cur.execute("ANALYZE %s" % spec.name)
     counts = _reconcile(conn, load)
     if counts["missing"]:
         raise ImportFailed(
