@@ -77,9 +77,15 @@ export function selectTaskInstances(
   };
 }
 
-export function archiveKey(prefix: string, sourceLogGroup: string, sourceStream: string): string {
+/** Where the archived events of one source log group go, under the migration's prefix. */
+export function archivePrefix(prefix: string, sourceLogGroup: string): string {
   const base = prefix === "" || prefix.endsWith("/") ? prefix : `${prefix}/`;
-  return `${base}task-logs/${sourceLogGroup}/${sourceStream}.jsonl.gz`;
+  return `${base}task-logs/${sourceLogGroup}/`;
+}
+
+/** One object per source stream, so that archiving a stream again overwrites instead of duplicating. */
+export function archiveKey(prefix: string, sourceLogGroup: string, sourceStream: string): string {
+  return `${archivePrefix(prefix, sourceLogGroup)}${sourceStream}.jsonl.gz`;
 }
 
 const errorName = (error: unknown) => (error as { name?: string }).name ?? "";
@@ -172,7 +178,7 @@ export async function copyTaskLogs(
     };
     await Promise.all(Array.from({ length: Math.max(1, input.parallelStreams ?? 8) }, worker));
     if (result.eventsArchived > 0) {
-      result.archiveLocation = `s3://${input.archive.bucket}/${archiveKey(input.archive.prefix, input.sourceLogGroup, "")}`;
+      result.archiveLocation = `s3://${input.archive.bucket}/${archivePrefix(input.archive.prefix, input.sourceLogGroup)}`;
     }
     return result;
   } finally {
@@ -211,7 +217,7 @@ export async function copyTaskLogs(
       const page = await s3.send(
         new s3sdk.ListObjectsV2Command({
           Bucket: input.archive.bucket,
-          Prefix: archiveKey(input.archive.prefix, input.sourceLogGroup, ""),
+          Prefix: archivePrefix(input.archive.prefix, input.sourceLogGroup),
           ContinuationToken: token,
         }),
       );

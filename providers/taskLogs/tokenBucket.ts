@@ -1,8 +1,9 @@
 /**
  * A token bucket that paces GetLogEvents (CloudWatch Logs allows 25 calls per second per account and region by
  * default). `take` waits until a token is free. On a ThrottlingException the caller calls `throttled`, which
- * halves the rate (the quota is shared with everything else in the account); each success then wins back a
- * little until the configured rate is reached again (additive increase, multiplicative decrease).
+ * cuts the rate to 70% (the quota is shared with everything else in the account, so throttling means someone
+ * else is using it); each success wins back a tenth of the configured rate until it is reached again
+ * (additive increase, multiplicative decrease, with the decrease factor of the SDKs' adaptive retry mode).
  */
 export interface Clock {
   now(): number;
@@ -13,6 +14,8 @@ export const realClock: Clock = {
   now: () => Date.now(),
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
+
+const THROTTLED_FACTOR = 0.7;
 
 export class TokenBucket {
   private tokens: number;
@@ -62,14 +65,14 @@ export class TokenBucket {
 
   throttled(): void {
     this.refill();
-    this.currentRate = Math.max(this.minRatePerSecond, this.currentRate / 2);
+    this.currentRate = Math.max(this.minRatePerSecond, this.currentRate * THROTTLED_FACTOR);
     this.tokens = Math.min(this.tokens, 0);
   }
 
   succeeded(): void {
     if (this.currentRate < this.maxRatePerSecond) {
       this.refill();
-      this.currentRate = Math.min(this.maxRatePerSecond, this.currentRate + this.maxRatePerSecond / 50);
+      this.currentRate = Math.min(this.maxRatePerSecond, this.currentRate + this.maxRatePerSecond / 10);
     }
   }
 }

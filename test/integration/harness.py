@@ -17,6 +17,7 @@ ENV_NAME = "providers-it"
 AIRFLOW_VERSION = "2.8.1"
 DAG_BUCKET = "providers-it-dags"
 DAG_PREFIX = "dags"
+MIGRATION_BUCKET = "providers-it-migration"
 
 
 def up(state_dir: Path) -> None:
@@ -35,6 +36,12 @@ def up(state_dir: Path) -> None:
         s3.create_bucket(Bucket=DAG_BUCKET)
     except s3.exceptions.BucketAlreadyOwnedByYou:
         pass
+    # The migration bucket with its customer-managed key, where the task-log copy archives old events.
+    try:
+        s3.create_bucket(Bucket=MIGRATION_BUCKET)
+    except s3.exceptions.BucketAlreadyOwnedByYou:
+        pass
+    kms_key = env.boto3_client("kms").create_key(Description="providers-it migration bucket")["KeyMetadata"]["KeyId"]
     standin = {
         "region": info["aws_region"],
         "accountId": "123456789012",
@@ -68,6 +75,8 @@ def up(state_dir: Path) -> None:
                 "dagsFolder": str(env.dags_folder),
                 "taskLogGroup": env.log_group,
                 "region": info["aws_region"],
+                "migrationBucket": MIGRATION_BUCKET,
+                "migrationKmsKeyId": kms_key,
             },
             indent=2,
         )

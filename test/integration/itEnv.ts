@@ -12,6 +12,8 @@ export interface IntegrationInfo {
   dagsFolder: string;
   taskLogGroup: string;
   region: string;
+  migrationBucket: string;
+  migrationKmsKeyId: string;
 }
 
 export function integrationInfo(): IntegrationInfo {

@@ -81,3 +81,39 @@ describe("PutLogEvents batching", () => {
     assert.deepEqual([put.map((e) => e.message), archive.map((e) => e.message)], [["new"], ["old"]]);
   });
 });
+
+describe("task-log selection and archive keys", () => {
+  const { selectTaskInstances, archiveKey, archivePrefix } =
+    require("../../../providers/taskLogs/copy") as typeof import("../../../providers/taskLogs/copy");
+  const ti = (state: string, endDate: string | null) => ({
+    dagId: "d",
+    taskId: "t",
+    runId: "r",
+    mapIndex: -1,
+    tryNumber: 1,
+    state,
+    logicalDate: "2025-01-01T00:00:00Z",
+    endDate,
+  });
+
+  it("keeps the chosen states and drops what ended before the age limit", () => {
+    const now = Date.parse("2025-03-01T00:00:00Z");
+    const chosen = selectTaskInstances(
+      [
+        ti("success", "2025-02-28T00:00:00Z"),
+        ti("running", null),
+        ti("failed", "2024-01-01T00:00:00Z"),
+        ti("failed", null),
+      ],
+      ["success", "failed"],
+      30,
+      now,
+    );
+    assert.deepEqual([chosen.selected.length, chosen.filteredByState, chosen.filteredByAge], [2, 1, 1]);
+  });
+
+  it("puts each stream's archive under the group's prefix", () => {
+    assert.equal(archivePrefix("exports/e1", "airflow-src-Task"), "exports/e1/task-logs/airflow-src-Task/");
+    assert.ok(archiveKey("exports/e1/", "g", "d/t/ts/1.log").startsWith(archivePrefix("exports/e1/", "g")));
+  });
+});
