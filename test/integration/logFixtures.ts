@@ -68,7 +68,7 @@ export async function seedTaskLogs(
     filteredByState: 0,
     filteredByAge: 0,
   };
-  const writes: Promise<void>[] = [];
+  const writes: (() => Promise<void>)[] = [];
   const write = async (stream: string, events: { timestamp: number; message: string }[]) => {
     await logs.send(new CreateLogStreamCommand({ logGroupName: sourceGroup, logStreamName: stream }));
     for (const batch of planBatches(events)) {
@@ -104,7 +104,7 @@ export async function seedTaskLogs(
       expected.eventsCopied += events.length - oldCount;
       if (oldCount === events.length) expected.archivedOnlyStreams++;
       else expected.copiedStreams++;
-      writes.push(write(stream, events));
+      writes.push(() => write(stream, events));
     }
   };
   for (let i = 0; i < plan.fresh; i++) add("fresh", i, plan.eventsPerStream);
@@ -112,7 +112,8 @@ export async function seedTaskLogs(
   for (let i = 0; i < plan.mixed; i++) add("mixed", i, plan.eventsPerStream);
   if (plan.longStreamEvents > 0) add("long", 0, plan.longStreamEvents);
   // Limit parallel writes to moto.
-  for (let i = 0; i < writes.length; i += 20) await Promise.all(writes.slice(i, i + 20));
+  for (let i = 0; i < writes.length; i += 20)
+    await Promise.all(writes.slice(i, i + 20).map((start) => start()));
 
   const recent = new Date(now - 60 * 60 * 1000).toISOString();
   const leftOut = (dagId: string, state: string, endDate: string): MigratedTaskInstance => ({
