@@ -25,7 +25,7 @@ async function targetEventCounts(): Promise<Map<string, number>> {
     names.push(...(page.logStreams ?? []).map((stream) => stream.logStreamName!));
     nextToken = page.nextToken;
   } while (nextToken);
-  for (const name of names) {
+  const countStream = async (name: string) => {
     let token: string | undefined;
     let count = 0;
     for (;;) {
@@ -42,7 +42,8 @@ async function targetEventCounts(): Promise<Map<string, number>> {
       token = page.nextForwardToken;
     }
     counts.set(name, count);
-  }
+  };
+  for (let i = 0; i < names.length; i += 8) await Promise.all(names.slice(i, i + 8).map(countStream));
   logs.destroy();
   return counts;
 }
