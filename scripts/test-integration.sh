@@ -45,7 +45,7 @@ for port in "$API_PORT" "$WEB_PORT"; do
     exit 1
   fi
 done
-npx ts-node --transpile-only local/mwaa-standin/main.ts --config "$STATE/environments.json" \
+node -r ts-node/register/transpile-only local/mwaa-standin/main.ts --config "$STATE/environments.json" \
   --api-port "$API_PORT" --web-port "$WEB_PORT" --tls-cert "$STATE/tls-cert.pem" --tls-key "$STATE/tls-key.pem" \
   >"$ROOT/local/.state/logs/mwaa-standin.log" 2>&1 &
 standin_pid=$!

@@ -12,6 +12,7 @@ import {
   planBatches,
   splitByAge,
 } from "../../../providers/taskLogs/batching";
+import { archiveKey, archivePrefix, selectTaskInstances } from "../../../providers/taskLogs/copy";
 
 const t0 = Date.parse("2025-01-01T00:00:00Z");
 const event = fc.record({
@@ -83,8 +84,6 @@ describe("PutLogEvents batching", () => {
 });
 
 describe("task-log selection and archive keys", () => {
-  const { selectTaskInstances, archiveKey, archivePrefix } =
-    require("../../../providers/taskLogs/copy") as typeof import("../../../providers/taskLogs/copy");
   const ti = (state: string, endDate: string | null) => ({
     dagId: "d",
     taskId: "t",
