@@ -8,3 +8,4 @@ export * from "./invokeRestApi";
 export * from "./restClient";
 export * from "./restPaths";
 export * from "./retry";
+export * from "./mwaaEnvironment";

@@ -1,6 +1,13 @@
 import * as assert from "node:assert/strict";
 import { S3Client, PutObjectCommand } from "@aws-sdk/client-s3";
-import { AirflowApiError, AirflowClient, createAirflowClient, isFinished } from "../../providers/airflow";
+import {
+  AirflowApiError,
+  AirflowClient,
+  chooseAirflowClientKind,
+  createAirflowClient,
+  getMwaaEnvironment,
+  isFinished,
+} from "../../providers/airflow";
 import { PAGE_PROBE_COUNT, PROBE_DAG_FILE, PROBE_DAG_ID, integrationInfo } from "./itEnv";
 
 const info = integrationInfo();
@@ -60,6 +67,19 @@ describe("Airflow clients against real Airflow", function () {
       }),
     );
     s3.destroy();
+  });
+
+  it("describes the environment through GetEnvironment, and the chooser picks InvokeRestApi for it", async () => {
+    const env = await getMwaaEnvironment(info.environmentName, info.region);
+    assert.deepEqual(
+      [env.airflowVersion, env.status, env.dagBucket, env.dagS3Path, env.taskLogGroup],
+      [info.airflowVersion, "AVAILABLE", info.dagBucket, info.dagPrefix, info.taskLogGroup],
+    );
+    assert.equal(chooseAirflowClientKind("mwaa", env.airflowVersion), "mwaa-rest");
+    await assert.rejects(
+      getMwaaEnvironment("no-such-env", info.region),
+      (error: Error) => error.name === "ResourceNotFoundException",
+    );
   });
 
   for (const [index, { name, make, logs }] of clients.entries()) {

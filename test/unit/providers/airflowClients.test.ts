@@ -10,6 +10,7 @@ import {
   cliCommands,
   cliFailure,
   jsonRowsFromStdout,
+  logGroupNameFromArn,
   maxRunIdLength,
   mwaaEnvEndpoint,
   mwaaSdkConfig,
@@ -121,6 +122,15 @@ describe("MWAA endpoint resolution", () => {
       awsErrorType(null, { __type: "com.amazonaws.mwaa#ResourceNotFoundException" }),
       "ResourceNotFoundException",
     );
+  });
+});
+
+describe("log group ARNs", () => {
+  it("give the group name with or without the trailing :*", () => {
+    const arn = "arn:aws:logs:us-east-1:123456789012:log-group:airflow-MyEnv-Task";
+    assert.equal(logGroupNameFromArn(arn), "airflow-MyEnv-Task");
+    assert.equal(logGroupNameFromArn(`${arn}:*`), "airflow-MyEnv-Task");
+    assert.throws(() => logGroupNameFromArn("airflow-MyEnv-Task"), /not a CloudWatch Logs group ARN/);
   });
 });
 
