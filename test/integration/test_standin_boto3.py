@@ -46,6 +46,43 @@ def test_get_environment_parses_into_the_model():
     assert env["CreatedAt"].year >= 2024  # a timestamp botocore parsed, not a raw number
 
 
+def _unknown_members(value, shape, path):
+    """Keys in a raw JSON answer that the model's shape does not define (botocore's parser would drop them)."""
+    problems = []
+    if getattr(shape, "is_document_type", False):
+        return problems  # free-form JSON (Airflow's own answer)
+    if shape.type_name == "structure" and isinstance(value, dict):
+        for key, item in value.items():
+            if key not in shape.members:
+                problems.append("%s.%s" % (path, key))
+            else:
+                problems += _unknown_members(item, shape.members[key], "%s.%s" % (path, key))
+    elif shape.type_name == "map" and isinstance(value, dict):
+        for key, item in value.items():
+            problems += _unknown_members(item, shape.value, "%s[%s]" % (path, key))
+    elif shape.type_name == "list" and isinstance(value, list):
+        for index, item in enumerate(value):
+            problems += _unknown_members(item, shape.member, "%s[%d]" % (path, index))
+    return problems
+
+
+def test_every_field_the_stand_in_answers_is_in_the_model():
+    client = mwaa()
+    raw = {}
+
+    def keep_body(operation_model, response_dict, **kwargs):
+        raw[operation_model.name] = json.loads(response_dict["body"])
+
+    client.meta.events.register("before-parse.mwaa.*", keep_body)
+    client.get_environment(Name=NAME)
+    client.create_cli_token(Name=NAME)
+    client.invoke_rest_api(Name=NAME, Path="/version", Method="GET")
+    model = client.meta.service_model
+    for operation, body in raw.items():
+        assert _unknown_members(body, model.operation_model(operation).output_shape, operation) == []
+    assert set(raw) == {"GetEnvironment", "CreateCliToken", "InvokeRestApi"}
+
+
 def test_unknown_environment_is_resource_not_found():
     with pytest.raises(botocore.exceptions.ClientError) as excinfo:
         mwaa().get_environment(Name="no-such-environment")
