@@ -152,6 +152,35 @@ describe("Airflow clients against real Airflow", function () {
     });
   }
 
+  describe("MWAA errors", () => {
+    it("a request signed with the wrong secret is refused with InvalidSignatureException, not retried", async () => {
+      const saved = process.env.AWS_SECRET_ACCESS_KEY;
+      process.env.AWS_SECRET_ACCESS_KEY = "not-the-secret";
+      try {
+        await assert.rejects(clients[0].make().version(), (error: Error) => {
+          return (
+            error instanceof AirflowApiError &&
+            error.status === 403 &&
+            !error.retryable &&
+            /InvalidSignatureException/.test(error.message)
+          );
+        });
+      } finally {
+        process.env.AWS_SECRET_ACCESS_KEY = saved;
+      }
+    });
+
+    it("an unknown environment is ResourceNotFoundException with a hint", async () => {
+      const client = createAirflowClient({
+        kind: "mwaa-rest",
+        environmentName: "no-such-env",
+        region: info.region,
+        airflowVersion: "2.8.1",
+      });
+      await assert.rejects(client.version(), /ResourceNotFoundException.*check the environment name/);
+    });
+  });
+
   describe("long run ids", () => {
     it("InvokeRestApi follows a run whose id makes the REST path longer than 64 characters", async () => {
       const client = clients[0].make();
