@@ -277,9 +277,16 @@ export async function copyTaskLogs(
       result.streams.archivedOnly++;
       return;
     }
-    await cwl.send(
-      new logs.CreateLogStreamCommand({ logGroupName: input.targetLogGroup, logStreamName: pair.target }),
-    );
+    try {
+      await cwl.send(
+        new logs.CreateLogStreamCommand({ logGroupName: input.targetLogGroup, logStreamName: pair.target }),
+      );
+    } catch (error) {
+      // Written since the listing, by a copy running at the same time: it is that copy's stream.
+      if (errorName(error) !== "ResourceAlreadyExistsException") throw error;
+      result.streams.skipped++;
+      return;
+    }
     try {
       for (const batch of planBatches(put)) {
         await putWithRetry(pair.target, batch);
