@@ -33,6 +33,7 @@ PYTHONPATH=local "$TOOLS_PY" test/integration/harness.py up "$STATE"
 # The stand-in's webserver speaks HTTPS as MWAA's does; clients trust its certificate through
 # NODE_EXTRA_CA_CERTS (Node) and REQUESTS_CA_BUNDLE (Python), the standard settings for a private CA.
 if [ ! -f "$STATE/tls-cert.pem" ]; then
+  command -v openssl >/dev/null || { echo "openssl is needed for the stand-in's certificate: apt-get install -y openssl" >&2; exit 1; }
   openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=127.0.0.1" \
     -addext "subjectAltName=IP:127.0.0.1" -keyout "$STATE/tls-key.pem" -out "$STATE/tls-cert.pem" 2>/dev/null
 fi
