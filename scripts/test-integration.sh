@@ -7,15 +7,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 PORT_BASE=${MWAA_LOCAL_PORT_BASE:-54000}
-STATE="$ROOT/local/.state/mwaa-standin"
+STACK_STATE=${MWAA_LOCAL_STATE_DIR:-$ROOT/local/.state}
+STATE="$STACK_STATE/mwaa-standin"
 mkdir -p "$STATE"
 
 stack_was_up=0
 bash local/stack.sh status >/dev/null 2>&1 && stack_was_up=1
 MWAA_LOCAL_AIRFLOW_VERSIONS=${MWAA_LOCAL_AIRFLOW_VERSIONS:-2.8.1} bash local/stack.sh up
 # shellcheck source=/dev/null
-source local/.state/env.sh
-TOOLS_PY=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["venvs"]["tools"])' local/.state/env.json)/bin/python
+source "$STACK_STATE/env.sh"
+TOOLS_PY=$MWAA_LOCAL_TOOLS_VENV/bin/python
 
 standin_pid=""
 cleanup() {
@@ -48,11 +49,11 @@ for port in "$API_PORT" "$WEB_PORT"; do
 done
 node -r ts-node/register/transpile-only local/mwaa-standin/main.ts --config "$STATE/environments.json" \
   --api-port "$API_PORT" --web-port "$WEB_PORT" --tls-cert "$STATE/tls-cert.pem" --tls-key "$STATE/tls-key.pem" \
-  >"$ROOT/local/.state/logs/mwaa-standin.log" 2>&1 &
+  >"$STACK_STATE/logs/mwaa-standin.log" 2>&1 &
 standin_pid=$!
 for _ in $(seq 1 60); do
   (exec 3<>"/dev/tcp/127.0.0.1/$API_PORT") 2>/dev/null && break
-  kill -0 "$standin_pid" 2>/dev/null || { cat "$ROOT/local/.state/logs/mwaa-standin.log" >&2; exit 1; }
+  kill -0 "$standin_pid" 2>/dev/null || { cat "$STACK_STATE/logs/mwaa-standin.log" >&2; exit 1; }
   sleep 0.5
 done
 
