@@ -1,0 +1,176 @@
+import * as assert from "node:assert/strict";
+import { gunzipSync } from "node:zlib";
+import {
+  CloudWatchLogsClient,
+  GetLogEventsCommand,
+  DescribeLogStreamsCommand,
+} from "@aws-sdk/client-cloudwatch-logs";
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import { TaskLogCopyInput, copyTaskLogs } from "../../providers/taskLogs";
+import { integrationInfo } from "./itEnv";
+import { SeededLogs, seedTaskLogs } from "./logFixtures";
+import { ThrottlingProxy, startThrottlingProxy } from "./throttlingProxy";
+
+const info = integrationInfo();
+const SOURCE = "airflow-logsrc-Task";
+const TARGET = "airflow-logdst-Task";
+
+/** Reads the target straight from moto, past the throttling proxy the copy goes through. */
+async function targetEventCounts(): Promise<Map<string, number>> {
+  const logs = new CloudWatchLogsClient({ region: info.region, endpoint: process.env.AWS_ENDPOINT_URL });
+  const counts = new Map<string, number>();
+  let nextToken: string | undefined;
+  const names: string[] = [];
+  do {
+    const page = await logs.send(new DescribeLogStreamsCommand({ logGroupName: TARGET, nextToken }));
+    names.push(...(page.logStreams ?? []).map((stream) => stream.logStreamName!));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  const countStream = async (name: string) => {
+    let token: string | undefined;
+    let count = 0;
+    for (;;) {
+      const page = await logs.send(
+        new GetLogEventsCommand({
+          logGroupName: TARGET,
+          logStreamName: name,
+          startFromHead: true,
+          nextToken: token,
+        }),
+      );
+      count += page.events?.length ?? 0;
+      if (!page.nextForwardToken || page.nextForwardToken === token) break;
+      token = page.nextForwardToken;
+    }
+    counts.set(name, count);
+  };
+  for (let i = 0; i < names.length; i += 8) await Promise.all(names.slice(i, i + 8).map(countStream));
+  logs.destroy();
+  return counts;
+}
+
+describe("task-log copy on moto with GetLogEvents throttled", function () {
+  let proxy: ThrottlingProxy;
+  let seeded: SeededLogs;
+  let input: TaskLogCopyInput;
+  const now = Date.now();
+  const savedEndpoint = process.env.AWS_ENDPOINT_URL_CLOUDWATCH_LOGS;
+
+  before(async () => {
+    seeded = await seedTaskLogs(
+      info.region,
+      SOURCE,
+      TARGET,
+      { fresh: 220, old: 20, mixed: 20, eventsPerStream: 12, longStreamEvents: 25_000 },
+      now,
+    );
+    proxy = await startThrottlingProxy(process.env.AWS_ENDPOINT_URL!, {
+      quotaPerSecond: 25,
+      throttleEvery: 6,
+    });
+    // The copy reaches CloudWatch Logs through the standard service-specific endpoint setting.
+    process.env.AWS_ENDPOINT_URL_CLOUDWATCH_LOGS = proxy.url;
+    input = {
+      region: info.region,
+      sourceLogGroup: SOURCE,
+      targetLogGroup: TARGET,
+      sourceAirflowVersion: "2.2.5",
+      targetAirflowVersion: "2.8.1",
+      taskInstances: seeded.taskInstances,
+      maxAgeDays: 30,
+      archive: { bucket: info.migrationBucket, prefix: `exports/${now}/`, kmsKeyId: info.migrationKmsKeyId },
+      s3ForcePathStyle: true,
+    };
+  });
+
+  after(async () => {
+    if (savedEndpoint === undefined) delete process.env.AWS_ENDPOINT_URL_CLOUDWATCH_LOGS;
+    else process.env.AWS_ENDPOINT_URL_CLOUDWATCH_LOGS = savedEndpoint;
+    await proxy?.close();
+  });
+
+  it("copies every fresh event into streams named for the target's template, and archives the old ones", async () => {
+    const lines: string[] = [];
+    const result = await copyTaskLogs(input, { progress: (line) => lines.push(line), nowMs: now });
+    console.log(`      ${lines[lines.length - 1]}`);
+    console.log(`      proxy: ${JSON.stringify(proxy.stats)}`);
+    const { expected } = seeded;
+    assert.deepEqual(result.streams, {
+      total: expected.streams,
+      copied: expected.copiedStreams,
+      skipped: 0,
+      missing: expected.missing,
+      archivedOnly: expected.archivedOnlyStreams,
+    });
+    assert.equal(result.eventsCopied, expected.eventsCopied);
+    assert.equal(result.eventsArchived, expected.eventsArchived);
+    assert.deepEqual(result.taskInstances, {
+      selected: seeded.taskInstances.length - 2,
+      filteredByState: 1,
+      filteredByAge: 1,
+    });
+    assert.ok(
+      result.throttledCalls > 0,
+      "the proxy throttled some GetLogEvents calls and the copy carried on",
+    );
+    assert.equal(result.throttledCalls, proxy.stats.throttled);
+
+    const counts = await targetEventCounts();
+    assert.equal(counts.size, expected.copiedStreams);
+    assert.equal(
+      [...counts.values()].reduce((a, b) => a + b, 0),
+      expected.eventsCopied,
+    );
+    assert.ok(
+      [...counts.keys()].every((name) =>
+        /^dag_id=logs_\w+\/run_id=scheduled__[^:]+\/task_id=task_\d\/attempt=\d\.log$/.test(name),
+      ),
+    );
+    assert.equal(
+      counts.get(
+        "dag_id=logs_long/run_id=" +
+          seeded.taskInstances.find((ti) => ti.dagId === "logs_long")!.runId.replace(/:/g, "_") +
+          "/task_id=task_0/attempt=1.log",
+      ),
+      25_000,
+    );
+
+    assert.ok(
+      result.archiveLocation?.startsWith(`s3://${info.migrationBucket}/exports/${now}/task-logs/${SOURCE}/`),
+    );
+    const s3 = new S3Client({ region: info.region, forcePathStyle: true });
+    const listed = await s3.send(
+      new ListObjectsV2Command({ Bucket: info.migrationBucket, Prefix: `exports/${now}/` }),
+    );
+    assert.equal(listed.KeyCount, seeded.expected.archivedOnlyStreams + 20 /* mixed */);
+    const object = await s3.send(
+      new GetObjectCommand({ Bucket: info.migrationBucket, Key: listed.Contents![0].Key! }),
+    );
+    assert.equal(object.ServerSideEncryption, "aws:kms");
+    const archived = gunzipSync(Buffer.from(await object.Body!.transformToByteArray()))
+      .toString("utf8")
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { timestamp: number; message: string; targetStream: string });
+    assert.ok(
+      archived.every(
+        (event) => event.timestamp < now - 86_400_000 && event.targetStream.startsWith("dag_id="),
+      ),
+    );
+    s3.destroy();
+  });
+
+  it("copies nothing twice when run again", async () => {
+    const before = await targetEventCounts();
+    const callsBefore = proxy.stats.getLogEvents;
+    const result = await copyTaskLogs(input, { nowMs: now });
+    assert.equal(result.eventsCopied, 0);
+    assert.equal(result.eventsArchived, 0);
+    assert.equal(result.streams.copied, 0);
+    // Every stream that was copied or archived is skipped without being read again; only the missing one is.
+    assert.equal(result.streams.skipped, seeded.expected.streams - seeded.expected.missing);
+    assert.equal(proxy.stats.getLogEvents - callsBefore, result.getLogEventsCalls);
+    assert.ok(result.getLogEventsCalls <= 2, `${result.getLogEventsCalls} GetLogEvents calls on a re-run`);
+    assert.deepEqual(await targetEventCounts(), before);
+  });
+});
