@@ -1,0 +1,122 @@
+/**
+ * MetadataImport: runs the import DAG inside the target Airflow against a complete export
+ * bundle, and exposes the import report (inserted / already present per table, runs per DAG,
+ * whether the counts reconcile) as outputs. A report that does not reconcile fails the create.
+ * Deleting the resource leaves the imported history in place: there is no un-import.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as dynamic from "@pulumi/pulumi/dynamic";
+import { bundleUri, BundleLocation, readBundleJson, summariseReport } from "./resources/bundle";
+import { Failures, optionalBoolean, optionalOneOf, requireString } from "./resources/checks";
+import { COMMON_DEFAULTS, COMMON_IN_PLACE, COMMON_REPLACING } from "./resources/commonInputs";
+import { payloadInputs, RESOURCE_MODULE, workResourceOptions } from "./resources/resource";
+import { AirflowTarget } from "./resources/target";
+import { Inputs, workProvider } from "./resources/workProvider";
+
+export const IMPORT_DAG_ID = "mwaa_migration_import";
+export const CONFLICT_POLICIES = ["skip", "overwrite", "fail"] as const;
+export type ConflictPolicy = (typeof CONFLICT_POLICIES)[number];
+
+function location(inputs: Inputs): BundleLocation {
+  return {
+    bucket: String(inputs.bucket),
+    prefix: String(inputs.prefix ?? ""),
+    exportId: String(inputs.exportId),
+  };
+}
+
+export const metadataImportProvider = workProvider({
+  resource: "MetadataImport",
+  kind: "import",
+  dagId: IMPORT_DAG_ID,
+  defaults: { ...COMMON_DEFAULTS, conflictPolicy: "skip", importMissingDags: false },
+  replacing: [...COMMON_REPLACING, "conflictPolicy", "importMissingDags"],
+  inPlace: COMMON_IN_PLACE,
+  checkSpecific(inputs: Inputs, failures: Failures) {
+    requireString(failures, inputs, "exportId", "pass the MetadataExport's exportId output");
+    optionalOneOf(failures, inputs, "conflictPolicy", CONFLICT_POLICIES);
+    optionalBoolean(failures, inputs, "importMissingDags");
+  },
+  derive: (inputs: Inputs) => inputs,
+  conf(inputs: Inputs) {
+    return {
+      bucket: inputs.bucket,
+      prefix: inputs.prefix,
+      exportId: inputs.exportId,
+      kmsKeyId: inputs.kmsKeyId ?? null,
+      conflictPolicy: inputs.conflictPolicy,
+      importMissingDags: inputs.importMissingDags,
+      deadlineSeconds: inputs.deadlineSeconds,
+    };
+  },
+  async outputs(inputs: Inputs, region: string | undefined) {
+    const where = location(inputs);
+    const report = await readBundleJson(where, "import-report.json", region);
+    if (!report)
+      throw new Error(`no import-report.json under ${bundleUri(where)}; the import did not write its report`);
+    const summary = summariseReport(report);
+    if (!summary.verified) {
+      throw new Error(
+        `the import report under ${bundleUri(where)} does not reconcile: ${summary.problems.join("; ") || "verification failed"}`,
+      );
+    }
+    return { ...summary, bundleUri: bundleUri(where) };
+  },
+  async onDelete(props: Inputs, _region: string | undefined, log: (line: string) => void) {
+    log(
+      `[MetadataImport] imported history for export ${String(props.exportId)} stays in the target (there is no un-import)`,
+    );
+  },
+});
+
+export interface MetadataImportArgs {
+  airflow: pulumi.Input<AirflowTarget>;
+  /** The target's DAG folder: "s3://<dag bucket>/<dag prefix>" for MWAA, or a local folder / S3 URI. */
+  dagFolder: pulumi.Input<string>;
+  bucket: pulumi.Input<string>;
+  prefix?: pulumi.Input<string>;
+  /** The MetadataExport's exportId output. */
+  exportId: pulumi.Input<string>;
+  kmsKeyId?: pulumi.Input<string>;
+  conflictPolicy?: pulumi.Input<ConflictPolicy>;
+  /** Import history of DAGs the target does not have (default: report them, import nothing). */
+  importMissingDags?: pulumi.Input<boolean>;
+  deadlineSeconds?: pulumi.Input<number>;
+  parseDeadlineSeconds?: pulumi.Input<number>;
+  pollIntervalSeconds?: pulumi.Input<number>;
+  purgeOnDelete?: pulumi.Input<boolean>;
+  region?: pulumi.Input<string>;
+  payloadDir?: string;
+}
+
+export class MetadataImport extends dynamic.Resource {
+  declare readonly runId: pulumi.Output<string>;
+  declare readonly bundleUri: pulumi.Output<string>;
+  declare readonly insertedPerTable: pulumi.Output<Record<string, number>>;
+  declare readonly alreadyPresentPerTable: pulumi.Output<Record<string, number>>;
+  declare readonly runsPerDag: pulumi.Output<Record<string, number>>;
+  declare readonly verified: pulumi.Output<boolean>;
+  declare readonly elapsedSeconds: pulumi.Output<number>;
+
+  constructor(name: string, args: MetadataImportArgs, opts?: pulumi.CustomResourceOptions) {
+    const { payloadDir, ...rest } = args;
+    super(
+      metadataImportProvider,
+      name,
+      {
+        ...rest,
+        ...payloadInputs(payloadDir, IMPORT_DAG_ID),
+        runId: undefined,
+        bundleUri: undefined,
+        insertedPerTable: undefined,
+        alreadyPresentPerTable: undefined,
+        runsPerDag: undefined,
+        verified: undefined,
+        elapsedSeconds: undefined,
+      },
+      workResourceOptions(opts),
+      RESOURCE_MODULE,
+      "MetadataImport",
+    );
+  }
+}
