@@ -1,0 +1,499 @@
+"""One local Airflow environment: its own PostgreSQL database, AIRFLOW_HOME and venv,
+configured the way MWAA runs Airflow (LocalExecutor here, CloudWatch task logs in the
+group `airflow-<name>-Task`, REST API v1 with basic auth)."""
+
+import base64
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence
+
+from .stack import LOCAL_DIR, LOGS_DIR, PIDS_DIR, STATE_DIR, port_in_use, stack_info, stop_pidfile
+
+AIRFLOW_STATE_DIR = STATE_DIR / "airflow"
+LOCKS_DIR = LOCAL_DIR / "locks"
+MOTO_ACCOUNT_ID = "123456789012"
+ADMIN_USER = "admin"
+ADMIN_PASSWORD = "admin"
+
+_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
+
+
+class AirflowEnvError(RuntimeError):
+    pass
+
+
+class RestError(AirflowEnvError):
+    def __init__(self, method: str, url: str, status: int, body: str):
+        super().__init__("%s %s answered %d: %s" % (method, url, status, body[:2000]))
+        self.status = status
+        self.body = body
+
+
+def new_fernet_key() -> str:
+    return base64.urlsafe_b64encode(os.urandom(32)).decode("ascii")
+
+
+def _check_fernet_key(key: str) -> None:
+    try:
+        raw = base64.urlsafe_b64decode(key.encode("ascii"))
+    except Exception:
+        raw = b""
+    if len(raw) != 32:
+        raise AirflowEnvError(
+            "fernet_key %r is not a Fernet key (urlsafe base64 of 32 bytes); "
+            "make one with mwaa_local.new_fernet_key()" % key
+        )
+
+
+def ensure_airflow_venv(version: str) -> Path:
+    """The venv for Airflow <version>, built from local/locks/airflow-<version>.txt if missing."""
+    lock = LOCKS_DIR / ("airflow-%s.txt" % version)
+    if not lock.exists():
+        known = sorted(p.stem[len("airflow-") :] for p in LOCKS_DIR.glob("airflow-*.txt"))
+        raise AirflowEnvError(
+            "no lock file for Airflow %s (local/locks/airflow-%s.txt); locked versions: %s"
+            % (version, version, ", ".join(known))
+        )
+    script = 'source "$1" && mwaa_ensure_venv "$2" "$3"'
+    result = subprocess.run(
+        ["bash", "-c", script, "bash", str(LOCAL_DIR / "lib" / "venv.sh"), "airflow-" + version, str(lock)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    if result.returncode != 0:
+        raise AirflowEnvError("building the Airflow %s venv failed (messages above)" % version)
+    return Path(result.stdout.strip())
+
+
+def free_airflow_port() -> int:
+    """The first port in the stack's Airflow range that nothing listens on."""
+    ports = stack_info()["ports"]
+    for port in range(ports["airflow_first"], ports["airflow_last"] + 1):
+        if not port_in_use(port) and not _port_claimed(port):
+            return port
+    raise AirflowEnvError(
+        "every Airflow port %d..%d is in use; stop an environment (AirflowEnv.stop) first"
+        % (ports["airflow_first"], ports["airflow_last"])
+    )
+
+
+def _port_claimed(port: int) -> bool:
+    for saved in AIRFLOW_STATE_DIR.glob("*/mwaa_local.json"):
+        try:
+            if json.loads(saved.read_text()).get("port") == port:
+                return (PIDS_DIR / ("airflow-%s-webserver.pid" % saved.parent.name)).exists()
+        except (OSError, ValueError):
+            continue
+    return False
+
+
+def _version_tuple(version: str) -> tuple:
+    return tuple(int(part) for part in re.findall(r"\d+", version)[:3])
+
+
+class AirflowEnv:
+    """A local Airflow environment. Make one with AirflowEnv.create(), or AirflowEnv.load(name)
+    for one created earlier (by another process, say)."""
+
+    def __init__(self, settings: Dict[str, Any]):
+        self._settings = settings
+        self.name: str = settings["name"]
+        self.version: str = settings["version"]
+        self.fernet_key: str = settings["fernet_key"]
+        self.port: int = settings["port"]
+        self.home = Path(settings["home"])
+        self.venv = Path(settings["venv"])
+        self.dags_folder = Path(settings["dags_folder"])
+        self.database: str = settings["database"]
+        self.log_group: str = settings["log_group"]
+        self.admin_user: str = settings["admin_user"]
+        self.admin_password: str = settings["admin_password"]
+
+    # --- creation -------------------------------------------------------------------
+
+    @classmethod
+    def create(
+        cls,
+        name: str,
+        version: str,
+        fernet_key: str,
+        port: Optional[int] = None,
+        dags_folder: Optional[str] = None,
+    ) -> "AirflowEnv":
+        """A fresh environment: database dropped and recreated, AIRFLOW_HOME emptied, the log
+        group recreated in moto, `airflow db migrate` run and an Admin user created."""
+        if not _NAME_PATTERN.match(name):
+            raise AirflowEnvError(
+                "environment name %r must be lowercase letters, digits and '-', starting with a letter, "
+                "at most 40 characters" % name
+            )
+        _check_fernet_key(fernet_key)
+        info = stack_info()
+        home = AIRFLOW_STATE_DIR / name
+        existing = home / "mwaa_local.json"
+        if existing.exists():
+            cls.load(name).stop()
+        if port is None:
+            port = free_airflow_port()
+        elif port_in_use(port):
+            raise AirflowEnvError(
+                "port %d for Airflow environment %r is taken by another process; pass another port "
+                "(the stack's Airflow range is %d..%d)"
+                % (port, name, info["ports"]["airflow_first"], info["ports"]["airflow_last"])
+            )
+        venv = ensure_airflow_venv(version)
+        if home.exists():
+            shutil.rmtree(home)
+        home.mkdir(parents=True)
+        own_dags = home / "dags"
+        own_dags.mkdir()
+        settings = {
+            "name": name,
+            "version": version,
+            "fernet_key": fernet_key,
+            "port": port,
+            "home": str(home),
+            "venv": str(venv),
+            "dags_folder": str(Path(dags_folder).resolve()) if dags_folder else str(own_dags),
+            "database": "airflow_" + name.replace("-", "_"),
+            "log_group": "airflow-%s-Task" % name,
+            "admin_user": ADMIN_USER,
+            "admin_password": ADMIN_PASSWORD,
+            "secret_key": base64.b64encode(os.urandom(16)).decode("ascii"),
+        }
+        env = cls(settings)
+        env._recreate_database()
+        env._recreate_log_group()
+        env.save()
+        env.airflow("db", "migrate", timeout=600)
+        env.airflow(
+            "users", "create",
+            "--username", ADMIN_USER, "--password", ADMIN_PASSWORD, "--role", "Admin",
+            "--email", "admin@example.com", "--firstname", "Local", "--lastname", "Admin",
+        )  # fmt: skip
+        return env
+
+    @classmethod
+    def load(cls, name: str) -> "AirflowEnv":
+        saved = AIRFLOW_STATE_DIR / name / "mwaa_local.json"
+        if not saved.exists():
+            raise AirflowEnvError(
+                "no local Airflow environment %r (%s missing); create it with AirflowEnv.create" % (name, saved)
+            )
+        return cls(json.loads(saved.read_text()))
+
+    def save(self) -> None:
+        (self.home / "mwaa_local.json").write_text(json.dumps(self._settings, indent=2, sort_keys=True))
+        lines = ["# environment of the local Airflow %r; source it to use its CLI" % self.name]
+        for key, value in sorted(self.env_vars().items()):
+            lines.append("export %s=%s" % (key, _shell_quote(value)))
+        lines.append('export PATH="%s/bin:$PATH"' % self.venv)
+        (self.home / "env.sh").write_text("\n".join(lines) + "\n")
+
+    def _recreate_database(self) -> None:
+        import psycopg2
+
+        conn = psycopg2.connect(stack_info()["postgres_url"])
+        conn.autocommit = True
+        try:
+            with conn.cursor() as cur:
+                cur.execute('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % self.database)
+                cur.execute('CREATE DATABASE "%s" ENCODING \'UTF8\' TEMPLATE template0' % self.database)
+        finally:
+            conn.close()
+
+    def _recreate_log_group(self) -> None:
+        logs = self.boto3_client("logs")
+        try:
+            logs.delete_log_group(logGroupName=self.log_group)
+        except logs.exceptions.ResourceNotFoundException:
+            pass
+        logs.create_log_group(logGroupName=self.log_group)
+
+    # --- configuration --------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        return "http://127.0.0.1:%d" % self.port
+
+    @property
+    def sql_url(self) -> str:
+        """SQLAlchemy URL of the metadata database (what Airflow itself uses)."""
+        return "postgresql+psycopg2://postgres@127.0.0.1:%d/%s" % (
+            stack_info()["ports"]["postgres"],
+            self.database,
+        )
+
+    @property
+    def dsn(self) -> str:
+        """libpq URL of the metadata database (psycopg2.connect, psql)."""
+        return "postgresql://postgres@127.0.0.1:%d/%s" % (stack_info()["ports"]["postgres"], self.database)
+
+    @property
+    def log_group_arn(self) -> str:
+        return "arn:aws:logs:%s:%s:log-group:%s" % (stack_info()["aws_region"], MOTO_ACCOUNT_ID, self.log_group)
+
+    def env_vars(self) -> Dict[str, str]:
+        """Airflow's configuration for this environment, as AIRFLOW__* variables."""
+        info = stack_info()
+        endpoint = info["aws_endpoint_url"]
+        if _version_tuple(self.version) >= (2, 9):
+            basic_auth = "airflow.providers.fab.auth_manager.api.auth.backend.basic_auth"
+        else:
+            basic_auth = "airflow.api.auth.backend.basic_auth"
+        aws_conn = {"conn_type": "aws", "extra": {"region_name": info["aws_region"], "endpoint_url": endpoint}}
+        env = {
+            "AIRFLOW_HOME": str(self.home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(self.dags_folder),
+            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+            "AIRFLOW__CORE__PARALLELISM": "4",
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__FERNET_KEY": self.fernet_key,
+            # Fork instead of a new interpreter per task: far cheaper on a small machine.
+            "AIRFLOW__CORE__EXECUTE_TASKS_NEW_PYTHON_INTERPRETER": "False",
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": self.sql_url,
+            "AIRFLOW__DATABASE__LOAD_DEFAULT_CONNECTIONS": "False",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_POOL_SIZE": "3",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_MAX_OVERFLOW": "6",
+            "AIRFLOW__SCHEDULER__PARSING_PROCESSES": "1",
+            "AIRFLOW__SCHEDULER__DAG_DIR_LIST_INTERVAL": "10",
+            "AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL": "10",
+            "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
+            "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
+            "AIRFLOW__API__AUTH_BACKENDS": basic_auth + ",airflow.api.auth.backend.session",
+            "AIRFLOW__WEBSERVER__WEB_SERVER_HOST": "127.0.0.1",
+            "AIRFLOW__WEBSERVER__WEB_SERVER_PORT": str(self.port),
+            "AIRFLOW__WEBSERVER__BASE_URL": self.url,
+            "AIRFLOW__WEBSERVER__WORKERS": "2",
+            "AIRFLOW__WEBSERVER__WEB_SERVER_WORKER_TIMEOUT": "300",
+            "AIRFLOW__WEBSERVER__SECRET_KEY": self._settings["secret_key"],
+            "AIRFLOW__WEBSERVER__WARN_DEPLOYMENT_EXPOSURE": "False",
+            "AIRFLOW__LOGGING__REMOTE_LOGGING": "True",
+            "AIRFLOW__LOGGING__REMOTE_BASE_LOG_FOLDER": "cloudwatch://" + self.log_group_arn,
+            "AIRFLOW__LOGGING__REMOTE_LOG_CONN_ID": "aws_default",
+            "AIRFLOW__LOGGING__ENCRYPT_S3_LOGS": "False",
+            "AIRFLOW_CONN_AWS_DEFAULT": json.dumps(aws_conn),
+            # No usage telemetry from a test stack.
+            "AIRFLOW__USAGE_DATA_COLLECTION__ENABLED": "False",
+            "SCARF_ANALYTICS": "false",
+            "DO_NOT_TRACK": "true",
+        }
+        return env
+
+    def process_env(self, extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+        """The full environment for a process of this Airflow: os.environ without any other
+        Airflow or venv settings, plus the stack's AWS endpoint and this env's config."""
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(("AIRFLOW", "PYTHON")) and key not in ("VIRTUAL_ENV",)
+        }
+        env.update(stack_info()["env"])
+        env.update(self.env_vars())
+        env["PATH"] = "%s/bin:%s" % (self.venv, env.get("PATH", "/usr/bin:/bin"))
+        env["VIRTUAL_ENV"] = str(self.venv)
+        if extra:
+            env.update(extra)
+        return env
+
+    # --- commands -------------------------------------------------------------------
+
+    def airflow(
+        self, *args: str, check: bool = True, timeout: Optional[float] = 300, env: Optional[Dict[str, str]] = None
+    ) -> "subprocess.CompletedProcess[str]":
+        """Runs the Airflow CLI of this environment; raises on a non-zero exit when check."""
+        return self._run([str(self.venv / "bin" / "airflow")] + list(args), check, timeout, env)
+
+    def python(
+        self,
+        args: Sequence[str],
+        check: bool = True,
+        timeout: Optional[float] = 600,
+        env: Optional[Dict[str, str]] = None,
+        input: Optional[str] = None,
+    ) -> "subprocess.CompletedProcess[str]":
+        """Runs this environment's Python (e.g. ["-m", "some.module", ...]) with its config."""
+        return self._run([str(self.venv / "bin" / "python")] + list(args), check, timeout, env, input)
+
+    def _run(
+        self,
+        argv: List[str],
+        check: bool,
+        timeout: Optional[float],
+        env: Optional[Dict[str, str]],
+        input: Optional[str] = None,
+    ) -> "subprocess.CompletedProcess[str]":
+        result = subprocess.run(
+            argv,
+            env=self.process_env(env),
+            cwd=str(self.home),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            input=input,
+        )
+        if check and result.returncode != 0:
+            raise AirflowEnvError(
+                "%s (Airflow %s, env %r) exited %d:\n%s"
+                % (" ".join(argv[-6:]), self.version, self.name, result.returncode, (result.stderr or result.stdout)[-4000:])
+            )
+        return result
+
+    # --- processes ------------------------------------------------------------------
+
+    def _pidfile(self, role: str) -> Path:
+        return PIDS_DIR / ("airflow-%s-%s.pid" % (self.name, role))
+
+    def log_file(self, role: str) -> Path:
+        return LOGS_DIR / ("airflow-%s-%s.log" % (self.name, role))
+
+    def running(self, role: str) -> bool:
+        pidfile = self._pidfile(role)
+        if not pidfile.exists():
+            return False
+        try:
+            os.kill(int(pidfile.read_text().strip()), 0)
+            return True
+        except (OSError, ValueError):
+            return False
+
+    def start(self, scheduler: bool = True, webserver: bool = True) -> None:
+        """Starts the scheduler and webserver in the background (no-op for those running)."""
+        PIDS_DIR.mkdir(parents=True, exist_ok=True)
+        LOGS_DIR.mkdir(parents=True, exist_ok=True)
+        if webserver and not self.running("webserver"):
+            if port_in_use(self.port):
+                raise AirflowEnvError(
+                    "port %d for the webserver of %r is taken by another process" % (self.port, self.name)
+                )
+            self._spawn("webserver", ["webserver"])
+        if scheduler and not self.running("scheduler"):
+            # Task logs go to CloudWatch; the local log server (a fixed port) is not needed.
+            self._spawn("scheduler", ["scheduler", "--skip-serve-logs"])
+
+    def _spawn(self, role: str, args: List[str]) -> None:
+        with open(self.log_file(role), "ab") as log:
+            process = subprocess.Popen(
+                [str(self.venv / "bin" / "airflow")] + args,
+                env=self.process_env(),
+                cwd=str(self.home),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        self._pidfile(role).write_text(str(process.pid))
+
+    def stop(self) -> None:
+        """Stops the scheduler and webserver (their whole process groups)."""
+        for role in ("scheduler", "webserver"):
+            pidfile = self._pidfile(role)
+            if pidfile.exists():
+                stop_pidfile(pidfile)
+
+    def wait_healthy(self, timeout: float = 300, scheduler: Optional[bool] = None) -> Dict[str, Any]:
+        """Waits until /health reports the metadatabase (and the scheduler, when it runs) healthy."""
+        import requests
+
+        if scheduler is None:
+            scheduler = self.running("scheduler")
+        deadline = time.monotonic() + timeout
+        last = "no answer"
+        while time.monotonic() < deadline:
+            for role in ("webserver",) + (("scheduler",) if scheduler else ()):
+                if self._pidfile(role).exists() and not self.running(role):
+                    raise AirflowEnvError(
+                        "the %s of %r exited; see %s" % (role, self.name, self.log_file(role))
+                    )
+            try:
+                response = requests.get(self.url + "/health", timeout=5)
+                if response.status_code == 200:
+                    health = response.json()
+                    db_ok = health.get("metadatabase", {}).get("status") == "healthy"
+                    sched_ok = health.get("scheduler", {}).get("status") == "healthy"
+                    if db_ok and (sched_ok or not scheduler):
+                        return health
+                    last = json.dumps(health)
+                else:
+                    last = "HTTP %d" % response.status_code
+            except requests.RequestException as error:
+                last = str(error)
+            time.sleep(1)
+        raise AirflowEnvError(
+            "Airflow %r on %s not healthy after %.0f s (last: %s); see %s"
+            % (self.name, self.url, timeout, last, self.log_file("webserver"))
+        )
+
+    # --- clients --------------------------------------------------------------------
+
+    def rest(
+        self,
+        method: str,
+        path: str,
+        json: Any = None,
+        params: Optional[Dict[str, Any]] = None,
+        expect: Sequence[int] = (200,),
+    ) -> Any:
+        """A REST API v1 call as the Admin user; path relative to /api/v1 ("/dags").
+        Returns the decoded JSON body (None when empty); raises RestError otherwise."""
+        import requests
+
+        if not path.startswith("/api/"):
+            path = "/api/v1" + (path if path.startswith("/") else "/" + path)
+        url = self.url + path
+        response = requests.request(
+            method.upper(),
+            url,
+            json=json,
+            params=params,
+            auth=(self.admin_user, self.admin_password),
+            timeout=60,
+        )
+        if response.status_code not in expect:
+            raise RestError(method.upper(), url, response.status_code, response.text)
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            return response.text
+
+    def query(self, sql: str, params: Optional[Sequence[Any]] = None) -> List[tuple]:
+        """Rows of a read-only SQL query against the metadata database."""
+        import psycopg2
+
+        conn = psycopg2.connect(self.dsn)
+        try:
+            with conn.cursor() as cur:
+                cur.execute(sql, params)
+                return cur.fetchall()
+        finally:
+            conn.close()
+
+    def boto3_client(self, service: str) -> Any:
+        import boto3
+
+        info = stack_info()
+        return boto3.client(
+            service,
+            endpoint_url=info["aws_endpoint_url"],
+            region_name=info["aws_region"],
+            aws_access_key_id=info["env"]["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=info["env"]["AWS_SECRET_ACCESS_KEY"],
+        )
+
+    def __repr__(self) -> str:
+        return "AirflowEnv(name=%r, version=%r, url=%r)" % (self.name, self.version, self.url)
+
+
+def _shell_quote(value: str) -> str:
+    import shlex
+
+    return shlex.quote(value)
+

@@ -1,0 +1,125 @@
+"""Where the local stack is and how to reach it: env.json written by local/stack.sh up."""
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+from typing import Any, Dict, Optional
+
+LOCAL_DIR = Path(__file__).resolve().parent.parent
+STATE_DIR = LOCAL_DIR / ".state"
+PIDS_DIR = STATE_DIR / "pids"
+LOGS_DIR = STATE_DIR / "logs"
+STACK_SCRIPT = LOCAL_DIR / "stack.sh"
+ENV_JSON = STATE_DIR / "env.json"
+
+
+class StackNotRunning(RuntimeError):
+    pass
+
+
+def stack_info() -> Dict[str, Any]:
+    """The contents of local/.state/env.json: ports, URLs, venv paths and client env vars."""
+    if not ENV_JSON.exists():
+        raise StackNotRunning(
+            "%s not found: the local stack is not up; run local/stack.sh up" % ENV_JSON
+        )
+    return json.loads(ENV_JSON.read_text())
+
+
+def _stack_status_ok() -> bool:
+    result = subprocess.run(
+        ["bash", str(STACK_SCRIPT), "status"], capture_output=True, text=True
+    )
+    return result.returncode == 0
+
+
+def ensure_stack(airflow_versions: Optional[str] = None) -> Dict[str, Any]:
+    """Starts the stack (local/stack.sh up) unless it already runs, then returns stack_info().
+
+    airflow_versions ("2.8.1,2.11.0") limits which Airflow venvs are built ahead of time.
+    """
+    if ENV_JSON.exists() and _stack_status_ok():
+        return stack_info()
+    env = dict(os.environ)
+    if airflow_versions:
+        env["MWAA_LOCAL_AIRFLOW_VERSIONS"] = airflow_versions
+    result = subprocess.run(["bash", str(STACK_SCRIPT), "up"], env=env)
+    if result.returncode != 0:
+        raise StackNotRunning(
+            "local/stack.sh up failed (exit %d); its messages above say why"
+            % result.returncode
+        )
+    return stack_info()
+
+
+def client_env(extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+    """os.environ plus the stack's AWS endpoint, fake credentials and ports."""
+    env = dict(os.environ)
+    env.update(stack_info()["env"])
+    if extra:
+        env.update(extra)
+    return env
+
+
+def port_in_use(port: int) -> bool:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def stop_pidfile(pidfile: Path, timeout: float = 15.0) -> bool:
+    """Stops the process group led by the pid in pidfile; True when something was running."""
+    try:
+        pid = int(pidfile.read_text().strip())
+    except (OSError, ValueError):
+        pidfile.unlink(missing_ok=True)
+        return False
+    running = _alive(pid)
+    if running:
+        _signal_group(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        # Workers that outlive the leader share its process group.
+        _signal_group(pid, signal.SIGKILL)
+    pidfile.unlink(missing_ok=True)
+    return running
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie child of this process still answers kill(0); reap it if it is ours.
+    try:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        return done == 0
+    except ChildProcessError:
+        return True
+
+
+def _signal_group(pid: int, sig: int) -> None:
+    try:
+        os.killpg(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        try:
+            os.kill(pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def stop_all(stack: bool = False) -> None:
+    """Stops every Airflow process of this stack; with stack=True also PostgreSQL and moto."""
+    if PIDS_DIR.exists():
+        for pidfile in sorted(PIDS_DIR.glob("airflow-*.pid")):
+            stop_pidfile(pidfile)
+    if stack:
+        subprocess.run(["bash", str(STACK_SCRIPT), "down"], check=False)

@@ -1,0 +1,81 @@
+import { AirflowClient } from "./client";
+import { MwaaCliClient } from "./cliClient";
+import { DirectRestTransport } from "./directRest";
+import { InvokeRestApiTransport } from "./invokeRestApi";
+import { AirflowRestClient } from "./restClient";
+import { restApiVersionFor } from "./restPaths";
+
+export type SourceKind = "mwaa" | "self-managed";
+export type AirflowClientKind = "mwaa-rest" | "mwaa-cli" | "airflow-rest";
+export const AIRFLOW_CLIENT_KINDS: readonly AirflowClientKind[] = ["mwaa-rest", "mwaa-cli", "airflow-rest"];
+
+/** MWAA serves InvokeRestApi from Airflow 2.4.3 on. */
+const INVOKE_REST_API_MIN_VERSION = [2, 4, 3];
+
+function versionAtLeast(version: string, minimum: number[]): boolean {
+  const parts = version.split(".").map((part) => Number.parseInt(part, 10) || 0);
+  for (let i = 0; i < minimum.length; i++) {
+    if ((parts[i] ?? 0) !== minimum[i]) return (parts[i] ?? 0) > minimum[i];
+  }
+  return true;
+}
+
+/**
+ * Which client reaches an environment: self-managed Airflow only through its own REST API; MWAA through
+ * InvokeRestApi where the version has it, else through a CLI token. `override` (config `airflowClient`) picks
+ * one explicitly, and is refused where it cannot work.
+ */
+export function chooseAirflowClientKind(
+  sourceKind: SourceKind,
+  airflowVersion: string,
+  override?: string,
+): AirflowClientKind {
+  restApiVersionFor(airflowVersion);
+  if (override !== undefined && !(AIRFLOW_CLIENT_KINDS as readonly string[]).includes(override)) {
+    throw new Error(`airflowClient "${override}" is not one of ${AIRFLOW_CLIENT_KINDS.join(", ")}`);
+  }
+  if (sourceKind === "self-managed") {
+    if (override && override !== "airflow-rest") {
+      throw new Error(
+        `airflowClient "${override}" needs an MWAA environment; self-managed Airflow uses "airflow-rest"`,
+      );
+    }
+    return "airflow-rest";
+  }
+  if (override === "airflow-rest") {
+    throw new Error(
+      `airflowClient "airflow-rest" cannot reach an MWAA webserver (it needs a web login session); ` +
+        `use "mwaa-rest" or "mwaa-cli"`,
+    );
+  }
+  if (override === "mwaa-rest" && !versionAtLeast(airflowVersion, INVOKE_REST_API_MIN_VERSION)) {
+    throw new Error(
+      `airflowClient "mwaa-rest" needs Airflow 2.4.3 or later (the environment runs ${airflowVersion})`,
+    );
+  }
+  if (override) return override as AirflowClientKind;
+  return versionAtLeast(airflowVersion, INVOKE_REST_API_MIN_VERSION) ? "mwaa-rest" : "mwaa-cli";
+}
+
+export type AirflowConnection =
+  | { kind: "mwaa-rest" | "mwaa-cli"; environmentName: string; region: string; airflowVersion: string }
+  | { kind: "airflow-rest"; baseUrl: string; username: string; password: string; airflowVersion: string };
+
+/** Builds a client for one call; nothing here is cached between provider calls. */
+export function createAirflowClient(connection: AirflowConnection): AirflowClient {
+  const apiVersion = restApiVersionFor(connection.airflowVersion);
+  switch (connection.kind) {
+    case "mwaa-rest":
+      return new AirflowRestClient(
+        new InvokeRestApiTransport({
+          environmentName: connection.environmentName,
+          region: connection.region,
+          apiVersion,
+        }),
+      );
+    case "mwaa-cli":
+      return new MwaaCliClient(connection);
+    case "airflow-rest":
+      return new AirflowRestClient(new DirectRestTransport({ ...connection, apiVersion }));
+  }
+}

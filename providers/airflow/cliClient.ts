@@ -1,0 +1,150 @@
+import {
+  AirflowApiError,
+  AirflowClient,
+  DagRunStatus,
+  DagSummary,
+  TriggerRequest,
+  TriggerResult,
+  WaitOptions,
+  normaliseRunState,
+  pollUntil,
+} from "./client";
+import { cliCommand, cliCommands, jsonRowsFromStdout, parsePaused } from "./cliCommands";
+import { mwaaSdkConfig } from "./endpoint";
+import { DEFAULT_RETRY, RetryPolicy, isRetryableStatus, withRetry } from "./retry";
+
+export interface MwaaCliOptions {
+  environmentName: string;
+  region: string;
+  /** The environment's Airflow version; a few commands changed their arguments in 3.x. */
+  airflowVersion: string;
+  timeoutMs?: number;
+  retry?: RetryPolicy;
+}
+
+export interface CliOutput {
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * The Airflow CLI through MWAA: CreateCliToken (a token lives 60 s, so every command gets a fresh one), then the
+ * command text POSTed to `https://{WebServerHostname}/aws_mwaa/cli`; the reply holds base64 stdout and stderr.
+ * For environments where InvokeRestApi is unavailable. The CLI has no command that prints a task's log, so
+ * `taskLogTail` points to the CloudWatch task log group instead.
+ */
+export class MwaaCliClient implements AirflowClient {
+  readonly description: string;
+
+  constructor(private readonly options: MwaaCliOptions) {
+    this.description = `MWAA CLI token (${options.environmentName})`;
+  }
+
+  async run(args: string[]): Promise<CliOutput> {
+    const command = cliCommand(args);
+    return withRetry(() => this.runOnce(command), this.options.retry ?? DEFAULT_RETRY);
+  }
+
+  private async runOnce(command: string): Promise<CliOutput> {
+    const { MWAAClient, CreateCliTokenCommand } =
+      require("@aws-sdk/client-mwaa") as typeof import("@aws-sdk/client-mwaa");
+    const mwaa = new MWAAClient(mwaaSdkConfig(this.options.region));
+    let token: { CliToken?: string; WebServerHostname?: string };
+    try {
+      token = await mwaa.send(new CreateCliTokenCommand({ Name: this.options.environmentName }));
+    } finally {
+      mwaa.destroy();
+    }
+    if (!token.CliToken || !token.WebServerHostname) {
+      throw new Error(
+        `CreateCliToken for ${this.options.environmentName} returned no token or webserver hostname`,
+      );
+    }
+    const response = await fetch(`https://${token.WebServerHostname}/aws_mwaa/cli`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token.CliToken}`, "content-type": "text/plain" },
+      body: command,
+      signal: AbortSignal.timeout(this.options.timeoutMs ?? 60_000),
+    });
+    const text = await response.text();
+    if (!response.ok) {
+      throw new AirflowApiError(
+        `airflow ${command} via ${this.description} failed: ${response.status} ${text.slice(0, 300)}`,
+        response.status,
+        isRetryableStatus(response.status),
+      );
+    }
+    const reply = JSON.parse(text) as { stdout?: string; stderr?: string };
+    const decode = (value?: string) => Buffer.from(value ?? "", "base64").toString("utf8");
+    const output = { stdout: decode(reply.stdout), stderr: decode(reply.stderr) };
+    // The endpoint answers 200 whatever the command did; a command that printed nothing but errors failed.
+    if (output.stdout.trim() === "" && /error|exception|traceback/i.test(output.stderr)) {
+      throw new AirflowApiError(
+        `airflow ${command} via ${this.description} failed: ${output.stderr.trim().split("\n").slice(-3).join(" | ")}`,
+        400,
+        false,
+        output,
+      );
+    }
+    return output;
+  }
+
+  async version(): Promise<string> {
+    const { stdout } = await this.run(cliCommands.version());
+    const match = /\d+\.\d+\.\d+\S*/.exec(stdout);
+    if (!match) throw new Error(`"airflow version" printed no version: ${stdout.slice(0, 200)}`);
+    return match[0];
+  }
+
+  async listDags(): Promise<DagSummary[]> {
+    const { stdout } = await this.run(cliCommands.listDags());
+    return jsonRowsFromStdout(stdout, "dags list").map((row) => ({
+      dagId: String(row.dag_id),
+      isPaused: parsePaused(row.paused ?? row.is_paused),
+    }));
+  }
+
+  async setPaused(dagId: string, paused: boolean): Promise<void> {
+    await this.run(cliCommands.setPaused(dagId, paused));
+  }
+
+  async waitUntilParsed(dagId: string, options: WaitOptions): Promise<void> {
+    await pollUntil(`the scheduler to parse DAG ${dagId}`, options, async () => {
+      const dags = await this.listDags();
+      return dags.some((dag) => dag.dagId === dagId) ? true : undefined;
+    });
+  }
+
+  private async findRun(dagId: string, runId: string) {
+    const { stdout } = await this.run(cliCommands.listRuns(dagId, this.options.airflowVersion));
+    return jsonRowsFromStdout(stdout, "dags list-runs").find((row) => row.run_id === runId);
+  }
+
+  async trigger(request: TriggerRequest): Promise<TriggerResult> {
+    if (await this.findRun(request.dagId, request.runId)) return { runId: request.runId, created: false };
+    await this.run(cliCommands.trigger(request.dagId, request.runId, request.conf));
+    return { runId: request.runId, created: true };
+  }
+
+  async runStatus(dagId: string, runId: string): Promise<DagRunStatus> {
+    const run = await this.findRun(dagId, runId);
+    if (!run) throw new AirflowApiError(`DAG ${dagId} has no run ${runId} (${this.description})`, 404, false);
+    const { stdout } = await this.run(cliCommands.taskStates(dagId, runId));
+    const tasks = jsonRowsFromStdout(stdout, "tasks states-for-dag-run").map((row) => ({
+      taskId: String(row.task_id),
+      mapIndex: typeof row.map_index === "number" ? row.map_index : -1,
+      state: typeof row.state === "string" && row.state !== "None" ? row.state : null,
+      tryNumber: typeof row.try_number === "number" ? row.try_number : null,
+    }));
+    return { dagId, runId, state: normaliseRunState(run.state), tasks };
+  }
+
+  async taskLogTail(dagId: string, runId: string, taskId: string): Promise<string> {
+    throw new AirflowApiError(
+      `the Airflow CLI cannot print task logs; read task ${taskId} of run ${runId} (DAG ${dagId}) from the ` +
+        `environment's CloudWatch group airflow-${this.options.environmentName}-Task, or use airflowClient "mwaa-rest"`,
+      501,
+      false,
+    );
+  }
+}

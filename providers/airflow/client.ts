@@ -1,0 +1,119 @@
+/**
+ * One interface for every way this project talks to Airflow: the MWAA InvokeRestApi operation, the MWAA CLI
+ * token endpoint, and Airflow's own REST API for self-managed installations. The dynamic providers depend on
+ * this interface only, so a migration runs the same steps whichever transport the source or target allows.
+ */
+
+export interface DagSummary {
+  dagId: string;
+  isPaused: boolean;
+}
+
+/** Airflow's DAG-run states plus `unknown` for anything a newer Airflow adds. */
+export type RunState = "queued" | "running" | "success" | "failed" | "unknown";
+
+export interface TaskInstanceState {
+  taskId: string;
+  mapIndex: number;
+  /** null while the task has not been scheduled yet. */
+  state: string | null;
+  tryNumber: number | null;
+}
+
+export interface DagRunStatus {
+  dagId: string;
+  runId: string;
+  state: RunState;
+  tasks: TaskInstanceState[];
+}
+
+export interface TriggerRequest {
+  dagId: string;
+  /** Deterministic, so that a resumed `pulumi up` finds the run it started before instead of starting another. */
+  runId: string;
+  conf: Record<string, unknown>;
+}
+
+export interface TriggerResult {
+  runId: string;
+  /** false when a run with this id already existed (a resumed create); its state is then the existing one. */
+  created: boolean;
+}
+
+export interface WaitOptions {
+  /** Absolute deadline in epoch milliseconds. */
+  deadlineMs: number;
+  pollIntervalMs: number;
+  /** Receives one human-readable line per poll; providers print these to stdout. */
+  progress?: (line: string) => void;
+}
+
+export interface AirflowClient {
+  /** How this client reaches Airflow, for progress lines and error messages. */
+  readonly description: string;
+  version(): Promise<string>;
+  /** Every DAG, all pages. */
+  listDags(): Promise<DagSummary[]>;
+  setPaused(dagId: string, paused: boolean): Promise<void>;
+  /** Resolves once the scheduler has parsed the DAG (it is listed); rejects at the deadline. */
+  waitUntilParsed(dagId: string, options: WaitOptions): Promise<void>;
+  trigger(request: TriggerRequest): Promise<TriggerResult>;
+  runStatus(dagId: string, runId: string): Promise<DagRunStatus>;
+  /** The last `maxLines` lines of one try of a task's log. */
+  taskLogTail(
+    dagId: string,
+    runId: string,
+    taskId: string,
+    tryNumber: number,
+    maxLines: number,
+  ): Promise<string>;
+}
+
+/** Airflow answered, but not with what was asked for (an HTTP error status or a failed CLI command). */
+export class AirflowApiError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly retryable: boolean,
+    readonly detail?: unknown,
+  ) {
+    super(message);
+    this.name = "AirflowApiError";
+  }
+}
+
+export function normaliseRunState(raw: unknown): RunState {
+  return raw === "queued" || raw === "running" || raw === "success" || raw === "failed" ? raw : "unknown";
+}
+
+export function isFinished(state: RunState): boolean {
+  return state === "success" || state === "failed";
+}
+
+export function lastLines(text: string, maxLines: number): string {
+  const lines = text.replace(/\n+$/, "").split("\n");
+  return lines.slice(Math.max(0, lines.length - maxLines)).join("\n");
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `probe` until it returns a value, reporting each miss; rejects with `what` at the deadline. */
+export async function pollUntil<T>(
+  what: string,
+  options: WaitOptions,
+  probe: () => Promise<T | undefined>,
+): Promise<T> {
+  const started = Date.now();
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    const elapsed = Math.round((Date.now() - started) / 1000);
+    if (Date.now() + options.pollIntervalMs > options.deadlineMs) {
+      throw new Error(
+        `timed out after ${elapsed}s waiting for ${what}; raise the deadline input to wait longer`,
+      );
+    }
+    options.progress?.(`waiting for ${what} (${elapsed}s)`);
+    await sleep(options.pollIntervalMs);
+  }
+}

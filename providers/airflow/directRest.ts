@@ -1,0 +1,74 @@
+import { AirflowApiError } from "./client";
+import { RestApiVersion } from "./restPaths";
+import { RestRequest, RestResponse, RestTransport } from "./restClient";
+
+export interface DirectRestOptions {
+  /** The webserver's base URL, e.g. `https://airflow.example.com` (no `/api/v1`). */
+  baseUrl: string;
+  apiVersion: RestApiVersion;
+  username: string;
+  password: string;
+  timeoutMs?: number;
+}
+
+/**
+ * Airflow's own REST API for self-managed installations: API v1 with basic auth (the `basic_auth` backend) on
+ * 2.x; API v2 on 3.x with a JWT obtained from `/auth/token` (Simple or FAB auth manager).
+ */
+export class DirectRestTransport implements RestTransport {
+  readonly description: string;
+  readonly apiVersion: RestApiVersion;
+  private token?: string;
+
+  constructor(private readonly options: DirectRestOptions) {
+    this.options = { ...options, baseUrl: options.baseUrl.replace(/\/+$/, "") };
+    this.description = `Airflow REST API ${options.apiVersion} at ${this.options.baseUrl}`;
+    this.apiVersion = options.apiVersion;
+  }
+
+  private async authorization(): Promise<string> {
+    const { username, password, baseUrl } = this.options;
+    if (this.apiVersion === "v1") return `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`;
+    if (!this.token) {
+      const response = await fetch(`${baseUrl}/auth/token`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ username, password }),
+        signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
+      });
+      const body = (await response.json().catch(() => ({}))) as { access_token?: string };
+      if (!response.ok || !body.access_token) {
+        throw new AirflowApiError(
+          `getting a JWT from ${baseUrl}/auth/token failed (${response.status}); check the Airflow username/password config`,
+          response.status,
+          response.status >= 500,
+        );
+      }
+      this.token = body.access_token;
+    }
+    return `Bearer ${this.token}`;
+  }
+
+  async send(request: RestRequest): Promise<RestResponse> {
+    const url = new URL(`${this.options.baseUrl}/api/${this.apiVersion}${request.path}`);
+    for (const [key, value] of Object.entries(request.query ?? {})) url.searchParams.set(key, String(value));
+    const response = await fetch(url, {
+      method: request.method,
+      headers: {
+        authorization: await this.authorization(),
+        accept: "application/json",
+        ...(request.body === undefined ? {} : { "content-type": "application/json" }),
+      },
+      body: request.body === undefined ? undefined : JSON.stringify(request.body),
+      signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
+    });
+    const text = await response.text();
+    let body: unknown = text;
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      // plain-text answers (an HTML error page, a text log) are passed on as text
+    }
+    return { status: response.status, body };
+  }
+}

@@ -1,0 +1,223 @@
+import {
+  AirflowApiError,
+  AirflowClient,
+  DagRunStatus,
+  DagSummary,
+  TaskInstanceState,
+  TriggerRequest,
+  TriggerResult,
+  WaitOptions,
+  lastLines,
+  normaliseRunState,
+  pollUntil,
+} from "./client";
+import { RestApiVersion, assertPathFits, fitsPathLimit, restPaths } from "./restPaths";
+import { DEFAULT_RETRY, RetryPolicy, isRetryableStatus, withRetry } from "./retry";
+
+export type HttpMethod = "GET" | "POST" | "PATCH" | "PUT" | "DELETE";
+export type QueryValue = string | number | boolean;
+
+export interface RestRequest {
+  method: HttpMethod;
+  /** Relative to the API root (`/api/v1` or `/api/v2`), e.g. `/dags`. */
+  path: string;
+  query?: Record<string, QueryValue>;
+  body?: unknown;
+}
+
+export interface RestResponse {
+  status: number;
+  body: unknown;
+}
+
+/**
+ * Carries one REST call to Airflow and returns Airflow's status and JSON body. Transport failures (network,
+ * credentials, the MWAA service itself) reject; Airflow's own error statuses are returned for the client to judge.
+ */
+export interface RestTransport {
+  readonly description: string;
+  readonly apiVersion: RestApiVersion;
+  /** Set when the transport limits the path (InvokeRestApi: 64). */
+  readonly maxPathLength?: number;
+  send(request: RestRequest): Promise<RestResponse>;
+}
+
+const PAGE_SIZE = 100;
+
+type Json = Record<string, unknown>;
+const asObject = (value: unknown): Json => (value && typeof value === "object" ? (value as Json) : {});
+const asArray = (value: unknown): Json[] => (Array.isArray(value) ? value.map(asObject) : []);
+
+/** Airflow's stable REST API (v1 on 2.x, v2 on 3.x) behind `AirflowClient`, over any `RestTransport`. */
+export class AirflowRestClient implements AirflowClient {
+  readonly description: string;
+
+  constructor(
+    private readonly transport: RestTransport,
+    private readonly retry: RetryPolicy = DEFAULT_RETRY,
+  ) {
+    this.description = transport.description;
+  }
+
+  private async call(request: RestRequest, what: string, accept: number[] = []): Promise<RestResponse> {
+    assertPathFits(request.path, this.transport.maxPathLength, what);
+    return withRetry(async () => {
+      const response = await this.transport.send(request);
+      if ((response.status >= 200 && response.status < 300) || accept.includes(response.status))
+        return response;
+      const detail = asObject(response.body);
+      const reason = String(detail.detail ?? detail.title ?? JSON.stringify(response.body) ?? "");
+      throw new AirflowApiError(
+        `${what} failed via ${this.description}: Airflow answered ${response.status} ${reason}`.trim(),
+        response.status,
+        isRetryableStatus(response.status),
+        response.body,
+      );
+    }, this.retry);
+  }
+
+  async version(): Promise<string> {
+    const response = await this.call(
+      { method: "GET", path: restPaths.version() },
+      "reading the Airflow version",
+    );
+    return String(asObject(response.body).version);
+  }
+
+  async listDags(): Promise<DagSummary[]> {
+    const dags: DagSummary[] = [];
+    for (let offset = 0; ; offset += PAGE_SIZE) {
+      const response = await this.call(
+        { method: "GET", path: restPaths.dags(), query: { limit: PAGE_SIZE, offset, order_by: "dag_id" } },
+        "listing DAGs",
+      );
+      const page = asArray(asObject(response.body).dags);
+      for (const dag of page) dags.push({ dagId: String(dag.dag_id), isPaused: dag.is_paused === true });
+      if (page.length < PAGE_SIZE) return dags;
+    }
+  }
+
+  async setPaused(dagId: string, paused: boolean): Promise<void> {
+    await this.call(
+      {
+        method: "PATCH",
+        path: restPaths.dag(dagId),
+        query: { update_mask: "is_paused" },
+        body: { is_paused: paused },
+      },
+      `${paused ? "pausing" : "unpausing"} DAG ${dagId}`,
+    );
+  }
+
+  async waitUntilParsed(dagId: string, options: WaitOptions): Promise<void> {
+    await pollUntil(`the scheduler to parse DAG ${dagId}`, options, async () => {
+      const response = await this.call(
+        { method: "GET", path: restPaths.dag(dagId) },
+        `reading DAG ${dagId}`,
+        [404],
+      );
+      if (response.status === 404) return undefined;
+      // A DAG whose file was removed stays in the table with is_active false until it is parsed again.
+      return asObject(response.body).is_active === false ? undefined : true;
+    });
+  }
+
+  async trigger(request: TriggerRequest): Promise<TriggerResult> {
+    const body: Json = { dag_run_id: request.runId, conf: request.conf };
+    // API v2 requires logical_date to be present; null lets Airflow 3 create a run without one.
+    if (this.transport.apiVersion === "v2") body.logical_date = null;
+    const response = await this.call(
+      { method: "POST", path: restPaths.dagRuns(request.dagId), body },
+      `triggering DAG ${request.dagId} as run ${request.runId}`,
+      [409],
+    );
+    return { runId: request.runId, created: response.status !== 409 };
+  }
+
+  async runStatus(dagId: string, runId: string): Promise<DagRunStatus> {
+    const [state, tasks] = await Promise.all([this.runState(dagId, runId), this.taskStates(dagId, runId)]);
+    return { dagId, runId, state, tasks };
+  }
+
+  private async runState(dagId: string, runId: string) {
+    const what = `reading run ${runId} of DAG ${dagId}`;
+    const direct = restPaths.dagRun(dagId, runId);
+    if (fitsPathLimit(direct, this.transport.maxPathLength)) {
+      const response = await this.call({ method: "GET", path: direct }, what);
+      return normaliseRunState(asObject(response.body).state);
+    }
+    for (let offset = 0; ; offset += PAGE_SIZE) {
+      const response = await this.call(
+        {
+          method: "POST",
+          path: restPaths.dagRunBatch(),
+          body: { dag_ids: [dagId], page_offset: offset, page_limit: PAGE_SIZE, order_by: "-start_date" },
+        },
+        what,
+      );
+      const runs = asArray(asObject(response.body).dag_runs);
+      const run = runs.find((candidate) => candidate.dag_run_id === runId);
+      if (run) return normaliseRunState(run.state);
+      if (runs.length < PAGE_SIZE) {
+        throw new AirflowApiError(`${what}: DAG ${dagId} has no run ${runId}`, 404, false);
+      }
+    }
+  }
+
+  private async taskStates(dagId: string, runId: string): Promise<TaskInstanceState[]> {
+    const what = `listing task instances of run ${runId} of DAG ${dagId}`;
+    const direct = restPaths.taskInstances(dagId, runId);
+    const useDirect = fitsPathLimit(direct, this.transport.maxPathLength);
+    const tasks: TaskInstanceState[] = [];
+    for (let offset = 0; ; offset += PAGE_SIZE) {
+      const response = useDirect
+        ? await this.call({ method: "GET", path: direct, query: { limit: PAGE_SIZE, offset } }, what)
+        : await this.call(
+            {
+              method: "POST",
+              path: restPaths.taskInstanceBatch(),
+              body: { dag_ids: [dagId], dag_run_ids: [runId], page_offset: offset, page_limit: PAGE_SIZE },
+            },
+            what,
+          );
+      const page = asArray(asObject(response.body).task_instances);
+      for (const ti of page) {
+        tasks.push({
+          taskId: String(ti.task_id),
+          mapIndex: typeof ti.map_index === "number" ? ti.map_index : -1,
+          state: typeof ti.state === "string" ? ti.state : null,
+          tryNumber: typeof ti.try_number === "number" ? ti.try_number : null,
+        });
+      }
+      if (page.length < PAGE_SIZE) return tasks;
+    }
+  }
+
+  async taskLogTail(dagId: string, runId: string, taskId: string, tryNumber: number, maxLines: number) {
+    const response = await this.call(
+      {
+        method: "GET",
+        path: restPaths.taskLog(dagId, runId, taskId, tryNumber),
+        query: { full_content: true },
+      },
+      `reading the log of task ${taskId} (try ${tryNumber}) in run ${runId} of DAG ${dagId}`,
+    );
+    return lastLines(logText(response.body), maxLines);
+  }
+}
+
+/**
+ * API v1 returns the log as one string (`content`), sometimes the repr of a list of (host, text) pairs; API v2
+ * returns a list of structured lines (`{event, timestamp, ...}`) or strings.
+ */
+export function logText(body: unknown): string {
+  if (typeof body === "string") return body;
+  const content = asObject(body).content;
+  if (typeof content === "string") return content;
+  if (Array.isArray(content)) {
+    return content
+      .map((line) => (typeof line === "string" ? line : String(asObject(line).event ?? JSON.stringify(line))))
+      .join("\n");
+  }
+  return "";
+}

@@ -1,0 +1,4 @@
+export * from "./batching";
+export * from "./copy";
+export * from "./streamNames";
+export * from "./tokenBucket";

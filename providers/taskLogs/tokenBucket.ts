@@ -1,0 +1,75 @@
+/**
+ * A token bucket that paces GetLogEvents (CloudWatch Logs allows 25 calls per second per account and region by
+ * default). `take` waits until a token is free. On a ThrottlingException the caller calls `throttled`, which
+ * halves the rate (the quota is shared with everything else in the account); each success then wins back a
+ * little until the configured rate is reached again (additive increase, multiplicative decrease).
+ */
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export const realClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+export class TokenBucket {
+  private tokens: number;
+  private last: number;
+  private currentRate: number;
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly maxRatePerSecond: number,
+    readonly burst: number = Math.max(1, Math.ceil(maxRatePerSecond)),
+    private readonly clock: Clock = realClock,
+    readonly minRatePerSecond: number = Math.min(1, maxRatePerSecond),
+  ) {
+    if (!(maxRatePerSecond > 0)) {
+      throw new Error(`getLogEventsPerSecond must be a positive number (got ${maxRatePerSecond})`);
+    }
+    this.currentRate = maxRatePerSecond;
+    this.tokens = burst;
+    this.last = clock.now();
+  }
+
+  get rate(): number {
+    return this.currentRate;
+  }
+
+  private refill(): void {
+    const now = this.clock.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.currentRate);
+    this.last = now;
+  }
+
+  /** Resolves when the caller may make one call; callers are served in the order they asked. */
+  take(): Promise<void> {
+    const turn = this.queue.then(async () => {
+      for (;;) {
+        this.refill();
+        if (this.tokens >= 1) {
+          this.tokens -= 1;
+          return;
+        }
+        await this.clock.sleep(Math.ceil(((1 - this.tokens) / this.currentRate) * 1000));
+      }
+    });
+    this.queue = turn;
+    return turn;
+  }
+
+  throttled(): void {
+    this.refill();
+    this.currentRate = Math.max(this.minRatePerSecond, this.currentRate / 2);
+    this.tokens = Math.min(this.tokens, 0);
+  }
+
+  succeeded(): void {
+    if (this.currentRate < this.maxRatePerSecond) {
+      this.refill();
+      this.currentRate = Math.min(this.maxRatePerSecond, this.currentRate + this.maxRatePerSecond / 50);
+    }
+  }
+}

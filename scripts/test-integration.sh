@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Integration layer of `npm test`: the providers against real Airflow, moto and the MWAA stand-in.
+# Brings up the local stack (if it is not up), one Airflow environment, and the stand-in (API on
+# MWAA_LOCAL_PORT_BASE+2, its HTTPS "webserver" on base+3); runs the mocha integration tests and the boto3
+# cross-check of the stand-in; then stops what it started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+PORT_BASE=${MWAA_LOCAL_PORT_BASE:-54000}
+STATE="$ROOT/local/.state/mwaa-standin"
+mkdir -p "$STATE"
+
+stack_was_up=0
+bash local/stack.sh status >/dev/null 2>&1 && stack_was_up=1
+MWAA_LOCAL_AIRFLOW_VERSIONS=${MWAA_LOCAL_AIRFLOW_VERSIONS:-2.8.1} bash local/stack.sh up
+# shellcheck source=/dev/null
+source local/.state/env.sh
+TOOLS_PY=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["venvs"]["tools"])' local/.state/env.json)/bin/python
+
+standin_pid=""
+cleanup() {
+  local status=$?
+  if [ -n "$standin_pid" ]; then kill "$standin_pid" 2>/dev/null || true; fi
+  PYTHONPATH=local "$TOOLS_PY" test/integration/harness.py down "$STATE" || true
+  if [ "$stack_was_up" = 0 ]; then bash local/stack.sh down || true; fi
+  exit $status
+}
+trap cleanup EXIT
+
+echo "== integration: Airflow environment for the providers"
+PYTHONPATH=local "$TOOLS_PY" test/integration/harness.py up "$STATE"
+
+# The stand-in's webserver speaks HTTPS as MWAA's does; clients trust its certificate through
+# NODE_EXTRA_CA_CERTS (Node) and REQUESTS_CA_BUNDLE (Python), the standard settings for a private CA.
+if [ ! -f "$STATE/tls-cert.pem" ]; then
+  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=127.0.0.1" \
+    -addext "subjectAltName=IP:127.0.0.1" -keyout "$STATE/tls-key.pem" -out "$STATE/tls-cert.pem" 2>/dev/null
+fi
+
+API_PORT=$((PORT_BASE + 2))
+WEB_PORT=$((PORT_BASE + 3))
+for port in "$API_PORT" "$WEB_PORT"; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    echo "port $port (MWAA stand-in) is taken; stop what uses it or pick another MWAA_LOCAL_PORT_BASE" >&2
+    exit 1
+  fi
+done
+npx ts-node --transpile-only local/mwaa-standin/main.ts --config "$STATE/environments.json" \
+  --api-port "$API_PORT" --web-port "$WEB_PORT" --tls-cert "$STATE/tls-cert.pem" --tls-key "$STATE/tls-key.pem" \
+  >"$ROOT/local/.state/logs/mwaa-standin.log" 2>&1 &
+standin_pid=$!
+for _ in $(seq 1 60); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$API_PORT") 2>/dev/null && break
+  kill -0 "$standin_pid" 2>/dev/null || { cat "$ROOT/local/.state/logs/mwaa-standin.log" >&2; exit 1; }
+  sleep 0.5
+done
+
+export AWS_ENDPOINT_URL_MWAA="http://127.0.0.1:$API_PORT"
+export NODE_EXTRA_CA_CERTS="$STATE/tls-cert.pem"
+export REQUESTS_CA_BUNDLE="$STATE/tls-cert.pem"
+export MWAA_IT_INFO="$STATE/it.json"
+
+echo "== integration: the MWAA stand-in against boto3's own mwaa client"
+"$TOOLS_PY" -m pytest -q test/integration/test_standin_boto3.py
+
+echo "== integration: providers (mocha)"
+npx mocha --no-config --require ts-node/register --extension ts --timeout 600000 \
+  'test/integration/**/*.test.ts'

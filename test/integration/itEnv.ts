@@ -1,0 +1,45 @@
+import { readFileSync } from "node:fs";
+
+/** What scripts/test-integration.sh set up (written by test/integration/harness.py). */
+export interface IntegrationInfo {
+  environmentName: string;
+  airflowVersion: string;
+  restApiUrl: string;
+  username: string;
+  password: string;
+  dagBucket: string;
+  dagPrefix: string;
+  dagsFolder: string;
+  taskLogGroup: string;
+  region: string;
+}
+
+export function integrationInfo(): IntegrationInfo {
+  const path = process.env.MWAA_IT_INFO;
+  if (!path) throw new Error("MWAA_IT_INFO is not set: run the integration tests with scripts/test-integration.sh");
+  return JSON.parse(readFileSync(path, "utf8")) as IntegrationInfo;
+}
+
+/** A DAG file for the client tests: one DAG that logs its conf, and 120 more so that listing needs two pages. */
+export const PROBE_DAG_ID = "client_probe";
+export const PAGE_PROBE_COUNT = 120;
+export const PROBE_DAG_FILE = `
+import pendulum
+from airflow import DAG
+from airflow.operators.python import PythonOperator
+
+
+def say(**context):
+    print("probe conf marker=%s" % context["dag_run"].conf.get("marker"))
+    for i in range(5):
+        print("probe line %d" % i)
+
+
+with DAG("${PROBE_DAG_ID}", start_date=pendulum.datetime(2024, 1, 1, tz="UTC"), schedule=None, catchup=False):
+    PythonOperator(task_id="say", python_callable=say)
+
+for i in range(${PAGE_PROBE_COUNT}):
+    globals()["page_probe_%03d" % i] = DAG(
+        "page_probe_%03d" % i, start_date=pendulum.datetime(2024, 1, 1, tz="UTC"), schedule=None
+    )
+`;
