@@ -1,0 +1,61 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { exportGrantPolicy, importGrantPolicy } from "./iamPolicies";
+
+export interface MigrationGrantsArgs {
+  readonly bucketName: pulumi.Input<string>;
+  readonly prefix: string;
+  readonly keyArn: pulumi.Input<string>;
+  /** The MWAA source's execution role; absent for a self-managed source (see `exportPolicy`). */
+  readonly sourceRoleName?: pulumi.Input<string>;
+  readonly targetRoleName: pulumi.Input<string>;
+  readonly sourceTaskLogGroupArn?: pulumi.Input<string>;
+}
+
+/**
+ * The temporary cross-environment permissions of a migration, as separate named inline policies so a
+ * reviewer sees each one and the `complete` stage removes them by removing this component.
+ */
+export class MigrationGrants extends pulumi.ComponentResource {
+  /** The export policy document; for a self-managed source, attach it to the identity its Airflow uses. */
+  readonly exportPolicy: pulumi.Output<string>;
+  readonly importPolicy: pulumi.Output<string>;
+  readonly sourceExportGrant?: aws.iam.RolePolicy;
+  readonly targetImportGrant: aws.iam.RolePolicy;
+
+  constructor(name: string, args: MigrationGrantsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("mwaa-migration:grants:MigrationGrants", name, {}, opts);
+    const bundle = pulumi.all([args.bucketName, args.keyArn]);
+    this.exportPolicy = bundle.apply(([bucketName, keyArn]) =>
+      JSON.stringify(exportGrantPolicy({ bucketName, prefix: args.prefix, keyArn })),
+    );
+    this.importPolicy = pulumi
+      .all([args.bucketName, args.keyArn, args.sourceTaskLogGroupArn])
+      .apply(([bucketName, keyArn, sourceTaskLogGroupArn]) => {
+        const document = importGrantPolicy({
+          bucketName,
+          prefix: args.prefix,
+          keyArn,
+          sourceTaskLogGroupArn: sourceTaskLogGroupArn ?? "",
+        });
+        // Without an MWAA source there are no source task logs in CloudWatch to read.
+        if (!sourceTaskLogGroupArn)
+          document.Statement = document.Statement.filter((s) => s.Sid !== "ReadSourceTaskLogs");
+        return JSON.stringify(document);
+      });
+
+    if (args.sourceRoleName !== undefined) {
+      this.sourceExportGrant = new aws.iam.RolePolicy(
+        `${name}-source-export`,
+        { name: `${name}-source-export`, role: args.sourceRoleName, policy: this.exportPolicy },
+        { parent: this },
+      );
+    }
+    this.targetImportGrant = new aws.iam.RolePolicy(
+      `${name}-target-import`,
+      { name: `${name}-target-import`, role: args.targetRoleName, policy: this.importPolicy },
+      { parent: this },
+    );
+    this.registerOutputs({ exportPolicy: this.exportPolicy, importPolicy: this.importPolicy });
+  }
+}

@@ -1,0 +1,234 @@
+import * as path from "path";
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import {
+  type ClonedSettings,
+  cloneAllowlisted,
+  rewriteLegacySecretsBackend,
+  sharedDagLocationProblem,
+} from "./clone";
+import { ConfigurationError, type MigrationConfig } from "./config";
+import { MigrationGrants } from "./grants";
+import { deployerPolicy } from "./iamPolicies";
+import { MigrationBucket } from "./migrationBucket";
+import { buildPhases, missingPhases, type MigrationPhases } from "./phases";
+import { SourceEnvironment } from "./sourceEnvironment";
+import { isStage, stagePlan, stageTransitionProblem, type StagePlan } from "./stages";
+import { TargetEnvironment } from "./targetEnvironment";
+import { resolveTargetSettings, type TargetSettings } from "./targetSettings";
+import { checkVersionChange, findMwaaVersion, type UpgradePath } from "./versions";
+
+export interface MigrationArgs {
+  readonly config: MigrationConfig;
+  readonly region: string;
+  /** Folder that relative file paths in the config are resolved against (the Pulumi project folder). */
+  readonly projectRoot: string;
+  /** The stage this stack last applied; undefined on a stack that never ran. */
+  readonly previousStage: pulumi.Input<string | undefined>;
+  readonly sourcePassword?: pulumi.Input<string>;
+  readonly tags?: Record<string, string>;
+}
+
+export interface MigrationChecks {
+  readonly upgradePath: UpgradePath;
+}
+
+/**
+ * Checks that need values only AWS knows (the source's version and DAG location) or the stack's last
+ * stage. Pure: returns every problem, each naming its config key and the fix.
+ */
+export function migrationProblems(input: {
+  config: MigrationConfig;
+  sourceVersion: string;
+  previousStage: string | undefined;
+  sourceDags?: { bucketArn: string; dagS3Path: string };
+  targetDagBucketArn?: string;
+}): { problems: string[]; upgradePath?: UpgradePath } {
+  const { config } = input;
+  const problems: string[] = [];
+  const versions = checkVersionChange(
+    input.sourceVersion,
+    config.targetAirflowVersion,
+    config.source.kind === "mwaa",
+  );
+  problems.push(...versions.errors);
+  const previous = input.previousStage && isStage(input.previousStage) ? input.previousStage : undefined;
+  const transition = stageTransitionProblem(previous, config.stage, config.allowStageRollback);
+  if (transition) problems.push(transition);
+  if (input.sourceDags && input.targetDagBucketArn) {
+    const shared = sharedDagLocationProblem(input.sourceDags, {
+      bucketArn: input.targetDagBucketArn,
+      dagS3Path: config.dagS3Path,
+    });
+    if (shared) problems.push(shared);
+  }
+  return { problems, upgradePath: versions.path };
+}
+
+/**
+ * A whole migration: the source it reads, the target it builds, the bucket bundles travel through,
+ * the temporary grants, and the phases the current stage runs.
+ */
+export class Migration extends pulumi.ComponentResource {
+  readonly plan: StagePlan;
+  readonly source: SourceEnvironment;
+  readonly target: TargetEnvironment;
+  readonly bucket: MigrationBucket;
+  readonly grants?: MigrationGrants;
+  readonly phases: MigrationPhases;
+  readonly checks: pulumi.Output<MigrationChecks>;
+  readonly targetSettings: pulumi.Output<TargetSettings>;
+  readonly deployerPolicy: pulumi.Output<string>;
+
+  constructor(name: string, args: MigrationArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("mwaa-migration:index:Migration", name, {}, opts);
+    const { config, region } = args;
+    this.plan = stagePlan(config.stage);
+    const account = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
+    const version = findMwaaVersion(config.targetAirflowVersion);
+    if (!version) throw new ConfigurationError([`unknown target version ${config.targetAirflowVersion}`]);
+
+    this.source = new SourceEnvironment(
+      `${name}-source`,
+      { source: config.source, region, account, password: args.sourcePassword },
+      { parent: this },
+    );
+    const targetDagBucketArn = config.targetDagBucketName
+      ? aws.s3.getBucketOutput({ bucket: config.targetDagBucketName }, { parent: this }).arn
+      : undefined;
+
+    this.checks = pulumi
+      .all([
+        this.source.airflowVersion,
+        args.previousStage,
+        this.source.sourceBucketArn,
+        this.source.dagS3Path,
+        targetDagBucketArn,
+      ])
+      .apply(([sourceVersion, previousStage, sourceBucketArn, sourceDagPath, targetBucketArn]) => {
+        const result = migrationProblems({
+          config,
+          sourceVersion,
+          previousStage,
+          sourceDags:
+            sourceBucketArn && sourceDagPath
+              ? { bucketArn: sourceBucketArn, dagS3Path: sourceDagPath }
+              : undefined,
+          targetDagBucketArn: targetBucketArn,
+        });
+        if (result.problems.length > 0) throw new ConfigurationError(result.problems);
+        pulumi.log.info(`upgrade path: ${result.upgradePath!.note}`, this);
+        return { upgradePath: result.upgradePath! };
+      });
+
+    this.targetSettings = this.resolveSettings(config);
+
+    this.bucket = new MigrationBucket(
+      `${name}-bucket`,
+      { prefix: config.migrationPrefix, expirationDays: config.bundleExpirationDays, tags: args.tags },
+      { parent: this },
+    );
+
+    const resolve = (file: string | undefined) => (file ? path.resolve(args.projectRoot, file) : undefined);
+    this.target = new TargetEnvironment(
+      `${name}-target`,
+      {
+        environmentName: config.targetEnvironmentName,
+        // The environment waits for the checks: a failed check stops the stack before MWAA is touched.
+        airflowVersion: this.checks.apply(() => config.targetAirflowVersion),
+        pythonVersion: version.python,
+        region,
+        account,
+        network: config.network,
+        kmsKeyArn: config.kmsKeyArn,
+        dagBucketName: config.targetDagBucketName,
+        dagS3Path: config.dagS3Path,
+        settings: this.targetSettings,
+        assets: {
+          dagsFolder: resolve(config.dagsFolder)!,
+          requirementsFile: resolve(config.requirementsFile),
+          pluginsZip: resolve(config.pluginsZip),
+          startupScript: resolve(config.startupScript),
+          airflowVersion: config.targetAirflowVersion,
+        },
+        tags: args.tags,
+      },
+      { parent: this },
+    );
+
+    if (this.plan.grants) {
+      this.grants = new MigrationGrants(
+        `${name}-grants`,
+        {
+          bucketName: this.bucket.bucketName,
+          prefix: config.migrationPrefix,
+          keyArn: this.bucket.keyArn,
+          sourceRoleName: this.source.executionRoleName,
+          targetRoleName: this.checks.apply(() => this.target.executionRoleName),
+          sourceTaskLogGroupArn: this.source.taskLogGroupArn,
+        },
+        { parent: this },
+      );
+    }
+
+    this.phases = buildPhases({
+      name,
+      parent: this,
+      plan: this.plan,
+      region,
+      source: this.source,
+      target: this.target,
+      bucket: this.bucket,
+      bundlePrefix: config.migrationPrefix,
+      grants: this.grants,
+    });
+    const missing = missingPhases(this.plan, this.phases);
+    if (missing.length > 0) {
+      pulumi.log.warn(
+        `stage ${config.stage} plans ${missing.join(", ")}, whose resources are not part of this build; ` +
+          `this update does not move metadata`,
+        this,
+      );
+    }
+
+    this.deployerPolicy = pulumi.all([account, this.source.executionRoleArn]).apply(([acct, roleArn]) =>
+      JSON.stringify(
+        deployerPolicy({
+          region,
+          account: acct,
+          targetEnvironmentName: config.targetEnvironmentName,
+          sourceEnvironmentName: config.source.kind === "mwaa" ? config.source.environmentName : undefined,
+          sourceExecutionRoleArn: roleArn,
+        }),
+      ),
+    );
+
+    this.registerOutputs({
+      stage: config.stage,
+      targetEnvironmentArn: this.target.arn,
+      migrationBucketName: this.bucket.bucketName,
+      deployerPolicy: this.deployerPolicy,
+    });
+  }
+
+  private resolveSettings(config: MigrationConfig): pulumi.Output<TargetSettings> {
+    const cloned: pulumi.Output<ClonedSettings | undefined> =
+      config.cloneSourceSettings && this.source.settings
+        ? this.source.settings.apply((state) => {
+            const rewrite = rewriteLegacySecretsBackend(state.airflowConfigurationOptions ?? {});
+            if (rewrite.rewritten) {
+              pulumi.log.info(
+                `secrets.backend rewritten from ${rewrite.rewritten.from} to ${rewrite.rewritten.to} (Airflow 2 path)`,
+                this,
+              );
+            }
+            return cloneAllowlisted(state);
+          })
+        : pulumi.output(undefined);
+    return cloned.apply((settings) => {
+      const resolved = resolveTargetSettings(config.explicit, settings);
+      for (const note of resolved.notes) pulumi.log.info(note, this);
+      return resolved.settings;
+    });
+  }
+}

@@ -1,0 +1,115 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { migrationBucketPolicy } from "./iamPolicies";
+import { bucketNamePrefix } from "./names";
+
+export interface MigrationBucketArgs {
+  /** Key prefix the export bundles live under; the lifecycle rule expires only that prefix. */
+  readonly prefix: string;
+  /** Days after which bundles (current and noncurrent versions) are deleted. */
+  readonly expirationDays: number;
+  readonly tags?: Record<string, string>;
+}
+
+/**
+ * The bucket export bundles travel through. Bundles carry decrypted variables and connections, so the
+ * bucket only takes objects encrypted with its own customer-managed key, only over TLS, and never
+ * public; bundles expire after a number of days.
+ */
+export class MigrationBucket extends pulumi.ComponentResource {
+  readonly key: aws.kms.Key;
+  readonly bucket: aws.s3.Bucket;
+  readonly bucketName: pulumi.Output<string>;
+  readonly keyArn: pulumi.Output<string>;
+
+  constructor(name: string, args: MigrationBucketArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("mwaa-migration:storage:MigrationBucket", name, {}, opts);
+    const parent = { parent: this };
+
+    this.key = new aws.kms.Key(
+      `${name}-key`,
+      {
+        description: `Encrypts the MWAA migration export bundles of ${name}`,
+        enableKeyRotation: true,
+        deletionWindowInDays: 30,
+        tags: args.tags,
+      },
+      parent,
+    );
+    this.bucket = new aws.s3.Bucket(
+      `${name}-bucket`,
+      { bucketPrefix: bucketNamePrefix(name), forceDestroy: false, tags: args.tags },
+      parent,
+    );
+    const bucketId = this.bucket.id;
+
+    const controls = [
+      new aws.s3.BucketPublicAccessBlock(
+        `${name}-public-access`,
+        {
+          bucket: bucketId,
+          blockPublicAcls: true,
+          blockPublicPolicy: true,
+          ignorePublicAcls: true,
+          restrictPublicBuckets: true,
+        },
+        parent,
+      ),
+      new aws.s3.BucketOwnershipControls(
+        `${name}-ownership`,
+        { bucket: bucketId, rule: { objectOwnership: "BucketOwnerEnforced" } },
+        parent,
+      ),
+      new aws.s3.BucketVersioning(
+        `${name}-versioning`,
+        { bucket: bucketId, versioningConfiguration: { status: "Enabled" } },
+        parent,
+      ),
+      new aws.s3.BucketServerSideEncryptionConfiguration(
+        `${name}-encryption`,
+        {
+          bucket: bucketId,
+          rules: [
+            {
+              applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: this.key.arn },
+              bucketKeyEnabled: true,
+            },
+          ],
+        },
+        parent,
+      ),
+      new aws.s3.BucketLifecycleConfiguration(
+        `${name}-lifecycle`,
+        {
+          bucket: bucketId,
+          rules: [
+            {
+              id: "expire-export-bundles",
+              status: "Enabled",
+              filter: { prefix: `${args.prefix}/` },
+              expiration: { days: args.expirationDays },
+              noncurrentVersionExpiration: { noncurrentDays: args.expirationDays },
+              abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
+            },
+          ],
+        },
+        parent,
+      ),
+    ];
+    // The policy goes on after the public-access block so S3 never sees it on an unprotected bucket.
+    new aws.s3.BucketPolicy(
+      `${name}-policy`,
+      {
+        bucket: bucketId,
+        policy: pulumi
+          .all([this.bucket.bucket, this.key.arn])
+          .apply(([bucket, keyArn]) => JSON.stringify(migrationBucketPolicy(bucket, keyArn))),
+      },
+      { parent: this, dependsOn: controls },
+    );
+
+    this.bucketName = this.bucket.bucket;
+    this.keyArn = this.key.arn;
+    this.registerOutputs({ bucketName: this.bucketName, keyArn: this.keyArn });
+  }
+}

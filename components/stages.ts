@@ -1,0 +1,74 @@
+/**
+ * The migration's stages and what each one builds. A stage is a config value; moving to the next one
+ * is a config change plus `pulumi up`, so the preview diff shows a reviewer exactly what the step does.
+ */
+
+export const STAGES = ["prepare", "bulk", "cutover", "complete"] as const;
+export type Stage = (typeof STAGES)[number];
+
+export function isStage(value: string): value is Stage {
+  return (STAGES as readonly string[]).includes(value);
+}
+
+/** Which parts of the migration exist at a stage. */
+export interface StagePlan {
+  readonly stage: Stage;
+  /** Temporary cross-environment IAM grants (export write, import read, task-log read). */
+  readonly grants: boolean;
+  /** History export from the running source (bulk) or, at cutover, a full or delta export. */
+  readonly bulkExport: boolean;
+  readonly bulkImport: boolean;
+  /** Pause the source, export what changed (or everything when no bulk ran), import, unpause target. */
+  readonly cutover: boolean;
+  /** Migration DAG files and grants removed; the bundle expires through the bucket's lifecycle rule. */
+  readonly cleanup: boolean;
+}
+
+export function stagePlan(stage: Stage): StagePlan {
+  const index = STAGES.indexOf(stage);
+  return {
+    stage,
+    grants: stage !== "complete",
+    bulkExport: index >= STAGES.indexOf("bulk") && stage !== "complete",
+    bulkImport: index >= STAGES.indexOf("bulk") && stage !== "complete",
+    cutover: stage === "cutover",
+    cleanup: stage === "complete",
+  };
+}
+
+/**
+ * Which stage moves are allowed from the stage this stack last applied (`previous`, undefined on a
+ * stack that never ran). Forward only: `prepare` first, then `bulk` and/or `cutover`, then `complete`.
+ * `prepare` may go straight to `cutover` (a single full export while the source is paused, as the
+ * migration guide does). Going back needs `allowStageRollback`, because it re-creates grants and
+ * re-runs phases that already moved data.
+ */
+export function stageTransitionProblem(
+  previous: Stage | undefined,
+  next: Stage,
+  allowStageRollback: boolean,
+): string | undefined {
+  if (previous === undefined) {
+    if (next === "prepare") return undefined;
+    return (
+      `mwaa-migration:stage is "${next}" but this stack has not run "prepare" yet; ` +
+      `set mwaa-migration:stage to prepare, run pulumi up, then move on.`
+    );
+  }
+  const from = STAGES.indexOf(previous);
+  const to = STAGES.indexOf(next);
+  if (to < from) {
+    if (allowStageRollback) return undefined;
+    return (
+      `mwaa-migration:stage moves back from "${previous}" to "${next}"; stages move forward only. ` +
+      `Set mwaa-migration:allowStageRollback to true if you mean to go back.`
+    );
+  }
+  if (next === "complete" && previous !== "cutover" && previous !== "complete") {
+    return (
+      `mwaa-migration:stage skips from "${previous}" to "complete": the grants would be removed before the ` +
+      `cutover moved the last changes; set mwaa-migration:stage to cutover first.`
+    );
+  }
+  return undefined;
+}

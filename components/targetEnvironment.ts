@@ -1,0 +1,357 @@
+import * as aws from "@pulumi/aws";
+import * as awsx from "@pulumi/awsx";
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigurationError, type MigrationConfig } from "./config";
+import { STACK_ROLE_PATH, executionRolePolicy, executionRoleTrustPolicy } from "./iamPolicies";
+import { bucketNamePrefix, environmentArn, taskLogGroupName } from "./names";
+import { interfaceEndpointServices, subnetPlacementProblems } from "./network";
+import type { TargetSettings } from "./targetSettings";
+import { WorkflowAssets, type WorkflowAssetsArgs } from "./workflowAssets";
+
+export interface TargetEnvironmentArgs {
+  readonly environmentName: string;
+  readonly airflowVersion: pulumi.Input<string>;
+  readonly pythonVersion: string;
+  readonly region: string;
+  readonly account: pulumi.Input<string>;
+  readonly network: MigrationConfig["network"];
+  readonly kmsKeyArn?: string;
+  /** An existing bucket to hold the DAGs; the component creates one when absent. */
+  readonly dagBucketName?: string;
+  readonly dagS3Path: string;
+  readonly settings: pulumi.Input<TargetSettings>;
+  /** Local workflow files (resolved paths); uploaded before the environment is created. */
+  readonly assets: Omit<WorkflowAssetsArgs, "bucket" | "dagS3Path" | "airflowVersion" | "pythonVersion"> & {
+    readonly airflowVersion: string;
+  };
+  readonly tags?: Record<string, string>;
+}
+
+/** MWAA creates and updates slowly; the provider's defaults are shorter than a real create. */
+export const ENVIRONMENT_TIMEOUTS = { create: "2h", update: "2h", delete: "1h" } as const;
+
+/**
+ * The new MWAA environment and what it needs: network, self-referencing security group, DAG bucket,
+ * least-privilege execution role and the workflow files.
+ */
+export class TargetEnvironment extends pulumi.ComponentResource {
+  readonly environment: aws.mwaa.Environment;
+  readonly executionRole: aws.iam.Role;
+  readonly securityGroup: aws.ec2.SecurityGroup;
+  vpc?: awsx.ec2.Vpc;
+  readonly assets: WorkflowAssets;
+  readonly environmentName: string;
+  readonly arn: pulumi.Output<string>;
+  readonly dagBucketName: pulumi.Output<string>;
+  readonly dagBucketArn: pulumi.Output<string>;
+  readonly dagS3Path: string;
+  readonly subnetIds: pulumi.Output<string[]>;
+  readonly vpcId: pulumi.Output<string>;
+  readonly webserverUrl: pulumi.Output<string>;
+  readonly taskLogGroupArn: pulumi.Output<string>;
+  readonly executionRoleName: pulumi.Output<string>;
+
+  constructor(name: string, args: TargetEnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("mwaa-migration:target:TargetEnvironment", name, {}, opts);
+    const parent = { parent: this };
+    this.environmentName = args.environmentName;
+    this.dagS3Path = args.dagS3Path;
+
+    const network = this.buildNetwork(name, args);
+    this.subnetIds = network.subnetIds;
+    this.vpcId = network.vpcId;
+
+    this.securityGroup = new aws.ec2.SecurityGroup(
+      `${name}-sg`,
+      {
+        vpcId: network.vpcId,
+        description: `MWAA environment ${args.environmentName}: members talk to each other`,
+        tags: args.tags,
+      },
+      parent,
+    );
+    new aws.vpc.SecurityGroupIngressRule(
+      `${name}-sg-self`,
+      {
+        securityGroupId: this.securityGroup.id,
+        referencedSecurityGroupId: this.securityGroup.id,
+        ipProtocol: "-1",
+        description: "MWAA components reach each other (self-referencing rule MWAA requires)",
+      },
+      parent,
+    );
+    new aws.vpc.SecurityGroupEgressRule(
+      `${name}-sg-egress`,
+      {
+        securityGroupId: this.securityGroup.id,
+        cidrIpv4: "0.0.0.0/0",
+        ipProtocol: "-1",
+        description: "MWAA reaches AWS services through the NAT gateway or VPC endpoints",
+      },
+      parent,
+    );
+    if (network.endpointSubnetIds) this.buildEndpoints(name, args, network.vpcId, network.endpointSubnetIds);
+
+    const dagBucket = this.buildDagBucket(name, args);
+    this.dagBucketName = dagBucket.name;
+    this.dagBucketArn = dagBucket.arn;
+
+    this.executionRole = new aws.iam.Role(
+      `${name}-execution-role`,
+      {
+        description: `Execution role of MWAA environment ${args.environmentName}`,
+        assumeRolePolicy: pulumi
+          .output(args.account)
+          .apply((account) =>
+            JSON.stringify(executionRoleTrustPolicy(account, args.region, args.environmentName)),
+          ),
+        path: STACK_ROLE_PATH,
+        maxSessionDuration: 3600,
+        tags: args.tags,
+      },
+      parent,
+    );
+    this.executionRoleName = this.executionRole.name;
+    const rolePolicy = new aws.iam.RolePolicy(
+      `${name}-execution-policy`,
+      {
+        role: this.executionRole.name,
+        policy: pulumi.all([args.account, dagBucket.name]).apply(([account, bucket]) =>
+          JSON.stringify(
+            executionRolePolicy({
+              region: args.region,
+              account,
+              environmentName: args.environmentName,
+              dagBucketName: bucket,
+              kmsKeyArn: args.kmsKeyArn,
+            }),
+          ),
+        ),
+      },
+      parent,
+    );
+
+    this.assets = new WorkflowAssets(
+      `${name}-assets`,
+      {
+        ...args.assets,
+        bucket: dagBucket.name,
+        dagS3Path: args.dagS3Path,
+        airflowVersion: args.assets.airflowVersion,
+        pythonVersion: args.pythonVersion,
+      },
+      { parent: this, dependsOn: dagBucket.controls },
+    );
+
+    const settings = pulumi.output(args.settings);
+    const log = (type: keyof TargetSettings["logLevels"]) => ({
+      enabled: true,
+      logLevel: settings.apply((s) => s.logLevels[type]),
+    });
+    this.environment = new aws.mwaa.Environment(
+      `${name}-environment`,
+      {
+        name: args.environmentName,
+        airflowVersion: args.airflowVersion,
+        executionRoleArn: this.executionRole.arn,
+        sourceBucketArn: dagBucket.arn,
+        dagS3Path: args.dagS3Path,
+        requirementsS3Path: this.assets.requirements?.key,
+        requirementsS3ObjectVersion: this.assets.requirements?.version,
+        pluginsS3Path: this.assets.plugins?.key,
+        pluginsS3ObjectVersion: this.assets.plugins?.version,
+        startupScriptS3Path: this.assets.startupScript?.key,
+        startupScriptS3ObjectVersion: this.assets.startupScript?.version,
+        networkConfiguration: { securityGroupIds: [this.securityGroup.id], subnetIds: network.subnetIds },
+        loggingConfiguration: {
+          dagProcessingLogs: log("dagProcessingLogs"),
+          schedulerLogs: log("schedulerLogs"),
+          taskLogs: log("taskLogs"),
+          webserverLogs: log("webserverLogs"),
+          workerLogs: log("workerLogs"),
+        },
+        environmentClass: settings.apply((s) => s.environmentClass),
+        minWorkers: settings.apply((s) => s.minWorkers),
+        maxWorkers: settings.apply((s) => s.maxWorkers),
+        schedulers: settings.apply((s) => s.schedulers),
+        webserverAccessMode: settings.apply((s) => s.webserverAccessMode),
+        weeklyMaintenanceWindowStart: settings.apply((s) => s.weeklyMaintenanceWindowStart),
+        kmsKey: args.kmsKeyArn,
+        // Options often carry connection strings or secret-backend settings: never shown in plain text.
+        airflowConfigurationOptions: pulumi.secret(
+          settings.apply((s) => ({ ...s.airflowConfigurationOptions })),
+        ),
+        tags: args.tags,
+      },
+      {
+        parent: this,
+        customTimeouts: ENVIRONMENT_TIMEOUTS,
+        dependsOn: [rolePolicy, ...dagBucket.controls, ...this.assets.dagObjects],
+      },
+    );
+
+    this.arn = this.environment.arn;
+    this.webserverUrl = this.environment.webserverUrl;
+    this.taskLogGroupArn = pulumi
+      .output(args.account)
+      .apply(
+        (account) =>
+          `arn:aws:logs:${args.region}:${account}:log-group:${taskLogGroupName(args.environmentName)}`,
+      );
+    this.registerOutputs({
+      environmentName: this.environmentName,
+      arn: this.arn,
+      webserverUrl: this.webserverUrl,
+      executionRoleArn: this.executionRole.arn,
+      dagBucketName: this.dagBucketName,
+      subnetIds: this.subnetIds,
+      expectedArn: pulumi
+        .output(args.account)
+        .apply((a) => environmentArn(args.region, a, args.environmentName)),
+    });
+  }
+
+  private buildNetwork(
+    name: string,
+    args: TargetEnvironmentArgs,
+  ): {
+    vpcId: pulumi.Output<string>;
+    subnetIds: pulumi.Output<string[]>;
+    endpointSubnetIds?: pulumi.Output<string[]>;
+  } {
+    const network = args.network;
+    if (network.kind === "subnets") {
+      const lookups = network.subnetIds.map((id) => aws.ec2.getSubnetOutput({ id }, { parent: this }));
+      const placements = pulumi.all(lookups).apply((subnets) => {
+        const problems = subnetPlacementProblems(
+          subnets.map((s) => ({ id: s.id, availabilityZone: s.availabilityZone, vpcId: s.vpcId })),
+        );
+        if (problems.length > 0) throw new ConfigurationError(problems);
+        return subnets;
+      });
+      return {
+        vpcId: placements.apply((subnets) => subnets[0].vpcId),
+        subnetIds: placements.apply((subnets) => subnets.map((s) => s.id)),
+      };
+    }
+    const endpointsOnly = network.egress === "vpc-endpoints";
+    const vpc = new awsx.ec2.Vpc(
+      `${name}-vpc`,
+      {
+        cidrBlock: network.cidrBlock,
+        numberOfAvailabilityZones: 2,
+        subnetStrategy: "Auto",
+        enableDnsHostnames: true,
+        enableDnsSupport: true,
+        subnetSpecs: endpointsOnly
+          ? [{ type: "Isolated", name: "mwaa" }]
+          : [
+              { type: "Private", name: "mwaa" },
+              { type: "Public", name: "egress" },
+            ],
+        natGateways: { strategy: endpointsOnly ? "None" : "Single" },
+        tags: args.tags,
+      },
+      { parent: this },
+    );
+    this.vpc = vpc;
+    const subnetIds = endpointsOnly ? vpc.isolatedSubnetIds : vpc.privateSubnetIds;
+    return {
+      vpcId: vpc.vpcId,
+      subnetIds,
+      endpointSubnetIds: endpointsOnly ? subnetIds : undefined,
+    };
+  }
+
+  private buildEndpoints(
+    name: string,
+    args: TargetEnvironmentArgs,
+    vpcId: pulumi.Output<string>,
+    subnetIds: pulumi.Output<string[]>,
+  ): void {
+    for (const serviceName of interfaceEndpointServices(args.region)) {
+      const short = serviceName.split(".").slice(3).join("-");
+      new aws.ec2.VpcEndpoint(
+        `${name}-endpoint-${short}`,
+        {
+          vpcId,
+          serviceName,
+          vpcEndpointType: "Interface",
+          privateDnsEnabled: true,
+          subnetIds,
+          securityGroupIds: [this.securityGroup.id],
+          tags: args.tags,
+        },
+        { parent: this },
+      );
+    }
+    const routeTables = aws.ec2.getRouteTablesOutput({ vpcId }, { parent: this });
+    new aws.ec2.VpcEndpoint(
+      `${name}-endpoint-s3`,
+      {
+        vpcId,
+        serviceName: `com.amazonaws.${args.region}.s3`,
+        vpcEndpointType: "Gateway",
+        routeTableIds: routeTables.ids,
+        tags: args.tags,
+      },
+      { parent: this },
+    );
+  }
+
+  private buildDagBucket(
+    name: string,
+    args: TargetEnvironmentArgs,
+  ): { name: pulumi.Output<string>; arn: pulumi.Output<string>; controls: pulumi.Resource[] } {
+    if (args.dagBucketName) {
+      const existing = aws.s3.getBucketOutput({ bucket: args.dagBucketName }, { parent: this });
+      return { name: existing.bucket, arn: existing.arn, controls: [] };
+    }
+    const parent = { parent: this };
+    const bucket = new aws.s3.Bucket(
+      `${name}-dags`,
+      { bucketPrefix: bucketNamePrefix(args.environmentName, "dags"), tags: args.tags },
+      parent,
+    );
+    const controls: pulumi.Resource[] = [
+      new aws.s3.BucketPublicAccessBlock(
+        `${name}-dags-public-access`,
+        {
+          bucket: bucket.id,
+          blockPublicAcls: true,
+          blockPublicPolicy: true,
+          ignorePublicAcls: true,
+          restrictPublicBuckets: true,
+        },
+        parent,
+      ),
+      new aws.s3.BucketOwnershipControls(
+        `${name}-dags-ownership`,
+        { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
+        parent,
+      ),
+      // MWAA requires versioning: it pins requirements, plugins and the startup script by object version.
+      new aws.s3.BucketVersioning(
+        `${name}-dags-versioning`,
+        { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } },
+        parent,
+      ),
+      new aws.s3.BucketServerSideEncryptionConfiguration(
+        `${name}-dags-encryption`,
+        {
+          bucket: bucket.id,
+          rules: [
+            {
+              applyServerSideEncryptionByDefault: args.kmsKeyArn
+                ? { sseAlgorithm: "aws:kms", kmsMasterKeyId: args.kmsKeyArn }
+                : { sseAlgorithm: "AES256" },
+              bucketKeyEnabled: args.kmsKeyArn ? true : undefined,
+            },
+          ],
+        },
+        parent,
+      ),
+    ];
+    return { name: bucket.bucket, arn: bucket.arn, controls };
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * Airflow version rules for MWAA, with the versions MWAA can create held as data.
+ *
+ * Why data: MWAA adds and retires versions a few times a year. Supporting a new one is a new row here,
+ * not a code change. The Python version matters because the `--constraint` URL in requirements.txt
+ * names it, and a constraint file for the wrong Python resolves different wheels.
+ */
+
+export interface MwaaVersion {
+  readonly airflow: string;
+  readonly python: string;
+}
+
+/** Versions MWAA's API accepts for new environments (API model, 2026). */
+export const MWAA_VERSIONS: readonly MwaaVersion[] = [
+  { airflow: "2.7.2", python: "3.11" },
+  { airflow: "2.8.1", python: "3.11" },
+  { airflow: "2.9.2", python: "3.11" },
+  { airflow: "2.10.1", python: "3.11" },
+  { airflow: "2.10.3", python: "3.11" },
+  { airflow: "2.11.0", python: "3.11" },
+  { airflow: "3.0.6", python: "3.12" },
+];
+
+/** The last 2.x release MWAA upgrades in place to 3.x; older 2.x need a new environment for 3.x. */
+export const IN_PLACE_MAJOR_UPGRADE_FROM = "2.11.0";
+
+export type VersionTuple = readonly [number, number, number];
+
+const VERSION_PATTERN = /^(\d+)\.(\d+)\.(\d+)$/;
+
+/** Parses "major.minor.patch"; returns undefined for anything else (no pre-release or build suffixes). */
+export function parseVersion(text: string): VersionTuple | undefined {
+  const match = VERSION_PATTERN.exec(text.trim());
+  if (!match) return undefined;
+  return [Number(match[1]), Number(match[2]), Number(match[3])];
+}
+
+/** Negative when a < b, zero when equal, positive when a > b; throws on text that is not a version. */
+export function compareVersions(a: string, b: string): number {
+  const left = parseVersion(a);
+  const right = parseVersion(b);
+  if (!left || !right) {
+    throw new Error(`cannot compare "${a}" with "${b}": versions must look like 2.8.1`);
+  }
+  for (let i = 0; i < 3; i++) {
+    if (left[i] !== right[i]) return left[i] - right[i];
+  }
+  return 0;
+}
+
+export function findMwaaVersion(airflow: string): MwaaVersion | undefined {
+  return MWAA_VERSIONS.find((v) => v.airflow === airflow.trim());
+}
+
+export function supportedVersionList(): string {
+  return MWAA_VERSIONS.map((v) => v.airflow).join(", ");
+}
+
+export type UpgradePath =
+  /** Same version: a copy to a new environment (e.g. new network, KMS key or name). */
+  | { readonly kind: "same-version"; readonly note: string }
+  /** MWAA could upgrade the source in place; a new environment is still a valid choice. */
+  | { readonly kind: "in-place-possible"; readonly note: string }
+  /** Only a new environment gets there (e.g. 2.10.3 to 3.x, or a self-managed source). */
+  | { readonly kind: "new-environment-required"; readonly note: string };
+
+export interface VersionCheck {
+  readonly errors: string[];
+  readonly path?: UpgradePath;
+}
+
+/**
+ * Checks a migration from `source` to `target`. `sourceManagedByMwaa` is false for self-managed Airflow,
+ * which can only reach MWAA through a new environment. Errors name the config key and the fix.
+ */
+export function checkVersionChange(
+  source: string,
+  target: string,
+  sourceManagedByMwaa: boolean,
+): VersionCheck {
+  const errors: string[] = [];
+  if (!findMwaaVersion(target)) {
+    errors.push(
+      `mwaa-migration:targetAirflowVersion "${target}" is not a version MWAA can create; ` +
+        `set it to one of ${supportedVersionList()}.`,
+    );
+  }
+  if (!parseVersion(source)) {
+    errors.push(
+      `source Airflow version "${source}" is not a version number; for a self-managed source set ` +
+        `mwaa-migration:sourceAirflowVersion to the version it runs (e.g. 2.8.1).`,
+    );
+  }
+  if (errors.length > 0) return { errors };
+  const order = compareVersions(target, source);
+  if (order < 0) {
+    return {
+      errors: [
+        `mwaa-migration:targetAirflowVersion ${target} is older than the source's ${source}: ` +
+          `metadata cannot move to an older Airflow schema; set a target of ${source} or later.`,
+      ],
+    };
+  }
+  return { errors: [], path: upgradePath(source, target, sourceManagedByMwaa) };
+}
+
+function upgradePath(source: string, target: string, sourceManagedByMwaa: boolean): UpgradePath {
+  if (!sourceManagedByMwaa) {
+    return {
+      kind: "new-environment-required",
+      note: `a self-managed Airflow ${source} moves to MWAA ${target} only through a new environment`,
+    };
+  }
+  if (compareVersions(source, target) === 0) {
+    return {
+      kind: "same-version",
+      note: `both environments run ${target}: a new environment for settings MWAA cannot change in place`,
+    };
+  }
+  const [sourceMajor] = parseVersion(source)!;
+  const [targetMajor] = parseVersion(target)!;
+  if (sourceMajor === targetMajor) {
+    return {
+      kind: "in-place-possible",
+      note:
+        `MWAA can upgrade ${source} to ${target} in place (UpdateEnvironment with a new AirflowVersion); ` +
+        `this stack builds a new environment instead, which keeps the source untouched as a fallback`,
+    };
+  }
+  if (compareVersions(source, IN_PLACE_MAJOR_UPGRADE_FROM) >= 0) {
+    return {
+      kind: "in-place-possible",
+      note:
+        `MWAA can upgrade ${source} to ${target} in place; a new environment keeps the source as a ` +
+        `fallback and lets both run side by side until cutover`,
+    };
+  }
+  return {
+    kind: "new-environment-required",
+    note: `MWAA upgrades to ${targetMajor}.x in place only from ${IN_PLACE_MAJOR_UPGRADE_FROM}; ${source} needs a new environment`,
+  };
+}
+
+/** Airflow's documented constraint file location for a version and Python line. */
+export function constraintUrl(airflow: string, python: string): string {
+  return `https://raw.githubusercontent.com/apache/airflow/constraints-${airflow}/constraints-${python}.txt`;
+}

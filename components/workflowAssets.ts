@@ -1,0 +1,142 @@
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigurationError } from "./config";
+import { constraintProblem } from "./requirements";
+
+export interface WorkflowAssetsArgs {
+  readonly bucket: pulumi.Input<string>;
+  /** Folder in the bucket MWAA reads DAGs from. */
+  readonly dagS3Path: string;
+  /** Local paths, already resolved against the project folder. */
+  readonly dagsFolder: string;
+  readonly requirementsFile?: string;
+  readonly pluginsZip?: string;
+  readonly startupScript?: string;
+  /** Target Airflow and Python line, for the requirements.txt constraint check. */
+  readonly airflowVersion: string;
+  readonly pythonVersion: string;
+}
+
+/** Files below `folder`, as paths relative to it with forward slashes, skipping caches and hidden files. */
+export function listDagFiles(folder: string): string[] {
+  const files: string[] = [];
+  const walk = (dir: string, prefix: string) => {
+    for (const entry of fs
+      .readdirSync(dir, { withFileTypes: true })
+      .sort((a, b) => a.name.localeCompare(b.name))) {
+      if (entry.name.startsWith(".") || entry.name === "__pycache__" || entry.name.endsWith(".pyc")) continue;
+      const relative = prefix ? `${prefix}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) walk(path.join(dir, entry.name), relative);
+      else if (entry.isFile()) files.push(relative);
+    }
+  };
+  walk(folder, "");
+  return files;
+}
+
+/** A resource name per DAG file: readable, and unique even when two paths differ only in punctuation. */
+export function dagObjectName(relative: string): string {
+  const readable = relative.replace(/[^a-zA-Z0-9]+/g, "-").replace(/^-|-$/g, "");
+  const digest = crypto.createHash("sha256").update(relative).digest("hex").slice(0, 8);
+  return `dag-${readable}-${digest}`;
+}
+
+/** S3 keys of the files MWAA reads besides DAGs (fixed names at the bucket root). */
+export const ASSET_KEYS = {
+  requirements: "requirements.txt",
+  plugins: "plugins.zip",
+  startupScript: "startup.sh",
+} as const;
+
+/** Checks the local files before anything is uploaded, so preview fails with the fix. */
+export function workflowAssetProblems(args: WorkflowAssetsArgs): string[] {
+  const problems: string[] = [];
+  if (!fs.existsSync(args.dagsFolder) || !fs.statSync(args.dagsFolder).isDirectory()) {
+    problems.push(
+      `mwaa-migration:dagsFolder ${args.dagsFolder} is not a folder; point it at the DAG files to deploy.`,
+    );
+  }
+  const files: [string, string | undefined][] = [
+    ["requirementsFile", args.requirementsFile],
+    ["pluginsZip", args.pluginsZip],
+    ["startupScript", args.startupScript],
+  ];
+  for (const [key, file] of files) {
+    if (file !== undefined && !fs.existsSync(file)) {
+      problems.push(
+        `mwaa-migration:${key} ${file} does not exist; fix the path or set the key to "" for none.`,
+      );
+    }
+  }
+  if (args.requirementsFile && fs.existsSync(args.requirementsFile)) {
+    const problem = constraintProblem(
+      args.requirementsFile,
+      fs.readFileSync(args.requirementsFile, "utf8"),
+      args.airflowVersion,
+      args.pythonVersion,
+    );
+    if (problem) problems.push(problem);
+  }
+  return problems;
+}
+
+/**
+ * Uploads the DAG folder, requirements.txt, plugins.zip and the startup script to the target's bucket.
+ * The bucket is versioned; the environment receives each object's version, so changed content is an
+ * environment update in the preview rather than a silent drift.
+ */
+export class WorkflowAssets extends pulumi.ComponentResource {
+  readonly dagObjects: aws.s3.BucketObjectv2[];
+  readonly requirements?: { key: string; version: pulumi.Output<string> };
+  readonly plugins?: { key: string; version: pulumi.Output<string> };
+  readonly startupScript?: { key: string; version: pulumi.Output<string> };
+
+  constructor(name: string, args: WorkflowAssetsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("mwaa-migration:assets:WorkflowAssets", name, {}, opts);
+    const problems = workflowAssetProblems(args);
+    if (problems.length > 0) throw new ConfigurationError(problems);
+
+    const upload = (logicalName: string, key: string, file: string, contentType?: string) =>
+      new aws.s3.BucketObjectv2(
+        `${name}-${logicalName}`,
+        { bucket: args.bucket, key, source: new pulumi.asset.FileAsset(file), contentType },
+        { parent: this },
+      );
+
+    this.dagObjects = listDagFiles(args.dagsFolder).map((relative) =>
+      upload(
+        dagObjectName(relative),
+        `${args.dagS3Path}/${relative}`,
+        path.join(args.dagsFolder, relative),
+        relative.endsWith(".py") ? "text/x-python" : undefined,
+      ),
+    );
+    const versioned = (logicalName: string, key: string, file: string | undefined, type: string) => {
+      if (!file) return undefined;
+      return { key, version: upload(logicalName, key, file, type).versionId };
+    };
+    this.requirements = versioned(
+      "requirements",
+      ASSET_KEYS.requirements,
+      args.requirementsFile,
+      "text/plain",
+    );
+    this.plugins = versioned("plugins", ASSET_KEYS.plugins, args.pluginsZip, "application/zip");
+    this.startupScript = versioned(
+      "startup-script",
+      ASSET_KEYS.startupScript,
+      args.startupScript,
+      "text/x-shellscript",
+    );
+
+    this.registerOutputs({
+      dagKeys: this.dagObjects.map((o) => o.key),
+      requirementsVersion: this.requirements?.version,
+      pluginsVersion: this.plugins?.version,
+      startupScriptVersion: this.startupScript?.version,
+    });
+  }
+}

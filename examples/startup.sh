@@ -1,0 +1,3 @@
+#!/bin/sh
+# Runs on every MWAA container before Airflow starts.
+export ENVIRONMENT_STAGE="migration-target"

@@ -1,0 +1,266 @@
+/**
+ * Realistic outputs for the resources and data sources the stack uses, keyed by Pulumi type token.
+ * Each resource gets an id and the output properties AWS would report (ARNs in the right shapes, bucket
+ * names derived from prefixes, object versions), so the program's applies run as in a real preview.
+ */
+import * as crypto from "crypto";
+import type * as pulumi from "@pulumi/pulumi";
+
+export const MOCK_ACCOUNT = "123456789012";
+
+export interface SourceEnvironmentFixture {
+  name: string;
+  airflowVersion: string;
+  executionRoleArn: string;
+  sourceBucketArn: string;
+  dagS3Path: string;
+  webserverUrl: string;
+  environmentClass: string;
+  minWorkers: number;
+  maxWorkers: number;
+  schedulers: number;
+  webserverAccessMode: string;
+  weeklyMaintenanceWindowStart: string;
+  airflowConfigurationOptions: Record<string, string>;
+  logLevels: Record<string, string>;
+  subnetIds: string[];
+  securityGroupIds: string[];
+}
+
+/** The dev stack's source: an MWAA environment that began on Airflow 1.10 and was upgraded to 2.8.1. */
+export function legacyAirflowFixture(region: string): SourceEnvironmentFixture {
+  return {
+    name: "legacy-airflow",
+    airflowVersion: "2.8.1",
+    executionRoleArn: `arn:aws:iam::${MOCK_ACCOUNT}:role/service-role/AmazonMWAA-legacy-airflow-x1Yz9Q`,
+    sourceBucketArn: "arn:aws:s3:::legacy-airflow-dags-7f3a",
+    dagS3Path: "dags",
+    webserverUrl: `3f9a1c2e-5b7d-4e21-9c3a-8d1e2f4a6b7c.c7.${region}.airflow.amazonaws.com`,
+    environmentClass: "mw1.medium",
+    minWorkers: 2,
+    maxWorkers: 8,
+    schedulers: 2,
+    webserverAccessMode: "PUBLIC_ONLY",
+    weeklyMaintenanceWindowStart: "SAT:22:00",
+    airflowConfigurationOptions: {
+      "secrets.backend": "airflow.contrib.secrets.aws_secrets_manager.SecretsManagerBackend",
+      "secrets.backend_kwargs":
+        '{"connections_prefix":"airflow/connections","variables_prefix":"airflow/variables"}',
+      "core.default_timezone": "America/New_York",
+      "celery.worker_autoscale": "10,10",
+    },
+    logLevels: {
+      dagProcessingLogs: "WARNING",
+      schedulerLogs: "WARNING",
+      taskLogs: "WARNING",
+      webserverLogs: "ERROR",
+      workerLogs: "WARNING",
+    },
+    subnetIds: ["subnet-0a1b2c3d4e5f60718", "subnet-0f9e8d7c6b5a40392"],
+    securityGroupIds: ["sg-0123456789abcdef0"],
+  };
+}
+
+/** Subnets a stack may be given: id -> [zone, vpc]. Two good ones, one in a zone already used, one elsewhere. */
+export const KNOWN_SUBNETS: Record<string, { availabilityZone: string; vpcId: string }> = {
+  "subnet-0aaa1111bbbb2222c": { availabilityZone: "us-east-1a", vpcId: "vpc-0feedface0000001" },
+  "subnet-0ddd3333eeee4444f": { availabilityZone: "us-east-1b", vpcId: "vpc-0feedface0000001" },
+  "subnet-0ccc5555dddd6666a": { availabilityZone: "us-east-1a", vpcId: "vpc-0feedface0000001" },
+  "subnet-0bbb7777cccc8888d": { availabilityZone: "us-east-1c", vpcId: "vpc-0beefcafe0000002" },
+};
+
+export interface MockOptions {
+  region: string;
+  source: SourceEnvironmentFixture;
+  /** Outputs of this stack's previous update, for the StackReference the program keeps to itself. */
+  previousOutputs: Record<string, unknown>;
+  /** Buckets that exist before the stack (name -> exists). */
+  existingBuckets: string[];
+}
+
+function digest(...parts: string[]): string {
+  return crypto.createHash("sha256").update(parts.join("/")).digest("hex");
+}
+
+function hexId(prefix: string, name: string, length = 17): string {
+  return `${prefix}-${digest(prefix, name).slice(0, length)}`;
+}
+
+type ResourceMock = (
+  args: pulumi.runtime.MockResourceArgs,
+  options: MockOptions,
+) => pulumi.runtime.MockResourceResult;
+
+const RESOURCES: Record<string, ResourceMock> = {
+  "aws:mwaa/environment:Environment": (args, { region, source }) => {
+    if (args.id !== undefined && args.id !== "") return readMwaaEnvironment(args.id, region, source);
+    const name = args.inputs.name as string;
+    return {
+      id: name,
+      state: {
+        ...args.inputs,
+        arn: `arn:aws:airflow:${region}:${MOCK_ACCOUNT}:environment/${name}`,
+        webserverUrl: `${digest(name).slice(0, 8)}-${digest(name, "u").slice(0, 4)}.c7.${region}.airflow.amazonaws.com`,
+        serviceRoleArn: `arn:aws:iam::${MOCK_ACCOUNT}:role/aws-service-role/airflow.amazonaws.com/AWSServiceRoleForAmazonMWAA`,
+        status: "AVAILABLE",
+      },
+    };
+  },
+  "aws:kms/key:Key": (args, { region }) => {
+    const keyId = [8, 4, 4, 4, 12].map((n, i) => digest(args.name, String(i)).slice(0, n)).join("-");
+    return {
+      id: keyId,
+      state: { ...args.inputs, keyId, arn: `arn:aws:kms:${region}:${MOCK_ACCOUNT}:key/${keyId}` },
+    };
+  },
+  "aws:s3/bucket:Bucket": (args) => {
+    const bucket =
+      (args.inputs.bucket as string | undefined) ??
+      `${args.inputs.bucketPrefix ?? args.name}${digest(args.name).slice(0, 8)}`;
+    return { id: bucket, state: { ...args.inputs, bucket, arn: `arn:aws:s3:::${bucket}` } };
+  },
+  "aws:s3/bucketObjectv2:BucketObjectv2": (args) => ({
+    id: args.inputs.key as string,
+    state: {
+      ...args.inputs,
+      versionId: digest(args.name, "version").slice(0, 32),
+      etag: digest(args.name).slice(0, 32),
+    },
+  }),
+  "aws:iam/role:Role": (args) => {
+    const name = (args.inputs.name as string | undefined) ?? `${args.name}-${digest(args.name).slice(0, 7)}`;
+    const rolePath = (args.inputs.path as string | undefined) ?? "/";
+    return {
+      id: name,
+      state: {
+        ...args.inputs,
+        name,
+        arn: `arn:aws:iam::${MOCK_ACCOUNT}:role${rolePath}${name}`,
+        uniqueId: hexId("AROA", name, 16),
+      },
+    };
+  },
+  "aws:iam/rolePolicy:RolePolicy": (args) => ({
+    id: `${args.inputs.role}:${args.inputs.name ?? args.name}`,
+    state: { ...args.inputs },
+  }),
+  "aws:ec2/securityGroup:SecurityGroup": (args, { region }) => {
+    const id = hexId("sg", args.name);
+    return {
+      id,
+      state: { ...args.inputs, arn: `arn:aws:ec2:${region}:${MOCK_ACCOUNT}:security-group/${id}` },
+    };
+  },
+  "aws:ec2/vpcEndpoint:VpcEndpoint": (args) => ({ id: hexId("vpce", args.name), state: { ...args.inputs } }),
+  "awsx:ec2:Vpc": (args) => {
+    const subnets = [hexId("subnet", `${args.name}-a`), hexId("subnet", `${args.name}-b`)];
+    const isolated = (args.inputs.subnetSpecs as { type: string }[] | undefined)?.every(
+      (s) => s.type === "Isolated",
+    );
+    return {
+      id: "",
+      state: {
+        vpcId: hexId("vpc", args.name),
+        privateSubnetIds: isolated ? [] : subnets,
+        isolatedSubnetIds: isolated ? subnets : [],
+        publicSubnetIds: isolated
+          ? []
+          : [hexId("subnet", `${args.name}-pa`), hexId("subnet", `${args.name}-pb`)],
+      },
+    };
+  },
+  "pulumi:pulumi:StackReference": (args, { previousOutputs }) => ({
+    id: args.inputs.name as string,
+    state: { name: args.inputs.name, outputs: previousOutputs, secretOutputNames: [] },
+  }),
+};
+
+function readMwaaEnvironment(
+  id: string,
+  region: string,
+  source: SourceEnvironmentFixture,
+): pulumi.runtime.MockResourceResult {
+  if (id !== source.name) {
+    throw new Error(`reading MWAA environment ${id}: ResourceNotFoundException: Environment ${id} not found`);
+  }
+  const logGroup = (type: string) =>
+    `arn:aws:logs:${region}:${MOCK_ACCOUNT}:log-group:airflow-${source.name}-${type}`;
+  const logConfig = (key: string, type: string) => ({
+    enabled: true,
+    logLevel: source.logLevels[key],
+    cloudWatchLogGroupArn: logGroup(type),
+  });
+  return {
+    id,
+    state: {
+      name: source.name,
+      arn: `arn:aws:airflow:${region}:${MOCK_ACCOUNT}:environment/${source.name}`,
+      airflowVersion: source.airflowVersion,
+      executionRoleArn: source.executionRoleArn,
+      sourceBucketArn: source.sourceBucketArn,
+      dagS3Path: source.dagS3Path,
+      requirementsS3Path: "requirements.txt",
+      webserverUrl: source.webserverUrl,
+      environmentClass: source.environmentClass,
+      minWorkers: source.minWorkers,
+      maxWorkers: source.maxWorkers,
+      schedulers: source.schedulers,
+      webserverAccessMode: source.webserverAccessMode,
+      weeklyMaintenanceWindowStart: source.weeklyMaintenanceWindowStart,
+      airflowConfigurationOptions: source.airflowConfigurationOptions,
+      networkConfiguration: { subnetIds: source.subnetIds, securityGroupIds: source.securityGroupIds },
+      loggingConfiguration: {
+        dagProcessingLogs: logConfig("dagProcessingLogs", "DAGProcessing"),
+        schedulerLogs: logConfig("schedulerLogs", "Scheduler"),
+        taskLogs: logConfig("taskLogs", "Task"),
+        webserverLogs: logConfig("webserverLogs", "WebServer"),
+        workerLogs: logConfig("workerLogs", "Worker"),
+      },
+      serviceRoleArn: `arn:aws:iam::${MOCK_ACCOUNT}:role/aws-service-role/airflow.amazonaws.com/AWSServiceRoleForAmazonMWAA`,
+      status: "AVAILABLE",
+      createdAt: "2021-03-14T09:26:53Z",
+      tags: { team: "data-platform" },
+    },
+  };
+}
+
+export function newResource(
+  args: pulumi.runtime.MockResourceArgs,
+  options: MockOptions,
+): pulumi.runtime.MockResourceResult {
+  const mock = RESOURCES[args.type];
+  if (mock) return mock(args, options);
+  // Bucket settings, rules, policies: echo the inputs with a stable id.
+  return { id: `${args.name}-${digest(args.type, args.name).slice(0, 8)}`, state: { ...args.inputs } };
+}
+
+export function call(args: pulumi.runtime.MockCallArgs, options: MockOptions): Record<string, unknown> {
+  switch (args.token) {
+    case "aws:index/getCallerIdentity:getCallerIdentity":
+      return {
+        accountId: MOCK_ACCOUNT,
+        arn: `arn:aws:iam::${MOCK_ACCOUNT}:user/deployer`,
+        userId: "AIDAEXAMPLEDEPLOYER01",
+        id: MOCK_ACCOUNT,
+      };
+    case "aws:ec2/getSubnet:getSubnet": {
+      const id = args.inputs.id as string;
+      const known = KNOWN_SUBNETS[id];
+      if (!known) throw new Error(`InvalidSubnetID.NotFound: The subnet ID '${id}' does not exist`);
+      return { id, ...known, arn: `arn:aws:ec2:${options.region}:${MOCK_ACCOUNT}:subnet/${id}` };
+    }
+    case "aws:ec2/getRouteTables:getRouteTables":
+      return {
+        id: options.region,
+        ids: [hexId("rtb", `${args.inputs.vpcId}-a`), hexId("rtb", `${args.inputs.vpcId}-b`)],
+      };
+    case "aws:s3/getBucket:getBucket": {
+      const bucket = args.inputs.bucket as string;
+      if (!options.existingBuckets.includes(bucket))
+        throw new Error(`NotFound: bucket ${bucket} does not exist`);
+      return { id: bucket, bucket, arn: `arn:aws:s3:::${bucket}`, region: options.region };
+    }
+    default:
+      throw new Error(`no mock for data source ${args.token}; add one to test/support/awsMocks.ts`);
+  }
+}
