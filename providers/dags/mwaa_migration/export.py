@@ -1,0 +1,270 @@
+"""Export: every table in spec order, streamed from PostgreSQL to the bundle.
+
+PostgreSQL renders each row as a JSON line (row_to_json) and COPY streams the
+lines to a StreamWriter (gzip, sha256, multipart upload) as they come, so memory
+stays at one upload part however large the table. The manifest goes last.
+"""
+
+import datetime
+import json
+import time
+from typing import Any, Callable, Dict, List, NamedTuple, Optional
+
+from . import bundle, codec, db, pausing
+from .secrets import Cipher, reveal_row
+from .spec import (
+    FINISHED_RUN_STATES,
+    OWN_DAG_IDS,
+    SCOPE_DAG,
+    SCOPE_GLOBAL,
+    SCOPE_NOTE,
+    SCOPE_RUN,
+    SCOPE_TASK,
+    UNFINISHED_TI_STATES,
+    TableSpec,
+    select_tables,
+)
+
+PHASES = ("full", "bulk", "delta")
+
+# COPY in CSV mode with quote and delimiter set to control characters that a
+# JSON text never holds raw: each line arrives exactly as row_to_json wrote it.
+COPY_JSON_LINES = "WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')"
+
+
+class ExportOptions(NamedTuple):
+    bucket: str
+    prefix: str
+    export_id: str
+    phase: str = "full"
+    watermark: Optional[str] = None  # delta: export what changed since this instant
+    tables: Optional[List[str]] = None
+    kms_key_id: Optional[str] = None
+    pause_active: bool = False
+    deadline_seconds: float = 1800.0
+    poll_seconds: float = 10.0
+    airflow_version: Optional[str] = None
+    fernet_keys: Optional[str] = None
+
+
+def validate(options: ExportOptions) -> None:
+    if options.phase not in PHASES:
+        raise ValueError("phase must be one of %s, got %r" % ("/".join(PHASES), options.phase))
+    if options.phase == "delta" and not options.watermark:
+        raise ValueError(
+            "a delta export needs the watermark of the bulk export it follows "
+            "(the manifest's 'watermark' field)"
+        )
+    if options.phase == "bulk" and options.pause_active:
+        raise ValueError("pauseActive applies to full and delta exports; a bulk export runs beside live DAGs")
+    if not options.bucket or not options.export_id:
+        raise ValueError("bucket and exportId are required")
+    if "/" in options.export_id:
+        raise ValueError("exportId %r must not contain '/'" % options.export_id)
+
+
+def _runs_predicate(alias: str, since: Optional[str]) -> str:
+    """Finished runs of user DAGs (and, for a delta, those that ended since)."""
+    sql = "%s.state IN (%s) AND %s.dag_id NOT IN (%s)" % (
+        alias,
+        _literals(FINISHED_RUN_STATES),
+        alias,
+        _literals(OWN_DAG_IDS),
+    )
+    if since:
+        sql += " AND %s.end_date >= %s::timestamptz" % (alias, _literal(since))
+    return sql
+
+
+def _finished_ti(alias: str) -> str:
+    return "(%s.state IS NULL OR %s.state NOT IN (%s))" % (alias, alias, _literals(UNFINISHED_TI_STATES))
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _literals(values: Any) -> str:
+    return ", ".join(_literal(v) for v in values)
+
+
+def row_source(spec: TableSpec, since: Optional[str]) -> str:
+    """FROM ... WHERE ... selecting the table's rows (alias t) for this export."""
+    if spec.scope == SCOPE_RUN:
+        return "FROM %s t WHERE %s" % (spec.name, _runs_predicate("t", since))
+    if spec.scope == SCOPE_TASK:
+        sql = "FROM %s t JOIN dag_run r ON r.dag_id = t.dag_id AND r.run_id = t.run_id WHERE %s" % (
+            spec.name,
+            _runs_predicate("r", since),
+        )
+        if spec.name == "task_instance":
+            return sql + " AND " + _finished_ti("t")
+        return sql + (
+            " AND EXISTS (SELECT 1 FROM task_instance ti WHERE ti.dag_id = t.dag_id"
+            " AND ti.task_id = t.task_id AND ti.run_id = t.run_id AND ti.map_index = t.map_index"
+            " AND %s)" % _finished_ti("ti")
+        )
+    if spec.scope == SCOPE_NOTE:
+        return "FROM %s t JOIN dag_run r ON r.id = t.dag_run_id WHERE %s" % (
+            spec.name,
+            _runs_predicate("r", since),
+        )
+    conditions = ["true"]
+    if spec.scope == SCOPE_DAG:
+        conditions.append("(t.dag_id IS NULL OR t.dag_id NOT IN (%s))" % _literals(OWN_DAG_IDS))
+    elif spec.scope != SCOPE_GLOBAL:
+        raise ValueError("table %s has unknown scope %r" % (spec.name, spec.scope))
+    if spec.name == "job":
+        conditions.append("(t.dag_id IS NULL OR t.dag_id NOT IN (%s))" % _literals(OWN_DAG_IDS))
+    if spec.export_exclude:
+        conditions.append("(%s) IS NOT TRUE" % spec.export_exclude)
+    if since and spec.watermark_column:
+        conditions.append("t.%s >= %s::timestamptz" % (codec.quote_ident(spec.watermark_column), _literal(since)))
+    return "FROM %s t WHERE %s" % (spec.name, " AND ".join(conditions))
+
+
+def select_json_lines(spec: TableSpec, columns: List[db.Column], since: Optional[str]) -> str:
+    exprs = ", ".join(
+        "%s AS %s" % (codec.export_expression("t", c.name, c.data_type), codec.quote_ident(c.name))
+        for c in columns
+    )
+    return "SELECT row_to_json(x)::text FROM (SELECT %s %s) x" % (exprs, row_source(spec, since))
+
+
+def manifest_columns(spec: TableSpec, columns: List[db.Column]) -> List[Dict[str, str]]:
+    return [{"name": c.name, "type": codec.portable_type(spec.name, c.name, c.data_type)} for c in columns]
+
+
+def _export_table(
+    conn: Any,
+    s3: Any,
+    options: ExportOptions,
+    spec: TableSpec,
+    columns: List[db.Column],
+    since: Optional[str],
+    cipher: Cipher,
+) -> Dict[str, Any]:
+    key = bundle.table_key(options.prefix, options.export_id, spec.name)
+    writer = bundle.StreamWriter(s3, options.bucket, key, options.kms_key_id)
+    query = select_json_lines(spec, columns, since)
+    try:
+        with conn.cursor() as cur:
+            if spec.secrets:
+                # Few rows; each passes through Python to have its secrets decrypted.
+                cur.execute(query)
+                for (line,) in cur:
+                    writer.write(codec.dump_line(reveal_row(spec, json.loads(line), cipher)))
+            else:
+                cur.copy_expert("COPY (%s) TO STDOUT %s" % (query, COPY_JSON_LINES), writer)
+        sha256 = writer.close()
+    except BaseException:
+        writer.abort()
+        raise
+    return {
+        "key": key,
+        "columns": manifest_columns(spec, columns),
+        "rows": writer.rows,
+        "sha256": sha256,
+        "bytes": writer.bytes_written,
+    }
+
+
+def skipped_counts(conn: Any, since: Optional[str]) -> Dict[str, Any]:
+    """Unfinished work that the export leaves out, by state."""
+    run_filter = "dag_id NOT IN (%s)" % _literals(OWN_DAG_IDS)
+    if since:
+        run_filter += " AND (end_date IS NULL OR end_date >= %s::timestamptz)" % _literal(since)
+    runs = db.rows(
+        conn,
+        "SELECT coalesce(state, 'none'), count(*) FROM dag_run WHERE %s AND (state IS NULL OR state NOT IN (%s))"
+        " GROUP BY 1 ORDER BY 1" % (run_filter, _literals(FINISHED_RUN_STATES)),
+    )
+    tis = db.rows(
+        conn,
+        "SELECT state, count(*) FROM task_instance WHERE state IN (%s) AND dag_id NOT IN (%s)"
+        " GROUP BY 1 ORDER BY 1" % (_literals(UNFINISHED_TI_STATES), _literals(OWN_DAG_IDS)),
+    )
+    return {
+        "dag_run": {state: int(n) for state, n in runs},
+        "task_instance": {state: int(n) for state, n in tis},
+    }
+
+
+def run_export(
+    conn: Any,
+    s3: Any,
+    options: ExportOptions,
+    log: Callable[[str], None] = print,
+) -> Dict[str, Any]:
+    """Writes the bundle and returns its manifest. Restores pauses on failure."""
+    validate(options)
+    started = time.monotonic()
+    cipher = Cipher(options.fernet_keys)
+    watermark = db.scalar(conn, "SELECT now()").astimezone(datetime.timezone.utc).isoformat()
+    since = options.watermark if options.phase == "delta" else None
+    dags = pausing.dag_pause_states(conn)
+    conn.commit()
+
+    paused_by_export: List[str] = []
+    try:
+        if options.pause_active:
+            paused_by_export = pausing.pause_active(conn)
+            log("paused %d active DAGs: %s" % (len(paused_by_export), ", ".join(paused_by_export)))
+            pausing.wait_until_idle(conn, options.deadline_seconds, options.poll_seconds, log)
+
+        # One snapshot for every table, so that children match their parents.
+        conn.set_session(isolation_level="REPEATABLE READ", readonly=True)
+        tables: Dict[str, Any] = {}
+        absent: List[str] = []
+        for spec in select_tables(options.tables):
+            columns = db.reflect_columns(conn, spec.name)
+            if columns is None:
+                absent.append(spec.name)
+                continue
+            table_started = time.monotonic()
+            tables[spec.name] = _export_table(conn, s3, options, spec, columns, since, cipher)
+            entry = tables[spec.name]
+            log(
+                "exported %-30s %10d rows %8.1f s %10.1f MiB"
+                % (spec.name, entry["rows"], time.monotonic() - table_started, entry["bytes"] / 1048576.0)
+            )
+        skipped = skipped_counts(conn, since)
+        revision = db.alembic_revision(conn)
+        conn.commit()
+        conn.set_session(isolation_level="READ COMMITTED", readonly=False)
+
+        manifest = {
+            "formatVersion": bundle.FORMAT_VERSION,
+            "exportId": options.export_id,
+            "phase": options.phase,
+            "since": since,
+            "watermark": watermark,
+            "source": {"airflowVersion": options.airflow_version, "alembicRevision": revision},
+            "tables": tables,
+            "absentTables": absent,
+            "skipped": skipped,
+            "dags": [{"dagId": d, "isPaused": p} for d, p in dags],
+            "pausedByExport": paused_by_export,
+            "createdAt": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+        }
+        bundle.put_json(
+            s3, options.bucket, bundle.manifest_key(options.prefix, options.export_id), manifest, options.kms_key_id
+        )
+    except BaseException:
+        if paused_by_export:
+            log("export failed: unpausing the %d DAGs it paused" % len(paused_by_export))
+            conn.rollback()
+            conn.set_session(isolation_level="READ COMMITTED", readonly=False)
+            pausing.unpause(conn, paused_by_export)
+        raise
+    log(
+        "export %s (%s) complete: %d tables, %d rows, %.1f s"
+        % (
+            options.export_id,
+            options.phase,
+            len(tables),
+            sum(t["rows"] for t in tables.values()),
+            time.monotonic() - started,
+        )
+    )
+    return manifest

@@ -1,0 +1,233 @@
+"""The tables the migration carries, described once as data.
+
+Export, schema mapping and import all read these specs; nothing else in the
+package names a table's columns. Supporting a new Airflow version means editing
+this file: a rename, a derivation for a new NOT NULL column, or a new table.
+
+Columns themselves are not listed: the export takes whatever the source has
+(reflected), and the import reflects the target and maps by name. Only what
+reflection cannot know is written here.
+"""
+
+from typing import Dict, List, NamedTuple, Optional, Tuple
+
+# The migration's own DAGs: their runs are never exported and never imported.
+OWN_DAG_IDS = ("mwaa_migration_export", "mwaa_migration_import")
+
+# Task-instance states that cannot resume in another environment. Such task
+# instances are left out of the export and counted in the manifest as skipped.
+UNFINISHED_TI_STATES = (
+    "running",
+    "queued",
+    "scheduled",
+    "up_for_retry",
+    "up_for_reschedule",
+    "deferred",
+    "restarting",
+)
+
+# A DAG run is exported once it is finished; a run that is still going is
+# picked up by a later delta export (its end_date is after the watermark).
+FINISHED_RUN_STATES = ("success", "failed")
+
+# Scope: which rows of a table belong to an export.
+SCOPE_RUN = "run"  # rows of exported (finished) DAG runs, keyed by dag_id + run_id
+SCOPE_TASK = "task"  # rows of exported task instances (same key as task_instance)
+SCOPE_DAG = "dag"  # rows carrying a dag_id, filtered on it and on the watermark
+SCOPE_NOTE = "note"  # rows that point at dag_run.id
+SCOPE_GLOBAL = "global"  # environment-wide rows (pools, variables, connections, jobs)
+
+
+class Secret(NamedTuple):
+    """A column stored Fernet-encrypted when its flag column is true."""
+
+    column: str
+    flag: str
+
+
+class Rename(NamedTuple):
+    """A column known under another name on some versions.
+
+    Applied when the source has `old`, the target has `new` and not `old`, so
+    the rule holds in both directions of a version pair without version numbers.
+    """
+
+    old: str
+    new: str
+
+
+class TableSpec(NamedTuple):
+    name: str
+    # Columns that identify a row across environments (never a surrogate id).
+    natural_key: Tuple[str, ...]
+    scope: str
+    # Surrogate id column whose values are reassigned by the target's sequence.
+    surrogate: Optional[str] = None
+    # Columns holding another table's surrogate id: column -> referenced table.
+    references: Dict[str, str] = {}
+    # Columns that point at things that are not migrated; set to NULL.
+    cleared: Tuple[str, ...] = ()
+    # Column compared with the watermark for delta exports (SCOPE_DAG/GLOBAL).
+    watermark_column: Optional[str] = None
+    secrets: Tuple[Secret, ...] = ()
+    # Pools, variables, connections: the import's conflict policy applies.
+    policy_managed: bool = False
+    renames: Tuple[Rename, ...] = ()
+    # Target column -> SQL expression over staged source columns (written as
+    # {column}), used when the target has the column and the source does not.
+    derivations: Dict[str, str] = {}
+    # Rows the export leaves out, as an SQL condition over alias t.
+    export_exclude: Optional[str] = None
+    # Read only to translate references: rows are matched to the target's own
+    # rows by natural key rather than imported as history.
+    lookup_only: bool = False
+
+
+_RUN_KEY = ("dag_id", "run_id")
+_TI_KEY = ("dag_id", "task_id", "run_id", "map_index")
+
+# Airflow 3 calls execution_date logical_date; harmless on 2.x pairs.
+_LOGICAL_DATE = Rename("execution_date", "logical_date")
+
+# In foreign-key order: a table comes after every table it refers to.
+TABLES: List[TableSpec] = [
+    TableSpec(
+        name="log_template",
+        natural_key=("filename", "elasticsearch_id"),
+        scope=SCOPE_GLOBAL,
+        surrogate="id",
+        lookup_only=True,
+    ),
+    TableSpec(
+        name="job",
+        natural_key=("job_type", "start_date", "hostname"),
+        scope=SCOPE_GLOBAL,
+        surrogate="id",
+        watermark_column="latest_heartbeat",
+        # A job still running belongs to a live scheduler/triggerer process.
+        export_exclude="t.state = 'running'",
+    ),
+    TableSpec(
+        name="dag_run",
+        natural_key=_RUN_KEY,
+        scope=SCOPE_RUN,
+        surrogate="id",
+        references={"creating_job_id": "job", "log_template_id": "log_template"},
+        renames=(_LOGICAL_DATE,),
+    ),
+    TableSpec(
+        name="task_instance",
+        natural_key=_TI_KEY,
+        scope=SCOPE_TASK,
+        references={"job_id": "job", "queued_by_job_id": "job"},
+        cleared=("trigger_id", "trigger_timeout", "next_method", "next_kwargs"),
+    ),
+    TableSpec(
+        name="task_instance_history",
+        natural_key=_TI_KEY + ("try_number",),
+        scope=SCOPE_TASK,
+        surrogate="id",
+        references={"job_id": "job", "queued_by_job_id": "job"},
+        cleared=("trigger_id", "trigger_timeout", "next_method", "next_kwargs"),
+    ),
+    TableSpec(
+        name="task_fail",
+        natural_key=_TI_KEY + ("start_date", "end_date"),
+        scope=SCOPE_TASK,
+        surrogate="id",
+    ),
+    TableSpec(
+        name="task_reschedule",
+        natural_key=_TI_KEY + ("try_number", "reschedule_date"),
+        scope=SCOPE_TASK,
+        surrogate="id",
+    ),
+    TableSpec(
+        name="xcom",
+        natural_key=_TI_KEY + ("key",),
+        scope=SCOPE_TASK,
+        references={"dag_run_id": "dag_run"},
+    ),
+    TableSpec(
+        name="rendered_task_instance_fields",
+        natural_key=_TI_KEY,
+        scope=SCOPE_TASK,
+    ),
+    TableSpec(
+        name="dag_run_note",
+        natural_key=("dag_run_id",),
+        scope=SCOPE_NOTE,
+        references={"dag_run_id": "dag_run"},
+        cleared=("user_id",),
+    ),
+    TableSpec(
+        name="task_instance_note",
+        natural_key=_TI_KEY,
+        scope=SCOPE_TASK,
+        cleared=("user_id",),
+    ),
+    TableSpec(
+        name="sla_miss",
+        natural_key=("dag_id", "task_id", "execution_date"),
+        scope=SCOPE_DAG,
+        watermark_column="timestamp",
+        renames=(_LOGICAL_DATE,),
+    ),
+    TableSpec(
+        name="log",
+        natural_key=("dttm", "event", "dag_id", "task_id", "execution_date"),
+        scope=SCOPE_DAG,
+        surrogate="id",
+        watermark_column="dttm",
+        renames=(_LOGICAL_DATE,),
+        # log.run_id appeared in 2.10; older sources have only execution_date.
+        derivations={
+            "run_id": "(SELECT r.run_id FROM dag_run r"
+            " WHERE r.dag_id = {dag_id} AND r.execution_date = {execution_date})",
+        },
+    ),
+    TableSpec(
+        name="slot_pool",
+        natural_key=("pool",),
+        scope=SCOPE_GLOBAL,
+        surrogate="id",
+        policy_managed=True,
+        # Every environment has its own default_pool; its size is not history.
+        export_exclude="t.pool = 'default_pool'",
+    ),
+    TableSpec(
+        name="variable",
+        natural_key=("key",),
+        scope=SCOPE_GLOBAL,
+        surrogate="id",
+        policy_managed=True,
+        secrets=(Secret("val", "is_encrypted"),),
+    ),
+    TableSpec(
+        name="connection",
+        natural_key=("conn_id",),
+        scope=SCOPE_GLOBAL,
+        surrogate="id",
+        policy_managed=True,
+        secrets=(Secret("password", "is_encrypted"), Secret("extra", "is_extra_encrypted")),
+    ),
+]
+
+TABLES_BY_NAME: Dict[str, TableSpec] = {spec.name: spec for spec in TABLES}
+
+
+def table_spec(name: str) -> TableSpec:
+    try:
+        return TABLES_BY_NAME[name]
+    except KeyError:
+        raise ValueError(
+            "unknown table %r: the migration carries %s" % (name, ", ".join(TABLES_BY_NAME))
+        ) from None
+
+
+def select_tables(names: Optional[List[str]]) -> List[TableSpec]:
+    """The specs for the requested table names, kept in foreign-key order."""
+    if not names:
+        return list(TABLES)
+    wanted = {table_spec(n).name for n in names}
+    return [spec for spec in TABLES if spec.name in wanted]
