@@ -84,7 +84,6 @@ export const metadataExportProvider = workProvider({
       kmsKeyId: inputs.kmsKeyId ?? null,
       // Pausing the source is the cutover resource's job, so that un-doing it is a resource delete.
       pauseActive: false,
-      deadlineSeconds: inputs.deadlineSeconds,
     };
   },
   async outputs(inputs: Inputs, region: string | undefined) {

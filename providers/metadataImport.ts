@@ -29,13 +29,19 @@ export const metadataImportProvider = workProvider({
   resource: "MetadataImport",
   kind: "import",
   dagId: IMPORT_DAG_ID,
-  defaults: { ...COMMON_DEFAULTS, conflictPolicy: "skip", importMissingDags: false },
-  replacing: [...COMMON_REPLACING, "conflictPolicy", "importMissingDags"],
+  defaults: {
+    ...COMMON_DEFAULTS,
+    conflictPolicy: "skip",
+    importOrphanHistory: false,
+    continueSchedules: true,
+  },
+  replacing: [...COMMON_REPLACING, "conflictPolicy", "importOrphanHistory", "continueSchedules"],
   inPlace: COMMON_IN_PLACE,
   checkSpecific(inputs: Inputs, failures: Failures) {
     requireString(failures, inputs, "exportId", "pass the MetadataExport's exportId output");
     optionalOneOf(failures, inputs, "conflictPolicy", CONFLICT_POLICIES);
-    optionalBoolean(failures, inputs, "importMissingDags");
+    optionalBoolean(failures, inputs, "importOrphanHistory");
+    optionalBoolean(failures, inputs, "continueSchedules");
   },
   derive: (inputs: Inputs) => inputs,
   conf(inputs: Inputs) {
@@ -45,8 +51,8 @@ export const metadataImportProvider = workProvider({
       exportId: inputs.exportId,
       kmsKeyId: inputs.kmsKeyId ?? null,
       conflictPolicy: inputs.conflictPolicy,
-      importMissingDags: inputs.importMissingDags,
-      deadlineSeconds: inputs.deadlineSeconds,
+      importOrphanHistory: inputs.importOrphanHistory,
+      continueSchedules: inputs.continueSchedules,
     };
   },
   async outputs(inputs: Inputs, region: string | undefined) {
@@ -80,7 +86,9 @@ export interface MetadataImportArgs {
   kmsKeyId?: pulumi.Input<string>;
   conflictPolicy?: pulumi.Input<ConflictPolicy>;
   /** Import history of DAGs the target does not have (default: report them, import nothing). */
-  importMissingDags?: pulumi.Input<boolean>;
+  importOrphanHistory?: pulumi.Input<boolean>;
+  /** Move each DAG's next run after its last imported run, so unpausing creates no catch-up runs (default true). */
+  continueSchedules?: pulumi.Input<boolean>;
   deadlineSeconds?: pulumi.Input<number>;
   parseDeadlineSeconds?: pulumi.Input<number>;
   pollIntervalSeconds?: pulumi.Input<number>;
@@ -95,6 +103,7 @@ export class MetadataImport extends dynamic.Resource {
   declare readonly insertedPerTable: pulumi.Output<Record<string, number>>;
   declare readonly alreadyPresentPerTable: pulumi.Output<Record<string, number>>;
   declare readonly runsPerDag: pulumi.Output<Record<string, number>>;
+  declare readonly missingDags: pulumi.Output<string[]>;
   declare readonly verified: pulumi.Output<boolean>;
   declare readonly elapsedSeconds: pulumi.Output<number>;
 
@@ -111,6 +120,7 @@ export class MetadataImport extends dynamic.Resource {
         insertedPerTable: undefined,
         alreadyPresentPerTable: undefined,
         runsPerDag: undefined,
+        missingDags: undefined,
         verified: undefined,
         elapsedSeconds: undefined,
       },

@@ -1,8 +1,8 @@
 /**
  * The export bundle as the resources see it: `s3://bucket/prefix/exportId/` with manifest.json
  * (written last, so its presence marks a complete export) and import-report.json. The
- * summaries below turn those documents into resource outputs; they accept the key spellings
- * the payload writes (snake_case) and camelCase alike, so older bundles still read.
+ * summaries below turn those documents into resource outputs, tolerating missing fields
+ * (outputs written by older versions are read back by `read` and `delete`).
  */
 
 export interface BundleLocation {
@@ -22,30 +22,13 @@ export function bundleUri(location: BundleLocation): string {
 
 type Json = Record<string, unknown>;
 
-function pick(doc: Json, ...names: string[]): unknown {
-  for (const name of names) if (doc[name] !== undefined) return doc[name];
-  return undefined;
-}
-
-function asNumber(value: unknown): number | undefined {
-  return typeof value === "number" && Number.isFinite(value) ? value : undefined;
-}
-
-/** Tables may be a map {name: {...}} or a list [{name, ...}]; returns [name, entry] pairs. */
-function tableEntries(value: unknown): [string, Json][] {
-  if (Array.isArray(value)) {
-    return value
-      .filter((entry): entry is Json => typeof entry === "object" && entry !== null)
-      .map((entry) => [String(pick(entry, "name", "table")), entry]);
-  }
-  if (typeof value === "object" && value !== null) {
-    return Object.entries(value as Json).map(([name, entry]) => [
-      name,
-      typeof entry === "object" && entry !== null ? (entry as Json) : { rows: entry },
-    ]);
-  }
-  return [];
-}
+const asObject = (value: unknown): Json =>
+  typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Json) : {};
+const asNumber = (value: unknown): number =>
+  typeof value === "number" && Number.isFinite(value) ? value : 0;
+const asString = (value: unknown): string | null => (typeof value === "string" ? value : null);
+const sum = (values: Json): number =>
+  Object.values(values).reduce<number>((total, v) => total + asNumber(v), 0);
 
 export interface ExportSummary {
   exportId: string;
@@ -53,80 +36,78 @@ export interface ExportSummary {
   watermark: string | null;
   sourceAirflowVersion: string | null;
   rowsPerTable: Record<string, number>;
+  /** Task instances left out because they were still running/queued/... at export time. */
   skippedTaskInstances: number;
-  /** DAG ids that were not paused when the export ran (the ones cutover unpauses on the target). */
+  /** DAG ids that were not paused when the export ran. */
   activeDags: string[];
 }
 
+/** manifest.json as the export DAG writes it (providers/dags/mwaa_migration/export.py). */
 export function summariseManifest(manifest: Json): ExportSummary {
   const rowsPerTable: Record<string, number> = {};
-  for (const [name, entry] of tableEntries(pick(manifest, "tables"))) {
-    rowsPerTable[name] = asNumber(pick(entry, "rows", "row_count", "rowCount", "count")) ?? 0;
-  }
-  const dags = pick(manifest, "dags", "dag_states", "dagStates");
-  const activeDags = Array.isArray(dags)
-    ? dags
-        .filter((dag): dag is Json => typeof dag === "object" && dag !== null)
-        .filter((dag) => pick(dag, "is_paused", "isPaused", "paused") === false)
-        .map((dag) => String(pick(dag, "dag_id", "dagId")))
-        .sort()
-    : [];
-  const skipped = pick(manifest, "skipped", "skipped_task_instances", "skippedTaskInstances");
-  const skippedCount =
-    asNumber(skipped) ??
-    (typeof skipped === "object" && skipped !== null
-      ? Object.values(skipped as Json).reduce<number>((sum, v) => sum + (asNumber(v) ?? 0), 0)
-      : 0);
-  const watermark = pick(manifest, "watermark");
-  const version = pick(
-    manifest,
-    "airflow_version",
-    "airflowVersion",
-    "source_airflow_version",
-    "sourceAirflowVersion",
-  );
+  for (const [table, entry] of Object.entries(asObject(manifest.tables)))
+    rowsPerTable[table] = asNumber(asObject(entry).rows);
+  const dags = Array.isArray(manifest.dags) ? manifest.dags.map(asObject) : [];
   return {
-    exportId: String(pick(manifest, "export_id", "exportId") ?? ""),
-    phase: String(pick(manifest, "phase") ?? ""),
-    watermark: typeof watermark === "string" ? watermark : null,
-    sourceAirflowVersion: typeof version === "string" ? version : null,
+    exportId: asString(manifest.exportId) ?? "",
+    phase: asString(manifest.phase) ?? "",
+    watermark: asString(manifest.watermark),
+    sourceAirflowVersion: asString(asObject(manifest.source).airflowVersion),
     rowsPerTable,
-    skippedTaskInstances: skippedCount,
-    activeDags,
+    skippedTaskInstances: sum(asObject(asObject(manifest.skipped).task_instance)),
+    activeDags: dags
+      .filter((dag) => dag.isPaused === false)
+      .map((dag) => String(dag.dagId))
+      .sort(),
   };
 }
 
 export interface ImportSummary {
   insertedPerTable: Record<string, number>;
   alreadyPresentPerTable: Record<string, number>;
+  /** Runs of each DAG in the target after the import that came from the bundle. */
   runsPerDag: Record<string, number>;
+  /** Source DAGs the target has not parsed (their history is imported only with importOrphanHistory). */
+  missingDags: string[];
   verified: boolean;
   problems: string[];
 }
 
+/**
+ * import-report.json as the import DAG writes it (providers/dags/mwaa_migration/importer.py),
+ * checked once more here: the import succeeded, and every run of a DAG the target has is there.
+ */
 export function summariseReport(report: Json): ImportSummary {
   const insertedPerTable: Record<string, number> = {};
   const alreadyPresentPerTable: Record<string, number> = {};
-  for (const [name, entry] of tableEntries(pick(report, "tables"))) {
-    insertedPerTable[name] = asNumber(pick(entry, "inserted")) ?? 0;
-    alreadyPresentPerTable[name] = asNumber(pick(entry, "already_present", "alreadyPresent", "skipped")) ?? 0;
+  for (const [table, entry] of Object.entries(asObject(report.tables))) {
+    insertedPerTable[table] = asNumber(asObject(entry).inserted);
+    alreadyPresentPerTable[table] = asNumber(asObject(entry).alreadyPresent);
   }
+  const dags = asObject(report.dags);
+  const missingDags = Array.isArray(dags.missingOnTarget) ? dags.missingOnTarget.map(String).sort() : [];
+  const orphansImported = dags.orphanHistoryImported === true;
   const runsPerDag: Record<string, number> = {};
-  const runs = pick(report, "runs_per_dag", "runsPerDag", "dag_runs_per_dag");
-  if (typeof runs === "object" && runs !== null) {
-    for (const [dag, count] of Object.entries(runs as Json)) runsPerDag[dag] = asNumber(count) ?? 0;
+  const problems: string[] = [];
+  if (report.status !== "succeeded")
+    problems.push(
+      `import status is ${JSON.stringify(report.status)}${report.error ? `: ${String(report.error)}` : ""}`,
+    );
+  for (const [dag, counts] of Object.entries(asObject(dags.runs))) {
+    const { runs, imported } = asObject(counts);
+    runsPerDag[dag] = asNumber(imported);
+    const expected = !orphansImported && missingDags.includes(dag) ? 0 : asNumber(runs);
+    if (asNumber(imported) !== expected)
+      problems.push(
+        `${dag}: ${asNumber(runs)} runs in the bundle, ${asNumber(imported)} in the target (expected ${expected})`,
+      );
   }
-  const problemsValue = pick(report, "problems", "errors", "mismatches");
-  const problems = Array.isArray(problemsValue)
-    ? problemsValue.map((p) => (typeof p === "string" ? p : JSON.stringify(p)))
-    : [];
-  const verifiedValue = pick(report, "verified", "reconciled", "ok");
   return {
     insertedPerTable,
     alreadyPresentPerTable,
     runsPerDag,
-    verified:
-      typeof verifiedValue === "boolean" ? verifiedValue && problems.length === 0 : problems.length === 0,
+    missingDags,
+    verified: problems.length === 0,
     problems,
   };
 }

@@ -4,15 +4,7 @@
  * its own deadline and writes plain progress lines, which the CLI shows as the resource's output.
  */
 
-export interface Clock {
-  now(): number;
-  sleep(ms: number): Promise<void>;
-}
-
-export const realClock: Clock = {
-  now: () => Date.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-};
+import type { Clock } from "../taskLogs/tokenBucket";
 
 /**
  * Calls `attempt` every `intervalMs` until it returns a value (not undefined) or the deadline
@@ -34,13 +26,16 @@ export async function pollUntil<T>(
   }
 }
 
-/** What the migration DAGs report in their task logs: `progress table=<name> rows=<n>`. */
+/**
+ * What the migration DAGs log after each table:
+ * `exported <table> <rows> rows ...` and `imported <table> <staged> staged <inserted> inserted ...`.
+ */
 export interface TableProgress {
   table: string;
   rows: number;
 }
 
-const PROGRESS_LINE = /progress table=([A-Za-z0-9_]+) rows=(\d+)/g;
+const PROGRESS_LINE = /(?:exported|imported)\s+([A-Za-z0-9_]+)\s+(\d+) (?:rows|staged)/g;
 
 /** The last table progress mentioned in a task log tail, if any. */
 export function lastTableProgress(logTail: string): TableProgress | undefined {

@@ -24,7 +24,12 @@ export function defaultExportId(identity: {
 
 export type WorkKind = "export" | "import";
 
-/** Attempt 1 is the first run; a resume after a failed run uses the next attempt. */
+/**
+ * `e1-<8 hex>` / `i1-<8 hex>`: attempt 1 is the first run, a resume after a failed run uses the
+ * next attempt; the hash is of the exportId. At most 14 characters up to attempt 99, which is
+ * what InvokeRestApi's 64-character limit leaves for a run id after
+ * `/dags/mwaa_migration_export/dagRuns/<run>/taskInstances`.
+ */
 export function runIdFor(kind: WorkKind, exportId: string, attempt: number): string {
-  return `${exportId}-${kind === "export" ? "e" : "i"}${attempt}`;
+  return `${kind === "export" ? "e" : "i"}${attempt}-${shortHash(exportId)}`;
 }

@@ -8,7 +8,8 @@ import { deliverPayload, removePayload } from "./dagDelivery";
 import { describeError } from "./partialState";
 import { readPayload } from "./payload";
 import { pauseLedger } from "./pauseLedger";
-import { Clock, formatProgress, lastTableProgress, pollUntil, TableProgress } from "./progress";
+import type { Clock } from "../taskLogs/tokenBucket";
+import { formatProgress, lastTableProgress, pollUntil, TableProgress } from "./progress";
 
 export interface RunSpec {
   /** Shown in progress lines, e.g. "MetadataExport". */

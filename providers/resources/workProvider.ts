@@ -12,7 +12,7 @@ import { Failures, isUnknown, withDefaults } from "./checks";
 import { checkCommonInputs } from "./commonInputs";
 import { diffWork, sameValue } from "./diff";
 import { partialCreateError, PartialCreateError } from "./partialState";
-import { realClock } from "./progress";
+import { realClock } from "../taskLogs/tokenBucket";
 import { runIdFor, WorkKind } from "./runIds";
 import { runMigrationDag } from "./runner";
 import { AirflowTarget, airflowIdentity, connectionFor } from "./target";

@@ -5,6 +5,7 @@ import { metadataExportProvider } from "../../../providers/metadataExport";
 import { metadataImportProvider } from "../../../providers/metadataImport";
 import { connectionFor, parseDagFolder } from "../../../providers/resources/target";
 import { defaultExportId, runIdFor } from "../../../providers/resources/runIds";
+import { maxRunIdLength } from "../../../providers/airflow/restPaths";
 
 const airflow = {
   kind: "mwaa",
@@ -114,8 +115,15 @@ describe("export/import inputs", () => {
     assert.equal(id, defaultExportId({ ...identity }));
     assert.notEqual(id, defaultExportId({ ...identity, watermark: "2026-01-02T00:00:00+00:00" }));
     const runId = runIdFor("import", id, 12);
-    assert.equal(runId, `${id}-i12`);
-    assert.ok(`/dags/mwaa_migration_import/dagRuns/${runId}`.length <= 64);
+    assert.match(runId, /^i12-[0-9a-f]{8}$/);
+    assert.equal(runId, runIdFor("import", id, 12));
+    assert.notEqual(runId, runIdFor("import", defaultExportId({ ...identity, phase: "bulk" }), 12));
+    for (const dagId of ["mwaa_migration_export", "mwaa_migration_import"]) {
+      assert.ok(
+        runIdFor("export", id, 99).length <= maxRunIdLength(dagId),
+        `run ids fit InvokeRestApi paths for ${dagId}`,
+      );
+    }
   });
 
   it("DAG folders are S3 URIs or absolute folders", () => {

@@ -42,9 +42,16 @@ describe("progress and deadlines", () => {
   });
 
   it("reads the last table progress line from a task log and formats a progress line", () => {
-    const log = "x\nprogress table=dag_run rows=10\n...\nprogress table=task_instance rows=123456\nbye";
+    const log = [
+      "[2026-01-01] INFO - exported dag_run                              10 rows      0.1 s        0.0 MiB",
+      "[2026-01-01] INFO - exported task_instance                    123456 rows     12.0 s        4.2 MiB",
+    ].join("\n");
     const table = lastTableProgress(log);
     assert.deepEqual(table, { table: "task_instance", rows: 123456 });
+    assert.deepEqual(
+      lastTableProgress("imported xcom                  42 staged    40 inserted     2 present"),
+      { table: "xcom", rows: 42 },
+    );
     assert.equal(
       formatProgress({
         resource: "MetadataExport",
@@ -63,17 +70,17 @@ describe("progress and deadlines", () => {
 describe("bundle documents", () => {
   it("summarises a manifest: rows per table, skipped task instances, DAGs active at export time", () => {
     const summary = summariseManifest({
-      format_version: 1,
-      export_id: "bulk-1",
+      formatVersion: 1,
+      exportId: "bulk-1",
       phase: "bulk",
       watermark: "2026-01-01T00:00:00+00:00",
-      airflow_version: "2.8.1",
-      tables: { dag_run: { rows: 3, sha256: "x" }, task_instance: { row_count: 9 } },
-      skipped: { running: 2, queued: 1 },
+      source: { airflowVersion: "2.8.1", alembicRevision: "x" },
+      tables: { dag_run: { rows: 3, sha256: "x" }, task_instance: { rows: 9 } },
+      skipped: { dag_run: { running: 1 }, task_instance: { running: 2, queued: 1 } },
       dags: [
-        { dag_id: "b", is_paused: false },
-        { dag_id: "a", is_paused: false },
-        { dag_id: "c", is_paused: true },
+        { dagId: "b", isPaused: false },
+        { dagId: "a", isPaused: false },
+        { dagId: "c", isPaused: true },
       ],
     });
     assert.deepEqual(summary, {
@@ -87,22 +94,31 @@ describe("bundle documents", () => {
     });
   });
 
-  it("summarises an import report and fails verification on any problem", () => {
-    const ok = summariseReport({
-      tables: [{ name: "dag_run", inserted: 3, already_present: 1 }],
-      runs_per_dag: { etl: 4 },
-      verified: true,
-    });
-    assert.deepEqual(ok, {
+  it("summarises an import report and verifies that every run of a DAG the target has arrived", () => {
+    const report = {
+      status: "succeeded",
+      tables: { dag_run: { staged: 4, inserted: 3, alreadyPresent: 1 } },
+      dags: {
+        runs: { etl: { runs: 4, imported: 4, inserted: 3 }, gone: { runs: 2, imported: 0, inserted: 0 } },
+        missingOnTarget: ["gone"],
+        orphanHistoryImported: false,
+      },
+    };
+    assert.deepEqual(summariseReport(report), {
       insertedPerTable: { dag_run: 3 },
       alreadyPresentPerTable: { dag_run: 1 },
-      runsPerDag: { etl: 4 },
+      runsPerDag: { etl: 4, gone: 0 },
+      missingDags: ["gone"],
       verified: true,
       problems: [],
     });
-    assert.equal(
-      summariseReport({ verified: true, problems: ["dag_run: 3 exported, 2 present"] }).verified,
-      false,
+    const short = { ...report, dags: { ...report.dags, runs: { etl: { runs: 4, imported: 3 } } } };
+    assert.deepEqual(summariseReport(short).problems, [
+      "etl: 4 runs in the bundle, 3 in the target (expected 4)",
+    ]);
+    assert.match(
+      summariseReport({ status: "failed", error: "ImportFailed: x" }).problems[0],
+      /import status is "failed": ImportFailed: x/,
     );
   });
 

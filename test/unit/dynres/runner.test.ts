@@ -48,7 +48,7 @@ function scriptedAirflow(
       ];
       return { dagId, runId, state, tasks };
     },
-    taskLogTail: async () => "INFO progress table=task_instance rows=4200\nValueError: boom",
+    taskLogTail: async () => "INFO - exported task_instance   4200 rows   1.0 s\nValueError: boom",
   };
   return { client, calls, dags };
 }

@@ -1,4 +1,4 @@
-import type { Clock } from "../../../../providers/resources/progress";
+import type { Clock } from "../../../../providers/taskLogs/tokenBucket";
 
 /** A clock whose sleeps advance time instantly, recording each sleep. */
 export function fakeClock(): Clock & { slept: number[] } {
