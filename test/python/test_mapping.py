@@ -1,0 +1,108 @@
+"""The column plan: how a source table's columns become the target's, from data alone."""
+
+import pytest
+from mwaa_migration import mapping
+from mwaa_migration.db import Column
+from mwaa_migration.spec import TABLES, TableSpec, select_tables, table_spec
+
+
+def col(name, udt="varchar", nullable=True, default=False):
+    data_type = {
+        "varchar": "character varying",
+        "int4": "integer",
+        "timestamptz": "timestamp with time zone",
+        "bytea": "bytea",
+        "json": "json",
+    }[udt]
+    return Column(name, data_type, udt, nullable, default)
+
+
+LOG_28 = [("id", "integer"), ("dttm", "timestamp"), ("dag_id", "text"), ("task_id", "text"),
+          ("event", "text"), ("execution_date", "timestamp"), ("owner", "text"), ("extra", "text")]
+LOG_211 = [col("id", "int4", False, True), col("dttm", "timestamptz"), col("dag_id"), col("task_id"),
+           col("event"), col("execution_date", "timestamptz"), col("run_id"), col("owner"), col("extra"),
+           col("try_number", "int4")]
+
+
+def kinds(plan):
+    return {c.target: c.kind for c in plan.columns}
+
+
+def test_a_column_new_on_the_target_is_derived_when_the_spec_says_how():
+    plan = mapping.plan_table(table_spec("log"), LOG_28, LOG_211)
+    assert kinds(plan)["run_id"] == mapping.DERIVE
+    assert kinds(plan)["try_number"] == mapping.DEFAULT
+    assert kinds(plan)["id"] == mapping.SURROGATE
+    sql = mapping.derivation_expression(plan.by_target()["run_id"])
+    assert 's."dag_id"' in sql and 's."execution_date"' in sql
+
+
+def test_a_source_that_has_the_column_copies_it_instead_of_deriving():
+    source = LOG_28 + [("run_id", "text")]
+    plan = mapping.plan_table(table_spec("log"), source, LOG_211)
+    assert kinds(plan)["run_id"] == mapping.COPY
+
+
+def test_columns_the_target_lost_are_dropped_and_reported():
+    source = LOG_28 + [("obsolete", "text")]
+    plan = mapping.plan_table(table_spec("log"), source, LOG_211)
+    assert plan.dropped == ["obsolete"]
+
+
+def test_a_not_null_column_without_source_or_default_fails_naming_it():
+    target = LOG_211 + [col("new_required", nullable=False)]
+    with pytest.raises(mapping.MappingError, match=r"log\.new_required is NOT NULL"):
+        mapping.plan_table(table_spec("log"), LOG_28, target)
+
+
+def test_renames_apply_in_either_direction_by_reflection():
+    spec = table_spec("sla_miss")
+    source = [("task_id", "text"), ("dag_id", "text"), ("execution_date", "timestamp")]
+    target = [col("task_id", nullable=False), col("dag_id", nullable=False),
+              col("logical_date", "timestamptz", nullable=False)]
+    plan = mapping.plan_table(spec, source, target)
+    assert plan.by_target()["logical_date"].source == "execution_date"
+    assert [c.target for c in plan.key_columns(spec)] == ["dag_id", "task_id", "logical_date"]
+    back = mapping.plan_table(spec, [("task_id", "text"), ("dag_id", "text"), ("logical_date", "timestamp")],
+                              [col("task_id"), col("dag_id"), col("execution_date", "timestamptz")])
+    assert back.by_target()["execution_date"].source == "logical_date"
+
+
+def test_references_are_remapped_and_pointers_to_unmigrated_things_cleared():
+    spec = table_spec("task_instance")
+    source = [("dag_id", "text"), ("task_id", "text"), ("run_id", "text"), ("map_index", "integer"),
+              ("job_id", "integer"), ("trigger_id", "integer")]
+    target = [col("dag_id", nullable=False), col("task_id", nullable=False), col("run_id", nullable=False),
+              col("map_index", "int4", nullable=False), col("job_id", "int4"), col("trigger_id", "int4")]
+    plan = mapping.plan_table(spec, source, target)
+    assert plan.by_target()["job_id"].kind == mapping.REMAP
+    assert plan.by_target()["job_id"].referenced == "job"
+    assert kinds(plan)["trigger_id"] == mapping.CLEAR
+
+
+def test_a_type_change_without_a_derivation_fails():
+    spec = table_spec("dag_run")
+    source = [("dag_id", "text"), ("run_id", "text"), ("conf", "bytes")]
+    target = [col("dag_id", nullable=False), col("run_id", nullable=False), col("conf", "json")]
+    with pytest.raises(mapping.MappingError, match="dag_run.conf is bytes in the bundle but json"):
+        mapping.plan_table(spec, source, target)
+
+
+def test_specs_are_in_foreign_key_order():
+    seen = set()
+    for spec in TABLES:
+        for referenced in spec.references.values():
+            assert referenced in seen, "%s refers to %s, which comes later" % (spec.name, referenced)
+        seen.add(spec.name)
+
+
+def test_table_selection_keeps_order_and_rejects_unknown_names():
+    assert [s.name for s in select_tables(["xcom", "dag_run"])] == ["dag_run", "xcom"]
+    with pytest.raises(ValueError, match="unknown table 'dag'"):
+        select_tables(["dag"])
+
+
+def test_every_spec_names_a_natural_key():
+    for spec in TABLES:
+        assert isinstance(spec, TableSpec) and spec.natural_key, spec.name
+        assert spec.surrogate not in spec.natural_key, spec.name

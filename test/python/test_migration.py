@@ -1,0 +1,329 @@
+"""Export and import on real Airflow + PostgreSQL + moto, for two version pairs.
+
+2.8.1 -> 2.11.0 runs the DAG wrappers inside Airflow (export DAG triggered on the
+source, import DAG on the target) and crosses task_instance_history, log.run_id and
+other schema changes; 2.10.3 -> 2.11.0 uses the direct mode. The tests of one pair
+build on each other in file order (bulk, re-import, failures, delta, scheduling),
+as a migration does.
+"""
+
+import gzip
+import json
+import os
+import signal
+import subprocess
+import time
+from typing import Any, Dict
+
+import pytest
+import support
+from mwaa_local import AirflowEnv
+
+PAIRS = [
+    pytest.param(("2.8.1", "2.11.0", "dag"), id="2.8.1-to-2.11.0-dags"),
+    pytest.param(("2.10.3", "2.11.0", "direct"), id="2.10.3-to-2.11.0-direct"),
+]
+
+
+class Migration:
+    """A source with history, a target, and how to run export/import between them."""
+
+    def __init__(self, source: AirflowEnv, target: AirflowEnv, mode: str, prefix: str):
+        self.source = source
+        self.target = target
+        self.mode = mode
+        self.prefix = prefix
+        self.kms_key = support.kms_key_id(source)
+        self.outputs = []  # stdout/stderr of direct-mode commands
+
+    def conf(self, export_id: str, **extra: Any) -> Dict[str, Any]:
+        conf = support.bundle_conf(self.prefix, export_id)
+        conf["kmsKeyId"] = self.kms_key
+        conf.update(extra)
+        return conf
+
+    def export(self, export_id: str, **extra: Any) -> Dict[str, Any]:
+        conf = self.conf(export_id, **extra)
+        if self.mode == "dag":
+            state = support.run_migration_dag(self.source, "mwaa_migration_export", conf)
+            assert state == "success", "the export DAG run ended %s" % state
+        else:
+            result = support.direct(self.source, "export", support.direct_args(conf))
+            self.outputs.append(result.stdout + result.stderr)
+        return support.s3_json(self.source, "%s/%s/manifest.json" % (self.prefix, export_id))
+
+    def import_(self, export_id: str, via_dag: bool = True, **extra: Any) -> Dict[str, Any]:
+        conf = self.conf(export_id, **extra)
+        if self.mode == "dag" and via_dag:
+            state = support.run_migration_dag(self.target, "mwaa_migration_import", conf)
+            assert state == "success", "the import DAG run ended %s" % state
+        else:
+            result = support.direct(self.target, "import", support.direct_args(conf))
+            self.outputs.append(result.stdout + result.stderr)
+        return self.report(export_id)
+
+    def report(self, export_id: str) -> Dict[str, Any]:
+        return support.s3_json(self.target, "%s/%s/import-report.json" % (self.prefix, export_id))
+
+
+@pytest.fixture(scope="module", params=PAIRS)
+def migration(request, stack):
+    source_version, target_version, mode = request.param
+    tag = source_version.replace(".", "")
+    source = support.create_env("src-" + tag, source_version)
+    target = support.create_env("tgt-" + tag, target_version)
+    support.ensure_bucket(source)
+    try:
+        support.seed_history(source)
+        if mode == "dag":
+            target.start()
+        else:
+            target.start(scheduler=False)
+        target.wait_healthy(timeout=240)
+        m = Migration(source, target, mode, "pair-" + tag)
+        m.bulk_manifest = m.export("bulk-1", phase="bulk")
+        m.bulk_report = m.import_("bulk-1")
+        m.next_run_after_import = target.query("SELECT next_dagrun FROM dag WHERE dag_id = 'hist_etl'")[0][0]
+        yield m
+    finally:
+        source.stop()
+        target.stop()
+
+
+def test_every_migrated_row_is_on_the_target(migration):
+    assert migration.bulk_report["status"] == "succeeded"
+    assert support.missing_rows(migration.source, migration.target) == {}
+    # The history is real: every kind the issue names is there to compare.
+    source = migration.source
+    counts = dict(
+        source.query(
+            "SELECT 'retries', count(*) FROM task_instance WHERE try_number > 1"
+            " UNION ALL SELECT 'mapped', count(*) FROM task_instance WHERE map_index >= 0"
+            " UNION ALL SELECT 'reschedules', count(*) FROM task_reschedule"
+            " UNION ALL SELECT 'failed_runs', count(*) FROM dag_run WHERE state = 'failed'"
+            " UNION ALL SELECT 'xcoms', count(*) FROM xcom WHERE dag_id LIKE 'hist_%%'"
+            " UNION ALL SELECT 'notes', (SELECT count(*) FROM dag_run_note) + (SELECT count(*) FROM task_instance_note)"
+            " UNION ALL SELECT 'manual', count(*) FROM dag_run WHERE run_type = 'manual' AND dag_id LIKE 'hist_%%'"
+            " UNION ALL SELECT 'scheduled', count(*) FROM dag_run WHERE run_type = 'scheduled'"
+        )
+    )
+    assert all(n > 0 for n in counts.values()), counts
+
+
+def test_a_new_column_is_derived_on_the_target(migration):
+    if migration.source.version >= "2.10":
+        pytest.skip("log.run_id exists on both sides")
+    unresolved = migration.target.query(
+        "SELECT count(*) FROM log WHERE dag_id = 'hist_etl' AND execution_date IS NOT NULL AND run_id IS NULL"
+    )[0][0]
+    assert unresolved == 0
+    assert "run_id" in migration.bulk_report["tables"]["log"]["derivedColumns"]
+
+
+def test_variables_and_connections_readable_with_the_targets_key(migration):
+    assert migration.source.fernet_key != migration.target.fernet_key
+    source = support.airflow_secrets(migration.source)
+    target = support.airflow_secrets(migration.target)
+    assert target["variables"] == source["variables"]
+    assert target["variables"]["large_value"] == support.LARGE_VARIABLE
+    assert target["connections"]["warehouse"] == source["connections"]["warehouse"]
+    assert target["connections"]["warehouse"]["password"] == support.SECRET_PASSWORD
+    stored = migration.target.query("SELECT password, is_encrypted FROM connection WHERE conn_id = 'warehouse'")[0]
+    assert stored[1] is True and support.SECRET_PASSWORD not in stored[0]
+    pools = migration.target.query("SELECT slots, description FROM slot_pool WHERE pool = 'etl_pool'")
+    assert pools == [(3, "ETL ünïcode pool")]
+
+
+def test_runs_are_visible_through_the_target_rest_api(migration):
+    for dag_id in support.USER_DAGS:
+        runs = migration.target.rest("GET", "/dags/%s/dagRuns" % dag_id, params={"limit": 100})
+        source_runs = migration.source.rest("GET", "/dags/%s/dagRuns" % dag_id, params={"limit": 100})
+        assert sorted(r["dag_run_id"] for r in runs["dag_runs"]) == sorted(
+            r["dag_run_id"] for r in source_runs["dag_runs"]
+        )
+        assert {(r["dag_run_id"], r["state"]) for r in runs["dag_runs"]} == {
+            (r["dag_run_id"], r["state"]) for r in source_runs["dag_runs"]
+        }
+    first = runs["dag_runs"][0]["dag_run_id"]
+    tis = migration.target.rest("GET", "/dags/hist_manual/dagRuns/%s/taskInstances" % first)
+    assert {ti["task_id"] for ti in tis["task_instances"]} == {"hello", "check"}
+
+
+def test_manifest_describes_the_bundle(migration):
+    manifest = migration.bulk_manifest
+    assert manifest["formatVersion"] == 1 and manifest["phase"] == "bulk"
+    assert manifest["source"]["airflowVersion"] == migration.source.version
+    assert manifest["source"]["alembicRevision"]
+    assert {d["dagId"]: d["isPaused"] for d in manifest["dags"]}["hist_etl"] is False
+    s3 = migration.source.boto3_client("s3")
+    for name, entry in manifest["tables"].items():
+        head = s3.head_object(Bucket=support.BUCKET, Key=entry["key"])
+        assert head["ServerSideEncryption"] == "aws:kms", name
+        assert migration.kms_key in head.get("SSEKMSKeyId", ""), name
+        body = s3.get_object(Bucket=support.BUCKET, Key=entry["key"])["Body"].read()
+        lines = gzip.decompress(body).decode("utf-8").splitlines()
+        assert len(lines) == entry["rows"], name
+    # The export leaves out its own DAG and the import DAG.
+    runs = gzip.decompress(
+        s3.get_object(Bucket=support.BUCKET, Key=manifest["tables"]["dag_run"]["key"])["Body"].read()
+    ).decode("utf-8")
+    assert "mwaa_migration_" not in runs
+
+
+def test_running_the_import_again_changes_nothing(migration):
+    before = support.table_digest(migration.target)
+    report = migration.import_("bulk-1")
+    assert report["status"] == "succeeded"
+    inserted = {name: t["inserted"] for name, t in report["tables"].items() if t["inserted"]}
+    assert inserted == {}
+    after = support.table_digest(migration.target)
+    assert after == before
+
+
+def test_conflict_policy_for_variables(migration):
+    target = migration.target
+    target.python(["-c", "from airflow.models import Variable; Variable.set('unicode_note', 'changed on target')"])
+    before = support.table_digest(target)
+    result = support.direct(target, "import", support.direct_args(migration.conf("bulk-1", conflictPolicy="fail")), check=False)
+    assert result.returncode != 0
+    assert "unicode_note" in result.stdout + result.stderr
+    assert support.table_digest(target) == before
+    support.direct(target, "import", support.direct_args(migration.conf("bulk-1", conflictPolicy="skip")))
+    assert support.airflow_secrets(target)["variables"]["unicode_note"] == "changed on target"
+    support.direct(target, "import", support.direct_args(migration.conf("bulk-1", conflictPolicy="overwrite")))
+    assert support.airflow_secrets(target)["variables"]["unicode_note"] == "Grüße aus Köln — 東京 ✓"
+
+
+def _copy_bundle(migration, export_id: str, copy_id: str) -> Dict[str, Any]:
+    s3 = migration.source.boto3_client("s3")
+    prefix = "%s/%s/" % (migration.prefix, export_id)
+    for obj in s3.list_objects_v2(Bucket=support.BUCKET, Prefix=prefix).get("Contents", []):
+        new_key = obj["Key"].replace(prefix, "%s/%s/" % (migration.prefix, copy_id), 1)
+        if obj["Key"].endswith("import-report.json"):
+            continue
+        s3.copy_object(
+            Bucket=support.BUCKET,
+            Key=new_key,
+            CopySource={"Bucket": support.BUCKET, "Key": obj["Key"]},
+            ServerSideEncryption="aws:kms",
+            SSEKMSKeyId=migration.kms_key,
+        )
+    manifest = support.s3_json(migration.source, "%s/%s/manifest.json" % (migration.prefix, copy_id))
+    manifest["exportId"] = copy_id
+    for entry in manifest["tables"].values():
+        entry["key"] = entry["key"].replace("/%s/" % export_id, "/%s/" % copy_id)
+    s3.put_object(
+        Bucket=support.BUCKET,
+        Key="%s/%s/manifest.json" % (migration.prefix, copy_id),
+        Body=json.dumps(manifest).encode(),
+        ServerSideEncryption="aws:kms",
+        SSEKMSKeyId=migration.kms_key,
+    )
+    return manifest
+
+
+def _wait_no_open_transaction(env: AirflowEnv) -> None:
+    """The killed import's staging tables vanish when PostgreSQL ends its transaction."""
+    support.wait_for(
+        lambda: env.query("SELECT count(*) = 0 FROM pg_class WHERE relname LIKE 'mm\\_%%'")[0][0],
+        30,
+        "the killed import's transaction to end",
+        interval=0.5,
+    )
+
+
+def test_delta_with_failures_first_then_equal(migration):
+    source, target = migration.source, migration.target
+    for conf in ({"delta": 1}, {"delta": 2, "fail": True}):
+        support.wait_run(source, "hist_manual", support.trigger(source, "hist_manual", conf))
+    delta = migration.export(
+        "delta-1", phase="delta", watermark=migration.bulk_manifest["watermark"], pauseActive=True,
+        deadlineSeconds=120, pollSeconds=2,
+    )
+    assert delta["tables"]["dag_run"]["rows"] >= 2
+    assert set(delta["pausedByExport"]) == set(support.USER_DAGS)
+    paused = dict(source.query("SELECT dag_id, is_paused FROM dag WHERE dag_id = ANY(%s)", (list(support.USER_DAGS),)))
+    assert all(paused.values()), "a full/delta export with pauseActive leaves the source paused"
+    before = support.table_digest(target)
+
+    # A tampered stream is refused by its checksum, and nothing of the import stays.
+    _copy_bundle(migration, "delta-1", "delta-tampered")
+    s3 = source.boto3_client("s3")
+    key = "%s/delta-tampered/tables/log.jsonl.gz" % migration.prefix
+    original = gzip.decompress(s3.get_object(Bucket=support.BUCKET, Key=key)["Body"].read())
+    s3.put_object(
+        Bucket=support.BUCKET, Key=key, Body=gzip.compress(original.replace(b"hist_manual", b"hist_manuaX", 1)),
+        ServerSideEncryption="aws:kms", SSEKMSKeyId=migration.kms_key,
+    )
+    result = support.direct(target, "import", support.direct_args(migration.conf("delta-tampered")), check=False)
+    assert result.returncode != 0
+    assert "sha256" in result.stdout + result.stderr
+    assert support.table_digest(target) == before
+    assert migration.report("delta-tampered")["status"] == "failed"
+
+    # An import killed halfway (after task_instance was loaded) leaves the target unchanged.
+    _copy_bundle(migration, "delta-1", "delta-killed")
+    argv = [str(target.venv / "bin" / "python"), "-m", "mwaa_migration", "import", "--db-url", target.sql_url]
+    argv += support.direct_args(migration.conf("delta-killed"))
+    process = subprocess.Popen(
+        argv,
+        env=target.process_env({"PYTHONPATH": str(support.PAYLOAD)}),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    killed_after = None
+    for line in process.stdout:
+        if line.startswith("imported task_instance "):
+            killed_after = line
+            os.kill(process.pid, signal.SIGKILL)
+            break
+    process.wait(timeout=60)
+    assert killed_after and process.returncode == -signal.SIGKILL
+    _wait_no_open_transaction(target)
+    assert support.table_digest(target) == before
+
+    # The real delta: afterwards the target has every row the source has.
+    report = migration.import_("delta-1")
+    assert report["status"] == "succeeded"
+    assert report["tables"]["dag_run"]["inserted"] >= 2
+    assert support.missing_rows(source, target) == {}
+    for dag_id in support.USER_DAGS:
+        assert support.run_count(target, dag_id) == support.run_count(source, dag_id)
+
+
+def test_no_secret_in_task_logs_manifest_or_report(migration):
+    secrets = (support.SECRET_PASSWORD, support.SECRET_EXTRA_TOKEN, support.SECRET_VARIABLE)
+    texts = {
+        "bulk manifest": support.s3_text(migration.source, "%s/bulk-1/manifest.json" % migration.prefix),
+        "delta manifest": support.s3_text(migration.source, "%s/delta-1/manifest.json" % migration.prefix),
+        "import report": support.s3_text(migration.source, "%s/delta-1/import-report.json" % migration.prefix),
+        "direct-mode output": "\n".join(migration.outputs),
+    }
+    if migration.mode == "dag":
+        texts["source task logs"] = support.all_task_log_text(migration.source)
+        texts["target task logs"] = support.all_task_log_text(migration.target)
+        assert "exported task_instance" in texts["source task logs"]
+        assert "imported task_instance" in texts["target task logs"]
+    for where, text in texts.items():
+        for secret in secrets:
+            assert secret not in text, "a secret value appears in the %s" % where
+
+
+def test_scheduling_continues_after_the_last_imported_run(migration):
+    target = migration.target
+    last = target.query("SELECT max(execution_date) FROM dag_run WHERE dag_id = 'hist_etl'")[0][0]
+    next_run = migration.next_run_after_import
+    assert next_run is not None and next_run.year == last.year + 1, (last, next_run)
+    imported = support.run_count(target, "hist_etl")
+    target.start()
+    target.wait_healthy(timeout=240)
+    target.rest("PATCH", "/dags/hist_etl", json={"is_paused": False})
+    time.sleep(40)  # several scheduler loops
+    target.rest("PATCH", "/dags/hist_etl", json={"is_paused": True})
+    created = target.query(
+        "SELECT run_id FROM dag_run WHERE dag_id = 'hist_etl' AND run_type = 'scheduled' AND execution_date > %s",
+        (last,),
+    )
+    assert support.run_count(target, "hist_etl") == imported
+    assert created == []
