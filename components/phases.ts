@@ -91,6 +91,12 @@ export function buildPhases(context: PhaseContext): MigrationPhases {
     s3DagFolder(bucketName, target.dagS3Path),
   );
   const bundle = { bucket: bucket.bucketName, prefix: context.bundlePrefix, kmsKeyId: bucket.keyArn, region };
+  // Task logs are in CloudWatch only for MWAA sources; the import copies those of the task instances it moved.
+  const taskLogs = source.taskLogGroupArn
+    ? pulumi
+        .all([source.taskLogGroupArn, target.taskLogGroupArn])
+        .apply(([sourceLogGroup, targetLogGroup]) => ({ sourceLogGroup, targetLogGroup }))
+    : undefined;
 
   const phases: { -readonly [K in keyof MigrationPhases]: MigrationPhases[K] } = {};
   let bulkExport: MetadataExport | undefined;
@@ -105,7 +111,13 @@ export function buildPhases(context: PhaseContext): MigrationPhases {
   if (plan.bulkImport && bulkExport) {
     phases.bulkImport = new MetadataImport(
       `${name}-bulk-import`,
-      { ...bundle, airflow: targetAirflow, dagFolder: targetDagFolder, exportId: bulkExport.exportId },
+      {
+        ...bundle,
+        airflow: targetAirflow,
+        dagFolder: targetDagFolder,
+        exportId: bulkExport.exportId,
+        taskLogs,
+      },
       opts([context.grants, target, bulkExport]),
     );
   }
@@ -130,7 +142,13 @@ export function buildPhases(context: PhaseContext): MigrationPhases {
       );
       last = new MetadataImport(
         `${name}-delta-import`,
-        { ...bundle, airflow: targetAirflow, dagFolder: targetDagFolder, exportId: deltaExport.exportId },
+        {
+          ...bundle,
+          airflow: targetAirflow,
+          dagFolder: targetDagFolder,
+          exportId: deltaExport.exportId,
+          taskLogs,
+        },
         opts([context.grants, target, deltaExport]),
       );
     }

@@ -54,6 +54,9 @@ describe("stages as named resources in a preview (mocks)", function () {
     assert.match(imp.inputs.dagFolder, /^s3:\/\/.+\/dags$/);
     assert.equal(exp.inputs.prefix, "migration");
     assert.match(exp.inputs.payloadDigest, /^[0-9a-f]{64}$/);
+    // The source is MWAA, so the import copies its task logs into the target's group.
+    assert.match(imp.inputs.taskLogs.sourceLogGroup, /log-group:airflow-legacy-airflow-Task/);
+    assert.match(imp.inputs.taskLogs.targetLogGroup, /airflow-2-11-Task/);
   });
 
   it("cutover pauses the source, exports the delta, imports it, then activates the target", async () => {
