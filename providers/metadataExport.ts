@@ -1,0 +1,171 @@
+/**
+ * MetadataExport: runs the export DAG inside the source Airflow and exposes what the manifest
+ * says (rows per table, watermark, the DAGs active at export time) as outputs. The bundle stays
+ * in the migration bucket when the resource is deleted, unless purgeOnDelete is set.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as dynamic from "@pulumi/pulumi/dynamic";
+import {
+  bundleUri,
+  BundleLocation,
+  purgeBundle,
+  readBundleJson,
+  summariseManifest,
+} from "./resources/bundle";
+import { fail, Failures, isUnknown, optionalOneOf, optionalStringList } from "./resources/checks";
+import { COMMON_DEFAULTS, COMMON_IN_PLACE, COMMON_REPLACING } from "./resources/commonInputs";
+import { payloadInputs, RESOURCE_MODULE, workResourceOptions } from "./resources/resource";
+import { defaultExportId } from "./resources/runIds";
+import { AirflowTarget, airflowIdentity } from "./resources/target";
+import { Inputs, workProvider } from "./resources/workProvider";
+
+export const EXPORT_DAG_ID = "mwaa_migration_export";
+export const EXPORT_PHASES = ["full", "bulk", "delta"] as const;
+export type ExportPhase = (typeof EXPORT_PHASES)[number];
+
+function location(inputs: Inputs): BundleLocation {
+  return {
+    bucket: String(inputs.bucket),
+    prefix: String(inputs.prefix ?? ""),
+    exportId: String(inputs.exportId),
+  };
+}
+
+export const metadataExportProvider = workProvider({
+  resource: "MetadataExport",
+  kind: "export",
+  dagId: EXPORT_DAG_ID,
+  defaults: { ...COMMON_DEFAULTS, phase: "full" },
+  replacing: [...COMMON_REPLACING, "phase", "watermark", "tables"],
+  inPlace: COMMON_IN_PLACE,
+  checkSpecific(inputs: Inputs, failures: Failures) {
+    optionalOneOf(failures, inputs, "phase", EXPORT_PHASES);
+    optionalStringList(failures, inputs, "tables");
+    const watermark = inputs.watermark;
+    if (inputs.phase === "delta" && watermark === undefined) {
+      fail(
+        failures,
+        "watermark",
+        `watermark is required for phase "delta": pass the bulk export's watermark output`,
+      );
+    }
+    if (
+      watermark !== undefined &&
+      !isUnknown(watermark) &&
+      (typeof watermark !== "string" || Number.isNaN(Date.parse(watermark)))
+    ) {
+      fail(
+        failures,
+        "watermark",
+        `watermark is ${JSON.stringify(watermark)}; give an ISO-8601 timestamp such as the bulk export's watermark output`,
+      );
+    }
+  },
+  derive(inputs: Inputs): Inputs {
+    if (typeof inputs.exportId === "string") return inputs;
+    const exportId = defaultExportId({
+      source: airflowIdentity(inputs.airflow),
+      bucket: String(inputs.bucket),
+      prefix: String(inputs.prefix),
+      phase: String(inputs.phase),
+      watermark: inputs.watermark as string | undefined,
+      tables: inputs.tables as string[] | undefined,
+    });
+    return { ...inputs, exportId };
+  },
+  conf(inputs: Inputs) {
+    return {
+      bucket: inputs.bucket,
+      prefix: inputs.prefix,
+      exportId: inputs.exportId,
+      phase: inputs.phase,
+      watermark: inputs.watermark ?? null,
+      tables: inputs.tables ?? null,
+      kmsKeyId: inputs.kmsKeyId ?? null,
+      // Pausing the source is the cutover resource's job, so that un-doing it is a resource delete.
+      pauseActive: false,
+    };
+  },
+  async outputs(inputs: Inputs, region: string | undefined) {
+    const where = location(inputs);
+    const manifest = await readBundleJson(where, "manifest.json", region);
+    if (!manifest) throw new Error(`no manifest.json under ${bundleUri(where)}; the export did not complete`);
+    const summary = summariseManifest(manifest);
+    if (summary.exportId !== "" && summary.exportId !== where.exportId) {
+      throw new Error(
+        `manifest.json under ${bundleUri(where)} is for export ${summary.exportId}, not ${where.exportId}`,
+      );
+    }
+    return { ...summary, exportId: where.exportId, bundleUri: bundleUri(where) };
+  },
+  async onDelete(props: Inputs, region: string | undefined, log: (line: string) => void) {
+    if (typeof props.bucket !== "string" || typeof props.exportId !== "string") return;
+    const where = location(props);
+    if (props.purgeOnDelete === true) {
+      const removed = await purgeBundle(where, region);
+      log(`[MetadataExport] purged ${removed} objects under ${bundleUri(where)}`);
+    } else {
+      log(
+        `[MetadataExport] keeping the bundle at ${bundleUri(where)} (set purgeOnDelete to remove it with the resource)`,
+      );
+    }
+  },
+});
+
+export interface MetadataExportArgs {
+  airflow: pulumi.Input<AirflowTarget>;
+  /** The source's DAG folder: "s3://<dag bucket>/<dag prefix>" for MWAA, or a local folder / S3 URI for self-managed. */
+  dagFolder: pulumi.Input<string>;
+  bucket: pulumi.Input<string>;
+  prefix?: pulumi.Input<string>;
+  kmsKeyId?: pulumi.Input<string>;
+  phase?: pulumi.Input<ExportPhase>;
+  /** Required for "delta": the bulk export's watermark. */
+  watermark?: pulumi.Input<string>;
+  tables?: pulumi.Input<pulumi.Input<string>[]>;
+  /** Defaults to a hash of the inputs that decide the bundle's content. */
+  exportId?: pulumi.Input<string>;
+  deadlineSeconds?: pulumi.Input<number>;
+  parseDeadlineSeconds?: pulumi.Input<number>;
+  pollIntervalSeconds?: pulumi.Input<number>;
+  purgeOnDelete?: pulumi.Input<boolean>;
+  region?: pulumi.Input<string>;
+  /** Defaults to the project's providers/dags. */
+  payloadDir?: string;
+}
+
+export class MetadataExport extends dynamic.Resource {
+  declare readonly exportId: pulumi.Output<string>;
+  declare readonly runId: pulumi.Output<string>;
+  declare readonly bundleUri: pulumi.Output<string>;
+  declare readonly watermark: pulumi.Output<string | null>;
+  declare readonly sourceAirflowVersion: pulumi.Output<string | null>;
+  declare readonly rowsPerTable: pulumi.Output<Record<string, number>>;
+  declare readonly skippedTaskInstances: pulumi.Output<number>;
+  declare readonly activeDags: pulumi.Output<string[]>;
+  declare readonly elapsedSeconds: pulumi.Output<number>;
+
+  constructor(name: string, args: MetadataExportArgs, opts?: pulumi.CustomResourceOptions) {
+    const { payloadDir, ...rest } = args;
+    super(
+      metadataExportProvider,
+      name,
+      {
+        ...rest,
+        ...payloadInputs(payloadDir, EXPORT_DAG_ID),
+        exportId: args.exportId,
+        watermark: args.watermark,
+        runId: undefined,
+        bundleUri: undefined,
+        sourceAirflowVersion: undefined,
+        rowsPerTable: undefined,
+        skippedTaskInstances: undefined,
+        activeDags: undefined,
+        elapsedSeconds: undefined,
+      },
+      workResourceOptions(opts),
+      RESOURCE_MODULE,
+      "MetadataExport",
+    );
+  }
+}

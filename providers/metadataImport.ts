@@ -1,0 +1,228 @@
+/**
+ * MetadataImport: runs the import DAG inside the target Airflow against a complete export
+ * bundle, and exposes the import report (inserted / already present per table, runs per DAG,
+ * whether the counts reconcile) as outputs. A report that does not reconcile fails the create.
+ * Deleting the resource leaves the imported history in place: there is no un-import.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as dynamic from "@pulumi/pulumi/dynamic";
+import { copyTaskLogs, TaskLogCopyResult } from "./taskLogs/copy";
+import {
+  bundleUri,
+  BundleLocation,
+  readBundleJson,
+  readBundleRows,
+  summariseManifest,
+  summariseReport,
+} from "./resources/bundle";
+import { Failures, fail, isUnknown, optionalBoolean, optionalOneOf, requireString } from "./resources/checks";
+import { logGroupName, logicalDates, migratedTaskInstances } from "./resources/taskLogSelection";
+import { COMMON_DEFAULTS, COMMON_IN_PLACE, COMMON_REPLACING } from "./resources/commonInputs";
+import { payloadInputs, RESOURCE_MODULE, workResourceOptions } from "./resources/resource";
+import { AirflowTarget } from "./resources/target";
+import { Inputs, workProvider } from "./resources/workProvider";
+
+export const IMPORT_DAG_ID = "mwaa_migration_import";
+export const CONFLICT_POLICIES = ["skip", "overwrite", "fail"] as const;
+export type ConflictPolicy = (typeof CONFLICT_POLICIES)[number];
+
+/** Task-log copy after the import: CloudWatch task logs of every migrated task instance. */
+export interface TaskLogCopySettings {
+  /** The source's task log group (name or ARN), e.g. airflow-<source>-Task. */
+  sourceLogGroup: string;
+  targetLogGroup: string;
+  /** Task instance states whose logs are copied (default: success, failed, skipped, upstream_failed). */
+  states?: string[];
+  /** Leave out task instances that ended longer ago than this. */
+  maxAgeDays?: number;
+  /** GetLogEvents calls per second (default 25, CloudWatch's default quota). */
+  getLogEventsPerSecond?: number;
+}
+
+function checkTaskLogs(failures: Failures, value: unknown): void {
+  if (value === undefined || isUnknown(value)) return;
+  const settings = (typeof value === "object" && value !== null ? value : {}) as Record<string, unknown>;
+  for (const group of ["sourceLogGroup", "targetLogGroup"]) {
+    const name = settings[group];
+    if (!isUnknown(name) && (typeof name !== "string" || name === "")) {
+      fail(
+        failures,
+        `taskLogs.${group}`,
+        `taskLogs.${group} is required: the CloudWatch log group name or ARN, e.g. "airflow-<environment>-Task"`,
+      );
+    }
+  }
+  const rate = settings.getLogEventsPerSecond;
+  if (rate !== undefined && !isUnknown(rate) && (typeof rate !== "number" || !(rate > 0) || rate > 1000)) {
+    fail(
+      failures,
+      "taskLogs.getLogEventsPerSecond",
+      `taskLogs.getLogEventsPerSecond is ${JSON.stringify(rate)}; give calls per second above 0 (CloudWatch's default quota is 25)`,
+    );
+  }
+}
+
+async function copyLogsOfBundle(
+  inputs: Inputs,
+  region: string | undefined,
+  log: (line: string) => void,
+): Promise<TaskLogCopyResult> {
+  const settings = inputs.taskLogs as TaskLogCopySettings;
+  const where = location(inputs);
+  const manifest = summariseManifest((await readBundleJson(where, "manifest.json", region)) ?? {});
+  const runs: Record<string, unknown>[] = [];
+  await readBundleRows(where, "dag_run", region, (row) =>
+    runs.push({
+      dag_id: row.dag_id,
+      run_id: row.run_id,
+      execution_date: row.execution_date,
+      logical_date: row.logical_date,
+    }),
+  );
+  const taskRows: Record<string, unknown>[] = [];
+  await readBundleRows(where, "task_instance", region, (row) => taskRows.push(row));
+  const taskInstances = migratedTaskInstances(taskRows, logicalDates(runs));
+  log(
+    `[MetadataImport] copying task logs of ${taskInstances.length} task instances from ${settings.sourceLogGroup} to ${settings.targetLogGroup}`,
+  );
+  const airflow = inputs.airflow as AirflowTarget;
+  return copyTaskLogs(
+    {
+      region: region ?? "",
+      sourceLogGroup: logGroupName(settings.sourceLogGroup),
+      targetLogGroup: logGroupName(settings.targetLogGroup),
+      sourceAirflowVersion: manifest.sourceAirflowVersion ?? airflow.airflowVersion,
+      targetAirflowVersion: airflow.airflowVersion,
+      taskInstances,
+      states: settings.states,
+      maxAgeDays: settings.maxAgeDays,
+      archive: {
+        bucket: where.bucket,
+        prefix: `${where.prefix.replace(/\/+$/, "")}/${where.exportId}/`,
+        kmsKeyId: inputs.kmsKeyId as string | undefined,
+      },
+      getLogEventsPerSecond: settings.getLogEventsPerSecond,
+    },
+    { progress: (line) => log(`[MetadataImport] ${line}`) },
+  );
+}
+
+function location(inputs: Inputs): BundleLocation {
+  return {
+    bucket: String(inputs.bucket),
+    prefix: String(inputs.prefix ?? ""),
+    exportId: String(inputs.exportId),
+  };
+}
+
+export const metadataImportProvider = workProvider({
+  resource: "MetadataImport",
+  kind: "import",
+  dagId: IMPORT_DAG_ID,
+  defaults: {
+    ...COMMON_DEFAULTS,
+    conflictPolicy: "skip",
+    importOrphanHistory: false,
+    continueSchedules: true,
+  },
+  replacing: [...COMMON_REPLACING, "conflictPolicy", "importOrphanHistory", "continueSchedules", "taskLogs"],
+  inPlace: COMMON_IN_PLACE,
+  checkSpecific(inputs: Inputs, failures: Failures) {
+    requireString(failures, inputs, "exportId", "pass the MetadataExport's exportId output");
+    optionalOneOf(failures, inputs, "conflictPolicy", CONFLICT_POLICIES);
+    optionalBoolean(failures, inputs, "importOrphanHistory");
+    optionalBoolean(failures, inputs, "continueSchedules");
+    checkTaskLogs(failures, inputs.taskLogs);
+  },
+  derive: (inputs: Inputs) => inputs,
+  conf(inputs: Inputs) {
+    return {
+      bucket: inputs.bucket,
+      prefix: inputs.prefix,
+      exportId: inputs.exportId,
+      kmsKeyId: inputs.kmsKeyId ?? null,
+      conflictPolicy: inputs.conflictPolicy,
+      importOrphanHistory: inputs.importOrphanHistory,
+      continueSchedules: inputs.continueSchedules,
+    };
+  },
+  async outputs(inputs: Inputs, region: string | undefined, _airflow, log) {
+    const where = location(inputs);
+    const report = await readBundleJson(where, "import-report.json", region);
+    if (!report)
+      throw new Error(`no import-report.json under ${bundleUri(where)}; the import did not write its report`);
+    const summary = summariseReport(report);
+    if (!summary.verified) {
+      throw new Error(
+        `the import report under ${bundleUri(where)} does not reconcile: ${summary.problems.join("; ") || "verification failed"}`,
+      );
+    }
+    const taskLogCopy = inputs.taskLogs ? await copyLogsOfBundle(inputs, region, log) : null;
+    return { ...summary, bundleUri: bundleUri(where), taskLogCopy };
+  },
+  async onDelete(props: Inputs, _region: string | undefined, log: (line: string) => void) {
+    log(
+      `[MetadataImport] imported history for export ${String(props.exportId)} stays in the target (there is no un-import)`,
+    );
+  },
+});
+
+export interface MetadataImportArgs {
+  airflow: pulumi.Input<AirflowTarget>;
+  /** The target's DAG folder: "s3://<dag bucket>/<dag prefix>" for MWAA, or a local folder / S3 URI. */
+  dagFolder: pulumi.Input<string>;
+  bucket: pulumi.Input<string>;
+  prefix?: pulumi.Input<string>;
+  /** The MetadataExport's exportId output. */
+  exportId: pulumi.Input<string>;
+  kmsKeyId?: pulumi.Input<string>;
+  conflictPolicy?: pulumi.Input<ConflictPolicy>;
+  /** Import history of DAGs the target does not have (default: report them, import nothing). */
+  importOrphanHistory?: pulumi.Input<boolean>;
+  /** Move each DAG's next run after its last imported run, so unpausing creates no catch-up runs (default true). */
+  continueSchedules?: pulumi.Input<boolean>;
+  /** Copy the migrated task instances' CloudWatch logs after the import (MWAA sources). */
+  taskLogs?: pulumi.Input<TaskLogCopySettings>;
+  deadlineSeconds?: pulumi.Input<number>;
+  parseDeadlineSeconds?: pulumi.Input<number>;
+  pollIntervalSeconds?: pulumi.Input<number>;
+  purgeOnDelete?: pulumi.Input<boolean>;
+  region?: pulumi.Input<string>;
+  payloadDir?: string;
+}
+
+export class MetadataImport extends dynamic.Resource {
+  declare readonly runId: pulumi.Output<string>;
+  declare readonly bundleUri: pulumi.Output<string>;
+  declare readonly insertedPerTable: pulumi.Output<Record<string, number>>;
+  declare readonly alreadyPresentPerTable: pulumi.Output<Record<string, number>>;
+  declare readonly runsPerDag: pulumi.Output<Record<string, number>>;
+  declare readonly missingDags: pulumi.Output<string[]>;
+  declare readonly taskLogCopy: pulumi.Output<TaskLogCopyResult | null>;
+  declare readonly verified: pulumi.Output<boolean>;
+  declare readonly elapsedSeconds: pulumi.Output<number>;
+
+  constructor(name: string, args: MetadataImportArgs, opts?: pulumi.CustomResourceOptions) {
+    const { payloadDir, ...rest } = args;
+    super(
+      metadataImportProvider,
+      name,
+      {
+        ...rest,
+        ...payloadInputs(payloadDir, IMPORT_DAG_ID),
+        runId: undefined,
+        bundleUri: undefined,
+        insertedPerTable: undefined,
+        alreadyPresentPerTable: undefined,
+        runsPerDag: undefined,
+        missingDags: undefined,
+        taskLogCopy: undefined,
+        verified: undefined,
+        elapsedSeconds: undefined,
+      },
+      workResourceOptions(opts),
+      RESOURCE_MODULE,
+      "MetadataImport",
+    );
+  }
+}

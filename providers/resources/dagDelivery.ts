@@ -1,0 +1,83 @@
+/**
+ * Copies the payload into the Airflow DAG folder and takes it out again. For MWAA that is the
+ * environment's S3 DAG prefix (MWAA syncs it to the workers); for self-managed Airflow it is an
+ * S3 URI the deployment syncs from, or a local folder. The S3 client is built per call.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import type { PayloadFile } from "./payload";
+import { DagFolder, parseDagFolder } from "./target";
+
+function s3Client(region: string | undefined) {
+  const { S3Client } = require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3");
+  return new S3Client(region ? { region } : {});
+}
+
+export async function deliverPayload(
+  dagFolder: string,
+  files: readonly PayloadFile[],
+  region?: string,
+): Promise<void> {
+  const folder: DagFolder = parseDagFolder(dagFolder);
+  if (folder.kind === "folder") {
+    for (const file of files) {
+      const target = path.join(folder.path, ...file.key.split("/"));
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      // Write then rename, so the DAG processor never parses a half-written file.
+      fs.writeFileSync(`${target}.partial`, file.body);
+      fs.renameSync(`${target}.partial`, target);
+    }
+    return;
+  }
+  const { PutObjectCommand } = require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3");
+  const client = s3Client(region);
+  try {
+    // Library first, DAG file last: the DAG must not be parsed before what it imports is there.
+    for (const file of [...files.slice(1), files[0]]) {
+      await client.send(
+        new PutObjectCommand({ Bucket: folder.bucket, Key: `${folder.prefix}${file.key}`, Body: file.body }),
+      );
+    }
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Removes what deliverPayload wrote. Missing files are not an error (a re-run, or a manual clean-up). */
+export async function removePayload(
+  dagFolder: string,
+  keys: readonly string[],
+  region?: string,
+): Promise<void> {
+  const folder = parseDagFolder(dagFolder);
+  if (folder.kind === "folder") {
+    for (const key of keys) fs.rmSync(path.join(folder.path, ...key.split("/")), { force: true });
+    // Then the library's folders, deepest first, where nothing else was put into them.
+    const folders = new Set(
+      keys.flatMap((key) =>
+        key
+          .split("/")
+          .slice(0, -1)
+          .map((_, i, parts) => parts.slice(0, i + 1).join("/")),
+      ),
+    );
+    for (const relative of [...folders].sort((a, b) => b.length - a.length)) {
+      const dir = path.join(folder.path, ...relative.split("/"));
+      if (fs.existsSync(dir) && fs.readdirSync(dir).filter((name) => name !== "__pycache__").length === 0)
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+    return;
+  }
+  const { DeleteObjectsCommand } = require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3");
+  const client = s3Client(region);
+  try {
+    for (let i = 0; i < keys.length; i += 1000) {
+      const batch = keys.slice(i, i + 1000).map((key) => ({ Key: `${folder.prefix}${key}` }));
+      await client.send(
+        new DeleteObjectsCommand({ Bucket: folder.bucket, Delete: { Objects: batch, Quiet: true } }),
+      );
+    }
+  } finally {
+    client.destroy();
+  }
+}

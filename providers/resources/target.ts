@@ -1,0 +1,164 @@
+/**
+ * Where the migration DAGs run and how they get there. These shapes are resource inputs, so
+ * they hold names and addresses only: AWS credentials always come from the default chain. A
+ * self-managed Airflow's login is an input (there is no other place for it) and is therefore
+ * kept secret in state by the resources.
+ */
+import { AirflowConnection, chooseAirflowClientKind } from "../airflow/chooser";
+import { Failures, fail, isUnknown } from "./checks";
+
+export interface AirflowTarget {
+  kind: "mwaa" | "selfManaged";
+  /** e.g. "2.10.3"; picks the REST API version and, for MWAA, InvokeRestApi or the CLI token. */
+  airflowVersion: string;
+  /** MWAA: the environment name. */
+  environmentName?: string;
+  /** MWAA: defaults to the provider's `aws:region`. */
+  region?: string;
+  /** Self-managed: base URL of the webserver / API server, e.g. http://127.0.0.1:8080. */
+  url?: string;
+  username?: string;
+  password?: string;
+  /** Override the client the chooser picks: "mwaa-rest", "mwaa-cli" or "airflow-rest". */
+  client?: string;
+}
+
+/** A short label for progress lines and errors (never includes credentials). */
+export function describeAirflow(target: AirflowTarget): string {
+  return target.kind === "mwaa" ? `MWAA environment ${target.environmentName}` : `Airflow at ${target.url}`;
+}
+
+/** Which Airflow it is, without the login or transport: what decides where the work runs. */
+export function airflowIdentity(value: unknown): unknown {
+  if (typeof value !== "object" || value === null) return value;
+  const { username: _u, password: _p, client: _c, ...identity } = value as Record<string, unknown>;
+  return identity;
+}
+
+/** The connection the providers/airflow chooser builds a client from. */
+export function connectionFor(target: AirflowTarget, defaultRegion: string | undefined): AirflowConnection {
+  const kind = chooseAirflowClientKind(
+    target.kind === "mwaa" ? "mwaa" : "self-managed",
+    target.airflowVersion,
+    target.client,
+  );
+  if (kind === "airflow-rest") {
+    return {
+      kind,
+      baseUrl: target.url!,
+      username: target.username ?? "",
+      password: target.password ?? "",
+      airflowVersion: target.airflowVersion,
+    };
+  }
+  const region = target.region ?? defaultRegion ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  if (!region) {
+    throw new Error(
+      `no region for ${describeAirflow(target)}: set airflow.region on the resource or \`pulumi config set aws:region <region>\``,
+    );
+  }
+  return { kind, environmentName: target.environmentName!, region, airflowVersion: target.airflowVersion };
+}
+
+export function checkAirflow(failures: Failures, property: string, value: unknown): void {
+  if (isUnknown(value)) return;
+  if (typeof value !== "object" || value === null) {
+    fail(
+      failures,
+      property,
+      `${property} is required: { kind: "mwaa", environmentName, airflowVersion } or { kind: "selfManaged", url, airflowVersion }`,
+    );
+    return;
+  }
+  const target = value as Record<string, unknown>;
+  const known = (v: unknown) => v !== undefined && !isUnknown(v);
+  if (
+    known(target.airflowVersion) &&
+    (typeof target.airflowVersion !== "string" || !/^[23]\.\d+\.\d+/.test(target.airflowVersion))
+  ) {
+    fail(
+      failures,
+      `${property}.airflowVersion`,
+      `${property}.airflowVersion must be the Airflow version, e.g. "2.10.3" or "3.0.6"`,
+    );
+  } else if (target.airflowVersion === undefined) {
+    fail(failures, `${property}.airflowVersion`, `${property}.airflowVersion is required, e.g. "2.10.3"`);
+  }
+  if (target.kind === "mwaa") {
+    if (
+      !isUnknown(target.environmentName) &&
+      (typeof target.environmentName !== "string" ||
+        !/^[A-Za-z][0-9A-Za-z_-]{0,79}$/.test(target.environmentName))
+    ) {
+      fail(
+        failures,
+        `${property}.environmentName`,
+        `${property}.environmentName must be an MWAA environment name (a letter, then up to 79 letters, digits, "-" or "_")`,
+      );
+    }
+  } else if (target.kind === "selfManaged") {
+    if (
+      !isUnknown(target.url) &&
+      (typeof target.url !== "string" || !/^https?:\/\/[^/\s]+/.test(target.url))
+    ) {
+      fail(
+        failures,
+        `${property}.url`,
+        `${property}.url must be the Airflow webserver's http(s) URL, e.g. "http://127.0.0.1:8080"`,
+      );
+    }
+  } else if (!isUnknown(target.kind)) {
+    fail(
+      failures,
+      `${property}.kind`,
+      `${property}.kind is ${JSON.stringify(target.kind)}; use "mwaa" or "selfManaged"`,
+    );
+  }
+  if (
+    known(target.client) &&
+    known(target.airflowVersion) &&
+    (target.kind === "mwaa" || target.kind === "selfManaged")
+  ) {
+    try {
+      chooseAirflowClientKind(
+        target.kind === "mwaa" ? "mwaa" : "self-managed",
+        String(target.airflowVersion),
+        String(target.client),
+      );
+    } catch (e) {
+      fail(failures, `${property}.client`, (e as Error).message);
+    }
+  }
+}
+
+/** The DAG folder the migration DAGs are copied into: an S3 URI (MWAA's DAG prefix) or a local folder. */
+export type DagFolder = { kind: "s3"; bucket: string; prefix: string } | { kind: "folder"; path: string };
+
+export function parseDagFolder(uri: string): DagFolder {
+  const s3 = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(uri);
+  if (s3) {
+    const prefix = (s3[2] ?? "").replace(/\/+$/, "");
+    return { kind: "s3", bucket: s3[1], prefix: prefix === "" ? "" : `${prefix}/` };
+  }
+  if (uri.startsWith("/")) return { kind: "folder", path: uri.replace(/\/+$/, "") || "/" };
+  throw new Error(
+    `dagFolder ${JSON.stringify(uri)} is neither an S3 URI ("s3://bucket/dags") nor an absolute local folder ("/opt/airflow/dags")`,
+  );
+}
+
+export function checkDagFolder(failures: Failures, property: string, value: unknown): void {
+  if (isUnknown(value)) return;
+  if (typeof value !== "string") {
+    fail(
+      failures,
+      property,
+      `${property} is required: the environment's DAG folder as "s3://bucket/dags" or an absolute local folder`,
+    );
+    return;
+  }
+  try {
+    parseDagFolder(value);
+  } catch (e) {
+    fail(failures, property, (e as Error).message);
+  }
+}
