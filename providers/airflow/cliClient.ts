@@ -9,7 +9,14 @@ import {
   normaliseRunState,
   pollUntil,
 } from "./client";
-import { cliCommand, cliCommands, jsonRowsFromStdout, parsePaused } from "./cliCommands";
+import {
+  cliCommand,
+  cliCommands,
+  cliFailure,
+  escapeRegExp,
+  jsonRowsFromStdout,
+  parsePaused,
+} from "./cliCommands";
 import { mwaaSdkConfig } from "./endpoint";
 import { DEFAULT_RETRY, RetryPolicy, isRetryableStatus, withRetry } from "./retry";
 
@@ -40,9 +47,24 @@ export class MwaaCliClient implements AirflowClient {
     this.description = `MWAA CLI token (${options.environmentName})`;
   }
 
-  async run(args: string[]): Promise<CliOutput> {
+  /**
+   * Runs one command. The endpoint answers 200 whatever the command did and passes no exit status, so a command
+   * counts as failed when its stdout does not show the expected result (`expect`), or is empty while stderr
+   * has more than warnings.
+   */
+  async run(args: string[], expect?: RegExp): Promise<CliOutput> {
     const command = cliCommand(args);
-    return withRetry(() => this.runOnce(command), this.options.retry ?? DEFAULT_RETRY);
+    const output = await withRetry(() => this.runOnce(command), this.options.retry ?? DEFAULT_RETRY);
+    const problem = cliFailure(output, expect);
+    if (problem) {
+      throw new AirflowApiError(
+        `airflow ${command} via ${this.description} failed: ${problem}`,
+        400,
+        false,
+        output,
+      );
+    }
+    return output;
   }
 
   private async runOnce(command: string): Promise<CliOutput> {
@@ -77,15 +99,6 @@ export class MwaaCliClient implements AirflowClient {
     const reply = JSON.parse(text) as { stdout?: string; stderr?: string };
     const decode = (value?: string) => Buffer.from(value ?? "", "base64").toString("utf8");
     const output = { stdout: decode(reply.stdout), stderr: decode(reply.stderr) };
-    // The endpoint answers 200 whatever the command did; a command that printed nothing but errors failed.
-    if (output.stdout.trim() === "" && /error|exception|traceback/i.test(output.stderr)) {
-      throw new AirflowApiError(
-        `airflow ${command} via ${this.description} failed: ${output.stderr.trim().split("\n").slice(-3).join(" | ")}`,
-        400,
-        false,
-        output,
-      );
-    }
     return output;
   }
 
@@ -105,7 +118,7 @@ export class MwaaCliClient implements AirflowClient {
   }
 
   async setPaused(dagId: string, paused: boolean): Promise<void> {
-    await this.run(cliCommands.setPaused(dagId, paused));
+    await this.run(cliCommands.setPaused(dagId, paused), /paused: (True|False)/i);
   }
 
   async waitUntilParsed(dagId: string, options: WaitOptions): Promise<void> {
@@ -122,7 +135,10 @@ export class MwaaCliClient implements AirflowClient {
 
   async trigger(request: TriggerRequest): Promise<TriggerResult> {
     if (await this.findRun(request.dagId, request.runId)) return { runId: request.runId, created: false };
-    await this.run(cliCommands.trigger(request.dagId, request.runId, request.conf));
+    await this.run(
+      cliCommands.trigger(request.dagId, request.runId, request.conf),
+      new RegExp(escapeRegExp(request.runId)),
+    );
     return { runId: request.runId, created: true };
   }
 

@@ -67,3 +67,17 @@ export function jsonRowsFromStdout(stdout: string, command: string): Record<stri
 export function parsePaused(value: unknown): boolean {
   return value === true || String(value).toLowerCase() === "true";
 }
+
+export const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/** Why a CLI command's output means failure, or undefined when it succeeded. See `MwaaCliClient.run`. */
+export function cliFailure(output: { stdout: string; stderr: string }, expect?: RegExp): string | undefined {
+  const complaints = output.stderr
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line !== "" && !/warning|warn\(/i.test(line));
+  const detail = complaints.slice(-3).join(" | ") || output.stdout.trim().slice(0, 300) || "no output";
+  if (expect && !expect.test(output.stdout)) return detail;
+  if (output.stdout.trim() === "" && complaints.length > 0) return detail;
+  return undefined;
+}

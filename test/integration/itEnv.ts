@@ -16,7 +16,8 @@ export interface IntegrationInfo {
 
 export function integrationInfo(): IntegrationInfo {
   const path = process.env.MWAA_IT_INFO;
-  if (!path) throw new Error("MWAA_IT_INFO is not set: run the integration tests with scripts/test-integration.sh");
+  if (!path)
+    throw new Error("MWAA_IT_INFO is not set: run the integration tests with scripts/test-integration.sh");
   return JSON.parse(readFileSync(path, "utf8")) as IntegrationInfo;
 }
 

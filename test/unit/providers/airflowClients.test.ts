@@ -8,6 +8,7 @@ import {
   chooseAirflowClientKind,
   cliCommand,
   cliCommands,
+  cliFailure,
   jsonRowsFromStdout,
   maxRunIdLength,
   mwaaEnvEndpoint,
@@ -150,6 +151,23 @@ describe("MWAA CLI commands", () => {
     assert.deepEqual(jsonRowsFromStdout(stdout, "dags list"), [{ dag_id: "a", paused: "True" }]);
     assert.deepEqual(jsonRowsFromStdout("No data found\n", "dags list"), []);
     assert.throws(() => jsonRowsFromStdout("Traceback ...", "dags list"), /"airflow dags list"/);
+  });
+});
+
+describe("MWAA CLI failure detection (the endpoint passes no exit status)", () => {
+  const warning = "/venv/airflow/utils/dot_renderer.py:28 UserWarning: Could not import graphviz.";
+  it("takes warnings alone on stderr for success", () => {
+    assert.equal(
+      cliFailure({ stdout: "Dag: d, paused: True\n", stderr: warning }, /paused: True/),
+      undefined,
+    );
+  });
+  it("reports the complaint when stdout is empty", () => {
+    const stderr = `${warning}\nDAG: nope does not exist in 'dag' table\n`;
+    assert.equal(cliFailure({ stdout: "", stderr }), "DAG: nope does not exist in 'dag' table");
+  });
+  it("fails a command whose stdout lacks the expected result", () => {
+    assert.match(cliFailure({ stdout: "something else", stderr: "" }, /run_42/) ?? "", /something else/);
   });
 });
 
