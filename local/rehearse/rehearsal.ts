@@ -249,12 +249,12 @@ export async function runRehearsal(options: RehearsalOptions, display: Display):
     archivePrefix: `${BUNDLE_PREFIX}/`,
     kmsKeyId: bundle.kmsKeyId,
   };
-  const exports: ExportSummary[] = [];
+  const exportSummaries: ExportSummary[] = [];
   const imports: ImportSummary[] = [];
   const logResults: TaskLogCopyResult[] = [];
   const migrate = async (phase: "bulk" | "delta", watermark?: string) => {
     const exported = await exportMetadata(sourceEnv, bundle, phase, watermark);
-    exports.push(exported);
+    exportSummaries.push(exported);
     display.line(describeExport(exported));
     const imported = await importMetadata(targetEnv, bundle, exported.exportId);
     imports.push(imported);
@@ -290,7 +290,7 @@ export async function runRehearsal(options: RehearsalOptions, display: Display):
 
   const report = await stages.run("verify", "verify: count both sides", async () => {
     const targetAfter = await envsPy<DatabaseSnapshot>(["snapshot", TARGET_NAME]);
-    const tables = tableRows(exports, imports);
+    const tables = tableRows(exportSummaries, imports);
     const dags = dagRows(sourceBefore, sourceAtFreeze, targetAfter);
     const problems = reconcile(tables, dags, sourceAtFreeze, stages.timings);
     for (const summary of imports) problems.push(...summary.problems);

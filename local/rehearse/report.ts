@@ -77,11 +77,11 @@ const add = (into: Record<string, number>, from: Record<string, number>) => {
  * Per table, over every export and import of the rehearsal (bulk, then the cutover's delta).
  * Task instances the export left out (still running) count as skipped, as the manifest does.
  */
-export function tableRows(exports: readonly ExportSummary[], imports: readonly ImportSummary[]): TableRow[] {
+export function tableRows(exportSummaries: readonly ExportSummary[], imports: readonly ImportSummary[]): TableRow[] {
   const exported: Record<string, number> = {};
   const imported: Record<string, number> = {};
   const skipped: Record<string, number> = {};
-  for (const summary of exports) {
+  for (const summary of exportSummaries) {
     add(exported, summary.rowsPerTable);
     add(skipped, { task_instance: summary.skippedTaskInstances });
   }
