@@ -71,7 +71,10 @@ async function readS3Bundle(source: BundleSource): Promise<Map<string, Buffer>> 
       );
       for (const object of page.Contents ?? []) {
         const reply = await s3.send(new GetObjectCommand({ Bucket: source.where, Key: object.Key! }));
-        files.set(object.Key!.slice(source.prefix.length), Buffer.from(await reply.Body!.transformToByteArray()));
+        files.set(
+          object.Key!.slice(source.prefix.length),
+          Buffer.from(await reply.Body!.transformToByteArray()),
+        );
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
@@ -91,12 +94,16 @@ function readFolderBundle(source: BundleSource): Map<string, Buffer> {
     throw new Error(
       `${source.where} has no manifest.json: give the folder of one export (the one holding manifest.json and tables/)`,
     );
-  return new Map(listFolder(source.where).map((file) => [file, fs.readFileSync(path.join(source.where, file))]));
+  return new Map(
+    listFolder(source.where).map((file) => [file, fs.readFileSync(path.join(source.where, file))]),
+  );
 }
 
 /** Which files of a bundle are copied into the local migration bucket: the manifest and the table streams. */
 export function bundleFilesToCopy(names: readonly string[]): string[] {
-  return names.filter((name) => name === "manifest.json" || /^tables\/[A-Za-z0-9_]+\.[a-z0-9.]+$/.test(name)).sort();
+  return names
+    .filter((name) => name === "manifest.json" || /^tables\/[A-Za-z0-9_]+\.[a-z0-9.]+$/.test(name))
+    .sort();
 }
 
 export function bundleDagRows(
@@ -129,20 +136,25 @@ export async function runBundleRehearsal(
   const startedAt = new Date();
   const stages = new Stages(display);
   const source = parseBundleSource(options.bundle!, process.cwd());
-  const files = await stages.run("prepare", `bundle ${options.bundle} and a local Airflow ${options.targetVersion}`, async () =>
-    source.kind === "s3" ? readS3Bundle(source) : readFolderBundle(source),
+  const files = await stages.run(
+    "prepare",
+    `bundle ${options.bundle} and a local Airflow ${options.targetVersion}`,
+    async () => (source.kind === "s3" ? readS3Bundle(source) : readFolderBundle(source)),
   );
   const manifestBytes = files.get("manifest.json");
-  if (!manifestBytes) throw new Error(`the bundle ${options.bundle} has no manifest.json: it is not a complete export`);
+  if (!manifestBytes)
+    throw new Error(`the bundle ${options.bundle} has no manifest.json: it is not a complete export`);
   const manifest = JSON.parse(manifestBytes.toString("utf8")) as Record<string, unknown>;
   const exported = summariseManifest(manifest);
-  const exportId = exported.exportId || path.basename(source.kind === "folder" ? source.where : source.prefix);
+  const exportId =
+    exported.exportId || path.basename(source.kind === "folder" ? source.where : source.prefix);
 
   const { target, bundle } = await stages.run("prepare", "local target and migration bucket", async () => {
     const created = await createAirflow(TARGET_NAME, options.targetVersion, display);
     const { kmsKeyId } = await envsPy<{ kmsKeyId: string }>(["bucket", MIGRATION_BUCKET]);
     await startStandinFor([created], display);
-    const { S3Client, PutObjectCommand } = require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3");
+    const { S3Client, PutObjectCommand } =
+      require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3");
     const s3 = new S3Client({ region: created.region, forcePathStyle: true });
     try {
       for (const name of bundleFilesToCopy([...files.keys()])) {
@@ -174,7 +186,10 @@ export async function runBundleRehearsal(
     .catch((e: Error) => {
       importError = e.message;
     });
-  const written = await readBundleJson({ bucket: MIGRATION_BUCKET, prefix: IMPORT_PREFIX, exportId }, "import-report.json");
+  const written = await readBundleJson(
+    { bucket: MIGRATION_BUCKET, prefix: IMPORT_PREFIX, exportId },
+    "import-report.json",
+  );
   const imported = written ? summariseReport(written) : null;
   if (importError) problems.push(`the import refused the bundle: ${importError}`);
   if (imported) problems.push(...imported.problems);
@@ -187,7 +202,9 @@ export async function runBundleRehearsal(
       mode: "bundle",
       startedAt: startedAt.toISOString(),
       finishedAt: new Date().toISOString(),
-      source: exported.sourceAirflowVersion ? { airflowVersion: exported.sourceAirflowVersion, seededRuns: null } : null,
+      source: exported.sourceAirflowVersion
+        ? { airflowVersion: exported.sourceAirflowVersion, seededRuns: null }
+        : null,
       target: { airflowVersion: target.airflowVersion },
       stages: stageTotals(stages.timings),
       tables: tableRows([exported], imported ? [imported] : []),

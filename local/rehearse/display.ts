@@ -25,7 +25,8 @@ export class Display {
   }
 
   line(text: string): void {
-    for (const part of text.split("\n")) this.write(`${progressPrefix(Date.now() - this.startedAt, this.stage)} ${part}`);
+    for (const part of text.split("\n"))
+      this.write(`${progressPrefix(Date.now() - this.startedAt, this.stage)} ${part}`);
   }
 
   /** Sends console.log/console.error (the providers' progress lines) through the display. */

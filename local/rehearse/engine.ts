@@ -4,7 +4,10 @@
  * The rehearsal therefore runs exactly the code `pulumi up` runs, only without the engine around it.
  */
 import type * as dynamic from "@pulumi/pulumi/dynamic";
-import { cutoverSourcePauseProvider, cutoverTargetActivationProvider } from "../../providers/cutoverResources";
+import {
+  cutoverSourcePauseProvider,
+  cutoverTargetActivationProvider,
+} from "../../providers/cutoverResources";
 import { EXPORT_DAG_ID, metadataExportProvider } from "../../providers/metadataExport";
 import { IMPORT_DAG_ID, metadataImportProvider } from "../../providers/metadataImport";
 import { summariseManifest, summariseReport } from "../../providers/resources/bundle";

@@ -12,6 +12,7 @@ import {
   cleanUp,
   installSignalHandlers,
   onCleanup,
+  portInUse,
   PrerequisiteError,
   readStackInfo,
   ROOT,
@@ -42,7 +43,8 @@ function writeReport(report: Report, options: RehearsalOptions): string[] {
 
 function loginLines(envs: LocalAirflow[]): string[] {
   return envs.map(
-    (env) => `  ${env.name} (Airflow ${env.airflowVersion}): ${env.url}  login ${env.username} / ${env.password}`,
+    (env) =>
+      `  ${env.name} (Airflow ${env.airflowVersion}): ${env.url}  login ${env.username} / ${env.password}`,
   );
 }
 
@@ -69,12 +71,24 @@ async function main(): Promise<number> {
   installSignalHandlers(say);
   let status = 1;
   try {
-    display.enter("setup", "local stack: PostgreSQL, moto and the Airflow virtualenvs (installed on first use)");
+    display.enter(
+      "setup",
+      "local stack: PostgreSQL, moto and the Airflow virtualenvs (installed on first use)",
+    );
     const wasUp = await stackIsUp();
-    const versions = options.bundle ? [options.targetVersion] : [options.sourceVersion, options.targetVersion];
+    const versions = options.bundle
+      ? [options.targetVersion]
+      : [options.sourceVersion, options.targetVersion];
     await stackUp([...new Set(versions)]);
     if (!wasUp) onCleanup("the local stack", stackDown);
-    Object.assign(process.env, readStackInfo().env);
+    const info = readStackInfo();
+    Object.assign(process.env, info.env);
+    for (const port of [info.ports.mwaa_standin, info.ports.mwaa_standin + 1])
+      if (await portInUse(port))
+        throw new PrerequisiteError(
+          `port ${port} (the MWAA stand-in, MWAA_LOCAL_PORT_BASE+${port - info.port_base}) is taken by another process ` +
+            `(a rehearsal left running with --keep? stop it with: bash local/stack.sh down), or pick another MWAA_LOCAL_PORT_BASE`,
+        );
     display.captureConsole();
 
     const result = options.bundle

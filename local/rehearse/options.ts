@@ -45,11 +45,15 @@ export class UsageError extends Error {}
 const VERSION = /^\d+\.\d+\.\d+$/;
 
 /** Parses argv (without node and the script); `lockedVersions` are the versions local/locks has. */
-export function parseOptions(argv: readonly string[], lockedVersions: readonly string[]): RehearsalOptions | "help" {
+export function parseOptions(
+  argv: readonly string[],
+  lockedVersions: readonly string[],
+): RehearsalOptions | "help" {
   const options: RehearsalOptions = { ...DEFAULTS, keep: false, bundle: null };
   const value = (i: number, flag: string): string => {
     const next = argv[i + 1];
-    if (next === undefined || next.startsWith("--")) throw new UsageError(`${flag} needs a value\n\n${USAGE}`);
+    if (next === undefined || next.startsWith("--"))
+      throw new UsageError(`${flag} needs a value\n\n${USAGE}`);
     return next;
   };
   for (let i = 0; i < argv.length; i++) {
@@ -100,7 +104,11 @@ export function parseOptions(argv: readonly string[], lockedVersions: readonly s
     throw new UsageError(
       `--target-version ${options.targetVersion} is older than --source-version ${options.sourceVersion}; a migration goes to the same or a newer Airflow`,
     );
-  if (options.bundle !== null && !/^s3:\/\/[a-z0-9][a-z0-9.-]+[a-z0-9](\/.*)?$/.test(options.bundle) && options.bundle.startsWith("s3:"))
+  if (
+    options.bundle !== null &&
+    !/^s3:\/\/[a-z0-9][a-z0-9.-]+[a-z0-9](\/.*)?$/.test(options.bundle) &&
+    options.bundle.startsWith("s3:")
+  )
     throw new UsageError(`--bundle ${options.bundle}: an S3 bundle is given as s3://bucket/prefix/exportId`);
   return options;
 }

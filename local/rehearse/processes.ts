@@ -20,7 +20,13 @@ export function stateDir(): string {
 
 export interface StackInfo {
   port_base: number;
-  ports: { moto: number; postgres: number; mwaa_standin: number; airflow_first: number; airflow_last: number };
+  ports: {
+    moto: number;
+    postgres: number;
+    mwaa_standin: number;
+    airflow_first: number;
+    airflow_last: number;
+  };
   aws_region: string;
   aws_endpoint_url: string;
   venvs: Record<string, string>;
@@ -29,7 +35,8 @@ export interface StackInfo {
 
 export function readStackInfo(): StackInfo {
   const file = path.join(stateDir(), "env.json");
-  if (!fs.existsSync(file)) throw new PrerequisiteError(`${file} is missing: local/stack.sh up did not finish`);
+  if (!fs.existsSync(file))
+    throw new PrerequisiteError(`${file} is missing: local/stack.sh up did not finish`);
   return JSON.parse(fs.readFileSync(file, "utf8")) as StackInfo;
 }
 
@@ -132,7 +139,10 @@ export async function envsPy<T>(args: string[], onLine?: (line: string) => void)
     PYTHONPATH: path.join(ROOT, "local"),
     PYTHONUNBUFFERED: "1",
   };
-  const stdout = await run([python, path.join(ROOT, "local", "rehearse", "envs.py"), ...args], { env, onLine });
+  const stdout = await run([python, path.join(ROOT, "local", "rehearse", "envs.py"), ...args], {
+    env,
+    onLine,
+  });
   const last = stdout.trim().split("\n").pop() ?? "";
   try {
     return JSON.parse(last) as T;
@@ -189,7 +199,11 @@ export interface StandinPorts {
  * Starts the MWAA stand-in in its own process group with a pid file in the stack's pid folder,
  * so that `local/stack.sh down` stops it too when --keep left it running.
  */
-export async function startStandin(configFile: string, ports: StandinPorts, tls: { cert: string; key: string }) {
+export async function startStandin(
+  configFile: string,
+  ports: StandinPorts,
+  tls: { cert: string; key: string },
+) {
   for (const [what, port] of [
     ["API", ports.api],
     ["HTTPS webserver", ports.web],

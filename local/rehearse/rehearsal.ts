@@ -106,7 +106,12 @@ export class Stages {
       this.timings.push({ stage, seconds: (Date.now() - started) / 1000, ok: true });
       return value;
     } catch (e) {
-      this.timings.push({ stage, seconds: (Date.now() - started) / 1000, ok: false, detail: (e as Error).message });
+      this.timings.push({
+        stage,
+        seconds: (Date.now() - started) / 1000,
+        ok: false,
+        detail: (e as Error).message,
+      });
       throw e;
     }
   }
@@ -116,7 +121,9 @@ export async function createAirflow(name: string, version: string, display: Disp
   onCleanup(`Airflow ${name}`, async () => {
     await envsPy(["stop", name]);
   });
-  const env = await envsPy<LocalAirflow>(["create", name, version, `${name}-dags`], (line) => display.line(line));
+  const env = await envsPy<LocalAirflow>(["create", name, version, `${name}-dags`], (line) =>
+    display.line(line),
+  );
   createdAirflows.push(env);
   return env;
 }
@@ -136,7 +143,11 @@ export async function startStandinFor(envs: LocalAirflow[], display: Display): P
   display.line(`MWAA stand-in serving ${envs.map((e) => e.name).join(", ")} on http://127.0.0.1:${api}`);
 }
 
-async function copyWorkflowAssets(source: LocalAirflow, target: LocalAirflow, display: Display): Promise<string[]> {
+async function copyWorkflowAssets(
+  source: LocalAirflow,
+  target: LocalAirflow,
+  display: Display,
+): Promise<string[]> {
   const { S3Client, PutObjectCommand } = require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3");
   const s3 = new S3Client({ region: target.region, forcePathStyle: true });
   const files = workflowAssetFiles(fs.readdirSync(source.dagsFolder));
@@ -157,7 +168,12 @@ async function copyWorkflowAssets(source: LocalAirflow, target: LocalAirflow, di
   return files;
 }
 
-async function waitForDags(env: Environment, dagIds: string[], display: Display, seconds = 300): Promise<void> {
+async function waitForDags(
+  env: Environment,
+  dagIds: string[],
+  display: Display,
+  seconds = 300,
+): Promise<void> {
   const client = createAirflowClient(connectionFor(env.airflow, undefined));
   const deadline = Date.now() + seconds * 1000;
   for (;;) {
@@ -207,15 +223,19 @@ export async function runRehearsal(options: RehearsalOptions, display: Display):
   const startedAt = new Date();
   const stages = new Stages(display);
 
-  const { source, seededRuns } = await stages.run("setup", `source: Airflow ${options.sourceVersion} with history`, async () => {
-    const created = await createAirflow(SOURCE_NAME, options.sourceVersion, display);
-    const seeded = await envsPy<{ plan: Record<string, number>; seconds: number }>(
-      ["seed", SOURCE_NAME, String(options.runs)],
-      (line) => display.line(line),
-    );
-    display.line(`history seeded in ${seeded.seconds} s: ${JSON.stringify(seeded.plan)}`);
-    return { source: created, seededRuns: options.runs };
-  });
+  const { source, seededRuns } = await stages.run(
+    "setup",
+    `source: Airflow ${options.sourceVersion} with history`,
+    async () => {
+      const created = await createAirflow(SOURCE_NAME, options.sourceVersion, display);
+      const seeded = await envsPy<{ plan: Record<string, number>; seconds: number }>(
+        ["seed", SOURCE_NAME, String(options.runs)],
+        (line) => display.line(line),
+      );
+      display.line(`history seeded in ${seeded.seconds} s: ${JSON.stringify(seeded.plan)}`);
+      return { source: created, seededRuns: options.runs };
+    },
+  );
 
   const { target, bundle, sourceEnv, targetEnv, sourceBefore } = await stages.run(
     "prepare",
@@ -269,8 +289,10 @@ export async function runRehearsal(options: RehearsalOptions, display: Display):
     return exported;
   };
 
-  const bulk = await stages.run("bulk", "bulk: export while the source runs, import into the paused target", () =>
-    migrate("bulk"),
+  const bulk = await stages.run(
+    "bulk",
+    "bulk: export while the source runs, import into the paused target",
+    () => migrate("bulk"),
   );
 
   const { pausedAt, activatedAt, sourceAtFreeze } = await stages.run(

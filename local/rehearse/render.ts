@@ -15,10 +15,15 @@ const n = (value: number) => value.toLocaleString("en-US");
 
 const pausedWord = (paused: boolean | null) => (paused === null ? "absent" : paused ? "paused" : "active");
 
+/** Which columns hold only numbers (they are right-aligned). */
+export function numericColumns(header: readonly string[], rows: readonly string[][]): boolean[] {
+  return header.map((_, i) => rows.length > 0 && rows.every((r) => /^[\d,.\s]+$/.test(r[i])));
+}
+
 /** A plain-text table with right-aligned numbers. */
 export function textTable(header: string[], rows: string[][]): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const numeric = header.map((_, i) => rows.length > 0 && rows.every((r) => /^[\d,.\s]+$/.test(r[i])));
+  const numeric = numericColumns(header, rows);
   const line = (cells: string[]) =>
     cells
       .map((cell, i) => (numeric[i] ? cell.padStart(widths[i]) : cell.padEnd(widths[i])))
@@ -59,11 +64,18 @@ export function renderTerminal(report: Report): string {
   out.push(
     ...textTable(
       ["stage", "took", "result"],
-      report.stages.map((s) => [s.stage, formatSeconds(s.seconds), s.ok ? "ok" : `failed: ${s.detail ?? ""}`]),
+      report.stages.map((s) => [
+        s.stage,
+        formatSeconds(s.seconds),
+        s.ok ? "ok" : `failed: ${s.detail ?? ""}`,
+      ]),
     ),
   );
   if (report.freezeWindowSeconds !== null)
-    out.push("", `Freeze window (source DAGs paused until the target took over): ${formatSeconds(report.freezeWindowSeconds)}`);
+    out.push(
+      "",
+      `Freeze window (source DAGs paused until the target took over): ${formatSeconds(report.freezeWindowSeconds)}`,
+    );
   out.push("", "Tables");
   out.push(...textTable(["table", "exported", "imported", "skipped"], report.tables.map(tableCells)));
   if (report.dags.length > 0) {
@@ -98,13 +110,12 @@ export function escapeHtml(text: string): string {
     .replace(/'/g, "&#39;");
 }
 
-function htmlTable(header: string[], rows: string[][], numericFrom = 1): string {
-  const head = header.map((h, i) => `<th${i >= numericFrom ? ' class="num"' : ""}>${escapeHtml(h)}</th>`).join("");
+function htmlTable(header: string[], rows: string[][]): string {
+  const numeric = numericColumns(header, rows);
+  const cls = (i: number) => (numeric[i] ? ' class="num"' : "");
+  const head = header.map((h, i) => `<th${cls(i)}>${escapeHtml(h)}</th>`).join("");
   const body = rows
-    .map(
-      (r) =>
-        `<tr>${r.map((c, i) => `<td${i >= numericFrom ? ' class="num"' : ""}>${escapeHtml(c)}</td>`).join("")}</tr>`,
-    )
+    .map((r) => `<tr>${r.map((c, i) => `<td${cls(i)}>${escapeHtml(c)}</td>`).join("")}</tr>`)
     .join("\n");
   return `<table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
 }
@@ -126,7 +137,10 @@ ul.problems{color:#8c1d1d}
 export function renderHtml(report: Report): string {
   const cards: [string, string][] = [
     ["freeze window", formatSeconds(report.freezeWindowSeconds)],
-    ...report.stages.map((s): [string, string] => [`${s.stage}${s.ok ? "" : " (failed)"}`, formatSeconds(s.seconds)]),
+    ...report.stages.map((s): [string, string] => [
+      `${s.stage}${s.ok ? "" : " (failed)"}`,
+      formatSeconds(s.seconds),
+    ]),
   ];
   if (report.logs) cards.push(["task log streams copied", n(report.logs.copied)]);
   const sections = [
@@ -160,7 +174,6 @@ export function renderHtml(report: Report): string {
               n(report.logs.eventsArchived),
             ],
           ],
-          0,
         )}`
       : "",
   ];

@@ -77,7 +77,10 @@ const add = (into: Record<string, number>, from: Record<string, number>) => {
  * Per table, over every export and import of the rehearsal (bulk, then the cutover's delta).
  * Task instances the export left out (still running) count as skipped, as the manifest does.
  */
-export function tableRows(exportSummaries: readonly ExportSummary[], imports: readonly ImportSummary[]): TableRow[] {
+export function tableRows(
+  exportSummaries: readonly ExportSummary[],
+  imports: readonly ImportSummary[],
+): TableRow[] {
   const exported: Record<string, number> = {};
   const imported: Record<string, number> = {};
   const skipped: Record<string, number> = {};
@@ -153,7 +156,8 @@ export function reconcile(
   stages: readonly StageTiming[],
 ): string[] {
   const problems: string[] = [];
-  for (const stage of stages.filter((s) => !s.ok)) problems.push(`stage ${stage.stage} failed: ${stage.detail ?? ""}`);
+  for (const stage of stages.filter((s) => !s.ok))
+    problems.push(`stage ${stage.stage} failed: ${stage.detail ?? ""}`);
   const byName = new Map(tables.map((row) => [row.table, row]));
   for (const table of RECONCILED_TABLES) {
     const expected = sourceAfter.tables[table];
@@ -183,7 +187,12 @@ export function stageTotals(stages: readonly StageTiming[]): StageTiming[] {
     merged.set(
       stage.stage,
       seen
-        ? { ...seen, seconds: seen.seconds + stage.seconds, ok: seen.ok && stage.ok, detail: stage.detail ?? seen.detail }
+        ? {
+            ...seen,
+            seconds: seen.seconds + stage.seconds,
+            ok: seen.ok && stage.ok,
+            detail: stage.detail ?? seen.detail,
+          }
         : { ...stage },
     );
   }

@@ -19,7 +19,10 @@ export function parseJsonLines(text: string): Row[] {
  * Task instances of a bundle in the log copy's terms. The logical date comes from the run
  * (task_instance has no execution_date since 2.2); versions whose rows still carry it use their own.
  */
-export function migratedTaskInstances(taskInstances: readonly Row[], dagRuns: readonly Row[]): MigratedTaskInstance[] {
+export function migratedTaskInstances(
+  taskInstances: readonly Row[],
+  dagRuns: readonly Row[],
+): MigratedTaskInstance[] {
   const logicalDates = new Map<string, string>();
   for (const run of dagRuns) {
     const date = run.logical_date ?? run.execution_date;
@@ -27,7 +30,8 @@ export function migratedTaskInstances(taskInstances: readonly Row[], dagRuns: re
   }
   return taskInstances.map((ti) => {
     const key = `${String(ti.dag_id)}\u0000${String(ti.run_id)}`;
-    const logicalDate = logicalDates.get(key) ?? (typeof ti.execution_date === "string" ? ti.execution_date : "");
+    const logicalDate =
+      logicalDates.get(key) ?? (typeof ti.execution_date === "string" ? ti.execution_date : "");
     return {
       dagId: String(ti.dag_id),
       taskId: String(ti.task_id),
@@ -46,7 +50,10 @@ async function readTable(location: BundleLocation, table: string): Promise<Row[]
   const s3 = new S3Client({ forcePathStyle: true });
   try {
     const reply = await s3.send(
-      new GetObjectCommand({ Bucket: location.bucket, Key: `${bundleKeyPrefix(location)}tables/${table}.jsonl.gz` }),
+      new GetObjectCommand({
+        Bucket: location.bucket,
+        Key: `${bundleKeyPrefix(location)}tables/${table}.jsonl.gz`,
+      }),
     );
     const bytes = await reply.Body!.transformToByteArray();
     return parseJsonLines(gunzipSync(Buffer.from(bytes)).toString("utf8"));
@@ -74,7 +81,10 @@ export async function copyLogsOfExport(
   location: BundleLocation,
   progress: (line: string) => void,
 ): Promise<TaskLogCopyResult> {
-  const [tis, runs] = await Promise.all([readTable(location, "task_instance"), readTable(location, "dag_run")]);
+  const [tis, runs] = await Promise.all([
+    readTable(location, "task_instance"),
+    readTable(location, "dag_run"),
+  ]);
   return copyTaskLogs(
     {
       region: plan.region,

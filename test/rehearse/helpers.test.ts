@@ -22,7 +22,12 @@ const env: LocalAirflow = {
 describe("rehearsal helpers", () => {
   it("reaches a local Airflow as an MWAA environment whose DAG folder is its S3 prefix", () => {
     assert.deepEqual(mwaaTarget(env), {
-      airflow: { kind: "mwaa", environmentName: "rehearse-src", airflowVersion: "2.8.1", region: "us-east-1" },
+      airflow: {
+        kind: "mwaa",
+        environmentName: "rehearse-src",
+        airflowVersion: "2.8.1",
+        region: "us-east-1",
+      },
       dagFolder: "s3://rehearse-src-dags/dags",
     });
   });
@@ -46,7 +51,14 @@ describe("rehearsal helpers", () => {
 
   it("copies the source's DAG files and their settings as workflow assets, never the migration DAGs", () => {
     assert.deepEqual(
-      workflowAssetFiles(["seed_etl.py", "mwaa_migration", "mwaa_migration_export.py", "seed_settings.json", "__pycache__", ".markers"]),
+      workflowAssetFiles([
+        "seed_etl.py",
+        "mwaa_migration",
+        "mwaa_migration_export.py",
+        "seed_settings.json",
+        "__pycache__",
+        ".markers",
+      ]),
       ["seed_etl.py", "seed_settings.json"],
     );
   });
@@ -60,7 +72,11 @@ describe("rehearsal helpers", () => {
       ].join("\n"),
     );
     const runs = [
-      { dag_id: "etl", run_id: "scheduled__2026-01-01T00:00:00+00:00", execution_date: "2026-01-01T00:00:00+00:00" },
+      {
+        dag_id: "etl",
+        run_id: "scheduled__2026-01-01T00:00:00+00:00",
+        execution_date: "2026-01-01T00:00:00+00:00",
+      },
     ];
     assert.deepEqual(migratedTaskInstances(tis, runs), [
       {
@@ -73,7 +89,16 @@ describe("rehearsal helpers", () => {
         logicalDate: "2026-01-01T00:00:00+00:00",
         endDate: "2026-01-01T01:00:00+00:00",
       },
-      { dagId: "etl", taskId: "fan", runId: "manual_1", mapIndex: 3, tryNumber: 1, state: "failed", logicalDate: "", endDate: null },
+      {
+        dagId: "etl",
+        taskId: "fan",
+        runId: "manual_1",
+        mapIndex: 3,
+        tryNumber: 1,
+        state: "failed",
+        logicalDate: "",
+        endDate: null,
+      },
     ]);
   });
 
@@ -89,18 +114,43 @@ describe("rehearsal helpers", () => {
       prefix: "",
     });
     assert.deepEqual(
-      bundleFilesToCopy(["import-report.json", "tables/dag_run.jsonl.gz", "manifest.json", "tables/../../x", "notes.txt"]),
+      bundleFilesToCopy([
+        "import-report.json",
+        "tables/dag_run.jsonl.gz",
+        "manifest.json",
+        "tables/../../x",
+        "notes.txt",
+      ]),
       ["manifest.json", "tables/dag_run.jsonl.gz"],
     );
   });
 
   it("reports a bundle's DAGs with their runs in the bundle, runs imported, and paused states", () => {
-    const manifest = { dags: [{ dagId: "etl", isPaused: false }, { dagId: "old", isPaused: true }] };
+    const manifest = {
+      dags: [
+        { dagId: "etl", isPaused: false },
+        { dagId: "old", isPaused: true },
+      ],
+    };
     const importReport = { dags: { runs: { etl: { runs: 5, imported: 5 }, old: { runs: 2, imported: 0 } } } };
     const target = { airflowVersion: "2.11.0", dags: {}, tables: {} };
     assert.deepEqual(bundleDagRows(manifest, importReport, target), [
-      { dagId: "etl", runsBefore: 5, runsAfter: 5, pausedOnSourceBefore: false, pausedOnSourceAfter: null, pausedOnTarget: null },
-      { dagId: "old", runsBefore: 2, runsAfter: 0, pausedOnSourceBefore: true, pausedOnSourceAfter: null, pausedOnTarget: null },
+      {
+        dagId: "etl",
+        runsBefore: 5,
+        runsAfter: 5,
+        pausedOnSourceBefore: false,
+        pausedOnSourceAfter: null,
+        pausedOnTarget: null,
+      },
+      {
+        dagId: "old",
+        runsBefore: 2,
+        runsAfter: 0,
+        pausedOnSourceBefore: true,
+        pausedOnSourceAfter: null,
+        pausedOnTarget: null,
+      },
     ]);
   });
 

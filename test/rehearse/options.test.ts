@@ -10,10 +10,33 @@ describe("rehearsal options", () => {
 
   it("reads every flag, with a space or an equals sign", () => {
     assert.deepEqual(
-      parseOptions(["--source-version", "2.10.3", "--target-version=2.11.0", "--runs", "20", "--keep", "--reports-dir", "/tmp/r"], LOCKED),
-      { sourceVersion: "2.10.3", targetVersion: "2.11.0", runs: 20, keep: true, bundle: null, reportsDir: "/tmp/r" },
+      parseOptions(
+        [
+          "--source-version",
+          "2.10.3",
+          "--target-version=2.11.0",
+          "--runs",
+          "20",
+          "--keep",
+          "--reports-dir",
+          "/tmp/r",
+        ],
+        LOCKED,
+      ),
+      {
+        sourceVersion: "2.10.3",
+        targetVersion: "2.11.0",
+        runs: 20,
+        keep: true,
+        bundle: null,
+        reportsDir: "/tmp/r",
+      },
     );
-    assert.equal((parseOptions(["--bundle", "s3://prod-bundles/mwaa-migration/bulk-1"], LOCKED) as { bundle: string }).bundle, "s3://prod-bundles/mwaa-migration/bulk-1");
+    assert.equal(
+      (parseOptions(["--bundle", "s3://prod-bundles/mwaa-migration/bulk-1"], LOCKED) as { bundle: string })
+        .bundle,
+      "s3://prod-bundles/mwaa-migration/bulk-1",
+    );
     assert.equal(parseOptions(["--help"], LOCKED), "help");
   });
 
@@ -25,7 +48,10 @@ describe("rehearsal options", () => {
   });
 
   it("refuses a downgrade, a history too small to cover every kind of row, and unknown flags", () => {
-    assert.throws(() => parseOptions(["--source-version", "2.11.0", "--target-version", "2.8.1"], LOCKED), /older than/);
+    assert.throws(
+      () => parseOptions(["--source-version", "2.11.0", "--target-version", "2.8.1"], LOCKED),
+      /older than/,
+    );
     assert.throws(() => parseOptions(["--runs", "5"], LOCKED), /--runs 5: give a whole number from 10/);
     assert.throws(() => parseOptions(["--runs"], LOCKED), /--runs needs a value/);
     assert.throws(() => parseOptions(["--fast"], LOCKED), /unknown option --fast/);
@@ -34,7 +60,13 @@ describe("rehearsal options", () => {
 
   it("knows the locked versions from the lock file names, in version order", () => {
     assert.deepEqual(
-      lockedVersionsFrom(["airflow-2.11.0.txt", "airflow-2.8.1.in", "airflow-2.8.1.txt", "tools.txt", "airflow-2.10.3.txt"]),
+      lockedVersionsFrom([
+        "airflow-2.11.0.txt",
+        "airflow-2.8.1.in",
+        "airflow-2.8.1.txt",
+        "tools.txt",
+        "airflow-2.10.3.txt",
+      ]),
       ["2.8.1", "2.10.3", "2.11.0"],
     );
   });

@@ -1,5 +1,12 @@
 import { strict as assert } from "assert";
-import { escapeHtml, formatSeconds, renderHtml, renderJson, renderTerminal, textTable } from "../../local/rehearse/render";
+import {
+  escapeHtml,
+  formatSeconds,
+  renderHtml,
+  renderJson,
+  renderTerminal,
+  textTable,
+} from "../../local/rehearse/render";
 import type { Report } from "../../local/rehearse/report";
 
 const report = (overrides: Partial<Report> = {}): Report => ({
@@ -15,9 +22,24 @@ const report = (overrides: Partial<Report> = {}): Report => ({
   ],
   tables: [{ table: "task_instance", exported: 12345, imported: 12000, skipped: 345 }],
   dags: [
-    { dagId: "seed_etl", runsBefore: 180, runsAfter: 180, pausedOnSourceBefore: false, pausedOnSourceAfter: true, pausedOnTarget: false },
+    {
+      dagId: "seed_etl",
+      runsBefore: 180,
+      runsAfter: 180,
+      pausedOnSourceBefore: false,
+      pausedOnSourceAfter: true,
+      pausedOnTarget: false,
+    },
   ],
-  logs: { streams: 900, copied: 900, alreadyThere: 0, missing: 2, eventsCopied: 15000, eventsArchived: 0, archiveLocation: null },
+  logs: {
+    streams: 900,
+    copied: 900,
+    alreadyThere: 0,
+    missing: 2,
+    eventsCopied: 15000,
+    eventsArchived: 0,
+    archiveLocation: null,
+  },
   freezeWindowSeconds: 52.4,
   refusedDags: [],
   reconciled: true,
@@ -34,12 +56,20 @@ describe("rehearsal report rendering", () => {
     assert.match(text, /Freeze window .*52\.4 s/);
     assert.match(text, /task_instance\s+12,345\s+12,000\s+345/);
     assert.match(text, /seed_etl\s+180\s+180\s+active -> paused\s+active/);
-    assert.match(text, /900 streams, 900 copied, 0 already on the target, 2 missing at the source; 15,000 events copied/);
+    assert.match(
+      text,
+      /900 streams, 900 copied, 0 already on the target, 2 missing at the source; 15,000 events copied/,
+    );
   });
 
   it("lists the problems when the counts do not reconcile", () => {
-    const text = renderTerminal(report({ reconciled: false, problems: ["dag_run: the source has 6, the target gained 5"] }));
-    assert.match(text, /NOT RECONCILED \(1 problems\):\n {2}- dag_run: the source has 6, the target gained 5/);
+    const text = renderTerminal(
+      report({ reconciled: false, problems: ["dag_run: the source has 6, the target gained 5"] }),
+    );
+    assert.match(
+      text,
+      /NOT RECONCILED \(1 problems\):\n {2}- dag_run: the source has 6, the target gained 5/,
+    );
   });
 
   it("renders a self-contained HTML page with the same numbers, escaping what came from the databases", () => {
@@ -57,7 +87,16 @@ describe("rehearsal report rendering", () => {
   });
 
   it("aligns text columns and right-aligns numbers", () => {
-    assert.deepEqual(textTable(["t", "n"], [["a", "5"], ["bb", "1,234"]]), ["t       n", "--  -----", "a       5", "bb  1,234"]);
+    assert.deepEqual(
+      textTable(
+        ["t", "n"],
+        [
+          ["a", "5"],
+          ["bb", "1,234"],
+        ],
+      ),
+      ["t       n", "--  -----", "a       5", "bb  1,234"],
+    );
   });
 
   it("formats durations and escapes HTML", () => {

@@ -21,7 +21,10 @@ const exportOf = (rows: Record<string, number>, skippedTaskInstances = 0): Expor
   activeDags: [],
 });
 
-const importOf = (inserted: Record<string, number>, alreadyPresent: Record<string, number> = {}): ImportSummary => ({
+const importOf = (
+  inserted: Record<string, number>,
+  alreadyPresent: Record<string, number> = {},
+): ImportSummary => ({
   insertedPerTable: inserted,
   alreadyPresentPerTable: alreadyPresent,
   runsPerDag: {},
@@ -36,7 +39,10 @@ const snapshot = (
 ): DatabaseSnapshot => ({
   airflowVersion: "2.8.1",
   dags: Object.fromEntries(
-    Object.entries(dags).map(([id, [isPaused, runs, finishedRuns]]) => [id, { isPaused, runs, finishedRuns }]),
+    Object.entries(dags).map(([id, [isPaused, runs, finishedRuns]]) => [
+      id,
+      { isPaused, runs, finishedRuns },
+    ]),
   ),
   tables,
 });
@@ -44,8 +50,14 @@ const snapshot = (
 describe("rehearsal report data", () => {
   it("adds bulk and delta per table; rows the delta found already imported and running task instances count as skipped", () => {
     const rows = tableRows(
-      [exportOf({ dag_run: 10, task_instance: 40 }, 2), exportOf({ dag_run: 3, task_instance: 9, variable: 1 }, 1)],
-      [importOf({ dag_run: 10, task_instance: 40 }), importOf({ dag_run: 2, task_instance: 7 }, { dag_run: 1, task_instance: 2 })],
+      [
+        exportOf({ dag_run: 10, task_instance: 40 }, 2),
+        exportOf({ dag_run: 3, task_instance: 9, variable: 1 }, 1),
+      ],
+      [
+        importOf({ dag_run: 10, task_instance: 40 }),
+        importOf({ dag_run: 2, task_instance: 7 }, { dag_run: 1, task_instance: 2 }),
+      ],
     );
     assert.deepEqual(rows, [
       { table: "dag_run", exported: 13, imported: 12, skipped: 1 },
@@ -85,8 +97,22 @@ describe("rehearsal report data", () => {
       { table: "task_instance", exported: 30, imported: 30, skipped: 0 },
     ];
     const dags = [
-      { dagId: "etl", runsBefore: 6, runsAfter: 6, pausedOnSourceBefore: false, pausedOnSourceAfter: true, pausedOnTarget: false },
-      { dagId: "sensor", runsBefore: 2, runsAfter: 2, pausedOnSourceBefore: true, pausedOnSourceAfter: true, pausedOnTarget: true },
+      {
+        dagId: "etl",
+        runsBefore: 6,
+        runsAfter: 6,
+        pausedOnSourceBefore: false,
+        pausedOnSourceAfter: true,
+        pausedOnTarget: false,
+      },
+      {
+        dagId: "sensor",
+        runsBefore: 2,
+        runsAfter: 2,
+        pausedOnSourceBefore: true,
+        pausedOnSourceAfter: true,
+        pausedOnTarget: true,
+      },
     ];
     assert.deepEqual(reconcile(tables, dags, source, [{ stage: "bulk", seconds: 1, ok: true }]), []);
   });
@@ -95,7 +121,16 @@ describe("rehearsal report data", () => {
     const source = snapshot({ etl: [true, 6, 6] }, { dag_run: 6, task_instance: 30 });
     const problems = reconcile(
       [{ table: "dag_run", exported: 6, imported: 5, skipped: 0 }],
-      [{ dagId: "etl", runsBefore: 6, runsAfter: 5, pausedOnSourceBefore: false, pausedOnSourceAfter: true, pausedOnTarget: true }],
+      [
+        {
+          dagId: "etl",
+          runsBefore: 6,
+          runsAfter: 5,
+          pausedOnSourceBefore: false,
+          pausedOnSourceAfter: true,
+          pausedOnTarget: true,
+        },
+      ],
       source,
       [{ stage: "cutover", seconds: 3, ok: false, detail: "import failed" }],
     );
@@ -148,6 +183,9 @@ describe("rehearsal report data", () => {
   });
 
   it("names report files after the mode and the start time", () => {
-    assert.equal(reportBaseName("rehearsal", new Date("2026-03-04T05:06:07.890Z")), "rehearsal-20260304-050607");
+    assert.equal(
+      reportBaseName("rehearsal", new Date("2026-03-04T05:06:07.890Z")),
+      "rehearsal-20260304-050607",
+    );
   });
 });
