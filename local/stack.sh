@@ -11,10 +11,11 @@
 # MWAA stand-in = base+2, Airflow webservers = base+10 .. base+19.
 # MWAA_LOCAL_AIRFLOW_VERSIONS (default: every local/locks/airflow-*.txt) limits which
 # Airflow venvs `up` installs ahead of time; the others are built when first used.
+# MWAA_LOCAL_STATE_DIR (default local/.state) holds the cluster, pid files, logs and env.*.
 set -euo pipefail
 
 LOCAL_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-STATE_DIR="$LOCAL_DIR/.state"
+STATE_DIR="${MWAA_LOCAL_STATE_DIR:-$LOCAL_DIR/.state}"
 LOCKS_DIR="$LOCAL_DIR/locks"
 PIDS_DIR="$STATE_DIR/pids"
 LOGS_DIR="$STATE_DIR/logs"
@@ -130,7 +131,9 @@ postgres_down() {
   local bin
   bin=$(pg_bin_dir) || return 0
   [ -f "$PG_DIR/postmaster.pid" ] || return 0
-  as_postgres "$bin/pg_ctl" -D "$PG_DIR" -m fast -w stop >/dev/null 2>&1 && log "PostgreSQL stopped" || true
+  if as_postgres "$bin/pg_ctl" -D "$PG_DIR" -m fast -w stop >/dev/null 2>&1; then
+    log "PostgreSQL stopped"
+  fi
 }
 
 postgres_running() {
@@ -167,12 +170,12 @@ PY
 
 # Stops the process (its whole process group when it leads one) behind a pid file.
 stop_pidfile() {
-  local file=$1 pid pgid i
+  local file=$1 pid pgid
   pid=$(cat "$file" 2>/dev/null || true)
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
     pgid=$(ps -o pgid= -p "$pid" 2>/dev/null | tr -d ' ' || true)
     if [ "$pgid" = "$pid" ]; then kill -TERM -- "-$pid" 2>/dev/null || true; else kill -TERM "$pid" 2>/dev/null || true; fi
-    for i in $(seq 1 50); do
+    for _ in $(seq 1 50); do
       kill -0 "$pid" 2>/dev/null || break
       sleep 0.2
     done
@@ -251,9 +254,26 @@ PY
 
 airflow_versions() {
   if [ -n "${MWAA_LOCAL_AIRFLOW_VERSIONS:-}" ]; then
-    tr ', ' '\n\n' <<<"$MWAA_LOCAL_AIRFLOW_VERSIONS" | sed '/^$/d'
+    tr ', ' '\n' <<<"$MWAA_LOCAL_AIRFLOW_VERSIONS" | sed '/^$/d'
   else
     ls "$LOCKS_DIR"/airflow-*.txt | sed -E 's#.*/airflow-(.*)\.txt#\1#' | sort -V
+  fi
+}
+
+# Fails before starting anything when a port the stack needs is held by someone else, or
+# when this state dir's stack already runs on another port base.
+check_ports_free() {
+  local running_base
+  if [ -f "$STATE_DIR/env.json" ] && { postgres_running || pid_alive "$PIDS_DIR/moto.pid"; }; then
+    running_base=$(sed -n 's/.*"port_base": \([0-9]*\).*/\1/p' "$STATE_DIR/env.json")
+    [ "$running_base" = "$PORT_BASE" ] ||
+      die "the stack in $STATE_DIR already runs on port base $running_base; run local/stack.sh down first, or use that MWAA_LOCAL_PORT_BASE"
+  fi
+  if ! postgres_running && port_in_use "$PG_PORT"; then
+    die "port $PG_PORT (PostgreSQL = MWAA_LOCAL_PORT_BASE+1) is taken by another process; pick another MWAA_LOCAL_PORT_BASE"
+  fi
+  if ! pid_alive "$PIDS_DIR/moto.pid" && port_in_use "$MOTO_PORT"; then
+    die "port $MOTO_PORT (moto = MWAA_LOCAL_PORT_BASE) is taken by another process; pick another MWAA_LOCAL_PORT_BASE"
   fi
 }
 
@@ -268,6 +288,7 @@ cmd_up() {
     die "MWAA_LOCAL_PORT_BASE must be a number from 1024 to 65500, got '$PORT_BASE'"
   mkdir -p "$STATE_DIR" "$PIDS_DIR" "$LOGS_DIR" "$STATE_DIR/venvs"
   command -v flock >/dev/null 2>&1 || die "flock (util-linux) is missing; install util-linux"
+  check_ports_free
   ensure_postgres_installed
   tools=$(mwaa_ensure_venv tools "$LOCKS_DIR/tools.txt")
   link_venv tools "$tools"

@@ -9,6 +9,7 @@ from .airflow_env import (
     free_airflow_port,
     new_fernet_key,
 )
+from .seed import plan_runs, seed_history, table_counts
 from .stack import StackNotRunning, client_env, ensure_stack, stack_info, stop_all
 
 __all__ = [
@@ -21,6 +22,9 @@ __all__ = [
     "ensure_stack",
     "free_airflow_port",
     "new_fernet_key",
+    "plan_runs",
+    "seed_history",
     "stack_info",
     "stop_all",
+    "table_counts",
 ]

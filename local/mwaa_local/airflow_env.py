@@ -171,11 +171,7 @@ class AirflowEnv:
         env._recreate_log_group()
         env.save()
         env.airflow("db", "migrate", timeout=600)
-        env.airflow(
-            "users", "create",
-            "--username", ADMIN_USER, "--password", ADMIN_PASSWORD, "--role", "Admin",
-            "--email", "admin@example.com", "--firstname", "Local", "--lastname", "Admin",
-        )  # fmt: skip
+        env.airflow("users", "create", *_admin_user_args())
         return env
 
     @classmethod
@@ -203,7 +199,7 @@ class AirflowEnv:
         try:
             with conn.cursor() as cur:
                 cur.execute('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % self.database)
-                cur.execute('CREATE DATABASE "%s" ENCODING \'UTF8\' TEMPLATE template0' % self.database)
+                cur.execute("CREATE DATABASE \"%s\" ENCODING 'UTF8' TEMPLATE template0" % self.database)
         finally:
             conn.close()
 
@@ -341,7 +337,13 @@ class AirflowEnv:
         if check and result.returncode != 0:
             raise AirflowEnvError(
                 "%s (Airflow %s, env %r) exited %d:\n%s"
-                % (" ".join(argv[-6:]), self.version, self.name, result.returncode, (result.stderr or result.stdout)[-4000:])
+                % (
+                    " ".join(argv[-6:]),
+                    self.version,
+                    self.name,
+                    result.returncode,
+                    (result.stderr or result.stdout)[-4000:],
+                )
             )
         return result
 
@@ -408,9 +410,7 @@ class AirflowEnv:
         while time.monotonic() < deadline:
             for role in ("webserver",) + (("scheduler",) if scheduler else ()):
                 if self._pidfile(role).exists() and not self.running(role):
-                    raise AirflowEnvError(
-                        "the %s of %r exited; see %s" % (role, self.name, self.log_file(role))
-                    )
+                    raise AirflowEnvError("the %s of %r exited; see %s" % (role, self.name, self.log_file(role)))
             try:
                 response = requests.get(self.url + "/health", timeout=5)
                 if response.status_code == 200:
@@ -492,8 +492,18 @@ class AirflowEnv:
         return "AirflowEnv(name=%r, version=%r, url=%r)" % (self.name, self.version, self.url)
 
 
+def _admin_user_args() -> List[str]:
+    return [
+        "--username=" + ADMIN_USER,
+        "--password=" + ADMIN_PASSWORD,
+        "--role=Admin",
+        "--email=admin@example.com",
+        "--firstname=Local",
+        "--lastname=Admin",
+    ]
+
+
 def _shell_quote(value: str) -> str:
     import shlex
 
     return shlex.quote(value)
-

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Dict, Optional
 
 LOCAL_DIR = Path(__file__).resolve().parent.parent
-STATE_DIR = LOCAL_DIR / ".state"
+STATE_DIR = Path(os.environ.get("MWAA_LOCAL_STATE_DIR") or LOCAL_DIR / ".state").resolve()
 PIDS_DIR = STATE_DIR / "pids"
 LOGS_DIR = STATE_DIR / "logs"
 STACK_SCRIPT = LOCAL_DIR / "stack.sh"
@@ -23,16 +23,12 @@ class StackNotRunning(RuntimeError):
 def stack_info() -> Dict[str, Any]:
     """The contents of local/.state/env.json: ports, URLs, venv paths and client env vars."""
     if not ENV_JSON.exists():
-        raise StackNotRunning(
-            "%s not found: the local stack is not up; run local/stack.sh up" % ENV_JSON
-        )
+        raise StackNotRunning("%s not found: the local stack is not up; run local/stack.sh up" % ENV_JSON)
     return json.loads(ENV_JSON.read_text())
 
 
 def _stack_status_ok() -> bool:
-    result = subprocess.run(
-        ["bash", str(STACK_SCRIPT), "status"], capture_output=True, text=True
-    )
+    result = subprocess.run(["bash", str(STACK_SCRIPT), "status"], capture_output=True, text=True)
     return result.returncode == 0
 
 
@@ -48,10 +44,7 @@ def ensure_stack(airflow_versions: Optional[str] = None) -> Dict[str, Any]:
         env["MWAA_LOCAL_AIRFLOW_VERSIONS"] = airflow_versions
     result = subprocess.run(["bash", str(STACK_SCRIPT), "up"], env=env)
     if result.returncode != 0:
-        raise StackNotRunning(
-            "local/stack.sh up failed (exit %d); its messages above say why"
-            % result.returncode
-        )
+        raise StackNotRunning("local/stack.sh up failed (exit %d); its messages above say why" % result.returncode)
     return stack_info()
 
 
