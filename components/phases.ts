@@ -7,7 +7,12 @@
  * `buildPhases` reports it as not wired (see `missing`), and the stack says so at preview instead of
  * pretending the phase ran.
  */
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
+import { CutoverSourcePause, CutoverTargetActivation } from "../providers/cutoverResources";
+import { MetadataExport } from "../providers/metadataExport";
+import { MetadataImport } from "../providers/metadataImport";
+import { mwaaAirflow, s3DagFolder, selfManagedAirflow } from "../providers/resources/phaseInputs";
+import type { AirflowTarget } from "../providers/resources/target";
 import type { MigrationGrants } from "./grants";
 import type { MigrationBucket } from "./migrationBucket";
 import type { SourceEnvironment } from "./sourceEnvironment";
@@ -54,11 +59,106 @@ export function missingPhases(plan: StagePlan, built: MigrationPhases): PhaseNam
 }
 
 /**
- * Builds the phase resources for the stage. The providers' MetadataExport / MetadataImport resources
- * are created here, each parented to `context.parent`, depending on `context.grants` and on the
- * previous phase.
+ * Builds the phase resources for the stage, each parented to `context.parent`:
+ * - bulk: MetadataExport (phase bulk) -> MetadataImport, after the grants;
+ * - cutover: CutoverSourcePause -> MetadataExport (phase delta, from the bulk watermark) ->
+ *   MetadataImport (verified) -> CutoverTargetActivation (the DAGs the pause found active);
+ * - complete: no data moves; the two cutover switches stay as they are (source paused, target
+ *   active), because deleting them is how going back a stage undoes the cutover.
  */
 export function buildPhases(context: PhaseContext): MigrationPhases {
-  void context;
-  return {};
+  const { name, parent, plan, region, source, target, bucket } = context;
+  const opts = (dependsOn: (pulumi.Resource | undefined)[]): pulumi.CustomResourceOptions => ({
+    parent,
+    dependsOn: dependsOn.filter((r): r is pulumi.Resource => r !== undefined),
+  });
+  const sourceAirflow: pulumi.Input<AirflowTarget> =
+    source.kind === "mwaa"
+      ? source.airflowVersion.apply((version) => mwaaAirflow(source.name, version, region))
+      : pulumi
+          .all([source.airflowVersion, source.restApi!.password])
+          .apply(([version, password]) => selfManagedAirflow({ ...source.restApi!, password }, version));
+  const sourceDagFolder: pulumi.Input<string> =
+    source.kind === "mwaa"
+      ? pulumi
+          .all([source.sourceBucketArn!, source.dagS3Path!])
+          .apply(([arn, dagPath]) => s3DagFolder(arn, dagPath))
+      : source.dagsLocation!;
+  const targetAirflow = target.environment.airflowVersion.apply((version) =>
+    mwaaAirflow(target.environmentName, version, region),
+  );
+  const targetDagFolder = target.dagBucketName.apply((bucketName) =>
+    s3DagFolder(bucketName, target.dagS3Path),
+  );
+  const bundle = { bucket: bucket.bucketName, prefix: context.bundlePrefix, kmsKeyId: bucket.keyArn, region };
+  // Task logs are in CloudWatch only for MWAA sources; the import copies those of the task instances it moved.
+  const taskLogs = source.taskLogGroupArn
+    ? pulumi
+        .all([source.taskLogGroupArn, target.taskLogGroupArn])
+        .apply(([sourceLogGroup, targetLogGroup]) => ({ sourceLogGroup, targetLogGroup }))
+    : undefined;
+
+  const phases: { -readonly [K in keyof MigrationPhases]: MigrationPhases[K] } = {};
+  let bulkExport: MetadataExport | undefined;
+  if (plan.bulkExport) {
+    bulkExport = new MetadataExport(
+      `${name}-bulk-export`,
+      { ...bundle, airflow: sourceAirflow, dagFolder: sourceDagFolder, phase: "bulk" },
+      opts([context.grants]),
+    );
+    phases.bulkExport = bulkExport;
+  }
+  if (plan.bulkImport && bulkExport) {
+    phases.bulkImport = new MetadataImport(
+      `${name}-bulk-import`,
+      {
+        ...bundle,
+        airflow: targetAirflow,
+        dagFolder: targetDagFolder,
+        exportId: bulkExport.exportId,
+        taskLogs,
+      },
+      opts([context.grants, target, bulkExport]),
+    );
+  }
+  if (plan.cutover || plan.cleanup) {
+    const pause = new CutoverSourcePause(
+      `${name}-cutover-pause`,
+      { airflow: sourceAirflow },
+      opts([phases.bulkImport]),
+    );
+    let last: pulumi.Resource = pause;
+    if (plan.cutover) {
+      const deltaExport = new MetadataExport(
+        `${name}-delta-export`,
+        {
+          ...bundle,
+          airflow: sourceAirflow,
+          dagFolder: sourceDagFolder,
+          phase: bulkExport ? "delta" : "full",
+          watermark: bulkExport ? bulkExport.watermark.apply((w) => w ?? "") : undefined,
+        },
+        opts([context.grants, pause]),
+      );
+      last = new MetadataImport(
+        `${name}-delta-import`,
+        {
+          ...bundle,
+          airflow: targetAirflow,
+          dagFolder: targetDagFolder,
+          exportId: deltaExport.exportId,
+          taskLogs,
+        },
+        opts([context.grants, target, deltaExport]),
+      );
+    }
+    const activation = new CutoverTargetActivation(
+      `${name}-cutover-activation`,
+      { airflow: targetAirflow, activeDags: pause.pausedDags },
+      opts([last]),
+    );
+    if (plan.cutover) phases.cutover = activation;
+    else phases.cleanup = activation;
+  }
+  return phases;
 }

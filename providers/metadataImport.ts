@@ -6,8 +6,17 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as dynamic from "@pulumi/pulumi/dynamic";
-import { bundleUri, BundleLocation, readBundleJson, summariseReport } from "./resources/bundle";
-import { Failures, optionalBoolean, optionalOneOf, requireString } from "./resources/checks";
+import { copyTaskLogs, TaskLogCopyResult } from "./taskLogs/copy";
+import {
+  bundleUri,
+  BundleLocation,
+  readBundleJson,
+  readBundleRows,
+  summariseManifest,
+  summariseReport,
+} from "./resources/bundle";
+import { Failures, fail, isUnknown, optionalBoolean, optionalOneOf, requireString } from "./resources/checks";
+import { logGroupName, logicalDates, migratedTaskInstances } from "./resources/taskLogSelection";
 import { COMMON_DEFAULTS, COMMON_IN_PLACE, COMMON_REPLACING } from "./resources/commonInputs";
 import { payloadInputs, RESOURCE_MODULE, workResourceOptions } from "./resources/resource";
 import { AirflowTarget } from "./resources/target";
@@ -16,6 +25,87 @@ import { Inputs, workProvider } from "./resources/workProvider";
 export const IMPORT_DAG_ID = "mwaa_migration_import";
 export const CONFLICT_POLICIES = ["skip", "overwrite", "fail"] as const;
 export type ConflictPolicy = (typeof CONFLICT_POLICIES)[number];
+
+/** Task-log copy after the import: CloudWatch task logs of every migrated task instance. */
+export interface TaskLogCopySettings {
+  /** The source's task log group (name or ARN), e.g. airflow-<source>-Task. */
+  sourceLogGroup: string;
+  targetLogGroup: string;
+  /** Task instance states whose logs are copied (default: success, failed, skipped, upstream_failed). */
+  states?: string[];
+  /** Leave out task instances that ended longer ago than this. */
+  maxAgeDays?: number;
+  /** GetLogEvents calls per second (default 25, CloudWatch's default quota). */
+  getLogEventsPerSecond?: number;
+}
+
+function checkTaskLogs(failures: Failures, value: unknown): void {
+  if (value === undefined || isUnknown(value)) return;
+  const settings = (typeof value === "object" && value !== null ? value : {}) as Record<string, unknown>;
+  for (const group of ["sourceLogGroup", "targetLogGroup"]) {
+    const name = settings[group];
+    if (!isUnknown(name) && (typeof name !== "string" || name === "")) {
+      fail(
+        failures,
+        `taskLogs.${group}`,
+        `taskLogs.${group} is required: the CloudWatch log group name or ARN, e.g. "airflow-<environment>-Task"`,
+      );
+    }
+  }
+  const rate = settings.getLogEventsPerSecond;
+  if (rate !== undefined && !isUnknown(rate) && (typeof rate !== "number" || !(rate > 0) || rate > 1000)) {
+    fail(
+      failures,
+      "taskLogs.getLogEventsPerSecond",
+      `taskLogs.getLogEventsPerSecond is ${JSON.stringify(rate)}; give calls per second above 0 (CloudWatch's default quota is 25)`,
+    );
+  }
+}
+
+async function copyLogsOfBundle(
+  inputs: Inputs,
+  region: string | undefined,
+  log: (line: string) => void,
+): Promise<TaskLogCopyResult> {
+  const settings = inputs.taskLogs as TaskLogCopySettings;
+  const where = location(inputs);
+  const manifest = summariseManifest((await readBundleJson(where, "manifest.json", region)) ?? {});
+  const runs: Record<string, unknown>[] = [];
+  await readBundleRows(where, "dag_run", region, (row) =>
+    runs.push({
+      dag_id: row.dag_id,
+      run_id: row.run_id,
+      execution_date: row.execution_date,
+      logical_date: row.logical_date,
+    }),
+  );
+  const taskRows: Record<string, unknown>[] = [];
+  await readBundleRows(where, "task_instance", region, (row) => taskRows.push(row));
+  const taskInstances = migratedTaskInstances(taskRows, logicalDates(runs));
+  log(
+    `[MetadataImport] copying task logs of ${taskInstances.length} task instances from ${settings.sourceLogGroup} to ${settings.targetLogGroup}`,
+  );
+  const airflow = inputs.airflow as AirflowTarget;
+  return copyTaskLogs(
+    {
+      region: region ?? "",
+      sourceLogGroup: logGroupName(settings.sourceLogGroup),
+      targetLogGroup: logGroupName(settings.targetLogGroup),
+      sourceAirflowVersion: manifest.sourceAirflowVersion ?? airflow.airflowVersion,
+      targetAirflowVersion: airflow.airflowVersion,
+      taskInstances,
+      states: settings.states,
+      maxAgeDays: settings.maxAgeDays,
+      archive: {
+        bucket: where.bucket,
+        prefix: `${where.prefix.replace(/\/+$/, "")}/${where.exportId}/`,
+        kmsKeyId: inputs.kmsKeyId as string | undefined,
+      },
+      getLogEventsPerSecond: settings.getLogEventsPerSecond,
+    },
+    { progress: (line) => log(`[MetadataImport] ${line}`) },
+  );
+}
 
 function location(inputs: Inputs): BundleLocation {
   return {
@@ -35,13 +125,14 @@ export const metadataImportProvider = workProvider({
     importOrphanHistory: false,
     continueSchedules: true,
   },
-  replacing: [...COMMON_REPLACING, "conflictPolicy", "importOrphanHistory", "continueSchedules"],
+  replacing: [...COMMON_REPLACING, "conflictPolicy", "importOrphanHistory", "continueSchedules", "taskLogs"],
   inPlace: COMMON_IN_PLACE,
   checkSpecific(inputs: Inputs, failures: Failures) {
     requireString(failures, inputs, "exportId", "pass the MetadataExport's exportId output");
     optionalOneOf(failures, inputs, "conflictPolicy", CONFLICT_POLICIES);
     optionalBoolean(failures, inputs, "importOrphanHistory");
     optionalBoolean(failures, inputs, "continueSchedules");
+    checkTaskLogs(failures, inputs.taskLogs);
   },
   derive: (inputs: Inputs) => inputs,
   conf(inputs: Inputs) {
@@ -55,7 +146,7 @@ export const metadataImportProvider = workProvider({
       continueSchedules: inputs.continueSchedules,
     };
   },
-  async outputs(inputs: Inputs, region: string | undefined) {
+  async outputs(inputs: Inputs, region: string | undefined, _airflow, log) {
     const where = location(inputs);
     const report = await readBundleJson(where, "import-report.json", region);
     if (!report)
@@ -66,7 +157,8 @@ export const metadataImportProvider = workProvider({
         `the import report under ${bundleUri(where)} does not reconcile: ${summary.problems.join("; ") || "verification failed"}`,
       );
     }
-    return { ...summary, bundleUri: bundleUri(where) };
+    const taskLogCopy = inputs.taskLogs ? await copyLogsOfBundle(inputs, region, log) : null;
+    return { ...summary, bundleUri: bundleUri(where), taskLogCopy };
   },
   async onDelete(props: Inputs, _region: string | undefined, log: (line: string) => void) {
     log(
@@ -89,6 +181,8 @@ export interface MetadataImportArgs {
   importOrphanHistory?: pulumi.Input<boolean>;
   /** Move each DAG's next run after its last imported run, so unpausing creates no catch-up runs (default true). */
   continueSchedules?: pulumi.Input<boolean>;
+  /** Copy the migrated task instances' CloudWatch logs after the import (MWAA sources). */
+  taskLogs?: pulumi.Input<TaskLogCopySettings>;
   deadlineSeconds?: pulumi.Input<number>;
   parseDeadlineSeconds?: pulumi.Input<number>;
   pollIntervalSeconds?: pulumi.Input<number>;
@@ -104,6 +198,7 @@ export class MetadataImport extends dynamic.Resource {
   declare readonly alreadyPresentPerTable: pulumi.Output<Record<string, number>>;
   declare readonly runsPerDag: pulumi.Output<Record<string, number>>;
   declare readonly missingDags: pulumi.Output<string[]>;
+  declare readonly taskLogCopy: pulumi.Output<TaskLogCopyResult | null>;
   declare readonly verified: pulumi.Output<boolean>;
   declare readonly elapsedSeconds: pulumi.Output<number>;
 
@@ -121,6 +216,7 @@ export class MetadataImport extends dynamic.Resource {
         alreadyPresentPerTable: undefined,
         runsPerDag: undefined,
         missingDags: undefined,
+        taskLogCopy: undefined,
         verified: undefined,
         elapsedSeconds: undefined,
       },

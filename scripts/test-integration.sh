@@ -65,4 +65,4 @@ echo "== integration: the MWAA stand-in against boto3's own mwaa client"
 
 echo "== integration: providers (mocha)"
 npx mocha --no-config --require ts-node/register --extension ts --timeout 600000 \
-  'test/integration/**/*.test.ts'
+  'test/integration/**/*.test.ts' 'test/grpc/**/*.test.ts'

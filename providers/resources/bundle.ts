@@ -140,6 +140,47 @@ export async function readBundleJson(
   }
 }
 
+/**
+ * Reads one table stream of the bundle (`tables/<table>.jsonl.gz`) row by row, without holding
+ * the file in memory. A table the bundle does not have yields nothing.
+ */
+export async function readBundleRows(
+  location: BundleLocation,
+  table: string,
+  region: string | undefined,
+  onRow: (row: Json) => void,
+): Promise<number> {
+  const { GetObjectCommand } = require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3");
+  const zlib = require("zlib") as typeof import("zlib");
+  const readline = require("readline") as typeof import("readline");
+  const client = s3Client(region);
+  let rows = 0;
+  try {
+    let body: NodeJS.ReadableStream;
+    try {
+      const reply = await client.send(
+        new GetObjectCommand({
+          Bucket: location.bucket,
+          Key: `${bundleKeyPrefix(location)}tables/${table}.jsonl.gz`,
+        }),
+      );
+      body = reply.Body as NodeJS.ReadableStream;
+    } catch (e) {
+      if ((e as { name?: string }).name === "NoSuchKey") return 0;
+      throw e;
+    }
+    const lines = readline.createInterface({ input: body.pipe(zlib.createGunzip()), crlfDelay: Infinity });
+    for await (const line of lines) {
+      if (line.trim() === "") continue;
+      onRow(JSON.parse(line) as Json);
+      rows++;
+    }
+  } finally {
+    client.destroy();
+  }
+  return rows;
+}
+
 /** Deletes every object under the bundle prefix (purgeOnDelete). Returns how many were removed. */
 export async function purgeBundle(location: BundleLocation, region?: string): Promise<number> {
   const { ListObjectsV2Command, DeleteObjectsCommand } =

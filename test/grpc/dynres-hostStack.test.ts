@@ -1,0 +1,96 @@
+/**
+ * Real work through @pulumi/pulumi's dynamic-provider host: an export against the local stack
+ * (run by scripts/test-integration.sh, which sets MWAA_IT_INFO). A create that times out comes
+ * back as ErrorResourceInitFailed carrying the partial state, and Update with that state resumes
+ * the same Airflow run, which is what the engine does on the next `pulumi up`.
+ */
+import { strict as assert } from "assert";
+import * as path from "path";
+import { CreateBucketCommand, HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { EXPORT_DAG_ID, metadataExportProvider } from "../../providers/metadataExport";
+import { payloadInputs, typeToken } from "../../providers/resources/resource";
+import { HostError, ProviderHost, serializeProvider, urnFor, withProvider } from "./support/providerHost";
+
+const PROJECT_DIR = path.resolve(__dirname, "..", "..");
+const URN = urnFor(typeToken("MetadataExport"), "grpc-export");
+
+describe("dynamic-provider host over gRPC: a create that does real work", function () {
+  this.timeout(900_000);
+  let host: ProviderHost | undefined;
+
+  before(function () {
+    if (!process.env.MWAA_IT_INFO) {
+      console.log("      (needs the local stack: run scripts/test-integration.sh)");
+      this.skip();
+    }
+  });
+
+  after(async () => {
+    await host?.stop();
+  });
+
+  it("times out into partial state, then resumes the same run through Update to a complete export", async () => {
+    const { integrationInfo } = await import("../integration/itEnv");
+    const info = integrationInfo();
+    const bucket = "dynres-grpc-bundles";
+    const s3 = new S3Client({ region: info.region });
+    await s3.send(new CreateBucketCommand({ Bucket: bucket })).catch(() => undefined);
+
+    const provider = await serializeProvider(metadataExportProvider);
+    host = await ProviderHost.start(PROJECT_DIR);
+    await host.configure({ "aws:region": info.region });
+    const airflow = {
+      kind: "selfManaged",
+      url: info.restApiUrl,
+      username: info.username,
+      password: info.password,
+      airflowVersion: info.airflowVersion,
+    };
+    const { inputs, failures } = await host.check(
+      URN,
+      {},
+      withProvider(provider, {
+        ...payloadInputs(undefined, EXPORT_DAG_ID),
+        airflow,
+        dagFolder: info.dagsFolder,
+        bucket,
+        prefix: "grpc",
+        phase: "full",
+        tables: ["dag_run", "slot_pool"],
+        pollIntervalSeconds: 2,
+        parseDeadlineSeconds: 180,
+      }),
+    );
+    assert.deepEqual(failures, []);
+
+    const timedOut = await host.create(URN, { ...inputs, deadlineSeconds: 1 }).then(
+      () => assert.fail("a one-second deadline cannot be met"),
+      (e: HostError) => e,
+    );
+    assert.ok(timedOut.partial, `no ErrorResourceInitFailed in: ${timedOut.message}`);
+    const partial = timedOut.partial!;
+    assert.equal(partial.id, `export/${inputs.exportId}`);
+    assert.equal(partial.properties.runState, "running");
+    assert.equal(
+      partial.properties.__provider,
+      provider,
+      "the host keeps the serialized provider in the partial state",
+    );
+    assert.match(partial.reasons.join("\n"), /still running after deadlineSeconds=1/);
+
+    const outs = await host.update(URN, partial.id, partial.properties, inputs);
+    assert.equal(outs.completed, true);
+    assert.equal(outs.runId, partial.properties.runId);
+    assert.ok((outs.rowsPerTable as Record<string, number>).dag_run >= 0);
+    await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: `grpc/${inputs.exportId}/manifest.json` }));
+    assert.ok(
+      host.output.some((line) => line.includes(`[MetadataExport] ${String(outs.runId)}: success`)),
+      host.output.join("\n"),
+    );
+
+    await host.delete(URN, partial.id, { ...outs, purgeOnDelete: true });
+    await assert.rejects(
+      s3.send(new HeadObjectCommand({ Bucket: bucket, Key: `grpc/${inputs.exportId}/manifest.json` })),
+    );
+  });
+});
