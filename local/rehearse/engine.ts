@@ -14,6 +14,7 @@ import { summariseManifest, summariseReport } from "../../providers/resources/bu
 import type { ExportSummary, ImportSummary } from "../../providers/resources/bundle";
 import { payloadInputs } from "../../providers/resources/resource";
 import type { AirflowTarget } from "../../providers/resources/target";
+import type { TaskLogCopyResult } from "../../providers/taskLogs/copy";
 
 type Inputs = Record<string, unknown>;
 
@@ -84,12 +85,17 @@ function summaryOfExport(outs: Inputs): ExportSummary {
   };
 }
 
+export interface ImportResult extends ImportSummary {
+  /** What the import's task-log copy did (when the import was given log groups). */
+  taskLogCopy: TaskLogCopyResult | null;
+}
+
 export async function importMetadata(
   target: Environment,
   bundle: BundleSettings,
   exportId: string,
   extra: Inputs = {},
-): Promise<ImportSummary> {
+): Promise<ImportResult> {
   const outs = await createThroughProvider(`MetadataImport (${exportId})`, metadataImportProvider, {
     airflow: target.airflow,
     dagFolder: target.dagFolder,
@@ -105,6 +111,7 @@ export async function importMetadata(
     missingDags: (outs.missingDags ?? []) as string[],
     verified: outs.verified === true,
     problems: [],
+    taskLogCopy: (outs.taskLogCopy ?? null) as TaskLogCopyResult | null,
   };
 }
 

@@ -75,7 +75,7 @@ def describe(env: AirflowEnv, dag_bucket: str) -> Dict[str, Any]:
 
 def seed(name: str, runs: int) -> Dict[str, Any]:
     try:
-        from mwaa_local.seed import seed_history
+        from mwaa_local import seed_history
     except ImportError:
         raise AirflowEnvError(
             "mwaa_local.seed_history is missing from local/mwaa_local; the rehearsal needs the local stack's "

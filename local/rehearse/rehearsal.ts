@@ -31,7 +31,6 @@ import {
   stageTotals,
   tableRows,
 } from "./report";
-import { copyLogsOfExport, LogCopyPlan } from "./taskLogs";
 
 export const SOURCE_NAME = "rehearse-src";
 export const TARGET_NAME = "rehearse-tgt";
@@ -259,16 +258,8 @@ export async function runRehearsal(options: RehearsalOptions, display: Display):
     },
   );
 
-  const logPlan: LogCopyPlan = {
-    region: source.region,
-    sourceLogGroup: source.logGroup,
-    targetLogGroup: target.logGroup,
-    sourceAirflowVersion: source.airflowVersion,
-    targetAirflowVersion: target.airflowVersion,
-    archiveBucket: MIGRATION_BUCKET,
-    archivePrefix: `${BUNDLE_PREFIX}/`,
-    kmsKeyId: bundle.kmsKeyId,
-  };
+  // The import copies the migrated task instances' CloudWatch logs, as it does for an MWAA source.
+  const taskLogs = { sourceLogGroup: source.logGroup, targetLogGroup: target.logGroup };
   const exportSummaries: ExportSummary[] = [];
   const imports: ImportSummary[] = [];
   const logResults: TaskLogCopyResult[] = [];
@@ -276,16 +267,12 @@ export async function runRehearsal(options: RehearsalOptions, display: Display):
     const exported = await exportMetadata(sourceEnv, bundle, phase, watermark);
     exportSummaries.push(exported);
     display.line(describeExport(exported));
-    const imported = await importMetadata(targetEnv, bundle, exported.exportId);
+    const imported = await importMetadata(targetEnv, bundle, exported.exportId, { taskLogs });
     imports.push(imported);
     display.line(describeImport(imported));
-    const logs = await copyLogsOfExport(
-      logPlan,
-      { bucket: bundle.bucket, prefix: bundle.prefix, exportId: exported.exportId },
-      (line) => display.line(line),
-    );
-    logResults.push(logs);
-    display.line(`task logs: ${logs.streams.copied} streams copied, ${logs.eventsCopied} events`);
+    if (!imported.taskLogCopy)
+      throw new Error(`the import of ${exported.exportId} returned no task-log copy result`);
+    logResults.push(imported.taskLogCopy);
     return exported;
   };
 

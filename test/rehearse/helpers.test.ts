@@ -3,7 +3,6 @@ import { bundleDagRows, bundleFilesToCopy, parseBundleSource } from "../../local
 import { progressPrefix } from "../../local/rehearse/display";
 import { mwaaTarget, standinConfig, workflowAssetFiles, LocalAirflow } from "../../local/rehearse/rehearsal";
 import type { StackInfo } from "../../local/rehearse/processes";
-import { migratedTaskInstances, parseJsonLines } from "../../local/rehearse/taskLogs";
 
 const env: LocalAirflow = {
   name: "rehearse-src",
@@ -61,45 +60,6 @@ describe("rehearsal helpers", () => {
       ]),
       ["seed_etl.py", "seed_settings.json"],
     );
-  });
-
-  it("turns the bundle's task instances into log-copy keys, taking the logical date from the run", () => {
-    const tis = parseJsonLines(
-      [
-        '{"dag_id":"etl","task_id":"load","run_id":"scheduled__2026-01-01T00:00:00+00:00","map_index":-1,"try_number":2,"state":"success","end_date":"2026-01-01T01:00:00+00:00"}',
-        "",
-        '{"dag_id":"etl","task_id":"fan","run_id":"manual_1","map_index":3,"try_number":1,"state":"failed","end_date":null}',
-      ].join("\n"),
-    );
-    const runs = [
-      {
-        dag_id: "etl",
-        run_id: "scheduled__2026-01-01T00:00:00+00:00",
-        execution_date: "2026-01-01T00:00:00+00:00",
-      },
-    ];
-    assert.deepEqual(migratedTaskInstances(tis, runs), [
-      {
-        dagId: "etl",
-        taskId: "load",
-        runId: "scheduled__2026-01-01T00:00:00+00:00",
-        mapIndex: -1,
-        tryNumber: 2,
-        state: "success",
-        logicalDate: "2026-01-01T00:00:00+00:00",
-        endDate: "2026-01-01T01:00:00+00:00",
-      },
-      {
-        dagId: "etl",
-        taskId: "fan",
-        runId: "manual_1",
-        mapIndex: 3,
-        tryNumber: 1,
-        state: "failed",
-        logicalDate: "",
-        endDate: null,
-      },
-    ]);
   });
 
   it("reads a bundle from a folder or an S3 URI, and copies only its manifest and table streams", () => {
