@@ -11,6 +11,7 @@ import { lockedVersionsFrom, parseOptions, RehearsalOptions, USAGE, UsageError }
 import {
   cleanUp,
   installSignalHandlers,
+  interrupted,
   onCleanup,
   portInUse,
   PrerequisiteError,
@@ -70,6 +71,7 @@ async function main(): Promise<number> {
   const say = (line: string) => display.line(line);
   installSignalHandlers(say);
   let status = 1;
+  let reported = false;
   try {
     display.enter(
       "setup",
@@ -98,16 +100,20 @@ async function main(): Promise<number> {
     process.stdout.write("\n" + renderTerminal(result.report) + "\n");
     say(`report: ${files.join(", ")}`);
     status = result.report.reconciled ? 0 : 1;
+    reported = true;
   } catch (e) {
+    // After a signal, its handler stops everything and exits; the failure it caused is no news.
+    if (interrupted()) return new Promise<number>(() => undefined);
     if (e instanceof PrerequisiteError) say(`cannot rehearse: ${e.message}`);
-    else say(`rehearsal failed: ${(e as Error).stack ?? String(e)}`);
+    else say(`rehearsal failed: ${(e as Error).message}`);
     status = 1;
   }
-  if (options.keep) {
+  if (options.keep && reported) {
     say("--keep: everything stays running. Airflow UIs:");
     for (const line of loginLines(createdAirflows)) say(line);
     say("stop it all with: bash local/stack.sh down");
   } else {
+    if (options.keep) say("--keep applies to a rehearsal that reaches its report: stopping everything");
     await cleanUp(say);
   }
   return status;

@@ -32,7 +32,7 @@ export const USAGE = `usage: npm run rehearse -- [options]
   --source-version <x.y.z>   Airflow version of the source (default ${DEFAULTS.sourceVersion})
   --target-version <x.y.z>   Airflow version of the target (default ${DEFAULTS.targetVersion})
   --runs <n>                 size of the source's history in DAG runs (default ${DEFAULTS.runs}, ${MIN_RUNS}..${MAX_RUNS})
-  --keep                     leave both Airflows running; prints their URLs and logins
+  --keep                     leave both Airflows running once the report is written; prints their URLs and logins
   --bundle <folder|s3-uri>   import an existing export bundle into a local target of --target-version
                              and report what would be imported, skipped or refused
   --reports-dir <folder>     where the report files go (default ${DEFAULTS.reportsDir}/)

@@ -45,6 +45,12 @@ const cleanups: Cleanup[] = [];
 /** Commands running in the foreground (envs.py, stack.sh): stopped first when the rehearsal ends early. */
 const children = new Set<ChildProcess>();
 let cleaning: Promise<void> | undefined;
+let interruptedBy: string | undefined;
+
+/** The signal that ended the rehearsal early, if one did (its handler is then stopping everything). */
+export function interrupted(): string | undefined {
+  return interruptedBy;
+}
 
 /** Registers a step for the end of the rehearsal (run last-registered first). */
 export function onCleanup(what: string, run: () => Promise<void>): void {
@@ -74,6 +80,8 @@ export function installSignalHandlers(log: (line: string) => void): void {
     ["SIGTERM", 143],
   ] as const) {
     process.on(signal, () => {
+      if (cleaning) return;
+      interruptedBy = signal;
       log(`${signal} received: stopping everything the rehearsal started`);
       void cleanUp(log).finally(() => process.exit(status));
     });
