@@ -14,23 +14,15 @@ Run from the tools venv with PYTHONPATH=local (local/rehearse/pythonHelper.ts do
 import json
 import sys
 import time
+from pathlib import Path
 from typing import Any, Dict, List
 
 from mwaa_local import AirflowEnv, AirflowEnvError, new_fernet_key, stack_info
 
-# The migration's own DAGs: never counted as history (the export leaves them out too).
-OWN_DAG_IDS = ("mwaa_migration_export", "mwaa_migration_import")
-FINISHED_RUN_STATES = ("success", "failed")
-# Task-instance states the export carries; the others cannot resume elsewhere.
-UNFINISHED_TI_STATES = (
-    "running",
-    "queued",
-    "scheduled",
-    "up_for_retry",
-    "up_for_reschedule",
-    "deferred",
-    "restarting",
-)
+# The export's own rules for what it carries (own DAGs left out, finished runs, resumable task
+# states), read from the payload so that the rehearsal counts exactly what the export should.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "providers" / "dags"))
+from mwaa_migration.spec import FINISHED_RUN_STATES, OWN_DAG_IDS, UNFINISHED_TI_STATES  # noqa: E402
 
 
 def emit(document: Any) -> None:
