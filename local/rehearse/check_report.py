@@ -1,0 +1,124 @@
+"""Checks a rehearsal report against the databases themselves: every number the report states about
+runs, rows and task logs is counted again with SQL on the source and target (and in the log groups),
+and every migrated run and task instance is looked up on the target by its natural key.
+
+    check_report.py <report.json> [<source env> <target env>]
+
+Exit 0 when everything matches; otherwise each mismatch is printed and the exit status is 1.
+Run from the tools venv with PYTHONPATH=local while the rehearsal's environments still run (--keep).
+"""
+
+import json
+import sys
+from typing import Any, Dict, List, Set, Tuple
+
+from envs import FINISHED_RUN_STATES, OWN_DAG_IDS, UNFINISHED_TI_STATES, snapshot
+from mwaa_local import AirflowEnv
+
+RECOUNTED_TABLES = ("dag_run", "task_instance", "variable", "connection", "slot_pool")
+
+
+def run_keys(env: AirflowEnv) -> Set[Tuple[str, str, str]]:
+    return {
+        (dag_id, run_id, state)
+        for dag_id, run_id, state in env.query(
+            "SELECT dag_id, run_id, state FROM dag_run WHERE dag_id <> ALL(%s) AND state = ANY(%s)",
+            (list(OWN_DAG_IDS), list(FINISHED_RUN_STATES)),
+        )
+    }
+
+
+def task_instance_keys(env: AirflowEnv) -> Set[Tuple[Any, ...]]:
+    return set(
+        env.query(
+            "SELECT t.dag_id, t.task_id, t.run_id, t.map_index, t.state FROM task_instance t"
+            " JOIN dag_run r ON r.dag_id = t.dag_id AND r.run_id = t.run_id"
+            " WHERE r.dag_id <> ALL(%s) AND r.state = ANY(%s) AND (t.state IS NULL OR t.state <> ALL(%s))",
+            (list(OWN_DAG_IDS), list(FINISHED_RUN_STATES), list(UNFINISHED_TI_STATES)),
+        )
+    )
+
+
+def migrated_log_streams(env: AirflowEnv) -> Set[str]:
+    """Task log streams of the user's DAGs in an environment's task log group."""
+    logs = env.boto3_client("logs")
+    names = set()
+    for page in logs.get_paginator("describe_log_streams").paginate(logGroupName=env.log_group):
+        for stream in page["logStreams"]:
+            name = stream["logStreamName"]
+            if not any(name.startswith("dag_id=%s/" % own) for own in OWN_DAG_IDS):
+                names.add(name)
+    return names
+
+
+def check(report: Dict[str, Any], source: AirflowEnv, target: AirflowEnv) -> List[str]:
+    problems: List[str] = []
+
+    def expect(what: str, reported: Any, counted: Any) -> None:
+        if reported != counted:
+            problems.append("%s: the report says %r, the database has %r" % (what, reported, counted))
+
+    if not report.get("reconciled"):
+        problems.append("the report itself is not reconciled: %s" % "; ".join(report.get("problems", [])))
+    for stage in report["stages"]:
+        if not stage["ok"]:
+            problems.append("stage %s failed: %s" % (stage["stage"], stage.get("detail")))
+    if not report.get("freezeWindowSeconds"):
+        problems.append("no freeze window measured")
+
+    src = snapshot(source.name)
+    tables = {row["table"]: row for row in report["tables"]}
+    for table in RECOUNTED_TABLES:
+        expect("%s rows imported" % table, tables.get(table, {}).get("imported", 0), src["tables"][table])
+
+    for dag in report["dags"]:
+        dag_id = dag["dagId"]
+        counted = src["dags"].get(dag_id, {})
+        expect("%s runs on the source" % dag_id, dag["runsBefore"], counted.get("runs"))
+        expect("%s paused on the source after cutover" % dag_id, dag["pausedOnSourceAfter"], counted.get("isPaused"))
+    missing_dags = set(src["dags"]) - {dag["dagId"] for dag in report["dags"]}
+    if missing_dags:
+        problems.append("DAGs of the source missing from the report: %s" % ", ".join(sorted(missing_dags)))
+
+    # Every migrated run and task instance is on the target, with the same state.
+    for what, source_keys, target_keys in (
+        ("DAG runs", run_keys(source), run_keys(target)),
+        ("task instances", task_instance_keys(source), task_instance_keys(target)),
+    ):
+        absent = source_keys - target_keys
+        if absent:
+            problems.append("%d %s of the source are not on the target, e.g. %s" % (len(absent), what, sorted(absent)[:3]))
+
+    logs = report.get("logs") or {}
+    source_streams = migrated_log_streams(source)
+    target_streams = migrated_log_streams(target)
+    expect("task log streams copied", logs.get("copied", 0), len(source_streams))
+    if len(target_streams) < len(source_streams):
+        problems.append(
+            "the target's task log group has %d streams of migrated DAGs, the source %d"
+            % (len(target_streams), len(source_streams))
+        )
+    return problems
+
+
+def main(argv: List[str]) -> int:
+    report = json.loads(open(argv[0], encoding="utf-8").read())
+    source_name = argv[1] if len(argv) > 1 else "rehearse-src"
+    target_name = argv[2] if len(argv) > 2 else "rehearse-tgt"
+    problems = check(report, AirflowEnv.load(source_name), AirflowEnv.load(target_name))
+    if problems:
+        print("the report does not match the databases:")
+        for problem in problems:
+            print("  - " + problem)
+        return 1
+    dags = len(report["dags"])
+    runs = sum(dag["runsBefore"] for dag in report["dags"])
+    print(
+        "report matches the databases: %d DAGs, %d runs, %d task instances, %d log streams"
+        % (dags, runs, next(r["imported"] for r in report["tables"] if r["table"] == "task_instance"), report["logs"]["copied"])
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

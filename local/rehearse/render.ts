@@ -1,0 +1,191 @@
+/**
+ * The report's three renderings from one Report value: a terminal summary, a self-contained HTML
+ * page (inline CSS, no scripts, no external resources) and JSON. Pure functions.
+ */
+import type { DagRow, Report, TableRow } from "./report";
+
+export function formatSeconds(seconds: number | null): string {
+  if (seconds === null) return "n/a";
+  if (seconds < 60) return `${seconds.toFixed(1)} s`;
+  const minutes = Math.floor(seconds / 60);
+  return `${minutes} min ${Math.round(seconds - minutes * 60)} s`;
+}
+
+const n = (value: number) => value.toLocaleString("en-US");
+
+const pausedWord = (paused: boolean | null) => (paused === null ? "absent" : paused ? "paused" : "active");
+
+/** Which columns hold only numbers (they are right-aligned). */
+export function numericColumns(header: readonly string[], rows: readonly string[][]): boolean[] {
+  return header.map((_, i) => rows.length > 0 && rows.every((r) => /^[\d,.\s]+$/.test(r[i])));
+}
+
+/** A plain-text table with right-aligned numbers. */
+export function textTable(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const numeric = numericColumns(header, rows);
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => (numeric[i] ? cell.padStart(widths[i]) : cell.padEnd(widths[i])))
+      .join("  ")
+      .trimEnd();
+  return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)];
+}
+
+function tableCells(row: TableRow): string[] {
+  return [row.table, n(row.exported), n(row.imported), n(row.skipped)];
+}
+
+function dagCells(row: DagRow): string[] {
+  return [
+    row.dagId,
+    n(row.runsBefore),
+    n(row.runsAfter),
+    `${pausedWord(row.pausedOnSourceBefore)} -> ${pausedWord(row.pausedOnSourceAfter)}`,
+    pausedWord(row.pausedOnTarget),
+  ];
+}
+
+function title(report: Report): string {
+  return report.mode === "bundle"
+    ? `Bundle import rehearsal into Airflow ${report.target.airflowVersion}`
+    : `Migration rehearsal: Airflow ${report.source?.airflowVersion ?? "?"} -> ${report.target.airflowVersion}`;
+}
+
+export function renderTerminal(report: Report): string {
+  const out: string[] = [title(report), ""];
+  out.push(
+    report.reconciled
+      ? "RECONCILED: every count adds up"
+      : `NOT RECONCILED (${report.problems.length} problems):`,
+  );
+  for (const problem of report.problems) out.push(`  - ${problem}`);
+  out.push("", "Stages");
+  out.push(
+    ...textTable(
+      ["stage", "took", "result"],
+      report.stages.map((s) => [
+        s.stage,
+        formatSeconds(s.seconds),
+        s.ok ? "ok" : `failed: ${s.detail ?? ""}`,
+      ]),
+    ),
+  );
+  if (report.freezeWindowSeconds !== null)
+    out.push(
+      "",
+      `Freeze window (source DAGs paused until the target took over): ${formatSeconds(report.freezeWindowSeconds)}`,
+    );
+  out.push("", "Tables");
+  out.push(...textTable(["table", "exported", "imported", "skipped"], report.tables.map(tableCells)));
+  if (report.dags.length > 0) {
+    out.push("", "DAGs");
+    out.push(
+      ...textTable(
+        ["dag", "runs before", "runs after", "source paused", "target"],
+        report.dags.map(dagCells),
+      ),
+    );
+  }
+  if (report.refusedDags.length > 0)
+    out.push("", `History refused (DAGs the target does not have): ${report.refusedDags.join(", ")}`);
+  if (report.logs) {
+    const l = report.logs;
+    out.push(
+      "",
+      `Task logs: ${n(l.streams)} streams, ${n(l.copied)} copied, ${n(l.alreadyThere)} already on the target, ` +
+        `${n(l.missing)} missing at the source; ${n(l.eventsCopied)} events copied, ${n(l.eventsArchived)} archived` +
+        (l.archiveLocation ? ` to ${l.archiveLocation}` : ""),
+    );
+  }
+  return out.join("\n") + "\n";
+}
+
+export function escapeHtml(text: string): string {
+  return text
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;")
+    .replace(/'/g, "&#39;");
+}
+
+function htmlTable(header: string[], rows: string[][]): string {
+  const numeric = numericColumns(header, rows);
+  const cls = (i: number) => (numeric[i] ? ' class="num"' : "");
+  const head = header.map((h, i) => `<th${cls(i)}>${escapeHtml(h)}</th>`).join("");
+  const body = rows
+    .map((r) => `<tr>${r.map((c, i) => `<td${cls(i)}>${escapeHtml(c)}</td>`).join("")}</tr>`)
+    .join("\n");
+  return `<table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+}
+
+const CSS = `
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:24px 32px;color:#1d2330;background:#fff}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:16px;margin:22px 0 8px;color:#33415c}
+.meta{color:#5c667a;font-size:13px}
+.badge{display:inline-block;padding:6px 12px;border-radius:6px;font-weight:600;margin:12px 0}
+.ok{background:#e3f6e8;color:#17632e}.bad{background:#fde8e8;color:#8c1d1d}
+.cards{display:flex;gap:14px;flex-wrap:wrap}.card{border:1px solid #dde2ea;border-radius:8px;padding:10px 14px;min-width:150px}
+.card b{display:block;font-size:20px}.card span{color:#5c667a;font-size:12px}
+table{border-collapse:collapse;font-size:13px;min-width:420px}th,td{padding:4px 10px;border-bottom:1px solid #e6e9ef;text-align:left}
+th{background:#f4f6f9}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+.cols{display:flex;gap:32px;flex-wrap:wrap;align-items:flex-start}
+ul.problems{color:#8c1d1d}
+`;
+
+export function renderHtml(report: Report): string {
+  const cards: [string, string][] = [
+    ["freeze window", formatSeconds(report.freezeWindowSeconds)],
+    ...report.stages.map((s): [string, string] => [
+      `${s.stage}${s.ok ? "" : " (failed)"}`,
+      formatSeconds(s.seconds),
+    ]),
+  ];
+  if (report.logs) cards.push(["task log streams copied", n(report.logs.copied)]);
+  const sections = [
+    `<h1>${escapeHtml(title(report))}</h1>`,
+    `<div class="meta">started ${escapeHtml(report.startedAt)} · finished ${escapeHtml(report.finishedAt)}` +
+      (report.source?.seededRuns ? ` · seeded history: about ${n(report.source.seededRuns)} DAG runs` : "") +
+      `</div>`,
+    report.reconciled
+      ? `<div class="badge ok">Reconciled: every count adds up</div>`
+      : `<div class="badge bad">Not reconciled: ${report.problems.length} problems</div>` +
+        `<ul class="problems">${report.problems.map((p) => `<li>${escapeHtml(p)}</li>`).join("")}</ul>`,
+    `<div class="cards">${cards.map(([label, value]) => `<div class="card"><b>${escapeHtml(value)}</b><span>${escapeHtml(label)}</span></div>`).join("")}</div>`,
+    `<div class="cols"><div><h2>Tables</h2>${htmlTable(["table", "exported", "imported", "skipped"], report.tables.map(tableCells))}</div>`,
+    report.dags.length
+      ? `<div><h2>DAGs</h2>${htmlTable(["dag", "runs before", "runs after", "source paused", "target"], report.dags.map(dagCells))}</div>`
+      : "",
+    `</div>`,
+    report.refusedDags.length
+      ? `<h2>History refused</h2><p>DAGs the target does not have: ${escapeHtml(report.refusedDags.join(", "))}</p>`
+      : "",
+    report.logs
+      ? `<h2>Task logs</h2>${htmlTable(
+          ["streams", "copied", "already on target", "missing at source", "events copied", "events archived"],
+          [
+            [
+              n(report.logs.streams),
+              n(report.logs.copied),
+              n(report.logs.alreadyThere),
+              n(report.logs.missing),
+              n(report.logs.eventsCopied),
+              n(report.logs.eventsArchived),
+            ],
+          ],
+        )}`
+      : "",
+  ];
+  return `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title(report))}</title>
+<style>${CSS}</style></head>
+<body>
+${sections.filter((s) => s !== "").join("\n")}
+</body></html>
+`;
+}
+
+export function renderJson(report: Report): string {
+  return JSON.stringify(report, null, 2) + "\n";
+}

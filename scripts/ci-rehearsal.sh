@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The rehearsal as CI runs it: a small history (MWAA_REHEARSE_CI_RUNS, default 10 DAG runs) migrated
+# end to end by `npm run rehearse`, then every number of its report counted again in the source and
+# target databases and log groups (local/rehearse/check_report.py). Stops everything it started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+RUNS=${MWAA_REHEARSE_CI_RUNS:-10}
+REPORTS="$ROOT/reports/ci"
+rm -rf "$REPORTS"
+
+stack_was_up=0
+bash local/stack.sh status >/dev/null 2>&1 && stack_was_up=1
+
+stop_all() {
+  if [ "$stack_was_up" = 1 ]; then
+    # Someone else's stack: stop only what the rehearsal left running.
+    if [ -f local/.state/pids/mwaa-standin.pid ]; then kill -- "-$(cat local/.state/pids/mwaa-standin.pid)" 2>/dev/null || true; fi
+    TOOLS_PY=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["venvs"]["tools"])' local/.state/env.json)/bin/python
+    PYTHONPATH=local "$TOOLS_PY" local/rehearse/envs.py stop rehearse-src rehearse-tgt >/dev/null || true
+  else
+    bash local/stack.sh down || true
+  fi
+}
+trap stop_all EXIT
+
+started=$(date +%s)
+status=0
+npm run --silent rehearse -- --runs "$RUNS" --keep --reports-dir "$REPORTS" || status=$?
+if [ ! -f "$REPORTS/latest.json" ]; then
+  echo "ci-rehearsal: the rehearsal wrote no report (exit $status)" >&2
+  exit 1
+fi
+rehearsed=$(date +%s)
+
+TOOLS_PY=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["venvs"]["tools"])' local/.state/env.json)/bin/python
+echo "== ci-rehearsal: the report's numbers against the source and target databases"
+PYTHONPATH="local:local/rehearse" "$TOOLS_PY" local/rehearse/check_report.py "$REPORTS/latest.json"
+echo "ci-rehearsal: rehearsal $((rehearsed - started)) s, check $(($(date +%s) - rehearsed)) s"
+exit "$status"

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# `npm run rehearse [-- options]`: the whole migration on real Airflow on this machine (see
+# local/rehearse/main.ts and `npm run rehearse -- --help`). A fresh clone needs nothing else:
+# npm packages, the local stack's virtualenvs and PostgreSQL are installed on first use.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/ensure-node-modules.sh
+
+for tool in python3 openssl; do
+  command -v "$tool" >/dev/null 2>&1 || {
+    echo "rehearse: '$tool' is not installed; install it (Debian: apt-get install -y $tool) and retry" >&2
+    exit 1
+  }
+done
+
+# The MWAA stand-in's webserver speaks HTTPS as MWAA's does. Node reads extra CA certificates only
+# at start, so the certificate is made here, before the rehearsal's node process starts.
+STATE_DIR=${MWAA_LOCAL_STATE_DIR:-local/.state}
+TLS_DIR="$STATE_DIR/rehearse"
+mkdir -p "$TLS_DIR"
+if [ ! -s "$TLS_DIR/tls-cert.pem" ] || [ ! -s "$TLS_DIR/tls-key.pem" ]; then
+  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=127.0.0.1" \
+    -addext "subjectAltName=IP:127.0.0.1" -keyout "$TLS_DIR/tls-key.pem" -out "$TLS_DIR/tls-cert.pem" 2>/dev/null
+fi
+TLS_DIR=$(cd "$TLS_DIR" && pwd)
+export MWAA_REHEARSE_TLS_CERT="$TLS_DIR/tls-cert.pem"
+export MWAA_REHEARSE_TLS_KEY="$TLS_DIR/tls-key.pem"
+export NODE_EXTRA_CA_CERTS="$MWAA_REHEARSE_TLS_CERT"
+export REQUESTS_CA_BUNDLE="$MWAA_REHEARSE_TLS_CERT"
+
+exec node -r ts-node/register/transpile-only local/rehearse/main.ts "$@"
