@@ -33,26 +33,24 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 /** Task logs are what the migration copies and what operators read after cutover: INFO or finer. */
 export const TASK_LOG_LEVELS: readonly LogLevel[] = ["INFO", "DEBUG"];
 
-/** The source environment as `aws.mwaa.Environment.get` returns it (only the fields read here). */
-export interface SourceEnvironmentState {
-  readonly airflowConfigurationOptions?: Record<string, string>;
+/** Capacity and access settings a clone copies as they are and config can override one by one. */
+export interface ScalarEnvironmentSettings {
   readonly environmentClass?: string;
   readonly minWorkers?: number;
   readonly maxWorkers?: number;
   readonly schedulers?: number;
   readonly webserverAccessMode?: string;
   readonly weeklyMaintenanceWindowStart?: string;
+}
+
+/** The source environment as `aws.mwaa.Environment.get` returns it (only the fields read here). */
+export interface SourceEnvironmentState extends ScalarEnvironmentSettings {
+  readonly airflowConfigurationOptions?: Record<string, string>;
   readonly loggingConfiguration?: Partial<Record<LogType, { enabled?: boolean; logLevel?: string }>>;
 }
 
-export interface ClonedSettings {
+export interface ClonedSettings extends ScalarEnvironmentSettings {
   airflowConfigurationOptions?: Record<string, string>;
-  environmentClass?: string;
-  minWorkers?: number;
-  maxWorkers?: number;
-  schedulers?: number;
-  webserverAccessMode?: string;
-  weeklyMaintenanceWindowStart?: string;
   logLevels?: Partial<Record<LogType, LogLevel>>;
 }
 

@@ -7,7 +7,7 @@
  * non-empty default would always override the cloned value.
  */
 import { isStage, Stage } from "./stages";
-import { LOG_LEVELS, LogLevel, TASK_LOG_LEVELS } from "./clone";
+import { LOG_LEVELS, LogLevel, ScalarEnvironmentSettings, TASK_LOG_LEVELS } from "./clone";
 import { environmentNameProblems } from "./names";
 import { NetworkEgress, subnetIdProblems } from "./network";
 import { findMwaaVersion, parseVersion, supportedVersionList } from "./versions";
@@ -219,13 +219,7 @@ export type SourceConfig =
     };
 
 /** Target settings given explicitly (undefined: clone from the source or use the default). */
-export interface ExplicitTargetSettings {
-  readonly environmentClass?: string;
-  readonly minWorkers?: number;
-  readonly maxWorkers?: number;
-  readonly schedulers?: number;
-  readonly webserverAccessMode?: string;
-  readonly weeklyMaintenanceWindowStart?: string;
+export interface ExplicitTargetSettings extends ScalarEnvironmentSettings {
   readonly taskLogLevel?: LogLevel;
   readonly logLevel?: LogLevel;
   readonly airflowConfigurationOptions: Record<string, string>;

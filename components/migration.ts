@@ -116,7 +116,9 @@ export class Migration extends pulumi.ComponentResource {
               : undefined,
           targetDagBucketArn: targetBucketArn,
         });
-        if (result.problems.length > 0) throw new ConfigurationError(result.problems);
+        // The target's workflow assets were built synchronously, before this callback can run.
+        const problems = [...result.problems, ...this.target.assets.problems];
+        if (problems.length > 0) throw new ConfigurationError(problems);
         pulumi.log.info(`upgrade path: ${result.upgradePath!.note}`, this);
         return { upgradePath: result.upgradePath! };
       });
@@ -150,6 +152,7 @@ export class Migration extends pulumi.ComponentResource {
           pluginsZip: resolve(config.pluginsZip),
           startupScript: resolve(config.startupScript),
           airflowVersion: config.targetAirflowVersion,
+          problemsReportedByCaller: true,
         },
         tags: args.tags,
       },

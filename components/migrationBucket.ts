@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { baselineBucketControls } from "./bucketControls";
 import { migrationBucketPolicy } from "./iamPolicies";
 import { bucketNamePrefix } from "./names";
 
@@ -44,27 +45,7 @@ export class MigrationBucket extends pulumi.ComponentResource {
     const bucketId = this.bucket.id;
 
     const controls = [
-      new aws.s3.BucketPublicAccessBlock(
-        `${name}-public-access`,
-        {
-          bucket: bucketId,
-          blockPublicAcls: true,
-          blockPublicPolicy: true,
-          ignorePublicAcls: true,
-          restrictPublicBuckets: true,
-        },
-        parent,
-      ),
-      new aws.s3.BucketOwnershipControls(
-        `${name}-ownership`,
-        { bucket: bucketId, rule: { objectOwnership: "BucketOwnerEnforced" } },
-        parent,
-      ),
-      new aws.s3.BucketVersioning(
-        `${name}-versioning`,
-        { bucket: bucketId, versioningConfiguration: { status: "Enabled" } },
-        parent,
-      ),
+      ...baselineBucketControls(name, bucketId, parent),
       new aws.s3.BucketServerSideEncryptionConfiguration(
         `${name}-encryption`,
         {

@@ -1,6 +1,12 @@
 import * as assert from "node:assert/strict";
 import fc from "fast-check";
-import { bucketNamePrefix, environmentNameProblems, isValidEnvironmentName } from "./names";
+import {
+  BUCKET_PREFIX_MAX_LENGTH,
+  bucketNamePrefix,
+  dagBucketNamePrefix,
+  environmentNameProblems,
+  isValidEnvironmentName,
+} from "./names";
 
 const letter = fc.constantFrom(..."abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".split(""));
 const nameChar = fc.constantFrom(
@@ -63,8 +69,22 @@ describe("bucket name prefixes", () => {
       fc.property(fc.string({ maxLength: 120 }), fc.string({ maxLength: 20 }), (a, b) => {
         const prefix = bucketNamePrefix(a, b);
         assert.match(prefix, /^[a-z0-9-]*-$/);
-        assert.ok(prefix.length <= 41);
+        assert.ok(prefix.length <= BUCKET_PREFIX_MAX_LENGTH);
       }),
     );
+  });
+});
+
+describe("DAG bucket name prefixes", () => {
+  it("start with airflow- and fit the provider's prefix limit for every valid environment name", () => {
+    fc.assert(
+      fc.property(validName, (name) => {
+        const prefix = dagBucketNamePrefix(name);
+        assert.match(prefix, /^airflow[a-z0-9-]*-$/);
+        assert.ok(prefix.length <= BUCKET_PREFIX_MAX_LENGTH, prefix);
+      }),
+    );
+    assert.equal(dagBucketNamePrefix("airflow-2-11"), "airflow-2-11-dags-");
+    assert.equal(dagBucketNamePrefix("Analytics"), "airflow-analytics-dags-");
   });
 });

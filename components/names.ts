@@ -45,7 +45,12 @@ export function environmentArn(region: string, account: string, environmentName:
   return `arn:aws:airflow:${region}:${account}:environment/${environmentName}`;
 }
 
-/** Bucket names are global, lower case, 3 to 63 characters: derive one from the stack's names. */
+/**
+ * Bucket names are global, lower case, 3 to 63 characters. The AWS provider appends a 26-character
+ * unique suffix to a `bucketPrefix` and accepts prefixes of at most 37 characters.
+ */
+export const BUCKET_PREFIX_MAX_LENGTH = 37;
+
 export function bucketNamePrefix(...parts: string[]): string {
   const joined = parts
     .join("-")
@@ -53,6 +58,14 @@ export function bucketNamePrefix(...parts: string[]): string {
     .replace(/[^a-z0-9-]+/g, "-")
     .replace(/-+/g, "-")
     .replace(/^-|-$/g, "");
-  // Leave room for the random suffix Pulumi appends to a namePrefix-style name (8 characters + dash).
-  return joined.slice(0, 40).replace(/-$/, "") + "-";
+  return joined.slice(0, BUCKET_PREFIX_MAX_LENGTH - 1).replace(/-$/, "") + "-";
+}
+
+/**
+ * DAG buckets start with `airflow-`: the convention of MWAA's console and of its AmazonMWAAFullConsoleAccess
+ * policy (scoped to `arn:aws:s3:::airflow-*`), so operators' existing permissions cover the new bucket.
+ */
+export function dagBucketNamePrefix(environmentName: string): string {
+  const base = /^airflow/i.test(environmentName) ? environmentName : `airflow-${environmentName}`;
+  return bucketNamePrefix(base, "dags");
 }

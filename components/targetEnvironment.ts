@@ -2,13 +2,14 @@ import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigurationError, type MigrationConfig } from "./config";
+import { baselineBucketControls } from "./bucketControls";
 import {
   STACK_ROLE_PATH,
   executionRolePolicy,
   executionRoleTrustPolicy,
   tlsOnlyBucketPolicy,
 } from "./iamPolicies";
-import { bucketNamePrefix, environmentArn, taskLogGroupName } from "./names";
+import { dagBucketNamePrefix, environmentArn, taskLogGroupName } from "./names";
 import { interfaceEndpointServices, subnetPlacementProblems } from "./network";
 import type { TargetSettings } from "./targetSettings";
 import { WorkflowAssets, type WorkflowAssetsArgs } from "./workflowAssets";
@@ -315,32 +316,12 @@ export class TargetEnvironment extends pulumi.ComponentResource {
     const parent = { parent: this };
     const bucket = new aws.s3.Bucket(
       `${name}-dags`,
-      { bucketPrefix: bucketNamePrefix(args.environmentName, "dags"), tags: args.tags },
+      { bucketPrefix: dagBucketNamePrefix(args.environmentName), tags: args.tags },
       parent,
     );
+    // MWAA requires versioning: it pins requirements, plugins and the startup script by object version.
     const controls: pulumi.Resource[] = [
-      new aws.s3.BucketPublicAccessBlock(
-        `${name}-dags-public-access`,
-        {
-          bucket: bucket.id,
-          blockPublicAcls: true,
-          blockPublicPolicy: true,
-          ignorePublicAcls: true,
-          restrictPublicBuckets: true,
-        },
-        parent,
-      ),
-      new aws.s3.BucketOwnershipControls(
-        `${name}-dags-ownership`,
-        { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
-        parent,
-      ),
-      // MWAA requires versioning: it pins requirements, plugins and the startup script by object version.
-      new aws.s3.BucketVersioning(
-        `${name}-dags-versioning`,
-        { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } },
-        parent,
-      ),
+      ...baselineBucketControls(`${name}-dags`, bucket.id, parent),
       new aws.s3.BucketServerSideEncryptionConfiguration(
         `${name}-dags-encryption`,
         {

@@ -18,6 +18,11 @@ export interface WorkflowAssetsArgs {
   /** Target Airflow and Python line, for the requirements.txt constraint check. */
   readonly airflowVersion: string;
   readonly pythonVersion: string;
+  /**
+   * When true, content problems (see `problems`) do not throw here: the caller reports them together
+   * with its own checks, so one preview lists everything to fix.
+   */
+  readonly problemsReportedByCaller?: boolean;
 }
 
 /** Files below `folder`, as paths relative to it with forward slashes, skipping caches and hidden files. */
@@ -51,8 +56,8 @@ export const ASSET_KEYS = {
   startupScript: "startup.sh",
 } as const;
 
-/** Checks the local files before anything is uploaded, so preview fails with the fix. */
-export function workflowAssetProblems(args: WorkflowAssetsArgs): string[] {
+/** Local files that must exist before anything can be uploaded. */
+export function missingAssetProblems(args: WorkflowAssetsArgs): string[] {
   const problems: string[] = [];
   if (!fs.existsSync(args.dagsFolder) || !fs.statSync(args.dagsFolder).isDirectory()) {
     problems.push(
@@ -71,16 +76,19 @@ export function workflowAssetProblems(args: WorkflowAssetsArgs): string[] {
       );
     }
   }
-  if (args.requirementsFile && fs.existsSync(args.requirementsFile)) {
-    const problem = constraintProblem(
-      args.requirementsFile,
-      fs.readFileSync(args.requirementsFile, "utf8"),
-      args.airflowVersion,
-      args.pythonVersion,
-    );
-    if (problem) problems.push(problem);
-  }
   return problems;
+}
+
+/** Content problems: requirements.txt must pin the target's constraint file. */
+export function requirementsProblems(args: WorkflowAssetsArgs): string[] {
+  if (!args.requirementsFile || !fs.existsSync(args.requirementsFile)) return [];
+  const problem = constraintProblem(
+    args.requirementsFile,
+    fs.readFileSync(args.requirementsFile, "utf8"),
+    args.airflowVersion,
+    args.pythonVersion,
+  );
+  return problem ? [problem] : [];
 }
 
 /**
@@ -89,6 +97,8 @@ export function workflowAssetProblems(args: WorkflowAssetsArgs): string[] {
  * environment update in the preview rather than a silent drift.
  */
 export class WorkflowAssets extends pulumi.ComponentResource {
+  /** Content problems found at preview (requirements.txt without the target's constraint). */
+  readonly problems: readonly string[];
   readonly dagObjects: aws.s3.BucketObjectv2[];
   readonly requirements?: { key: string; version: pulumi.Output<string> };
   readonly plugins?: { key: string; version: pulumi.Output<string> };
@@ -96,8 +106,11 @@ export class WorkflowAssets extends pulumi.ComponentResource {
 
   constructor(name: string, args: WorkflowAssetsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mwaa-migration:assets:WorkflowAssets", name, {}, opts);
-    const problems = workflowAssetProblems(args);
-    if (problems.length > 0) throw new ConfigurationError(problems);
+    const missing = missingAssetProblems(args);
+    if (missing.length > 0) throw new ConfigurationError(missing);
+    this.problems = requirementsProblems(args);
+    if (this.problems.length > 0 && !args.problemsReportedByCaller)
+      throw new ConfigurationError(this.problems);
 
     const upload = (logicalName: string, key: string, file: string, contentType?: string) =>
       new aws.s3.BucketObjectv2(

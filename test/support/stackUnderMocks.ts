@@ -10,6 +10,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import * as pulumi from "@pulumi/pulumi";
+import { CONFIG_KEYS, CONFIG_NAMESPACE } from "../../components/config";
 import { MockOptions, SourceEnvironmentFixture, call, legacyAirflowFixture, newResource } from "./awsMocks";
 
 export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
@@ -125,7 +126,12 @@ export async function runStackWithOutputs(
   );
   recordRegistrations(recorded);
   const restoreLogs = captureLogs(logs);
-  pulumi.runtime.setAllConfig(config, []);
+  // Keys declared secret are passed as secrets, as `pulumi config set --secret` stores them.
+  const secretKeys = Object.entries(CONFIG_KEYS)
+    .filter(([, spec]) => "secret" in spec && spec.secret)
+    .map(([key]) => `${CONFIG_NAMESPACE}:${key}`)
+    .filter((key) => key in config);
+  pulumi.runtime.setAllConfig(config, secretKeys);
   clearProjectModules();
 
   const onRejection = (reason: unknown) => errors.push(reason);

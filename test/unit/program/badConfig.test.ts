@@ -24,15 +24,14 @@ async function previewFails(
 const key = (name: string) => new RegExp(`mwaa-migration:${name}\\b`);
 
 describe("bad configuration fails at preview, naming the key and the fix", () => {
-  it("a downgrade from the source's version", async () => {
-    await previewFails(
-      { "mwaa-migration:targetAirflowVersion": "2.7.2", "mwaa-migration:requirementsFile": "" },
-      [
-        key("targetAirflowVersion"),
-        /2\.7\.2 is older than the source's 2\.8\.1/,
-        /set a target of 2\.8\.1 or later/,
-      ],
-    );
+  it("a downgrade from the source's version, with the requirements.txt that no longer fits", async () => {
+    await previewFails({ "mwaa-migration:targetAirflowVersion": "2.7.2" }, [
+      key("targetAirflowVersion"),
+      /2\.7\.2 is older than the source's 2\.8\.1/,
+      /set a target of 2\.8\.1 or later/,
+      key("requirementsFile"),
+      /constraints-2\.7\.2\/constraints-3\.11\.txt/,
+    ]);
   });
 
   it("a version MWAA does not offer", async () => {

@@ -23,6 +23,28 @@ describe("dev stack at prepare", () => {
     return found[0];
   };
   const byUrn = (urn: string | undefined) => run.resources.find((r) => r.urn === urn);
+  /** Versioning, all four public-access blocks and BucketOwnerEnforced on the bucket named *<suffix>. */
+  const assertBaselineControls = (suffix: string) => {
+    const versioning = one("aws:s3/bucketVersioning:BucketVersioning", `${suffix}-versioning`).inputs;
+    assert.equal(versioning.versioningConfiguration.status, "Enabled", suffix);
+    const block = one(
+      "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+      `${suffix}-public-access`,
+    ).inputs;
+    for (const flag of [
+      "blockPublicAcls",
+      "blockPublicPolicy",
+      "ignorePublicAcls",
+      "restrictPublicBuckets",
+    ]) {
+      assert.equal(block[flag], true, `${suffix} ${flag}`);
+    }
+    const ownership = one(
+      "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+      `${suffix}-ownership`,
+    ).inputs;
+    assert.equal(ownership.rule.objectOwnership, "BucketOwnerEnforced", suffix);
+  };
 
   before(async () => {
     run = await runStackWithOutputs(loadDevConfig());
@@ -72,11 +94,7 @@ describe("dev stack at prepare", () => {
     it("is versioned, encrypted with that key by default with bucket keys, and never public", () => {
       const key = run.outputs.migrationKeyArn;
       assert.match(key, new RegExp(`^arn:aws:kms:us-east-1:${MOCK_ACCOUNT}:key/`));
-      assert.equal(
-        one("aws:s3/bucketVersioning:BucketVersioning", "bucket-versioning").inputs.versioningConfiguration
-          .status,
-        "Enabled",
-      );
+      assertBaselineControls("bucket");
       const rule = one(
         "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
         "bucket-encryption",
@@ -86,23 +104,6 @@ describe("dev stack at prepare", () => {
         kmsMasterKeyId: key,
       });
       assert.equal(rule.bucketKeyEnabled, true);
-      const block = one(
-        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
-        "bucket-public-access",
-      ).inputs;
-      for (const flag of [
-        "blockPublicAcls",
-        "blockPublicPolicy",
-        "ignorePublicAcls",
-        "restrictPublicBuckets",
-      ]) {
-        assert.equal(block[flag], true, flag);
-      }
-      assert.equal(
-        one("aws:s3/bucketOwnershipControls:BucketOwnershipControls", "bucket-ownership").inputs.rule
-          .objectOwnership,
-        "BucketOwnerEnforced",
-      );
     });
 
     it("denies non-TLS requests and PUTs without the key, after the public-access block is in place", () => {
@@ -168,26 +169,12 @@ describe("dev stack at prepare", () => {
       const env = one("aws:mwaa/environment:Environment").inputs;
       assert.equal(env.sourceBucketArn, `arn:aws:s3:::${run.outputs.targetDagBucket}`);
       assert.notEqual(env.sourceBucketArn, source.sourceBucketArn);
-      assert.equal(
-        one("aws:s3/bucketVersioning:BucketVersioning", "dags-versioning").inputs.versioningConfiguration
-          .status,
-        "Enabled",
-      );
+      assertBaselineControls("dags");
       const rule = one(
         "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
         "dags-encryption",
       ).inputs.rules[0];
       assert.equal(rule.applyServerSideEncryptionByDefault.sseAlgorithm, "aws:kms");
-      const block = one(
-        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
-        "dags-public-access",
-      ).inputs;
-      assert.ok(
-        block.blockPublicAcls &&
-          block.blockPublicPolicy &&
-          block.ignorePublicAcls &&
-          block.restrictPublicBuckets,
-      );
     });
   });
 
