@@ -29,9 +29,18 @@ export class Display {
       this.write(`${progressPrefix(Date.now() - this.startedAt, this.stage)} ${part}`);
   }
 
-  /** Sends console.log/console.error (the providers' progress lines) through the display. */
+  /**
+   * Sends console.log/console.error (the providers' progress lines) through the display, and
+   * process warnings as one line each (the AWS SDK's notice about future Node versions is
+   * several lines long and says nothing about the rehearsal).
+   */
   captureConsole(): void {
     console.log = (...args: unknown[]) => this.line(args.map(String).join(" "));
     console.error = (...args: unknown[]) => this.line(args.map(String).join(" "));
+    process.removeAllListeners("warning");
+    process.on("warning", (warning: Error) => {
+      if (!`${warning.name} ${warning.message}`.includes("NodeVersionSupportWarning"))
+        this.line(`warning: ${warning.name}: ${warning.message}`);
+    });
   }
 }
