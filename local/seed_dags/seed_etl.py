@@ -3,22 +3,12 @@ mapped tasks in a pool, and an SLA that the catch-up runs miss."""
 
 from datetime import timedelta
 
-from airflow import DAG
 from airflow.decorators import task
 from airflow.operators.bash import BashOperator
 
-from seed_settings import INTERVAL, START, end_for
+from seed_settings import catch_up_dag
 
-with DAG(
-    dag_id="seed_etl",
-    schedule=INTERVAL,
-    start_date=START,
-    end_date=end_for("seed_etl"),
-    catchup=True,
-    max_active_runs=3,
-    tags=["seed"],
-    default_args={"retries": 0},
-) as dag:
+with catch_up_dag("seed_etl", max_active_runs=3) as dag:
 
     @task
     def extract():

@@ -3,20 +3,11 @@ task that fails every third interval, leaving its downstream task upstream_faile
 
 from datetime import timedelta
 
-from airflow import DAG
 from airflow.decorators import task
 
-from seed_settings import INTERVAL, START, end_for
+from seed_settings import catch_up_dag
 
-with DAG(
-    dag_id="seed_flaky",
-    schedule=INTERVAL,
-    start_date=START,
-    end_date=end_for("seed_flaky"),
-    catchup=True,
-    max_active_runs=3,
-    tags=["seed"],
-) as dag:
+with catch_up_dag("seed_flaky", max_active_runs=3) as dag:
 
     @task(retries=2, retry_delay=timedelta(seconds=1))
     def wobbly(**context):

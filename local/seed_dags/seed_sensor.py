@@ -1,13 +1,12 @@
 """Scheduled history with a sensor in reschedule mode: it gives its slot back between
 pokes, so every run leaves task_reschedule rows."""
 
-from airflow import DAG
 from airflow.decorators import task
 from airflow.models.taskreschedule import TaskReschedule
 from airflow.sensors.python import PythonSensor
 from airflow.utils.session import create_session
 
-from seed_settings import INTERVAL, START, end_for
+from seed_settings import catch_up_dag
 
 
 def _ready(ti, **_):
@@ -26,15 +25,7 @@ def _ready(ti, **_):
     return reschedules >= 2
 
 
-with DAG(
-    dag_id="seed_sensor",
-    schedule=INTERVAL,
-    start_date=START,
-    end_date=end_for("seed_sensor"),
-    catchup=True,
-    max_active_runs=2,
-    tags=["seed"],
-) as dag:
+with catch_up_dag("seed_sensor", max_active_runs=2) as dag:
     wait = PythonSensor(
         task_id="wait_for_partition",
         python_callable=_ready,
