@@ -131,7 +131,9 @@ postgres_down() {
   local bin
   bin=$(pg_bin_dir) || return 0
   [ -f "$PG_DIR/postmaster.pid" ] || return 0
-  as_postgres "$bin/pg_ctl" -D "$PG_DIR" -m fast -w stop >/dev/null 2>&1 && log "PostgreSQL stopped" || true
+  if as_postgres "$bin/pg_ctl" -D "$PG_DIR" -m fast -w stop >/dev/null 2>&1; then
+    log "PostgreSQL stopped"
+  fi
 }
 
 postgres_running() {
@@ -168,12 +170,12 @@ PY
 
 # Stops the process (its whole process group when it leads one) behind a pid file.
 stop_pidfile() {
-  local file=$1 pid pgid i
+  local file=$1 pid pgid
   pid=$(cat "$file" 2>/dev/null || true)
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
     pgid=$(ps -o pgid= -p "$pid" 2>/dev/null | tr -d ' ' || true)
     if [ "$pgid" = "$pid" ]; then kill -TERM -- "-$pid" 2>/dev/null || true; else kill -TERM "$pid" 2>/dev/null || true; fi
-    for i in $(seq 1 50); do
+    for _ in $(seq 1 50); do
       kill -0 "$pid" 2>/dev/null || break
       sleep 0.2
     done
@@ -252,7 +254,7 @@ PY
 
 airflow_versions() {
   if [ -n "${MWAA_LOCAL_AIRFLOW_VERSIONS:-}" ]; then
-    tr ', ' '\n\n' <<<"$MWAA_LOCAL_AIRFLOW_VERSIONS" | sed '/^$/d'
+    tr ', ' '\n' <<<"$MWAA_LOCAL_AIRFLOW_VERSIONS" | sed '/^$/d'
   else
     ls "$LOCKS_DIR"/airflow-*.txt | sed -E 's#.*/airflow-(.*)\.txt#\1#' | sort -V
   fi

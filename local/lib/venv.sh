@@ -4,6 +4,8 @@
 # A venv is built in a temporary directory and renamed into place when complete, so an
 # interrupted install is never picked up. Source this file; it defines functions only.
 
+MWAA_LOCKS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../locks" && pwd)
+
 mwaa_cache_dir() {
   echo "${MWAA_MIGRATION_CACHE:-$HOME/.cache/mwaa-migration}"
 }
@@ -25,9 +27,8 @@ mwaa_python311() {
 
 # uv, pinned by local/locks/uv.txt, installed once into its own small venv in the cache.
 mwaa_uv() {
-  local locks_dir=$1
   local pin uv_home python
-  pin=$(tr -d '[:space:]' <"$locks_dir/uv.txt")
+  pin=$(tr -d '[:space:]' <"$MWAA_LOCKS_DIR/uv.txt")
   uv_home="$(mwaa_cache_dir)/uv-${pin#uv==}"
   if [ ! -x "$uv_home/bin/uv" ]; then
     python=$(mwaa_python311) || return 1
@@ -50,8 +51,7 @@ mwaa_uv() {
 # Prints the path of the venv for lock file <lock> named <name>, building it if missing.
 mwaa_ensure_venv() {
   local name=$1 lock=$2
-  local locks_dir hash cache target
-  locks_dir=$(cd "$(dirname "$lock")" && pwd)
+  local hash cache target
   [ -f "$lock" ] || {
     echo "error: lock file ${lock} not found" >&2
     return 1
@@ -69,7 +69,7 @@ mwaa_ensure_venv() {
     flock 9
     if [ -x "$target/bin/python" ]; then exit 0; fi
     local uv python tmp started
-    uv=$(mwaa_uv "$locks_dir") || exit 1
+    uv=$(mwaa_uv) || exit 1
     python=$(mwaa_python311) || exit 1
     tmp="$cache/.building-${name}-${hash}.$$"
     rm -rf "$tmp"

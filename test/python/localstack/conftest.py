@@ -4,6 +4,7 @@ local/stack.sh up
 local/.state/venvs/tools/bin/python -m pytest test/python/localstack
 """
 
+import os
 import sys
 from pathlib import Path
 
@@ -20,7 +21,11 @@ def stack():
     return mwaa_local.ensure_stack()
 
 
-@pytest.fixture(scope="module", params=["2.8.1", "2.11.0"])
+# The versions that get a seeded history (the slow part): the default source and target.
+SEEDED_VERSIONS = os.environ.get("MWAA_LOCAL_SMOKE_VERSIONS", "2.8.1,2.11.0").replace(" ", "").split(",")
+
+
+@pytest.fixture(scope="module", params=SEEDED_VERSIONS)
 def seeded_env(request, stack):
     """A started Airflow of each version with a small seeded history (about 30 runs)."""
     version = request.param

@@ -2,13 +2,17 @@
 
 import json
 import os
+import shutil
 import socket
 import subprocess
+import sys
 import uuid
+from pathlib import Path
 
 import boto3
 import psycopg2
 
+import mwaa_local
 from conftest import REPO_ROOT
 
 STACK = str(REPO_ROOT / "local" / "stack.sh")
@@ -89,3 +93,54 @@ def test_a_second_port_base_for_a_running_stack_is_refused(stack):
     result = subprocess.run(["bash", STACK, "up"], env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode != 0
     assert "already runs on port base %d" % stack["port_base"] in result.stderr
+
+
+def _free_port_base():
+    """A base whose moto, PostgreSQL and first Airflow ports are all free right now."""
+    for _ in range(50):
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        base = probe.getsockname()[1]
+        probe.close()
+        if base <= 65500 and not any(mwaa_local.stack.port_in_use(base + offset) for offset in (0, 1, 10)):
+            return base
+    raise RuntimeError("no free port base found")
+
+
+def test_down_stops_airflow_moto_and_postgres_of_its_own_state_dir(stack):
+    # Under local/.state so that the postgres OS user can reach the cluster directory.
+    state = Path(stack["state_dir"]) / ("test-down-%s" % uuid.uuid4().hex[:8])
+    env = dict(os.environ, MWAA_LOCAL_STATE_DIR=str(state), MWAA_LOCAL_PORT_BASE=str(_free_port_base()))
+    env["MWAA_LOCAL_AIRFLOW_VERSIONS"] = "2.8.1"
+    env["PYTHONPATH"] = str(REPO_ROOT / "local")
+    try:
+        subprocess.run(["bash", STACK, "up"], env=env, check=True, timeout=600)
+        created = subprocess.run(
+            [sys.executable, "-m", "mwaa_local", "create", "down-check", "2.8.1", "--start"],
+            env=env,
+            check=True,
+            timeout=600,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        airflow_port = json.loads(created.stdout)["port"]
+        pids = {path.name: int(path.read_text()) for path in (state / "pids").glob("*.pid")}
+        assert {"moto.pid", "airflow-down-check-scheduler.pid", "airflow-down-check-webserver.pid"} <= set(pids)
+        info = json.loads((state / "env.json").read_text())
+    finally:
+        subprocess.run(["bash", STACK, "down"], env=env, check=False, timeout=300)
+    for name, pid in pids.items():
+        assert not _alive(pid), "%s (pid %d) still runs after down" % (name, pid)
+    for port in (info["ports"]["moto"], info["ports"]["postgres"], airflow_port):
+        assert not mwaa_local.stack.port_in_use(port), port
+    assert not (state / "env.json").exists()
+    shutil.rmtree(state, ignore_errors=True)
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open("/proc/%d/stat" % pid) as stat:
+        return stat.read().split()[2] != "Z"
