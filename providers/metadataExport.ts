@@ -7,29 +7,21 @@ import * as pulumi from "@pulumi/pulumi";
 import * as dynamic from "@pulumi/pulumi/dynamic";
 import {
   bundleUri,
-  BundleLocation,
+  bundleLocation,
   purgeBundle,
   readBundleJson,
   summariseManifest,
 } from "./resources/bundle";
 import { fail, Failures, isUnknown, optionalOneOf, optionalStringList } from "./resources/checks";
 import { COMMON_DEFAULTS, COMMON_IN_PLACE, COMMON_REPLACING } from "./resources/commonInputs";
-import { payloadInputs, RESOURCE_MODULE, workResourceOptions } from "./resources/resource";
+import { payloadInputs, RESOURCE_MODULE, WorkResourceArgs, workResourceOptions } from "./resources/resource";
 import { defaultExportId } from "./resources/runIds";
-import { AirflowTarget, airflowIdentity } from "./resources/target";
+import { airflowIdentity } from "./resources/target";
 import { Inputs, workProvider } from "./resources/workProvider";
 
 export const EXPORT_DAG_ID = "mwaa_migration_export";
 export const EXPORT_PHASES = ["full", "bulk", "delta"] as const;
 export type ExportPhase = (typeof EXPORT_PHASES)[number];
-
-function location(inputs: Inputs): BundleLocation {
-  return {
-    bucket: String(inputs.bucket),
-    prefix: String(inputs.prefix ?? ""),
-    exportId: String(inputs.exportId),
-  };
-}
 
 export const metadataExportProvider = workProvider({
   resource: "MetadataExport",
@@ -87,7 +79,7 @@ export const metadataExportProvider = workProvider({
     };
   },
   async outputs(inputs: Inputs, region: string | undefined) {
-    const where = location(inputs);
+    const where = bundleLocation(inputs);
     const manifest = await readBundleJson(where, "manifest.json", region);
     if (!manifest) throw new Error(`no manifest.json under ${bundleUri(where)}; the export did not complete`);
     const summary = summariseManifest(manifest);
@@ -100,7 +92,7 @@ export const metadataExportProvider = workProvider({
   },
   async onDelete(props: Inputs, region: string | undefined, log: (line: string) => void) {
     if (typeof props.bucket !== "string" || typeof props.exportId !== "string") return;
-    const where = location(props);
+    const where = bundleLocation(props);
     if (props.purgeOnDelete === true) {
       const removed = await purgeBundle(where, region);
       log(`[MetadataExport] purged ${removed} objects under ${bundleUri(where)}`);
@@ -112,26 +104,13 @@ export const metadataExportProvider = workProvider({
   },
 });
 
-export interface MetadataExportArgs {
-  airflow: pulumi.Input<AirflowTarget>;
-  /** The source's DAG folder: "s3://<dag bucket>/<dag prefix>" for MWAA, or a local folder / S3 URI for self-managed. */
-  dagFolder: pulumi.Input<string>;
-  bucket: pulumi.Input<string>;
-  prefix?: pulumi.Input<string>;
-  kmsKeyId?: pulumi.Input<string>;
+export interface MetadataExportArgs extends WorkResourceArgs {
   phase?: pulumi.Input<ExportPhase>;
   /** Required for "delta": the bulk export's watermark. */
   watermark?: pulumi.Input<string>;
   tables?: pulumi.Input<pulumi.Input<string>[]>;
   /** Defaults to a hash of the inputs that decide the bundle's content. */
   exportId?: pulumi.Input<string>;
-  deadlineSeconds?: pulumi.Input<number>;
-  parseDeadlineSeconds?: pulumi.Input<number>;
-  pollIntervalSeconds?: pulumi.Input<number>;
-  purgeOnDelete?: pulumi.Input<boolean>;
-  region?: pulumi.Input<string>;
-  /** Defaults to the project's providers/dags. */
-  payloadDir?: string;
 }
 
 export class MetadataExport extends dynamic.Resource {

@@ -9,7 +9,7 @@ import * as dynamic from "@pulumi/pulumi/dynamic";
 import { copyTaskLogs, TaskLogCopyResult } from "./taskLogs/copy";
 import {
   bundleUri,
-  BundleLocation,
+  bundleLocation,
   readBundleJson,
   readBundleRows,
   summariseManifest,
@@ -18,7 +18,7 @@ import {
 import { Failures, fail, isUnknown, optionalBoolean, optionalOneOf, requireString } from "./resources/checks";
 import { logGroupName, logicalDates, migratedTaskInstances } from "./resources/taskLogSelection";
 import { COMMON_DEFAULTS, COMMON_IN_PLACE, COMMON_REPLACING } from "./resources/commonInputs";
-import { payloadInputs, RESOURCE_MODULE, workResourceOptions } from "./resources/resource";
+import { payloadInputs, RESOURCE_MODULE, WorkResourceArgs, workResourceOptions } from "./resources/resource";
 import { AirflowTarget } from "./resources/target";
 import { Inputs, workProvider } from "./resources/workProvider";
 
@@ -68,7 +68,7 @@ async function copyLogsOfBundle(
   log: (line: string) => void,
 ): Promise<TaskLogCopyResult> {
   const settings = inputs.taskLogs as TaskLogCopySettings;
-  const where = location(inputs);
+  const where = bundleLocation(inputs);
   const manifest = summariseManifest((await readBundleJson(where, "manifest.json", region)) ?? {});
   const runs: Record<string, unknown>[] = [];
   await readBundleRows(where, "dag_run", region, (row) =>
@@ -107,14 +107,6 @@ async function copyLogsOfBundle(
   );
 }
 
-function location(inputs: Inputs): BundleLocation {
-  return {
-    bucket: String(inputs.bucket),
-    prefix: String(inputs.prefix ?? ""),
-    exportId: String(inputs.exportId),
-  };
-}
-
 export const metadataImportProvider = workProvider({
   resource: "MetadataImport",
   kind: "import",
@@ -147,7 +139,7 @@ export const metadataImportProvider = workProvider({
     };
   },
   async outputs(inputs: Inputs, region: string | undefined, _airflow, log) {
-    const where = location(inputs);
+    const where = bundleLocation(inputs);
     const report = await readBundleJson(where, "import-report.json", region);
     if (!report)
       throw new Error(`no import-report.json under ${bundleUri(where)}; the import did not write its report`);
@@ -167,15 +159,9 @@ export const metadataImportProvider = workProvider({
   },
 });
 
-export interface MetadataImportArgs {
-  airflow: pulumi.Input<AirflowTarget>;
-  /** The target's DAG folder: "s3://<dag bucket>/<dag prefix>" for MWAA, or a local folder / S3 URI. */
-  dagFolder: pulumi.Input<string>;
-  bucket: pulumi.Input<string>;
-  prefix?: pulumi.Input<string>;
+export interface MetadataImportArgs extends WorkResourceArgs {
   /** The MetadataExport's exportId output. */
   exportId: pulumi.Input<string>;
-  kmsKeyId?: pulumi.Input<string>;
   conflictPolicy?: pulumi.Input<ConflictPolicy>;
   /** Import history of DAGs the target does not have (default: report them, import nothing). */
   importOrphanHistory?: pulumi.Input<boolean>;
@@ -183,12 +169,6 @@ export interface MetadataImportArgs {
   continueSchedules?: pulumi.Input<boolean>;
   /** Copy the migrated task instances' CloudWatch logs after the import (MWAA sources). */
   taskLogs?: pulumi.Input<TaskLogCopySettings>;
-  deadlineSeconds?: pulumi.Input<number>;
-  parseDeadlineSeconds?: pulumi.Input<number>;
-  pollIntervalSeconds?: pulumi.Input<number>;
-  purgeOnDelete?: pulumi.Input<boolean>;
-  region?: pulumi.Input<string>;
-  payloadDir?: string;
 }
 
 export class MetadataImport extends dynamic.Resource {

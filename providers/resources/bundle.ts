@@ -11,6 +11,15 @@ export interface BundleLocation {
   exportId: string;
 }
 
+/** The bundle a work resource's inputs (or outputs) point at. */
+export function bundleLocation(inputs: Record<string, unknown>): BundleLocation {
+  return {
+    bucket: String(inputs.bucket),
+    prefix: String(inputs.prefix ?? ""),
+    exportId: String(inputs.exportId),
+  };
+}
+
 export function bundleKeyPrefix(location: BundleLocation): string {
   const prefix = location.prefix.replace(/^\/+|\/+$/g, "");
   return `${prefix === "" ? "" : `${prefix}/`}${location.exportId}/`;

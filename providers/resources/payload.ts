@@ -28,6 +28,16 @@ function libraryFiles(root: string, relative: string): string[] {
   return found;
 }
 
+/**
+ * Keeps Airflow's DAG processor out of the library folder, so its modules are imported by the
+ * DAG file but never parsed as DAG files themselves (which would list each of them as a broken
+ * DAG in the environment's UI). `.*` is the rule in regexp syntax (2.x default), `*` in glob
+ * syntax; each syntax skips the line it cannot read.
+ */
+export function libraryIgnoreFile(): PayloadFile {
+  return { key: `${LIBRARY_FOLDER}/.airflowignore`, body: Buffer.from(".*\n*\n") };
+}
+
 /** The files to copy for one DAG, in a stable order. */
 export function readPayload(payloadDir: string, dagId: string): PayloadFile[] {
   const dagFile = `${dagId}.py`;
@@ -39,7 +49,8 @@ export function readPayload(payloadDir: string, dagId: string): PayloadFile[] {
   const keys = [dagFile];
   if (fs.existsSync(path.join(payloadDir, LIBRARY_FOLDER)))
     keys.push(...libraryFiles(payloadDir, LIBRARY_FOLDER).sort());
-  return keys.map((key) => ({ key, body: fs.readFileSync(path.join(payloadDir, key)) }));
+  const files = keys.map((key) => ({ key, body: fs.readFileSync(path.join(payloadDir, key)) }));
+  return keys.length > 1 ? [...files, libraryIgnoreFile()] : files;
 }
 
 export function payloadDigest(files: readonly PayloadFile[]): string {

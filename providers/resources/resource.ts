@@ -5,6 +5,7 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { payloadDigest, readPayload } from "./payload";
+import type { AirflowTarget } from "./target";
 
 /** The project's providers/dags folder, resolved when the program runs. */
 export const DEFAULT_PAYLOAD_DIR = path.resolve(__dirname, "..", "dags");
@@ -15,6 +16,25 @@ export function payloadInputs(
 ): { payloadDir: string; payloadDigest: string } {
   const dir = path.resolve(payloadDir ?? DEFAULT_PAYLOAD_DIR);
   return { payloadDir: dir, payloadDigest: payloadDigest(readPayload(dir, dagId)) };
+}
+
+/** Inputs the export and import resources share. */
+export interface WorkResourceArgs {
+  airflow: pulumi.Input<AirflowTarget>;
+  /** The DAG folder: "s3://<dag bucket>/<dag prefix>" for MWAA, or an S3 URI / absolute local folder for self-managed. */
+  dagFolder: pulumi.Input<string>;
+  /** The migration bucket the bundle lives in. */
+  bucket: pulumi.Input<string>;
+  prefix?: pulumi.Input<string>;
+  kmsKeyId?: pulumi.Input<string>;
+  deadlineSeconds?: pulumi.Input<number>;
+  parseDeadlineSeconds?: pulumi.Input<number>;
+  pollIntervalSeconds?: pulumi.Input<number>;
+  purgeOnDelete?: pulumi.Input<boolean>;
+  /** Defaults to airflow.region, then aws:region. */
+  region?: pulumi.Input<string>;
+  /** Defaults to the project's providers/dags. */
+  payloadDir?: string;
 }
 
 /** The airflow input may carry a self-managed login: keep it secret in state. */

@@ -130,7 +130,7 @@ describe("dynamic-provider host over gRPC", function () {
     assert.equal(failure.partial, undefined, "nothing was triggered, so there is no partial state");
     assert.deepEqual(fs.readdirSync(dagFolder), [], "the DAG folder is as it was before the create");
     assert.ok(
-      host.output.some((line) => line.includes("[MetadataExport] delivered mwaa_migration_export (2 files)")),
+      host.output.some((line) => line.includes("[MetadataExport] delivered mwaa_migration_export (3 files)")),
       host.output.join("\n"),
     );
   });

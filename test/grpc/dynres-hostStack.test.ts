@@ -25,6 +25,10 @@ describe("dynamic-provider host over gRPC: a create that does real work", functi
     }
   });
 
+  afterEach(function () {
+    if (this.currentTest?.state === "failed" && host) console.log(host.output.join("\n"));
+  });
+
   after(async () => {
     await host?.stop();
   });
@@ -33,6 +37,8 @@ describe("dynamic-provider host over gRPC: a create that does real work", functi
     const { integrationInfo } = await import("../integration/itEnv");
     const info = integrationInfo();
     const bucket = "dynres-grpc-bundles";
+    // Run ids follow the inputs; a prefix of its own keeps a repeated session from adopting the last one's run.
+    const prefix = `grpc-${Date.now().toString(36)}`;
     const s3 = new S3Client({ region: info.region });
     await s3.send(new CreateBucketCommand({ Bucket: bucket })).catch(() => undefined);
 
@@ -54,7 +60,7 @@ describe("dynamic-provider host over gRPC: a create that does real work", functi
         airflow,
         dagFolder: info.dagsFolder,
         bucket,
-        prefix: "grpc",
+        prefix,
         phase: "full",
         tables: ["dag_run", "slot_pool"],
         pollIntervalSeconds: 2,
@@ -82,7 +88,7 @@ describe("dynamic-provider host over gRPC: a create that does real work", functi
     assert.equal(outs.completed, true);
     assert.equal(outs.runId, partial.properties.runId);
     assert.ok((outs.rowsPerTable as Record<string, number>).dag_run >= 0);
-    await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: `grpc/${inputs.exportId}/manifest.json` }));
+    await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: `${prefix}/${inputs.exportId}/manifest.json` }));
     assert.ok(
       host.output.some((line) => line.includes(`[MetadataExport] ${String(outs.runId)}: success`)),
       host.output.join("\n"),
@@ -90,7 +96,7 @@ describe("dynamic-provider host over gRPC: a create that does real work", functi
 
     await host.delete(URN, partial.id, { ...outs, purgeOnDelete: true });
     await assert.rejects(
-      s3.send(new HeadObjectCommand({ Bucket: bucket, Key: `grpc/${inputs.exportId}/manifest.json` })),
+      s3.send(new HeadObjectCommand({ Bucket: bucket, Key: `${prefix}/${inputs.exportId}/manifest.json` })),
     );
   });
 });

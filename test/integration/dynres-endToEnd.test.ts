@@ -17,6 +17,7 @@ import { integrationInfo } from "./itEnv";
 
 const info = integrationInfo();
 const BUNDLE_BUCKET = "dynres-it-bundles";
+const SESSION_PREFIX = `it-${Date.now().toString(36)}`;
 const HISTORY_DAG_ID = "dynres_history";
 const HISTORY_DAG_FILE = `
 import pendulum
@@ -74,20 +75,17 @@ async function isPaused(dagId: string): Promise<boolean | undefined> {
 describe("MetadataExport and MetadataImport on the local stack", function () {
   this.timeout(900_000);
   const s3 = new S3Client({ region: info.region });
-  const exportBase = {
-    ...payloadInputs(undefined, EXPORT_DAG_ID),
+  const base = (dagId: string) => ({
+    ...payloadInputs(undefined, dagId),
     bucket: BUNDLE_BUCKET,
-    prefix: "it",
+    // A prefix of its own per session: exportIds (and run ids) are deterministic, so a repeated
+    // session would otherwise adopt the runs of the last one.
+    prefix: SESSION_PREFIX,
     pollIntervalSeconds: 2,
     parseDeadlineSeconds: 180,
-  };
-  const importBase = {
-    ...payloadInputs(undefined, IMPORT_DAG_ID),
-    bucket: BUNDLE_BUCKET,
-    prefix: "it",
-    pollIntervalSeconds: 2,
-    parseDeadlineSeconds: 180,
-  };
+  });
+  const exportBase = base(EXPORT_DAG_ID);
+  const importBase = base(IMPORT_DAG_ID);
 
   before(async () => {
     await s3.send(new CreateBucketCommand({ Bucket: BUNDLE_BUCKET })).catch(() => undefined);
@@ -179,7 +177,7 @@ describe("MetadataExport and MetadataImport on the local stack", function () {
     assert.equal(resumed.completed, true);
     assert.equal(resumed.attempt, 2);
     await s3.send(
-      new HeadObjectCommand({ Bucket: missingBucket, Key: `it/${inputs.exportId}/manifest.json` }),
+      new HeadObjectCommand({ Bucket: missingBucket, Key: `${SESSION_PREFIX}/${inputs.exportId}/manifest.json` }),
     );
   });
 
@@ -216,12 +214,12 @@ describe("MetadataExport and MetadataImport on the local stack", function () {
   });
 
   it("delete keeps the bundle unless purgeOnDelete is set", async () => {
-    const where = { Bucket: BUNDLE_BUCKET, Key: `it/${exported.exportId}/manifest.json` };
+    const where = { Bucket: BUNDLE_BUCKET, Key: `${SESSION_PREFIX}/${exported.exportId}/manifest.json` };
     await metadataExportProvider.delete!("export/x", exported);
     await s3.send(new HeadObjectCommand(where));
     await metadataExportProvider.delete!("export/x", { ...exported, purgeOnDelete: true });
     const left = await s3.send(
-      new ListObjectsV2Command({ Bucket: BUNDLE_BUCKET, Prefix: `it/${exported.exportId}/` }),
+      new ListObjectsV2Command({ Bucket: BUNDLE_BUCKET, Prefix: `${SESSION_PREFIX}/${exported.exportId}/` }),
     );
     assert.equal(left.KeyCount ?? 0, 0);
   });
