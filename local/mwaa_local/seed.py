@@ -118,7 +118,8 @@ def seed_history(env: AirflowEnv, runs: int = 30, timeout: float = 0) -> Dict[st
     summary: row counts per table, runs per DAG and state, and the seconds it took."""
     started = time.monotonic()
     plan = plan_runs(runs)
-    timeout = timeout or 600 + runs * 8
+    # Generous: a shared 2-core machine ran about 0.3 task instances per second.
+    timeout = timeout or 900 + runs * 20
     now = datetime.now(timezone.utc)
 
     install_seed_dags(env, plan, now)
