@@ -1,28 +1,12 @@
-"""Imports an export bundle into this environment's Airflow metadata database.
+"""Airflow DAG that imports an export bundle into this environment's metadata database.
 
 Triggered with a conf such as
     {"bucket": "...", "prefix": "...", "exportId": "...", "conflictPolicy": "skip",
      "importOrphanHistory": false}
-(see mwaa_migration/conf.py for every parameter).
+(see mwaa_migration/conf.py for every parameter, README "Export bundle" for the format).
 """
 
-import datetime
-
-from airflow import DAG
-from airflow.operators.python import PythonOperator
-
 from mwaa_migration import IMPORT_DAG_ID
-from mwaa_migration.dag_tasks import import_task
+from mwaa_migration.dag_tasks import import_task, migration_dag
 
-with DAG(
-    dag_id=IMPORT_DAG_ID,
-    description="MWAA migration: import metadata from S3",
-    schedule=None,
-    start_date=datetime.datetime(2024, 1, 1),
-    catchup=False,
-    max_active_runs=1,
-    is_paused_upon_creation=False,
-    tags=["mwaa-migration"],
-    default_args={"retries": 0},
-) as dag:
-    PythonOperator(task_id="import", python_callable=import_task)
+dag = migration_dag(IMPORT_DAG_ID, "MWAA migration: import metadata from S3", "import", import_task)

@@ -20,11 +20,12 @@ from .importer import run_import
 
 
 def _airflow_version() -> Optional[str]:
-    try:
-        import airflow
+    # Read from the package metadata: importing Airflow itself costs ~100 MiB.
+    from importlib import metadata
 
-        return airflow.__version__
-    except ImportError:
+    try:
+        return metadata.version("apache-airflow")
+    except metadata.PackageNotFoundError:
         return None
 
 

@@ -16,6 +16,7 @@ REPORT_NAME = "import-report.json"
 
 PART_SIZE = 8 * 1024 * 1024  # S3 parts must be at least 5 MiB, except the last
 GZIP_LEVEL = 1  # the export is bound by CPU; level 1 costs a third of level 6
+RAW_BATCH = 1024 * 1024
 _GZIP_WBITS = 16 + zlib.MAX_WBITS
 
 
@@ -56,6 +57,7 @@ class StreamWriter:
         self._key = key
         self._compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, _GZIP_WBITS)
         self._sha = hashlib.sha256()
+        self._raw = bytearray()
         self._buffer = bytearray()
         self._parts = []  # type: list
         self.rows = 0
@@ -64,13 +66,20 @@ class StreamWriter:
         self._upload_id = upload["UploadId"]
 
     def write(self, data: Any) -> int:
+        # COPY hands over one row per call: collect rows and compress them in batches.
         if isinstance(data, str):
             data = data.encode("utf-8")
-        self.rows += data.count(b"\n")
-        self._buffer += self._compressor.compress(data)
+        self._raw += data
+        if len(self._raw) >= RAW_BATCH:
+            self._compress_batch()
+        return len(data)
+
+    def _compress_batch(self) -> None:
+        self.rows += self._raw.count(b"\n")
+        self._buffer += self._compressor.compress(self._raw)
+        self._raw = bytearray()
         if len(self._buffer) >= PART_SIZE:
             self._flush_part()
-        return len(data)
 
     def _flush_part(self) -> None:
         body = bytes(self._buffer)
@@ -93,6 +102,7 @@ class StreamWriter:
 
     def close(self) -> str:
         """Finishes the object and returns the sha256 (hex) of its bytes."""
+        self._compress_batch()
         self._buffer += self._compressor.flush()
         if self._buffer or not self._parts:
             self._flush_part()
@@ -135,33 +145,42 @@ class StreamReader:
     def __init__(self, s3: Any, bucket: str, key: str) -> None:
         self.key = key
         body = s3.get_object(Bucket=bucket, Key=key)["Body"]
-        self._chunks = body.iter_chunks(self.CHUNK)
-        self._decompressor = zlib.decompressobj(_GZIP_WBITS)
         self._sha = hashlib.sha256()
+        self._blocks = self._decompressed_blocks(body.iter_chunks(self.CHUNK))
         self._pending = b""
+        self._offset = 0
         self._done = False
-        self.rows = 0
 
-    def _next_block(self) -> bytes:
-        for chunk in self._chunks:
+    def _decompressed_blocks(self, chunks: Iterator[bytes]) -> Iterator[bytes]:
+        """Decompressed data in blocks of at most CHUNK bytes (bounded memory)."""
+        decompressor = zlib.decompressobj(_GZIP_WBITS)
+        for chunk in chunks:
             self._sha.update(chunk)
-            data = self._decompressor.decompress(chunk)
-            if data:
-                return data
-        self._done = True
-        return self._decompressor.flush()
+            data = decompressor.decompress(chunk, self.CHUNK)
+            while True:
+                if data:
+                    yield data
+                if not decompressor.unconsumed_tail:
+                    break
+                data = decompressor.decompress(decompressor.unconsumed_tail, self.CHUNK)
+        tail = decompressor.flush()
+        if tail:
+            yield tail
 
     def read(self, size: int = -1) -> bytes:
-        while not self._done and (size < 0 or len(self._pending) < size):
-            block = self._next_block()
-            self.rows += block.count(b"\n")
-            self._pending += block
-            if size < 0 and self._done:
+        if size is None or size < 0:
+            rest = self._pending[self._offset :] + b"".join(self._blocks)
+            self._pending, self._offset, self._done = b"", 0, True
+            return rest
+        while len(self._pending) - self._offset < size and not self._done:
+            block = next(self._blocks, None)
+            if block is None:
+                self._done = True
                 break
-        if size < 0:
-            out, self._pending = self._pending, b""
-        else:
-            out, self._pending = self._pending[:size], self._pending[size:]
+            self._pending = self._pending[self._offset :] + block
+            self._offset = 0
+        out = self._pending[self._offset : self._offset + size]
+        self._offset += len(out)
         return out
 
     def lines(self) -> Iterator[bytes]:

@@ -1,7 +1,8 @@
-"""What the two DAGs' tasks do: read the run's conf, run the library in this Airflow."""
+"""The two DAGs and what their tasks do: read the run's conf, run the library in this Airflow."""
 
+import datetime
 import logging
-from typing import Any, Dict
+from typing import Any, Callable, Dict
 
 from . import bundle, conf, db
 from .export import run_export
@@ -11,24 +12,21 @@ from .secrets import airflow_fernet_keys
 log = logging.getLogger("airflow.task")
 
 
-def _airflow_version() -> str:
+def _run(context: Dict[str, Any], to_options: Callable[..., Any], work: Callable[..., Dict[str, Any]]) -> Any:
     import airflow
 
-    return airflow.__version__
-
-
-def _run_conf(context: Dict[str, Any]) -> Dict[str, Any]:
     dag_run = context.get("dag_run")
-    return dict((dag_run.conf if dag_run is not None else None) or {})
+    params = dict((dag_run.conf if dag_run is not None else None) or {})
+    options = to_options(params, airflow.__version__, airflow_fernet_keys())
+    connection = db.connect(db.airflow_database_url())
+    try:
+        return options, work(connection, bundle.s3_client(), options, log.info)
+    finally:
+        connection.close()
 
 
 def export_task(**context: Any) -> Dict[str, Any]:
-    options = conf.export_options(_run_conf(context), _airflow_version(), airflow_fernet_keys())
-    connection = db.connect(db.airflow_database_url())
-    try:
-        manifest = run_export(connection, bundle.s3_client(), options, log.info)
-    finally:
-        connection.close()
+    options, manifest = _run(context, conf.export_options, run_export)
     # The XCom is what a caller polls for; the manifest itself stays in S3.
     return {
         "manifestKey": bundle.manifest_key(options.prefix, options.export_id),
@@ -38,14 +36,29 @@ def export_task(**context: Any) -> Dict[str, Any]:
 
 
 def import_task(**context: Any) -> Dict[str, Any]:
-    options = conf.import_options(_run_conf(context), _airflow_version(), airflow_fernet_keys())
-    connection = db.connect(db.airflow_database_url())
-    try:
-        report = run_import(connection, bundle.s3_client(), options, log.info)
-    finally:
-        connection.close()
+    options, report = _run(context, conf.import_options, run_import)
     return {
         "reportKey": bundle.report_key(options.prefix, options.export_id),
         "status": report["status"],
         "missingOnTarget": report.get("dags", {}).get("missingOnTarget", []),
     }
+
+
+def migration_dag(dag_id: str, description: str, task_id: str, work: Callable[..., Any]) -> Any:
+    """A manually triggered DAG of one task; it runs when triggered, even if new."""
+    from airflow import DAG
+    from airflow.operators.python import PythonOperator
+
+    with DAG(
+        dag_id=dag_id,
+        description=description,
+        schedule=None,
+        start_date=datetime.datetime(2024, 1, 1),
+        catchup=False,
+        max_active_runs=1,
+        is_paused_upon_creation=False,
+        tags=["mwaa-migration"],
+        default_args={"retries": 0},
+    ) as dag:
+        PythonOperator(task_id=task_id, python_callable=work)
+    return dag

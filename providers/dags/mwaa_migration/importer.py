@@ -28,6 +28,9 @@ CONFLICT_POLICIES = ("skip", "overwrite", "fail")
 SUPPORTED_TARGET_MAJOR = 2
 MIN_TARGET_MINOR = 9
 
+# From this many staged rows on, a table's load is planned without nested loops.
+HASH_JOIN_THRESHOLD = 10000
+
 # Tables whose surrogate ids other tables point at.
 MAPPED_TABLES = sorted({ref for spec in TABLES for ref in spec.references.values()})
 
@@ -199,7 +202,7 @@ def _stage(conn: Any, s3: Any, options: ImportOptions, name: str, entry: Dict[st
     raw = "mm_stage_" + name
     with conn.cursor() as cur:
         cur.execute("CREATE TEMP TABLE %s (doc jsonb) ON COMMIT DROP" % raw)
-        cur.copy_expert("COPY %s (doc) FROM STDIN %s" % (raw, _COPY_JSON_LINES), reader)
+        cur.copy_expert("COPY %s (doc) FROM STDIN %s" % (raw, _COPY_JSON_LINES), reader, size=reader.CHUNK)
         reader.verify(entry["sha256"])
         definition = ", ".join("%s %s" % (_ident(c["name"]), codec.stage_type(c["type"])) for c in entry["columns"])
         cur.execute(
@@ -275,13 +278,10 @@ def _insert(conn: Any, load: _TableLoad) -> int:
 
 
 def _reconcile(conn: Any, load: _TableLoad) -> Dict[str, int]:
-    sql = "SELECT count(*), count(*) FILTER (WHERE %s) FROM %s s %s WHERE %s" % (
-        load.missing(),
-        load.rows,
-        load.joins(strict=False),
-        load.eligible(),
-    )
-    eligible, missing = db.rows(conn, sql)[0]
+    source = "FROM %s s %s WHERE %s" % (load.rows, load.joins(strict=False), load.eligible())
+    eligible = db.scalar(conn, "SELECT count(*) " + source)
+    # NOT EXISTS in WHERE (an anti-join); inside an aggregate FILTER it would run per row.
+    missing = db.scalar(conn, "SELECT count(*) %s AND %s" % (source, load.missing()))
     return {"eligible": int(eligible), "missing": int(missing)}
 
 
@@ -311,10 +311,24 @@ def _load_history_table(
         _build_map(conn, load)
         if spec.lookup_only:
             previous_latest = db.scalar(conn, "SELECT max(id) FROM log_template")
+    # Big loads join staged rows against whole tables: hash joins, never a nested loop
+    # over a table whose statistics say empty (a fresh or truncated target).
+    big = staged >= HASH_JOIN_THRESHOLD
+    if big:
+        with conn.cursor() as cur:
+            cur.execute("SET LOCAL enable_nestloop = off")
     inserted = _insert(conn, load)
     if spec.lookup_only and inserted:
         _keep_target_log_template_current(conn, previous_latest)
+    if inserted:
+        # Fresh statistics, or the planner takes a table that just grew from empty to
+        # millions of rows for empty and the reconciliation turns quadratic.
+        with conn.cursor() as cur:
+            cur.execute("ANALYZE %s" % spec.name)
     counts = _reconcile(conn, load)
+    if big:
+        with conn.cursor() as cur:
+            cur.execute("SET LOCAL enable_nestloop = on")
     if counts["missing"]:
         raise ImportFailed(
             "table %s does not reconcile: %d of %d rows are not on the target after the load "

@@ -39,15 +39,16 @@ def _last_automated_run(conn: Any, dag_id: str) -> Optional[tuple]:
 
 def continue_schedules(conn: Any, dag_ids: List[str]) -> Dict[str, Any]:
     """Moves each DAG's next-run fields past its last imported run; never backwards."""
-    from airflow.serialization.serialized_objects import SerializedDAG
-    from airflow.timetables.base import DataInterval
-
     changes: Dict[str, Any] = {}
     for dag_id in sorted(dag_ids):
         data = _serialized_dag(conn, dag_id)
         last = _last_automated_run(conn, dag_id)
         if data is None or last is None:
             continue
+        # Imported only when a DAG needs it: Airflow is large, and the timetables are its own.
+        from airflow.serialization.serialized_objects import SerializedDAG
+        from airflow.timetables.base import DataInterval
+
         dag = SerializedDAG.from_dict(data)
         logical_date, start, end = last
         interval = DataInterval(start, end) if start and end else dag.infer_automated_data_interval(logical_date)
