@@ -7,7 +7,12 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 RUNS=${MWAA_REHEARSE_CI_RUNS:-10}
 REPORTS="$ROOT/reports/ci"
+STATE_DIR=${MWAA_LOCAL_STATE_DIR:-local/.state}
 rm -rf "$REPORTS"
+
+tools_python() {
+  echo "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["venvs"]["tools"])' "$STATE_DIR/env.json")/bin/python"
+}
 
 stack_was_up=0
 bash local/stack.sh status >/dev/null 2>&1 && stack_was_up=1
@@ -15,9 +20,8 @@ bash local/stack.sh status >/dev/null 2>&1 && stack_was_up=1
 stop_all() {
   if [ "$stack_was_up" = 1 ]; then
     # Someone else's stack: stop only what the rehearsal left running.
-    if [ -f local/.state/pids/mwaa-standin.pid ]; then kill -- "-$(cat local/.state/pids/mwaa-standin.pid)" 2>/dev/null || true; fi
-    TOOLS_PY=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["venvs"]["tools"])' local/.state/env.json)/bin/python
-    PYTHONPATH=local "$TOOLS_PY" local/rehearse/envs.py stop rehearse-src rehearse-tgt >/dev/null || true
+    if [ -f "$STATE_DIR/pids/mwaa-standin.pid" ]; then kill -- "-$(cat "$STATE_DIR/pids/mwaa-standin.pid")" 2>/dev/null || true; fi
+    PYTHONPATH=local "$(tools_python)" local/rehearse/envs.py stop rehearse-src rehearse-tgt >/dev/null || true
   else
     bash local/stack.sh down || true
   fi
@@ -33,8 +37,7 @@ if [ ! -f "$REPORTS/latest.json" ]; then
 fi
 rehearsed=$(date +%s)
 
-TOOLS_PY=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["venvs"]["tools"])' local/.state/env.json)/bin/python
 echo "== ci-rehearsal: the report's numbers against the source and target databases"
-PYTHONPATH="local:local/rehearse" "$TOOLS_PY" local/rehearse/check_report.py "$REPORTS/latest.json"
+PYTHONPATH="local:local/rehearse" "$(tools_python)" local/rehearse/check_report.py "$REPORTS/latest.json"
 echo "ci-rehearsal: rehearsal $((rehearsed - started)) s, check $(($(date +%s) - rehearsed)) s"
 exit "$status"

@@ -41,7 +41,10 @@ function dagCells(row: DagRow): string[] {
     row.dagId,
     n(row.runsBefore),
     n(row.runsAfter),
-    `${pausedWord(row.pausedOnSourceBefore)} -> ${pausedWord(row.pausedOnSourceAfter)}`,
+    // A bundle's source is known only as the manifest saw it.
+    row.pausedOnSourceAfter === null
+      ? pausedWord(row.pausedOnSourceBefore)
+      : `${pausedWord(row.pausedOnSourceBefore)} -> ${pausedWord(row.pausedOnSourceAfter)}`,
     pausedWord(row.pausedOnTarget),
   ];
 }

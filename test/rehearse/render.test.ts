@@ -62,6 +62,14 @@ describe("rehearsal report rendering", () => {
     );
   });
 
+  it("shows a bundle's DAGs with the paused state its manifest recorded", () => {
+    const row = { ...report().dags[0], pausedOnSourceAfter: null, pausedOnTarget: null };
+    const text = renderTerminal(report({ mode: "bundle", dags: [row], refusedDags: ["old_dag"] }));
+    assert.match(text, /Bundle import rehearsal into Airflow 2\.11\.0/);
+    assert.match(text, /seed_etl\s+180\s+180\s+active\s+absent/);
+    assert.match(text, /History refused \(DAGs the target does not have\): old_dag/);
+  });
+
   it("lists the problems when the counts do not reconcile", () => {
     const text = renderTerminal(
       report({ reconciled: false, problems: ["dag_run: the source has 6, the target gained 5"] }),
