@@ -7,8 +7,10 @@
 #   local/stack.sh down     stop everything the stack started (pid files), Airflow included
 #   local/stack.sh status   show what runs; exit 0 when PostgreSQL and moto are up
 #
-# Ports come from MWAA_LOCAL_PORT_BASE (default 54000): moto = base, PostgreSQL = base+1,
-# MWAA stand-in = base+2, Airflow webservers = base+10 .. base+19.
+# Ports come from MWAA_LOCAL_PORT_BASE (default 24000): moto = base, PostgreSQL = base+1,
+# MWAA stand-in = base+2, Airflow webservers = base+10 .. base+19. Keep the base below the kernel's
+# ephemeral range (/proc/sys/net/ipv4/ip_local_port_range, 32768-60999 by default): a port inside it can
+# be held by any outgoing connection at the moment a server tries to listen on it.
 # MWAA_LOCAL_AIRFLOW_VERSIONS (default: every local/locks/airflow-*.txt) limits which
 # Airflow venvs `up` installs ahead of time; the others are built when first used.
 # MWAA_LOCAL_STATE_DIR (default local/.state) holds the cluster, pid files, logs and env.*.
@@ -21,7 +23,7 @@ PIDS_DIR="$STATE_DIR/pids"
 LOGS_DIR="$STATE_DIR/logs"
 PG_DIR="${MWAA_LOCAL_PG_DIR:-$STATE_DIR/pg}"
 
-PORT_BASE=${MWAA_LOCAL_PORT_BASE:-54000}
+PORT_BASE=${MWAA_LOCAL_PORT_BASE:-24000}
 MOTO_PORT=$((PORT_BASE))
 PG_PORT=$((PORT_BASE + 1))
 STANDIN_PORT=$((PORT_BASE + 2))

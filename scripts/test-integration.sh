@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-PORT_BASE=${MWAA_LOCAL_PORT_BASE:-54000}
+PORT_BASE=${MWAA_LOCAL_PORT_BASE:-24000}
 STACK_STATE=${MWAA_LOCAL_STATE_DIR:-$ROOT/local/.state}
 STATE="$STACK_STATE/mwaa-standin"
 mkdir -p "$STATE"
