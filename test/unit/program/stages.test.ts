@@ -30,13 +30,17 @@ describe("stages of the dev stack", () => {
     }
   });
 
-  it("keeps the grants until cutover and removes both at complete", () => {
+  it("keeps the grants until cutover and removes them, with the run-once data phases, at complete", () => {
     for (const stage of ["prepare", "bulk", "cutover"]) {
       assert.ok(names(runs[stage]).has("dev-migration-grants-source-export"), stage);
       assert.ok(names(runs[stage]).has("dev-migration-grants-target-import"), stage);
     }
     const removed = [...names(runs.cutover)].filter((n) => !names(runs.complete).has(n));
     assert.deepEqual(removed.sort(), [
+      "dev-migration-bulk-export",
+      "dev-migration-bulk-import",
+      "dev-migration-delta-export",
+      "dev-migration-delta-import",
       "dev-migration-grants",
       "dev-migration-grants-source-export",
       "dev-migration-grants-target-import",
@@ -44,12 +48,11 @@ describe("stages of the dev stack", () => {
     assert.equal(runs.complete.outputs.exportGrantPolicy, undefined);
   });
 
-  it("creates nothing between prepare and bulk that this build cannot run, and says which phases are missing", () => {
-    assert.deepEqual([...names(runs.bulk)].sort(), [...names(runs.prepare)].sort());
-    assert.ok(
-      runs.bulk.logs.some((l) => l.severity === "warning" && /bulkExport, bulkImport/.test(l.message)),
-    );
+  it("adds exactly the bulk export and import at bulk, and plans no data phase at prepare", () => {
+    const added = [...names(runs.bulk)].filter((n) => !names(runs.prepare).has(n));
+    assert.deepEqual(added.sort(), ["dev-migration-bulk-export", "dev-migration-bulk-import"]);
     assert.ok(!runs.prepare.logs.some((l) => l.severity === "warning"), "prepare plans no phases");
+    assert.ok(!runs.bulk.logs.some((l) => l.severity === "warning"), "every planned phase is built");
   });
 
   it("never changes the target environment's settings between stages", () => {
