@@ -21,7 +21,9 @@ export function partialCreateError(
   const error = new Error(reasons.join("\n")) as PartialCreateError;
   error.name = "PartialCreateError";
   error.id = id;
-  error.properties = properties;
+  // The host packs these into a protobuf Struct, which has no `undefined`; one such value would
+  // make that packing throw inside the host's error handler, and the call would never answer.
+  error.properties = JSON.parse(JSON.stringify(properties)) as Record<string, unknown>;
   error.reasons = reasons;
   return error;
 }

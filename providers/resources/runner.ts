@@ -68,6 +68,18 @@ async function failureReason(deps: RunDeps, spec: RunSpec, run: DagRunStatus): P
   return [`run ${spec.runId} of ${spec.dagId} failed (failed tasks: ${names})`, ...details].join("\n");
 }
 
+/** The promise's value, or a rejection after `seconds` (the timer does not keep the process alive). */
+function withinSeconds<T>(seconds: number, promise: Promise<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no answer within ${seconds}s`)), seconds * 1000);
+    timer.unref?.();
+    promise.then(
+      (value) => (clearTimeout(timer), resolve(value)),
+      (error) => (clearTimeout(timer), reject(error)),
+    );
+  });
+}
+
 const withoutElapsed = (line: string) => line.replace(/ · [^·]+ elapsed$/, "");
 
 /** Waits for the run to end; logs a progress line whenever state, task or table changes, and at least every minute. */
@@ -86,8 +98,12 @@ async function watchRun(deps: RunDeps, spec: RunSpec, startedAt: number): Promis
         let table: TableProgress | undefined;
         if (task) {
           try {
+            // Progress must never hold up the poll: give the log read a few seconds at most.
             table = lastTableProgress(
-              await deps.airflow.taskLogTail(spec.dagId, spec.runId, task.taskId, task.tryNumber, 50),
+              await withinSeconds(
+                5,
+                deps.airflow.taskLogTail(spec.dagId, spec.runId, task.taskId, task.tryNumber, 50),
+              ),
             );
           } catch {
             // Progress is best effort; the run state is what decides.

@@ -177,7 +177,10 @@ describe("MetadataExport and MetadataImport on the local stack", function () {
     assert.equal(resumed.completed, true);
     assert.equal(resumed.attempt, 2);
     await s3.send(
-      new HeadObjectCommand({ Bucket: missingBucket, Key: `${SESSION_PREFIX}/${inputs.exportId}/manifest.json` }),
+      new HeadObjectCommand({
+        Bucket: missingBucket,
+        Key: `${SESSION_PREFIX}/${inputs.exportId}/manifest.json`,
+      }),
     );
   });
 
@@ -201,12 +204,12 @@ describe("MetadataExport and MetadataImport on the local stack", function () {
       phase: "full",
       tables: ["dag_run", "slot_pool"],
     });
-    // Below what check allows (60 s), to make the deadline pass while the run is queued.
-    const error = await rejection(metadataExportProvider.create({ ...inputs, deadlineSeconds: 1 }));
+    // Below what check allows (60 s): the deadline has passed when the first poll sees the run queued.
+    const error = await rejection(metadataExportProvider.create({ ...inputs, deadlineSeconds: 0 }));
     assert.ok(isPartialCreateError(error), error.message);
     const partial = error as PartialCreateError;
     assert.equal(partial.properties.runState, "running");
-    assert.match(partial.message, /still running after deadlineSeconds=1/);
+    assert.match(partial.message, /still running after deadlineSeconds=0/);
     const resumed = (await metadataExportProvider.update!(partial.id, partial.properties, inputs)).outs!;
     assert.equal(resumed.runId, partial.properties.runId, "the same run, not a second one");
     assert.equal(resumed.completed, true);

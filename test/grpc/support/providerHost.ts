@@ -111,7 +111,15 @@ export class ProviderHost {
         ),
       );
     });
-    const client = new provrpc.ResourceProviderClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+    // The partial state of a failed create travels in the grpc-status-details-bin header, with the
+    // serialized provider in it: far above grpc-js's 8 KiB default, and well within what the engine accepts.
+    const client = new provrpc.ResourceProviderClient(
+      `127.0.0.1:${port}`,
+      grpc.credentials.createInsecure(),
+      {
+        "grpc.max_metadata_size": 64 * 1024 * 1024,
+      },
+    );
     const host = new ProviderHost(child, client);
     child.stdout!.removeAllListeners("data");
     child.stderr!.removeAllListeners("data");
