@@ -55,6 +55,21 @@ function rest(): AirflowClient {
   });
 }
 
+/**
+ * The stand-in mirrors the S3 DAG prefix into the same local folder that the self-managed path delivers to
+ * (one Airflow serves both paths here; on MWAA they never share a folder). Once the export has taken its files
+ * out of S3, the mirror removes their local copies on its next round; delivering the import's files before
+ * that round would have them removed too.
+ */
+async function untilMirrorRemoved(fileNames: string[]): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  const present = () => fileNames.filter((name) => fs.existsSync(path.join(info.dagsFolder, name)));
+  while (present().length > 0) {
+    if (Date.now() > deadline) throw new Error(`the DAG mirror kept ${present().join(", ")}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
 async function checked(provider: typeof metadataExportProvider, news: Props): Promise<Props> {
   const result = await provider.check!({}, news);
   assert.deepEqual(result.failures, [], JSON.stringify(result.failures));
@@ -125,6 +140,7 @@ describe("MetadataExport and MetadataImport on the local stack", function () {
       new ListObjectsV2Command({ Bucket: info.dagBucket, Prefix: `${info.dagPrefix}/mwaa_migration` }),
     );
     assert.deepEqual(left.Contents ?? [], []);
+    await untilMirrorRemoved([`${EXPORT_DAG_ID}.py`, "mwaa_migration/__init__.py"]);
   });
 
   it("imports through the self-managed REST path, verified; a second import inserts nothing", async () => {
