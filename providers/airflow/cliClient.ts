@@ -14,6 +14,7 @@ import {
   cliCommands,
   cliFailure,
   escapeRegExp,
+  pauseOutcome,
   jsonRowsFromStdout,
   parsePaused,
 } from "./cliCommands";
@@ -118,7 +119,18 @@ export class MwaaCliClient implements AirflowClient {
   }
 
   async setPaused(dagId: string, paused: boolean): Promise<void> {
-    await this.run(cliCommands.setPaused(dagId, paused), /paused: (True|False)/i);
+    const { stdout } = await this.run(cliCommands.setPaused(dagId, paused));
+    const outcome = pauseOutcome(stdout, dagId);
+    if (outcome === "changed") return;
+    if (outcome === "nothing-matched") {
+      const dag = (await this.listDags()).find((d) => d.dagId === dagId);
+      if (dag && dag.isPaused === paused) return;
+    }
+    throw new AirflowApiError(
+      `airflow dags ${paused ? "pause" : "unpause"} ${dagId} via ${this.description} did not change it: ${stdout.trim().slice(0, 300) || "no output"}`,
+      outcome === "nothing-matched" ? 404 : 400,
+      false,
+    );
   }
 
   async waitUntilParsed(dagId: string, options: WaitOptions): Promise<void> {

@@ -70,6 +70,18 @@ export function parsePaused(value: unknown): boolean {
 
 export const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
+/**
+ * What `dags pause|unpause` printed. Up to 2.8 it prints `Dag: <id>, paused: True`; from 2.9 a table row
+ * `<id> | True`, or `No paused DAGs were found` when nothing matched: a DAG already in that state, or no such
+ * DAG at all, which the caller tells apart by listing the DAGs.
+ */
+export function pauseOutcome(stdout: string, dagId: string): "changed" | "nothing-matched" | "unknown" {
+  const row = new RegExp(`^\\s*${escapeRegExp(dagId)}\\s*\\|\\s*(True|False)\\s*$`, "im");
+  if (/paused: (True|False)/i.test(stdout) || row.test(stdout)) return "changed";
+  if (/No (un)?paused DAGs were found/i.test(stdout)) return "nothing-matched";
+  return "unknown";
+}
+
 /** Why a CLI command's output means failure, or undefined when it succeeded. See `MwaaCliClient.run`. */
 export function cliFailure(output: { stdout: string; stderr: string }, expect?: RegExp): string | undefined {
   const complaints = output.stderr

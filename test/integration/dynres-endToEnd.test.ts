@@ -1,5 +1,5 @@
 /**
- * MetadataExport / MetadataImport against the local stack: real Airflow 2.8.1 on PostgreSQL, moto
+ * MetadataExport / MetadataImport against the local stack: real Airflow 2.11.0 on PostgreSQL, moto
  * for S3, and the MWAA stand-in. The export runs through the MWAA path (S3 DAG prefix, the
  * stand-in's InvokeRestApi), the import through the self-managed REST path (a local DAG folder).
  * Then the faults: a failing task, an S3 error, a timeout, each followed by a resume.

@@ -1,6 +1,6 @@
 """Brings up what the integration tests of the providers need on top of the local stack, and takes it down.
 
-    harness.py up   <state-dir>   a real Airflow (2.8.1) with its own DAG folder, the DAG bucket in moto, and the
+    harness.py up   <state-dir>   a real Airflow (2.11.0, a version the import accepts as a target) with its own DAG folder, the DAG bucket in moto, and the
                                   stand-in's environment description; prints nothing, writes <state-dir>/it.json
     harness.py down <state-dir>   stops that Airflow
 
@@ -14,7 +14,7 @@ from pathlib import Path
 from mwaa_local import AirflowEnv, AirflowEnvError, ensure_stack, new_fernet_key, stack_info
 
 ENV_NAME = "providers-it"
-AIRFLOW_VERSION = "2.8.1"
+AIRFLOW_VERSION = "2.11.0"
 DAG_BUCKET = "providers-it-dags"
 DAG_PREFIX = "dags"
 MIGRATION_BUCKET = "providers-it-migration"
