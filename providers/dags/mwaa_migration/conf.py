@@ -61,16 +61,23 @@ def _tables(conf: Dict[str, Any]) -> Optional[List[str]]:
     raise ValueError("parameter 'tables' must be a list of table names, got %r" % (value,))
 
 
+def _bundle_fields(conf: Dict[str, Any]) -> Dict[str, Any]:
+    """Where the bundle lives and what it holds: the parameters export and import share."""
+    return {
+        "bucket": _required(conf, "bucket"),
+        "prefix": str(conf.get("prefix") or ""),
+        "export_id": _required(conf, "exportId"),
+        "tables": _tables(conf),
+        "kms_key_id": conf.get("kmsKeyId") or None,
+    }
+
+
 def export_options(conf: Dict[str, Any], airflow_version: Optional[str], fernet_keys: Optional[str]) -> ExportOptions:
     _unknown(conf, EXPORT_KEYS, "export")
     return ExportOptions(
-        bucket=_required(conf, "bucket"),
-        prefix=str(conf.get("prefix") or ""),
-        export_id=_required(conf, "exportId"),
         phase=str(conf.get("phase") or "full"),
         watermark=conf.get("watermark") or None,
-        tables=_tables(conf),
-        kms_key_id=conf.get("kmsKeyId") or None,
+        **_bundle_fields(conf),
         pause_active=_bool(conf, "pauseActive", False),
         deadline_seconds=_number(conf, "deadlineSeconds", 1800.0),
         poll_seconds=_number(conf, "pollSeconds", 10.0),
@@ -82,13 +89,9 @@ def export_options(conf: Dict[str, Any], airflow_version: Optional[str], fernet_
 def import_options(conf: Dict[str, Any], airflow_version: Optional[str], fernet_keys: Optional[str]) -> ImportOptions:
     _unknown(conf, IMPORT_KEYS, "import")
     return ImportOptions(
-        bucket=_required(conf, "bucket"),
-        prefix=str(conf.get("prefix") or ""),
-        export_id=_required(conf, "exportId"),
         conflict_policy=str(conf.get("conflictPolicy") or "skip"),
         import_orphan_history=_bool(conf, "importOrphanHistory", False),
-        tables=_tables(conf),
-        kms_key_id=conf.get("kmsKeyId") or None,
+        **_bundle_fields(conf),
         fernet_keys=fernet_keys,
         continue_schedules=_bool(conf, "continueSchedules", True),
         airflow_version=airflow_version,
