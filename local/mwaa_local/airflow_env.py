@@ -8,17 +8,31 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
-from .stack import LOCAL_DIR, LOGS_DIR, PIDS_DIR, STATE_DIR, port_in_use, stack_info, stop_pidfile
+from .stack import (
+    LOCAL_DIR,
+    LOGS_DIR,
+    PIDS_DIR,
+    STATE_DIR,
+    dump_process_group_stacks,
+    port_in_use,
+    stack_info,
+    stop_pidfile,
+)
 
 AIRFLOW_STATE_DIR = STATE_DIR / "airflow"
 LOCKS_DIR = LOCAL_DIR / "locks"
 MOTO_ACCOUNT_ID = "123456789012"
 ADMIN_USER = "admin"
 ADMIN_PASSWORD = "admin"
+# Task logs go to CloudWatch; the local log server (a fixed port) is not needed.
+SCHEDULER_ARGS = ["scheduler", "--skip-serve-logs"]
+# Airflow calls a scheduler unhealthy 30 s after its last heartbeat; unhealthy this much longer means wedged.
+SCHEDULER_STALL_SECONDS = 60
 
 _NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
 
@@ -376,8 +390,7 @@ class AirflowEnv:
                 )
             self._spawn("webserver", ["webserver"])
         if scheduler and not self.running("scheduler"):
-            # Task logs go to CloudWatch; the local log server (a fixed port) is not needed.
-            self._spawn("scheduler", ["scheduler", "--skip-serve-logs"])
+            self._spawn("scheduler", SCHEDULER_ARGS)
 
     def _spawn(self, role: str, args: List[str]) -> None:
         with open(self.log_file(role), "ab") as log:
@@ -399,14 +412,25 @@ class AirflowEnv:
             if pidfile.exists():
                 stop_pidfile(pidfile)
 
-    def wait_healthy(self, timeout: float = 300, scheduler: Optional[bool] = None) -> Dict[str, Any]:
-        """Waits until /health reports the metadatabase (and the scheduler, when it runs) healthy."""
+    def wait_healthy(
+        self,
+        timeout: float = 300,
+        scheduler: Optional[bool] = None,
+        stall_seconds: float = SCHEDULER_STALL_SECONDS,
+    ) -> Dict[str, Any]:
+        """Waits until /health reports the metadatabase (and the scheduler, when it runs) healthy.
+
+        A scheduler whose process is alive but that Airflow calls unhealthy for
+        stall_seconds is wedged: its stacks are saved for diagnosis and it is
+        restarted once. A second stall fails with the scheduler log's tail."""
         import requests
 
         if scheduler is None:
             scheduler = self.running("scheduler")
         deadline = time.monotonic() + timeout
         last = "no answer"
+        stalled_since: Optional[float] = None
+        restarted = False
         while time.monotonic() < deadline:
             for role in ("webserver",) + (("scheduler",) if scheduler else ()):
                 if self._pidfile(role).exists() and not self.running(role):
@@ -416,19 +440,47 @@ class AirflowEnv:
                 if response.status_code == 200:
                     health = response.json()
                     db_ok = health.get("metadatabase", {}).get("status") == "healthy"
-                    sched_ok = health.get("scheduler", {}).get("status") == "healthy"
-                    if db_ok and (sched_ok or not scheduler):
+                    sched_state = health.get("scheduler", {}).get("status")
+                    if db_ok and (sched_state == "healthy" or not scheduler):
                         return health
                     last = json.dumps(health)
+                    if scheduler and sched_state == "unhealthy":
+                        stalled_since = stalled_since or time.monotonic()
+                    else:
+                        stalled_since = None
                 else:
                     last = "HTTP %d" % response.status_code
             except requests.RequestException as error:
                 last = str(error)
+            if stalled_since is not None and time.monotonic() - stalled_since > stall_seconds:
+                if restarted:
+                    break
+                self._restart_wedged_scheduler(stall_seconds)
+                restarted, stalled_since = True, None
             time.sleep(1)
         raise AirflowEnvError(
-            "Airflow %r on %s not healthy after %.0f s (last: %s); see %s"
-            % (self.name, self.url, timeout, last, self.log_file("webserver"))
+            "Airflow %r on %s not healthy after %.0f s (last: %s); see %s%s"
+            % (self.name, self.url, timeout, last, self.log_file("webserver"), self._scheduler_log_tail())
         )
+
+    def _restart_wedged_scheduler(self, stalled_for: float) -> None:
+        stacks = self.log_file("scheduler-stacks")
+        dump_process_group_stacks(self._pidfile("scheduler"), stacks)
+        print(
+            "[airflow %s] scheduler alive but not heartbeating for %d s; its stacks are in %s; restarting it"
+            % (self.name, stalled_for, stacks),
+            file=sys.stderr,
+            flush=True,
+        )
+        stop_pidfile(self._pidfile("scheduler"))
+        self._spawn("scheduler", SCHEDULER_ARGS)
+
+    def _scheduler_log_tail(self, lines: int = 25) -> str:
+        path = self.log_file("scheduler")
+        if not path.exists():
+            return ""
+        tail = path.read_text(errors="replace").splitlines()[-lines:]
+        return "\n--- last %d lines of %s ---\n%s" % (len(tail), path, "\n".join(tail))
 
     # --- clients --------------------------------------------------------------------
 

@@ -99,6 +99,31 @@ def _alive(pid: int) -> bool:
         return True
 
 
+def dump_process_group_stacks(pidfile: Path, out: Path) -> None:
+    """Writes the Python stacks of every process in the group led by pidfile's pid to out
+    (py-spy from the tools venv); a note instead when py-spy or the group is not there."""
+    import shutil
+    import sys
+
+    py_spy = Path(sys.executable).parent / "py-spy"
+    tool = str(py_spy) if py_spy.exists() else shutil.which("py-spy")
+    try:
+        leader = int(pidfile.read_text().strip())
+    except (OSError, ValueError):
+        out.write_text("no process: %s is missing or empty\n" % pidfile)
+        return
+    if tool is None:
+        out.write_text("py-spy is not installed next to %s; no stacks for pid %d\n" % (sys.executable, leader))
+        return
+    listed = subprocess.run(["pgrep", "-g", str(leader)], capture_output=True, text=True).stdout.split()
+    with open(out, "w") as handle:
+        for pid in [str(leader)] + [p for p in listed if p != str(leader)]:
+            handle.write("=== pid %s\n" % pid)
+            handle.flush()
+            dump = [tool, "dump", "--nonblocking", "--pid", pid]
+            subprocess.run(dump, stdout=handle, stderr=subprocess.STDOUT, timeout=30)
+
+
 def _signal_group(pid: int, sig: int) -> None:
     try:
         os.killpg(pid, sig)

@@ -2,9 +2,13 @@
 task logs in moto's CloudWatch Logs."""
 
 import json
+import os
 import re
+import signal
+import time
 
 import pytest
+import requests
 
 import mwaa_local
 from conftest import REPO_ROOT
@@ -96,6 +100,26 @@ def test_stop_ends_scheduler_and_webserver(seeded_env):
     assert not mwaa_local.stack.port_in_use(env.port)
     env.start()
     env.wait_healthy()
+
+
+
+def test_a_wedged_scheduler_is_restarted_once_with_its_stacks_saved(stack):
+    env = mwaa_local.AirflowEnv.create("wedged", "2.10.3", mwaa_local.new_fernet_key())
+    try:
+        env.start()
+        env.wait_healthy()
+        leader = int(env._pidfile("scheduler").read_text())
+        os.kill(leader, signal.SIGSTOP)
+        # Airflow calls a scheduler unhealthy once its heartbeat is 30 s old.
+        deadline = time.monotonic() + 120
+        while requests.get(env.url + "/health", timeout=5).json()["scheduler"]["status"] != "unhealthy":
+            assert time.monotonic() < deadline, "the stopped scheduler never became unhealthy"
+            time.sleep(2)
+        env.wait_healthy(timeout=240, stall_seconds=5)
+        assert int(env._pidfile("scheduler").read_text()) != leader
+        assert "=== pid %d" % leader in env.log_file("scheduler-stacks").read_text()
+    finally:
+        env.stop()
 
 
 LOCKED_VERSIONS = sorted(
