@@ -24,6 +24,8 @@ MOTO_ACCOUNT_ID = "123456789012"
 ADMIN_USER = "admin"
 ADMIN_PASSWORD = "admin"
 
+SIMPLE_AUTH_MANAGER = "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
+
 _NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
 
 
@@ -339,7 +341,7 @@ class AirflowEnv:
                 # scheduler signs: every process must share the secret.
                 "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": self.url + "/execution/",
                 "AIRFLOW__API_AUTH__JWT_SECRET": self._settings["jwt_secret"],
-                "AIRFLOW__CORE__AUTH_MANAGER": "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager",
+                "AIRFLOW__CORE__AUTH_MANAGER": SIMPLE_AUTH_MANAGER,
                 "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "%s:admin" % self.admin_user,
                 "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(self.passwords_file),
                 "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES": "1",
