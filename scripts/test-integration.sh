@@ -13,7 +13,8 @@ mkdir -p "$STATE"
 
 stack_was_up=0
 bash local/stack.sh status >/dev/null 2>&1 && stack_was_up=1
-MWAA_LOCAL_AIRFLOW_VERSIONS=${MWAA_LOCAL_AIRFLOW_VERSIONS:-2.11.0} bash local/stack.sh up
+# 3.3.2: test/integration/airflow3Client.test.ts starts its own Airflow 3 for the direct REST client (API v2).
+MWAA_LOCAL_AIRFLOW_VERSIONS=${MWAA_LOCAL_AIRFLOW_VERSIONS:-2.11.0,3.3.2} bash local/stack.sh up
 # shellcheck source=/dev/null
 source "$STACK_STATE/env.sh"
 TOOLS_PY=$MWAA_LOCAL_TOOLS_VENV/bin/python

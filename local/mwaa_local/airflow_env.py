@@ -1,6 +1,10 @@
 """One local Airflow environment: its own PostgreSQL database, AIRFLOW_HOME and venv,
 configured the way MWAA runs Airflow (LocalExecutor here, CloudWatch task logs in the
-group `airflow-<name>-Task`, REST API v1 with basic auth)."""
+group `airflow-<name>-Task`, REST API v1 with basic auth).
+
+Airflow 3 differs: no webserver but an api-server (REST API v2 with a JWT from /auth/token,
+the simple auth manager, and the execution API its tasks report to), a separate
+dag-processor, and a JWT secret shared by every process of the environment."""
 
 import base64
 import json
@@ -33,6 +37,8 @@ ADMIN_PASSWORD = "admin"
 SCHEDULER_ARGS = ["scheduler", "--skip-serve-logs"]
 # Airflow calls a scheduler unhealthy 30 s after its last heartbeat; unhealthy this much longer means wedged.
 SCHEDULER_STALL_SECONDS = 60
+
+SIMPLE_AUTH_MANAGER = "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
 
 _NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
 
@@ -99,8 +105,10 @@ def free_airflow_port() -> int:
 def _port_claimed(port: int) -> bool:
     for saved in AIRFLOW_STATE_DIR.glob("*/mwaa_local.json"):
         try:
-            if json.loads(saved.read_text()).get("port") == port:
-                return (PIDS_DIR / ("airflow-%s-webserver.pid" % saved.parent.name)).exists()
+            settings = json.loads(saved.read_text())
+            if settings.get("port") == port:
+                role = _http_role(settings.get("version", ""))
+                return (PIDS_DIR / ("airflow-%s-%s.pid" % (saved.parent.name, role))).exists()
         except (OSError, ValueError):
             continue
     return False
@@ -108,6 +116,22 @@ def _port_claimed(port: int) -> bool:
 
 def _version_tuple(version: str) -> tuple:
     return tuple(int(part) for part in re.findall(r"\d+", version)[:3])
+
+
+def is_airflow3(version: str) -> bool:
+    return _version_tuple(version) >= (3,)
+
+
+def _http_role(version: str) -> str:
+    """The process that serves HTTP: the webserver on 2.x, the api-server on 3.x."""
+    return "api-server" if is_airflow3(version) else "webserver"
+
+
+def _roles(version: str) -> Sequence[str]:
+    """Every long-running process of an environment, in the order they are stopped."""
+    if is_airflow3(version):
+        return ("scheduler", "dag-processor", "api-server")
+    return ("scheduler", "webserver")
 
 
 class AirflowEnv:
@@ -180,12 +204,19 @@ class AirflowEnv:
             "admin_password": ADMIN_PASSWORD,
             "secret_key": base64.b64encode(os.urandom(16)).decode("ascii"),
         }
+        if is_airflow3(version):
+            settings["jwt_secret"] = base64.b64encode(os.urandom(32)).decode("ascii")
         env = cls(settings)
         env._recreate_database()
         env._recreate_log_group()
         env.save()
         env.airflow("db", "migrate", timeout=600)
-        env.airflow("users", "create", *_admin_user_args())
+        if is_airflow3(version):
+            # The simple auth manager keeps its users' passwords in this file and only generates
+            # passwords for users missing from it.
+            env.passwords_file.write_text(json.dumps({ADMIN_USER: ADMIN_PASSWORD}) + "\n")
+        else:
+            env.airflow("users", "create", *_admin_user_args())
         return env
 
     @classmethod
@@ -230,6 +261,11 @@ class AirflowEnv:
     @property
     def url(self) -> str:
         return "http://127.0.0.1:%d" % self.port
+
+    @property
+    def passwords_file(self) -> Path:
+        """Airflow 3: the simple auth manager's users and passwords."""
+        return self.home / "simple_auth_manager_passwords.json"
 
     @property
     def sql_url(self) -> str:
@@ -294,7 +330,39 @@ class AirflowEnv:
             "SCARF_ANALYTICS": "false",
             "DO_NOT_TRACK": "true",
         }
+        if is_airflow3(self.version):
+            self._airflow3_config(env)
         return env
+
+    def _airflow3_config(self, env: Dict[str, str]) -> None:
+        """Rewrites the 2.x settings into Airflow 3's sections (webserver -> api, scheduler's DAG
+        parsing -> dag_processor, auth backends -> simple auth manager and JWT)."""
+        for key in [k for k in env if k.startswith("AIRFLOW__WEBSERVER__")] + [
+            "AIRFLOW__API__AUTH_BACKENDS",
+            "AIRFLOW__SCHEDULER__PARSING_PROCESSES",
+            "AIRFLOW__SCHEDULER__DAG_DIR_LIST_INTERVAL",
+            "AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL",
+        ]:
+            del env[key]
+        env.update(
+            {
+                "AIRFLOW__API__HOST": "127.0.0.1",
+                "AIRFLOW__API__PORT": str(self.port),
+                "AIRFLOW__API__BASE_URL": self.url,
+                "AIRFLOW__API__WORKERS": "1",
+                "AIRFLOW__API__SECRET_KEY": self._settings["secret_key"],
+                # Tasks report their state to the api-server's execution API with a JWT that the
+                # scheduler signs: every process must share the secret.
+                "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": self.url + "/execution/",
+                "AIRFLOW__API_AUTH__JWT_SECRET": self._settings["jwt_secret"],
+                "AIRFLOW__CORE__AUTH_MANAGER": SIMPLE_AUTH_MANAGER,
+                "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "%s:admin" % self.admin_user,
+                "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(self.passwords_file),
+                "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES": "1",
+                "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10",
+                "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "10",
+            }
+        )
 
     def process_env(self, extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
         """The full environment for a process of this Airflow: os.environ without any other
@@ -380,9 +448,13 @@ class AirflowEnv:
             return False
 
     def start(self, scheduler: bool = True, webserver: bool = True) -> None:
-        """Starts the scheduler and webserver in the background (no-op for those running)."""
+        """Starts the scheduler and webserver in the background (no-op for those running).
+        On Airflow 3 `webserver` means the api-server, and the dag-processor starts with the scheduler."""
         PIDS_DIR.mkdir(parents=True, exist_ok=True)
         LOGS_DIR.mkdir(parents=True, exist_ok=True)
+        if is_airflow3(self.version):
+            self._start_airflow3(scheduler, webserver)
+            return
         if webserver and not self.running("webserver"):
             if port_in_use(self.port):
                 raise AirflowEnvError(
@@ -391,6 +463,19 @@ class AirflowEnv:
             self._spawn("webserver", ["webserver"])
         if scheduler and not self.running("scheduler"):
             self._spawn("scheduler", SCHEDULER_ARGS)
+
+    def _start_airflow3(self, scheduler: bool, api_server: bool) -> None:
+        if api_server and not self.running("api-server"):
+            if port_in_use(self.port):
+                raise AirflowEnvError(
+                    "port %d for the api-server of %r is taken by another process" % (self.port, self.name)
+                )
+            self._spawn("api-server", ["api-server"])
+        if scheduler:
+            if not self.running("dag-processor"):
+                self._spawn("dag-processor", ["dag-processor"])
+            if not self.running("scheduler"):
+                self._spawn("scheduler", SCHEDULER_ARGS)
 
     def _spawn(self, role: str, args: List[str]) -> None:
         with open(self.log_file(role), "ab") as log:
@@ -406,8 +491,9 @@ class AirflowEnv:
         self._pidfile(role).write_text(str(process.pid))
 
     def stop(self) -> None:
-        """Stops the scheduler and webserver (their whole process groups)."""
-        for role in ("scheduler", "webserver"):
+        """Stops the scheduler and webserver (their whole process groups); on Airflow 3 the
+        scheduler, dag-processor and api-server."""
+        for role in _roles(self.version):
             pidfile = self._pidfile(role)
             if pidfile.exists():
                 stop_pidfile(pidfile)
@@ -427,16 +513,18 @@ class AirflowEnv:
 
         if scheduler is None:
             scheduler = self.running("scheduler")
+        http_role = _http_role(self.version)
+        health_url = self.url + ("/api/v2/monitor/health" if is_airflow3(self.version) else "/health")
         deadline = time.monotonic() + timeout
         last = "no answer"
         stalled_since: Optional[float] = None
         restarted = False
         while time.monotonic() < deadline:
-            for role in ("webserver",) + (("scheduler",) if scheduler else ()):
+            for role in (http_role,) + (("scheduler",) if scheduler else ()):
                 if self._pidfile(role).exists() and not self.running(role):
                     raise AirflowEnvError("the %s of %r exited; see %s" % (role, self.name, self.log_file(role)))
             try:
-                response = requests.get(self.url + "/health", timeout=5)
+                response = requests.get(health_url, timeout=5)
                 if response.status_code == 200:
                     health = response.json()
                     db_ok = health.get("metadatabase", {}).get("status") == "healthy"
@@ -460,7 +548,7 @@ class AirflowEnv:
             time.sleep(1)
         raise AirflowEnvError(
             "Airflow %r on %s not healthy after %.0f s (last: %s); see %s%s"
-            % (self.name, self.url, timeout, last, self.log_file("webserver"), self._scheduler_log_tail())
+            % (self.name, self.url, timeout, last, self.log_file(http_role), self._scheduler_log_tail())
         )
 
     def _restart_wedged_scheduler(self, stalled_for: float) -> None:
@@ -492,21 +580,20 @@ class AirflowEnv:
         params: Optional[Dict[str, Any]] = None,
         expect: Sequence[int] = (200,),
     ) -> Any:
-        """A REST API v1 call as the Admin user; path relative to /api/v1 ("/dags").
-        Returns the decoded JSON body (None when empty); raises RestError otherwise."""
+        """A REST API call as the Admin user; path relative to /api/v1 ("/dags"), or /api/v2 with a
+        JWT on Airflow 3. Returns the decoded JSON body (None when empty); raises RestError otherwise."""
         import requests
 
+        airflow3 = is_airflow3(self.version)
         if not path.startswith("/api/"):
-            path = "/api/v1" + (path if path.startswith("/") else "/" + path)
+            path = ("/api/v2" if airflow3 else "/api/v1") + (path if path.startswith("/") else "/" + path)
         url = self.url + path
-        response = requests.request(
-            method.upper(),
-            url,
-            json=json,
-            params=params,
-            auth=(self.admin_user, self.admin_password),
-            timeout=60,
+        credentials: Dict[str, Any] = (
+            {"headers": {"Authorization": "Bearer " + self.jwt()}}
+            if airflow3
+            else {"auth": (self.admin_user, self.admin_password)}
         )
+        response = requests.request(method.upper(), url, json=json, params=params, timeout=60, **credentials)
         if response.status_code not in expect:
             raise RestError(method.upper(), url, response.status_code, response.text)
         if not response.content:
@@ -515,6 +602,18 @@ class AirflowEnv:
             return response.json()
         except ValueError:
             return response.text
+
+    def jwt(self) -> str:
+        """Airflow 3: an access token for the Admin user from the api-server's /auth/token."""
+        import requests
+
+        url = self.url + "/auth/token"
+        response = requests.post(
+            url, json={"username": self.admin_user, "password": self.admin_password}, timeout=60
+        )
+        if response.status_code not in (200, 201):
+            raise RestError("POST", url, response.status_code, response.text)
+        return response.json()["access_token"]
 
     def query(self, sql: str, params: Optional[Sequence[Any]] = None) -> List[tuple]:
         """Rows of a read-only SQL query against the metadata database."""

@@ -50,6 +50,18 @@ export class DirectRestTransport implements RestTransport {
   }
 
   async send(request: RestRequest): Promise<RestResponse> {
+    const response = await this.sendOnce(request);
+    // A JWT expires ([api_auth] jwt_expiration_time, an hour by default) or is revoked while a long
+    // export is polled; Airflow 3 then answers 403 "Invalid JWT token" (401 when none is sent). One fresh
+    // token, then Airflow's answer stands (a 403 that is a real permission refusal costs one token request).
+    if ((response.status === 401 || response.status === 403) && this.token !== undefined) {
+      this.token = undefined;
+      return this.sendOnce(request);
+    }
+    return response;
+  }
+
+  private async sendOnce(request: RestRequest): Promise<RestResponse> {
     const url = new URL(`${this.options.baseUrl}/api/${this.apiVersion}${request.path}`);
     for (const [key, value] of Object.entries(request.query ?? {})) url.searchParams.set(key, String(value));
     const response = await fetch(url, {

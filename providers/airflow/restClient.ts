@@ -13,6 +13,7 @@ import {
 } from "./client";
 import { RestApiVersion, assertPathFits, fitsPathLimit, restPaths } from "./restPaths";
 import { DEFAULT_RETRY, RetryPolicy, isRetryableStatus, withRetry } from "./retry";
+import { structuredLogLine } from "./structuredLog";
 
 export type HttpMethod = "GET" | "POST" | "PATCH" | "PUT" | "DELETE";
 export type QueryValue = string | number | boolean;
@@ -117,8 +118,10 @@ export class AirflowRestClient implements AirflowClient {
         [404],
       );
       if (response.status === 404) return undefined;
-      // A DAG whose file was removed stays in the table with is_active false until it is parsed again.
-      return asObject(response.body).is_active === false ? undefined : true;
+      // A DAG whose file was removed stays in the table until it is parsed again, marked is_active false
+      // (API v1) or is_stale true (API v2).
+      const dag = asObject(response.body);
+      return dag.is_active === false || dag.is_stale === true ? undefined : true;
     });
   }
 
@@ -208,16 +211,14 @@ export class AirflowRestClient implements AirflowClient {
 
 /**
  * API v1 returns the log as one string (`content`), sometimes the repr of a list of (host, text) pairs; API v2
- * returns a list of structured lines (`{event, timestamp, ...}`) or strings.
+ * returns a list of structured lines (`{event, timestamp, error_detail?, ...}`) or strings.
  */
 export function logText(body: unknown): string {
   if (typeof body === "string") return body;
   const content = asObject(body).content;
   if (typeof content === "string") return content;
   if (Array.isArray(content)) {
-    return content
-      .map((line) => (typeof line === "string" ? line : String(asObject(line).event ?? JSON.stringify(line))))
-      .join("\n");
+    return content.map(structuredLogLine).join("\n");
   }
   return "";
 }
