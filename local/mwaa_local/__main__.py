@@ -9,7 +9,7 @@ import json
 import sys
 from typing import Any, Dict, List, Optional
 
-from .airflow_env import AirflowEnv, AirflowEnvError, new_fernet_key
+from .airflow_env import AirflowEnv, AirflowEnvError, _http_role, new_fernet_key
 from .seed import seed_history
 from .stack import StackNotRunning, ensure_stack, stop_all
 
@@ -30,7 +30,8 @@ def describe(env: AirflowEnv) -> Dict[str, Any]:
         "venv": str(env.venv),
         "log_group": env.log_group,
         "scheduler_running": env.running("scheduler"),
-        "webserver_running": env.running("webserver"),
+        # The process serving HTTP: the webserver on 2.x, the api-server on 3.x.
+        "webserver_running": env.running(_http_role(env.version)),
     }
 
 
