@@ -302,8 +302,15 @@ export async function copyTaskLogs(
     }
   }
 
-  /** Pages through a source stream from `startTime`, until the forward token stops changing. */
-  async function* sourcePages(name: string, startTime: number | undefined): AsyncGenerator<LogEvent[]> {
+  /**
+   * Hands each page of a source stream, from `startTime`, to `onPage` before reading the next, until the
+   * forward token stops changing.
+   */
+  async function readSource(
+    name: string,
+    startTime: number | undefined,
+    onPage: (events: LogEvent[]) => Promise<void>,
+  ): Promise<void> {
     let token: string | undefined;
     for (;;) {
       const page = await getLogEvents({
@@ -314,8 +321,8 @@ export async function copyTaskLogs(
         // The same startTime on every page: a token is a position among the events the request selects.
         startTime,
       });
-      if (page === undefined) throw new MissingStream();
-      yield page.events;
+      if (page === undefined) throw missingStream();
+      await onPage(page.events);
       if (!page.nextForwardToken || page.nextForwardToken === token) return;
       token = page.nextForwardToken;
     }
@@ -371,7 +378,7 @@ export async function copyTaskLogs(
       options.onBatchStored?.(pair.target, batch.length);
     };
     try {
-      for await (const page of sourcePages(pair.source, filter.startTime)) {
+      await readSource(pair.source, filter.startTime, async (page) => {
         for (const event of filter.remaining(page)) {
           if (event.timestamp < cutoff) await archive.add(event);
           else {
@@ -380,11 +387,11 @@ export async function copyTaskLogs(
             await store(batcher.add(event));
           }
         }
-      }
+      });
       await archive.flush();
       await store(batcher.flush());
     } catch (error) {
-      if (error instanceof MissingStream) {
+      if ((error as { missingStream?: boolean }).missingStream === true) {
         result.streams.missing++;
         return;
       }
@@ -464,4 +471,5 @@ export async function copyTaskLogs(
   }
 }
 
-class MissingStream extends Error {}
+/** A plain Error with a flag, not a subclass: this code is serialized with the provider (see ../resources/partialState). */
+const missingStream = () => Object.assign(new Error("source stream does not exist"), { missingStream: true });
