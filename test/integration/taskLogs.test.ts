@@ -15,9 +15,31 @@ const info = integrationInfo();
 const SOURCE = "airflow-logsrc-Task";
 const TARGET = "airflow-logdst-Task";
 
-/** Reads the target straight from moto, past the throttling proxy the copy goes through. */
+const motoLogs = () =>
+  new CloudWatchLogsClient({ region: info.region, endpoint: process.env.AWS_ENDPOINT_URL });
+
+/** One stream's messages in order, read straight from moto, past the throttling proxy the copy goes through. */
+async function streamMessages(logs: CloudWatchLogsClient, group: string, name: string): Promise<string[]> {
+  const messages: string[] = [];
+  let token: string | undefined;
+  for (;;) {
+    const page = await logs.send(
+      new GetLogEventsCommand({
+        logGroupName: group,
+        logStreamName: name,
+        startFromHead: true,
+        nextToken: token,
+      }),
+    );
+    messages.push(...(page.events ?? []).map((event) => event.message ?? ""));
+    if (!page.nextForwardToken || page.nextForwardToken === token) return messages;
+    token = page.nextForwardToken;
+  }
+}
+
+/** Events per stream of a target group, read straight from moto. */
 async function targetEventCounts(group = TARGET): Promise<Map<string, number>> {
-  const logs = new CloudWatchLogsClient({ region: info.region, endpoint: process.env.AWS_ENDPOINT_URL });
+  const logs = motoLogs();
   const counts = new Map<string, number>();
   let nextToken: string | undefined;
   const names: string[] = [];
@@ -27,22 +49,7 @@ async function targetEventCounts(group = TARGET): Promise<Map<string, number>> {
     nextToken = page.nextToken;
   } while (nextToken);
   const countStream = async (name: string) => {
-    let token: string | undefined;
-    let count = 0;
-    for (;;) {
-      const page = await logs.send(
-        new GetLogEventsCommand({
-          logGroupName: group,
-          logStreamName: name,
-          startFromHead: true,
-          nextToken: token,
-        }),
-      );
-      count += page.events?.length ?? 0;
-      if (!page.nextForwardToken || page.nextForwardToken === token) break;
-      token = page.nextForwardToken;
-    }
-    counts.set(name, count);
+    counts.set(name, (await streamMessages(logs, group, name)).length);
   };
   for (let i = 0; i < names.length; i += 8) await Promise.all(names.slice(i, i + 8).map(countStream));
   logs.destroy();
@@ -244,31 +251,12 @@ describe("task-log copy interrupted part-way, then run again", function () {
       seeded.expected.eventsCopied,
     );
     // Event by event, in order: the target's long stream is the source's, with nothing twice and nothing left out.
-    assert.deepEqual(await streamMessages(target, longStream), seeded.longStream!.messages);
+    const logs = motoLogs();
+    assert.deepEqual(await streamMessages(logs, target, longStream), seeded.longStream!.messages);
+    logs.destroy();
 
     const third = await copyTaskLogs(input, { nowMs: now });
     assert.equal(third.eventsCopied, 0);
     assert.equal(third.streams.skipped, seeded.expected.streams - seeded.expected.missing);
   });
 });
-
-async function streamMessages(group: string, name: string): Promise<string[]> {
-  const logs = new CloudWatchLogsClient({ region: info.region, endpoint: process.env.AWS_ENDPOINT_URL });
-  const messages: string[] = [];
-  let token: string | undefined;
-  for (;;) {
-    const page = await logs.send(
-      new GetLogEventsCommand({
-        logGroupName: group,
-        logStreamName: name,
-        startFromHead: true,
-        nextToken: token,
-      }),
-    );
-    messages.push(...(page.events ?? []).map((event) => event.message ?? ""));
-    if (!page.nextForwardToken || page.nextForwardToken === token) break;
-    token = page.nextForwardToken;
-  }
-  logs.destroy();
-  return messages;
-}
