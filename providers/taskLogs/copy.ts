@@ -32,7 +32,16 @@ export interface TaskLogCopyInput {
   /** Task instances that ended longer ago than this are left out entirely. */
   maxAgeDays?: number;
   /** Where events too old for the target group go: gzip JSON Lines under `<prefix>task-logs/`, SSE-KMS. */
-  archive: { bucket: string; prefix: string; kmsKeyId?: string };
+  archive: {
+    bucket: string;
+    prefix: string;
+    kmsKeyId?: string;
+    /**
+     * Where the records of finished streams go (`<recordsPrefix>task-log-copies/…`); defaults to `prefix`.
+     * Copies that share it (the bulk and the delta import of one migration) skip each other's streams unread.
+     */
+    recordsPrefix?: string;
+  };
   getLogEventsPerSecond?: number;
   /** How many streams are read at once; the token bucket bounds the call rate whatever this is. */
   parallelStreams?: number;
@@ -146,6 +155,7 @@ export async function copyTaskLogs(
   const cwl = new logs.CloudWatchLogsClient({ region: input.region, maxAttempts: 1 });
   const s3 = new s3sdk.S3Client({ region: input.region, forcePathStyle: input.s3ForcePathStyle });
   const bucket = new TokenBucket(input.getLogEventsPerSecond ?? DEFAULT_GET_LOG_EVENTS_PER_SECOND);
+  const recordsPrefix = input.archive.recordsPrefix ?? input.archive.prefix;
   const result: TaskLogCopyResult = {
     streams: { total: 0, copied: 0, resumed: 0, skipped: 0, missing: 0, archivedOnly: 0 },
     eventsCopied: 0,
@@ -176,7 +186,7 @@ export async function copyTaskLogs(
     const [existingTargets, retentionDays, completed] = await Promise.all([
       listStreams(input.targetLogGroup),
       targetRetention(),
-      listKeys(completionPrefix(input.archive.prefix, input.sourceLogGroup)),
+      listKeys(completionPrefix(recordsPrefix, input.sourceLogGroup)),
     ]);
     const cutoff = acceptanceCutoff(nowMs, retentionDays);
     const todo = pairs.filter((pair) => !completed.has(completionKey(pair)));
@@ -224,7 +234,7 @@ export async function copyTaskLogs(
   }
 
   function completionKey(pair: StreamPair): string {
-    return `${completionPrefix(input.archive.prefix, input.sourceLogGroup)}${pair.source}`;
+    return `${completionPrefix(recordsPrefix, input.sourceLogGroup)}${pair.source}`;
   }
 
   async function listStreams(group: string): Promise<Set<string>> {
