@@ -100,6 +100,8 @@ async function copyLogsOfBundle(
         bucket: where.bucket,
         prefix: `${where.prefix.replace(/\/+$/, "")}/${where.exportId}/`,
         kmsKeyId: inputs.kmsKeyId as string | undefined,
+        // One record of finished streams per migration, so the delta import skips what the bulk one copied.
+        recordsPrefix: where.prefix.replace(/^\/+/, ""),
       },
       getLogEventsPerSecond: settings.getLogEventsPerSecond,
     },

@@ -33,35 +33,55 @@ export function fitMessage(message: string): string {
 }
 
 /**
- * Sorts events by time (stable, so events with one timestamp keep their order) and cuts them into batches that
- * each satisfy every PutLogEvents limit. Oversized messages are shortened with `fitMessage`.
+ * Cuts a stream of events, as they arrive, into batches that each satisfy every PutLogEvents limit, holding
+ * at most one batch. Oversized messages are shortened with `fitMessage`. An event older than the one before
+ * it starts a new batch, so each batch stays in time order even if its input is not.
  */
+export class StreamBatcher {
+  private current: LogEvent[] = [];
+  private bytes = 0;
+
+  /** Adds an event; returns the batch it completed, if it completed one. */
+  add(event: LogEvent): LogEvent[] | undefined {
+    const fitted = { timestamp: event.timestamp, message: fitMessage(event.message) };
+    const size = eventSize(fitted);
+    const current = this.current;
+    const full =
+      current.length > 0 &&
+      (current.length >= MAX_BATCH_EVENTS ||
+        this.bytes + size > MAX_BATCH_BYTES ||
+        fitted.timestamp - current[0].timestamp >= MAX_BATCH_SPAN_MS ||
+        fitted.timestamp < current[current.length - 1].timestamp);
+    const completed = full ? this.flush() : undefined;
+    this.current.push(fitted);
+    this.bytes += size;
+    return completed;
+  }
+
+  /** The events held back, as a last batch (undefined when none). */
+  flush(): LogEvent[] | undefined {
+    if (this.current.length === 0) return undefined;
+    const batch = this.current;
+    this.current = [];
+    this.bytes = 0;
+    return batch;
+  }
+}
+
+/** Sorts events by time (stable, so events with one timestamp keep their order) and cuts them into batches. */
 export function planBatches(events: readonly LogEvent[]): LogEvent[][] {
   const sorted = events
-    .map((event, index) => ({
-      event: { timestamp: event.timestamp, message: fitMessage(event.message) },
-      index,
-    }))
+    .map((event, index) => ({ event, index }))
     .sort((a, b) => a.event.timestamp - b.event.timestamp || a.index - b.index)
     .map(({ event }) => event);
+  const batcher = new StreamBatcher();
   const batches: LogEvent[][] = [];
-  let current: LogEvent[] = [];
-  let bytes = 0;
   for (const event of sorted) {
-    const size = eventSize(event);
-    const full =
-      current.length >= MAX_BATCH_EVENTS ||
-      bytes + size > MAX_BATCH_BYTES ||
-      (current.length > 0 && event.timestamp - current[0].timestamp >= MAX_BATCH_SPAN_MS);
-    if (full && current.length > 0) {
-      batches.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(event);
-    bytes += size;
+    const batch = batcher.add(event);
+    if (batch) batches.push(batch);
   }
-  if (current.length > 0) batches.push(current);
+  const last = batcher.flush();
+  if (last) batches.push(last);
   return batches;
 }
 

@@ -1,5 +1,6 @@
 import { gzipSync } from "node:zlib";
-import { LogEvent, acceptanceCutoff, planBatches, splitByAge } from "./batching";
+import { LogEvent, StreamBatcher, acceptanceCutoff, eventSize } from "./batching";
+import { ResumeFilter, ResumePoint, resumePointFrom } from "./resume";
 import { LogTemplate, StreamPair, logTemplateFor, streamPairsFor } from "./streamNames";
 import { Clock, TokenBucket, realClock } from "./tokenBucket";
 
@@ -31,7 +32,16 @@ export interface TaskLogCopyInput {
   /** Task instances that ended longer ago than this are left out entirely. */
   maxAgeDays?: number;
   /** Where events too old for the target group go: gzip JSON Lines under `<prefix>task-logs/`, SSE-KMS. */
-  archive: { bucket: string; prefix: string; kmsKeyId?: string };
+  archive: {
+    bucket: string;
+    prefix: string;
+    kmsKeyId?: string;
+    /**
+     * Where the records of finished streams go (`<recordsPrefix>task-log-copies/…`); defaults to `prefix`.
+     * Copies that share it (the bulk and the delta import of one migration) skip each other's streams unread.
+     */
+    recordsPrefix?: string;
+  };
   getLogEventsPerSecond?: number;
   /** How many streams are read at once; the token bucket bounds the call rate whatever this is. */
   parallelStreams?: number;
@@ -39,7 +49,18 @@ export interface TaskLogCopyInput {
 }
 
 export interface TaskLogCopyResult {
-  streams: { total: number; copied: number; skipped: number; missing: number; archivedOnly: number };
+  streams: {
+    total: number;
+    copied: number;
+    /**
+     * Target streams an interrupted run left half-written, completed from their last event. Always set by
+     * this version; optional because results recorded before it have no such count.
+     */
+    resumed?: number;
+    skipped: number;
+    missing: number;
+    archivedOnly: number;
+  };
   eventsCopied: number;
   eventsArchived: number;
   taskInstances: { selected: number; filteredByState: number; filteredByAge: number };
@@ -54,6 +75,8 @@ export const DEFAULT_GET_LOG_EVENTS_PER_SECOND = 25;
 
 export interface CopyOptions {
   progress?: (line: string) => void;
+  /** Called after each PutLogEvents batch is stored; an exception from it stops the copy there. */
+  onBatchStored?: (targetStream: string, events: number) => void;
   clock?: Clock;
   nowMs?: number;
 }
@@ -83,18 +106,42 @@ export function archivePrefix(prefix: string, sourceLogGroup: string): string {
   return `${base}task-logs/${sourceLogGroup}/`;
 }
 
-/** One object per source stream, so that archiving a stream again overwrites instead of duplicating. */
-export function archiveKey(prefix: string, sourceLogGroup: string, sourceStream: string): string {
-  return `${archivePrefix(prefix, sourceLogGroup)}${sourceStream}.jsonl.gz`;
+/** Events archived per object: an archive part is the most of a stream held in memory. */
+export const ARCHIVE_PART_EVENTS = 10_000;
+export const ARCHIVE_PART_BYTES = 8 * 1024 * 1024;
+
+/**
+ * The archive object for one part of a source stream's too-old events. Parts are numbered from the stream's
+ * head (part 0 keeps the plain `<stream>.jsonl.gz` name), or from a resume point when a half-written stream
+ * is completed, so archiving the same events again overwrites instead of duplicating.
+ */
+export function archiveKey(
+  prefix: string,
+  sourceLogGroup: string,
+  sourceStream: string,
+  part = 0,
+  from?: ResumePoint,
+): string {
+  const origin =
+    from && Number.isFinite(from.timestamp) ? `.after-${from.timestamp}-${from.eventsAtTimestamp}` : "";
+  const suffix = origin === "" && part === 0 ? "" : `${origin}.${part}`;
+  return `${archivePrefix(prefix, sourceLogGroup)}${sourceStream}${suffix}.jsonl.gz`;
+}
+
+/** Where the copy records streams it finished, one empty object per source stream; a re-run skips them unread. */
+export function completionPrefix(prefix: string, sourceLogGroup: string): string {
+  const base = prefix === "" || prefix.endsWith("/") ? prefix : `${prefix}/`;
+  return `${base}task-log-copies/${sourceLogGroup}/`;
 }
 
 const errorName = (error: unknown) => (error as { name?: string }).name ?? "";
 
 /**
- * Copies the task logs of migrated task instances from the source's task log group to the target's.
- * A target stream that exists is taken as copied and skipped without reading the source, so a re-run copies
- * nothing twice; to keep that true a stream is created only when its events are in hand, and deleted again if
- * writing it fails part way. Events too old for the target are archived to S3 instead of being dropped.
+ * Copies the task logs of migrated task instances from the source's task log group to the target's, one page
+ * and one batch at a time, so no stream is ever held whole in memory. A stream it finishes is recorded under
+ * `completionPrefix` and skipped unread by a re-run; a target stream that exists without that record was left
+ * half-written by an interrupted run and is completed after its last event (see ./resume), so a re-run
+ * neither duplicates nor misses an event. Events too old for the target are archived to S3 instead.
  */
 export async function copyTaskLogs(
   input: TaskLogCopyInput,
@@ -108,14 +155,16 @@ export async function copyTaskLogs(
   const cwl = new logs.CloudWatchLogsClient({ region: input.region, maxAttempts: 1 });
   const s3 = new s3sdk.S3Client({ region: input.region, forcePathStyle: input.s3ForcePathStyle });
   const bucket = new TokenBucket(input.getLogEventsPerSecond ?? DEFAULT_GET_LOG_EVENTS_PER_SECOND);
+  const recordsPrefix = input.archive.recordsPrefix ?? input.archive.prefix;
   const result: TaskLogCopyResult = {
-    streams: { total: 0, copied: 0, skipped: 0, missing: 0, archivedOnly: 0 },
+    streams: { total: 0, copied: 0, resumed: 0, skipped: 0, missing: 0, archivedOnly: 0 },
     eventsCopied: 0,
     eventsArchived: 0,
     taskInstances: { selected: 0, filteredByState: 0, filteredByAge: 0 },
     getLogEventsCalls: 0,
     throttledCalls: 0,
   };
+  let failure: { error: unknown } | undefined;
 
   try {
     const chosen = selectTaskInstances(
@@ -131,40 +180,36 @@ export async function copyTaskLogs(
     };
     const sourceTemplate = input.sourceLogTemplate ?? logTemplateFor(input.sourceAirflowVersion);
     const targetTemplate = logTemplateFor(input.targetAirflowVersion);
-    const pairs = chosen.selected.flatMap((ti) =>
-      streamPairsFor(ti, sourceTemplate, targetTemplate).map((pair) => ({ ...pair, endDate: ti.endDate })),
-    );
+    const pairs = chosen.selected.flatMap((ti) => streamPairsFor(ti, sourceTemplate, targetTemplate));
     result.streams.total = pairs.length;
 
-    const [existingTargets, retentionDays, archived] = await Promise.all([
+    const [existingTargets, retentionDays, completed] = await Promise.all([
       listStreams(input.targetLogGroup),
       targetRetention(),
-      listArchived(),
+      listKeys(completionPrefix(recordsPrefix, input.sourceLogGroup)),
     ]);
     const cutoff = acceptanceCutoff(nowMs, retentionDays);
-    // Archives are rewritten whole under a fixed key, so redoing one never duplicates; an archive alone proves a
-    // stream done only when its task instance ended before the cutoff (then nothing of it belongs in the target).
-    const todo = pairs.filter((pair) => {
-      const endedBeforeCutoff = pair.endDate ? Date.parse(pair.endDate) < cutoff : false;
-      const done =
-        existingTargets.has(pair.target) ||
-        (endedBeforeCutoff &&
-          archived.has(archiveKey(input.archive.prefix, input.sourceLogGroup, pair.source)));
-      if (done) result.streams.skipped++;
-      return !done;
-    });
+    const todo = pairs.filter((pair) => !completed.has(completionKey(pair)));
+    result.streams.skipped = pairs.length - todo.length;
+    const halfWritten = todo.filter((pair) => existingTargets.has(pair.target)).length;
     progress(
       `task logs: ${pairs.length} streams for ${chosen.selected.length} task instances, ` +
-        `${result.streams.skipped} already copied, ${todo.length} to copy (GetLogEvents ≤ ${bucket.maxRatePerSecond}/s)`,
+        `${result.streams.skipped} already copied, ${todo.length} to copy` +
+        `${halfWritten > 0 ? ` (${halfWritten} half-written, to complete)` : ""} (GetLogEvents ≤ ${bucket.maxRatePerSecond}/s)`,
     );
 
     const started = clock.now();
     let next = 0;
     let done = 0;
     const worker = async () => {
-      while (next < todo.length) {
+      while (next < todo.length && !failure) {
         const pair = todo[next++];
-        await copyStream(pair, cutoff);
+        try {
+          await copyStream(pair, existingTargets.has(pair.target), cutoff);
+        } catch (error) {
+          failure ??= { error };
+          return;
+        }
         done++;
         if (done % 100 === 0 || done === todo.length) {
           const seconds = Math.max(0.001, (clock.now() - started) / 1000);
@@ -176,7 +221,9 @@ export async function copyTaskLogs(
         }
       }
     };
+    // Every worker ends before the copy returns or rejects, so nothing writes after it has answered.
     await Promise.all(Array.from({ length: Math.max(1, input.parallelStreams ?? 8) }, worker));
+    if (failure) throw failure.error;
     if (result.eventsArchived > 0) {
       result.archiveLocation = `s3://${input.archive.bucket}/${archivePrefix(input.archive.prefix, input.sourceLogGroup)}`;
     }
@@ -184,6 +231,10 @@ export async function copyTaskLogs(
   } finally {
     cwl.destroy();
     s3.destroy();
+  }
+
+  function completionKey(pair: StreamPair): string {
+    return `${completionPrefix(recordsPrefix, input.sourceLogGroup)}${pair.source}`;
   }
 
   async function listStreams(group: string): Promise<Set<string>> {
@@ -210,14 +261,14 @@ export async function copyTaskLogs(
     return group.retentionInDays;
   }
 
-  async function listArchived(): Promise<Set<string>> {
+  async function listKeys(prefix: string): Promise<Set<string>> {
     const keys = new Set<string>();
     let token: string | undefined;
     do {
       const page = await s3.send(
         new s3sdk.ListObjectsV2Command({
           Bucket: input.archive.bucket,
-          Prefix: archivePrefix(input.archive.prefix, input.sourceLogGroup),
+          Prefix: prefix,
           ContinuationToken: token,
         }),
       );
@@ -227,24 +278,28 @@ export async function copyTaskLogs(
     return keys;
   }
 
-  /** Reads a whole source stream, paging until the forward token stops changing. undefined: no such stream. */
-  async function readStream(name: string): Promise<LogEvent[] | undefined> {
-    const events: LogEvent[] = [];
-    let token: string | undefined;
+  /** One GetLogEvents call, within the token bucket, retried while throttled. undefined: no such stream. */
+  async function getLogEvents(request: {
+    logGroupName: string;
+    logStreamName: string;
+    startFromHead: boolean;
+    nextToken?: string;
+    startTime?: number;
+  }) {
     for (;;) {
       await bucket.take();
-      let page;
       try {
         result.getLogEventsCalls++;
-        page = await cwl.send(
-          new logs.GetLogEventsCommand({
-            logGroupName: input.sourceLogGroup,
-            logStreamName: name,
-            startFromHead: true,
-            nextToken: token,
-          }),
-        );
+        const page = await cwl.send(new logs.GetLogEventsCommand(request));
         bucket.succeeded();
+        return {
+          events: (page.events ?? []).map((event) => ({
+            timestamp: event.timestamp ?? 0,
+            message: event.message ?? "",
+          })),
+          nextForwardToken: page.nextForwardToken,
+          nextBackwardToken: page.nextBackwardToken,
+        };
       } catch (error) {
         if (errorName(error) === "ThrottlingException") {
           result.throttledCalls++;
@@ -254,56 +309,120 @@ export async function copyTaskLogs(
         if (errorName(error) === "ResourceNotFoundException") return undefined;
         throw error;
       }
-      for (const event of page.events ?? []) {
-        events.push({ timestamp: event.timestamp ?? 0, message: event.message ?? "" });
-      }
-      if (!page.nextForwardToken || page.nextForwardToken === token) return events;
+    }
+  }
+
+  /**
+   * Hands each page of a source stream, from `startTime`, to `onPage` before reading the next, until the
+   * forward token stops changing.
+   */
+  async function readSource(
+    name: string,
+    startTime: number | undefined,
+    onPage: (events: LogEvent[]) => Promise<void>,
+  ): Promise<void> {
+    let token: string | undefined;
+    for (;;) {
+      const page = await getLogEvents({
+        logGroupName: input.sourceLogGroup,
+        logStreamName: name,
+        startFromHead: true,
+        nextToken: token,
+        // The same startTime on every page: a token is a position among the events the request selects.
+        startTime,
+      });
+      if (page === undefined) throw missingStream();
+      await onPage(page.events);
+      if (!page.nextForwardToken || page.nextForwardToken === token) return;
       token = page.nextForwardToken;
     }
   }
 
-  async function copyStream(pair: StreamPair & { endDate?: string | null }, cutoff: number): Promise<void> {
-    const events = await readStream(pair.source);
-    if (events === undefined) {
-      result.streams.missing++;
-      return;
+  /** Reads the target stream backwards from its end until its last timestamp's events are all counted. */
+  async function targetResumePoint(name: string): Promise<ResumePoint> {
+    let tail: LogEvent[] = [];
+    let token: string | undefined;
+    for (;;) {
+      const page = await getLogEvents({
+        logGroupName: input.targetLogGroup,
+        logStreamName: name,
+        startFromHead: false,
+        nextToken: token,
+      });
+      if (page === undefined) return resumePointFrom([], false)!;
+      // Only events at one timestamp are carried to the next (earlier) page.
+      tail = [...page.events, ...tail];
+      const ended = !page.nextBackwardToken || page.nextBackwardToken === token || page.events.length === 0;
+      const point = resumePointFrom(tail, !ended);
+      if (point) return point;
+      token = page.nextBackwardToken;
     }
-    const { put, archive } = splitByAge(events, cutoff);
-    if (archive.length > 0) {
-      await writeArchive(pair, archive);
-      result.eventsArchived += archive.length;
-    }
-    if (put.length === 0) {
-      result.streams.archivedOnly++;
-      return;
-    }
-    try {
-      await cwl.send(
-        new logs.CreateLogStreamCommand({ logGroupName: input.targetLogGroup, logStreamName: pair.target }),
-      );
-    } catch (error) {
-      // Written since the listing, by a copy running at the same time: it is that copy's stream.
-      if (errorName(error) !== "ResourceAlreadyExistsException") throw error;
-      result.streams.skipped++;
-      return;
-    }
-    try {
-      for (const batch of planBatches(put)) {
-        await putWithRetry(pair.target, batch);
+  }
+
+  async function copyStream(pair: StreamPair, targetExists: boolean, cutoff: number): Promise<void> {
+    const from = targetExists ? await targetResumePoint(pair.target) : resumePointFrom([], false)!;
+    const filter = new ResumeFilter(from);
+    const batcher = new StreamBatcher();
+    const archive = archiveWriter(pair, from);
+    let created = targetExists;
+    let copied = 0;
+    const store = async (batch: LogEvent[] | undefined) => {
+      if (!batch) return;
+      if (failure) throw new Error(`stopped copying ${pair.source}: another stream failed`);
+      if (!created) {
+        try {
+          await cwl.send(
+            new logs.CreateLogStreamCommand({
+              logGroupName: input.targetLogGroup,
+              logStreamName: pair.target,
+            }),
+          );
+        } catch (error) {
+          if (errorName(error) !== "ResourceAlreadyExistsException") throw error;
+        }
+        created = true;
       }
+      await putWithRetry(pair.target, batch);
+      copied += batch.length;
+      result.eventsCopied += batch.length;
+      options.onBatchStored?.(pair.target, batch.length);
+    };
+    try {
+      await readSource(pair.source, filter.startTime, async (page) => {
+        for (const event of filter.remaining(page)) {
+          if (event.timestamp < cutoff) await archive.add(event);
+          else {
+            // Archived events come first in time order; finishing their part first keeps memory to one part.
+            await archive.flush();
+            await store(batcher.add(event));
+          }
+        }
+      });
+      await archive.flush();
+      await store(batcher.flush());
     } catch (error) {
-      // A half-written stream would be skipped as copied next time; remove it so a re-run writes it whole.
-      await cwl
-        .send(
-          new logs.DeleteLogStreamCommand({ logGroupName: input.targetLogGroup, logStreamName: pair.target }),
-        )
-        .catch(() => undefined);
+      if ((error as { missingStream?: boolean }).missingStream === true) {
+        result.streams.missing++;
+        return;
+      }
       throw new Error(
-        `copying ${pair.source} to ${input.targetLogGroup}/${pair.target} failed: ${String(error)}`,
+        `copying ${pair.source} to ${input.targetLogGroup}/${pair.target} stopped after ${copied} events ` +
+          `(a re-run completes it): ${String(error)}`,
       );
     }
-    result.eventsCopied += put.length;
-    result.streams.copied++;
+    if (targetExists) result.streams.resumed = (result.streams.resumed ?? 0) + 1;
+    else if (copied > 0) result.streams.copied++;
+    else result.streams.archivedOnly++;
+    await s3.send(
+      new s3sdk.PutObjectCommand({
+        Bucket: input.archive.bucket,
+        Key: completionKey(pair),
+        Body: JSON.stringify({ target: `${input.targetLogGroup}/${pair.target}`, eventsCopied: copied }),
+        ContentType: "application/json",
+        ServerSideEncryption: "aws:kms",
+        SSEKMSKeyId: input.archive.kmsKeyId,
+      }),
+    );
   }
 
   async function putWithRetry(stream: string, batch: LogEvent[]): Promise<void> {
@@ -326,19 +445,41 @@ export async function copyTaskLogs(
     }
   }
 
-  async function writeArchive(pair: StreamPair, events: LogEvent[]): Promise<void> {
-    const lines =
-      events.map((event) => JSON.stringify({ ...event, targetStream: pair.target })).join("\n") + "\n";
-    await s3.send(
-      new s3sdk.PutObjectCommand({
-        Bucket: input.archive.bucket,
-        Key: archiveKey(input.archive.prefix, input.sourceLogGroup, pair.source),
-        Body: gzipSync(lines),
-        ContentType: "application/x-ndjson",
-        ContentEncoding: "gzip",
-        ServerSideEncryption: "aws:kms",
-        SSEKMSKeyId: input.archive.kmsKeyId,
-      }),
-    );
+  /** Collects a stream's too-old events into numbered parts of bounded size, each written as one object. */
+  function archiveWriter(pair: StreamPair, from: ResumePoint) {
+    let part = 0;
+    let events: LogEvent[] = [];
+    let bytes = 0;
+    const flush = async () => {
+      if (events.length === 0) return;
+      const lines =
+        events.map((event) => JSON.stringify({ ...event, targetStream: pair.target })).join("\n") + "\n";
+      await s3.send(
+        new s3sdk.PutObjectCommand({
+          Bucket: input.archive.bucket,
+          Key: archiveKey(input.archive.prefix, input.sourceLogGroup, pair.source, part, from),
+          Body: gzipSync(lines),
+          ContentType: "application/x-ndjson",
+          ContentEncoding: "gzip",
+          ServerSideEncryption: "aws:kms",
+          SSEKMSKeyId: input.archive.kmsKeyId,
+        }),
+      );
+      result.eventsArchived += events.length;
+      part++;
+      events = [];
+      bytes = 0;
+    };
+    return {
+      flush,
+      async add(event: LogEvent) {
+        events.push(event);
+        bytes += eventSize(event);
+        if (events.length >= ARCHIVE_PART_EVENTS || bytes >= ARCHIVE_PART_BYTES) await flush();
+      },
+    };
   }
 }
+
+/** A plain Error with a flag, not a subclass: this code is serialized with the provider (see ../resources/partialState). */
+const missingStream = () => Object.assign(new Error("source stream does not exist"), { missingStream: true });

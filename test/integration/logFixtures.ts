@@ -22,10 +22,14 @@ export interface SeedPlan {
   eventsPerStream: number;
   /** One stream this long, to make GetLogEvents page. */
   longStreamEvents: number;
+  /** How many consecutive events of the long stream share a timestamp (1 unless given). */
+  longStreamTies?: number;
 }
 
 export interface SeededLogs {
   taskInstances: MigratedTaskInstance[];
+  /** The long stream's source name and its messages in order, when there is one. */
+  longStream?: { source: string; messages: string[] };
   expected: {
     streams: number;
     copiedStreams: number;
@@ -68,6 +72,7 @@ export async function seedTaskLogs(
     filteredByState: 0,
     filteredByAge: 0,
   };
+  let longStream: SeededLogs["longStream"];
   const writes: (() => Promise<void>)[] = [];
   const write = async (stream: string, events: { timestamp: number; message: string }[]) => {
     await logs.send(new CreateLogStreamCommand({ logGroupName: sourceGroup, logStreamName: stream }));
@@ -96,8 +101,10 @@ export async function seedTaskLogs(
       const events = Array.from({ length: eventCount }, (_, i) => {
         const old = kind === "old" || (kind === "mixed" && i < eventCount / 2);
         const base = old ? now - 3 * DAY : now - 2 * 60 * 60 * 1000;
-        return { timestamp: base + i * 10, message: `${stream} attempt ${attempt} line ${i} ✓` };
+        const step = kind === "long" ? Math.floor(i / (plan.longStreamTies ?? 1)) : i;
+        return { timestamp: base + step * 10, message: `${stream} attempt ${attempt} line ${i} ✓` };
       });
+      if (kind === "long") longStream = { source: stream, messages: events.map((event) => event.message) };
       const oldCount = events.filter((event) => event.timestamp < now - DAY).length;
       expected.streams++;
       expected.eventsArchived += oldCount;
@@ -134,5 +141,5 @@ export async function seedTaskLogs(
   expected.streams++;
   expected.missing++;
   logs.destroy();
-  return { taskInstances, expected };
+  return { taskInstances, expected, longStream };
 }

@@ -15,34 +15,41 @@ const info = integrationInfo();
 const SOURCE = "airflow-logsrc-Task";
 const TARGET = "airflow-logdst-Task";
 
-/** Reads the target straight from moto, past the throttling proxy the copy goes through. */
-async function targetEventCounts(): Promise<Map<string, number>> {
-  const logs = new CloudWatchLogsClient({ region: info.region, endpoint: process.env.AWS_ENDPOINT_URL });
+const motoLogs = () =>
+  new CloudWatchLogsClient({ region: info.region, endpoint: process.env.AWS_ENDPOINT_URL });
+
+/** One stream's messages in order, read straight from moto, past the throttling proxy the copy goes through. */
+async function streamMessages(logs: CloudWatchLogsClient, group: string, name: string): Promise<string[]> {
+  const messages: string[] = [];
+  let token: string | undefined;
+  for (;;) {
+    const page = await logs.send(
+      new GetLogEventsCommand({
+        logGroupName: group,
+        logStreamName: name,
+        startFromHead: true,
+        nextToken: token,
+      }),
+    );
+    messages.push(...(page.events ?? []).map((event) => event.message ?? ""));
+    if (!page.nextForwardToken || page.nextForwardToken === token) return messages;
+    token = page.nextForwardToken;
+  }
+}
+
+/** Events per stream of a target group, read straight from moto. */
+async function targetEventCounts(group = TARGET): Promise<Map<string, number>> {
+  const logs = motoLogs();
   const counts = new Map<string, number>();
   let nextToken: string | undefined;
   const names: string[] = [];
   do {
-    const page = await logs.send(new DescribeLogStreamsCommand({ logGroupName: TARGET, nextToken }));
+    const page = await logs.send(new DescribeLogStreamsCommand({ logGroupName: group, nextToken }));
     names.push(...(page.logStreams ?? []).map((stream) => stream.logStreamName!));
     nextToken = page.nextToken;
   } while (nextToken);
   const countStream = async (name: string) => {
-    let token: string | undefined;
-    let count = 0;
-    for (;;) {
-      const page = await logs.send(
-        new GetLogEventsCommand({
-          logGroupName: TARGET,
-          logStreamName: name,
-          startFromHead: true,
-          nextToken: token,
-        }),
-      );
-      count += page.events?.length ?? 0;
-      if (!page.nextForwardToken || page.nextForwardToken === token) break;
-      token = page.nextForwardToken;
-    }
-    counts.set(name, count);
+    counts.set(name, (await streamMessages(logs, group, name)).length);
   };
   for (let i = 0; i < names.length; i += 8) await Promise.all(names.slice(i, i + 8).map(countStream));
   logs.destroy();
@@ -98,6 +105,7 @@ describe("task-log copy on moto with GetLogEvents throttled", function () {
     assert.deepEqual(result.streams, {
       total: expected.streams,
       copied: expected.copiedStreams,
+      resumed: 0,
       skipped: 0,
       missing: expected.missing,
       archivedOnly: expected.archivedOnlyStreams,
@@ -140,7 +148,7 @@ describe("task-log copy on moto with GetLogEvents throttled", function () {
     );
     const s3 = new S3Client({ region: info.region, forcePathStyle: true });
     const listed = await s3.send(
-      new ListObjectsV2Command({ Bucket: info.migrationBucket, Prefix: `exports/${now}/` }),
+      new ListObjectsV2Command({ Bucket: info.migrationBucket, Prefix: `exports/${now}/task-logs/` }),
     );
     assert.equal(listed.KeyCount, seeded.expected.archivedOnlyStreams + 20 /* mixed */);
     const object = await s3.send(
@@ -172,5 +180,83 @@ describe("task-log copy on moto with GetLogEvents throttled", function () {
     assert.equal(proxy.stats.getLogEvents - callsBefore, result.getLogEventsCalls);
     assert.ok(result.getLogEventsCalls <= 2, `${result.getLogEventsCalls} GetLogEvents calls on a re-run`);
     assert.deepEqual(await targetEventCounts(), before);
+  });
+});
+
+describe("task-log copy interrupted part-way, then run again", function () {
+  const source = "airflow-logresume-src-Task";
+  const target = "airflow-logresume-dst-Task";
+  const now = Date.now();
+  let seeded: SeededLogs;
+  let input: TaskLogCopyInput;
+
+  before(async () => {
+    // The long stream's timestamps repeat in runs of 7, so its first 10,000-event batch ends inside a run.
+    seeded = await seedTaskLogs(
+      info.region,
+      source,
+      target,
+      { fresh: 30, old: 0, mixed: 0, eventsPerStream: 12, longStreamEvents: 25_000, longStreamTies: 7 },
+      now,
+    );
+    input = {
+      region: info.region,
+      sourceLogGroup: source,
+      targetLogGroup: target,
+      sourceAirflowVersion: "2.2.5",
+      targetAirflowVersion: "2.8.1",
+      taskInstances: seeded.taskInstances,
+      maxAgeDays: 30,
+      archive: { bucket: info.migrationBucket, prefix: `resume/${now}/`, kmsKeyId: info.migrationKmsKeyId },
+      s3ForcePathStyle: true,
+      parallelStreams: 4,
+    };
+  });
+
+  it("completes the half-written stream after its last event: no event twice, none missing", async () => {
+    const longTi = seeded.taskInstances.find((ti) => ti.dagId === "logs_long")!;
+    const longStream = `dag_id=logs_long/run_id=${longTi.runId.replace(/:/g, "_")}/task_id=task_0/attempt=1.log`;
+    let longBatches = 0;
+    const interrupted = await copyTaskLogs(input, {
+      nowMs: now,
+      onBatchStored: (stream) => {
+        if (stream === longStream && ++longBatches === 1) throw new Error("injected fault after one batch");
+      },
+    }).then(
+      () => assert.fail("the injected fault did not stop the copy"),
+      (error: Error) => error,
+    );
+    const stoppedAfter = /stopped after (\d+) events \(a re-run completes it\).*injected fault/s.exec(
+      interrupted.message,
+    );
+    assert.ok(stoppedAfter, interrupted.message);
+    const firstBatch = Number(stoppedAfter[1]);
+    // One full batch (10,000 events or 1 MiB), ending inside a run of 7 equal timestamps.
+    assert.ok(firstBatch > 9000 && firstBatch % 7 !== 0, `first batch of ${firstBatch} events`);
+    const half = await targetEventCounts(target);
+    assert.equal(half.get(longStream), firstBatch, "the first batch is in the target, nothing after it");
+    const eventsBefore = [...half.values()].reduce((a, b) => a + b, 0);
+
+    const rerun = await copyTaskLogs(input, { nowMs: now });
+    assert.ok(rerun.streams.resumed! >= 1, JSON.stringify(rerun.streams));
+    const { copied, resumed, skipped, missing, archivedOnly } = rerun.streams;
+    assert.equal(copied + resumed! + skipped + missing + archivedOnly, seeded.expected.streams);
+    assert.equal(missing, seeded.expected.missing);
+    // What the interrupted run stored plus what the re-run added is every event, exactly once.
+    assert.equal(eventsBefore + rerun.eventsCopied, seeded.expected.eventsCopied);
+    const counts = await targetEventCounts(target);
+    assert.equal(counts.size, seeded.expected.copiedStreams);
+    assert.equal(
+      [...counts.values()].reduce((a, b) => a + b, 0),
+      seeded.expected.eventsCopied,
+    );
+    // Event by event, in order: the target's long stream is the source's, with nothing twice and nothing left out.
+    const logs = motoLogs();
+    assert.deepEqual(await streamMessages(logs, target, longStream), seeded.longStream!.messages);
+    logs.destroy();
+
+    const third = await copyTaskLogs(input, { nowMs: now });
+    assert.equal(third.eventsCopied, 0);
+    assert.equal(third.streams.skipped, seeded.expected.streams - seeded.expected.missing);
   });
 });

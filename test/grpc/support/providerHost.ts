@@ -1,19 +1,26 @@
 /**
  * Runs @pulumi/pulumi's own dynamic-provider host (cmd/dynamic-provider) as a child process with
- * plain node, the way the engine starts it, and talks to it over gRPC with the generated stubs.
- * Providers are serialized exactly as dynamic.Resource serializes them for its `__provider`
- * property (runtime/closure serializeFunction of `() => provider`, secrets allowed).
+ * plain node, the way the engine starts it, and calls it over gRPC through grpc-go, the engine's
+ * gRPC implementation (./enginecall), with requests and responses encoded by @pulumi/pulumi's
+ * generated messages. grpc-js cannot be the caller: a failed create's partial state arrives in one
+ * trailer of about 100 KiB, which Node's HTTP/2 rejects with COMPRESSION_ERROR, and the grpc-js call
+ * then never settles. Providers are serialized exactly as dynamic.Resource serializes them for its
+ * `__provider` property (runtime/closure serializeFunction of `() => provider`, secrets allowed).
  */
-import { ChildProcess, spawn } from "child_process";
+import { ChildProcess, execFileSync, spawn } from "child_process";
+import * as fs from "fs";
 import * as path from "path";
-import * as grpc from "@grpc/grpc-js";
+import * as readline from "readline";
 
 const PULUMI_DIR = path.dirname(require.resolve("@pulumi/pulumi/package.json"));
-const provrpc = require(path.join(PULUMI_DIR, "proto/provider_grpc_pb"));
 const provproto = require(path.join(PULUMI_DIR, "proto/provider_pb"));
 const structproto = require("google-protobuf/google/protobuf/struct_pb");
 const statusproto = require(path.join(PULUMI_DIR, "proto/status_pb"));
 const PROVIDER_KEY = "__provider";
+const ENGINECALL_DIR = path.join(__dirname, "enginecall");
+const SERVICE = "/pulumirpc.ResourceProvider";
+/** Longer than any create in these tests; a call that outlives it fails instead of hanging the suite. */
+const CALL_TIMEOUT_SECONDS = 240;
 
 /** The text dynamic.Resource puts into `__provider` for this provider object. */
 export async function serializeProvider(provider: object): Promise<string> {
@@ -41,10 +48,8 @@ export class HostError extends Error {
   }
 }
 
-function decodeInitFailure(error: grpc.ServiceError): InitFailure | undefined {
-  const raw = error.metadata?.get("grpc-status-details-bin")?.[0];
-  if (!raw) return undefined;
-  const status = statusproto.Status.deserializeBinary(new Uint8Array(raw as Buffer));
+function decodeInitFailure(statusBytes: Buffer): InitFailure | undefined {
+  const status = statusproto.Status.deserializeBinary(new Uint8Array(statusBytes));
   for (const detail of status.getDetailsList()) {
     const failure = detail.unpack(
       provproto.ErrorResourceInitFailed.deserializeBinary,
@@ -52,7 +57,7 @@ function decodeInitFailure(error: grpc.ServiceError): InitFailure | undefined {
     );
     if (failure) {
       return {
-        message: error.details,
+        message: status.getMessage(),
         id: failure.getId(),
         properties: failure.getProperties().toJavaScript(),
         reasons: failure.getReasonsList(),
@@ -62,16 +67,78 @@ function decodeInitFailure(error: grpc.ServiceError): InitFailure | undefined {
   return undefined;
 }
 
+interface EngineAnswer {
+  id: number;
+  code: number;
+  message: string;
+  response?: string;
+  status?: string;
+}
+
+/** Builds the grpc-go caller into local/.state/bin (gitignored); Go's build cache makes repeats quick. */
+function buildEngineCall(projectDir: string): string {
+  const binary = path.join(projectDir, "local", ".state", "bin", "enginecall");
+  fs.mkdirSync(path.dirname(binary), { recursive: true });
+  try {
+    execFileSync("go", ["build", "-o", binary, "."], { cwd: ENGINECALL_DIR, stdio: "pipe" });
+  } catch (e) {
+    const stderr = (e as { stderr?: Buffer }).stderr?.toString() ?? "";
+    throw new Error(
+      `cannot build ${ENGINECALL_DIR} (needs Go and its module download): ${(e as Error).message}\n${stderr}`,
+    );
+  }
+  return binary;
+}
+
+/** Waits for the host to print its port on the first stdout line, the handshake the engine reads. */
+function hostPort(child: ChildProcess, output: string[]): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const lines = readline.createInterface({ input: child.stdout! });
+    let port: number | undefined;
+    lines.on("line", (line) => {
+      if (port === undefined) {
+        port = Number(line.trim());
+        resolve(port);
+      } else if (line) output.push(line);
+    });
+    child.once("exit", (code) =>
+      reject(
+        new Error(
+          `dynamic-provider host exited with ${code} before printing its port:\n${output.join("\n")}`,
+        ),
+      ),
+    );
+  });
+}
+
 export class ProviderHost {
-  readonly output: string[] = [];
+  private readonly pending = new Map<number, (answer: EngineAnswer) => void>();
+  private nextId = 1;
 
   private constructor(
     private readonly child: ChildProcess,
-    private readonly client: grpc.Client & Record<string, (...args: unknown[]) => unknown>,
-  ) {}
+    private readonly caller: ChildProcess,
+    readonly output: string[],
+  ) {
+    readline.createInterface({ input: caller.stdout! }).on("line", (line) => {
+      const answer = JSON.parse(line) as EngineAnswer;
+      this.pending.get(answer.id)?.(answer);
+      this.pending.delete(answer.id);
+    });
+    caller.stderr!.on("data", (chunk: Buffer) =>
+      output.push(...chunk.toString().split("\n").filter(Boolean)),
+    );
+    caller.once("exit", (code) => {
+      for (const settle of this.pending.values()) {
+        settle({ id: 0, code: 2, message: `enginecall exited with ${code}` });
+      }
+      this.pending.clear();
+    });
+  }
 
   /** Starts the host in `cwd` (where the serialized provider's `require`s resolve). */
   static async start(cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<ProviderHost> {
+    const enginecall = buildEngineCall(cwd);
     const entry = path.join(PULUMI_DIR, "cmd/dynamic-provider/index.js");
     // The engine passes its own address; the host only needs it to exist as an argument.
     const child = spawn(process.execPath, [entry, "127.0.0.1:1"], {
@@ -80,72 +147,41 @@ export class ProviderHost {
       stdio: ["ignore", "pipe", "pipe"],
     });
     const output: string[] = [];
-    const port = await new Promise<number>((resolve, reject) => {
-      let buffered = "";
-      const onData = (chunk: Buffer) => {
-        buffered += chunk.toString();
-        const newline = buffered.indexOf("\n");
-        if (newline >= 0) {
-          child.stdout!.off("data", onData);
-          resolve(Number(buffered.slice(0, newline).trim()));
-          output.push(
-            ...buffered
-              .slice(newline + 1)
-              .split("\n")
-              .filter(Boolean),
-          );
-          child.stdout!.on("data", (more: Buffer) =>
-            output.push(...more.toString().split("\n").filter(Boolean)),
-          );
-        }
-      };
-      child.stdout!.on("data", onData);
-      child.stderr!.on("data", (chunk: Buffer) =>
-        output.push(...chunk.toString().split("\n").filter(Boolean)),
-      );
-      child.once("exit", (code) =>
-        reject(
-          new Error(
-            `dynamic-provider host exited with ${code} before printing its port:\n${output.join("\n")}`,
-          ),
-        ),
-      );
-    });
-    // The partial state of a failed create travels in the grpc-status-details-bin header, with the
-    // serialized provider in it: far above grpc-js's 8 KiB default, and well within what the engine accepts.
-    const client = new provrpc.ResourceProviderClient(
-      `127.0.0.1:${port}`,
-      grpc.credentials.createInsecure(),
-      {
-        "grpc.max_metadata_size": 64 * 1024 * 1024,
-      },
-    );
-    const host = new ProviderHost(child, client);
-    child.stdout!.removeAllListeners("data");
-    child.stderr!.removeAllListeners("data");
-    host.output.push(...output);
-    child.stdout!.on("data", (more: Buffer) =>
-      host.output.push(...more.toString().split("\n").filter(Boolean)),
-    );
-    child.stderr!.on("data", (more: Buffer) =>
-      host.output.push(...more.toString().split("\n").filter(Boolean)),
-    );
-    return host;
+    child.stderr!.on("data", (chunk: Buffer) => output.push(...chunk.toString().split("\n").filter(Boolean)));
+    const port = await hostPort(child, output);
+    const caller = spawn(enginecall, [`127.0.0.1:${port}`], { stdio: ["pipe", "pipe", "pipe"] });
+    return new ProviderHost(child, caller, output);
   }
 
-  private call<T>(method: string, request: unknown): Promise<T> {
-    return new Promise((resolve, reject) => {
-      this.client[method](request, (error: grpc.ServiceError | null, response: T) => {
-        if (error) reject(new HostError(error.details || error.message, decodeInitFailure(error)));
-        else resolve(response);
+  private call<T>(
+    method: string,
+    request: { serializeBinary(): Uint8Array },
+    decode: (b: Uint8Array) => T,
+  ): Promise<T> {
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, (answer) => {
+        if (answer.code === 0) {
+          resolve(decode(new Uint8Array(Buffer.from(answer.response ?? "", "base64"))));
+        } else {
+          const partial = answer.status ? decodeInitFailure(Buffer.from(answer.status, "base64")) : undefined;
+          reject(new HostError(answer.message, partial));
+        }
       });
+      const line = {
+        id,
+        method: `${SERVICE}/${method}`,
+        request: Buffer.from(request.serializeBinary()).toString("base64"),
+        timeoutSeconds: CALL_TIMEOUT_SECONDS,
+      };
+      this.caller.stdin!.write(`${JSON.stringify(line)}\n`);
     });
   }
 
   async configure(variables: Props): Promise<void> {
     const request = new provproto.ConfigureRequest();
     request.setArgs(structproto.Struct.fromJavaScript(variables));
-    await this.call("configure", request);
+    await this.call("Configure", request, provproto.ConfigureResponse.deserializeBinary);
   }
 
   async check(
@@ -160,7 +196,7 @@ export class ProviderHost {
     const response = await this.call<{
       getInputs(): { toJavaScript(): Props };
       getFailuresList(): { getProperty(): string; getReason(): string }[];
-    }>("check", request);
+    }>("Check", request, provproto.CheckResponse.deserializeBinary);
     return {
       inputs: response.getInputs().toJavaScript(),
       failures: response.getFailuresList().map((f) => ({ property: f.getProperty(), reason: f.getReason() })),
@@ -178,7 +214,11 @@ export class ProviderHost {
     request.setId(id);
     request.setOlds(structproto.Struct.fromJavaScript(olds));
     request.setNews(structproto.Struct.fromJavaScript(news));
-    const response = await this.call<{ getChanges(): number; getReplacesList(): string[] }>("diff", request);
+    const response = await this.call<{ getChanges(): number; getReplacesList(): string[] }>(
+      "Diff",
+      request,
+      provproto.DiffResponse.deserializeBinary,
+    );
     const changes = provproto.DiffResponse.DiffChanges;
     const kind =
       response.getChanges() === changes.DIFF_SOME
@@ -199,8 +239,9 @@ export class ProviderHost {
     request.setProperties(structproto.Struct.fromJavaScript(properties));
     request.setTimeout(timeoutSeconds);
     const response = await this.call<{ getId(): string; getProperties(): { toJavaScript(): Props } }>(
-      "create",
+      "Create",
       request,
+      provproto.CreateResponse.deserializeBinary,
     );
     return { id: response.getId(), properties: response.getProperties().toJavaScript() };
   }
@@ -211,7 +252,11 @@ export class ProviderHost {
     request.setId(id);
     request.setOlds(structproto.Struct.fromJavaScript(olds));
     request.setNews(structproto.Struct.fromJavaScript(news));
-    const response = await this.call<{ getProperties(): { toJavaScript(): Props } }>("update", request);
+    const response = await this.call<{ getProperties(): { toJavaScript(): Props } }>(
+      "Update",
+      request,
+      provproto.UpdateResponse.deserializeBinary,
+    );
     return response.getProperties().toJavaScript();
   }
 
@@ -220,16 +265,19 @@ export class ProviderHost {
     request.setUrn(urn);
     request.setId(id);
     request.setProperties(structproto.Struct.fromJavaScript(properties));
-    await this.call("delete", request);
+    await this.call("Delete", request, (bytes) => bytes);
   }
 
   async stop(): Promise<void> {
-    this.client.close();
-    if (this.child.exitCode !== null) return;
-    const exited = new Promise((resolve) => this.child.once("exit", resolve));
-    this.child.kill("SIGTERM");
-    await exited;
+    await Promise.all([this.caller, this.child].map(stopProcess));
   }
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGTERM");
+  await exited;
 }
 
 /** Inputs plus the serialized provider, as the engine sends them for a dynamic resource. */
