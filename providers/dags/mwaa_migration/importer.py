@@ -7,7 +7,9 @@ For each table, in foreign-key order:
 3. For tables whose surrogate ids are referenced (job, dag_run, log_template):
    a map from source id to target id, matching rows the target already has by
    natural key and drawing new ids from the target's sequence.
-4. INSERT ... SELECT through the column plan (mapping.py), skipping rows whose
+4. UPDATE the rows the target already has where the bundle holds a newer copy
+   (spec freshness columns: a run cleared and re-run after the bulk export), then
+   INSERT ... SELECT through the column plan (mapping.py), skipping rows whose
    natural key is already present, ON CONFLICT DO NOTHING.
 5. Reconcile: every staged row of a DAG the target has must now be present.
 Pools, variables and connections go through Python instead, for the conflict
@@ -194,6 +196,21 @@ class _TableLoad:
     def missing(self) -> str:
         return "NOT " + self.present()
 
+    def newer(self) -> Optional[str]:
+        """SQL true when the staged row is a newer copy of target row x; None: insert-only table."""
+        by_target = self.plan.by_target()
+        columns = [
+            by_target[name]
+            for name in self.spec.freshness
+            if name in by_target and by_target[name].kind == COPY and by_target[name].source in self.staged
+        ]
+        if not columns:
+            return None
+        # greatest() skips NULLs: a run that never finished still has its updated_at.
+        staged = ", ".join(self.expression(c) for c in columns)
+        current = ", ".join("x.%s" % _ident(c.target) for c in columns)
+        return "coalesce(greatest(%s), '-infinity') > coalesce(greatest(%s), '-infinity')" % (staged, current)
+
 
 def alias_is_table(load: _TableLoad, column: ColumnPlan, ref_spec: TableSpec) -> bool:
     return column.referenced == "dag_run" and all(k in load.staged for k in ref_spec.natural_key)
@@ -285,6 +302,32 @@ def _insert(conn: Any, load: _TableLoad) -> int:
         return cur.rowcount
 
 
+def _update(conn: Any, load: _TableLoad) -> int:
+    """Brings rows the target already has up to date where the bundle's copy is newer.
+
+    "Newer" is decided by the table's freshness columns (spec.py); a bundle older than
+    what the target holds (an earlier export imported again) changes nothing, and so
+    does the same bundle imported twice.
+    """
+    newer = load.newer()
+    if newer is None:
+        return 0
+    keys = {c.target for c in load.plan.key_columns(load.spec)}
+    columns = [c for c in load.inserted_columns() if c.kind != SURROGATE and c.target not in keys]
+    sql = "UPDATE %s x SET %s FROM %s s %s WHERE %s AND %s AND %s" % (
+        load.spec.name,
+        ", ".join("%s = %s" % (_ident(c.target), load.expression(c)) for c in columns),
+        load.rows,
+        load.joins(strict=False),
+        load.eligible(),
+        load.key_match("x"),
+        newer,
+    )
+    with conn.cursor() as cur:
+        cur.execute(sql)
+        return cur.rowcount
+
+
 def _counts(conn: Any, load: _TableLoad) -> Dict[str, int]:
     """Eligible staged rows, and how many of them the target has (by natural key)."""
     source = "FROM %s s %s WHERE %s" % (load.rows, load.joins(strict=False), load.eligible())
@@ -336,6 +379,8 @@ def _load_history_table(
             cur.execute("SET LOCAL enable_nestloop = off")
     before = _counts(conn, load)
     steps.lap("count")
+    updated = _update(conn, load)
+    steps.lap("update")
     inserted = _insert(conn, load)
     steps.lap("insert")
     if spec.lookup_only and inserted:
@@ -366,6 +411,7 @@ def _load_history_table(
     return {
         "staged": staged,
         "inserted": inserted,
+        "updated": updated,
         "alreadyPresent": before["eligible"] - inserted,
         "notOnTarget": staged - before["eligible"],
         "seconds": steps.laps,
@@ -516,8 +562,15 @@ def run_import(conn: Any, s3: Any, options: ImportOptions, log: Callable[[str], 
             counts["derivedColumns"] = [c.target for c in plan.columns if c.kind == DERIVE]
             report["tables"][spec.name] = counts
             log(
-                "imported %-30s %10d staged %10d inserted %10d present %8.1f s"
-                % (spec.name, counts["staged"], counts["inserted"], counts["alreadyPresent"], time.monotonic() - table_started)
+                "imported %-30s %10d staged %10d inserted %10d updated %10d present %8.1f s"
+                % (
+                    spec.name,
+                    counts["staged"],
+                    counts["inserted"],
+                    counts.get("updated", 0),
+                    counts["alreadyPresent"],
+                    time.monotonic() - table_started,
+                )
             )
 
         run_counts = _run_counts(conn) if "dag_run" in report["tables"] else {}
