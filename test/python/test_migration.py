@@ -356,6 +356,43 @@ def test_a_run_cleared_and_rerun_after_the_bulk_is_brought_up_to_date(migration)
     assert support.table_digest(target) == before
 
 
+ORPHAN_DAG = """
+import datetime
+from airflow import DAG
+from airflow.operators.python import PythonOperator
+
+with DAG(dag_id="hist_orphan", schedule=None, catchup=False,
+         start_date=datetime.datetime(2022, 1, 1, tzinfo=datetime.timezone.utc)):
+    PythonOperator(task_id="only_on_the_source", python_callable=lambda: "orphan")
+"""
+
+
+def test_history_of_a_dag_the_target_lacks_is_reported_and_imported_only_on_request(migration):
+    source, target = migration.source, migration.target
+    (source.dags_folder / "hist_orphan.py").write_text(ORPHAN_DAG)
+    source.airflow("dags", "reserialize", timeout=300)
+    source.rest("PATCH", "/dags/hist_orphan", json={"is_paused": False})
+    support.wait_run(source, "hist_orphan", support.trigger(source, "hist_orphan"))
+    orphan = ("hist_orphan",)
+    export = migration.export("delta-orphan", phase="delta", watermark=migration.bulk_manifest["watermark"])
+    assert export["tables"]["dag_run"]["rows"] >= 1
+
+    report = migration.import_("delta-orphan")
+    assert report["status"] == "succeeded"
+    assert "hist_orphan" in report["dags"]["missingOnTarget"]
+    assert report["dags"]["orphanHistoryImported"] is False
+    assert report["tables"]["dag_run"]["notOnTarget"] >= 1
+    assert report["tables"]["task_instance"]["notOnTarget"] >= 1
+    assert support.run_count(target, "hist_orphan") == 0
+
+    report = migration.import_("delta-orphan", importOrphanHistory=True)
+    assert report["status"] == "succeeded"
+    assert report["dags"]["orphanHistoryImported"] is True
+    assert report["tables"]["dag_run"]["inserted"] == support.run_count(source, "hist_orphan") >= 1
+    assert support.run_count(target, "hist_orphan") == support.run_count(source, "hist_orphan")
+    assert support.missing_rows(source, target, ["dag_run", "task_instance", "xcom"], orphan) == {}
+
+
 def test_no_secret_in_task_logs_manifest_or_report(migration):
     secrets = (support.SECRET_PASSWORD, support.SECRET_EXTRA_TOKEN, support.SECRET_VARIABLE)
     texts = {
