@@ -1,13 +1,14 @@
 """Times every SQL statement of one import, to see where an import spends its time.
 
     python bench/profile_import.py --db-url URL --bucket B --prefix P --export-id ID \
-        [--tables dag_run,task_instance] [--truncate] [--explain]
+        [--tables dag_run,task_instance] [--truncate] [--explain] [--commit]
 
 Runs the import in the target's venv (PYTHONPATH=providers/dags), rolled back at the end
-unless --commit is given, so the same bundle can be profiled again and again. --truncate
-empties the target's history tables first (inside the same transaction). --explain
-prints EXPLAIN (ANALYZE, BUFFERS) of every INSERT/UPDATE ... SELECT instead of running
-it plainly (the statement still runs, so the row counts stay right).
+unless --commit is given, so the same bundle can be profiled again and again (the import
+report in the bundle is still rewritten). --truncate empties the target's history tables
+first, inside the same transaction. --explain runs every INSERT/UPDATE ... SELECT under
+EXPLAIN (ANALYZE, BUFFERS) and prints the plan; the statements still take effect, but
+the import's own row counts are then meaningless.
 """
 
 import argparse
