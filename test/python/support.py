@@ -233,22 +233,30 @@ def _normalise(value: Any) -> Any:
     return value
 
 
-def table_rows(env: AirflowEnv, table: str, columns: List[str]) -> "collections.Counter[tuple]":
+def table_rows(
+    env: AirflowEnv, table: str, columns: List[str], dag_ids: Tuple[str, ...] = USER_DAGS
+) -> "collections.Counter[tuple]":
     cols = ", ".join("t.%s" % c for c in columns)
-    rows = env.query(COMPARED_TABLES[table].format(cols=cols), (list(USER_DAGS),))
+    rows = env.query(COMPARED_TABLES[table].format(cols=cols), (list(dag_ids),))
     return collections.Counter(tuple(_normalise(v) for v in row) for row in rows)
 
 
-def missing_rows(source: AirflowEnv, target: AirflowEnv) -> Dict[str, Any]:
-    """Per table, source rows (of the user DAGs) that the target does not have."""
+def missing_rows(
+    source: AirflowEnv, target: AirflowEnv, tables: Optional[List[str]] = None, dag_ids: Tuple[str, ...] = USER_DAGS
+) -> Dict[str, Any]:
+    """Per table, source rows (of the user DAGs) that the target does not have.
+
+    Called the other way round (target, source), it finds rows the target keeps that the
+    source no longer has, such as a run's state from before it was cleared and re-run.
+    """
     problems = {}
-    for table in COMPARED_TABLES:
+    for table in tables or list(COMPARED_TABLES):
         source_cols = _columns(source, table)
         target_cols = set(_columns(target, table))
         if not source_cols or not target_cols:
             continue
         common = [c for c in source_cols if c in target_cols and c not in NOT_COMPARED]
-        missing = table_rows(source, table, common) - table_rows(target, table, common)
+        missing = table_rows(source, table, common, dag_ids) - table_rows(target, table, common, dag_ids)
         if missing:
             problems[table] = {"columns": common, "missing": list(missing.elements())[:5], "count": sum(missing.values())}
     return problems

@@ -310,6 +310,89 @@ def test_delta_with_failures_first_then_equal(migration):
         assert support.run_count(target, dag_id) == support.run_count(source, dag_id)
 
 
+def test_a_run_cleared_and_rerun_after_the_bulk_is_brought_up_to_date(migration):
+    source, target = migration.source, migration.target
+    failed = "SELECT run_id FROM dag_run WHERE dag_id = 'hist_manual' AND state = 'failed' ORDER BY execution_date"
+    run_id = source.query(failed)[0][0]
+    assert run_id in [r[0] for r in target.query(failed)], "the bulk import brought the run over as failed"
+
+    # On the source, the failed run is cleared and runs again, this time to success.
+    markers = source.dags_folder / ".markers"
+    markers.mkdir(exist_ok=True)
+    (markers / ("recover-" + run_id.replace(":", "_").replace("+", "_"))).touch()
+    source.rest("PATCH", "/dags/hist_manual", json={"is_paused": False})
+    source.rest("POST", "/dags/hist_manual/dagRuns/%s/clear" % run_id, json={"dry_run": False})
+    try:
+        assert support.wait_run(source, "hist_manual", run_id) == "success"
+    finally:
+        source.rest("PATCH", "/dags/hist_manual", json={"is_paused": True})
+    tries = source.query(
+        "SELECT try_number FROM task_instance WHERE dag_id = 'hist_manual' AND run_id = %s AND task_id = 'check'",
+        (run_id,),
+    )[0][0]
+    assert tries >= 2
+
+    delta = migration.export("delta-rerun", phase="delta", watermark=migration.bulk_manifest["watermark"])
+    assert delta["tables"]["dag_run"]["rows"] >= 1
+    report = migration.import_("delta-rerun")
+    assert report["status"] == "succeeded"
+    assert report["tables"]["dag_run"]["updated"] >= 1
+    assert report["tables"]["task_instance"]["updated"] >= 2  # hello and check ran again
+
+    assert target.query("SELECT state FROM dag_run WHERE dag_id = 'hist_manual' AND run_id = %s", (run_id,)) == [
+        ("success",)
+    ]
+    assert support.missing_rows(source, target) == {}
+    # Nothing of the run's first outcome stays behind on the target.
+    stale = ["dag_run", "task_instance", "task_instance_history"]
+    assert support.missing_rows(target, source, stale) == {}
+
+    # Importing it again changes nothing, and an older bundle never takes a row back.
+    before = support.table_digest(target)
+    again = migration.import_("delta-rerun", via_dag=False)
+    assert {n: (t["inserted"], t.get("updated", 0)) for n, t in again["tables"].items() if t["inserted"] or t.get("updated")} == {}
+    older = migration.import_("bulk-1", via_dag=False)
+    assert older["tables"]["dag_run"]["updated"] == 0 and older["tables"]["task_instance"]["updated"] == 0
+    assert support.table_digest(target) == before
+
+
+ORPHAN_DAG = """
+import datetime
+from airflow import DAG
+from airflow.operators.python import PythonOperator
+
+with DAG(dag_id="hist_orphan", schedule=None, catchup=False,
+         start_date=datetime.datetime(2022, 1, 1, tzinfo=datetime.timezone.utc)):
+    PythonOperator(task_id="only_on_the_source", python_callable=lambda: "orphan")
+"""
+
+
+def test_history_of_a_dag_the_target_lacks_is_reported_and_imported_only_on_request(migration):
+    source, target = migration.source, migration.target
+    (source.dags_folder / "hist_orphan.py").write_text(ORPHAN_DAG)
+    source.airflow("dags", "reserialize", timeout=300)
+    source.rest("PATCH", "/dags/hist_orphan", json={"is_paused": False})
+    support.wait_run(source, "hist_orphan", support.trigger(source, "hist_orphan"))
+    orphan = ("hist_orphan",)
+    export = migration.export("delta-orphan", phase="delta", watermark=migration.bulk_manifest["watermark"])
+    assert export["tables"]["dag_run"]["rows"] >= 1
+
+    report = migration.import_("delta-orphan")
+    assert report["status"] == "succeeded"
+    assert "hist_orphan" in report["dags"]["missingOnTarget"]
+    assert report["dags"]["orphanHistoryImported"] is False
+    assert report["tables"]["dag_run"]["notOnTarget"] >= 1
+    assert report["tables"]["task_instance"]["notOnTarget"] >= 1
+    assert support.run_count(target, "hist_orphan") == 0
+
+    report = migration.import_("delta-orphan", importOrphanHistory=True)
+    assert report["status"] == "succeeded"
+    assert report["dags"]["orphanHistoryImported"] is True
+    assert report["tables"]["dag_run"]["inserted"] == support.run_count(source, "hist_orphan") >= 1
+    assert support.run_count(target, "hist_orphan") == support.run_count(source, "hist_orphan")
+    assert support.missing_rows(source, target, ["dag_run", "task_instance", "xcom"], orphan) == {}
+
+
 def test_no_secret_in_task_logs_manifest_or_report(migration):
     secrets = (support.SECRET_PASSWORD, support.SECRET_EXTRA_TOKEN, support.SECRET_VARIABLE)
     texts = {

@@ -22,6 +22,7 @@ from .spec import (
     SCOPE_TASK,
     UNFINISHED_TI_STATES,
     TableSpec,
+    run_changed_since,
     select_tables,
 )
 
@@ -63,8 +64,12 @@ def validate(options: ExportOptions) -> None:
         raise ValueError("exportId %r must not contain '/'" % options.export_id)
 
 
-def _runs_predicate(alias: str, since: Optional[str]) -> str:
-    """Finished runs of user DAGs (and, for a delta, those that ended since)."""
+def _runs_predicate(alias: str, since: Optional[str], own_change: Optional[str] = None) -> str:
+    """Finished runs of user DAGs (and, for a delta, those that changed since).
+
+    own_change: a column of the exported row (alias t) that also puts the row in a
+    delta when it is at or after the watermark, whether or not its run changed.
+    """
     sql = "%s.state IN (%s) AND %s.dag_id NOT IN (%s)" % (
         alias,
         _literals(FINISHED_RUN_STATES),
@@ -72,7 +77,10 @@ def _runs_predicate(alias: str, since: Optional[str]) -> str:
         _literals(OWN_DAG_IDS),
     )
     if since:
-        sql += " AND %s.end_date >= %s::timestamptz" % (alias, _literal(since))
+        changed = run_changed_since(alias, _literal(since))
+        if own_change:
+            changed = "(%s OR t.%s >= %s::timestamptz)" % (changed, codec.quote_ident(own_change), _literal(since))
+        sql += " AND " + changed
     return sql
 
 
@@ -95,7 +103,7 @@ def row_source(spec: TableSpec, since: Optional[str]) -> str:
     if spec.scope == SCOPE_TASK:
         sql = "FROM %s t JOIN dag_run r ON r.dag_id = t.dag_id AND r.run_id = t.run_id WHERE %s" % (
             spec.name,
-            _runs_predicate("r", since),
+            _runs_predicate("r", since, spec.watermark_column),
         )
         if spec.name == "task_instance":
             return sql + " AND " + _finished_ti("t")
@@ -107,7 +115,7 @@ def row_source(spec: TableSpec, since: Optional[str]) -> str:
     if spec.scope == SCOPE_NOTE:
         return "FROM %s t JOIN dag_run r ON r.id = t.dag_run_id WHERE %s" % (
             spec.name,
-            _runs_predicate("r", since),
+            _runs_predicate("r", since, spec.watermark_column),
         )
     conditions = ["true"]
     if spec.scope == SCOPE_DAG:

@@ -30,6 +30,25 @@ UNFINISHED_TI_STATES = (
 # picked up by a later delta export (its end_date is after the watermark).
 FINISHED_RUN_STATES = ("success", "failed")
 
+# What a delta export compares with the watermark to find the runs that changed.
+# A finished run belongs to a delta when any of these columns is at or after it:
+# - end_date moves whenever a run finishes again: cleared and re-run, or marked
+#   success/failed (DagRun.set_state stamps it);
+# - updated_at (dag_run, Airflow 2.5.0+, revision ee8d93fcc81e) is set by the ORM
+#   on every change to the row, so it also catches changes that leave end_date
+#   alone; rows written before 2.5 have it NULL until touched, hence end_date too.
+# Every supported source (2.7 to 2.10) has both. A changed run travels whole: the
+# run row and every row of its task instances, so the import can bring them up to
+# date (TableSpec.freshness) and add the new tries.
+RUN_CHANGE_COLUMNS = ("end_date", "updated_at")
+
+
+def run_changed_since(alias: str, since_literal: str) -> str:
+    """SQL true when run <alias> changed at or after the watermark (an SQL literal)."""
+    return "(%s)" % " OR ".join(
+        "%s.%s >= %s::timestamptz" % (alias, column, since_literal) for column in RUN_CHANGE_COLUMNS
+    )
+
 # Scope: which rows of a table belong to an export.
 SCOPE_RUN = "run"  # rows of exported (finished) DAG runs, keyed by dag_id + run_id
 SCOPE_TASK = "task"  # rows of exported task instances (same key as task_instance)
@@ -67,8 +86,15 @@ class TableSpec(NamedTuple):
     references: Dict[str, str] = {}
     # Columns that point at things that are not migrated; set to NULL.
     cleared: Tuple[str, ...] = ()
-    # Column compared with the watermark for delta exports (SCOPE_DAG/GLOBAL).
+    # Column compared with the watermark for delta exports: SCOPE_DAG/GLOBAL rows
+    # are exported when it is at or after the watermark; SCOPE_TASK/NOTE rows when
+    # their run changed (RUN_CHANGE_COLUMNS) or it is (a note edited later).
     watermark_column: Optional[str] = None
+    # Columns that tell which of two copies of a row is newer (their greatest
+    # value), all set by Airflow on every change of the row. A row the target
+    # already has is brought up to date from a newer copy in the bundle; tables
+    # without them are history that only grows (new rows are added).
+    freshness: Tuple[str, ...] = ()
     secrets: Tuple[Secret, ...] = ()
     # Pools, variables, connections: the import's conflict policy applies.
     policy_managed: bool = False
@@ -114,6 +140,7 @@ TABLES: List[TableSpec] = [
         surrogate="id",
         references={"creating_job_id": "job", "log_template_id": "log_template"},
         renames=(_LOGICAL_DATE,),
+        freshness=("updated_at", "end_date"),
     ),
     TableSpec(
         name="task_instance",
@@ -121,6 +148,7 @@ TABLES: List[TableSpec] = [
         scope=SCOPE_TASK,
         references={"job_id": "job", "queued_by_job_id": "job"},
         cleared=("trigger_id", "trigger_timeout", "next_method", "next_kwargs"),
+        freshness=("updated_at", "end_date"),
     ),
     TableSpec(
         name="task_instance_history",
@@ -147,6 +175,7 @@ TABLES: List[TableSpec] = [
         natural_key=_TI_KEY + ("key",),
         scope=SCOPE_TASK,
         references={"dag_run_id": "dag_run"},
+        freshness=("timestamp",),
     ),
     TableSpec(
         name="rendered_task_instance_fields",
@@ -159,12 +188,16 @@ TABLES: List[TableSpec] = [
         scope=SCOPE_NOTE,
         references={"dag_run_id": "dag_run"},
         cleared=("user_id",),
+        watermark_column="updated_at",
+        freshness=("updated_at",),
     ),
     TableSpec(
         name="task_instance_note",
         natural_key=_TI_KEY,
         scope=SCOPE_TASK,
         cleared=("user_id",),
+        watermark_column="updated_at",
+        freshness=("updated_at",),
     ),
     TableSpec(
         name="sla_miss",

@@ -18,10 +18,14 @@ def _fail_first_try(ti, **_):
     return "second try succeeded"
 
 
+def marker_path(name, run_id):
+    return os.path.join(MARKERS, "%s-%s" % (name, run_id.replace(":", "_").replace("+", "_")))
+
+
 def _second_poke(run_id, ti, **_):
     """False on the first poke, True on the next: one reschedule per run."""
     os.makedirs(MARKERS, exist_ok=True)
-    marker = os.path.join(MARKERS, "%s-%s" % (ti.dag_id, run_id.replace(":", "_").replace("+", "_")))
+    marker = marker_path(ti.dag_id, run_id)
     if os.path.exists(marker):
         return True
     open(marker, "w").close()
@@ -62,7 +66,9 @@ with DAG(
 
 
 def _maybe_fail(dag_run, **_):
-    if (dag_run.conf or {}).get("fail"):
+    """Fails when the conf asks for it, until the run's "recover" marker exists (then a
+    cleared run succeeds when it runs again)."""
+    if (dag_run.conf or {}).get("fail") and not os.path.exists(marker_path("recover", dag_run.run_id)):
         raise ValueError("this run fails on purpose")
 
 
