@@ -178,6 +178,7 @@ export class MetadataImport extends dynamic.Resource {
   declare readonly bundleUri: pulumi.Output<string>;
   declare readonly insertedPerTable: pulumi.Output<Record<string, number>>;
   declare readonly alreadyPresentPerTable: pulumi.Output<Record<string, number>>;
+  declare readonly updatedPerTable: pulumi.Output<Record<string, number>>;
   declare readonly runsPerDag: pulumi.Output<Record<string, number>>;
   declare readonly missingDags: pulumi.Output<string[]>;
   declare readonly taskLogCopy: pulumi.Output<TaskLogCopyResult | null>;
@@ -196,6 +197,7 @@ export class MetadataImport extends dynamic.Resource {
         bundleUri: undefined,
         insertedPerTable: undefined,
         alreadyPresentPerTable: undefined,
+        updatedPerTable: undefined,
         runsPerDag: undefined,
         missingDags: undefined,
         taskLogCopy: undefined,

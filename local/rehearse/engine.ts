@@ -107,6 +107,7 @@ export async function importMetadata(
   return {
     insertedPerTable: (outs.insertedPerTable ?? {}) as Record<string, number>,
     alreadyPresentPerTable: (outs.alreadyPresentPerTable ?? {}) as Record<string, number>,
+    updatedPerTable: (outs.updatedPerTable ?? {}) as Record<string, number>,
     runsPerDag: (outs.runsPerDag ?? {}) as Record<string, number>,
     missingDags: (outs.missingDags ?? []) as string[],
     verified: outs.verified === true,

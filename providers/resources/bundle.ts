@@ -74,6 +74,8 @@ export function summariseManifest(manifest: Json): ExportSummary {
 export interface ImportSummary {
   insertedPerTable: Record<string, number>;
   alreadyPresentPerTable: Record<string, number>;
+  /** Rows the target had that a newer copy in the bundle brought up to date (a run re-run after the bulk export). */
+  updatedPerTable: Record<string, number>;
   /** Runs of each DAG in the target after the import that came from the bundle. */
   runsPerDag: Record<string, number>;
   /** Source DAGs the target has not parsed (their history is imported only with importOrphanHistory). */
@@ -89,9 +91,11 @@ export interface ImportSummary {
 export function summariseReport(report: Json): ImportSummary {
   const insertedPerTable: Record<string, number> = {};
   const alreadyPresentPerTable: Record<string, number> = {};
+  const updatedPerTable: Record<string, number> = {};
   for (const [table, entry] of Object.entries(asObject(report.tables))) {
     insertedPerTable[table] = asNumber(asObject(entry).inserted);
     alreadyPresentPerTable[table] = asNumber(asObject(entry).alreadyPresent);
+    updatedPerTable[table] = asNumber(asObject(entry).updated);
   }
   const dags = asObject(report.dags);
   const missingDags = Array.isArray(dags.missingOnTarget) ? dags.missingOnTarget.map(String).sort() : [];
@@ -114,6 +118,7 @@ export function summariseReport(report: Json): ImportSummary {
   return {
     insertedPerTable,
     alreadyPresentPerTable,
+    updatedPerTable,
     runsPerDag,
     missingDags,
     verified: problems.length === 0,

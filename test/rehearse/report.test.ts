@@ -27,6 +27,7 @@ const importOf = (
 ): ImportSummary => ({
   insertedPerTable: inserted,
   alreadyPresentPerTable: alreadyPresent,
+  updatedPerTable: {},
   runsPerDag: {},
   missingDags: [],
   verified: true,

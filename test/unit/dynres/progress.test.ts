@@ -97,7 +97,10 @@ describe("bundle documents", () => {
   it("summarises an import report and verifies that every run of a DAG the target has arrived", () => {
     const report = {
       status: "succeeded",
-      tables: { dag_run: { staged: 4, inserted: 3, alreadyPresent: 1 } },
+      tables: {
+        dag_run: { staged: 4, inserted: 3, alreadyPresent: 1, updated: 1 },
+        xcom: { staged: 2, inserted: 2, alreadyPresent: 0 },
+      },
       dags: {
         runs: { etl: { runs: 4, imported: 4, inserted: 3 }, gone: { runs: 2, imported: 0, inserted: 0 } },
         missingOnTarget: ["gone"],
@@ -105,8 +108,10 @@ describe("bundle documents", () => {
       },
     };
     assert.deepEqual(summariseReport(report), {
-      insertedPerTable: { dag_run: 3 },
-      alreadyPresentPerTable: { dag_run: 1 },
+      insertedPerTable: { dag_run: 3, xcom: 2 },
+      alreadyPresentPerTable: { dag_run: 1, xcom: 0 },
+      // A report written before updates existed counts none.
+      updatedPerTable: { dag_run: 1, xcom: 0 },
       runsPerDag: { etl: 4, gone: 0 },
       missingDags: ["gone"],
       verified: true,
