@@ -6,9 +6,9 @@
 import { ChildProcess, spawn, spawnSync } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { portInUse } from "../../../local/rehearse/processes";
 
 export const ROOT = path.resolve(__dirname, "..", "..", "..");
 
@@ -232,24 +232,8 @@ export function processesOf(marker: string, stateDir: string): LeftProcess[] {
   return found;
 }
 
-export function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: "127.0.0.1", port });
-    socket.setTimeout(1000);
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("timeout", () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once("error", () => resolve(false));
-  });
-}
-
 export async function openPorts(ports: number[]): Promise<number[]> {
-  const open = await Promise.all(ports.map((port) => portOpen(port)));
+  const open = await Promise.all(ports.map((port) => portInUse(port)));
   return ports.filter((_, i) => open[i]);
 }
 
