@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The rehearsal as CI runs it: a small history (MWAA_REHEARSE_CI_RUNS, default 10 DAG runs) migrated
 # end to end by `npm run rehearse`, then every number of its report counted again in the source and
-# target databases and log groups (local/rehearse/check_report.py). Stops everything it started.
+# target databases and log groups (local/rehearse/check_report.py). Then the end-to-end tests of the
+# command itself (test/rehearse/e2e, mocha): the rehearsal's bulk export rehearsed again from an
+# s3:// URI with --bundle, and nothing left running after Ctrl-C or a failure half-way (on a stack of
+# their own at MWAA_LOCAL_PORT_BASE+100). Stops everything it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -17,11 +20,16 @@ tools_python() {
 stack_was_up=0
 bash local/stack.sh status >/dev/null 2>&1 && stack_was_up=1
 
+# What the rehearsal left running with --keep: its Airflows and the MWAA stand-in.
+stop_rehearsal() {
+  if [ -f "$STATE_DIR/pids/mwaa-standin.pid" ]; then kill -- "-$(cat "$STATE_DIR/pids/mwaa-standin.pid")" 2>/dev/null || true; fi
+  PYTHONPATH=local "$(tools_python)" local/rehearse/envs.py stop rehearse-src rehearse-tgt >/dev/null || true
+}
+
 stop_all() {
   if [ "$stack_was_up" = 1 ]; then
     # Someone else's stack: stop only what the rehearsal left running.
-    if [ -f "$STATE_DIR/pids/mwaa-standin.pid" ]; then kill -- "-$(cat "$STATE_DIR/pids/mwaa-standin.pid")" 2>/dev/null || true; fi
-    PYTHONPATH=local "$(tools_python)" local/rehearse/envs.py stop rehearse-src rehearse-tgt >/dev/null || true
+    stop_rehearsal
   else
     bash local/stack.sh down || true
   fi
@@ -39,5 +47,10 @@ rehearsed=$(date +%s)
 
 echo "== ci-rehearsal: the report's numbers against the source and target databases"
 PYTHONPATH="local:local/rehearse" "$(tools_python)" local/rehearse/check_report.py "$REPORTS/latest.json"
-echo "ci-rehearsal: rehearsal $((rehearsed - started)) s, check $(($(date +%s) - rehearsed)) s"
-exit "$status"
+checked=$(date +%s)
+[ "$status" = 0 ] || exit "$status"
+
+echo "== ci-rehearsal: end-to-end tests of npm run rehearse (--bundle from S3, nothing left after Ctrl-C or a failure)"
+stop_rehearsal
+npx mocha --no-config --require ts-node/register/transpile-only --timeout 600000 'test/rehearse/e2e/*.e2e.ts'
+echo "ci-rehearsal: rehearsal $((rehearsed - started)) s, check $((checked - rehearsed)) s, end-to-end tests $(($(date +%s) - checked)) s"

@@ -12,7 +12,17 @@ from .airflow_env import AirflowEnv, AirflowEnvError
 from .stack import LOCAL_DIR
 
 SEED_DAGS_DIR = LOCAL_DIR / "seed_dags"
-SCHEDULED_DAGS = ("seed_etl", "seed_flaky", "seed_sensor")
+# Each kind of history (XComs, mapped tasks, SLA misses, retries, failures, reschedules) in a few
+# runs; the bulk of the runs in one-task hourly pipelines (seed_hourly.py), which are cheap to run.
+RICH_DAGS = ("seed_etl", "seed_flaky", "seed_sensor")
+BULK_DAGS = (
+    "seed_ingest_orders",
+    "seed_ingest_clicks",
+    "seed_refresh_dashboards",
+    "seed_sync_crm",
+    "seed_compact_events",
+)
+SCHEDULED_DAGS = RICH_DAGS + BULK_DAGS
 MANUAL_DAG = "seed_manual"
 TERMINAL_RUN_STATES = ("success", "failed")
 
@@ -91,14 +101,27 @@ def _connections() -> List[Dict[str, Any]]:
 
 
 def plan_runs(runs: int) -> Dict[str, int]:
-    """How many runs each seed DAG gets for a total of about `runs`."""
+    """How many runs each seed DAG gets for a total of `runs` (DAGs without runs are left out).
+    The rich DAGs run several tasks (and the sensor waits between pokes), so they get a twentieth
+    or so each; the one-task pipelines share the rest."""
     if runs < 10:
         raise ValueError("runs=%d is too small to cover every kind of history; use at least 10" % runs)
-    manual = max(2, runs // 10)
-    sensor = max(2, runs // 10)
-    flaky = max(3, runs * 3 // 10)
-    etl = max(3, runs - manual - sensor - flaky)
-    return {"seed_etl": etl, "seed_flaky": flaky, "seed_sensor": sensor, MANUAL_DAG: manual}
+    plan = {
+        "seed_etl": max(3, runs // 20),
+        "seed_flaky": max(3, runs // 20),
+        "seed_sensor": max(2, runs // 60),
+        MANUAL_DAG: max(2, runs // 30),
+    }
+    rest = runs - sum(plan.values())
+    for index, dag_id in enumerate(BULK_DAGS):
+        share = rest // len(BULK_DAGS) + (1 if index < rest % len(BULK_DAGS) else 0)
+        if share > 0:
+            plan[dag_id] = share
+    return plan
+
+
+def scheduled_dags(plan: Dict[str, int]) -> List[str]:
+    return [dag_id for dag_id in SCHEDULED_DAGS if dag_id in plan]
 
 
 def install_seed_dags(env: AirflowEnv, plan: Dict[str, int], now: datetime) -> None:
@@ -106,7 +129,7 @@ def install_seed_dags(env: AirflowEnv, plan: Dict[str, int], now: datetime) -> N
     env.dags_folder.mkdir(parents=True, exist_ok=True)
     for source in sorted(SEED_DAGS_DIR.glob("*.py")):
         shutil.copy2(source, env.dags_folder / source.name)
-    longest = max(plan[dag_id] for dag_id in SCHEDULED_DAGS)
+    longest = max(plan[dag_id] for dag_id in scheduled_dags(plan))
     # All intervals end an hour before now, so every one of them is due at once.
     start = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=longest + 2)
     settings = {"start": start.isoformat(), "runs": plan}
@@ -126,7 +149,7 @@ def seed_history(env: AirflowEnv, runs: int = 30, timeout: float = 0) -> Dict[st
     env.airflow("dags", "reserialize", timeout=600)
     env.start()
     env.wait_healthy()
-    _check_dags_registered(env)
+    _check_dags_registered(env, plan)
 
     for pool in POOLS:
         env.rest("POST", "/pools", json=pool)
@@ -135,7 +158,7 @@ def seed_history(env: AirflowEnv, runs: int = 30, timeout: float = 0) -> Dict[st
     for connection in _connections():
         env.rest("POST", "/connections", json=connection)
 
-    for dag_id in SCHEDULED_DAGS + (MANUAL_DAG,):
+    for dag_id in scheduled_dags(plan) + [MANUAL_DAG]:
         env.rest("PATCH", "/dags/%s" % dag_id, params={"update_mask": "is_paused"}, json={"is_paused": False})
     manual_runs = []
     for index in range(plan[MANUAL_DAG]):
@@ -168,9 +191,9 @@ def seed_history(env: AirflowEnv, runs: int = 30, timeout: float = 0) -> Dict[st
     }
 
 
-def _check_dags_registered(env: AirflowEnv) -> None:
+def _check_dags_registered(env: AirflowEnv, plan: Dict[str, int]) -> None:
     rows = env.query("SELECT dag_id FROM dag WHERE dag_id LIKE 'seed\\_%'")
-    missing = sorted(set(SCHEDULED_DAGS + (MANUAL_DAG,)) - {row[0] for row in rows})
+    missing = sorted(set(plan) - {row[0] for row in rows})
     if missing:
         errors = env.query("SELECT filename, stacktrace FROM import_error")
         raise AirflowEnvError("seed DAGs %s were not registered in %r; import errors: %s" % (missing, env.name, errors))

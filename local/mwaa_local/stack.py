@@ -6,7 +6,7 @@ import signal
 import subprocess
 import time
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 LOCAL_DIR = Path(__file__).resolve().parent.parent
 STATE_DIR = Path(os.environ.get("MWAA_LOCAL_STATE_DIR") or LOCAL_DIR / ".state").resolve()
@@ -80,8 +80,32 @@ def stop_pidfile(pidfile: Path, timeout: float = 15.0) -> bool:
             time.sleep(0.2)
         # Workers that outlive the leader share its process group.
         _signal_group(pid, signal.SIGKILL)
+    # Also after the leader died on its own (a crashed scheduler): what is left of its session,
+    # including processes in groups of their own (the scheduler's DagFileProcessorManager). The
+    # leader's pid is not reused while its session has members, so this reaches only those.
+    for member in _session_members(pid):
+        try:
+            os.kill(member, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
     pidfile.unlink(missing_ok=True)
     return running
+
+
+def _session_members(sid: int) -> List[int]:
+    members = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            stat = Path("/proc", entry, "stat").read_text()
+        except OSError:
+            continue
+        # "pid (comm) state ppid pgrp session ...": comm may hold spaces and parentheses.
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if int(fields[3]) == sid:
+            members.append(int(entry))
+    return members
 
 
 def _alive(pid: int) -> bool:

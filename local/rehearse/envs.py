@@ -43,6 +43,12 @@ def create(name: str, version: str, dag_bucket: str) -> Dict[str, Any]:
         s3.create_bucket(Bucket=dag_bucket)
     except s3.exceptions.BucketAlreadyOwnedByYou:
         pass
+    # A fresh environment starts without DAGs: files an earlier rehearsal left in its bucket would
+    # reach its DAG folder through the stand-in's mirror.
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=dag_bucket):
+        keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+        if keys:
+            s3.delete_objects(Bucket=dag_bucket, Delete={"Objects": keys})
     say("starting %r (scheduler + webserver on %s) ..." % (name, env.url))
     env.start()
     env.wait_healthy(timeout=600)

@@ -8,7 +8,7 @@ from airflow.operators.bash import BashOperator
 
 from seed_settings import catch_up_dag
 
-with catch_up_dag("seed_etl", max_active_runs=3) as dag:
+with catch_up_dag("seed_etl", max_active_runs=8) as dag:
 
     @task
     def extract():

@@ -7,7 +7,7 @@ from airflow.decorators import task
 
 from seed_settings import catch_up_dag
 
-with catch_up_dag("seed_flaky", max_active_runs=3) as dag:
+with catch_up_dag("seed_flaky", max_active_runs=8) as dag:
 
     @task(retries=2, retry_delay=timedelta(seconds=1))
     def wobbly(**context):

@@ -25,7 +25,7 @@ def _ready(ti, **_):
     return reschedules >= 2
 
 
-with catch_up_dag("seed_sensor", max_active_runs=2) as dag:
+with catch_up_dag("seed_sensor", max_active_runs=5) as dag:
     wait = PythonSensor(
         task_id="wait_for_partition",
         python_callable=_ready,
