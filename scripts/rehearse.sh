@@ -26,7 +26,8 @@ fi
 TLS_DIR=$(cd "$TLS_DIR" && pwd)
 export MWAA_REHEARSE_TLS_CERT="$TLS_DIR/tls-cert.pem"
 export MWAA_REHEARSE_TLS_KEY="$TLS_DIR/tls-key.pem"
-export NODE_EXTRA_CA_CERTS="$MWAA_REHEARSE_TLS_CERT"
-export REQUESTS_CA_BUNDLE="$MWAA_REHEARSE_TLS_CERT"
+# shellcheck source=scripts/trust-cert.sh
+source scripts/trust-cert.sh
+trust_certificate "$MWAA_REHEARSE_TLS_CERT" "$TLS_DIR/ca-bundle.pem"
 
 exec node -r ts-node/register/transpile-only local/rehearse/main.ts "$@"

@@ -59,8 +59,9 @@ for _ in $(seq 1 60); do
 done
 
 export AWS_ENDPOINT_URL_MWAA="http://127.0.0.1:$API_PORT"
-export NODE_EXTRA_CA_CERTS="$STATE/tls-cert.pem"
-export REQUESTS_CA_BUNDLE="$STATE/tls-cert.pem"
+# shellcheck source=scripts/trust-cert.sh
+source scripts/trust-cert.sh
+trust_certificate "$STATE/tls-cert.pem" "$STATE/ca-bundle.pem"
 export MWAA_IT_INFO="$STATE/it.json"
 
 echo "== integration: the MWAA stand-in against boto3's own mwaa client"
