@@ -35,6 +35,10 @@ def describe(env: AirflowEnv) -> Dict[str, Any]:
     }
 
 
+def _progress(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m mwaa_local", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -96,7 +100,7 @@ def _run(args: argparse.Namespace) -> Dict[str, Any]:
         return describe(env)
     env = AirflowEnv.load(args.name)
     if args.command == "seed":
-        return seed_history(env, runs=args.runs, timeout=args.timeout)
+        return seed_history(env, runs=args.runs, timeout=args.timeout, progress=_progress)
     if args.command == "start":
         env.start()
         env.wait_healthy()

@@ -6,7 +6,7 @@ import json
 import shutil
 import time
 from datetime import datetime, timedelta, timezone
-from typing import Any, Dict, List
+from typing import Any, Callable, Dict, List, Optional
 
 from .airflow_env import AirflowEnv, AirflowEnvError
 from .stack import LOCAL_DIR
@@ -25,6 +25,8 @@ BULK_DAGS = (
 SCHEDULED_DAGS = RICH_DAGS + BULK_DAGS
 MANUAL_DAG = "seed_manual"
 TERMINAL_RUN_STATES = ("success", "failed")
+# How often a caller that asked for progress hears how far the seeding is.
+PROGRESS_SECONDS = 20
 
 # The tables the export carries (the bundle contract in DESIGN.md §3), and the note tables.
 # task_instance_history exists from Airflow 2.10 on.
@@ -136,9 +138,12 @@ def install_seed_dags(env: AirflowEnv, plan: Dict[str, int], now: datetime) -> N
     (env.dags_folder / "seed_settings.json").write_text(json.dumps(settings, indent=2))
 
 
-def seed_history(env: AirflowEnv, runs: int = 30, timeout: float = 0) -> Dict[str, Any]:
+def seed_history(
+    env: AirflowEnv, runs: int = 30, timeout: float = 0, progress: Optional[Callable[[str], None]] = None
+) -> Dict[str, Any]:
     """Gives env a history of about `runs` DAG runs, all run by its scheduler, and returns a
-    summary: row counts per table, runs per DAG and state, and the seconds it took."""
+    summary: row counts per table, runs per DAG and state, and the seconds it took.
+    `progress`, when given, receives a line about every PROGRESS_SECONDS while the runs run."""
     started = time.monotonic()
     plan = plan_runs(runs)
     # Generous: a shared 2-core machine ran about 0.3 task instances per second.
@@ -174,7 +179,7 @@ def seed_history(env: AirflowEnv, runs: int = 30, timeout: float = 0) -> Dict[st
         )
         manual_runs.append(run_id)
 
-    _wait_for_runs(env, plan, deadline=started + timeout)
+    _wait_for_runs(env, plan, deadline=started + timeout, progress=progress)
     _set_notes(env, manual_runs)
     # A DAG its owner paused: the migration must carry the paused state over as it was.
     env.rest("PATCH", "/dags/seed_sensor", params={"update_mask": "is_paused"}, json={"is_paused": True})
@@ -199,10 +204,13 @@ def _check_dags_registered(env: AirflowEnv, plan: Dict[str, int]) -> None:
         raise AirflowEnvError("seed DAGs %s were not registered in %r; import errors: %s" % (missing, env.name, errors))
 
 
-def _wait_for_runs(env: AirflowEnv, plan: Dict[str, int], deadline: float) -> None:
-    progress: Dict[str, Any] = {}
+def _wait_for_runs(
+    env: AirflowEnv, plan: Dict[str, int], deadline: float, progress: Optional[Callable[[str], None]] = None
+) -> None:
+    counts: Dict[str, Any] = {}
+    started = last_report = time.monotonic()
     while time.monotonic() < deadline:
-        progress = {
+        counts = {
             dag_id: {"total": total, "finished": finished, "expected": plan[dag_id]}
             for dag_id, total, finished in env.query(
                 "SELECT dag_id, count(*), count(*) FILTER (WHERE state IN ('success', 'failed')) "
@@ -210,16 +218,23 @@ def _wait_for_runs(env: AirflowEnv, plan: Dict[str, int], deadline: float) -> No
             )
         }
         if all(
-            progress.get(dag_id, {}).get("finished") == expected and progress[dag_id]["total"] == expected
+            counts.get(dag_id, {}).get("finished") == expected and counts[dag_id]["total"] == expected
             for dag_id, expected in plan.items()
         ):
             return
+        if progress and time.monotonic() - last_report >= PROGRESS_SECONDS:
+            last_report = time.monotonic()
+            finished = sum(c["finished"] for c in counts.values())
+            progress(
+                "seeding %r: %d of %d runs finished (%.0f s)"
+                % (env.name, finished, sum(plan.values()), last_report - started)
+            )
         if not env.running("scheduler"):
             raise AirflowEnvError("the scheduler of %r exited; see %s" % (env.name, env.log_file("scheduler")))
         time.sleep(3)
     raise AirflowEnvError(
         "seeding %r did not finish in time; runs so far: %s; see %s"
-        % (env.name, json.dumps(progress), env.log_file("scheduler"))
+        % (env.name, json.dumps(counts), env.log_file("scheduler"))
     )
 
 

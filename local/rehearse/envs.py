@@ -81,7 +81,7 @@ def seed(name: str, runs: int) -> Dict[str, Any]:
         )
     env = AirflowEnv.load(name)
     say("seeding %r with about %d DAG runs, run for real by its scheduler ..." % (name, runs))
-    return seed_history(env, runs=runs)
+    return seed_history(env, runs=runs, progress=say)
 
 
 def snapshot(name: str) -> Dict[str, Any]:
