@@ -19,15 +19,12 @@ done
 STATE_DIR=${MWAA_LOCAL_STATE_DIR:-local/.state}
 TLS_DIR="$STATE_DIR/rehearse"
 mkdir -p "$TLS_DIR"
-if [ ! -s "$TLS_DIR/tls-cert.pem" ] || [ ! -s "$TLS_DIR/tls-key.pem" ]; then
-  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=127.0.0.1" \
-    -addext "subjectAltName=IP:127.0.0.1" -keyout "$TLS_DIR/tls-key.pem" -out "$TLS_DIR/tls-cert.pem" 2>/dev/null
-fi
+# shellcheck source=scripts/trust-cert.sh
+source scripts/trust-cert.sh
+make_certificate "$TLS_DIR/tls-cert.pem" "$TLS_DIR/tls-key.pem"
 TLS_DIR=$(cd "$TLS_DIR" && pwd)
 export MWAA_REHEARSE_TLS_CERT="$TLS_DIR/tls-cert.pem"
 export MWAA_REHEARSE_TLS_KEY="$TLS_DIR/tls-key.pem"
-# shellcheck source=scripts/trust-cert.sh
-source scripts/trust-cert.sh
 trust_certificate "$MWAA_REHEARSE_TLS_CERT" "$TLS_DIR/ca-bundle.pem"
 
 exec node -r ts-node/register/transpile-only local/rehearse/main.ts "$@"

@@ -34,11 +34,9 @@ PYTHONPATH=local "$TOOLS_PY" test/integration/harness.py up "$STATE"
 
 # The stand-in's webserver speaks HTTPS as MWAA's does; clients trust its certificate through
 # NODE_EXTRA_CA_CERTS (Node) and REQUESTS_CA_BUNDLE (Python), the standard settings for a private CA.
-if [ ! -f "$STATE/tls-cert.pem" ]; then
-  command -v openssl >/dev/null || { echo "openssl is needed for the stand-in's certificate: apt-get install -y openssl" >&2; exit 1; }
-  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=127.0.0.1" \
-    -addext "subjectAltName=IP:127.0.0.1" -keyout "$STATE/tls-key.pem" -out "$STATE/tls-cert.pem" 2>/dev/null
-fi
+# shellcheck source=scripts/trust-cert.sh
+source scripts/trust-cert.sh
+make_certificate "$STATE/tls-cert.pem" "$STATE/tls-key.pem"
 
 API_PORT=$((PORT_BASE + 2))
 WEB_PORT=$((PORT_BASE + 3))
@@ -59,8 +57,6 @@ for _ in $(seq 1 60); do
 done
 
 export AWS_ENDPOINT_URL_MWAA="http://127.0.0.1:$API_PORT"
-# shellcheck source=scripts/trust-cert.sh
-source scripts/trust-cert.sh
 trust_certificate "$STATE/tls-cert.pem" "$STATE/ca-bundle.pem"
 export MWAA_IT_INFO="$STATE/it.json"
 

@@ -1,5 +1,18 @@
 #!/usr/bin/env bash
-# Sourced: trust_certificate CERT BUNDLE writes BUNDLE = the certificates already trusted (the first of
+# Sourced. make_certificate CERT KEY writes a self-signed certificate for 127.0.0.1 (the MWAA
+# stand-in's HTTPS webserver) unless both files exist.
+make_certificate() {
+  local cert=$1 key=$2
+  [ -s "$cert" ] && [ -s "$key" ] && return 0
+  command -v openssl >/dev/null || {
+    echo "openssl is needed for the stand-in's certificate: apt-get install -y openssl" >&2
+    return 1
+  }
+  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=127.0.0.1" \
+    -addext "subjectAltName=IP:127.0.0.1" -keyout "$key" -out "$cert" 2>/dev/null
+}
+
+# trust_certificate CERT BUNDLE writes BUNDLE = the certificates already trusted (the first of
 # REQUESTS_CA_BUNDLE, SSL_CERT_FILE, Debian's bundle that exists) + CERT, and points Node
 # (NODE_EXTRA_CA_CERTS) and Python (REQUESTS_CA_BUNDLE) at it. Adding rather than replacing keeps the
 # package index reachable (pip reads REQUESTS_CA_BUNDLE) where it sits behind a proxy whose CA only
