@@ -10,9 +10,11 @@ import {
   KEY_ARN,
   MIGRATION_BUCKET,
   PREFIX,
+  addToTarget,
   doc,
-  documentedExecutionPolicy,
   goodStack,
+  setPolicy,
+  withStatement,
 } from "./test/stackFixture";
 
 type Stack = ReturnType<typeof goodStack>;
@@ -25,20 +27,6 @@ interface Case {
   expect: RegExp[];
   /** The URN the (first) violation must name, by logical name. */
   urnOf?: string;
-}
-
-function setPolicy(stack: Stack, name: string, policy: unknown): PolicyResource[] {
-  stack.byName(name).props.policy = typeof policy === "string" ? policy : JSON.stringify(policy);
-  return stack.resources;
-}
-
-function withStatement(statement: object): object {
-  const d = documentedExecutionPolicy() as { Statement: object[] };
-  return { ...d, Statement: [...d.Statement, statement] };
-}
-
-function addToTarget(stack: Stack, extra: PolicyResource[]): PolicyResource[] {
-  return [...stack.resources, ...extra];
 }
 
 const targetRole = (s: Stack) => s.byName("target-execution-role");

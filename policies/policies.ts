@@ -13,6 +13,7 @@ import type {
 import { ConfigKey, PackConfig, configSchema, readConfig } from "./lib/config";
 import { Finding, formatFinding } from "./lib/findings";
 import { ResourceLike, TYPES } from "./lib/stackModel";
+import { KnownView, knownView } from "./lib/unknowns";
 import { checkBucketDataProtection } from "./rules/buckets";
 import {
   checkAirflowVersion,
@@ -38,6 +39,16 @@ type Meta = Pick<
   "name" | "description" | "enforcementLevel" | "remediationSteps" | "severity"
 >;
 
+/**
+ * Reports the findings; when there are none but a check had to skip a value unknown during preview,
+ * rethrows the engine's error so the engine reports the policy as not run rather than passed.
+ */
+function reportOrRethrow(findings: Finding[], view: KnownView<ResourceLike>, report: ReportViolation): void {
+  for (const f of findings) report(formatFinding(f), f.urn);
+  const unknown = view.unknownRead();
+  if (!findings.length && unknown) throw unknown;
+}
+
 function stackPolicy(
   meta: Meta,
   keys: ConfigKey[],
@@ -48,7 +59,8 @@ function stackPolicy(
     configSchema: configSchema(keys),
     validateStack: (args: StackValidationArgs, report: ReportViolation) => {
       const config = readConfig(args.getConfig<object>());
-      for (const f of rule(args.resources, config)) report(formatFinding(f), f.urn);
+      const view = knownView(args.resources);
+      reportOrRethrow(rule(view.resources, config), view, report);
     },
   };
 }
@@ -64,7 +76,8 @@ function environmentPolicy(
     validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
       if (args.type !== TYPES.environment) return;
       const config = readConfig(args.getConfig<object>());
-      for (const f of rule(args, config)) report(formatFinding(f));
+      const view = knownView([args]);
+      reportOrRethrow(rule(view.resources[0], config), view, report);
     },
   };
 }

@@ -18,6 +18,8 @@ export interface Statement {
   resources: string[];
   notResources?: string[];
   principals: Principal[];
+  /** Principals from `NotPrincipal`, or undefined when absent. */
+  notPrincipals?: Principal[];
   /** Condition block as written: operator -> key -> value(s). */
   condition: Record<string, Record<string, unknown>>;
 }
@@ -83,6 +85,7 @@ export function parsePolicyDocument(document: unknown): ParsedDocument | undefin
       };
       if (notActions) statement.notActions = notActions;
       if (notResources) statement.notResources = notResources;
+      if (s.NotPrincipal !== undefined) statement.notPrincipals = parsePrincipals(s.NotPrincipal);
       return statement;
     });
   return { statements };
@@ -110,15 +113,65 @@ export function isWildcard(pattern: string): boolean {
   return pattern.includes("*") || pattern.includes("?");
 }
 
-/** `*`, or a whole service such as `s3:*` / `IAM:*`. */
+/** `*`, or every action of a service: `s3:*`, `IAM:*`, `*:*`, `s3:**`. */
 export function isServiceWideWildcard(pattern: string): boolean {
-  return pattern === "*" || /^[a-z0-9-]+:\*$/i.test(pattern);
+  return /^(?:[^:]*:)?\*+$/.test(pattern);
+}
+
+/**
+ * True when an action pattern can match an action of `service`: its service part matches
+ * (`kms:Decrypt`, `KMS:*`, `k*:Decrypt`), or it has no service part and starts with a wildcard (`*`).
+ */
+function patternReachesService(pattern: string, service: string): boolean {
+  const colon = pattern.indexOf(":");
+  if (colon < 0) return pattern.startsWith("*");
+  return globMatches(pattern.slice(0, colon), service);
 }
 
 /** True when some action the statement names (or its NotAction leaves open) belongs to `service`. */
 export function touchesService(statement: Statement, service: string): boolean {
-  if (statement.notActions) return !statement.notActions.some((p) => globMatches(p, `${service}:anything`));
-  return statement.actions.some((p) => p === "*" || p.split(":")[0] === service.toLowerCase());
+  if (statement.notActions) return !statement.notActions.some((p) => globMatches(p, `${service}:*`));
+  return statement.actions.some((p) => patternReachesService(p, service));
+}
+
+const WILDCARD_ONLY = /^[*?\/]*\*[*?\/]*$/;
+
+/**
+ * True when a resource pattern addresses every resource, or every resource of a service: `*`,
+ * `arn:*`, `arn:aws:s3:::*` (and its objects), `arn:aws:logs:*:*:*`. An ARN is unconstrained when a
+ * wildcard-only part is its last one (a `*` spans the colons after it) or is the whole resource part.
+ */
+export function isAnyResource(pattern: string): boolean {
+  if (WILDCARD_ONLY.test(pattern)) return true;
+  const parts = pattern.split(":");
+  if (parts[0].toLowerCase() !== "arn") return false;
+  const last = parts.length - 1;
+  return parts.some(
+    (part, i) =>
+      i >= 1 &&
+      i <= 5 &&
+      WILDCARD_ONLY.test(part) &&
+      (i === last || (i === 5 && parts.slice(6).every((rest) => WILDCARD_ONLY.test(rest)))),
+  );
+}
+
+/** Operators under which a condition key must be present and match: not `...IfExists`, `Not...` or `ForAllValues:`. */
+const REQUIRING_STRING_OPERATORS = /^(?:ForAnyValue:)?String(?:Equals|Like|EqualsIgnoreCase)$/i;
+
+/**
+ * True when the statement applies only to requests whose `key` is present and matches a value that
+ * is not all wildcards, e.g. `StringLike {"kms:ViaService": "s3.us-east-1.amazonaws.com"}`. A negated
+ * operator, an `IfExists` one or a value of `*` would also admit requests made directly.
+ */
+export function requiresCondition(statement: Statement, key: string): boolean {
+  return Object.entries(statement.condition ?? {}).some(([operator, block]) => {
+    if (!REQUIRING_STRING_OPERATORS.test(operator) || !block || typeof block !== "object") return false;
+    return Object.entries(block).some(([k, v]) => {
+      if (k.toLowerCase() !== key.toLowerCase()) return false;
+      const values = asList(v);
+      return values.length > 0 && values.every((value) => !/^[*?]*$/.test(value));
+    });
+  });
 }
 
 /** Condition keys present in a statement, lower-cased, whatever the operator. */

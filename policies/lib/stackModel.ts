@@ -10,6 +10,7 @@
  */
 import { AWS_MANAGED_POLICY_ARN, MWAA_TRUSTED_SERVICES } from "./facts";
 import { parsePolicyDocument, ParsedDocument } from "./iamDocument";
+import { isUnknown, peek } from "./unknowns";
 
 /** The part of the engine's PolicyResource the policies read (PolicyResource satisfies it). */
 export interface ResourceLike {
@@ -30,6 +31,8 @@ export const TYPES = {
   rolePolicyAttachment: "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
   policyAttachment: "aws:iam/policyAttachment:PolicyAttachment",
   rolePolicyAttachmentsExclusive: "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive",
+  user: "aws:iam/user:User",
+  group: "aws:iam/group:Group",
   environment: "aws:mwaa/environment:Environment",
   kmsKey: "aws:kms/key:Key",
   buckets: ["aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"],
@@ -46,13 +49,44 @@ export const TYPES = {
   ],
 };
 
+/** For each kind of IAM principal, the resources that attach managed policies to it and how they name it. */
+const PRINCIPAL_KINDS = [
+  {
+    type: TYPES.role,
+    attachment: TYPES.rolePolicyAttachment,
+    attachmentProp: "role",
+    policyAttachmentProp: "roles",
+    exclusive: TYPES.rolePolicyAttachmentsExclusive,
+    exclusiveProp: "roleName",
+  },
+  {
+    type: TYPES.user,
+    attachment: "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+    attachmentProp: "user",
+    policyAttachmentProp: "users",
+    exclusive: "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive",
+    exclusiveProp: "userName",
+  },
+  {
+    type: TYPES.group,
+    attachment: "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
+    attachmentProp: "group",
+    policyAttachmentProp: "groups",
+    exclusive: "aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive",
+    exclusiveProp: "groupName",
+  },
+];
+
 /** One IAM permission document and the resource that carries it. */
 export interface CarriedDocument {
   carrier: ResourceLike;
   /** Where in the carrier the document sits, e.g. `policy` or `inlinePolicies "read-dags"`. */
   where: string;
   raw: unknown;
+  /** Undefined when the document is unreadable or (see `unknown`) not known yet. */
   parsed: ParsedDocument | undefined;
+  /** True during a preview when the document is built from values not known yet. */
+  unknown: boolean;
 }
 
 /** A policy ARN attached to a role that is not defined in this stack. */
@@ -69,19 +103,18 @@ export interface RolePermissions {
   external: ExternalAttachment[];
 }
 
-/** Identifying values a reference to `target` may hold. */
+/** Identifying values a reference to `target` may hold (an unknown one links nothing). */
 function identities(target: ResourceLike): string[] {
-  const p = target.props;
-  return [p.arn, p.name, p.id, p.bucket, p.keyId].filter(
-    (v): v is string => typeof v === "string" && v !== "",
-  );
+  return ["arn", "name", "id", "bucket", "keyId"]
+    .map((key) => peek(target.props, key))
+    .filter((v): v is string => typeof v === "string" && v !== "");
 }
 
 /** True when `carrier.props[prop]` (a value or a list) points at `target`, by value or by dependency. */
 export function refersTo(carrier: ResourceLike, prop: string, target: ResourceLike): boolean {
   const deps = carrier.propertyDependencies?.[prop];
   if (deps && deps.some((d) => d.urn === target.urn)) return true;
-  const value = carrier.props[prop];
+  const value = peek(carrier.props, prop);
   const values = Array.isArray(value) ? value : [value];
   const ids = identities(target);
   return values.some((v) => typeof v === "string" && ids.includes(v));
@@ -102,8 +135,8 @@ export function resourceLabel(resource: ResourceLike): string {
   return `${short} "${resource.name}"`;
 }
 
-function carried(carrier: ResourceLike, where: string, raw: unknown): CarriedDocument {
-  return { carrier, where, raw, parsed: parsePolicyDocument(raw) };
+export function carried(carrier: ResourceLike, where: string, raw: unknown): CarriedDocument {
+  return { carrier, where, raw, parsed: parsePolicyDocument(raw), unknown: isUnknown(raw) };
 }
 
 /** Every IAM permission document defined in the stack, whatever resource carries it. */
@@ -128,24 +161,34 @@ function inlineDocuments(role: ResourceLike): CarriedDocument[] {
     .map((p) => carried(role, `inlinePolicies "${p.name ?? "?"}"`, p.policy));
 }
 
-function attachedArns(
-  resources: ResourceLike[],
-  role: ResourceLike,
-): { carrier: ResourceLike; arn: string; prop: string }[] {
-  const out: { carrier: ResourceLike; arn: string; prop: string }[] = [];
-  for (const arn of asStrings(role.props.managedPolicyArns))
-    out.push({ carrier: role, arn, prop: "managedPolicyArns" });
-  for (const a of ofType(resources, TYPES.rolePolicyAttachment)) {
-    if (refersTo(a, "role", role))
-      out.push({ carrier: a, arn: String(a.props.policyArn ?? ""), prop: "policyArn" });
+/** A policy ARN some resource attaches; `arn` is undefined while it is not known (preview). */
+interface Attachment {
+  carrier: ResourceLike;
+  arn: string | undefined;
+  prop: string;
+}
+
+function attachment(carrier: ResourceLike, value: unknown, prop: string): Attachment {
+  return { carrier, arn: isUnknown(value) ? undefined : String(value ?? ""), prop };
+}
+
+/** Policies attached to `principal` (a role, user or group) by any attachment resource in the stack. */
+function attachedArns(resources: ResourceLike[], principal: ResourceLike): Attachment[] {
+  const out: Attachment[] = [];
+  const kind = PRINCIPAL_KINDS.find((k) => k.type === principal.type);
+  if (!kind) return out;
+  for (const arn of asStrings(principal.props.managedPolicyArns))
+    out.push(attachment(principal, arn, "managedPolicyArns"));
+  for (const a of ofType(resources, kind.attachment)) {
+    if (refersTo(a, kind.attachmentProp, principal)) out.push(attachment(a, a.props.policyArn, "policyArn"));
   }
   for (const a of ofType(resources, TYPES.policyAttachment)) {
-    if (refersTo(a, "roles", role))
-      out.push({ carrier: a, arn: String(a.props.policyArn ?? ""), prop: "policyArn" });
+    if (refersTo(a, kind.policyAttachmentProp, principal))
+      out.push(attachment(a, a.props.policyArn, "policyArn"));
   }
-  for (const a of ofType(resources, TYPES.rolePolicyAttachmentsExclusive)) {
-    if (refersTo(a, "roleName", role)) {
-      for (const arn of asStrings(a.props.policyArns)) out.push({ carrier: a, arn, prop: "policyArns" });
+  for (const a of ofType(resources, kind.exclusive)) {
+    if (refersTo(a, kind.exclusiveProp, principal)) {
+      for (const arn of asStrings(a.props.policyArns)) out.push(attachment(a, arn, "policyArns"));
     }
   }
   return out;
@@ -155,7 +198,10 @@ function asStrings(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
 }
 
-/** Everything a role is granted: inline policies, RolePolicies, and attached policies. */
+/**
+ * Everything a role is granted: inline policies, RolePolicies, and attached policies. Users and
+ * groups are read the same way (UserPolicy, GroupPolicy and their attachments).
+ */
 export function rolePermissions(resources: ResourceLike[], role: ResourceLike): RolePermissions {
   const documents = inlineDocuments(role);
   for (const rp of ofType(resources, TYPES.rolePolicy)) {
@@ -166,13 +212,15 @@ export function rolePermissions(resources: ResourceLike[], role: ResourceLike): 
   for (const { carrier, arn, prop } of attachedArns(resources, role)) {
     const inStack = stackPolicies.find(
       (p) =>
-        (arn !== "" && p.props.arn === arn) ||
+        (!!arn && peek(p.props, "arn") === arn) ||
         carrier.propertyDependencies?.[prop]?.some((d) => d.urn === p.urn),
     );
     if (inStack) {
       documents.push(carried(inStack, "policy", inStack.props.policy));
       continue;
     }
+    // An ARN not known yet is a policy created in this update; it is checked once it is known.
+    if (arn === undefined) continue;
     const managed = AWS_MANAGED_POLICY_ARN.exec(arn);
     external.push(managed ? { carrier, arn, awsManagedName: managed[1] } : { carrier, arn });
   }

@@ -5,6 +5,7 @@
 import { PackConfig } from "../lib/config";
 import { isMigrationBucket } from "../lib/conventions";
 import { Finding } from "../lib/findings";
+import { isUnknown } from "../lib/unknowns";
 import { conditionValues, globMatches, parsePolicyDocument } from "../lib/iamDocument";
 import {
   ResourceLike,
@@ -36,11 +37,18 @@ export function bucketsInScope(resources: ResourceLike[], config: PackConfig): S
     .map(({ bucket, name, migration }) => ({ bucket, name, migration }));
 }
 
+/** True when `value` is `expected`, or is not known yet (a preview judges only what it knows). */
+function isOrUnknown(value: unknown, expected: unknown): boolean {
+  return value === expected || isUnknown(value);
+}
+
 function versioningEnabled(resources: ResourceLike[], bucket: ResourceLike): boolean {
-  if (bucket.props.versioning?.enabled === true) return true;
-  return bucketConfigs(resources, bucket, TYPES.versioning).some(
-    (v) => v.props.versioningConfiguration?.status === "Enabled",
-  );
+  const inline = bucket.props.versioning;
+  if (isUnknown(inline) || isOrUnknown(inline?.enabled, true)) return true;
+  return bucketConfigs(resources, bucket, TYPES.versioning).some((v) => {
+    const configuration = v.props.versioningConfiguration;
+    return isUnknown(configuration) || isOrUnknown(configuration?.status, "Enabled");
+  });
 }
 
 /** Every `applyServerSideEncryptionByDefault` block, inline (old or new shape) or in its own resource. */
@@ -50,7 +58,7 @@ function encryptionDefaults(resources: ResourceLike[], bucket: ResourceLike): Re
     if (Array.isArray(value)) return value.forEach(visit);
     if (!value || typeof value !== "object") return;
     const record = value as Record<string, unknown>;
-    if (typeof record.sseAlgorithm === "string") found.push(record);
+    if (typeof record.sseAlgorithm === "string" || isUnknown(record.sseAlgorithm)) found.push(record);
     Object.values(record).forEach(visit);
   };
   visit(bucket.props.serverSideEncryptionConfiguration);
@@ -73,6 +81,8 @@ function isCustomerManagedKey(
   ) {
     return true;
   }
+  // A key not known yet comes from a resource (a key, or a lookup of one), not an `aws/` alias.
+  if (isUnknown(keyId)) return true;
   if (typeof keyId !== "string" || keyId === "") return false;
   if (keys.some((k) => [k.props.arn, k.props.keyId, k.props.id].includes(keyId))) return true;
   return !/alias\/aws\//.test(keyId);
@@ -82,13 +92,18 @@ function hasPublicAccessBlock(resources: ResourceLike[], bucket: ResourceLike): 
   const flags = ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"];
   const blocks = bucketConfigs(resources, bucket, TYPES.publicAccessBlock);
   if (!blocks.length) return flags;
-  return flags.filter((f) => !blocks.some((b) => b.props[f] === true));
+  return flags.filter((f) => !blocks.some((b) => isOrUnknown(b.props[f], true)));
 }
 
-/** A bucket policy that denies every request not made over TLS. */
+/** A bucket policy (its own resource, or the bucket's inline `policy`) that denies every request not made over TLS. */
 function hasTlsOnlyPolicy(resources: ResourceLike[], bucket: ResourceLike, name: string): boolean {
-  return bucketConfigs(resources, bucket, TYPES.bucketPolicy).some((p) => {
-    const doc = parsePolicyDocument(p.props.policy);
+  const policies = [
+    bucket.props.policy,
+    ...bucketConfigs(resources, bucket, TYPES.bucketPolicy).map((p) => p.props.policy),
+  ];
+  return policies.some((policy) => {
+    if (isUnknown(policy)) return true;
+    const doc = parsePolicyDocument(policy);
     return !!doc?.statements.some(
       (s) =>
         s.effect === "Deny" &&
@@ -100,14 +115,36 @@ function hasTlsOnlyPolicy(resources: ResourceLike[], bucket: ResourceLike, name:
   });
 }
 
-function hasExpiringLifecycle(resources: ResourceLike[], bucket: ResourceLike): boolean {
-  const inline = bucket.props.lifecycleRules;
-  if (Array.isArray(inline) && inline.some((r) => r?.enabled === true && r.expiration)) return true;
-  return bucketConfigs(resources, bucket, TYPES.lifecycle).some(
-    (c) =>
-      Array.isArray(c.props.rules) &&
-      c.props.rules.some((r: Record<string, unknown>) => r?.status === "Enabled" && r.expiration),
+/** An expiration that removes objects after some days or on a date (not only expired delete markers). */
+function expires(expiration: unknown): boolean {
+  if (isUnknown(expiration)) return true;
+  if (!expiration || typeof expiration !== "object") return false;
+  const e = expiration as Record<string, unknown>;
+  return [e.days, e.date, e.noncurrentDays].some(
+    (v) => isUnknown(v) || (typeof v === "number" && v > 0) || (typeof v === "string" && v !== ""),
   );
+}
+
+/**
+ * What the bucket's enabled lifecycle rules expire: current objects and, because the bucket is
+ * versioned, the noncurrent versions an expiration leaves behind (the decrypted bundle otherwise
+ * stays as a noncurrent version). Inline `lifecycleRules` and BucketLifecycleConfiguration(V2) both count.
+ */
+function lifecycleGaps(resources: ResourceLike[], bucket: ResourceLike): string[] {
+  const rules: Record<string, unknown>[] = [];
+  const add = (list: unknown, enabled: (r: Record<string, unknown>) => boolean): boolean => {
+    if (isUnknown(list)) return true;
+    if (Array.isArray(list)) rules.push(...list.filter((r) => r && typeof r === "object" && enabled(r)));
+    return false;
+  };
+  if (add(bucket.props.lifecycleRules, (r) => isOrUnknown(r.enabled, true))) return [];
+  for (const c of bucketConfigs(resources, bucket, TYPES.lifecycle)) {
+    if (add(c.props.rules, (r) => isOrUnknown(r.status, "Enabled"))) return [];
+  }
+  const gaps: string[] = [];
+  if (!rules.some((r) => expires(r.expiration))) gaps.push("objects");
+  if (!rules.some((r) => expires(r.noncurrentVersionExpiration))) gaps.push("noncurrent versions");
+  return gaps;
 }
 
 export function checkBucketDataProtection(resources: ResourceLike[], config: PackConfig): Finding[] {
@@ -165,11 +202,12 @@ export function checkBucketDataProtection(resources: ResourceLike[], config: Pac
         'add a bucket policy statement Deny s3:* for Principal "*" on the bucket and its objects with Condition Bool aws:SecureTransport "false".',
       );
     }
-    if (migration && !hasExpiringLifecycle(resources, bucket)) {
+    const lifecycle = migration ? lifecycleGaps(resources, bucket) : [];
+    if (lifecycle.length) {
       add(
         "lifecycle",
-        "has no enabled rule that expires objects",
-        "add aws.s3.BucketLifecycleConfiguration with an enabled rule that expires the bundle after the migration.",
+        `has no enabled rule that expires ${lifecycle.join(" or ")}`,
+        "add aws.s3.BucketLifecycleConfiguration with an enabled rule that sets expiration.days and noncurrentVersionExpiration.noncurrentDays, so the bundle goes after the migration.",
       );
     }
   }

@@ -5,6 +5,7 @@
 import { PackConfig } from "../lib/config";
 import { MWAA_LOG_TYPES, SUPPORTED_AIRFLOW_VERSIONS, TASK_LOG_LEVELS_INFO_OR_FINER } from "../lib/facts";
 import { Finding } from "../lib/findings";
+import { isUnknown } from "../lib/unknowns";
 import { ResourceLike, TYPES, ofType, resourceLabel } from "../lib/stackModel";
 
 function environmentName(env: ResourceLike): string {
@@ -24,12 +25,13 @@ function finding(env: ResourceLike, subject: string, problem: string, fix: strin
 /** All five log types enabled; task logs at INFO or finer. */
 export function checkEnvironmentLogging(env: ResourceLike, config: PackConfig): Finding[] {
   if (env.type !== TYPES.environment || exempt(env, config)) return [];
-  const logging = (env.props.loggingConfiguration ?? {}) as Record<
-    string,
-    { enabled?: boolean; logLevel?: string }
-  >;
+  const configured = env.props.loggingConfiguration;
+  if (isUnknown(configured)) return [];
+  const logging = (configured ?? {}) as Record<string, { enabled?: unknown; logLevel?: unknown }>;
   const findings: Finding[] = [];
-  const disabled = MWAA_LOG_TYPES.filter((t) => logging[t]?.enabled !== true);
+  const disabled = MWAA_LOG_TYPES.filter(
+    (t) => !isUnknown(logging[t]) && !isUnknown(logging[t]?.enabled) && logging[t]?.enabled !== true,
+  );
   if (disabled.length) {
     findings.push(
       finding(
@@ -40,9 +42,10 @@ export function checkEnvironmentLogging(env: ResourceLike, config: PackConfig): 
       ),
     );
   }
-  const level = logging.taskLogs?.logLevel;
+  const level = isUnknown(logging.taskLogs) ? undefined : logging.taskLogs?.logLevel;
   if (
     logging.taskLogs?.enabled === true &&
+    !isUnknown(level) &&
     !TASK_LOG_LEVELS_INFO_OR_FINER.includes(String(level).toUpperCase())
   ) {
     findings.push(
@@ -62,7 +65,7 @@ export function checkWebserverPrivate(env: ResourceLike, config: PackConfig): Fi
   if (env.type !== TYPES.environment || exempt(env, config)) return [];
   const mode = env.props.webserverAccessMode;
   // MWAA creates PRIVATE_ONLY when the mode is not given.
-  if (mode === undefined || mode === "PRIVATE_ONLY") return [];
+  if (mode === undefined || mode === "PRIVATE_ONLY" || isUnknown(mode)) return [];
   const allowed = config.allowPublicWebserver;
   if (allowed.includes("*") || allowed.includes(environmentName(env)) || allowed.includes(env.name))
     return [];
@@ -81,7 +84,7 @@ export function checkAirflowVersion(env: ResourceLike, config: PackConfig): Find
   if (env.type !== TYPES.environment || exempt(env, config)) return [];
   const version = env.props.airflowVersion;
   // Without a version MWAA picks its current default, which is supported by definition.
-  if (version === undefined || version === "") return [];
+  if (version === undefined || version === "" || isUnknown(version)) return [];
   const supported = config.supportedAirflowVersions.length
     ? config.supportedAirflowVersions
     : SUPPORTED_AIRFLOW_VERSIONS;

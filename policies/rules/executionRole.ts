@@ -16,9 +16,11 @@ import {
   conditionKeys,
   describeStatement,
   globMatches,
+  isAnyResource,
   isServiceWideWildcard,
   isWildcard,
   parsePolicyDocument,
+  requiresCondition,
   touchesService,
 } from "../lib/iamDocument";
 import {
@@ -35,15 +37,20 @@ function isExempt(role: ResourceLike, config: PackConfig): boolean {
   return config.exemptRoles.some((n) => n === role.name || n === role.props.name);
 }
 
-/** The stack's execution roles, plus those outside it that its environments name (permissions only). */
-function checkedRoles(resources: ResourceLike[], config: PackConfig, withExternal = true): RolePermissions[] {
-  const roles = [...executionRoles(resources), ...(withExternal ? externalExecutionRoles(resources) : [])];
-  return roles.filter((r) => !isExempt(r, config)).map((r) => rolePermissions(resources, r));
+/** The stack's execution roles that the config does not exempt. */
+function stackRoles(resources: ResourceLike[], config: PackConfig): ResourceLike[] {
+  return executionRoles(resources).filter((r) => !isExempt(r, config));
 }
 
-function carrierLabel(doc: CarriedDocument, role: ResourceLike): string {
-  const base = resourceLabel(doc.carrier);
-  return doc.carrier.urn === role.urn ? base : `${base} (on execution role "${role.name}")`;
+/** What the stack grants its execution roles and those outside it that its environments name. */
+function checkedRoles(resources: ResourceLike[], config: PackConfig): RolePermissions[] {
+  const outside = externalExecutionRoles(resources).filter((r) => !isExempt(r, config));
+  return [...stackRoles(resources, config), ...outside].map((r) => rolePermissions(resources, r));
+}
+
+function carrierLabel(carrier: ResourceLike, role: ResourceLike): string {
+  const base = resourceLabel(carrier);
+  return carrier.urn === role.urn ? base : `${base} (on execution role "${role.name}")`;
 }
 
 /** Runs `check` on every Allow statement of every document an execution role ends up with. */
@@ -59,10 +66,11 @@ function eachAllowStatement(
   const findings: Finding[] = [];
   for (const { role, documents } of checkedRoles(resources, config)) {
     for (const doc of documents) {
+      if (doc.unknown) continue;
       if (!doc.parsed) {
         findings.push({
           urn: doc.carrier.urn,
-          resource: carrierLabel(doc, role),
+          resource: carrierLabel(doc.carrier, role),
           subject: doc.where,
           problem: "is not a readable IAM policy document (expected JSON with a Statement).",
           fix: "pass the document as a JSON string or object with Version and Statement.",
@@ -74,7 +82,7 @@ function eachAllowStatement(
         if (found) {
           findings.push({
             urn: doc.carrier.urn,
-            resource: carrierLabel(doc, role),
+            resource: carrierLabel(doc.carrier, role),
             subject: `${doc.where} ${describeStatement(statement)}`,
             ...found,
           });
@@ -88,19 +96,25 @@ function eachAllowStatement(
 /** Trusted only by airflow.amazonaws.com and airflow-env.amazonaws.com. */
 export function checkExecutionRoleTrust(resources: ResourceLike[], config: PackConfig): Finding[] {
   const findings: Finding[] = [];
-  for (const { role } of checkedRoles(resources, config, false)) {
+  for (const role of stackRoles(resources, config)) {
     const trust = parsePolicyDocument(role.props.assumeRolePolicy);
     for (const statement of trust?.statements.filter((s) => s.effect === "Allow") ?? []) {
       const others = statement.principals.filter(
         (p) => !(p.kind === "Service" && MWAA_TRUSTED_SERVICES.includes(p.value.toLowerCase())),
       );
-      if (others.length === 0) continue;
+      const problems: string[] = [];
+      if (others.length) problems.push(`lets ${others.map((p) => `${p.kind} ${p.value}`).join(", ")} assume`);
+      if (statement.notPrincipals) {
+        const listed = statement.notPrincipals.map((p) => `${p.kind} ${p.value}`).join(", ");
+        problems.push(`uses NotPrincipal, which lets every principal except ${listed} assume`);
+      }
+      if (!problems.length) continue;
       findings.push({
         urn: role.urn,
         resource: resourceLabel(role),
         subject: `assumeRolePolicy statement ${statement.label}`,
-        problem: `lets ${others.map((p) => `${p.kind} ${p.value}`).join(", ")} assume an MWAA execution role.`,
-        fix: `trust only the services ${MWAA_TRUSTED_SERVICES.join(" and ")}; give other principals their own role.`,
+        problem: `${problems.join("; ")} an MWAA execution role.`,
+        fix: `trust only the services ${MWAA_TRUSTED_SERVICES.join(" and ")} in Principal; give other principals their own role.`,
       });
     }
   }
@@ -153,7 +167,7 @@ export function checkExecutionRoleActions(resources: ResourceLike[], config: Pac
       }
       findings.push({
         urn: attachment.carrier.urn,
-        resource: `${resourceLabel(attachment.carrier)} (on execution role "${role.name}")`,
+        resource: carrierLabel(attachment.carrier, role),
         subject: `policy attachment ${attachment.arn}`,
         problem: name
           ? `attaches the AWS managed policy ${name} to an MWAA execution role; its permissions are not scoped to the environment.`
@@ -173,18 +187,21 @@ export function checkExecutionRoleResourceStar(resources: ResourceLike[], config
   return eachAllowStatement(resources, config, (statement) => {
     if (statement.notResources) {
       const kmsOnly = statement.actions.length > 0 && statement.actions.every((a) => a.startsWith("kms:"));
-      if (kmsOnly && conditionKeys(statement).includes("kms:viaservice")) return undefined;
+      if (kmsOnly && requiresCondition(statement, "kms:ViaService")) return undefined;
       return {
         problem: "uses NotResource, which grants the actions on every other resource.",
         fix: "list the resources in Resource (MWAA's documented policy uses NotResource only for KMS conditioned on kms:ViaService).",
       };
     }
-    if (!statement.resources.includes("*")) return undefined;
+    const everything = statement.resources.filter(isAnyResource);
+    if (!everything.length) return undefined;
     const offending = statement.actions.filter((a) => !allowed.includes(a));
     if (statement.notActions || offending.length) {
       const names = statement.notActions ? "NotAction" : asWritten(statement, offending).join(", ");
+      const on = everything.map((r) => `"${r}"`).join(", ");
+      const equivalent = everything.every((r) => r === "*") ? "" : ` (every resource, as "*" would)`;
       return {
-        problem: `grants ${names} on Resource "*"; MWAA documents "*" only for ${MWAA_RESOURCE_STAR_ACTIONS.join(", ")}.`,
+        problem: `grants ${names} on Resource ${on}${equivalent}; MWAA documents "*" only for ${MWAA_RESOURCE_STAR_ACTIONS.join(", ")}.`,
         fix: "name the environment's resources (its bucket, log groups airflow-<env>-*, queues airflow-celery-*, key), or add the action to extraResourceStarActions.",
       };
     }
@@ -196,10 +213,12 @@ export function checkExecutionRoleResourceStar(resources: ResourceLike[], config
 export function checkExecutionRoleKmsViaService(resources: ResourceLike[], config: PackConfig): Finding[] {
   return eachAllowStatement(resources, config, (statement) => {
     if (!touchesService(statement, "kms")) return undefined;
-    if (conditionKeys(statement).includes("kms:viaservice")) return undefined;
+    if (requiresCondition(statement, "kms:ViaService")) return undefined;
+    const present = conditionKeys(statement).includes("kms:viaservice");
     return {
-      problem:
-        "grants KMS use without a kms:ViaService condition, so the key can be used directly, not only through SQS/S3.",
+      problem: present
+        ? "conditions KMS use on kms:ViaService in a way that also admits direct use (a negated or IfExists operator, ForAllValues, or a value of only wildcards)."
+        : "grants KMS use without a kms:ViaService condition, so the key can be used directly, not only through SQS/S3.",
       fix: 'add Condition {"StringLike": {"kms:ViaService": ["sqs.<region>.amazonaws.com", "s3.<region>.amazonaws.com"]}}.',
     };
   });

@@ -14,20 +14,14 @@ import {
   lowered,
 } from "../lib/facts";
 import { Finding } from "../lib/findings";
-import {
-  Statement,
-  asWritten,
-  conditionKeys,
-  describeStatement,
-  globMatches,
-  parsePolicyDocument,
-} from "../lib/iamDocument";
+import { Statement, asWritten, describeStatement, globMatches, requiresCondition } from "../lib/iamDocument";
 import {
   CarriedDocument,
   ResourceLike,
   TYPES,
   allDocuments,
   bucketName,
+  carried,
   environmentRole,
   ofType,
   refersTo,
@@ -68,6 +62,7 @@ function objectArnProblem(resource: string, buckets: string[], prefix: string): 
   const m = /^arn:aws[a-z-]*:s3:::([^/]+)\/(.*)$/.exec(resource);
   if (!m) return `${resource} is not an object ARN under the migration prefix`;
   const [, bucket, key] = m;
+  if (/[*?]/.test(bucket)) return `${resource} reaches every bucket its wildcard matches`;
   if (buckets.length && !buckets.includes(bucket)) return `${resource} is outside the migration bucket`;
   const firstSegment = key.split("/")[0];
   if (!key.includes("/") || firstSegment === "" || /[*?]/.test(firstSegment)) {
@@ -95,6 +90,7 @@ interface GrantRules {
 function checkGrant(resources: ResourceLike[], rules: GrantRules): Finding[] {
   const findings: Finding[] = [];
   for (const doc of grants(allDocuments(resources), rules.kind)) {
+    if (doc.unknown) continue;
     if (!doc.parsed) {
       findings.push(finding(doc, undefined, "is not a readable IAM policy document.", rules.fix));
       continue;
@@ -178,9 +174,9 @@ export function checkImportGrant(resources: ResourceLike[], config: PackConfig):
       if (bucketArn && statement.actions.every((a) => a === "s3:listbucket")) {
         if (buckets.length && !buckets.includes(bucketArn[1]))
           return `${resource} is not the migration bucket`;
-        return conditionKeys(statement).includes("s3:prefix")
+        return requiresCondition(statement, "s3:prefix")
           ? undefined
-          : "s3:ListBucket has no s3:prefix condition, so it lists the whole bucket";
+          : "s3:ListBucket has no s3:prefix condition (StringEquals or StringLike, not only wildcards), so it lists the whole bucket";
       }
       return objectArnProblem(resource, buckets, config.migrationPrefix);
     },
@@ -196,12 +192,7 @@ export function checkNoDeleteOnMigrationBucket(resources: ResourceLike[], config
   // Identity policies wherever they sit, and the migration bucket's own bucket policy.
   const bucketPolicies = ofType(resources, TYPES.bucketPolicy)
     .filter((p) => migrationBuckets(resources, config.migrationBuckets).some((b) => refersTo(p, "bucket", b)))
-    .map((p) => ({
-      carrier: p,
-      where: "policy",
-      raw: p.props.policy,
-      parsed: parsePolicyDocument(p.props.policy),
-    }));
+    .map((p) => carried(p, "policy", p.props.policy));
   for (const doc of [...allDocuments(resources), ...bucketPolicies]) {
     for (const statement of doc.parsed?.statements.filter((s) => s.effect === "Allow") ?? []) {
       const destructive = S3_DESTRUCTIVE_ACTIONS.filter((a) =>
@@ -226,13 +217,15 @@ export function checkNoDeleteOnMigrationBucket(resources: ResourceLike[], config
       );
     }
   }
-  for (const role of ofType(resources, TYPES.role)) {
+  const principals = ofType(resources, [TYPES.role, TYPES.user, TYPES.group]);
+  for (const role of principals) {
+    const kind = role.type.split(":").pop()?.toLowerCase();
     for (const attachment of rolePermissions(resources, role).external) {
       if (!attachment.awsManagedName || !MANAGED_POLICIES_WITH_S3_DELETE.includes(attachment.awsManagedName))
         continue;
       findings.push({
         urn: attachment.carrier.urn,
-        resource: `${resourceLabel(attachment.carrier)} (on role "${role.name}")`,
+        resource: `${resourceLabel(attachment.carrier)} (on ${kind} "${role.name}")`,
         subject: `policy attachment ${attachment.arn}`,
         problem: `${attachment.awsManagedName} allows deleting objects in the migration bucket ${buckets.join(", ")}.`,
         fix: "attach a policy that names the buckets the role needs and leaves out delete actions.",

@@ -13,6 +13,32 @@ import type {
 export interface Violation {
   message: string;
   urn?: string;
+  /** Set when the engine would report the policy as not run during preview (an advisory). */
+  notRun?: boolean;
+}
+
+// @pulumi/policy's own wrapper of resource props: reading a value unknown during preview throws its
+// UnknownValueError. It is internal (no type declarations), so it is required by path.
+const { unknownCheckingProxy } = require("@pulumi/policy/proxy") as {
+  unknownCheckingProxy<T extends object>(props: T): T;
+};
+
+/**
+ * The engine's encoding of a value not known during preview (a new resource's ARN, a document built
+ * from one); put it in a fixture's props where the engine would.
+ */
+export const UNKNOWN_DURING_PREVIEW = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/** The resource as a policy sees it: props behind the engine's unknown-checking proxy. */
+function asServed(r: PolicyResource): PolicyResource {
+  const props = unknownCheckingProxy(r.props);
+  return { ...r, props, asType: ((cls: unknown) => (r.isType(cls as never) ? props : undefined)) as never };
+}
+
+/** What the server does with a policy that read an unknown value: an advisory that it could not run. */
+function notRunDuringPreview(e: unknown, policyName: string, violations: Violation[]): void {
+  if (!(e instanceof Error && e.constructor.name === "UnknownValueError")) throw e;
+  violations.push({ message: `can't run policy '${policyName}' during preview: ${e.message}`, notRun: true });
 }
 
 const OPTIONS: PolicyResourceOptions = {
@@ -88,15 +114,19 @@ export async function runStackPolicy(
   config: object = {},
 ): Promise<Violation[]> {
   const violations: Violation[] = [];
-  await policy.validateStack(
-    {
-      resources,
-      stackTags: new Map(),
-      getConfig: <T extends object>() => config as T,
-      notApplicable,
-    },
-    (message, urn) => violations.push({ message, urn }),
-  );
+  try {
+    await policy.validateStack(
+      {
+        resources: resources.map(asServed),
+        stackTags: new Map(),
+        getConfig: <T extends object>() => config as T,
+        notApplicable,
+      },
+      (message, urn) => violations.push({ message, urn }),
+    );
+  } catch (e) {
+    notRunDuringPreview(e, policy.name, violations);
+  }
   return violations;
 }
 
@@ -107,16 +137,17 @@ export async function runResourcePolicy(
   config: object = {},
 ): Promise<Violation[]> {
   const violations: Violation[] = [];
+  const served = asServed(target);
   const args: ResourceValidationArgs = {
     type: target.type,
-    props: target.props,
+    props: served.props,
     urn: target.urn,
     name: target.name,
     opts: target.opts,
     stackTags: new Map(),
     isType: target.isType,
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    asType: target.asType as any,
+    asType: served.asType as any,
     getConfig: <T extends object>() => config as T,
     notApplicable,
   };
@@ -124,7 +155,11 @@ export async function runResourcePolicy(
     ? policy.validateResource
     : [policy.validateResource];
   for (const validate of validations) {
-    await validate?.(args, (message) => violations.push({ message, urn: target.urn }));
+    try {
+      await validate?.(args, (message) => violations.push({ message, urn: target.urn }));
+    } catch (e) {
+      notRunDuringPreview(e, policy.name, violations);
+    }
   }
   return violations;
 }

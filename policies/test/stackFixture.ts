@@ -200,7 +200,14 @@ function bucketWithProtection(
         `${logicalName}-lifecycle`,
         {
           bucket: name,
-          rules: [{ id: "expire-bundle", status: "Enabled", expiration: { days: 30 } }],
+          rules: [
+            {
+              id: "expire-bundle",
+              status: "Enabled",
+              expiration: { days: 30 },
+              noncurrentVersionExpiration: { noncurrentDays: 30 },
+            },
+          ],
         },
         on,
       ),
@@ -287,4 +294,22 @@ export function goodStack(): GoodStack {
       return found;
     },
   };
+}
+
+type Stack = ReturnType<typeof goodStack>;
+
+/** Replaces a fixture resource's `policy` (a document object is passed as the engine passes JSON). */
+export function setPolicy(stack: Stack, name: string, policy: unknown): PolicyResource[] {
+  stack.byName(name).props.policy = typeof policy === "string" ? policy : JSON.stringify(policy);
+  return stack.resources;
+}
+
+/** MWAA's documented execution-role policy with one more statement. */
+export function withStatement(statement: object): object {
+  const d = documentedExecutionPolicy() as { Statement: object[] };
+  return { ...d, Statement: [...d.Statement, statement] };
+}
+
+export function addToTarget(stack: Stack, extra: PolicyResource[]): PolicyResource[] {
+  return [...stack.resources, ...extra];
 }
