@@ -193,6 +193,34 @@ describe("the policy pack served as the Pulumi CLI runs it", function () {
     assert.match(exportGrant.message, /can't run policy 'migration-export-grant-write-only'.*during preview/);
   });
 
+  it("stops a violation among known values during a preview in which other values are unknown", async () => {
+    const stack = goodStack();
+    for (const name of ["export-grant", "import-grant", "target-execution-policy", "migration-bucket-tls"])
+      stack.byName(name).props.policy = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+    stack.byName("target-execution-role").props.arn = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+    stack.byName("target-execution-role").props.inlinePolicies = [
+      {
+        name: "known",
+        policy: doc({ Sid: "PassAny", Effect: "Allow", Action: "iam:PassRole", Resource: "*" }),
+      },
+    ];
+    const request = new messages.AnalyzeStackRequest();
+    request.setResourcesList(stack.resources.map(analyzerResource));
+    const found = diagnostics(await call(client, "analyzeStack", request));
+    const mandatory = found.filter((d) => d.level === "mandatory");
+    // The statement is judged on its own merits (its action, and its Resource "*"), nothing else is
+    // reported as violated, and policies that met unknowns only say they could not run.
+    assert.deepStrictEqual(mandatory.map((d) => d.policy).sort(), [
+      "mwaa-execution-role-actions",
+      "mwaa-execution-role-resource-star",
+    ]);
+    for (const d of mandatory) assert.match(d.message, /inlinePolicies "known" statement PassAny /);
+    const actions = mandatory.find((d) => d.policy === "mwaa-execution-role-actions");
+    assert.match(actions?.message ?? "", /allows iam:PassRole/);
+    const notRun = found.filter((d) => d.level === "advisory").map((d) => d.message);
+    assert.ok(notRun.length > 0 && notRun.every((m) => /can't run policy .* during preview/.test(m)));
+  });
+
   it("checks an environment's inputs before it is created", async () => {
     const env = goodStack().byName("target");
     const request = new messages.AnalyzeRequest();
