@@ -1,4 +1,5 @@
 import * as assert from "assert";
+import * as childProcess from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import type { PolicyResource } from "@pulumi/policy";
@@ -44,7 +45,7 @@ function withTarget(s: Stack, changes: Record<string, unknown>): PolicyResource[
   return s.resources;
 }
 
-const cases: Record<string, { policy: (typeof p.allPolicies)[number]; failing: Case[]; passing?: Case[] }> = {
+const cases: Record<string, { policy: (typeof p.allPolicies)[number]; failing: Case[]; passing: Case[] }> = {
   "mwaa-execution-role-trust": {
     policy: p.executionRoleTrust,
     failing: [
@@ -267,6 +268,23 @@ const cases: Record<string, { policy: (typeof p.allPolicies)[number]; failing: C
         expect: [/statement RawKms .*without a kms:ViaService condition.* Fix: add Condition/],
       },
     ],
+    passing: [
+      {
+        title: "KMS through S3 only, conditioned with StringEquals",
+        change: (s) =>
+          setPolicy(
+            s,
+            "target-execution-policy",
+            withStatement({
+              Effect: "Allow",
+              Action: "kms:Decrypt",
+              Resource: KEY_ARN,
+              Condition: { StringEquals: { "KMS:ViaService": "s3.us-east-1.amazonaws.com" } },
+            }),
+          ),
+        expect: [],
+      },
+    ],
   },
   "migration-export-grant-write-only": {
     policy: p.exportGrantWriteOnly,
@@ -308,6 +326,23 @@ const cases: Record<string, { policy: (typeof p.allPolicies)[number]; failing: C
         change: (s) => s.resources,
         config: { migrationPrefix: "bundles" },
         expect: [/is outside the prefix bundles\//],
+      },
+    ],
+    passing: [
+      {
+        title: "tagging the bundle, an extra action the config allows",
+        change: (s) =>
+          setPolicy(
+            s,
+            "export-grant",
+            doc({
+              Effect: "Allow",
+              Action: ["s3:PutObject", "s3:PutObjectTagging"],
+              Resource: `arn:aws:s3:::${MIGRATION_BUCKET}/${PREFIX}/*`,
+            }),
+          ),
+        config: { extraExportActions: ["s3:PutObjectTagging"], migrationPrefix: PREFIX },
+        expect: [],
       },
     ],
   },
@@ -428,6 +463,21 @@ const cases: Record<string, { policy: (typeof p.allPolicies)[number]; failing: C
         ],
       },
     ],
+    passing: [
+      {
+        title: "deletes scoped to another bucket, and a Deny of deletes everywhere",
+        change: (s) =>
+          addToTarget(s, [
+            resource("aws:iam/policy:Policy", "scratch-cleanup", {
+              policy: doc(
+                { Effect: "Allow", Action: "s3:DeleteObject", Resource: "arn:aws:s3:::scratch-space/*" },
+                { Effect: "Deny", Action: "s3:Delete*", Resource: "*" },
+              ),
+            }),
+          ]),
+        expect: [],
+      },
+    ],
   },
   "migration-grants-removed-after-complete": {
     policy: p.grantsRemovedAfterComplete,
@@ -528,6 +578,21 @@ const cases: Record<string, { policy: (typeof p.allPolicies)[number]; failing: C
         urnOf: "target",
       },
     ],
+    passing: [
+      {
+        title: "an exempt environment with task logs off",
+        change: (s) => {
+          const env = s.byName("target");
+          env.props.loggingConfiguration = {
+            ...env.props.loggingConfiguration,
+            taskLogs: { enabled: false },
+          };
+          return s.resources;
+        },
+        config: { exemptEnvironments: ["target"] },
+        expect: [],
+      },
+    ],
   },
   "mwaa-webserver-private": {
     policy: p.webserverPrivate,
@@ -584,12 +649,62 @@ const cases: Record<string, { policy: (typeof p.allPolicies)[number]; failing: C
         ],
       },
     ],
+    passing: [
+      {
+        title: "the sharing environment is exempt",
+        change: (s) => {
+          const target = s.byName("target");
+          target.props.executionRoleArn = s.byName("source").props.executionRoleArn;
+          target.propertyDependencies = {};
+          return s.resources;
+        },
+        config: { exemptEnvironments: ["target"] },
+        expect: [],
+      },
+    ],
   },
 };
 
 describe("policy pack", () => {
-  it("has a case table for every policy", () => {
+  it("has a case table for every policy, with failing and passing cases", () => {
     assert.deepStrictEqual(Object.keys(cases).sort(), p.allPolicies.map((x) => x.name).sort());
+    for (const [name, { failing, passing }] of Object.entries(cases)) {
+      assert.ok(failing.length > 0 && passing.length > 0, name);
+    }
+  });
+
+  it("every policy declares a config schema whose keys have defaults", () => {
+    for (const policy of p.allPolicies) {
+      const properties = Object.entries(policy.configSchema?.properties ?? {});
+      assert.ok(properties.length > 0, policy.name);
+      for (const [key, schema] of properties) {
+        assert.ok((schema as { default?: unknown }).default !== undefined, `${policy.name}.${key}`);
+      }
+    }
+  });
+
+  it("the policies load without @pulumi/policy's server, and package.json holds what the CLI runs the pack with", () => {
+    const script = `require("./policies"); console.log(JSON.stringify(Object.keys(require.cache).filter((f) => f.includes("@pulumi")).length));`;
+    const loaded = childProcess.execFileSync(
+      process.execPath,
+      ["-r", "ts-node/register/transpile-only", "-e", script],
+      {
+        cwd: __dirname,
+        encoding: "utf8",
+      },
+    );
+    assert.strictEqual(loaded.trim(), "0", "importing ./policies loaded an @pulumi module");
+    const manifest = JSON.parse(fs.readFileSync(path.join(__dirname, "package.json"), "utf8"));
+    // run-policy-pack (in @pulumi/pulumi) compiles index.ts with ts-node and typescript, its peer
+    // dependencies, type-checking against @types/node (tsconfig "types").
+    for (const name of ["@pulumi/policy", "@pulumi/pulumi", "ts-node", "typescript", "@types/node"]) {
+      assert.ok(manifest.dependencies?.[name], `${name} is not a dependency of the pack`);
+    }
+    const index = fs.readFileSync(path.join(__dirname, "index.ts"), "utf8");
+    assert.deepStrictEqual(
+      [...index.matchAll(/^import .* from "(.*)";$/gm)].map((m) => m[1]),
+      ["@pulumi/policy", "./policies"],
+    );
   });
 
   it("every policy has a description, a level and remediation text", () => {
@@ -627,7 +742,7 @@ describe("policy pack", () => {
           if (c.urnOf) assert.strictEqual(violations[0].urn, resources.find((r) => r.name === c.urnOf)?.urn);
         });
       }
-      for (const c of passing ?? []) {
+      for (const c of passing) {
         it(`passes: ${c.title}`, async () => {
           const violations = await runPolicy(policy, c.change(goodStack()), c.config);
           assert.deepStrictEqual(
