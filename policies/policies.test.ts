@@ -769,13 +769,16 @@ describe("policy pack", () => {
     );
   });
 
-  it("the README's table lists every policy with its default level", () => {
+  it("the README's table lists every policy with its default level and its config keys", () => {
     const readme = fs.readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
     const section = readme.split("## Policy pack")[1].split("\n## ")[0];
     for (const policy of p.allPolicies) {
       const row = section.split("\n").find((line) => line.startsWith(`| \`${policy.name}\` |`));
       assert.ok(row, `no README row for ${policy.name}`);
       assert.strictEqual(row.split("|")[3].trim(), policy.enforcementLevel, policy.name);
+      const documented = [...row.split("|")[4].matchAll(/`(\w+)`/g)].map((m) => m[1]).sort();
+      const keys = Object.keys(policy.configSchema?.properties ?? {}).sort();
+      assert.deepStrictEqual(documented, keys, `${policy.name}: README's config column vs its schema`);
     }
   });
 
