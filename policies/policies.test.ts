@@ -39,6 +39,20 @@ const withSqsWildcard = (s: Stack) =>
     withStatement({ Effect: "Allow", Action: "sqs:Send*", Resource: "arn:aws:sqs:*:*:airflow-celery-*" }),
   );
 
+/** The stack with some of the target environment's log settings changed. */
+function withLogging(s: Stack, changes: Record<string, unknown>): PolicyResource[] {
+  const env = s.byName("target");
+  env.props.loggingConfiguration = { ...env.props.loggingConfiguration, ...changes };
+  return s.resources;
+}
+
+function targetReusesSourceRole(s: Stack): PolicyResource[] {
+  const target = s.byName("target");
+  target.props.executionRoleArn = s.byName("source").props.executionRoleArn;
+  target.propertyDependencies = {};
+  return s.resources;
+}
+
 /** The stack with some of the target environment's inputs changed. */
 function withTarget(s: Stack, changes: Record<string, unknown>): PolicyResource[] {
   Object.assign(s.byName("target").props, changes);
@@ -562,15 +576,11 @@ const cases: Record<string, { policy: (typeof p.allPolicies)[number]; failing: C
     failing: [
       {
         title: "worker logs off and task logs at WARNING",
-        change: (s) => {
-          const env = s.byName("target");
-          env.props.loggingConfiguration = {
-            ...env.props.loggingConfiguration,
+        change: (s) =>
+          withLogging(s, {
             workerLogs: { enabled: false },
             taskLogs: { enabled: true, logLevel: "WARNING" },
-          };
-          return s.resources;
-        },
+          }),
         expect: [
           /Environment "target": loggingConfiguration: does not enable workerLogs/,
           /taskLogs.logLevel: is WARNING/,
@@ -581,14 +591,7 @@ const cases: Record<string, { policy: (typeof p.allPolicies)[number]; failing: C
     passing: [
       {
         title: "an exempt environment with task logs off",
-        change: (s) => {
-          const env = s.byName("target");
-          env.props.loggingConfiguration = {
-            ...env.props.loggingConfiguration,
-            taskLogs: { enabled: false },
-          };
-          return s.resources;
-        },
+        change: (s) => withLogging(s, { taskLogs: { enabled: false } }),
         config: { exemptEnvironments: ["target"] },
         expect: [],
       },
@@ -637,12 +640,7 @@ const cases: Record<string, { policy: (typeof p.allPolicies)[number]; failing: C
     failing: [
       {
         title: "the target reuses the source's execution role",
-        change: (s) => {
-          const target = s.byName("target");
-          target.props.executionRoleArn = s.byName("source").props.executionRoleArn;
-          target.propertyDependencies = {};
-          return s.resources;
-        },
+        change: targetReusesSourceRole,
         expect: [
           /Environment "target": executionRoleArn: .*source-execution-role is also the execution role of "source"/,
           /Environment "source"/,
@@ -652,12 +650,7 @@ const cases: Record<string, { policy: (typeof p.allPolicies)[number]; failing: C
     passing: [
       {
         title: "the sharing environment is exempt",
-        change: (s) => {
-          const target = s.byName("target");
-          target.props.executionRoleArn = s.byName("source").props.executionRoleArn;
-          target.propertyDependencies = {};
-          return s.resources;
-        },
+        change: targetReusesSourceRole,
         config: { exemptEnvironments: ["target"] },
         expect: [],
       },
