@@ -199,8 +199,8 @@ function asStrings(value: unknown): string[] {
 }
 
 /**
- * Everything a role is granted: inline policies, RolePolicies, and attached policies. Users and
- * groups are read the same way (UserPolicy, GroupPolicy and their attachments).
+ * Everything a role is granted: inline policies, RolePolicies, and attached policies. For a user or
+ * group only the attachments are found (their UserPolicy/GroupPolicy documents are in allDocuments).
  */
 export function rolePermissions(resources: ResourceLike[], role: ResourceLike): RolePermissions {
   const documents = inlineDocuments(role);
