@@ -231,7 +231,7 @@ describe("policy pack: tricky inputs", () => {
   });
 
   describe("migration grants", () => {
-    it("stops an export grant that writes through a bucket wildcard, with a broader write, or with NotResource", async () => {
+    it("stops an export grant that writes through a bucket or prefix wildcard, with a broader write, or with NotResource", async () => {
       const s = goodStack();
       setPolicy(
         s,
@@ -255,12 +255,19 @@ describe("policy pack: tricky inputs", () => {
             Action: "s3:PutObject",
             NotResource: `arn:aws:s3:::${MIGRATION_BUCKET}/x/*`,
           },
+          {
+            Sid: "Prefixes",
+            Effect: "Allow",
+            Action: "s3:PutObject",
+            Resource: `arn:aws:s3:::${MIGRATION_BUCKET}/${PREFIX}*`,
+          },
           // A Deny in the grant narrows it and is not judged.
           { Effect: "Deny", Action: "s3:*", Resource: `arn:aws:s3:::${MIGRATION_BUCKET}/secret/*` },
         ),
       );
       await stops(p.exportGrantWriteOnly, s.resources, [
         /statement AnyBucket .*reaches every bucket its wildcard matches/,
+        /statement Prefixes .*migration\* reaches every prefix its wildcard matches, not one prefix/,
         /statement PutAll .*grants S3:Put\*, beyond what the export needs/,
         /statement Not .*uses NotResource/,
       ]);

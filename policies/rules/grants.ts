@@ -65,9 +65,10 @@ function objectArnProblem(resource: string, buckets: string[], prefix: string): 
   if (/[*?]/.test(bucket)) return `${resource} reaches every bucket its wildcard matches`;
   if (buckets.length && !buckets.includes(bucket)) return `${resource} is outside the migration bucket`;
   const firstSegment = key.split("/")[0];
-  if (!key.includes("/") || firstSegment === "" || /[*?]/.test(firstSegment)) {
-    return `${resource} covers the whole bucket, not one prefix`;
-  }
+  if (/^[*?]*$/.test(firstSegment)) return `${resource} covers the whole bucket, not one prefix`;
+  if (/[*?]/.test(firstSegment))
+    return `${resource} reaches every prefix its wildcard matches, not one prefix`;
+  if (!key.includes("/")) return `${resource} names no prefix/ that the bundle's objects sit under`;
   if (prefix && !key.startsWith(`${prefix.replace(/\/+$/, "")}/`))
     return `${resource} is outside the prefix ${prefix}/`;
   return undefined;
