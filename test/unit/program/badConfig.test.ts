@@ -47,7 +47,11 @@ describe("bad configuration fails at preview, naming the key and the fix", () =>
         "mwaa-migration:subnetIds":
           '["subnet-0aaa1111bbbb2222c","subnet-0ddd3333eeee4444f","subnet-0bbb7777cccc8888d"]',
       },
-      [key("subnetIds"), /has 3 subnet\(s\); MWAA needs exactly two private subnets/],
+      [
+        key("subnetIds"),
+        /has 3 subnet\(s\); MWAA needs exactly two private subnets/,
+        /give two IDs, or leave it empty to have this stack build a VPC/,
+      ],
     );
   });
 
@@ -63,6 +67,7 @@ describe("bad configuration fails at preview, naming the key and the fix", () =>
       key("targetEnvironmentName"),
       /must start with a letter/,
       /contains " ", "!"/,
+      /Use 1-80 letters, digits, - or _, starting with a letter/,
     ]);
   });
 
@@ -151,14 +156,47 @@ describe("bad configuration fails at preview, naming the key and the fix", () =>
     await previewFails({ "mwaa-migration:taskLogLevel": "ERROR" }, [key("taskLogLevel"), /Set it to INFO/]);
   });
 
-  it("a self-managed source without its version or DAG location", async () => {
+  it("a self-managed source without its version, DAG location or credentials", async () => {
     await previewFails(
       {
         "mwaa-migration:sourceEnvironmentName": "",
         "mwaa-migration:sourceAirflowUrl": "https://airflow.corp.internal",
       },
-      [key("sourceAirflowVersion"), key("sourceDagsLocation"), key("sourceAirflowUsername")],
+      [
+        key("sourceAirflowVersion"),
+        /set it to the version `airflow version` prints there/,
+        key("sourceDagsLocation"),
+        /set the s3:\/\/ URI or the local folder its DAG files are delivered to/,
+        key("sourceAirflowUsername"),
+        key("sourceAirflowPassword"),
+        /pulumi config set --secret sourceAirflowPassword/,
+      ],
     );
+  });
+
+  const selfManaged = {
+    "mwaa-migration:sourceEnvironmentName": "",
+    "mwaa-migration:sourceAirflowUrl": "https://airflow.corp.internal",
+    "mwaa-migration:sourceAirflowUsername": "migration",
+    "mwaa-migration:sourceAirflowPassword": "s3cret",
+    "mwaa-migration:sourceAirflowVersion": "2.10.3",
+    "mwaa-migration:sourceDagsLocation": "s3://corp-airflow/dags",
+  };
+
+  it("a self-managed source whose password was never set", async () => {
+    const message = await previewFails({ ...selfManaged, "mwaa-migration:sourceAirflowPassword": "" }, [
+      key("sourceAirflowPassword"),
+      /is empty; .*run `pulumi config set --secret sourceAirflowPassword`/,
+    ]);
+    assert.equal(message.split("\n  - ").length - 1, 1, "the only problem");
+  });
+
+  it("a self-managed source whose DAG location is a relative path", async () => {
+    await previewFails({ ...selfManaged, "mwaa-migration:sourceDagsLocation": "airflow/dags" }, [
+      key("sourceDagsLocation"),
+      /"airflow\/dags" is neither an S3 URI nor an absolute folder/,
+      /e\.g\. s3:\/\/corp-airflow\/dags or \/opt\/airflow\/dags/,
+    ]);
   });
 
   it("reports every problem of a configuration in one preview", async () => {
