@@ -103,6 +103,8 @@ export class SourceEnvironment extends pulumi.ComponentResource {
       airflowVersion: this.airflowVersion,
       webserverUrl: this.webserverUrl,
       executionRoleArn: this.executionRoleArn,
+      sourceBucketArn: this.sourceBucketArn,
+      dagS3Path: this.dagS3Path,
       taskLogGroupArn: this.taskLogGroupArn,
     });
   }
