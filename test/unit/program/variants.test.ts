@@ -13,8 +13,13 @@ describe("stack variants", () => {
       "mwaa-migration:cloneSourceSettings": "false",
       "mwaa-migration:environmentClass": "",
       "mwaa-migration:maxWorkers": "0",
+      "mwaa-migration:webserverAccessMode": "",
+      "mwaa-migration:weeklyMaintenanceWindowStart": "",
     });
     const env = environment(run);
+    assert.equal(env.webserverAccessMode, "PRIVATE_ONLY");
+    assert.equal(env.weeklyMaintenanceWindowStart, "SUN:03:00");
+    assert.equal(env.schedulers, 2);
     assert.equal(env.environmentClass, "mw1.small");
     assert.equal(env.minWorkers, 1);
     assert.equal(env.maxWorkers, 10);
@@ -25,6 +30,40 @@ describe("stack variants", () => {
       "utc",
       "explicit options still apply",
     );
+  });
+
+  it("from a source MWAA could upgrade in place (2.11.0 to 3.0.6), says so and still builds the new environment", async () => {
+    const run = await runStackWithOutputs(
+      {
+        ...loadDevConfig(),
+        "mwaa-migration:targetAirflowVersion": "3.0.6",
+        "mwaa-migration:requirementsFile": "",
+      },
+      { source: { airflowVersion: "2.11.0" } },
+    );
+    assert.equal(environment(run).airflowVersion, "3.0.6");
+    assert.match(
+      run.outputs.upgradePath,
+      /MWAA can upgrade 2\.11\.0 to 3\.0\.6 in place; a new environment keeps the source/,
+    );
+    assert.ok(
+      run.logs.some(
+        (l) => l.severity === "info" && /^upgrade path: MWAA can upgrade 2\.11\.0/.test(l.message),
+      ),
+      "the preview log explains the choice",
+    );
+  });
+
+  it("from 2.10.3 to 3.0.6, reports that only a new environment gets there", async () => {
+    const run = await runStackWithOutputs(
+      {
+        ...loadDevConfig(),
+        "mwaa-migration:targetAirflowVersion": "3.0.6",
+        "mwaa-migration:requirementsFile": "",
+      },
+      { source: { airflowVersion: "2.10.3" } },
+    );
+    assert.match(run.outputs.upgradePath, /in place only from 2\.11\.0; 2\.10\.3 needs a new environment/);
   });
 
   it("uses two given subnets and their VPC instead of building one", async () => {
