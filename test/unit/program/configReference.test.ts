@@ -17,7 +17,7 @@ interface DeclaredKey {
  * The Pulumi CLI's rule for a value of a declared type (sdk/go/common/workspace, ValidateConfigValue):
  * stack files may write integers and booleans as strings, as `pulumi config set` stores them.
  */
-function fitsDeclaredType(spec: DeclaredKey, value: unknown): boolean {
+function fitsDeclaredType(spec: Pick<DeclaredKey, "type" | "items">, value: unknown): boolean {
   switch (spec.type) {
     case "string":
       return typeof value === "string";

@@ -86,7 +86,7 @@ describe("SourceEnvironment", () => {
     assert.equal(await valueOf(source.webserverUrl), "https://airflow.corp.internal");
     assert.equal(source.restApi?.url, "https://airflow.corp.internal");
     assert.equal(source.restApi?.username, "migration");
-    assert.equal(await source.restApi?.password.isSecret, true, "the password stays secret");
+    assert.equal(await pulumi.isSecret(source.restApi!.password), true, "the password stays secret");
     assert.equal(source.dagsLocation, "/opt/airflow/dags");
     assert.equal(source.executionRoleArn, undefined, "no MWAA role to grant on");
     assert.equal(source.taskLogGroupArn, undefined, "no CloudWatch task logs to copy");
