@@ -6,6 +6,17 @@ import { StackRun, loadDevConfig, runStackWithOutputs } from "../../support/stac
 const created = (run: StackRun, type: string) => run.resources.filter((r) => r.type === type && !r.read);
 const environment = (run: StackRun) => created(run, "aws:mwaa/environment:Environment")[0].inputs;
 
+/** The dev stack aimed at Airflow 3.0.6 (without a requirements.txt, whose constraint is for 2.11.0). */
+const toAirflow3From = (sourceVersion: string) =>
+  runStackWithOutputs(
+    {
+      ...loadDevConfig(),
+      "mwaa-migration:targetAirflowVersion": "3.0.6",
+      "mwaa-migration:requirementsFile": "",
+    },
+    { source: { airflowVersion: sourceVersion } },
+  );
+
 describe("stack variants", () => {
   it("without cloning, uses the documented defaults and nothing of the source's settings", async () => {
     const run = await runStackWithOutputs({
@@ -33,14 +44,7 @@ describe("stack variants", () => {
   });
 
   it("from a source MWAA could upgrade in place (2.11.0 to 3.0.6), says so and still builds the new environment", async () => {
-    const run = await runStackWithOutputs(
-      {
-        ...loadDevConfig(),
-        "mwaa-migration:targetAirflowVersion": "3.0.6",
-        "mwaa-migration:requirementsFile": "",
-      },
-      { source: { airflowVersion: "2.11.0" } },
-    );
+    const run = await toAirflow3From("2.11.0");
     assert.equal(environment(run).airflowVersion, "3.0.6");
     assert.match(
       run.outputs.upgradePath,
@@ -55,14 +59,7 @@ describe("stack variants", () => {
   });
 
   it("from 2.10.3 to 3.0.6, reports that only a new environment gets there", async () => {
-    const run = await runStackWithOutputs(
-      {
-        ...loadDevConfig(),
-        "mwaa-migration:targetAirflowVersion": "3.0.6",
-        "mwaa-migration:requirementsFile": "",
-      },
-      { source: { airflowVersion: "2.10.3" } },
-    );
+    const run = await toAirflow3From("2.10.3");
     assert.match(run.outputs.upgradePath, /in place only from 2\.11\.0; 2\.10\.3 needs a new environment/);
   });
 
