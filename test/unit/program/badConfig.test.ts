@@ -152,6 +152,13 @@ describe("bad configuration fails at preview, naming the key and the fix", () =>
     ]);
   });
 
+  it("bundles that would never expire", async () => {
+    await previewFails({ "mwaa-migration:bundleExpirationDays": "0" }, [
+      key("bundleExpirationDays"),
+      /set it to a whole number of at least 1/,
+    ]);
+  });
+
   it("task logs coarser than INFO", async () => {
     await previewFails({ "mwaa-migration:taskLogLevel": "ERROR" }, [key("taskLogLevel"), /Set it to INFO/]);
   });

@@ -157,6 +157,24 @@ describe("stack variants", () => {
     assert.ok(!JSON.stringify(run.outputs).includes("s3cret"), "the password never reaches an output");
   });
 
+  it("expires bundles after the configured days, under the configured prefix the grants are scoped to", async () => {
+    const run = await runStackWithOutputs({
+      ...loadDevConfig(),
+      "mwaa-migration:bundleExpirationDays": "7",
+      "mwaa-migration:migrationPrefix": "exports/legacy",
+    });
+    const rule = created(run, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")[0].inputs
+      .rules[0];
+    assert.deepEqual(rule.filter, { prefix: "exports/legacy/" });
+    assert.deepEqual(rule.expiration, { days: 7 });
+    assert.deepEqual(rule.noncurrentVersionExpiration, { noncurrentDays: 7 });
+    const exportPolicy = JSON.parse(run.outputs.exportGrantPolicy);
+    assert.equal(
+      exportPolicy.Statement[0].Resource,
+      `arn:aws:s3:::${run.outputs.migrationBucketName}/exports/legacy/*`,
+    );
+  });
+
   it("uploads plugins.zip and pins its version when configured", async () => {
     const run = await runStackWithOutputs({
       ...loadDevConfig(),
