@@ -138,6 +138,21 @@ describe("bad configuration fails at preview, naming the key and the fix", () =>
     );
   });
 
+  it("a target DAG folder beside the source's, in the source's bucket", async () => {
+    await previewFails(
+      {
+        "mwaa-migration:targetDagBucketName": "legacy-airflow-dags-7f3a",
+        "mwaa-migration:dagS3Path": "dags-2-11",
+      },
+      [
+        key("targetDagBucketName"),
+        /is the source's DAG bucket: the target's requirements\.txt, plugins\.zip and startup script would replace/,
+        /Leave targetDagBucketName empty \(the stack creates its own bucket\)/,
+      ],
+      { existingBuckets: ["legacy-airflow-dags-7f3a"] },
+    );
+  });
+
   it("a missing DAG folder", async () => {
     await previewFails({ "mwaa-migration:dagsFolder": "no/such/folder" }, [
       key("dagsFolder"),
