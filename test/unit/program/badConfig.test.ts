@@ -24,6 +24,15 @@ async function previewFails(
 const key = (name: string) => new RegExp(`mwaa-migration:${name}\\b`);
 
 describe("bad configuration fails at preview, naming the key and the fix", () => {
+  const selfManaged = {
+    "mwaa-migration:sourceEnvironmentName": "",
+    "mwaa-migration:sourceAirflowUrl": "https://airflow.corp.internal",
+    "mwaa-migration:sourceAirflowUsername": "migration",
+    "mwaa-migration:sourceAirflowPassword": "s3cret",
+    "mwaa-migration:sourceAirflowVersion": "2.10.3",
+    "mwaa-migration:sourceDagsLocation": "s3://corp-airflow/dags",
+  };
+
   it("a downgrade from the source's version, with the requirements.txt that no longer fits", async () => {
     await previewFails({ "mwaa-migration:targetAirflowVersion": "2.7.2" }, [
       key("targetAirflowVersion"),
@@ -153,6 +162,14 @@ describe("bad configuration fails at preview, naming the key and the fix", () =>
     );
   });
 
+  it("a target DAG folder in the bucket a self-managed source reads its DAGs from", async () => {
+    await previewFails(
+      { ...selfManaged, "mwaa-migration:targetDagBucketName": "corp-airflow" },
+      [key("targetDagBucketName"), key("dagS3Path"), /overlaps the source's s3:\/\/corp-airflow\/dags/],
+      { existingBuckets: ["corp-airflow"] },
+    );
+  });
+
   it("a missing DAG folder", async () => {
     await previewFails({ "mwaa-migration:dagsFolder": "no/such/folder" }, [
       key("dagsFolder"),
@@ -195,15 +212,6 @@ describe("bad configuration fails at preview, naming the key and the fix", () =>
       ],
     );
   });
-
-  const selfManaged = {
-    "mwaa-migration:sourceEnvironmentName": "",
-    "mwaa-migration:sourceAirflowUrl": "https://airflow.corp.internal",
-    "mwaa-migration:sourceAirflowUsername": "migration",
-    "mwaa-migration:sourceAirflowPassword": "s3cret",
-    "mwaa-migration:sourceAirflowVersion": "2.10.3",
-    "mwaa-migration:sourceDagsLocation": "s3://corp-airflow/dags",
-  };
 
   it("a self-managed source whose password was never set", async () => {
     const message = await previewFails({ ...selfManaged, "mwaa-migration:sourceAirflowPassword": "" }, [

@@ -91,5 +91,23 @@ describe("SourceEnvironment", () => {
     assert.equal(source.executionRoleArn, undefined, "no MWAA role to grant on");
     assert.equal(source.taskLogGroupArn, undefined, "no CloudWatch task logs to copy");
     assert.equal(reads.length, before);
+    assert.equal(source.sourceBucketArn, undefined, "DAGs in a local folder: no bucket");
+  });
+
+  it("takes the bucket and folder of a self-managed source whose DAGs arrive through S3", async () => {
+    const source = new SourceEnvironment("self-s3", {
+      source: {
+        kind: "self-managed",
+        url: "https://airflow.corp.internal",
+        username: "migration",
+        airflowVersion: "2.10.3",
+        dagsLocation: "s3://corp-airflow/dags/",
+      },
+      region: REGION,
+      account: MOCK_ACCOUNT,
+      password: "s3cret",
+    });
+    assert.equal(await valueOf(source.sourceBucketArn), "arn:aws:s3:::corp-airflow");
+    assert.equal(await valueOf(source.dagS3Path), "dags");
   });
 });
