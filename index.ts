@@ -1,43 +1,57 @@
 /**
- * The stack: read the configuration, build one Migration, export what a reviewer and the next stage need.
+ * The stack: read the configuration and what this stack's last update recorded, build one Migration,
+ * and return the outputs a reviewer and the next stage need.
+ *
+ * An async program (the Pulumi language host awaits it): what the last update recorded decides which
+ * phases exist, so it is read before any resource is declared.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { CONFIG_NAMESPACE, parseConfig } from "./components/config";
 import { Migration } from "./components/migration";
+import { stageHistory } from "./components/stages";
 
-const config = new pulumi.Config(CONFIG_NAMESPACE);
-const settings = parseConfig((key) => config.get(key));
-const region = new pulumi.Config("aws").require("region");
+export = async () => {
+  const config = new pulumi.Config(CONFIG_NAMESPACE);
+  const settings = parseConfig((key) => config.get(key));
+  const region = new pulumi.Config("aws").require("region");
 
-// The stage this stack last applied, read from its own previous outputs, so stages move forward only.
-const self = new pulumi.StackReference(
-  `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`,
-);
-const previousStage = self.getOutput("stage") as pulumi.Output<string | undefined>;
+  // This stack's own previous outputs: the stage it last applied and whether it ever ran `bulk`.
+  const self = new pulumi.StackReference(
+    `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`,
+  );
+  const [previousStage, bulkApplied] = await Promise.all([
+    self.getOutputValue("stage") as Promise<string | undefined>,
+    self.getOutputValue("bulkApplied") as Promise<unknown>,
+  ]);
 
-const migration = new Migration(`${pulumi.getStack()}-migration`, {
-  config: settings,
-  region,
-  projectRoot: __dirname,
-  previousStage,
-  sourcePassword:
-    settings.source.kind === "self-managed" ? config.requireSecret("sourceAirflowPassword") : undefined,
-  tags: {
-    "mwaa-migration:stack": pulumi.getStack(),
-    "mwaa-migration:target": settings.targetEnvironmentName,
-  },
-});
+  const migration = new Migration(`${pulumi.getStack()}-migration`, {
+    config: settings,
+    region,
+    projectRoot: __dirname,
+    previousStage,
+    history: stageHistory({ stage: previousStage, bulkApplied }),
+    sourcePassword:
+      settings.source.kind === "self-managed" ? config.requireSecret("sourceAirflowPassword") : undefined,
+    tags: {
+      "mwaa-migration:stack": pulumi.getStack(),
+      "mwaa-migration:target": settings.targetEnvironmentName,
+    },
+  });
 
-export const stage = migration.checks.apply(() => settings.stage);
-export const upgradePath = migration.checks.apply((c) => c.upgradePath.note);
-export const sourceAirflowVersion = migration.source.airflowVersion;
-export const targetEnvironmentName = settings.targetEnvironmentName;
-export const targetEnvironmentArn = migration.target.arn;
-export const targetWebserverUrl = migration.target.webserverUrl;
-export const targetExecutionRoleArn = migration.target.executionRole.arn;
-export const targetDagBucket = migration.target.dagBucketName;
-export const targetSubnetIds = migration.target.subnetIds;
-export const migrationBucketName = migration.bucket.bucketName;
-export const migrationKeyArn = migration.bucket.keyArn;
-export const exportGrantPolicy = migration.grants?.exportPolicy;
-export const deployerPolicy = migration.deployerPolicy;
+  return {
+    stage: migration.checks.apply(() => settings.stage),
+    bulkApplied: migration.bulkApplied,
+    upgradePath: migration.checks.apply((c) => c.upgradePath.note),
+    sourceAirflowVersion: migration.source.airflowVersion,
+    targetEnvironmentName: settings.targetEnvironmentName,
+    targetEnvironmentArn: migration.target.arn,
+    targetWebserverUrl: migration.target.webserverUrl,
+    targetExecutionRoleArn: migration.target.executionRole.arn,
+    targetDagBucket: migration.target.dagBucketName,
+    targetSubnetIds: migration.target.subnetIds,
+    migrationBucketName: migration.bucket.bucketName,
+    migrationKeyArn: migration.bucket.keyArn,
+    exportGrantPolicy: migration.grants?.exportPolicy,
+    deployerPolicy: migration.deployerPolicy,
+  };
+};

@@ -94,8 +94,13 @@ describe("cloning from the source", () => {
         );
       }
     });
-    it("allows another folder of the same bucket, or another bucket", () => {
-      assert.equal(sharedDagLocationProblem(sourceDags, { ...sourceDags, dagS3Path: "dags-v2" }), undefined);
+    it("refuses another folder of the source's bucket, whose root files the target would replace", () => {
+      assert.match(
+        sharedDagLocationProblem(sourceDags, { ...sourceDags, dagS3Path: "dags-v2" }) ?? "",
+        /mwaa-migration:targetDagBucketName "shared-bucket" is the source's DAG bucket: .*requirements\.txt/,
+      );
+    });
+    it("allows a bucket of the target's own, whatever its DAG folder", () => {
       assert.equal(
         sharedDagLocationProblem(sourceDags, { bucketArn: "arn:aws:s3:::other", dagS3Path: "dags" }),
         undefined,

@@ -118,16 +118,22 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+function bucketOf(bucketArn: string): string {
+  return bucketArn.replace(/^arn:aws[a-z-]*:s3:::/, "");
+}
+
 /** The S3 location MWAA reads DAGs from, for comparing two environments. */
 export function dagLocation(bucketArn: string, dagS3Path: string): string {
-  const bucket = bucketArn.replace(/^arn:aws[a-z-]*:s3:::/, "");
+  const bucket = bucketOf(bucketArn);
   const path = dagS3Path.replace(/^\/+|\/+$/g, "");
   return path ? `s3://${bucket}/${path}` : `s3://${bucket}`;
 }
 
 /**
  * A target that reads the source's DAG folder (or a folder inside it, or one that contains it) would make
- * two schedulers run the same DAGs.
+ * two schedulers run the same DAGs. Any other folder of the source's bucket is refused too: the target's
+ * requirements.txt, plugins.zip and startup script go to fixed keys at the bucket root and would
+ * replace the source's, changing an environment this stack only reads.
  */
 export function sharedDagLocationProblem(
   source: { bucketArn: string; dagS3Path: string },
@@ -136,10 +142,18 @@ export function sharedDagLocationProblem(
   const a = dagLocation(source.bucketArn, source.dagS3Path);
   const b = dagLocation(target.bucketArn, target.dagS3Path);
   const overlaps = a === b || a.startsWith(`${b}/`) || b.startsWith(`${a}/`);
-  if (!overlaps) return undefined;
+  if (overlaps) {
+    return (
+      `mwaa-migration:targetDagBucketName and mwaa-migration:dagS3Path put the target's DAGs at ${b}, which ` +
+      `overlaps the source's ${a}: both schedulers would run the same DAGs. Leave targetDagBucketName empty ` +
+      `(the stack creates its own bucket) or name a bucket of the target's own.`
+    );
+  }
+  const bucket = bucketOf(target.bucketArn);
+  if (bucket !== bucketOf(source.bucketArn)) return undefined;
   return (
-    `mwaa-migration:targetDagBucketName and mwaa-migration:dagS3Path put the target's DAGs at ${b}, which ` +
-    `overlaps the source's ${a}: both schedulers would run the same DAGs. Leave targetDagBucketName empty ` +
-    `(the stack creates its own bucket) or choose a dagS3Path outside the source's folder.`
+    `mwaa-migration:targetDagBucketName "${bucket}" is the source's DAG bucket: the target's requirements.txt, ` +
+    `plugins.zip and startup script would replace the source's at the bucket root. Leave targetDagBucketName ` +
+    `empty (the stack creates its own bucket) or name a bucket of the target's own.`
   );
 }

@@ -89,6 +89,27 @@ describe("configuration parsing", () => {
     assert.match(found, /sourceAirflowVersion "" is required/);
     assert.match(found, /sourceDagsLocation is required/);
     assert.match(found, /sourceAirflowUsername is required/);
+    assert.match(found, /sourceAirflowPassword is empty; .*pulumi config set --secret sourceAirflowPassword/);
+  });
+
+  it("takes an S3 URI or an absolute folder as the self-managed source's DAG location", () => {
+    const selfManaged = {
+      "mwaa-migration:sourceEnvironmentName": "",
+      "mwaa-migration:sourceAirflowUrl": "https://airflow.internal",
+      "mwaa-migration:sourceAirflowUsername": "migration",
+      "mwaa-migration:sourceAirflowPassword": "secret",
+      "mwaa-migration:sourceAirflowVersion": "2.8.1",
+    };
+    for (const good of ["s3://corp-airflow/dags", "s3://corp-airflow", "/opt/airflow/dags"]) {
+      assert.deepEqual(problems({ ...selfManaged, "mwaa-migration:sourceDagsLocation": good }), [], good);
+    }
+    for (const bad of ["dags", "corp-airflow/dags", "s3:/corp-airflow/dags", "https://corp/dags"]) {
+      assert.match(
+        problems({ ...selfManaged, "mwaa-migration:sourceDagsLocation": bad }).join(),
+        /sourceDagsLocation ".*" is neither an S3 URI nor an absolute folder; .*e\.g\. s3:\/\/corp-airflow\/dags/,
+        bad,
+      );
+    }
   });
 
   it("refuses reusing the source's name for the target", () => {

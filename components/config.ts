@@ -6,6 +6,7 @@
  * else the built-in default": the Pulumi CLI fills declared defaults in before the program runs, so a
  * non-empty default would always override the cloned value.
  */
+import { parseDagFolder } from "../providers/resources/target";
 import { isStage, Stage } from "./stages";
 import { LOG_LEVELS, LogLevel, ScalarEnvironmentSettings, TASK_LOG_LEVELS } from "./clone";
 import { environmentNameProblems } from "./names";
@@ -425,6 +426,11 @@ function parseSource(text: (key: ConfigKeyName) => string, problems: string[]): 
       `${CONFIG_NAMESPACE}:sourceDagsLocation is required for a self-managed source; set the s3:// URI or ` +
         `the local folder its DAG files are delivered to, so the migration DAGs reach its scheduler.`,
     );
+  } else if (!isDagFolder(dagsLocation)) {
+    problems.push(
+      `${CONFIG_NAMESPACE}:sourceDagsLocation "${dagsLocation}" is neither an S3 URI nor an absolute folder; ` +
+        `set it to where the source's scheduler reads DAG files, e.g. s3://corp-airflow/dags or /opt/airflow/dags.`,
+    );
   }
   const username = text("sourceAirflowUsername");
   if (!username) {
@@ -433,7 +439,24 @@ function parseSource(text: (key: ConfigKeyName) => string, problems: string[]): 
         `the Admin role and its password with \`pulumi config set --secret sourceAirflowPassword\`.`,
     );
   }
+  // Only whether it is set: the value itself is read as a secret by the caller.
+  if (!text("sourceAirflowPassword")) {
+    problems.push(
+      `${CONFIG_NAMESPACE}:sourceAirflowPassword is empty; the self-managed source's REST API needs it: ` +
+        `run \`pulumi config set --secret sourceAirflowPassword\` with the password of sourceAirflowUsername.`,
+    );
+  }
   return { kind: "self-managed", url, username, airflowVersion, dagsLocation };
+}
+
+/** The forms the DAG delivery accepts (`s3://bucket/prefix` or an absolute folder). */
+function isDagFolder(location: string): boolean {
+  try {
+    parseDagFolder(location);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function parseExplicit(

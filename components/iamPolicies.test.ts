@@ -80,6 +80,11 @@ describe("IAM policy documents", () => {
       assert.equal(policy.Statement[0].Resource, "arn:aws:s3:::mig-bucket/migration/*");
       assert.equal(policy.Statement[1].Resource, bundle.keyArn);
     });
+    it("lets S3 complete the export's multipart uploads under the migration key, through S3 only", () => {
+      const kms = exportGrantPolicy(bundle).Statement.find((s) => s.Sid === "EncryptWithMigrationKey")!;
+      assert.ok(kms.Action.includes("kms:GenerateDataKey") && kms.Action.includes("kms:Decrypt"));
+      assert.deepEqual(kms.Condition, { StringEquals: { "kms:ViaService": "s3.us-east-1.amazonaws.com" } });
+    });
     it("lets the target read and decrypt bundles and read only the source's task log group", () => {
       const logGroup = "arn:aws:logs:us-east-1:1:log-group:airflow-legacy-airflow-Task";
       const policy = importGrantPolicy({ ...bundle, sourceTaskLogGroupArn: logGroup });
@@ -95,7 +100,7 @@ describe("IAM policy documents", () => {
   it("the bucket policy denies non-TLS requests and PUTs with other encryption or another key", () => {
     const policy = migrationBucketPolicy("mig-bucket", "arn:aws:kms:us-east-1:1:key/k");
     assert.ok(policy.Statement.every((s) => s.Effect === "Deny" && s.Principal === "*"));
-    const [tls, encryption, key] = policy.Statement;
+    const [tls, encryption, key, awsManaged] = policy.Statement;
     assert.deepEqual(tls.Condition, { Bool: { "aws:SecureTransport": "false" } });
     assert.deepEqual(encryption.Condition, {
       StringNotEqualsIfExists: { "s3:x-amz-server-side-encryption": "aws:kms" },
@@ -105,6 +110,12 @@ describe("IAM policy documents", () => {
         "s3:x-amz-server-side-encryption-aws-kms-key-id": "arn:aws:kms:us-east-1:1:key/k",
       },
     });
+    // SSE-KMS named without a key would be encrypted with aws/s3, not the migration key.
+    assert.deepEqual(awsManaged.Condition, {
+      StringEquals: { "s3:x-amz-server-side-encryption": "aws:kms" },
+      Null: { "s3:x-amz-server-side-encryption-aws-kms-key-id": "true" },
+    });
+    assert.equal(policy.Statement.length, 4);
   });
 
   it("the deployer policy reaches Airflow only as the Admin role of the two environments", () => {

@@ -37,6 +37,7 @@ export function executionRoleTrustPolicy(account: string, region: string, enviro
     Version: "2012-10-17",
     Statement: [
       {
+        Sid: "AssumedByMwaaForThisEnvironment",
         Effect: "Allow",
         Principal: { Service: ["airflow.amazonaws.com", "airflow-env.amazonaws.com"] },
         Action: "sts:AssumeRole",
@@ -172,7 +173,9 @@ export function exportGrantPolicy(scope: BundleScope): PolicyDocument {
     {
       Sid: "EncryptWithMigrationKey",
       Effect: "Allow",
-      Action: ["kms:GenerateDataKey", "kms:Encrypt", "kms:DescribeKey"],
+      // kms:Decrypt because the export streams each table as a multipart upload, and S3 decrypts the
+      // parts' data keys to complete one; without s3:GetObject it reads no object.
+      Action: ["kms:GenerateDataKey", "kms:Encrypt", "kms:Decrypt", "kms:DescribeKey"],
       Resource: scope.keyArn,
       Condition: onlyThroughS3(scope.keyArn),
     },
@@ -211,16 +214,12 @@ export function importGrantPolicy(scope: BundleScope & { sourceTaskLogGroupArn: 
   ]);
 }
 
-/**
- * Migration bucket policy: TLS only, and no PUT that asks for other encryption than the migration key
- * (requests without encryption headers get the bucket default, which is that key).
- */
+/** Deny on every S3 action over plain HTTP: the documented way to require TLS for a whole bucket. */
 function denyInsecureTransport(bucket: string): PolicyStatement {
   return {
     Sid: "DenyInsecureTransport",
     Effect: "Deny",
     Principal: "*",
-    // A deny on every S3 action is the documented way to require TLS for the whole bucket.
     Action: ["s3:*"],
     Resource: [bucket, `${bucket}/*`],
     Condition: { Bool: { "aws:SecureTransport": "false" } },
@@ -232,6 +231,11 @@ export function tlsOnlyBucketPolicy(bucketName: string): PolicyDocument {
   return policyDocument([denyInsecureTransport(bucketArn(bucketName))]);
 }
 
+/**
+ * Migration bucket policy: TLS only, and every object written under the migration key. A PUT without
+ * encryption headers gets the bucket default, which is that key. A PUT that names SSE-KMS but no key
+ * would get the account's AWS managed key (aws/s3) instead, so it is denied like one naming another key.
+ */
 export function migrationBucketPolicy(bucketName: string, keyArn: string): PolicyDocument {
   const bucket = bucketArn(bucketName);
   return policyDocument([
@@ -251,6 +255,17 @@ export function migrationBucketPolicy(bucketName: string, keyArn: string): Polic
       Action: ["s3:PutObject"],
       Resource: `${bucket}/*`,
       Condition: { StringNotEqualsIfExists: { "s3:x-amz-server-side-encryption-aws-kms-key-id": keyArn } },
+    },
+    {
+      Sid: "DenyPutWithAwsManagedKey",
+      Effect: "Deny",
+      Principal: "*",
+      Action: ["s3:PutObject"],
+      Resource: `${bucket}/*`,
+      Condition: {
+        StringEquals: { "s3:x-amz-server-side-encryption": "aws:kms" },
+        Null: { "s3:x-amz-server-side-encryption-aws-kms-key-id": "true" },
+      },
     },
   ]);
 }

@@ -13,7 +13,7 @@ import { deployerPolicy } from "./iamPolicies";
 import { MigrationBucket } from "./migrationBucket";
 import { buildPhases, missingPhases, type MigrationPhases } from "./phases";
 import { SourceEnvironment } from "./sourceEnvironment";
-import { isStage, stagePlan, stageTransitionProblem, type StagePlan } from "./stages";
+import { isStage, stagePlan, stageTransitionProblem, type StageHistory, type StagePlan } from "./stages";
 import { TargetEnvironment } from "./targetEnvironment";
 import { resolveTargetSettings, type TargetSettings } from "./targetSettings";
 import { checkVersionChange, findMwaaVersion, type UpgradePath } from "./versions";
@@ -24,7 +24,9 @@ export interface MigrationArgs {
   /** Folder that relative file paths in the config are resolved against (the Pulumi project folder). */
   readonly projectRoot: string;
   /** The stage this stack last applied; undefined on a stack that never ran. */
-  readonly previousStage: pulumi.Input<string | undefined>;
+  readonly previousStage: string | undefined;
+  /** What the stack's earlier updates did (see `stageHistory`). */
+  readonly history: StageHistory;
   readonly sourcePassword?: pulumi.Input<string>;
   readonly tags?: Record<string, string>;
 }
@@ -71,6 +73,8 @@ export function migrationProblems(input: {
  */
 export class Migration extends pulumi.ComponentResource {
   readonly plan: StagePlan;
+  /** Whether this stack has applied `bulk`, now or before: the next update's history. */
+  readonly bulkApplied: boolean;
   readonly source: SourceEnvironment;
   readonly target: TargetEnvironment;
   readonly bucket: MigrationBucket;
@@ -83,7 +87,8 @@ export class Migration extends pulumi.ComponentResource {
   constructor(name: string, args: MigrationArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mwaa-migration:index:Migration", name, {}, opts);
     const { config, region } = args;
-    this.plan = stagePlan(config.stage);
+    this.plan = stagePlan(config.stage, args.history);
+    this.bulkApplied = this.plan.bulkExport || args.history.bulkApplied;
     const account = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
     const version = findMwaaVersion(config.targetAirflowVersion);
     if (!version) throw new ConfigurationError([`unknown target version ${config.targetAirflowVersion}`]);
@@ -208,6 +213,7 @@ export class Migration extends pulumi.ComponentResource {
 
     this.registerOutputs({
       stage: config.stage,
+      bulkApplied: this.bulkApplied,
       targetEnvironmentArn: this.target.arn,
       migrationBucketName: this.bucket.bucketName,
       deployerPolicy: this.deployerPolicy,

@@ -1,7 +1,31 @@
 import * as assert from "node:assert/strict";
-import { interfaceEndpointServices, subnetIdProblems, subnetPlacementProblems } from "./network";
+import { interfaceEndpointServices, subnetIdProblems, subnetPlacementProblems, vpcLayout } from "./network";
 
 describe("network rules", () => {
+  it("lays out two zones of private subnets behind one NAT gateway, or isolated ones with endpoints", () => {
+    const nat = vpcLayout("nat-gateway");
+    assert.equal(nat.numberOfAvailabilityZones, 2);
+    assert.deepEqual(
+      nat.subnetSpecs.map((s) => s.type),
+      ["Private", "Public"],
+    );
+    assert.deepEqual(
+      [nat.natGateways.strategy, nat.environmentSubnets, nat.interfaceEndpoints],
+      ["Single", "private", false],
+    );
+    const endpoints = vpcLayout("vpc-endpoints");
+    assert.equal(endpoints.numberOfAvailabilityZones, 2);
+    assert.deepEqual(
+      endpoints.subnetSpecs.map((s) => s.type),
+      ["Isolated"],
+      "no public subnet, no route out",
+    );
+    assert.deepEqual(
+      [endpoints.natGateways.strategy, endpoints.environmentSubnets, endpoints.interfaceEndpoints],
+      ["None", "isolated", true],
+    );
+  });
+
   it("accepts two distinct subnet IDs", () => {
     assert.deepEqual(subnetIdProblems(["subnet-0aaa1111bbbb2222c", "subnet-0ddd3333eeee4444f"]), []);
   });

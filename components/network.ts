@@ -54,6 +54,47 @@ export function subnetPlacementProblems(subnets: readonly SubnetPlacement[]): st
 
 export type NetworkEgress = "nat-gateway" | "vpc-endpoints";
 
+/** The MWAA environment's subnets lie in this many Availability Zones, one subnet in each. */
+export const MWAA_AVAILABILITY_ZONES = 2;
+
+/** How the stack's own VPC is laid out: the awsx arguments that depend on the egress choice. */
+export interface VpcLayout {
+  readonly numberOfAvailabilityZones: number;
+  /** awsx creates one subnet of each spec per zone. */
+  readonly subnetSpecs: { type: "Private" | "Public" | "Isolated"; name: string }[];
+  readonly natGateways: { strategy: "None" | "Single" };
+  /** Which of the VPC's subnet groups the environment (and any interface endpoint) uses. */
+  readonly environmentSubnets: "private" | "isolated";
+  readonly interfaceEndpoints: boolean;
+}
+
+/**
+ * With a NAT gateway, private subnets (one per zone) route out through one NAT gateway in a public
+ * subnet. With VPC endpoints, the subnets are isolated (no route to the internet at all) and reach AWS
+ * through interface endpoints and the S3 gateway endpoint.
+ */
+export function vpcLayout(egress: NetworkEgress): VpcLayout {
+  if (egress === "vpc-endpoints") {
+    return {
+      numberOfAvailabilityZones: MWAA_AVAILABILITY_ZONES,
+      subnetSpecs: [{ type: "Isolated", name: "mwaa" }],
+      natGateways: { strategy: "None" },
+      environmentSubnets: "isolated",
+      interfaceEndpoints: true,
+    };
+  }
+  return {
+    numberOfAvailabilityZones: MWAA_AVAILABILITY_ZONES,
+    subnetSpecs: [
+      { type: "Private", name: "mwaa" },
+      { type: "Public", name: "egress" },
+    ],
+    natGateways: { strategy: "Single" },
+    environmentSubnets: "private",
+    interfaceEndpoints: false,
+  };
+}
+
 /**
  * Interface endpoints an MWAA environment needs when its private subnets have no route to the
  * internet (MWAA "private network" setup); S3 is a gateway endpoint.

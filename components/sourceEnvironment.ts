@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { SourceConfig } from "./config";
 import type { SourceEnvironmentState } from "./clone";
+import { parseDagFolder } from "../providers/resources/target";
 import { taskLogGroupName } from "./names";
 
 export interface SourceEnvironmentArgs {
@@ -29,6 +30,7 @@ export class SourceEnvironment extends pulumi.ComponentResource {
   /** MWAA only (undefined for self-managed sources). */
   readonly executionRoleArn?: pulumi.Output<string>;
   readonly executionRoleName?: pulumi.Output<string>;
+  /** The DAG bucket and folder: MWAA's, or a self-managed source's when its DAGs arrive through S3. */
   readonly sourceBucketArn?: pulumi.Output<string>;
   readonly dagS3Path?: pulumi.Output<string>;
   readonly webserverUrl: pulumi.Output<string>;
@@ -97,12 +99,20 @@ export class SourceEnvironment extends pulumi.ComponentResource {
         password: pulumi.secret(pulumi.output(args.password ?? "")),
       };
       this.dagsLocation = source.dagsLocation;
+      // DAGs delivered through S3: the bucket and folder, so the target is kept out of them as for MWAA.
+      const folder = parseDagFolder(source.dagsLocation);
+      if (folder.kind === "s3") {
+        this.sourceBucketArn = pulumi.output(`arn:aws:s3:::${folder.bucket}`);
+        this.dagS3Path = pulumi.output(folder.prefix.replace(/\/+$/, ""));
+      }
     }
 
     this.registerOutputs({
       airflowVersion: this.airflowVersion,
       webserverUrl: this.webserverUrl,
       executionRoleArn: this.executionRoleArn,
+      sourceBucketArn: this.sourceBucketArn,
+      dagS3Path: this.dagS3Path,
       taskLogGroupArn: this.taskLogGroupArn,
     });
   }

@@ -1,12 +1,15 @@
 import * as assert from "node:assert/strict";
 import fc from "fast-check";
-import { STAGES, stagePlan, stageTransitionProblem } from "./stages";
+import { STAGES, stageHistory, stagePlan, stageTransitionProblem } from "./stages";
 
 describe("stages", () => {
+  const afterBulk = { bulkApplied: true };
+  const withoutBulk = { bulkApplied: false };
+
   it("plans grants until complete, data movement from bulk, cutover only at cutover", () => {
     assert.deepEqual(
       STAGES.map((s) => {
-        const p = stagePlan(s);
+        const p = stagePlan(s, s === "bulk" ? withoutBulk : afterBulk);
         return [s, p.grants, p.bulkExport, p.bulkImport, p.cutover, p.cleanup];
       }),
       [
@@ -16,6 +19,22 @@ describe("stages", () => {
         ["complete", false, false, false, false, true],
       ],
     );
+  });
+
+  it("keeps the bulk phases at cutover only when the stack applied bulk", () => {
+    const straight = stagePlan("cutover", withoutBulk);
+    assert.deepEqual([straight.bulkExport, straight.bulkImport, straight.cutover], [false, false, true]);
+    assert.equal(stagePlan("bulk", withoutBulk).bulkExport, true);
+    assert.equal(stagePlan("complete", afterBulk).bulkExport, false);
+  });
+
+  it("reads the history from the stack's previous outputs, older stacks by their stage", () => {
+    assert.deepEqual(stageHistory({}), withoutBulk);
+    assert.deepEqual(stageHistory({ stage: "prepare" }), withoutBulk);
+    assert.deepEqual(stageHistory({ stage: "bulk" }), afterBulk);
+    assert.deepEqual(stageHistory({ stage: "cutover", bulkApplied: true }), afterBulk);
+    assert.deepEqual(stageHistory({ stage: "cutover", bulkApplied: false }), withoutBulk);
+    assert.deepEqual(stageHistory({ stage: "cutover", bulkApplied: "true" }), withoutBulk, "only a boolean");
   });
 
   it("starts at prepare", () => {

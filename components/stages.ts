@@ -24,13 +24,32 @@ export interface StagePlan {
   readonly cleanup: boolean;
 }
 
-export function stagePlan(stage: Stage): StagePlan {
-  const index = STAGES.indexOf(stage);
+/** What earlier updates of this stack did that the plan depends on, read from its own previous outputs. */
+export interface StageHistory {
+  /** The stack has built the bulk export and import (it applied `bulk`). */
+  readonly bulkApplied: boolean;
+}
+
+/**
+ * The history recorded in the stack's previous outputs (`stage`, `bulkApplied`). A stack whose last
+ * stage was `bulk` has applied it even if it was written before `bulkApplied` was an output.
+ */
+export function stageHistory(previous: { stage?: unknown; bulkApplied?: unknown }): StageHistory {
+  return { bulkApplied: previous.bulkApplied === true || previous.stage === "bulk" };
+}
+
+/**
+ * At `cutover`, the bulk phases stay only if the stack applied `bulk` (their resources are in its
+ * state, and the cutover exports what changed since their watermark). A stack that goes straight from
+ * `prepare` to `cutover` builds none: it pauses the source and exports everything once.
+ */
+export function stagePlan(stage: Stage, history: StageHistory): StagePlan {
+  const bulk = stage === "bulk" || (stage === "cutover" && history.bulkApplied);
   return {
     stage,
     grants: stage !== "complete",
-    bulkExport: index >= STAGES.indexOf("bulk") && stage !== "complete",
-    bulkImport: index >= STAGES.indexOf("bulk") && stage !== "complete",
+    bulkExport: bulk,
+    bulkImport: bulk,
     cutover: stage === "cutover",
     cleanup: stage === "complete",
   };

@@ -10,7 +10,7 @@ import {
   tlsOnlyBucketPolicy,
 } from "./iamPolicies";
 import { dagBucketNamePrefix, environmentArn, taskLogGroupName } from "./names";
-import { interfaceEndpointServices, subnetPlacementProblems } from "./network";
+import { interfaceEndpointServices, subnetPlacementProblems, vpcLayout } from "./network";
 import type { TargetSettings } from "./targetSettings";
 import { WorkflowAssets, type WorkflowAssetsArgs } from "./workflowAssets";
 
@@ -240,32 +240,27 @@ export class TargetEnvironment extends pulumi.ComponentResource {
         subnetIds: placements.apply((subnets) => subnets.map((s) => s.id)),
       };
     }
-    const endpointsOnly = network.egress === "vpc-endpoints";
+    const layout = vpcLayout(network.egress);
     const vpc = new awsx.ec2.Vpc(
       `${name}-vpc`,
       {
         cidrBlock: network.cidrBlock,
-        numberOfAvailabilityZones: 2,
+        numberOfAvailabilityZones: layout.numberOfAvailabilityZones,
         subnetStrategy: "Auto",
         enableDnsHostnames: true,
         enableDnsSupport: true,
-        subnetSpecs: endpointsOnly
-          ? [{ type: "Isolated", name: "mwaa" }]
-          : [
-              { type: "Private", name: "mwaa" },
-              { type: "Public", name: "egress" },
-            ],
-        natGateways: { strategy: endpointsOnly ? "None" : "Single" },
+        subnetSpecs: layout.subnetSpecs,
+        natGateways: layout.natGateways,
         tags: args.tags,
       },
       { parent: this },
     );
     this.vpc = vpc;
-    const subnetIds = endpointsOnly ? vpc.isolatedSubnetIds : vpc.privateSubnetIds;
+    const subnetIds = layout.environmentSubnets === "isolated" ? vpc.isolatedSubnetIds : vpc.privateSubnetIds;
     return {
       vpcId: vpc.vpcId,
       subnetIds,
-      endpointSubnetIds: endpointsOnly ? subnetIds : undefined,
+      endpointSubnetIds: layout.interfaceEndpoints ? subnetIds : undefined,
     };
   }
 

@@ -53,6 +53,8 @@ export interface RunOptions {
    * before the configured one, as if the stack had walked the stages in order; null: a new stack.
    */
   previousStage?: string | null;
+  /** Other outputs of the stack's last update (e.g. bulkApplied), next to its stage. */
+  previousOutputs?: Record<string, unknown>;
   /** Overrides for the source MWAA environment the mocks report. */
   source?: Partial<SourceEnvironmentFixture>;
   /** Buckets that already exist in the account. */
@@ -106,7 +108,7 @@ export async function runStackWithOutputs(
   const mockOptions: MockOptions = {
     region,
     source: { ...legacyAirflowFixture(region), ...options.source },
-    previousOutputs: previousStage ? { stage: previousStage } : {},
+    previousOutputs: { ...(previousStage ? { stage: previousStage } : {}), ...options.previousOutputs },
     existingBuckets: options.existingBuckets ?? [],
   };
 
@@ -147,7 +149,11 @@ export async function runStackWithOutputs(
       timer.unref();
     });
     const outputs = await Promise.race([
-      pulumi.runtime.runInPulumiStack(async () => require(path.join(PROJECT_ROOT, "index.ts"))),
+      // As the language host runs a program: an exported function is called and awaited.
+      pulumi.runtime.runInPulumiStack(async () => {
+        const program = require(path.join(PROJECT_ROOT, "index.ts"));
+        return program instanceof Function ? await program() : program;
+      }),
       firstError,
     ]);
     await Promise.race([waitForRegistrations(), firstError]);

@@ -23,7 +23,26 @@ async function previewFails(
 
 const key = (name: string) => new RegExp(`mwaa-migration:${name}\\b`);
 
+describe("a source MWAA environment that does not exist", () => {
+  // Read by name (aws.mwaa.Environment.get): the AWS provider's not-found error stops the preview, naming
+  // the environment; the program cannot add the config key to an error raised by the engine's read.
+  it("stops the preview before anything is created", async () => {
+    await previewFails({ "mwaa-migration:sourceEnvironmentName": "legacy-airflw" }, [
+      /Environment legacy-airflw not found/,
+    ]);
+  });
+});
+
 describe("bad configuration fails at preview, naming the key and the fix", () => {
+  const selfManaged = {
+    "mwaa-migration:sourceEnvironmentName": "",
+    "mwaa-migration:sourceAirflowUrl": "https://airflow.corp.internal",
+    "mwaa-migration:sourceAirflowUsername": "migration",
+    "mwaa-migration:sourceAirflowPassword": "s3cret",
+    "mwaa-migration:sourceAirflowVersion": "2.10.3",
+    "mwaa-migration:sourceDagsLocation": "s3://corp-airflow/dags",
+  };
+
   it("a downgrade from the source's version, with the requirements.txt that no longer fits", async () => {
     await previewFails({ "mwaa-migration:targetAirflowVersion": "2.7.2" }, [
       key("targetAirflowVersion"),
@@ -47,7 +66,11 @@ describe("bad configuration fails at preview, naming the key and the fix", () =>
         "mwaa-migration:subnetIds":
           '["subnet-0aaa1111bbbb2222c","subnet-0ddd3333eeee4444f","subnet-0bbb7777cccc8888d"]',
       },
-      [key("subnetIds"), /has 3 subnet\(s\); MWAA needs exactly two private subnets/],
+      [
+        key("subnetIds"),
+        /has 3 subnet\(s\); MWAA needs exactly two private subnets/,
+        /give two IDs, or leave it empty to have this stack build a VPC/,
+      ],
     );
   });
 
@@ -63,18 +86,13 @@ describe("bad configuration fails at preview, naming the key and the fix", () =>
       key("targetEnvironmentName"),
       /must start with a letter/,
       /contains " ", "!"/,
+      /Use 1-80 letters, digits, - or _, starting with a letter/,
     ]);
   });
 
   it("no source at all", async () => {
     await previewFails({ "mwaa-migration:sourceEnvironmentName": "" }, [
       /no source: set mwaa-migration:sourceEnvironmentName .* or mwaa-migration:sourceAirflowUrl/,
-    ]);
-  });
-
-  it("a source environment that does not exist", async () => {
-    await previewFails({ "mwaa-migration:sourceEnvironmentName": "legacy-airflw" }, [
-      /Environment legacy-airflw not found/,
     ]);
   });
 
@@ -133,6 +151,29 @@ describe("bad configuration fails at preview, naming the key and the fix", () =>
     );
   });
 
+  it("a target DAG folder beside the source's, in the source's bucket", async () => {
+    await previewFails(
+      {
+        "mwaa-migration:targetDagBucketName": "legacy-airflow-dags-7f3a",
+        "mwaa-migration:dagS3Path": "dags-2-11",
+      },
+      [
+        key("targetDagBucketName"),
+        /is the source's DAG bucket: the target's requirements\.txt, plugins\.zip and startup script would replace/,
+        /Leave targetDagBucketName empty \(the stack creates its own bucket\)/,
+      ],
+      { existingBuckets: ["legacy-airflow-dags-7f3a"] },
+    );
+  });
+
+  it("a target DAG folder in the bucket a self-managed source reads its DAGs from", async () => {
+    await previewFails(
+      { ...selfManaged, "mwaa-migration:targetDagBucketName": "corp-airflow" },
+      [key("targetDagBucketName"), key("dagS3Path"), /overlaps the source's s3:\/\/corp-airflow\/dags/],
+      { existingBuckets: ["corp-airflow"] },
+    );
+  });
+
   it("a missing DAG folder", async () => {
     await previewFails({ "mwaa-migration:dagsFolder": "no/such/folder" }, [
       key("dagsFolder"),
@@ -147,18 +188,49 @@ describe("bad configuration fails at preview, naming the key and the fix", () =>
     ]);
   });
 
+  it("bundles that would never expire", async () => {
+    await previewFails({ "mwaa-migration:bundleExpirationDays": "0" }, [
+      key("bundleExpirationDays"),
+      /set it to a whole number of at least 1/,
+    ]);
+  });
+
   it("task logs coarser than INFO", async () => {
     await previewFails({ "mwaa-migration:taskLogLevel": "ERROR" }, [key("taskLogLevel"), /Set it to INFO/]);
   });
 
-  it("a self-managed source without its version or DAG location", async () => {
+  it("a self-managed source without its version, DAG location or credentials", async () => {
     await previewFails(
       {
         "mwaa-migration:sourceEnvironmentName": "",
         "mwaa-migration:sourceAirflowUrl": "https://airflow.corp.internal",
       },
-      [key("sourceAirflowVersion"), key("sourceDagsLocation"), key("sourceAirflowUsername")],
+      [
+        key("sourceAirflowVersion"),
+        /set it to the version `airflow version` prints there/,
+        key("sourceDagsLocation"),
+        /set the s3:\/\/ URI or the local folder its DAG files are delivered to/,
+        key("sourceAirflowUsername"),
+        key("sourceAirflowPassword"),
+        /pulumi config set --secret sourceAirflowPassword/,
+      ],
     );
+  });
+
+  it("a self-managed source whose password was never set", async () => {
+    const message = await previewFails({ ...selfManaged, "mwaa-migration:sourceAirflowPassword": "" }, [
+      key("sourceAirflowPassword"),
+      /is empty; .*run `pulumi config set --secret sourceAirflowPassword`/,
+    ]);
+    assert.equal(message.split("\n  - ").length - 1, 1, "the only problem");
+  });
+
+  it("a self-managed source whose DAG location is a relative path", async () => {
+    await previewFails({ ...selfManaged, "mwaa-migration:sourceDagsLocation": "airflow/dags" }, [
+      key("sourceDagsLocation"),
+      /"airflow\/dags" is neither an S3 URI nor an absolute folder/,
+      /e\.g\. s3:\/\/corp-airflow\/dags or \/opt\/airflow\/dags/,
+    ]);
   });
 
   it("reports every problem of a configuration in one preview", async () => {

@@ -112,7 +112,12 @@ describe("dev stack at prepare", () => {
       const bucket = run.outputs.migrationBucketName;
       assert.deepEqual(
         doc.Statement.map((s: { Sid: string }) => s.Sid),
-        ["DenyInsecureTransport", "DenyPutWithOtherEncryption", "DenyPutWithOtherKey"],
+        [
+          "DenyInsecureTransport",
+          "DenyPutWithOtherEncryption",
+          "DenyPutWithOtherKey",
+          "DenyPutWithAwsManagedKey",
+        ],
       );
       assert.deepEqual(doc.Statement[0].Resource, [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`]);
       assert.equal(

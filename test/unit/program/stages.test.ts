@@ -55,6 +55,67 @@ describe("stages of the dev stack", () => {
     assert.ok(!runs.bulk.logs.some((l) => l.severity === "warning"), "every planned phase is built");
   });
 
+  it("adds the pause, the delta export and import and the target's activation at cutover, and nothing at complete", () => {
+    const added = (from: string, to: string) =>
+      [...names(runs[to])].filter((n) => !names(runs[from]).has(n)).sort();
+    assert.deepEqual(added("bulk", "cutover"), [
+      "dev-migration-cutover-activation",
+      "dev-migration-cutover-pause",
+      "dev-migration-delta-export",
+      "dev-migration-delta-import",
+    ]);
+    assert.deepEqual(added("cutover", "complete"), []);
+  });
+
+  it("goes straight from prepare to cutover with one full export while the source is paused", async () => {
+    const run = await runStackWithOutputs(
+      { ...loadDevConfig(), "mwaa-migration:stage": "cutover" },
+      { previousStage: "prepare" },
+    );
+    const present = names(run);
+    assert.ok(!present.has("dev-migration-bulk-export") && !present.has("dev-migration-bulk-import"));
+    const exportPhase = run.resources.find((r) => r.name === "dev-migration-delta-export")!;
+    assert.equal(exportPhase.inputs.phase, "full");
+    const pause = run.resources.find((r) => r.name === "dev-migration-cutover-pause")!;
+    assert.ok(exportPhase.dependencies?.includes(pause.urn), "the export waits for the pause");
+    assert.equal(exportPhase.inputs.watermark, undefined);
+    assert.equal(run.outputs.bulkApplied, false);
+    assert.ok(!run.logs.some((l) => l.severity === "warning"), "every planned phase is built");
+  });
+
+  it("keeps what an earlier cutover built when it runs again", async () => {
+    const again = (bulkApplied: boolean) =>
+      runStackWithOutputs(
+        { ...loadDevConfig(), "mwaa-migration:stage": "cutover" },
+        { previousStage: "cutover", previousOutputs: { bulkApplied } },
+      );
+    const afterBulk = await again(true);
+    assert.deepEqual(names(afterBulk), names(runs.cutover));
+    assert.equal(afterBulk.outputs.bulkApplied, true);
+    const straight = await again(false);
+    assert.ok(!names(straight).has("dev-migration-bulk-export"));
+    assert.equal(
+      straight.resources.find((r) => r.name === "dev-migration-delta-export")!.inputs.phase,
+      "full",
+    );
+  });
+
+  it("records that bulk was applied, and keeps that record through complete", async () => {
+    assert.deepEqual(
+      ["prepare", "bulk", "cutover"].map((stage) => runs[stage].outputs.bulkApplied),
+      [false, true, true],
+    );
+    const complete = await runStackWithOutputs(
+      { ...loadDevConfig(), "mwaa-migration:stage": "complete" },
+      { previousOutputs: { bulkApplied: true } },
+    );
+    assert.equal(complete.outputs.bulkApplied, true);
+    assert.equal(
+      runs.cutover.resources.find((r) => r.name === "dev-migration-delta-export")!.inputs.phase,
+      "delta",
+    );
+  });
+
   it("never changes the target environment's settings between stages", () => {
     const env = (run: StackRun) =>
       run.resources.find((r) => r.name === "dev-migration-target-environment")!.inputs;

@@ -6,6 +6,17 @@ import { StackRun, loadDevConfig, runStackWithOutputs } from "../../support/stac
 const created = (run: StackRun, type: string) => run.resources.filter((r) => r.type === type && !r.read);
 const environment = (run: StackRun) => created(run, "aws:mwaa/environment:Environment")[0].inputs;
 
+/** The dev stack aimed at Airflow 3.0.6 (without a requirements.txt, whose constraint is for 2.11.0). */
+const toAirflow3From = (sourceVersion: string) =>
+  runStackWithOutputs(
+    {
+      ...loadDevConfig(),
+      "mwaa-migration:targetAirflowVersion": "3.0.6",
+      "mwaa-migration:requirementsFile": "",
+    },
+    { source: { airflowVersion: sourceVersion } },
+  );
+
 describe("stack variants", () => {
   it("without cloning, uses the documented defaults and nothing of the source's settings", async () => {
     const run = await runStackWithOutputs({
@@ -13,8 +24,13 @@ describe("stack variants", () => {
       "mwaa-migration:cloneSourceSettings": "false",
       "mwaa-migration:environmentClass": "",
       "mwaa-migration:maxWorkers": "0",
+      "mwaa-migration:webserverAccessMode": "",
+      "mwaa-migration:weeklyMaintenanceWindowStart": "",
     });
     const env = environment(run);
+    assert.equal(env.webserverAccessMode, "PRIVATE_ONLY");
+    assert.equal(env.weeklyMaintenanceWindowStart, "SUN:03:00");
+    assert.equal(env.schedulers, 2);
     assert.equal(env.environmentClass, "mw1.small");
     assert.equal(env.minWorkers, 1);
     assert.equal(env.maxWorkers, 10);
@@ -25,6 +41,26 @@ describe("stack variants", () => {
       "utc",
       "explicit options still apply",
     );
+  });
+
+  it("from a source MWAA could upgrade in place (2.11.0 to 3.0.6), says so and still builds the new environment", async () => {
+    const run = await toAirflow3From("2.11.0");
+    assert.equal(environment(run).airflowVersion, "3.0.6");
+    assert.match(
+      run.outputs.upgradePath,
+      /MWAA can upgrade 2\.11\.0 to 3\.0\.6 in place; a new environment keeps the source/,
+    );
+    assert.ok(
+      run.logs.some(
+        (l) => l.severity === "info" && /^upgrade path: MWAA can upgrade 2\.11\.0/.test(l.message),
+      ),
+      "the preview log explains the choice",
+    );
+  });
+
+  it("from 2.10.3 to 3.0.6, reports that only a new environment gets there", async () => {
+    const run = await toAirflow3From("2.10.3");
+    assert.match(run.outputs.upgradePath, /in place only from 2\.11\.0; 2\.10\.3 needs a new environment/);
   });
 
   it("uses two given subnets and their VPC instead of building one", async () => {
@@ -119,6 +155,24 @@ describe("stack variants", () => {
       /self-managed Airflow 2\.10\.3 moves to MWAA 2\.11\.0 only through a new environment/,
     );
     assert.ok(!JSON.stringify(run.outputs).includes("s3cret"), "the password never reaches an output");
+  });
+
+  it("expires bundles after the configured days, under the configured prefix the grants are scoped to", async () => {
+    const run = await runStackWithOutputs({
+      ...loadDevConfig(),
+      "mwaa-migration:bundleExpirationDays": "7",
+      "mwaa-migration:migrationPrefix": "exports/legacy",
+    });
+    const rule = created(run, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")[0].inputs
+      .rules[0];
+    assert.deepEqual(rule.filter, { prefix: "exports/legacy/" });
+    assert.deepEqual(rule.expiration, { days: 7 });
+    assert.deepEqual(rule.noncurrentVersionExpiration, { noncurrentDays: 7 });
+    const exportPolicy = JSON.parse(run.outputs.exportGrantPolicy);
+    assert.equal(
+      exportPolicy.Statement[0].Resource,
+      `arn:aws:s3:::${run.outputs.migrationBucketName}/exports/legacy/*`,
+    );
   });
 
   it("uploads plugins.zip and pins its version when configured", async () => {
