@@ -182,7 +182,13 @@ export function exportGrantPolicy(scope: BundleScope): PolicyDocument {
   ]);
 }
 
-/** Target side: read the bundle, decrypt it, and read the source's task logs for the log copy. */
+/** Where each import writes its report: beside the manifest of the export it imported. */
+export const IMPORT_REPORT_OBJECT = "import-report.json";
+
+/**
+ * Target side: read the bundle, decrypt it, write the import's own report beside the manifest (and no other
+ * object), and read the source's task logs for the log copy.
+ */
 export function importGrantPolicy(scope: BundleScope & { sourceTaskLogGroupArn: string }): PolicyDocument {
   return policyDocument([
     {
@@ -199,9 +205,16 @@ export function importGrantPolicy(scope: BundleScope & { sourceTaskLogGroupArn: 
       Condition: { StringLike: { "s3:prefix": [`${scope.prefix.replace(/^\/+|\/+$/g, "")}/*`] } },
     },
     {
-      Sid: "DecryptWithMigrationKey",
+      Sid: "WriteImportReport",
       Effect: "Allow",
-      Action: ["kms:Decrypt", "kms:DescribeKey"],
+      Action: ["s3:PutObject"],
+      Resource: `${bundleObjects(scope)}/${IMPORT_REPORT_OBJECT}`,
+    },
+    {
+      Sid: "UseMigrationKeyThroughS3",
+      Effect: "Allow",
+      // kms:GenerateDataKey only for the report: the one object the import writes.
+      Action: ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"],
       Resource: scope.keyArn,
       Condition: onlyThroughS3(scope.keyArn),
     },

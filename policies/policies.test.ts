@@ -385,8 +385,34 @@ const cases: Record<string, { policy: (typeof p.allPolicies)[number]; failing: C
             ),
           ),
         expect: [
-          /statement Write .*grants s3:PutObject, beyond what the import needs.* Fix: the import grant is read-only/,
+          /statement Write .*lets the import write bundle objects, not only its import-report.json.* Fix: the import grant is read-only but for its report/,
           /statement List .*no s3:prefix condition/,
+        ],
+      },
+      {
+        title: "the import grant's report write reaches a manifest, or shares a statement with reads",
+        change: (s) =>
+          setPolicy(
+            s,
+            "import-grant",
+            doc(
+              {
+                Sid: "Manifest",
+                Effect: "Allow",
+                Action: "s3:PutObject",
+                Resource: `arn:aws:s3:::${MIGRATION_BUCKET}/${PREFIX}/*/manifest.json`,
+              },
+              {
+                Sid: "ReadAndReport",
+                Effect: "Allow",
+                Action: ["s3:GetObject", "S3:putObject"],
+                Resource: `arn:aws:s3:::${MIGRATION_BUCKET}/${PREFIX}/*/import-report.json`,
+              },
+            ),
+          ),
+        expect: [
+          /statement Manifest .*manifest.json lets the import write bundle objects, not only its import-report.json/,
+          /statement ReadAndReport .*s3:PutObject shares a statement with other actions/,
         ],
       },
       {

@@ -99,14 +99,23 @@ export const EXPORT_GRANT_ACTIONS = [
   "kms:DescribeKey",
 ];
 
-/** What the import (on the target environment's role) may do on the migration bucket and key. */
+/**
+ * What the import (on the target environment's role) may do on the migration bucket and key: read the
+ * bundle, and write its own report beside the manifest. `s3:PutObject` is held to objects named
+ * IMPORT_REPORT_OBJECT, and `kms:GenerateDataKey` is there to encrypt that one object.
+ */
 export const IMPORT_GRANT_ACTIONS = [
   "s3:GetObject",
   "s3:GetObjectVersion",
   "s3:ListBucket",
+  "s3:PutObject",
   "kms:Decrypt",
   "kms:DescribeKey",
+  "kms:GenerateDataKey",
 ];
+
+/** The only object the import writes: its report, beside the manifest of the export it imported. */
+export const IMPORT_REPORT_OBJECT = "import-report.json";
 
 /** Log reads the import may make, on the source environment's task log group only. */
 export const IMPORT_GRANT_LOG_ACTIONS = [

@@ -1,7 +1,7 @@
 /**
  * Checks on the temporary grants the migration adds: the export grant (on the source environment's
- * role) may only write the bundle, the import grant (on the target's role) may only read it and the
- * source's task logs, nobody may delete from the migration bucket, and the grants go away once the
+ * role) may only write the bundle, the import grant (on the target's role) may only read it (writing
+ * nothing but its own report beside the manifest) and the source's task logs, nobody may delete from the migration bucket, and the grants go away once the
  * migration is complete.
  */
 import { PackConfig } from "../lib/config";
@@ -10,6 +10,7 @@ import {
   EXPORT_GRANT_ACTIONS,
   IMPORT_GRANT_ACTIONS,
   IMPORT_GRANT_LOG_ACTIONS,
+  IMPORT_REPORT_OBJECT,
   S3_DESTRUCTIVE_ACTIONS,
   lowered,
 } from "../lib/facts";
@@ -161,7 +162,22 @@ function logGroupProblem(resource: string, groups: string[] | undefined): string
     : `${resource} is not one environment's task log group`;
 }
 
-/** The import grant reads objects under the prefix, plus the source's task log group. */
+/**
+ * The import writes one kind of object: its report, `<prefix>/<export>/import-report.json`. A write must
+ * sit in a statement of its own and name that object, so no stream or manifest can be replaced.
+ */
+function reportWriteProblem(statement: Statement, resource: string, buckets: string[], prefix: string) {
+  if (statement.actions.some((a) => a !== "s3:putobject"))
+    return `s3:PutObject shares a statement with other actions; give the report write a statement of its own`;
+  const outside = objectArnProblem(resource, buckets, prefix);
+  if (outside) return outside;
+  const lastSegment = resource.slice(resource.lastIndexOf("/") + 1);
+  return lastSegment === IMPORT_REPORT_OBJECT
+    ? undefined
+    : `${resource} lets the import write bundle objects, not only its ${IMPORT_REPORT_OBJECT}`;
+}
+
+/** The import grant reads objects under the prefix and writes its report, plus the source's task log group. */
 export function checkImportGrant(resources: ResourceLike[], config: PackConfig): Finding[] {
   const buckets = migrationBucketNames(resources, config);
   const groups = sourceTaskLogGroups(resources, config);
@@ -171,6 +187,8 @@ export function checkImportGrant(resources: ResourceLike[], config: PackConfig):
     resourceProblems(statement, resource) {
       if (statement.actions.every((a) => a.startsWith("kms:"))) return kmsResourceProblem(resource);
       if (statement.actions.every((a) => a.startsWith("logs:"))) return logGroupProblem(resource, groups);
+      if (statement.actions.includes("s3:putobject"))
+        return reportWriteProblem(statement, resource, buckets, config.migrationPrefix);
       const bucketArn = /^arn:aws[a-z-]*:s3:::([^/]+)$/.exec(resource);
       if (bucketArn && statement.actions.every((a) => a === "s3:listbucket")) {
         if (buckets.length && !buckets.includes(bucketArn[1]))
@@ -181,7 +199,7 @@ export function checkImportGrant(resources: ResourceLike[], config: PackConfig):
       }
       return objectArnProblem(resource, buckets, config.migrationPrefix);
     },
-    fix: `the import grant is read-only: allow only ${IMPORT_GRANT_ACTIONS.join(", ")} on the migration prefix (s3:ListBucket with an s3:prefix condition) and ${IMPORT_GRANT_LOG_ACTIONS.join(", ")} on the source task log group (extra actions go in extraImportActions).`,
+    fix: `the import grant is read-only but for its report: allow only ${IMPORT_GRANT_ACTIONS.join(", ")} on the migration prefix (s3:ListBucket with an s3:prefix condition, s3:PutObject only on <prefix>/*/${IMPORT_REPORT_OBJECT} in a statement of its own) and ${IMPORT_GRANT_LOG_ACTIONS.join(", ")} on the source task log group (extra actions go in extraImportActions).`,
   });
 }
 

@@ -161,9 +161,14 @@ function expectations(run: StackRun): Record<string, Expected> {
         Resource: migrationBucket,
         Condition: { StringLike: { "s3:prefix": ["migration/*"] } },
       },
-      DecryptWithMigrationKey: {
+      WriteImportReport: {
         Effect: "Allow",
-        Action: ["kms:Decrypt", "kms:DescribeKey"],
+        Action: ["s3:PutObject"],
+        Resource: `${migrationBucket}/migration/*/import-report.json`,
+      },
+      UseMigrationKeyThroughS3: {
+        Effect: "Allow",
+        Action: ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"],
         Resource: key,
         Condition: VIA_S3,
       },
