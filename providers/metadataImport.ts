@@ -144,7 +144,10 @@ export const metadataImportProvider = workProvider({
     const where = bundleLocation(inputs);
     const report = await readBundleJson(where, "import-report.json", region);
     if (!report)
-      throw new Error(`no import-report.json under ${bundleUri(where)}; the import did not write its report`);
+      throw new Error(
+        `no import-report.json under ${bundleUri(where)}; the import did not write its report (its task log says ` +
+          `why: the target's execution role needs s3:PutObject on <prefix>/*/import-report.json, the import grant's WriteImportReport)`,
+      );
     const summary = summariseReport(report);
     if (!summary.verified) {
       throw new Error(
