@@ -76,6 +76,28 @@ export interface MockOptions {
   previousOutputs: Record<string, unknown>;
   /** Buckets that exist before the stack (name -> exists). */
   existingBuckets: string[];
+  /** A new stack's first preview: what AWS computes when it creates a resource is not known yet. */
+  firstPreview?: boolean;
+}
+
+/** The engine's encoding of a value not known during preview. */
+export const UNKNOWN_DURING_PREVIEW = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/** Outputs known before create: names are given, or chosen by the provider's check (autonaming). */
+const KNOWN_BEFORE_CREATE = ["name", "bucket"];
+
+/** A resource about to be created: its inputs as given, everything AWS computes unknown, the id too. */
+function beforeCreate(
+  args: pulumi.runtime.MockResourceArgs,
+  created: pulumi.runtime.MockResourceResult,
+): pulumi.runtime.MockResourceResult {
+  const state = Object.fromEntries(
+    Object.entries(created.state).map(([key, value]) => [
+      key,
+      key in args.inputs || KNOWN_BEFORE_CREATE.includes(key) ? value : UNKNOWN_DURING_PREVIEW,
+    ]),
+  );
+  return { id: "", state };
 }
 
 function digest(...parts: string[]): string {
@@ -229,9 +251,16 @@ export function newResource(
   options: MockOptions,
 ): pulumi.runtime.MockResourceResult {
   const mock = RESOURCES[args.type];
-  if (mock) return mock(args, options);
-  // Bucket settings, rules, policies: echo the inputs with a stable id.
-  return { id: `${args.name}-${digest(args.type, args.name).slice(0, 8)}`, state: { ...args.inputs } };
+  const result = mock
+    ? mock(args, options)
+    : // Bucket settings, rules, policies: echo the inputs with a stable id.
+      { id: `${args.name}-${digest(args.type, args.name).slice(0, 8)}`, state: { ...args.inputs } };
+  const created = args.id === undefined || args.id === "";
+  const ownComponent = args.type.startsWith("mwaa-migration:");
+  const stackReference = args.type === "pulumi:pulumi:StackReference";
+  return options.firstPreview && created && !ownComponent && !stackReference
+    ? beforeCreate(args, result)
+    : result;
 }
 
 export function call(args: pulumi.runtime.MockCallArgs, options: MockOptions): Record<string, unknown> {

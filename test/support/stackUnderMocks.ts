@@ -11,7 +11,15 @@ import * as path from "path";
 import * as yaml from "js-yaml";
 import * as pulumi from "@pulumi/pulumi";
 import { CONFIG_KEYS, CONFIG_NAMESPACE } from "../../components/config";
-import { MockOptions, SourceEnvironmentFixture, call, legacyAirflowFixture, newResource } from "./awsMocks";
+import { isUnknown } from "@pulumi/pulumi/output";
+import {
+  MockOptions,
+  SourceEnvironmentFixture,
+  UNKNOWN_DURING_PREVIEW,
+  call,
+  legacyAirflowFixture,
+  newResource,
+} from "./awsMocks";
 
 export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
 
@@ -35,6 +43,8 @@ export interface RecordedResource {
   customTimeouts?: { create?: string; update?: string; delete?: string };
   /** URNs this resource depends on (dependsOn and input dependencies). */
   dependencies?: string[];
+  /** Per input, the URNs of the resources its value came from (what the engine gives a policy pack). */
+  propertyDependencies?: Record<string, string[]>;
 }
 
 export interface LogMessage {
@@ -59,6 +69,8 @@ export interface RunOptions {
   source?: Partial<SourceEnvironmentFixture>;
   /** Buckets that already exist in the account. */
   existingBuckets?: string[];
+  /** Run as a new stack's first preview: outputs AWS computes on create (ARNs, ids) are unknown. */
+  firstPreview?: boolean;
 }
 
 export interface StackRun {
@@ -110,6 +122,7 @@ export async function runStackWithOutputs(
     source: { ...legacyAirflowFixture(region), ...options.source },
     previousOutputs: { ...(previousStage ? { stage: previousStage } : {}), ...options.previousOutputs },
     existingBuckets: options.existingBuckets ?? [],
+    firstPreview: options.firstPreview ?? false,
   };
 
   const recorded = new Map<string, RecordedResource>();
@@ -214,6 +227,9 @@ interface ResourceRequest {
   getType(): string;
   getCustomtimeouts?(): { getCreate(): string; getUpdate(): string; getDelete(): string } | undefined;
   getDependenciesList?(): string[];
+  getPropertydependenciesMap?(): {
+    forEach(visit: (value: { getUrnsList(): string[] }, key: string) => void): void;
+  };
   getName(): string;
   getParent(): string;
   getObject?(): unknown;
@@ -228,6 +244,14 @@ type Callback = (err: unknown, resp: ResourceResponse) => void;
 interface MonitorMethods {
   registerResource(req: ResourceRequest, callback: Callback): Promise<void>;
   readResource(req: ResourceRequest, callback: Callback): Promise<void>;
+}
+
+function propertyDependencies(req: ResourceRequest): Record<string, string[]> {
+  const found: Record<string, string[]> = {};
+  req.getPropertydependenciesMap?.().forEach((value, key) => {
+    found[key] = value.getUrnsList();
+  });
+  return found;
 }
 
 /** Wraps the mock monitor so each registration's URN, parent and inputs are recorded. */
@@ -262,6 +286,7 @@ function recordRegistrations(recorded: Map<string, RecordedResource>): void {
                 }
               : {}),
             dependencies: read ? undefined : (req.getDependenciesList?.() ?? []),
+            propertyDependencies: read ? undefined : propertyDependencies(req),
           });
         }
         callback(err, resp);
@@ -308,6 +333,7 @@ function isSecret(value: unknown): boolean {
 
 /** Plain JSON: secrets unwrapped, resource references replaced by a marker. */
 export function unwrap(value: unknown): JsonValue {
+  if (isUnknown(value)) return UNKNOWN_DURING_PREVIEW;
   if (Array.isArray(value)) return value.map(unwrap);
   if (value && typeof value === "object") {
     const record = value as Record<string, unknown>;

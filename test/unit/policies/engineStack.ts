@@ -6,7 +6,7 @@
  */
 import type { PolicyResource } from "@pulumi/policy";
 import { policyResource } from "../../../policies/test/engine";
-import { legacyAirflowFixture, newResource } from "../../support/awsMocks";
+import { UNKNOWN_DURING_PREVIEW, legacyAirflowFixture, newResource } from "../../support/awsMocks";
 import { StackRun } from "../../support/stackUnderMocks";
 
 export interface EngineView {
@@ -28,22 +28,46 @@ function stackResource(run: StackRun): PolicyResource {
   });
 }
 
-export function engineView(run: StackRun, region: string): EngineView {
+/** `firstPreview`: the run was a new stack's first preview, so outputs AWS computes on create are unknown. */
+export function engineView(run: StackRun, region: string, firstPreview = false): EngineView {
   const recorded = run.resources;
-  const options = { region, source: legacyAirflowFixture(region), previousOutputs: {}, existingBuckets: [] };
+  const options = {
+    region,
+    source: legacyAirflowFixture(region),
+    previousOutputs: {},
+    existingBuckets: [],
+    firstPreview,
+  };
   const outputsOf = (r: StackRun["resources"][number]) => {
     if (r.type.startsWith("mwaa-migration:")) return r.inputs;
     const { state } = newResource(
       { type: r.type, name: r.name, inputs: r.inputs, id: r.read ? r.id : undefined, custom: true },
       options,
     );
-    return { ...r.inputs, ...state, id: r.id };
+    const id = firstPreview && !r.read ? UNKNOWN_DURING_PREVIEW : r.id;
+    return { ...r.inputs, ...state, id };
   };
   const byUrn = new Map<string, PolicyResource>();
+  // Per input, the resources its value came from, as the engine passes them (how an unknown bucket id
+  // still links a BucketVersioning to its bucket during a first preview).
+  const depsOf = (r: StackRun["resources"][number]) =>
+    Object.fromEntries(
+      Object.entries(r.propertyDependencies ?? {}).map(([prop, urns]) => [
+        prop,
+        urns.map((urn) => byUrn.get(urn)).filter((d): d is PolicyResource => d !== undefined),
+      ]),
+    );
   const stack: PolicyResource[] = [stackResource(run)];
   for (const r of recorded) {
     const parent = r.parent ? byUrn.get(r.parent) : undefined;
-    const resource = policyResource({ type: r.type, name: r.name, urn: r.urn, props: outputsOf(r), parent });
+    const resource = policyResource({
+      type: r.type,
+      name: r.name,
+      urn: r.urn,
+      props: outputsOf(r),
+      parent,
+      deps: depsOf(r),
+    });
     byUrn.set(r.urn, resource);
     stack.push(resource);
   }
@@ -56,6 +80,7 @@ export function engineView(run: StackRun, region: string): EngineView {
         urn: r.urn,
         props: r.inputs,
         parent: byUrn.get(r.parent ?? ""),
+        deps: depsOf(r),
       }),
     );
   return { stack, registered };
