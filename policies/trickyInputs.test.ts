@@ -486,6 +486,15 @@ describe("policy pack: tricky inputs", () => {
     it("a policy that judged everything it needed passes without an advisory", async () => {
       await passes(p.environmentLogging, firstPreview().resources);
       await passes(p.executionRoleTrust, firstPreview().resources);
+      // The role's ARN is not known, but the engine says which resource it comes from.
+      await passes(p.executionRoleNotShared, firstPreview().resources);
+    });
+
+    it("an execution role ARN not known and not linked to its resource leaves the shared-role check not run", async () => {
+      const s = firstPreview();
+      s.byName("target").propertyDependencies = {};
+      const [found] = await runPolicy(p.executionRoleNotShared, s.resources);
+      assert.ok(found?.notRun, JSON.stringify(found));
     });
 
     it("a policy that had to skip an unknown document says it could not run rather than passing", async () => {

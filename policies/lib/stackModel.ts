@@ -255,7 +255,8 @@ export function externalExecutionRoles(resources: ResourceLike[]): ResourceLike[
   const seen = new Set<string>();
   const out: ResourceLike[] = [];
   for (const env of ofType(resources, TYPES.environment)) {
-    const arn = env.props.executionRoleArn;
+    // Not known yet means made by a resource this update creates: a role in the stack, not outside it.
+    const arn = peek(env.props, "executionRoleArn");
     if (
       typeof arn !== "string" ||
       seen.has(arn) ||
@@ -282,6 +283,19 @@ export function bucketConfigs(
   types: string[],
 ): ResourceLike[] {
   return ofType(resources, types).filter((c) => refersTo(c, "bucket", bucket));
+}
+
+/**
+ * What identifies an environment's execution role: its ARN, or, while the ARN is not known yet, the
+ * resource it comes from. Undefined when neither is known (an unknown without a dependency is read,
+ * so the policy reports that it could not run rather than passing).
+ */
+export function executionRoleKey(environment: ResourceLike): string | undefined {
+  const value = peek(environment.props, "executionRoleArn");
+  if (typeof value === "string") return value;
+  const dependency = environment.propertyDependencies?.executionRoleArn?.[0]?.urn;
+  if (isUnknown(value) && !dependency) void environment.props.executionRoleArn;
+  return isUnknown(value) ? dependency : undefined;
 }
 
 /** The role an environment runs as, when it is defined in this stack. */

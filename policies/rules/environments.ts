@@ -6,7 +6,7 @@ import { PackConfig } from "../lib/config";
 import { MWAA_LOG_TYPES, SUPPORTED_AIRFLOW_VERSIONS, TASK_LOG_LEVELS_INFO_OR_FINER } from "../lib/facts";
 import { Finding } from "../lib/findings";
 import { isUnknown } from "../lib/unknowns";
-import { ResourceLike, TYPES, ofType, resourceLabel } from "../lib/stackModel";
+import { ResourceLike, TYPES, executionRoleKey, ofType, resourceLabel } from "../lib/stackModel";
 
 function environmentName(env: ResourceLike): string {
   return typeof env.props.name === "string" && env.props.name !== "" ? env.props.name : env.name;
@@ -104,8 +104,7 @@ export function checkExecutionRoleNotShared(resources: ResourceLike[], config: P
   const byRole = new Map<string, ResourceLike[]>();
   for (const env of ofType(resources, TYPES.environment)) {
     if (exempt(env, config)) continue;
-    const dep = env.propertyDependencies?.executionRoleArn?.[0]?.urn;
-    const key = typeof env.props.executionRoleArn === "string" ? env.props.executionRoleArn : dep;
+    const key = executionRoleKey(env);
     if (!key) continue;
     byRole.set(key, [...(byRole.get(key) ?? []), env]);
   }

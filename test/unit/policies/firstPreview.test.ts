@@ -67,10 +67,14 @@ describe("the project's own stack at a new stack's first preview", function () {
     assert.deepStrictEqual(failed, []);
     console.log(`      judged: ${judged.join(", ")}\n      not run: ${notRun.join(", ")}`);
     // The environment's settings are all known before create: those checks run on a first preview.
+    // So are the role's trust policy, and which role each environment runs as: the engine names the
+    // resource an ARN not known yet comes from.
     for (const name of [
       "mwaa-environment-logging",
       "mwaa-webserver-private",
       "mwaa-airflow-version-supported",
+      "mwaa-execution-role-trust",
+      "mwaa-execution-role-not-shared",
     ])
       assert.ok(judged.includes(name), `${name} did not run on the first preview`);
   });
