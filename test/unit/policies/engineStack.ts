@@ -4,8 +4,8 @@
  * the stack's outputs; for resource policies, the inputs
  * of each resource the program registers (the engine does not analyze reads).
  */
-import type { PolicyResource } from "@pulumi/policy";
-import { policyResource } from "../../../policies/test/engine";
+import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { Violation, policyResource, runResourcePolicy, runStackPolicy } from "../../../policies/test/engine";
 import { UNKNOWN_DURING_PREVIEW, legacyAirflowFixture, newResource } from "../../support/awsMocks";
 import { StackRun } from "../../support/stackUnderMocks";
 
@@ -84,4 +84,15 @@ export function engineView(run: StackRun, region: string, firstPreview = false):
       }),
     );
   return { stack, registered };
+}
+
+/** One policy over the view as the engine runs it: a stack policy once on outputs, a resource policy per registration. */
+export async function checkView(
+  policy: StackValidationPolicy | ResourceValidationPolicy,
+  view: EngineView,
+): Promise<Violation[]> {
+  if ("validateStack" in policy) return runStackPolicy(policy, view.stack);
+  const found: Violation[] = [];
+  for (const r of view.registered) found.push(...(await runResourcePolicy(policy, r)));
+  return found;
 }

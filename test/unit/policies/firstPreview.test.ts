@@ -4,21 +4,10 @@
  * known and says which checks it could not run; an unknown value never fails a mandatory policy.
  */
 import * as assert from "assert";
-import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { allPolicies } from "../../../policies/policies";
-import { Violation, runResourcePolicy, runStackPolicy } from "../../../policies/test/engine";
 import { UNKNOWN_DURING_PREVIEW } from "../../support/awsMocks";
 import { loadDevConfig, runStackWithOutputs } from "../../support/stackUnderMocks";
-import { EngineView, engineView } from "./engineStack";
-
-type Policy = StackValidationPolicy | ResourceValidationPolicy;
-
-async function check(policy: Policy, view: EngineView): Promise<Violation[]> {
-  if ("validateStack" in policy) return runStackPolicy(policy, view.stack);
-  const found: Violation[] = [];
-  for (const r of view.registered) found.push(...(await runResourcePolicy(policy, r)));
-  return found;
-}
+import { EngineView, checkView, engineView } from "./engineStack";
 
 async function firstPreview(overrides: Record<string, string> = {}): Promise<EngineView> {
   const config: Record<string, string> = {
@@ -39,7 +28,7 @@ interface Outcome {
 async function outcome(view: EngineView): Promise<Outcome> {
   const result: Outcome = { failed: [], notRun: [], judged: [] };
   for (const policy of allPolicies) {
-    const violations = await check(policy, view);
+    const violations = await checkView(policy, view);
     const real = violations.filter((v) => !v.notRun);
     if (real.length && policy.enforcementLevel === "mandatory")
       result.failed.push(...real.map((v) => `${policy.name}: ${v.message}`));

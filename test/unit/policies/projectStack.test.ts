@@ -3,23 +3,13 @@
  * the engine would check it during `pulumi preview --policy-pack policies`.
  */
 import * as assert from "assert";
-import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { allPolicies } from "../../../policies/policies";
-import { Violation, runResourcePolicy, runStackPolicy } from "../../../policies/test/engine";
+import { Violation, runStackPolicy } from "../../../policies/test/engine";
 import { loadDevConfig, runStackWithOutputs } from "../../support/stackUnderMocks";
-import { EngineView, engineView } from "./engineStack";
+import { EngineView, checkView, engineView } from "./engineStack";
 
 const STAGES = ["prepare", "bulk", "cutover", "complete"];
-
-async function check(
-  policy: StackValidationPolicy | ResourceValidationPolicy,
-  view: EngineView,
-): Promise<Violation[]> {
-  if ("validateStack" in policy) return runStackPolicy(policy, view.stack);
-  const found: Violation[] = [];
-  for (const r of view.registered) found.push(...(await runResourcePolicy(policy, r)));
-  return found;
-}
 
 async function stackAt(
   stage: string,
@@ -47,7 +37,7 @@ describe("the project's own stack under the policy pack", function () {
     );
     const failures: string[] = [];
     for (const policy of allPolicies.filter((p) => p.enforcementLevel === "mandatory")) {
-      for (const v of await check(policy, view)) failures.push(`${policy.name}: ${v.message}`);
+      for (const v of await checkView(policy, view)) failures.push(`${policy.name}: ${v.message}`);
     }
     return failures;
   }
@@ -108,7 +98,7 @@ describe("the project's own stack under the policy pack", function () {
     importGrant.props.policy = JSON.stringify(document);
 
     const byPolicy: Record<string, Violation[]> = {};
-    for (const policy of allPolicies) byPolicy[policy.name] = await check(policy, view);
+    for (const policy of allPolicies) byPolicy[policy.name] = await checkView(policy, view);
 
     const [readOnly] = byPolicy["migration-import-grant-read-only"];
     assert.strictEqual(readOnly.urn, importGrant.urn);
