@@ -6,6 +6,7 @@
  * would be harmful to share: the DAG bucket and path, because two schedulers reading the same DAG
  * folder would both run every DAG.
  */
+import { bucketNameOf, s3DagFolder } from "../providers/resources/phaseInputs";
 
 /** Settings a clone may take from the source. Listed, not derived, so a new source field is never copied by accident. */
 export const CLONE_ALLOWLIST = [
@@ -118,17 +119,6 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-function bucketOf(bucketArn: string): string {
-  return bucketArn.replace(/^arn:aws[a-z-]*:s3:::/, "");
-}
-
-/** The S3 location MWAA reads DAGs from, for comparing two environments. */
-export function dagLocation(bucketArn: string, dagS3Path: string): string {
-  const bucket = bucketOf(bucketArn);
-  const path = dagS3Path.replace(/^\/+|\/+$/g, "");
-  return path ? `s3://${bucket}/${path}` : `s3://${bucket}`;
-}
-
 /**
  * A target that reads the source's DAG folder (or a folder inside it, or one that contains it) would make
  * two schedulers run the same DAGs. Any other folder of the source's bucket is refused too: the target's
@@ -139,8 +129,8 @@ export function sharedDagLocationProblem(
   source: { bucketArn: string; dagS3Path: string },
   target: { bucketArn: string; dagS3Path: string },
 ): string | undefined {
-  const a = dagLocation(source.bucketArn, source.dagS3Path);
-  const b = dagLocation(target.bucketArn, target.dagS3Path);
+  const a = s3DagFolder(source.bucketArn, source.dagS3Path);
+  const b = s3DagFolder(target.bucketArn, target.dagS3Path);
   const overlaps = a === b || a.startsWith(`${b}/`) || b.startsWith(`${a}/`);
   if (overlaps) {
     return (
@@ -149,8 +139,8 @@ export function sharedDagLocationProblem(
       `(the stack creates its own bucket) or name a bucket of the target's own.`
     );
   }
-  const bucket = bucketOf(target.bucketArn);
-  if (bucket !== bucketOf(source.bucketArn)) return undefined;
+  const bucket = bucketNameOf(target.bucketArn);
+  if (bucket !== bucketNameOf(source.bucketArn)) return undefined;
   return (
     `mwaa-migration:targetDagBucketName "${bucket}" is the source's DAG bucket: the target's requirements.txt, ` +
     `plugins.zip and startup script would replace the source's at the bucket root. Leave targetDagBucketName ` +

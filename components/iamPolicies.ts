@@ -6,6 +6,7 @@
  * appears only where MWAA documents it and the action supports no resource scoping
  * (logs:DescribeLogGroups, cloudwatch:PutMetricData, s3:GetAccountPublicAccessBlock).
  */
+import { IMPORT_REPORT_FILE } from "../providers/resources/bundle";
 
 export interface PolicyStatement {
   Sid: string;
@@ -182,9 +183,6 @@ export function exportGrantPolicy(scope: BundleScope): PolicyDocument {
   ]);
 }
 
-/** Where each import writes its report: beside the manifest of the export it imported. */
-export const IMPORT_REPORT_OBJECT = "import-report.json";
-
 /**
  * Target side: read the bundle, decrypt it, write the import's own report beside the manifest (and no other
  * object), and read the source's task logs for the log copy.
@@ -208,7 +206,7 @@ export function importGrantPolicy(scope: BundleScope & { sourceTaskLogGroupArn: 
       Sid: "WriteImportReport",
       Effect: "Allow",
       Action: ["s3:PutObject"],
-      Resource: `${bundleObjects(scope)}/${IMPORT_REPORT_OBJECT}`,
+      Resource: `${bundleObjects(scope)}/${IMPORT_REPORT_FILE}`,
     },
     {
       Sid: "UseMigrationKeyThroughS3",

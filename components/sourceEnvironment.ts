@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { SourceConfig } from "./config";
 import type { SourceEnvironmentState } from "./clone";
 import { parseDagFolder } from "../providers/resources/target";
+import { bucketArn } from "./iamPolicies";
 import { taskLogGroupName } from "./names";
 
 export interface SourceEnvironmentArgs {
@@ -102,7 +103,7 @@ export class SourceEnvironment extends pulumi.ComponentResource {
       // DAGs delivered through S3: the bucket and folder, so the target is kept out of them as for MWAA.
       const folder = parseDagFolder(source.dagsLocation);
       if (folder.kind === "s3") {
-        this.sourceBucketArn = pulumi.output(`arn:aws:s3:::${folder.bucket}`);
+        this.sourceBucketArn = pulumi.output(bucketArn(folder.bucket));
         this.dagS3Path = pulumi.output(folder.prefix.replace(/\/+$/, ""));
       }
     }

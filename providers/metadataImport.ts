@@ -8,6 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as dynamic from "@pulumi/pulumi/dynamic";
 import { copyTaskLogs, TaskLogCopyResult } from "./taskLogs/copy";
 import {
+  IMPORT_REPORT_FILE,
   bundleUri,
   bundleLocation,
   readBundleJson,
@@ -142,11 +143,11 @@ export const metadataImportProvider = workProvider({
   },
   async outputs(inputs: Inputs, region: string | undefined, _airflow, log) {
     const where = bundleLocation(inputs);
-    const report = await readBundleJson(where, "import-report.json", region);
+    const report = await readBundleJson(where, IMPORT_REPORT_FILE, region);
     if (!report)
       throw new Error(
-        `no import-report.json under ${bundleUri(where)}; the import did not write its report (its task log says ` +
-          `why: the target's execution role needs s3:PutObject on <prefix>/*/import-report.json, the import grant's WriteImportReport)`,
+        `no ${IMPORT_REPORT_FILE} under ${bundleUri(where)}; the import did not write its report (its task log says ` +
+          `why: the target's execution role needs s3:PutObject on <prefix>/*/${IMPORT_REPORT_FILE}, the import grant's WriteImportReport)`,
       );
     const summary = summariseReport(report);
     if (!summary.verified) {

@@ -7,7 +7,12 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { readBundleJson, summariseManifest, summariseReport } from "../../providers/resources/bundle";
+import {
+  IMPORT_REPORT_FILE,
+  readBundleJson,
+  summariseManifest,
+  summariseReport,
+} from "../../providers/resources/bundle";
 import type { Display } from "./display";
 import { importMetadata } from "./engine";
 import type { RehearsalOptions } from "./options";
@@ -188,7 +193,7 @@ export async function runBundleRehearsal(
     });
   const written = await readBundleJson(
     { bucket: MIGRATION_BUCKET, prefix: IMPORT_PREFIX, exportId },
-    "import-report.json",
+    IMPORT_REPORT_FILE,
   );
   const imported = written ? summariseReport(written) : null;
   if (importError) problems.push(`the import refused the bundle: ${importError}`);

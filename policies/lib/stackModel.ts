@@ -287,14 +287,13 @@ export function bucketConfigs(
 
 /**
  * What identifies an environment's execution role: its ARN, or, while the ARN is not known yet, the
- * resource it comes from. Undefined when neither is known (an unknown without a dependency is read,
- * so the policy reports that it could not run rather than passing).
+ * resource it comes from. Without that dependency an unknown ARN is read as such, so the policy
+ * reports that it could not run rather than passing.
  */
 export function executionRoleKey(environment: ResourceLike): string | undefined {
-  const value = peek(environment.props, "executionRoleArn");
-  if (typeof value === "string") return value;
   const dependency = environment.propertyDependencies?.executionRoleArn?.[0]?.urn;
-  if (isUnknown(value) && !dependency) void environment.props.executionRoleArn;
+  const value = dependency ? peek(environment.props, "executionRoleArn") : environment.props.executionRoleArn;
+  if (typeof value === "string") return value;
   return isUnknown(value) ? dependency : undefined;
 }
 

@@ -1,8 +1,8 @@
 /**
  * Checks on the temporary grants the migration adds: the export grant (on the source environment's
  * role) may only write the bundle, the import grant (on the target's role) may only read it (writing
- * nothing but its own report beside the manifest) and the source's task logs, nobody may delete from the migration bucket, and the grants go away once the
- * migration is complete.
+ * nothing but its own report beside the manifest) and the source's task logs, nobody may delete from
+ * the migration bucket, and the grants go away once the migration is complete.
  */
 import { PackConfig } from "../lib/config";
 import { GrantKind, addressesBucket, grants, migrationBuckets, migrationStage } from "../lib/conventions";
@@ -237,14 +237,14 @@ export function checkNoDeleteOnMigrationBucket(resources: ResourceLike[], config
     }
   }
   const principals = ofType(resources, [TYPES.role, TYPES.user, TYPES.group]);
-  for (const role of principals) {
-    const kind = role.type.split(":").pop()?.toLowerCase();
-    for (const attachment of rolePermissions(resources, role).external) {
+  for (const principal of principals) {
+    const kind = principal.type.split(":").pop()?.toLowerCase();
+    for (const attachment of rolePermissions(resources, principal).external) {
       if (!attachment.awsManagedName || !MANAGED_POLICIES_WITH_S3_DELETE.includes(attachment.awsManagedName))
         continue;
       findings.push({
         urn: attachment.carrier.urn,
-        resource: `${resourceLabel(attachment.carrier)} (on ${kind} "${role.name}")`,
+        resource: `${resourceLabel(attachment.carrier)} (on ${kind} "${principal.name}")`,
         subject: `policy attachment ${attachment.arn}`,
         problem: `${attachment.awsManagedName} allows deleting objects in the migration bucket ${buckets.join(", ")}.`,
         fix: "attach a policy that names the buckets the role needs and leaves out delete actions.",

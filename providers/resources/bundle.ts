@@ -51,6 +51,9 @@ export interface ExportSummary {
   activeDags: string[];
 }
 
+/** The import DAG's report, written beside the manifest of the export it imported. */
+export const IMPORT_REPORT_FILE = "import-report.json";
+
 /** manifest.json as the export DAG writes it (providers/dags/mwaa_migration/export.py). */
 export function summariseManifest(manifest: Json): ExportSummary {
   const rowsPerTable: Record<string, number> = {};
