@@ -6,9 +6,9 @@
  * phases exist, so it is read before any resource is declared.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { CONFIG_NAMESPACE, parseConfig } from "./components/config";
+import { CONFIG_NAMESPACE, parseConfig } from "./rules/config";
 import { Migration } from "./components/migration";
-import { stageHistory } from "./components/stages";
+import { stageHistory } from "./rules/stages";
 
 export = async () => {
   const config = new pulumi.Config(CONFIG_NAMESPACE);

@@ -19,7 +19,7 @@ from typing import Dict, List, Tuple
 from mwaa_local import AirflowEnv, ensure_stack, new_fernet_key, stack_info
 
 ROOT = Path(__file__).resolve().parents[1]
-PAYLOAD = ROOT / "providers" / "dags"
+PAYLOAD = ROOT / "payload"
 SEED = ROOT / "bench" / "seed.sql"
 BUCKET = "bench-bundles"
 

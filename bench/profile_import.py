@@ -3,7 +3,7 @@
     python bench/profile_import.py --db-url URL --bucket B --prefix P --export-id ID \
         [--tables dag_run,task_instance] [--truncate] [--explain] [--commit]
 
-Runs the import in the target's venv (PYTHONPATH=providers/dags), rolled back at the end
+Runs the import in the target's venv (PYTHONPATH=payload), rolled back at the end
 unless --commit is given, so the same bundle can be profiled again and again (the import
 report in the bundle is still rewritten). --truncate empties the target's history tables
 first, inside the same transaction. --explain runs every INSERT/UPDATE ... SELECT under

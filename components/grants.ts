@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { exportGrantPolicy, importGrantPolicy } from "./iamPolicies";
+import { exportGrantPolicy, importGrantPolicy } from "../rules/permissions";
 
 export interface MigrationGrantsArgs {
   readonly bucketName: pulumi.Input<string>;

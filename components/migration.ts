@@ -6,17 +6,23 @@ import {
   cloneAllowlisted,
   rewriteLegacySecretsBackend,
   sharedDagLocationProblem,
-} from "./clone";
-import { ConfigurationError, type MigrationConfig } from "./config";
+} from "../rules/clone";
+import { ConfigurationError, type MigrationConfig } from "../rules/config";
 import { MigrationGrants } from "./grants";
-import { deployerPolicy } from "./iamPolicies";
+import { deployerPolicy } from "../rules/permissions";
 import { MigrationBucket } from "./migrationBucket";
-import { buildPhases, missingPhases, type MigrationPhases } from "./phases";
+import { buildPhases, missingPhases, type MigrationPhases } from "../providers/phases";
 import { SourceEnvironment } from "./sourceEnvironment";
-import { isStage, stagePlan, stageTransitionProblem, type StageHistory, type StagePlan } from "./stages";
+import {
+  isStage,
+  stagePlan,
+  stageTransitionProblem,
+  type StageHistory,
+  type StagePlan,
+} from "../rules/stages";
 import { TargetEnvironment } from "./targetEnvironment";
-import { resolveTargetSettings, type TargetSettings } from "./targetSettings";
-import { checkVersionChange, findMwaaVersion, type UpgradePath } from "./versions";
+import { resolveTargetSettings, type TargetSettings } from "../rules/targetSettings";
+import { checkVersionChange, findMwaaVersion, type UpgradePath } from "../rules/versions";
 
 export interface MigrationArgs {
   readonly config: MigrationConfig;

@@ -1,8 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { baselineBucketControls } from "./bucketControls";
-import { migrationBucketPolicy } from "./iamPolicies";
-import { bucketNamePrefix } from "./names";
+import { migrationBucketPolicy } from "../rules/permissions";
+import { bucketNamePrefix } from "../rules/names";
 
 export interface MigrationBucketArgs {
   /** Key prefix the export bundles live under; the lifecycle rule expires only that prefix. */

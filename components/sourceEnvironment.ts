@@ -1,10 +1,10 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { SourceConfig } from "./config";
-import type { SourceEnvironmentState } from "./clone";
-import { parseDagFolder } from "../providers/resources/target";
-import { bucketArn } from "./iamPolicies";
-import { taskLogGroupName } from "./names";
+import type { SourceConfig } from "../rules/config";
+import type { SourceEnvironmentState } from "../rules/clone";
+import { parseDagFolder } from "../providers/framework/target";
+import { bucketArn } from "../rules/permissions";
+import { taskLogGroupName } from "../rules/names";
 
 export interface SourceEnvironmentArgs {
   readonly source: SourceConfig;

@@ -1,17 +1,17 @@
 import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigurationError, type MigrationConfig } from "./config";
+import { ConfigurationError, type MigrationConfig } from "../rules/config";
 import { baselineBucketControls } from "./bucketControls";
 import {
   STACK_ROLE_PATH,
   executionRolePolicy,
   executionRoleTrustPolicy,
   tlsOnlyBucketPolicy,
-} from "./iamPolicies";
-import { dagBucketNamePrefix, environmentArn, taskLogGroupName } from "./names";
-import { interfaceEndpointServices, subnetPlacementProblems, vpcLayout } from "./network";
-import type { TargetSettings } from "./targetSettings";
+} from "../rules/permissions";
+import { dagBucketNamePrefix, environmentArn, taskLogGroupName } from "../rules/names";
+import { interfaceEndpointServices, subnetPlacementProblems, vpcLayout } from "../rules/network";
+import type { TargetSettings } from "../rules/targetSettings";
 import { WorkflowAssets, type WorkflowAssetsArgs } from "./workflowAssets";
 
 export interface TargetEnvironmentArgs {

@@ -3,8 +3,8 @@ import * as fs from "fs";
 import * as path from "path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigurationError } from "./config";
-import { constraintProblem } from "./requirements";
+import { ConfigurationError } from "../rules/config";
+import { constraintProblem } from "../rules/requirements";
 
 export interface WorkflowAssetsArgs {
   readonly bucket: pulumi.Input<string>;

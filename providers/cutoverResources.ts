@@ -10,19 +10,19 @@ import * as dynamic from "@pulumi/pulumi/dynamic";
 import { createAirflowClient } from "./airflow/chooser";
 import type { AirflowClient } from "./airflow/client";
 import { dagsToPauseOnSource, dagsToRevert, describeActivation, planTargetActivation } from "./cutover";
-import { Failures, isUnknown, optionalBoolean, optionalStringList, withDefaults } from "./resources/checks";
-import { PROVIDER_VERSION } from "./resources/commonInputs";
-import { diffWork, sameValue } from "./resources/diff";
-import { describeError } from "./resources/partialState";
-import { pauseLedger } from "./resources/pauseLedger";
-import { RESOURCE_MODULE, workResourceOptions } from "./resources/resource";
+import { Failures, isUnknown, optionalBoolean, optionalStringList, withDefaults } from "./framework/checks";
+import { PROVIDER_VERSION } from "./framework/commonInputs";
+import { diffWork, sameValue } from "./framework/diff";
+import { describeError } from "./framework/partialState";
+import { pauseLedger } from "./framework/pauseLedger";
+import { RESOURCE_MODULE, workResourceOptions } from "./framework/resource";
 import {
   AirflowTarget,
   airflowIdentity,
   checkAirflow,
   connectionFor,
   describeAirflow,
-} from "./resources/target";
+} from "./framework/target";
 
 type Inputs = Record<string, unknown>;
 

@@ -11,13 +11,13 @@ import {
   purgeBundle,
   readBundleJson,
   summariseManifest,
-} from "./resources/bundle";
-import { fail, Failures, isUnknown, optionalOneOf, optionalStringList } from "./resources/checks";
-import { COMMON_DEFAULTS, COMMON_IN_PLACE, COMMON_REPLACING } from "./resources/commonInputs";
-import { payloadInputs, RESOURCE_MODULE, WorkResourceArgs, workResourceOptions } from "./resources/resource";
-import { defaultExportId } from "./resources/runIds";
-import { airflowIdentity } from "./resources/target";
-import { Inputs, workProvider } from "./resources/workProvider";
+} from "./framework/bundle";
+import { fail, Failures, isUnknown, optionalOneOf, optionalStringList } from "./framework/checks";
+import { COMMON_DEFAULTS, COMMON_IN_PLACE, COMMON_REPLACING } from "./framework/commonInputs";
+import { payloadInputs, RESOURCE_MODULE, WorkResourceArgs, workResourceOptions } from "./framework/resource";
+import { defaultExportId } from "./framework/runIds";
+import { airflowIdentity } from "./framework/target";
+import { Inputs, workProvider } from "./framework/workProvider";
 
 export const EXPORT_DAG_ID = "mwaa_migration_export";
 export const EXPORT_PHASES = ["full", "bulk", "delta"] as const;

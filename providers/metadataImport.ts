@@ -15,13 +15,13 @@ import {
   readBundleRows,
   summariseManifest,
   summariseReport,
-} from "./resources/bundle";
-import { Failures, fail, isUnknown, optionalBoolean, optionalOneOf, requireString } from "./resources/checks";
-import { logGroupName, logicalDates, migratedTaskInstances } from "./resources/taskLogSelection";
-import { COMMON_DEFAULTS, COMMON_IN_PLACE, COMMON_REPLACING } from "./resources/commonInputs";
-import { payloadInputs, RESOURCE_MODULE, WorkResourceArgs, workResourceOptions } from "./resources/resource";
-import { AirflowTarget } from "./resources/target";
-import { Inputs, workProvider } from "./resources/workProvider";
+} from "./framework/bundle";
+import { Failures, fail, isUnknown, optionalBoolean, optionalOneOf, requireString } from "./framework/checks";
+import { logGroupName, logicalDates, migratedTaskInstances } from "./framework/taskLogSelection";
+import { COMMON_DEFAULTS, COMMON_IN_PLACE, COMMON_REPLACING } from "./framework/commonInputs";
+import { payloadInputs, RESOURCE_MODULE, WorkResourceArgs, workResourceOptions } from "./framework/resource";
+import { AirflowTarget } from "./framework/target";
+import { Inputs, workProvider } from "./framework/workProvider";
 
 export const IMPORT_DAG_ID = "mwaa_migration_import";
 export const CONFLICT_POLICIES = ["skip", "overwrite", "fail"] as const;

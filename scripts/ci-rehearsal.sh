@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The rehearsal as CI runs it: a small history (MWAA_REHEARSE_CI_RUNS, default 10 DAG runs) migrated
 # end to end by `npm run rehearse`, then every number of its report counted again in the source and
-# target databases and log groups (local/rehearse/check_report.py). Then the end-to-end tests of the
-# command itself (test/rehearse/e2e, mocha): the rehearsal's bulk export rehearsed again from an
+# target databases and log groups (test/rehearsal/check_report.py). Then the end-to-end tests of the
+# command itself (test/rehearsal/e2e, mocha): the rehearsal's bulk export rehearsed again from an
 # s3:// URI with --bundle, and nothing left running after Ctrl-C or a failure half-way (on a stack of
 # their own at MWAA_LOCAL_PORT_BASE+100). Stops everything it started.
 set -euo pipefail
@@ -23,7 +23,7 @@ bash local/stack.sh status >/dev/null 2>&1 && stack_was_up=1
 # What the rehearsal left running with --keep: its Airflows and the MWAA stand-in.
 stop_rehearsal() {
   if [ -f "$STATE_DIR/pids/mwaa-standin.pid" ]; then kill -- "-$(cat "$STATE_DIR/pids/mwaa-standin.pid")" 2>/dev/null || true; fi
-  PYTHONPATH=local "$(tools_python)" local/rehearse/envs.py stop rehearse-src rehearse-tgt >/dev/null || true
+  PYTHONPATH=local "$(tools_python)" local/mwaa_local/envs.py stop rehearse-src rehearse-tgt >/dev/null || true
 }
 
 stop_all() {
@@ -46,11 +46,11 @@ fi
 rehearsed=$(date +%s)
 
 echo "== ci-rehearsal: the report's numbers against the source and target databases"
-PYTHONPATH="local:local/rehearse" "$(tools_python)" local/rehearse/check_report.py "$REPORTS/latest.json"
+PYTHONPATH="local:local/mwaa_local" "$(tools_python)" test/rehearsal/check_report.py "$REPORTS/latest.json"
 checked=$(date +%s)
 [ "$status" = 0 ] || exit "$status"
 
 echo "== ci-rehearsal: end-to-end tests of npm run rehearse (--bundle from S3, nothing left after Ctrl-C or a failure)"
 stop_rehearsal
-npx mocha --no-config --require ts-node/register/transpile-only --timeout 600000 'test/rehearse/e2e/*.e2e.ts'
+npx mocha --no-config --require ts-node/register/transpile-only --timeout 600000 'test/rehearsal/e2e/*.e2e.ts'
 echo "ci-rehearsal: rehearsal $((rehearsed - started)) s, check $((checked - rehearsed)) s, end-to-end tests $(($(date +%s) - checked)) s"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `npm run rehearse [-- options]`: the whole migration on real Airflow on this machine (see
-# local/rehearse/main.ts and `npm run rehearse -- --help`). A fresh clone needs nothing else:
+# rehearsal/main.ts and `npm run rehearse -- --help`). A fresh clone needs nothing else:
 # npm packages, the local stack's virtualenvs and PostgreSQL are installed on first use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,4 +27,4 @@ export MWAA_REHEARSE_TLS_CERT="$TLS_DIR/tls-cert.pem"
 export MWAA_REHEARSE_TLS_KEY="$TLS_DIR/tls-key.pem"
 trust_certificate "$MWAA_REHEARSE_TLS_CERT" "$TLS_DIR/ca-bundle.pem"
 
-exec node -r ts-node/register/transpile-only local/rehearse/main.ts "$@"
+exec node -r ts-node/register/transpile-only rehearsal/main.ts "$@"

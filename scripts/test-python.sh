@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The Python layer of `npm test`: the migration payload (providers/dags) tested with pytest
+# The Python layer of `npm test`: the migration payload (payload/) tested with pytest
 # against real Airflow (2.8.1 -> 2.11.0 and 2.10.3 -> 2.11.0), PostgreSQL and moto.
 # Brings the local stack up when it is not running, and takes down what it started.
 set -euo pipefail

@@ -8,7 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import { metadataExportProvider } from "../../providers/metadataExport";
 import { metadataImportProvider } from "../../providers/metadataImport";
-import { typeToken } from "../../providers/resources/resource";
+import { typeToken } from "../../providers/framework/resource";
 import { HostError, ProviderHost, serializeProvider, urnFor, withProvider } from "./support/providerHost";
 
 const PROJECT_DIR = path.resolve(__dirname, "..", "..");

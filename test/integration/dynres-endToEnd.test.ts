@@ -11,8 +11,8 @@ import { CreateBucketCommand, HeadObjectCommand, ListObjectsV2Command, S3Client 
 import { AirflowClient, createAirflowClient } from "../../providers/airflow";
 import { EXPORT_DAG_ID, metadataExportProvider } from "../../providers/metadataExport";
 import { IMPORT_DAG_ID, metadataImportProvider } from "../../providers/metadataImport";
-import { isPartialCreateError, PartialCreateError } from "../../providers/resources/partialState";
-import { payloadInputs } from "../../providers/resources/resource";
+import { isPartialCreateError, PartialCreateError } from "../../providers/framework/partialState";
+import { payloadInputs } from "../../providers/framework/resource";
 import { integrationInfo } from "./itEnv";
 
 const info = integrationInfo();

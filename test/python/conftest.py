@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-for path in (ROOT / "local", ROOT / "providers" / "dags", Path(__file__).resolve().parent):
+for path in (ROOT / "local", ROOT / "payload", Path(__file__).resolve().parent):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 

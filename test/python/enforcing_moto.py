@@ -29,7 +29,7 @@ def free_loopback_port() -> int:
 
 
 def grant_documents(bucket: str, prefix: str, key_arn: str, source_task_log_group_arn: str) -> Dict[str, Any]:
-    """{"export": ..., "import": ...} from components/iamPolicies.ts itself (through ts-node)."""
+    """{"export": ..., "import": ...} from rules/permissions.ts itself (through ts-node)."""
     argv = [
         "node",
         "-r",

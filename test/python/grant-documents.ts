@@ -6,7 +6,7 @@
  * test_grants_enforced.py attaches them to IAM users on a moto server that enforces IAM, so the Python
  * payload is checked against the real grant documents rather than a copy of them.
  */
-import { exportGrantPolicy, importGrantPolicy } from "../../components/iamPolicies";
+import { exportGrantPolicy, importGrantPolicy } from "../../rules/permissions";
 
 const FLAGS = ["bucket", "prefix", "key-arn", "source-task-log-group-arn"] as const;
 type Flag = (typeof FLAGS)[number];

@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from mwaa_local import AirflowEnv, new_fernet_key, stack_info
 
 ROOT = Path(__file__).resolve().parents[2]
-PAYLOAD = ROOT / "providers" / "dags"
+PAYLOAD = ROOT / "payload"
 HISTORY_DAGS = Path(__file__).resolve().parent / "dags" / "history_dags.py"
 USER_DAGS = ("hist_etl", "hist_manual")
 BUCKET = "migration-bundles"

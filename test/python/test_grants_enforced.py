@@ -1,7 +1,7 @@
 """The migration grants are enough, and no more, on a moto server that enforces IAM.
 
 A real direct-mode export (Airflow 2.10.3 source) and import (2.11.0 target) run with the keys
-of IAM users that hold nothing but the grants the program builds (components/iamPolicies.ts,
+of IAM users that hold nothing but the grants the program builds (rules/permissions.ts,
 printed by grant-documents.ts), against a moto server of this module's own that authorises
 every request. The other Python tests use moto without IAM, where a missing permission would
 only show on AWS.

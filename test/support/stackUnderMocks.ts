@@ -10,7 +10,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import * as pulumi from "@pulumi/pulumi";
-import { CONFIG_KEYS, CONFIG_NAMESPACE } from "../../components/config";
+import { CONFIG_KEYS, CONFIG_NAMESPACE } from "../../rules/config";
 import { isUnknown } from "@pulumi/pulumi/output";
 import {
   MockOptions,

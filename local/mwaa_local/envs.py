@@ -1,0 +1,208 @@
+"""The rehearsal's hands on the local stack: creates, seeds, inspects and stops the local Airflow
+environments. Each command prints one JSON document on its last stdout line; messages go to stderr.
+
+    envs.py create   <name> <version> <dag-bucket>   fresh env, started, healthy; its DAG bucket in moto
+    envs.py seed     <name> <runs>                    real history through the scheduler (mwaa_local.seed_history)
+    envs.py snapshot <name>                           per DAG: runs and paused state; per table: migratable rows
+    envs.py wait-idle <name> <seconds>                waits until no task instance is queued or running
+    envs.py bucket   <bucket>                         the migration bucket and its KMS key in moto
+    envs.py stop     <name> [<name> ...]              stops those environments' processes
+
+Run from the tools venv with PYTHONPATH=local (rehearsal/processes.ts does).
+"""
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any, Dict, List
+
+from mwaa_local import AirflowEnv, AirflowEnvError, new_fernet_key, stack_info
+
+# The export's own rules for what it carries (own DAGs left out, finished runs, resumable task
+# states), read from the payload so that the rehearsal counts exactly what the export should.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "payload"))
+from mwaa_migration.spec import FINISHED_RUN_STATES, OWN_DAG_IDS, UNFINISHED_TI_STATES  # noqa: E402
+
+
+def emit(document: Any) -> None:
+    sys.stdout.write(json.dumps(document, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def say(line: str) -> None:
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
+
+
+def create(name: str, version: str, dag_bucket: str) -> Dict[str, Any]:
+    say("creating Airflow %s environment %r (database, airflow db migrate, admin user) ..." % (version, name))
+    env = AirflowEnv.create(name, version, new_fernet_key())
+    s3 = env.boto3_client("s3")
+    try:
+        s3.create_bucket(Bucket=dag_bucket)
+    except s3.exceptions.BucketAlreadyOwnedByYou:
+        pass
+    # A fresh environment starts without DAGs: files an earlier rehearsal left in its bucket would
+    # reach its DAG folder through the stand-in's mirror.
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=dag_bucket):
+        keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+        if keys:
+            s3.delete_objects(Bucket=dag_bucket, Delete={"Objects": keys})
+    say("starting %r (scheduler + webserver on %s) ..." % (name, env.url))
+    env.start()
+    env.wait_healthy(timeout=600)
+    return describe(env, dag_bucket)
+
+
+def describe(env: AirflowEnv, dag_bucket: str) -> Dict[str, Any]:
+    return {
+        "name": env.name,
+        "airflowVersion": env.version,
+        "url": env.url,
+        "username": env.admin_user,
+        "password": env.admin_password,
+        "dagsFolder": str(env.dags_folder),
+        "dagBucket": dag_bucket,
+        "logGroup": env.log_group,
+        "dsn": env.dsn,
+        "cli": {"command": str(env.venv / "bin" / "airflow"), "env": env.process_env()},
+        "region": stack_info()["aws_region"],
+    }
+
+
+def seed(name: str, runs: int) -> Dict[str, Any]:
+    try:
+        from mwaa_local import seed_history
+    except ImportError:
+        raise AirflowEnvError(
+            "mwaa_local.seed_history is missing from local/mwaa_local; the rehearsal needs the local stack's "
+            "history seeding (local/seed_dags)"
+        )
+    env = AirflowEnv.load(name)
+    say("seeding %r with about %d DAG runs, run for real by its scheduler ..." % (name, runs))
+    return seed_history(env, runs=runs, progress=say)
+
+
+def snapshot(name: str) -> Dict[str, Any]:
+    """What the report compares: runs and paused state per DAG, and the rows the migration
+    carries per table, counted with the export's own rules (finished runs, finished task instances)."""
+    env = AirflowEnv.load(name)
+    own = list(OWN_DAG_IDS)
+    dags: Dict[str, Dict[str, Any]] = {}
+    for dag_id, is_paused in env.query("SELECT dag_id, is_paused FROM dag WHERE dag_id <> ALL(%s)", (own,)):
+        dags[dag_id] = {"isPaused": bool(is_paused), "runs": 0, "finishedRuns": 0}
+    for dag_id, total, finished in env.query(
+        "SELECT dag_id, count(*), count(*) FILTER (WHERE state = ANY(%s)) FROM dag_run"
+        " WHERE dag_id <> ALL(%s) GROUP BY dag_id",
+        (list(FINISHED_RUN_STATES), own),
+    ):
+        entry = dags.setdefault(dag_id, {"isPaused": None, "runs": 0, "finishedRuns": 0})
+        entry["runs"] = int(total)
+        entry["finishedRuns"] = int(finished)
+    tables = {
+        "dag_run": _count(
+            env, "SELECT count(*) FROM dag_run WHERE dag_id <> ALL(%s) AND state = ANY(%s)", (own, list(FINISHED_RUN_STATES))
+        ),
+        "task_instance": _count(
+            env,
+            "SELECT count(*) FROM task_instance t JOIN dag_run r ON r.dag_id = t.dag_id AND r.run_id = t.run_id"
+            " WHERE r.dag_id <> ALL(%s) AND r.state = ANY(%s) AND (t.state IS NULL OR t.state <> ALL(%s))",
+            (own, list(FINISHED_RUN_STATES), list(UNFINISHED_TI_STATES)),
+        ),
+        "variable": _count(env, "SELECT count(*) FROM variable", None),
+        "connection": _count(env, "SELECT count(*) FROM connection", None),
+        "slot_pool": _count(env, "SELECT count(*) FROM slot_pool WHERE pool <> 'default_pool'", None),
+    }
+    return {"name": env.name, "airflowVersion": env.version, "dags": dags, "tables": tables}
+
+
+def _count(env: AirflowEnv, sql: str, params: Any) -> int:
+    return int(env.query(sql, params)[0][0])
+
+
+def wait_idle(name: str, seconds: float) -> Dict[str, Any]:
+    """After cutover paused the source: lets runs already going finish, so the delta sees a still source."""
+    env = AirflowEnv.load(name)
+    deadline = time.monotonic() + seconds
+    while True:
+        busy = _count(
+            env,
+            "SELECT count(*) FROM task_instance WHERE dag_id <> ALL(%s) AND state IN ('queued', 'running')",
+            (list(OWN_DAG_IDS),),
+        )
+        if busy == 0:
+            return {"name": name, "busyTaskInstances": 0}
+        if time.monotonic() > deadline:
+            raise AirflowEnvError(
+                "%d task instances of %r were still queued or running %.0f s after the pause; see %s"
+                % (busy, name, seconds, env.log_file("scheduler"))
+            )
+        time.sleep(2)
+
+
+def migration_bucket(bucket: str) -> Dict[str, Any]:
+    """The bucket the bundles go to, and the customer-managed key they are encrypted with."""
+    import boto3
+
+    info = stack_info()
+    session = boto3.session.Session(
+        aws_access_key_id=info["env"]["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=info["env"]["AWS_SECRET_ACCESS_KEY"],
+        region_name=info["aws_region"],
+    )
+    s3 = session.client("s3", endpoint_url=info["aws_endpoint_url"])
+    try:
+        s3.create_bucket(Bucket=bucket)
+    except s3.exceptions.BucketAlreadyOwnedByYou:
+        pass
+    kms = session.client("kms", endpoint_url=info["aws_endpoint_url"])
+    alias = "alias/%s" % bucket
+    for entry in kms.list_aliases()["Aliases"]:
+        if entry["AliasName"] == alias and entry.get("TargetKeyId"):
+            return {"bucket": bucket, "kmsKeyId": entry["TargetKeyId"]}
+    key_id = kms.create_key(Description="migration bundles in %s" % bucket)["KeyMetadata"]["KeyId"]
+    kms.create_alias(AliasName=alias, TargetKeyId=key_id)
+    return {"bucket": bucket, "kmsKeyId": key_id}
+
+
+def stop(names: List[str]) -> Dict[str, Any]:
+    stopped = []
+    for name in names:
+        try:
+            AirflowEnv.load(name).stop()
+            stopped.append(name)
+        except AirflowEnvError:
+            pass
+    return {"stopped": stopped}
+
+
+def main(argv: List[str]) -> int:
+    if not argv:
+        say(__doc__)
+        return 2
+    command, args = argv[0], argv[1:]
+    try:
+        if command == "create":
+            emit(create(args[0], args[1], args[2]))
+        elif command == "seed":
+            emit(seed(args[0], int(args[1])))
+        elif command == "snapshot":
+            emit(snapshot(args[0]))
+        elif command == "wait-idle":
+            emit(wait_idle(args[0], float(args[1])))
+        elif command == "bucket":
+            emit(migration_bucket(args[0]))
+        elif command == "stop":
+            emit(stop(args))
+        else:
+            say("unknown command %r\n%s" % (command, __doc__))
+            return 2
+    except AirflowEnvError as error:
+        say("error: %s" % error)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,67 @@
+import { strict as assert } from "assert";
+import fc from "fast-check";
+import { dagsToPauseOnSource, dagsToRevert, MIGRATION_DAG_IDS, planTargetActivation } from "./cutover";
+
+const dag = (dagId: string, isPaused: boolean) => ({ dagId, isPaused });
+
+describe("cutover decisions", () => {
+  it("pauses only the source's active DAGs, never the migration DAGs or ones kept running", () => {
+    const source = [
+      dag("etl", false),
+      dag("report", true),
+      dag("mwaa_migration_export", false),
+      dag("heartbeat", false),
+    ];
+    assert.deepEqual(dagsToPauseOnSource(source, ["heartbeat"]), ["etl"]);
+  });
+
+  it("unpauses on the target exactly the DAGs that were active on the source", () => {
+    const target = [
+      dag("etl", true),
+      dag("report", true),
+      dag("billing", false),
+      dag("mwaa_migration_import", true),
+    ];
+    const plan = planTargetActivation(["etl", "billing", "gone", "mwaa_migration_import"], target, false);
+    assert.deepEqual(plan, { unpause: ["etl"], alreadyActive: ["billing"], missing: ["gone"] });
+  });
+
+  it("leaves everything paused when configured to", () => {
+    const plan = planTargetActivation(["etl"], [dag("etl", true)], true);
+    assert.deepEqual(plan.unpause, []);
+  });
+
+  it("going back reverts only DAGs still in the state cutover left them in", () => {
+    const source = [dag("etl", true), dag("report", false)];
+    assert.deepEqual(dagsToRevert(["etl", "report", "deleted"], source, true), ["etl"]);
+  });
+
+  it("never unpauses a DAG on the target that was paused on the source (property)", () => {
+    const dags = fc.uniqueArray(
+      fc.record({
+        dagId: fc.constantFrom("a", "b", "c", "d", "e", ...MIGRATION_DAG_IDS),
+        isPaused: fc.boolean(),
+      }),
+      {
+        selector: (d) => d.dagId,
+      },
+    );
+    fc.assert(
+      fc.property(dags, dags, fc.boolean(), (source, target, leavePaused) => {
+        const paused = dagsToPauseOnSource(source);
+        const plan = planTargetActivation(paused, target, leavePaused);
+        const activeOnSource = new Set(source.filter((d) => !d.isPaused).map((d) => d.dagId));
+        for (const id of plan.unpause) {
+          assert.ok(activeOnSource.has(id), `${id} was not active on the source`);
+          assert.ok(!MIGRATION_DAG_IDS.includes(id));
+        }
+        if (leavePaused) assert.deepEqual(plan.unpause, []);
+        // Every DAG active on the source ends up active on the target, or is reported missing.
+        if (!leavePaused) {
+          const accounted = new Set([...plan.unpause, ...plan.alreadyActive, ...plan.missing]);
+          for (const id of paused) assert.ok(accounted.has(id));
+        }
+      }),
+    );
+  });
+});

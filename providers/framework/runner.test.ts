@@ -1,0 +1,161 @@
+/**
+ * The create flow's decisions with a scripted Airflow (what it answers is set per test) and a
+ * real local DAG folder: what is restored, removed, left running, and reported.
+ */
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import type { AirflowClient, DagRunStatus, DagSummary } from "../airflow/client";
+import { runMigrationDag, RunSpec } from "./runner";
+import { fakeClock } from "../../test/support/fakeClock";
+
+function scriptedAirflow(
+  runStates: DagRunStatus["state"][],
+  options: { parsed?: boolean; existing?: boolean; failAt?: number } = {},
+) {
+  const dags = new Map<string, DagSummary>([
+    ["mwaa_migration_export", { dagId: "mwaa_migration_export", isPaused: true }],
+  ]);
+  const calls: string[] = [];
+  let polls = 0;
+  const client: AirflowClient = {
+    description: "scripted",
+    version: async () => "2.10.3",
+    listDags: async () => [...dags.values()],
+    setPaused: async (dagId, paused) => {
+      calls.push(`${paused ? "pause" : "unpause"} ${dagId}`);
+      dags.set(dagId, { dagId, isPaused: paused });
+    },
+    waitUntilParsed: async (dagId) => {
+      if (options.parsed === false) throw new Error(`timed out waiting for DAG ${dagId}`);
+    },
+    trigger: async (request) => {
+      calls.push(`trigger ${request.runId} ${JSON.stringify(request.conf)}`);
+      return { runId: request.runId, created: !options.existing };
+    },
+    runStatus: async (dagId, runId) => {
+      polls++;
+      if (options.failAt === polls) throw new Error("AccessDenied reading the run");
+      const state = runStates[Math.min(polls - 1, runStates.length - 1)];
+      const tasks = [
+        {
+          taskId: "export_tables",
+          mapIndex: -1,
+          state: state === "success" ? "success" : state === "failed" ? "failed" : "running",
+          tryNumber: 1,
+        },
+      ];
+      return { dagId, runId, state, tasks };
+    },
+    taskLogTail: async () => "INFO - exported task_instance   4200 rows   1.0 s\nValueError: boom",
+  };
+  return { client, calls, dags };
+}
+
+function spec(dagFolder: string, overrides: Partial<RunSpec> = {}): RunSpec {
+  const payloadDir = fs.mkdtempSync(path.join(os.tmpdir(), "runner-payload-"));
+  fs.writeFileSync(path.join(payloadDir, "mwaa_migration_export.py"), "# dag\n");
+  fs.mkdirSync(path.join(payloadDir, "mwaa_migration"));
+  fs.writeFileSync(path.join(payloadDir, "mwaa_migration", "__init__.py"), "");
+  return {
+    resource: "MetadataExport",
+    dagId: "mwaa_migration_export",
+    runId: "bulk-1-e1",
+    conf: { exportId: "bulk-1" },
+    dagFolder,
+    payloadDir,
+    parseDeadlineSeconds: 60,
+    deadlineSeconds: 300,
+    pollIntervalSeconds: 10,
+    ...overrides,
+  };
+}
+
+const newFolder = () => fs.mkdtempSync(path.join(os.tmpdir(), "runner-dags-"));
+
+describe("migration DAG run", () => {
+  it("succeeds: unpauses the DAG for its run, then restores it and removes the files", async () => {
+    const folder = newFolder();
+    const airflow = scriptedAirflow(["queued", "running", "success"]);
+    const lines: string[] = [];
+    const outcome = await runMigrationDag(
+      { airflow: airflow.client, clock: fakeClock(), log: (l) => lines.push(l) },
+      spec(folder),
+    );
+    assert.deepEqual(outcome, { kind: "succeeded", runId: "bulk-1-e1", elapsedMs: 20_000 });
+    assert.deepEqual(airflow.calls, [
+      "unpause mwaa_migration_export",
+      'trigger bulk-1-e1 {"exportId":"bulk-1"}',
+      "pause mwaa_migration_export",
+    ]);
+    assert.deepEqual(fs.readdirSync(folder), []);
+    assert.ok(
+      lines.some((l) => l.includes("table task_instance · 4,200 rows")),
+      lines.join("\n"),
+    );
+  });
+
+  it("a failed task: paused state restored, files removed, the failing task's log in the reason", async () => {
+    const folder = newFolder();
+    const airflow = scriptedAirflow(["running", "failed"]);
+    const outcome = await runMigrationDag(
+      { airflow: airflow.client, clock: fakeClock(), log: () => {} },
+      spec(folder),
+    );
+    assert.equal(outcome.kind, "failed");
+    assert.match(
+      (outcome as { reason: string }).reason,
+      /failed tasks: export_tables[\s\S]*ValueError: boom/,
+    );
+    assert.equal(airflow.dags.get("mwaa_migration_export")!.isPaused, true);
+    assert.deepEqual(fs.readdirSync(folder), []);
+  });
+
+  it("a timeout leaves the run going (DAG files and unpause kept) so a resume can wait for it", async () => {
+    const folder = newFolder();
+    const airflow = scriptedAirflow(["running"]);
+    const outcome = await runMigrationDag(
+      { airflow: airflow.client, clock: fakeClock(), log: () => {} },
+      spec(folder, { deadlineSeconds: 60 }),
+    );
+    assert.equal(outcome.kind, "unfinished");
+    assert.match((outcome as { reason: string }).reason, /still running after deadlineSeconds=60/);
+    assert.equal(airflow.dags.get("mwaa_migration_export")!.isPaused, false);
+    assert.deepEqual(fs.readdirSync(folder).sort(), ["mwaa_migration", "mwaa_migration_export.py"]);
+  });
+
+  it("an error while polling is unfinished, not failed: the run may still complete", async () => {
+    const airflow = scriptedAirflow(["running"], { failAt: 2 });
+    const outcome = await runMigrationDag(
+      { airflow: airflow.client, clock: fakeClock(), log: () => {} },
+      spec(newFolder()),
+    );
+    assert.equal(outcome.kind, "unfinished");
+    assert.match((outcome as { reason: string }).reason, /AccessDenied/);
+  });
+
+  it("a DAG that is never parsed is not started, and the folder is cleaned", async () => {
+    const folder = newFolder();
+    const airflow = scriptedAirflow(["success"], { parsed: false });
+    const outcome = await runMigrationDag(
+      { airflow: airflow.client, clock: fakeClock(), log: () => {} },
+      spec(folder),
+    );
+    assert.equal(outcome.kind, "notStarted");
+    assert.match((outcome as { reason: string }).reason, /not parsed within parseDeadlineSeconds=60/);
+    assert.deepEqual(airflow.calls, []);
+    assert.deepEqual(fs.readdirSync(folder), []);
+  });
+
+  it("a resumed create adopts the existing run instead of starting another", async () => {
+    const airflow = scriptedAirflow(["success"], { existing: true });
+    const lines: string[] = [];
+    const outcome = await runMigrationDag(
+      { airflow: airflow.client, clock: fakeClock(), log: (l) => lines.push(l) },
+      spec(newFolder()),
+    );
+    assert.equal(outcome.kind, "succeeded");
+    assert.ok(lines.includes("[MetadataExport] resuming existing run bulk-1-e1 of mwaa_migration_export"));
+  });
+});

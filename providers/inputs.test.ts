@@ -1,0 +1,169 @@
+import { strict as assert } from "assert";
+import { UNKNOWN } from "./framework/checks";
+import { diffWork } from "./framework/diff";
+import { metadataExportProvider } from "./metadataExport";
+import { metadataImportProvider } from "./metadataImport";
+import { connectionFor, parseDagFolder } from "./framework/target";
+import { defaultExportId, runIdFor } from "./framework/runIds";
+import { maxRunIdLength } from "./airflow/restPaths";
+
+const airflow = {
+  kind: "mwaa",
+  environmentName: "prod-airflow",
+  airflowVersion: "2.10.3",
+  region: "eu-west-1",
+};
+const base = {
+  airflow,
+  dagFolder: "s3://dag-bucket/dags",
+  payloadDir: "/p",
+  payloadDigest: "d",
+  bucket: "migration-bucket",
+};
+
+describe("export/import inputs", () => {
+  it("check accepts good inputs and fills defaults", async () => {
+    const result = await metadataExportProvider.check!({}, { ...base, phase: "bulk" });
+    assert.deepEqual(result.failures, []);
+    assert.equal(result.inputs.prefix, "mwaa-migration");
+    assert.equal(result.inputs.providerVersion, "1");
+    assert.match(result.inputs.exportId, /^bulk-[0-9a-f]{8}$/);
+  });
+
+  it("check leaves unknown values alone during preview and derives nothing from them", async () => {
+    const result = await metadataExportProvider.check!(
+      {},
+      { ...base, bucket: UNKNOWN, phase: "delta", watermark: UNKNOWN },
+    );
+    assert.deepEqual(result.failures, []);
+    assert.equal(result.inputs.exportId, undefined);
+  });
+
+  it("check names the property and the fix", async () => {
+    const result = await metadataImportProvider.check!(
+      {},
+      {
+        ...base,
+        airflow: { kind: "selfManaged", airflowVersion: "1.10.15", url: "ftp://x" },
+        prefix: "/abs",
+        exportId: "bad id",
+        pollIntervalSeconds: 0,
+      },
+    );
+    const props = result.failures!.map((f) => f.property).sort();
+    assert.deepEqual(props, [
+      "airflow.airflowVersion",
+      "airflow.url",
+      "exportId",
+      "pollIntervalSeconds",
+      "prefix",
+    ]);
+    assert.match(result.failures!.find((f) => f.property === "prefix")!.reason, /no leading "\/"/);
+  });
+
+  it("a client override that cannot work is a check failure on airflow.client", async () => {
+    const result = await metadataExportProvider.check!(
+      {},
+      { ...base, airflow: { ...airflow, client: "airflow-rest" } },
+    );
+    assert.deepEqual(
+      result.failures!.map((f) => f.property),
+      ["airflow.client"],
+    );
+  });
+
+  it("diff replaces for inputs that change the work and updates in place otherwise", () => {
+    const olds = { a: 1, b: [1, 2], c: 5 };
+    assert.deepEqual(diffWork(olds, { ...olds, c: 6 }, ["a", "b"], ["c"]), {
+      changes: true,
+      replaces: [],
+      deleteBeforeReplace: false,
+    });
+    assert.deepEqual(diffWork(olds, { ...olds, b: [2, 1] }, ["a", "b"], ["c"]).replaces, ["b"]);
+    assert.deepEqual(diffWork(olds, { ...olds, a: UNKNOWN }, ["a", "b"], ["c"]).replaces, ["a"]);
+    assert.equal(diffWork(olds, { ...olds }, ["a", "b"], ["c"]).changes, false);
+  });
+
+  it("a new provider version replaces the resource, a rotated password does not", async () => {
+    const olds = (await metadataExportProvider.check!({}, base)).inputs;
+    const bumped = await metadataExportProvider.diff!("id", olds, { ...olds, providerVersion: "2" });
+    assert.deepEqual(bumped.replaces, ["providerVersion"]);
+    const selfManaged = {
+      kind: "selfManaged",
+      airflowVersion: "2.8.1",
+      url: "http://127.0.0.1:8080",
+      username: "a",
+      password: "1",
+    };
+    const rotated = await metadataExportProvider.diff!(
+      "id",
+      { ...olds, airflow: selfManaged },
+      { ...olds, airflow: { ...selfManaged, password: "2" } },
+    );
+    assert.deepEqual(rotated, { changes: true, replaces: [], deleteBeforeReplace: false });
+  });
+
+  it("exportIds and run ids are deterministic and short enough for InvokeRestApi paths", () => {
+    const identity = {
+      source: airflow,
+      bucket: "b",
+      prefix: "p",
+      phase: "delta",
+      watermark: "2026-01-01T00:00:00+00:00",
+    };
+    const id = defaultExportId(identity);
+    assert.equal(id, defaultExportId({ ...identity }));
+    assert.notEqual(id, defaultExportId({ ...identity, watermark: "2026-01-02T00:00:00+00:00" }));
+    const runId = runIdFor("import", id, 12);
+    assert.match(runId, /^i12-[0-9a-f]{8}$/);
+    assert.equal(runId, runIdFor("import", id, 12));
+    assert.notEqual(runId, runIdFor("import", defaultExportId({ ...identity, phase: "bulk" }), 12));
+    for (const dagId of ["mwaa_migration_export", "mwaa_migration_import"]) {
+      assert.ok(
+        runIdFor("export", id, 99).length <= maxRunIdLength(dagId),
+        `run ids fit InvokeRestApi paths for ${dagId}`,
+      );
+    }
+  });
+
+  it("DAG folders are S3 URIs or absolute folders", () => {
+    assert.deepEqual(parseDagFolder("s3://dag-bucket/path/dags/"), {
+      kind: "s3",
+      bucket: "dag-bucket",
+      prefix: "path/dags/",
+    });
+    assert.deepEqual(parseDagFolder("s3://dag-bucket"), { kind: "s3", bucket: "dag-bucket", prefix: "" });
+    assert.deepEqual(parseDagFolder("/opt/airflow/dags/"), { kind: "folder", path: "/opt/airflow/dags" });
+    assert.throws(() => parseDagFolder("dags"), /neither an S3 URI/);
+  });
+
+  it("the connection follows the chooser, with the region from the input or the provider config", () => {
+    assert.deepEqual(
+      connectionFor({ kind: "mwaa", environmentName: "e", airflowVersion: "2.4.0" }, "us-west-2"),
+      {
+        kind: "mwaa-cli",
+        environmentName: "e",
+        region: "us-west-2",
+        airflowVersion: "2.4.0",
+      },
+    );
+    assert.equal(
+      connectionFor(
+        { kind: "mwaa", environmentName: "e", airflowVersion: "2.10.3", region: "eu-west-1" },
+        "us-west-2",
+      ).kind,
+      "mwaa-rest",
+    );
+    const rest = connectionFor(
+      {
+        kind: "selfManaged",
+        url: "http://127.0.0.1:1",
+        airflowVersion: "3.0.6",
+        username: "u",
+        password: "p",
+      },
+      undefined,
+    );
+    assert.equal(rest.kind, "airflow-rest");
+  });
+});

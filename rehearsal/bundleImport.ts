@@ -1,0 +1,224 @@
+/**
+ * `--bundle <folder|s3 URI>`: an existing export bundle (a production export, say) imported into a
+ * fresh local target of the chosen version through the import provider, and a report of what the
+ * import took, found already there, and refused. The target does not have the bundle's DAGs, so
+ * their history is imported as orphan history (which exercises the schema mapping of every row)
+ * and the report lists those DAGs as the ones a real import would refuse until they are deployed.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import {
+  IMPORT_REPORT_FILE,
+  readBundleJson,
+  summariseManifest,
+  summariseReport,
+} from "../providers/framework/bundle";
+import type { Display } from "./display";
+import { importMetadata } from "./engine";
+import type { RehearsalOptions } from "./options";
+import { envsPy } from "./processes";
+import {
+  bundleSettings,
+  createAirflow,
+  LocalAirflow,
+  MIGRATION_BUCKET,
+  mwaaTarget,
+  Stages,
+  startStandinFor,
+  TARGET_NAME,
+} from "./rehearsal";
+import { DagRow, DatabaseSnapshot, Report, REPORT_FORMAT_VERSION, stageTotals, tableRows } from "./report";
+
+/** The environment before the rehearsal pointed the AWS SDK at the local stack: used to read a real S3 bundle. */
+const USER_ENV = { ...process.env };
+const IMPORT_PREFIX = "bundle-import";
+
+export interface BundleSource {
+  kind: "folder" | "s3";
+  /** folder: absolute path; s3: bucket */
+  where: string;
+  /** s3: key prefix ending in "/" (may be empty) */
+  prefix: string;
+}
+
+export function parseBundleSource(value: string, cwd: string): BundleSource {
+  const s3 = /^s3:\/\/([^/]+)\/?(.*)$/.exec(value);
+  if (s3) {
+    const prefix = s3[2].replace(/\/+$/, "");
+    return { kind: "s3", where: s3[1], prefix: prefix === "" ? "" : `${prefix}/` };
+  }
+  return { kind: "folder", where: path.resolve(cwd, value), prefix: "" };
+}
+
+function listFolder(root: string, relative = ""): string[] {
+  const found: string[] = [];
+  for (const entry of fs.readdirSync(path.join(root, relative), { withFileTypes: true })) {
+    const child = relative === "" ? entry.name : `${relative}/${entry.name}`;
+    if (entry.isDirectory()) found.push(...listFolder(root, child));
+    else found.push(child);
+  }
+  return found;
+}
+
+/** Reads every object of an S3 bundle with the user's own AWS settings (not the local stack's). */
+async function readS3Bundle(source: BundleSource): Promise<Map<string, Buffer>> {
+  const saved = process.env;
+  process.env = { ...USER_ENV };
+  const { S3Client, ListObjectsV2Command, GetObjectCommand } =
+    require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3");
+  const s3 = new S3Client({});
+  const files = new Map<string, Buffer>();
+  try {
+    let token: string | undefined;
+    do {
+      const page = await s3.send(
+        new ListObjectsV2Command({ Bucket: source.where, Prefix: source.prefix, ContinuationToken: token }),
+      );
+      for (const object of page.Contents ?? []) {
+        const reply = await s3.send(new GetObjectCommand({ Bucket: source.where, Key: object.Key! }));
+        files.set(
+          object.Key!.slice(source.prefix.length),
+          Buffer.from(await reply.Body!.transformToByteArray()),
+        );
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  } catch (e) {
+    throw new Error(
+      `could not read the bundle s3://${source.where}/${source.prefix} with your AWS credentials: ${(e as Error).message}`,
+    );
+  } finally {
+    s3.destroy();
+    process.env = saved;
+  }
+  return files;
+}
+
+function readFolderBundle(source: BundleSource): Map<string, Buffer> {
+  if (!fs.existsSync(path.join(source.where, "manifest.json")))
+    throw new Error(
+      `${source.where} has no manifest.json: give the folder of one export (the one holding manifest.json and tables/)`,
+    );
+  return new Map(
+    listFolder(source.where).map((file) => [file, fs.readFileSync(path.join(source.where, file))]),
+  );
+}
+
+/** Which files of a bundle are copied into the local migration bucket: the manifest and the table streams. */
+export function bundleFilesToCopy(names: readonly string[]): string[] {
+  return names
+    .filter((name) => name === "manifest.json" || /^tables\/[A-Za-z0-9_]+\.[a-z0-9.]+$/.test(name))
+    .sort();
+}
+
+export function bundleDagRows(
+  manifest: Record<string, unknown>,
+  report: Record<string, unknown>,
+  target: DatabaseSnapshot,
+): DagRow[] {
+  const paused = new Map<string, boolean>();
+  for (const dag of Array.isArray(manifest.dags) ? (manifest.dags as Record<string, unknown>[]) : [])
+    paused.set(String(dag.dagId), dag.isPaused === true);
+  const runs = ((report.dags as Record<string, unknown> | undefined)?.runs ?? {}) as Record<
+    string,
+    { runs?: number; imported?: number }
+  >;
+  const ids = new Set([...paused.keys(), ...Object.keys(runs)]);
+  return [...ids].sort().map((dagId) => ({
+    dagId,
+    runsBefore: runs[dagId]?.runs ?? 0,
+    runsAfter: runs[dagId]?.imported ?? 0,
+    pausedOnSourceBefore: paused.has(dagId) ? paused.get(dagId)! : null,
+    pausedOnSourceAfter: null,
+    pausedOnTarget: target.dags[dagId]?.isPaused ?? null,
+  }));
+}
+
+export async function runBundleRehearsal(
+  options: RehearsalOptions,
+  display: Display,
+): Promise<{ report: Report; envs: LocalAirflow[] }> {
+  const startedAt = new Date();
+  const stages = new Stages(display);
+  const source = parseBundleSource(options.bundle!, process.cwd());
+  const files = await stages.run(
+    "prepare",
+    `bundle ${options.bundle} and a local Airflow ${options.targetVersion}`,
+    async () => (source.kind === "s3" ? readS3Bundle(source) : readFolderBundle(source)),
+  );
+  const manifestBytes = files.get("manifest.json");
+  if (!manifestBytes)
+    throw new Error(`the bundle ${options.bundle} has no manifest.json: it is not a complete export`);
+  const manifest = JSON.parse(manifestBytes.toString("utf8")) as Record<string, unknown>;
+  const exported = summariseManifest(manifest);
+  const exportId =
+    exported.exportId || path.basename(source.kind === "folder" ? source.where : source.prefix);
+
+  const { target, bundle } = await stages.run("prepare", "local target and migration bucket", async () => {
+    const created = await createAirflow(TARGET_NAME, options.targetVersion, display);
+    const { kmsKeyId } = await envsPy<{ kmsKeyId: string }>(["bucket", MIGRATION_BUCKET]);
+    await startStandinFor([created], display);
+    const { S3Client, PutObjectCommand } =
+      require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3");
+    const s3 = new S3Client({ region: created.region, forcePathStyle: true });
+    try {
+      for (const name of bundleFilesToCopy([...files.keys()])) {
+        await s3.send(
+          new PutObjectCommand({
+            Bucket: MIGRATION_BUCKET,
+            Key: `${IMPORT_PREFIX}/${exportId}/${name}`,
+            Body: files.get(name),
+            ServerSideEncryption: "aws:kms",
+            SSEKMSKeyId: kmsKeyId,
+          }),
+        );
+      }
+    } finally {
+      s3.destroy();
+    }
+    display.line(
+      `bundle ${exportId} (Airflow ${exported.sourceAirflowVersion ?? "?"}, phase ${exported.phase}) copied to s3://${MIGRATION_BUCKET}/${IMPORT_PREFIX}/${exportId}/`,
+    );
+    return { target: created, bundle: { ...bundleSettings(kmsKeyId), prefix: IMPORT_PREFIX } };
+  });
+
+  const problems: string[] = [];
+  let importError: string | null = null;
+  await stages
+    .run("import", `import into Airflow ${options.targetVersion}`, () =>
+      importMetadata(mwaaTarget(target), bundle, exportId, { importOrphanHistory: true }),
+    )
+    .catch((e: Error) => {
+      importError = e.message;
+    });
+  const written = await readBundleJson(
+    { bucket: MIGRATION_BUCKET, prefix: IMPORT_PREFIX, exportId },
+    IMPORT_REPORT_FILE,
+  );
+  const imported = written ? summariseReport(written) : null;
+  if (importError) problems.push(`the import refused the bundle: ${importError}`);
+  if (imported) problems.push(...imported.problems);
+  const snapshot = await envsPy<DatabaseSnapshot>(["snapshot", TARGET_NAME]);
+  const refused = imported?.missingDags ?? [];
+  return {
+    envs: [target],
+    report: {
+      formatVersion: REPORT_FORMAT_VERSION,
+      mode: "bundle",
+      startedAt: startedAt.toISOString(),
+      finishedAt: new Date().toISOString(),
+      source: exported.sourceAirflowVersion
+        ? { airflowVersion: exported.sourceAirflowVersion, seededRuns: null }
+        : null,
+      target: { airflowVersion: target.airflowVersion },
+      stages: stageTotals(stages.timings),
+      tables: tableRows([exported], imported ? [imported] : []),
+      dags: written ? bundleDagRows(manifest, written, snapshot) : [],
+      logs: null,
+      freezeWindowSeconds: null,
+      refusedDags: refused,
+      reconciled: problems.length === 0,
+      problems,
+    },
+  };
+}

@@ -1,0 +1,120 @@
+import { strict as assert } from "assert";
+import { bundleDagRows, bundleFilesToCopy, parseBundleSource } from "./bundleImport";
+import { progressPrefix } from "./display";
+import { mwaaTarget, standinConfig, workflowAssetFiles, LocalAirflow } from "./rehearsal";
+import type { StackInfo } from "./processes";
+
+const env: LocalAirflow = {
+  name: "rehearse-src",
+  airflowVersion: "2.8.1",
+  url: "http://127.0.0.1:58010",
+  username: "admin",
+  password: "admin",
+  dagsFolder: "/state/airflow/rehearse-src/dags",
+  dagBucket: "rehearse-src-dags",
+  logGroup: "airflow-rehearse-src-Task",
+  dsn: "postgresql://postgres@127.0.0.1:58001/airflow_rehearse_src",
+  cli: { command: "/venv/bin/airflow", env: { AIRFLOW_HOME: "/state/airflow/rehearse-src" } },
+  region: "us-east-1",
+};
+
+describe("rehearsal helpers", () => {
+  it("reaches a local Airflow as an MWAA environment whose DAG folder is its S3 prefix", () => {
+    assert.deepEqual(mwaaTarget(env), {
+      airflow: {
+        kind: "mwaa",
+        environmentName: "rehearse-src",
+        airflowVersion: "2.8.1",
+        region: "us-east-1",
+      },
+      dagFolder: "s3://rehearse-src-dags/dags",
+    });
+  });
+
+  it("describes each local Airflow to the MWAA stand-in", () => {
+    const info = { aws_region: "us-east-1" } as StackInfo;
+    const config = standinConfig(info, [env]) as { environments: Record<string, Record<string, unknown>> };
+    assert.deepEqual(config.environments["rehearse-src"], {
+      airflowVersion: "2.8.1",
+      restApiUrl: "http://127.0.0.1:58010",
+      username: "admin",
+      password: "admin",
+      cli: env.cli,
+      sourceBucketArn: "arn:aws:s3:::rehearse-src-dags",
+      dagS3Path: "dags",
+      dagsFolder: "/state/airflow/rehearse-src/dags",
+      executionRoleArn: "arn:aws:iam::123456789012:role/rehearse-src-execution",
+      logGroups: { Task: "airflow-rehearse-src-Task" },
+    });
+  });
+
+  it("copies the source's DAG files and their settings as workflow assets, never the migration DAGs", () => {
+    assert.deepEqual(
+      workflowAssetFiles([
+        "seed_etl.py",
+        "mwaa_migration",
+        "mwaa_migration_export.py",
+        "seed_settings.json",
+        "__pycache__",
+        ".markers",
+      ]),
+      ["seed_etl.py", "seed_settings.json"],
+    );
+  });
+
+  it("reads a bundle from a folder or an S3 URI, and copies only its manifest and table streams", () => {
+    assert.deepEqual(parseBundleSource("s3://prod/mwaa-migration/bulk-1/", "/x"), {
+      kind: "s3",
+      where: "prod",
+      prefix: "mwaa-migration/bulk-1/",
+    });
+    assert.deepEqual(parseBundleSource("exports/bulk-1", "/home/me"), {
+      kind: "folder",
+      where: "/home/me/exports/bulk-1",
+      prefix: "",
+    });
+    assert.deepEqual(
+      bundleFilesToCopy([
+        "import-report.json",
+        "tables/dag_run.jsonl.gz",
+        "manifest.json",
+        "tables/../../x",
+        "notes.txt",
+      ]),
+      ["manifest.json", "tables/dag_run.jsonl.gz"],
+    );
+  });
+
+  it("reports a bundle's DAGs with their runs in the bundle, runs imported, and paused states", () => {
+    const manifest = {
+      dags: [
+        { dagId: "etl", isPaused: false },
+        { dagId: "old", isPaused: true },
+      ],
+    };
+    const importReport = { dags: { runs: { etl: { runs: 5, imported: 5 }, old: { runs: 2, imported: 0 } } } };
+    const target = { airflowVersion: "2.11.0", dags: {}, tables: {} };
+    assert.deepEqual(bundleDagRows(manifest, importReport, target), [
+      {
+        dagId: "etl",
+        runsBefore: 5,
+        runsAfter: 5,
+        pausedOnSourceBefore: false,
+        pausedOnSourceAfter: null,
+        pausedOnTarget: null,
+      },
+      {
+        dagId: "old",
+        runsBefore: 2,
+        runsAfter: 0,
+        pausedOnSourceBefore: true,
+        pausedOnSourceAfter: null,
+        pausedOnTarget: null,
+      },
+    ]);
+  });
+
+  it("prefixes progress lines with the elapsed time and the stage", () => {
+    assert.equal(progressPrefix(125_400, "bulk"), "[02:05] bulk     |");
+  });
+});

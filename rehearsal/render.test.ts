@@ -1,0 +1,109 @@
+import { strict as assert } from "assert";
+import { escapeHtml, formatSeconds, renderHtml, renderJson, renderTerminal, textTable } from "./render";
+import type { Report } from "./report";
+
+const report = (overrides: Partial<Report> = {}): Report => ({
+  formatVersion: 1,
+  mode: "rehearsal",
+  startedAt: "2026-01-01T10:00:00.000Z",
+  finishedAt: "2026-01-01T10:12:00.000Z",
+  source: { airflowVersion: "2.8.1", seededRuns: 300 },
+  target: { airflowVersion: "2.11.0" },
+  stages: [
+    { stage: "bulk", seconds: 75.2, ok: true },
+    { stage: "cutover", seconds: 48, ok: true },
+  ],
+  tables: [{ table: "task_instance", exported: 12345, imported: 12000, skipped: 345 }],
+  dags: [
+    {
+      dagId: "seed_etl",
+      runsBefore: 180,
+      runsAfter: 180,
+      pausedOnSourceBefore: false,
+      pausedOnSourceAfter: true,
+      pausedOnTarget: false,
+    },
+  ],
+  logs: {
+    streams: 900,
+    copied: 900,
+    alreadyThere: 0,
+    missing: 2,
+    eventsCopied: 15000,
+    eventsArchived: 0,
+    archiveLocation: null,
+  },
+  freezeWindowSeconds: 52.4,
+  refusedDags: [],
+  reconciled: true,
+  problems: [],
+  ...overrides,
+});
+
+describe("rehearsal report rendering", () => {
+  it("prints the verdict, stage times, freeze window, per-table and per-DAG counts and task logs in the terminal", () => {
+    const text = renderTerminal(report());
+    assert.match(text, /Airflow 2\.8\.1 -> 2\.11\.0/);
+    assert.match(text, /RECONCILED/);
+    assert.match(text, /bulk\s+1 min 15 s\s+ok/);
+    assert.match(text, /Freeze window .*52\.4 s/);
+    assert.match(text, /task_instance\s+12,345\s+12,000\s+345/);
+    assert.match(text, /seed_etl\s+180\s+180\s+active -> paused\s+active/);
+    assert.match(
+      text,
+      /900 streams, 900 copied, 0 already on the target, 2 missing at the source; 15,000 events copied/,
+    );
+  });
+
+  it("shows a bundle's DAGs with the paused state its manifest recorded", () => {
+    const row = { ...report().dags[0], pausedOnSourceAfter: null, pausedOnTarget: null };
+    const text = renderTerminal(report({ mode: "bundle", dags: [row], refusedDags: ["old_dag"] }));
+    assert.match(text, /Bundle import rehearsal into Airflow 2\.11\.0/);
+    assert.match(text, /seed_etl\s+180\s+180\s+active\s+absent/);
+    assert.match(text, /History refused \(DAGs the target does not have\): old_dag/);
+  });
+
+  it("lists the problems when the counts do not reconcile", () => {
+    const text = renderTerminal(
+      report({ reconciled: false, problems: ["dag_run: the source has 6, the target gained 5"] }),
+    );
+    assert.match(
+      text,
+      /NOT RECONCILED \(1 problems\):\n {2}- dag_run: the source has 6, the target gained 5/,
+    );
+  });
+
+  it("renders a self-contained HTML page with the same numbers, escaping what came from the databases", () => {
+    const html = renderHtml(report({ dags: [{ ...report().dags[0], dagId: "<script>x</script>" }] }));
+    assert.ok(html.startsWith("<!DOCTYPE html>"));
+    assert.doesNotMatch(html, /<script>|<link|src=|https?:\/\//);
+    assert.match(html, /&lt;script&gt;x&lt;\/script&gt;/);
+    assert.match(html, /12,345/);
+    assert.match(html, /52\.4 s/);
+    assert.match(html, /Reconciled/);
+  });
+
+  it("writes JSON that reads back as the same report", () => {
+    assert.deepEqual(JSON.parse(renderJson(report())), report());
+  });
+
+  it("aligns text columns and right-aligns numbers", () => {
+    assert.deepEqual(
+      textTable(
+        ["t", "n"],
+        [
+          ["a", "5"],
+          ["bb", "1,234"],
+        ],
+      ),
+      ["t       n", "--  -----", "a       5", "bb  1,234"],
+    );
+  });
+
+  it("formats durations and escapes HTML", () => {
+    assert.equal(formatSeconds(9.95), "9.9 s");
+    assert.equal(formatSeconds(125), "2 min 5 s");
+    assert.equal(formatSeconds(null), "n/a");
+    assert.equal(escapeHtml(`a<b>&"c'`), "a&lt;b&gt;&amp;&quot;c&#39;");
+  });
+});

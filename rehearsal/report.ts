@@ -1,0 +1,206 @@
+/**
+ * The rehearsal report as data: built from what the providers returned (export manifests, import
+ * reports, the task-log copy result) and from snapshots of both databases, then checked for
+ * reconciliation. Pure functions only; rendering lives in render.ts.
+ */
+import type { ExportSummary, ImportSummary } from "../providers/framework/bundle";
+import type { TaskLogCopyResult } from "../providers/taskLogs/copy";
+
+export const REPORT_FORMAT_VERSION = 1;
+
+/** What envs.py snapshot returns for one environment. */
+export interface DatabaseSnapshot {
+  airflowVersion: string;
+  dags: Record<string, { isPaused: boolean | null; runs: number; finishedRuns: number }>;
+  /** Rows the migration carries, counted with the export's rules. */
+  tables: Record<string, number>;
+}
+
+export interface StageTiming {
+  stage: string;
+  seconds: number;
+  ok: boolean;
+  detail?: string;
+}
+
+export interface TableRow {
+  table: string;
+  exported: number;
+  imported: number;
+  /** Rows already present on the target (re-exported by the delta) plus rows the export left out. */
+  skipped: number;
+}
+
+export interface DagRow {
+  dagId: string;
+  runsBefore: number;
+  runsAfter: number;
+  pausedOnSourceBefore: boolean | null;
+  pausedOnSourceAfter: boolean | null;
+  pausedOnTarget: boolean | null;
+}
+
+export interface LogSummary {
+  streams: number;
+  copied: number;
+  alreadyThere: number;
+  missing: number;
+  eventsCopied: number;
+  eventsArchived: number;
+  archiveLocation: string | null;
+}
+
+export interface Report {
+  formatVersion: number;
+  mode: "rehearsal" | "bundle";
+  startedAt: string;
+  finishedAt: string;
+  source: { airflowVersion: string; seededRuns: number | null } | null;
+  target: { airflowVersion: string };
+  stages: StageTiming[];
+  tables: TableRow[];
+  dags: DagRow[];
+  logs: LogSummary | null;
+  /** How long the source's DAGs were paused: from the cutover pause to the target's activation. */
+  freezeWindowSeconds: number | null;
+  /** DAGs whose history the target refused or would refuse (not parsed there). */
+  refusedDags: string[];
+  reconciled: boolean;
+  problems: string[];
+}
+
+const add = (into: Record<string, number>, from: Record<string, number>) => {
+  for (const [key, value] of Object.entries(from)) into[key] = (into[key] ?? 0) + value;
+};
+
+/**
+ * Per table, over every export and import of the rehearsal (bulk, then the cutover's delta).
+ * Task instances the export left out (still running) count as skipped, as the manifest does.
+ */
+export function tableRows(
+  exportSummaries: readonly ExportSummary[],
+  imports: readonly ImportSummary[],
+): TableRow[] {
+  const exported: Record<string, number> = {};
+  const imported: Record<string, number> = {};
+  const skipped: Record<string, number> = {};
+  for (const summary of exportSummaries) {
+    add(exported, summary.rowsPerTable);
+    add(skipped, { task_instance: summary.skippedTaskInstances });
+  }
+  for (const summary of imports) {
+    add(imported, summary.insertedPerTable);
+    add(skipped, summary.alreadyPresentPerTable);
+  }
+  const names = new Set([...Object.keys(exported), ...Object.keys(imported)]);
+  return [...names].sort().map((table) => ({
+    table,
+    exported: exported[table] ?? 0,
+    imported: imported[table] ?? 0,
+    skipped: skipped[table] ?? 0,
+  }));
+}
+
+/**
+ * Per DAG of the source: runs on the source when it froze (or before, when it never froze), runs on
+ * the target after, and the paused states before and after cutover.
+ */
+export function dagRows(
+  sourceBefore: DatabaseSnapshot,
+  sourceAfter: DatabaseSnapshot | null,
+  targetAfter: DatabaseSnapshot,
+): DagRow[] {
+  return Object.keys(sourceBefore.dags)
+    .sort()
+    .map((dagId) => ({
+      dagId,
+      runsBefore: sourceAfter?.dags[dagId]?.runs ?? sourceBefore.dags[dagId].runs,
+      runsAfter: targetAfter.dags[dagId]?.runs ?? 0,
+      pausedOnSourceBefore: sourceBefore.dags[dagId].isPaused,
+      pausedOnSourceAfter: sourceAfter?.dags[dagId]?.isPaused ?? null,
+      pausedOnTarget: targetAfter.dags[dagId]?.isPaused ?? null,
+    }));
+}
+
+export function logSummary(result: TaskLogCopyResult | TaskLogCopyResult[]): LogSummary {
+  const results = Array.isArray(result) ? result : [result];
+  return {
+    streams: Math.max(0, ...results.map((r) => r.streams.total)),
+    copied: results.reduce((n, r) => n + r.streams.copied, 0),
+    alreadyThere: results.length ? results[results.length - 1].streams.skipped : 0,
+    missing: results.length ? results[results.length - 1].streams.missing : 0,
+    eventsCopied: results.reduce((n, r) => n + r.eventsCopied, 0),
+    eventsArchived: results.reduce((n, r) => n + r.eventsArchived, 0),
+    archiveLocation: results.map((r) => r.archiveLocation).find((l) => l !== undefined) ?? null,
+  };
+}
+
+/** Seconds between two instants (ms), or null when either is unknown. */
+export function freezeWindow(pausedAtMs: number | null, activatedAtMs: number | null): number | null {
+  if (pausedAtMs === null || activatedAtMs === null) return null;
+  return Math.max(0, Math.round((activatedAtMs - pausedAtMs) / 100) / 10);
+}
+
+/** Tables whose imported total must equal the source's migratable rows once the source is still. */
+const RECONCILED_TABLES = ["dag_run", "task_instance", "variable", "connection", "slot_pool"];
+
+/**
+ * What does not add up, in words a reader can act on. A full rehearsal reconciles when the target
+ * gained exactly the source's migratable rows, every DAG has its runs on the target, and each DAG
+ * active on the source before cutover is active on the target after it (and paused ones stay paused).
+ */
+export function reconcile(
+  tables: readonly TableRow[],
+  dags: readonly DagRow[],
+  sourceAfter: DatabaseSnapshot,
+  stages: readonly StageTiming[],
+): string[] {
+  const problems: string[] = [];
+  for (const stage of stages.filter((s) => !s.ok))
+    problems.push(`stage ${stage.stage} failed: ${stage.detail ?? ""}`);
+  const byName = new Map(tables.map((row) => [row.table, row]));
+  for (const table of RECONCILED_TABLES) {
+    const expected = sourceAfter.tables[table];
+    if (expected === undefined) continue;
+    const imported = byName.get(table)?.imported ?? 0;
+    if (imported !== expected)
+      problems.push(`${table}: the source has ${expected} migratable rows, the target gained ${imported}`);
+  }
+  for (const dag of dags) {
+    const finished = sourceAfter.dags[dag.dagId]?.finishedRuns ?? dag.runsBefore;
+    if (dag.runsAfter < finished)
+      problems.push(`${dag.dagId}: ${finished} finished runs on the source, ${dag.runsAfter} on the target`);
+    if (dag.pausedOnSourceBefore !== null && dag.pausedOnTarget !== dag.pausedOnSourceBefore)
+      problems.push(
+        `${dag.dagId}: ${dag.pausedOnSourceBefore ? "paused" : "active"} on the source before cutover, ` +
+          `${dag.pausedOnTarget === null ? "absent" : dag.pausedOnTarget ? "paused" : "active"} on the target after it`,
+      );
+  }
+  return problems;
+}
+
+/** Stage durations in order, one entry per stage name (a repeated stage adds up). */
+export function stageTotals(stages: readonly StageTiming[]): StageTiming[] {
+  const merged = new Map<string, StageTiming>();
+  for (const stage of stages) {
+    const seen = merged.get(stage.stage);
+    merged.set(
+      stage.stage,
+      seen
+        ? {
+            ...seen,
+            seconds: seen.seconds + stage.seconds,
+            ok: seen.ok && stage.ok,
+            detail: stage.detail ?? seen.detail,
+          }
+        : { ...stage },
+    );
+  }
+  return [...merged.values()];
+}
+
+/** File names for the three renderings, from the start time: reports/rehearsal-20260101-101500.{txt,html,json}. */
+export function reportBaseName(mode: Report["mode"], startedAt: Date): string {
+  const stamp = startedAt.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
+  return `${mode}-${stamp}`;
+}

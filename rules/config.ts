@@ -1,0 +1,572 @@
+/**
+ * Every configuration key of the stack, in one typed table. index.ts reads config through it, Pulumi.yaml's
+ * `config:` block declares the same keys, and the README's configuration reference is checked against it.
+ *
+ * Settings a clone can take from the source default to "" or 0, meaning "from the source when cloning,
+ * else the built-in default": the Pulumi CLI fills declared defaults in before the program runs, so a
+ * non-empty default would always override the cloned value.
+ */
+import { parseDagFolder } from "../providers/framework/target";
+import { isStage, Stage } from "./stages";
+import { LOG_LEVELS, LogLevel, ScalarEnvironmentSettings, TASK_LOG_LEVELS } from "./clone";
+import { environmentNameProblems } from "./names";
+import { NetworkEgress, subnetIdProblems } from "./network";
+import { findMwaaVersion, parseVersion, supportedVersionList } from "./versions";
+
+export const CONFIG_NAMESPACE = "mwaa-migration";
+
+export type ConfigKeyType = "string" | "integer" | "boolean" | "array";
+
+export interface ConfigKeySpec {
+  readonly type: ConfigKeyType;
+  readonly default: string | number | boolean | string[];
+  readonly description: string;
+  readonly secret?: boolean;
+}
+
+export const CONFIG_KEYS = {
+  stage: {
+    type: "string",
+    default: "prepare",
+    description: "Migration stage: prepare, bulk, cutover or complete. Stages move forward only.",
+  },
+  allowStageRollback: {
+    type: "boolean",
+    default: false,
+    description: "Allow moving the stage backwards (re-creates grants and re-runs phases).",
+  },
+  sourceEnvironmentName: {
+    type: "string",
+    default: "",
+    description: "Name of the existing MWAA environment to migrate from (read only, never changed).",
+  },
+  sourceAirflowUrl: {
+    type: "string",
+    default: "",
+    description: "Base URL of a self-managed Airflow webserver to migrate from, instead of an MWAA source.",
+  },
+  sourceAirflowUsername: {
+    type: "string",
+    default: "",
+    description: "User name for the self-managed Airflow REST API.",
+  },
+  sourceAirflowPassword: {
+    type: "string",
+    default: "",
+    secret: true,
+    description: "Password for the self-managed Airflow REST API (set with --secret).",
+  },
+  sourceAirflowVersion: {
+    type: "string",
+    default: "",
+    description: "Airflow version of the self-managed source (MWAA sources report their own).",
+  },
+  sourceDagsLocation: {
+    type: "string",
+    default: "",
+    description: "Where the self-managed source's DAG files are delivered: an s3:// URI or a local folder.",
+  },
+  targetEnvironmentName: {
+    type: "string",
+    default: "",
+    description:
+      "Name of the new MWAA environment (letters, digits, - and _; starts with a letter; at most 80).",
+  },
+  targetAirflowVersion: {
+    type: "string",
+    default: "2.11.0",
+    description: "Airflow version of the new environment; one MWAA supports, not older than the source.",
+  },
+  cloneSourceSettings: {
+    type: "boolean",
+    default: true,
+    description:
+      "Take allowlisted settings (Airflow options, class, workers, schedulers, access mode, maintenance window, log levels) from the MWAA source.",
+  },
+  environmentClass: {
+    type: "string",
+    default: "",
+    description:
+      "mw1.micro, mw1.small, mw1.medium, mw1.large, mw1.xlarge or mw1.2xlarge; empty: from the source or mw1.small.",
+  },
+  minWorkers: {
+    type: "integer",
+    default: 0,
+    description: "Minimum workers; 0: from the source or 1.",
+  },
+  maxWorkers: {
+    type: "integer",
+    default: 0,
+    description: "Maximum workers; 0: from the source or 10.",
+  },
+  schedulers: {
+    type: "integer",
+    default: 0,
+    description: "Schedulers (2 to 5; 1 on mw1.micro); 0: from the source or 2.",
+  },
+  webserverAccessMode: {
+    type: "string",
+    default: "",
+    description: "PRIVATE_ONLY or PUBLIC_ONLY; empty: from the source or PRIVATE_ONLY.",
+  },
+  weeklyMaintenanceWindowStart: {
+    type: "string",
+    default: "",
+    description:
+      "Maintenance window start as DAY:HH:MM in UTC (e.g. SUN:03:00); empty: from the source or SUN:03:00.",
+  },
+  taskLogLevel: {
+    type: "string",
+    default: "",
+    description: "Task log level, INFO or DEBUG; empty: from the source (raised to INFO if coarser) or INFO.",
+  },
+  logLevel: {
+    type: "string",
+    default: "",
+    description:
+      "Level of the DAG processing, scheduler, webserver and worker logs; empty: from the source or WARNING.",
+  },
+  airflowConfigurationOptions: {
+    type: "string",
+    default: "{}",
+    description:
+      'JSON object of Airflow configuration options, merged over the cloned ones (e.g. {"core.default_timezone":"utc"}).',
+  },
+  kmsKeyArn: {
+    type: "string",
+    default: "",
+    description: "Customer-managed KMS key ARN for the new environment; empty: an AWS-owned key.",
+  },
+  subnetIds: {
+    type: "array",
+    default: [],
+    description:
+      "Two existing private subnet IDs in different Availability Zones; empty: the stack builds a VPC.",
+  },
+  vpcCidrBlock: {
+    type: "string",
+    default: "10.192.0.0/16",
+    description: "CIDR block of the VPC the stack builds when subnetIds is empty.",
+  },
+  networkEgress: {
+    type: "string",
+    default: "nat-gateway",
+    description: "How the built VPC reaches AWS services: nat-gateway, or vpc-endpoints (no internet route).",
+  },
+  targetDagBucketName: {
+    type: "string",
+    default: "",
+    description: "Existing S3 bucket for the new environment's DAGs; empty: the stack creates one.",
+  },
+  dagS3Path: {
+    type: "string",
+    default: "dags",
+    description: "Folder of the DAG bucket that MWAA reads DAGs from.",
+  },
+  dagsFolder: {
+    type: "string",
+    default: "dags",
+    description: "Local folder whose DAG files are uploaded to the new environment.",
+  },
+  requirementsFile: {
+    type: "string",
+    default: "requirements.txt",
+    description:
+      "Local requirements.txt uploaded to the new environment; must pin the target's --constraint; empty: none.",
+  },
+  pluginsZip: {
+    type: "string",
+    default: "",
+    description: "Local plugins.zip uploaded to the new environment; empty: none.",
+  },
+  startupScript: {
+    type: "string",
+    default: "",
+    description: "Local startup shell script uploaded to the new environment; empty: none.",
+  },
+  migrationPrefix: {
+    type: "string",
+    default: "migration",
+    description: "Key prefix of the export bundles in the migration bucket.",
+  },
+  bundleExpirationDays: {
+    type: "integer",
+    default: 30,
+    description: "Days after which the lifecycle rule deletes export bundles.",
+  },
+} as const satisfies Record<string, ConfigKeySpec>;
+
+export type ConfigKeyName = keyof typeof CONFIG_KEYS;
+
+export const ENVIRONMENT_CLASSES = [
+  "mw1.micro",
+  "mw1.small",
+  "mw1.medium",
+  "mw1.large",
+  "mw1.xlarge",
+  "mw1.2xlarge",
+] as const;
+export const WEBSERVER_ACCESS_MODES = ["PRIVATE_ONLY", "PUBLIC_ONLY"] as const;
+const MAINTENANCE_WINDOW = /^(MON|TUE|WED|THU|FRI|SAT|SUN):([01]\d|2[0-3]):(00|30)$/;
+
+export type SourceConfig =
+  | { readonly kind: "mwaa"; readonly environmentName: string }
+  | {
+      readonly kind: "self-managed";
+      readonly url: string;
+      readonly username: string;
+      readonly airflowVersion: string;
+      readonly dagsLocation: string;
+    };
+
+/** Target settings given explicitly (undefined: clone from the source or use the default). */
+export interface ExplicitTargetSettings extends ScalarEnvironmentSettings {
+  readonly taskLogLevel?: LogLevel;
+  readonly logLevel?: LogLevel;
+  readonly airflowConfigurationOptions: Record<string, string>;
+}
+
+export interface MigrationConfig {
+  readonly stage: Stage;
+  readonly allowStageRollback: boolean;
+  readonly source: SourceConfig;
+  readonly targetEnvironmentName: string;
+  readonly targetAirflowVersion: string;
+  readonly cloneSourceSettings: boolean;
+  readonly explicit: ExplicitTargetSettings;
+  readonly kmsKeyArn?: string;
+  readonly network:
+    | { readonly kind: "subnets"; readonly subnetIds: readonly string[] }
+    | { readonly kind: "vpc"; readonly cidrBlock: string; readonly egress: NetworkEgress };
+  readonly targetDagBucketName?: string;
+  readonly dagS3Path: string;
+  readonly dagsFolder: string;
+  readonly requirementsFile?: string;
+  readonly pluginsZip?: string;
+  readonly startupScript?: string;
+  readonly migrationPrefix: string;
+  readonly bundleExpirationDays: number;
+}
+
+export class ConfigurationError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`mwaa-migration configuration is not valid:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigurationError";
+  }
+}
+
+/** Reads one raw config value by short key name (undefined when unset). */
+export type RawConfig = (key: ConfigKeyName) => string | undefined;
+
+/** Builds a RawConfig from a flat map keyed "mwaa-migration:<key>" (as in a stack file). */
+export function rawConfigFromMap(values: Record<string, string>): RawConfig {
+  return (key) => values[`${CONFIG_NAMESPACE}:${key}`];
+}
+
+/**
+ * Parses and validates the whole configuration. Collects every problem before failing, so one preview
+ * shows them all; each names its key and the fix. Checks that need AWS (the source's version, the
+ * subnets' zones) happen later, in the components, with the same kind of message.
+ */
+export function parseConfig(raw: RawConfig): MigrationConfig {
+  const problems: string[] = [];
+  const text = (key: ConfigKeyName): string => {
+    const value = raw(key);
+    if (value !== undefined) return value.trim();
+    const fallback = CONFIG_KEYS[key].default;
+    return typeof fallback === "string" ? fallback : String(fallback);
+  };
+  const optional = (key: ConfigKeyName): string | undefined => text(key) || undefined;
+  const integer = (key: ConfigKeyName, min: number): number => {
+    const value = text(key);
+    if (!/^-?\d+$/.test(value) || Number(value) < min) {
+      problems.push(`${CONFIG_NAMESPACE}:${key} is "${value}"; set it to a whole number of at least ${min}.`);
+      return min;
+    }
+    return Number(value);
+  };
+  const flag = (key: ConfigKeyName): boolean => {
+    const value = text(key).toLowerCase();
+    if (value !== "true" && value !== "false") {
+      problems.push(`${CONFIG_NAMESPACE}:${key} is "${value}"; set it to true or false.`);
+    }
+    return value === "true";
+  };
+  const oneOf = <T extends string>(key: ConfigKeyName, allowed: readonly T[]): T | undefined => {
+    const value = optional(key);
+    if (value === undefined) return undefined;
+    if (!(allowed as readonly string[]).includes(value)) {
+      problems.push(`${CONFIG_NAMESPACE}:${key} is "${value}"; set it to one of ${allowed.join(", ")}.`);
+      return undefined;
+    }
+    return value as T;
+  };
+
+  const stageText = text("stage");
+  if (!isStage(stageText)) {
+    problems.push(
+      `${CONFIG_NAMESPACE}:stage is "${stageText}"; set it to prepare, bulk, cutover or complete (in that order).`,
+    );
+  }
+
+  const source = parseSource(text, problems);
+
+  const targetEnvironmentName = text("targetEnvironmentName");
+  const nameProblems = environmentNameProblems(targetEnvironmentName);
+  if (nameProblems.length > 0) {
+    problems.push(
+      `${CONFIG_NAMESPACE}:targetEnvironmentName "${targetEnvironmentName}" is not a valid MWAA name: ` +
+        `${nameProblems.join("; ")}. Use 1-80 letters, digits, - or _, starting with a letter.`,
+    );
+  }
+  if (source?.kind === "mwaa" && source.environmentName === targetEnvironmentName) {
+    problems.push(
+      `${CONFIG_NAMESPACE}:targetEnvironmentName equals sourceEnvironmentName "${targetEnvironmentName}"; ` +
+        `the new environment needs its own name.`,
+    );
+  }
+
+  const targetAirflowVersion = text("targetAirflowVersion");
+  if (!findMwaaVersion(targetAirflowVersion)) {
+    problems.push(
+      `${CONFIG_NAMESPACE}:targetAirflowVersion "${targetAirflowVersion}" is not a version MWAA can create; ` +
+        `set it to one of ${supportedVersionList()}.`,
+    );
+  }
+
+  const explicit = parseExplicit(raw, text, integer, oneOf, problems);
+  const network = parseNetwork(raw, text, oneOf, problems);
+
+  const kmsKeyArn = optional("kmsKeyArn");
+  if (kmsKeyArn && !/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]+$/.test(kmsKeyArn)) {
+    problems.push(
+      `${CONFIG_NAMESPACE}:kmsKeyArn "${kmsKeyArn}" is not a KMS key ARN; ` +
+        `give arn:aws:kms:<region>:<account>:key/<key-id>, or leave it empty for an AWS-owned key.`,
+    );
+  }
+
+  const dagS3Path = text("dagS3Path").replace(/^\/+|\/+$/g, "");
+  if (!dagS3Path) {
+    problems.push(`${CONFIG_NAMESPACE}:dagS3Path is empty; set the DAG folder inside the bucket, e.g. dags.`);
+  }
+  const migrationPrefix = text("migrationPrefix").replace(/^\/+|\/+$/g, "");
+  if (!/^[a-zA-Z0-9][a-zA-Z0-9._/-]*$/.test(migrationPrefix)) {
+    problems.push(
+      `${CONFIG_NAMESPACE}:migrationPrefix "${migrationPrefix}" must be a plain S3 key prefix (letters, digits, . _ - /).`,
+    );
+  }
+
+  const result: MigrationConfig = {
+    stage: isStage(stageText) ? stageText : "prepare",
+    allowStageRollback: flag("allowStageRollback"),
+    source: source ?? { kind: "mwaa", environmentName: "" },
+    targetEnvironmentName,
+    targetAirflowVersion,
+    cloneSourceSettings: flag("cloneSourceSettings"),
+    explicit,
+    kmsKeyArn,
+    network,
+    targetDagBucketName: optional("targetDagBucketName"),
+    dagS3Path,
+    dagsFolder: text("dagsFolder"),
+    requirementsFile: optional("requirementsFile"),
+    pluginsZip: optional("pluginsZip"),
+    startupScript: optional("startupScript"),
+    migrationPrefix,
+    bundleExpirationDays: integer("bundleExpirationDays", 1),
+  };
+  if (problems.length > 0) throw new ConfigurationError(problems);
+  return result;
+}
+
+function parseSource(text: (key: ConfigKeyName) => string, problems: string[]): SourceConfig | undefined {
+  const environmentName = text("sourceEnvironmentName");
+  const url = text("sourceAirflowUrl");
+  if (environmentName && url) {
+    problems.push(
+      `${CONFIG_NAMESPACE}:sourceEnvironmentName and ${CONFIG_NAMESPACE}:sourceAirflowUrl are both set; ` +
+        `set sourceEnvironmentName for an MWAA source or sourceAirflowUrl for a self-managed one, not both.`,
+    );
+    return undefined;
+  }
+  if (environmentName) {
+    const nameProblems = environmentNameProblems(environmentName);
+    if (nameProblems.length > 0) {
+      problems.push(
+        `${CONFIG_NAMESPACE}:sourceEnvironmentName "${environmentName}" is not an MWAA environment name: ` +
+          `${nameProblems.join("; ")}; copy the name from \`aws mwaa list-environments\`.`,
+      );
+    }
+    return { kind: "mwaa", environmentName };
+  }
+  if (!url) {
+    problems.push(
+      `no source: set ${CONFIG_NAMESPACE}:sourceEnvironmentName to the MWAA environment to migrate from, ` +
+        `or ${CONFIG_NAMESPACE}:sourceAirflowUrl (with sourceAirflowUsername, sourceAirflowPassword, ` +
+        `sourceAirflowVersion and sourceDagsLocation) for a self-managed Airflow.`,
+    );
+    return undefined;
+  }
+  if (!/^https?:\/\/[^\s/]+/.test(url)) {
+    problems.push(
+      `${CONFIG_NAMESPACE}:sourceAirflowUrl "${url}" is not an http(s) URL; give the webserver's base URL, ` +
+        `e.g. https://airflow.example.internal.`,
+    );
+  }
+  const airflowVersion = text("sourceAirflowVersion");
+  if (!parseVersion(airflowVersion)) {
+    problems.push(
+      `${CONFIG_NAMESPACE}:sourceAirflowVersion "${airflowVersion}" is required for a self-managed source; ` +
+        `set it to the version \`airflow version\` prints there (e.g. 2.8.1).`,
+    );
+  }
+  const dagsLocation = text("sourceDagsLocation");
+  if (!dagsLocation) {
+    problems.push(
+      `${CONFIG_NAMESPACE}:sourceDagsLocation is required for a self-managed source; set the s3:// URI or ` +
+        `the local folder its DAG files are delivered to, so the migration DAGs reach its scheduler.`,
+    );
+  } else if (!isDagFolder(dagsLocation)) {
+    problems.push(
+      `${CONFIG_NAMESPACE}:sourceDagsLocation "${dagsLocation}" is neither an S3 URI nor an absolute folder; ` +
+        `set it to where the source's scheduler reads DAG files, e.g. s3://corp-airflow/dags or /opt/airflow/dags.`,
+    );
+  }
+  const username = text("sourceAirflowUsername");
+  if (!username) {
+    problems.push(
+      `${CONFIG_NAMESPACE}:sourceAirflowUsername is required for a self-managed source; set a user with ` +
+        `the Admin role and its password with \`pulumi config set --secret sourceAirflowPassword\`.`,
+    );
+  }
+  // Only whether it is set: the value itself is read as a secret by the caller.
+  if (!text("sourceAirflowPassword")) {
+    problems.push(
+      `${CONFIG_NAMESPACE}:sourceAirflowPassword is empty; the self-managed source's REST API needs it: ` +
+        `run \`pulumi config set --secret sourceAirflowPassword\` with the password of sourceAirflowUsername.`,
+    );
+  }
+  return { kind: "self-managed", url, username, airflowVersion, dagsLocation };
+}
+
+/** The forms the DAG delivery accepts (`s3://bucket/prefix` or an absolute folder). */
+function isDagFolder(location: string): boolean {
+  try {
+    parseDagFolder(location);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function parseExplicit(
+  raw: RawConfig,
+  text: (key: ConfigKeyName) => string,
+  integer: (key: ConfigKeyName, min: number) => number,
+  oneOf: <T extends string>(key: ConfigKeyName, allowed: readonly T[]) => T | undefined,
+  problems: string[],
+): ExplicitTargetSettings {
+  const positive = (key: ConfigKeyName): number | undefined => {
+    const value = integer(key, 0);
+    return value === 0 ? undefined : value;
+  };
+  const minWorkers = positive("minWorkers");
+  const maxWorkers = positive("maxWorkers");
+  if (minWorkers !== undefined && maxWorkers !== undefined && minWorkers > maxWorkers) {
+    problems.push(
+      `${CONFIG_NAMESPACE}:minWorkers ${minWorkers} is more than maxWorkers ${maxWorkers}; ` +
+        `lower minWorkers or raise maxWorkers.`,
+    );
+  }
+  const schedulers = positive("schedulers");
+  if (schedulers !== undefined && schedulers > 5) {
+    problems.push(`${CONFIG_NAMESPACE}:schedulers is ${schedulers}; MWAA runs 2 to 5 schedulers.`);
+  }
+  const window = text("weeklyMaintenanceWindowStart");
+  if (window && !MAINTENANCE_WINDOW.test(window)) {
+    problems.push(
+      `${CONFIG_NAMESPACE}:weeklyMaintenanceWindowStart "${window}" must be DAY:HH:MM in UTC on the hour or ` +
+        `half hour, e.g. SUN:03:00.`,
+    );
+  }
+  const taskLogLevel = oneOf("taskLogLevel", LOG_LEVELS);
+  if (taskLogLevel && !TASK_LOG_LEVELS.includes(taskLogLevel)) {
+    problems.push(
+      `${CONFIG_NAMESPACE}:taskLogLevel is ${taskLogLevel}; task logs must be at INFO or DEBUG so operators ` +
+        `and the log copy see task output. Set it to INFO.`,
+    );
+  }
+  const optionsText = raw("airflowConfigurationOptions") ?? "{}";
+  let airflowConfigurationOptions: Record<string, string> = {};
+  try {
+    const parsed: unknown = JSON.parse(optionsText || "{}");
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+      throw new Error("not an object");
+    for (const [key, value] of Object.entries(parsed)) {
+      if (!/^[a-z_]+\.[a-z0-9_]+$/.test(key)) {
+        problems.push(
+          `${CONFIG_NAMESPACE}:airflowConfigurationOptions key "${key}" must be "<section>.<option>", e.g. core.default_timezone.`,
+        );
+      }
+      airflowConfigurationOptions[key] = String(value);
+    }
+  } catch {
+    problems.push(
+      `${CONFIG_NAMESPACE}:airflowConfigurationOptions is not a JSON object of strings; ` +
+        `set it like {"core.default_timezone":"utc"}.`,
+    );
+    airflowConfigurationOptions = {};
+  }
+  return {
+    environmentClass: oneOf("environmentClass", ENVIRONMENT_CLASSES),
+    minWorkers,
+    maxWorkers,
+    schedulers,
+    webserverAccessMode: oneOf("webserverAccessMode", WEBSERVER_ACCESS_MODES),
+    weeklyMaintenanceWindowStart: window || undefined,
+    taskLogLevel: taskLogLevel && TASK_LOG_LEVELS.includes(taskLogLevel) ? taskLogLevel : undefined,
+    logLevel: oneOf("logLevel", LOG_LEVELS),
+    airflowConfigurationOptions,
+  };
+}
+
+function parseNetwork(
+  raw: RawConfig,
+  text: (key: ConfigKeyName) => string,
+  oneOf: <T extends string>(key: ConfigKeyName, allowed: readonly T[]) => T | undefined,
+  problems: string[],
+): MigrationConfig["network"] {
+  const subnetText = raw("subnetIds");
+  let subnetIds: string[] = [];
+  if (subnetText !== undefined && subnetText.trim() !== "") {
+    try {
+      const parsed: unknown = JSON.parse(subnetText);
+      if (!Array.isArray(parsed) || !parsed.every((s) => typeof s === "string"))
+        throw new Error("not a list");
+      subnetIds = parsed;
+    } catch {
+      problems.push(
+        `${CONFIG_NAMESPACE}:subnetIds is not a list of subnet IDs; set it with ` +
+          `\`pulumi config set --path 'subnetIds[0]' subnet-...\` (and [1]).`,
+      );
+    }
+  }
+  if (subnetIds.length > 0) {
+    problems.push(...subnetIdProblems(subnetIds));
+    return { kind: "subnets", subnetIds };
+  }
+  const cidrBlock = text("vpcCidrBlock");
+  const cidr = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidrBlock);
+  if (
+    !cidr ||
+    cidr.slice(1, 5).some((o) => Number(o) > 255) ||
+    Number(cidr[5]) < 16 ||
+    Number(cidr[5]) > 24
+  ) {
+    problems.push(
+      `${CONFIG_NAMESPACE}:vpcCidrBlock "${cidrBlock}" must be an IPv4 CIDR block from /16 to /24, e.g. 10.192.0.0/16.`,
+    );
+  }
+  const egress = oneOf<NetworkEgress>("networkEgress", ["nat-gateway", "vpc-endpoints"]) ?? "nat-gateway";
+  return { kind: "vpc", cidrBlock, egress };
+}

@@ -1,0 +1,247 @@
+import * as assert from "node:assert/strict";
+import { RunOptions, loadDevConfig, runStack } from "../support/stackUnderMocks";
+
+/**
+ * Bad configurations must stop `pulumi preview` with a message that names the config key and says
+ * how to fix it. Each case runs the whole program under mocks, as a preview would.
+ */
+async function previewFails(
+  overrides: Record<string, string>,
+  expected: RegExp[],
+  options: RunOptions = {},
+): Promise<string> {
+  const config = { ...loadDevConfig(), ...overrides };
+  try {
+    await runStack(config, options);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    for (const pattern of expected) assert.match(message, pattern);
+    return message;
+  }
+  assert.fail(`preview succeeded with ${JSON.stringify(overrides)}`);
+}
+
+const key = (name: string) => new RegExp(`mwaa-migration:${name}\\b`);
+
+describe("a source MWAA environment that does not exist", () => {
+  // Read by name (aws.mwaa.Environment.get): the AWS provider's not-found error stops the preview, naming
+  // the environment; the program cannot add the config key to an error raised by the engine's read.
+  it("stops the preview before anything is created", async () => {
+    await previewFails({ "mwaa-migration:sourceEnvironmentName": "legacy-airflw" }, [
+      /Environment legacy-airflw not found/,
+    ]);
+  });
+});
+
+describe("bad configuration fails at preview, naming the key and the fix", () => {
+  const selfManaged = {
+    "mwaa-migration:sourceEnvironmentName": "",
+    "mwaa-migration:sourceAirflowUrl": "https://airflow.corp.internal",
+    "mwaa-migration:sourceAirflowUsername": "migration",
+    "mwaa-migration:sourceAirflowPassword": "s3cret",
+    "mwaa-migration:sourceAirflowVersion": "2.10.3",
+    "mwaa-migration:sourceDagsLocation": "s3://corp-airflow/dags",
+  };
+
+  it("a downgrade from the source's version, with the requirements.txt that no longer fits", async () => {
+    await previewFails({ "mwaa-migration:targetAirflowVersion": "2.7.2" }, [
+      key("targetAirflowVersion"),
+      /2\.7\.2 is older than the source's 2\.8\.1/,
+      /set a target of 2\.8\.1 or later/,
+      key("requirementsFile"),
+      /constraints-2\.7\.2\/constraints-3\.11\.txt/,
+    ]);
+  });
+
+  it("a version MWAA does not offer", async () => {
+    await previewFails({ "mwaa-migration:targetAirflowVersion": "2.8.2" }, [
+      key("targetAirflowVersion"),
+      /set it to one of 2\.7\.2, 2\.8\.1, 2\.9\.2, 2\.10\.1, 2\.10\.3, 2\.11\.0, 3\.0\.6/,
+    ]);
+  });
+
+  it("three subnets", async () => {
+    await previewFails(
+      {
+        "mwaa-migration:subnetIds":
+          '["subnet-0aaa1111bbbb2222c","subnet-0ddd3333eeee4444f","subnet-0bbb7777cccc8888d"]',
+      },
+      [
+        key("subnetIds"),
+        /has 3 subnet\(s\); MWAA needs exactly two private subnets/,
+        /give two IDs, or leave it empty to have this stack build a VPC/,
+      ],
+    );
+  });
+
+  it("two subnets in the same Availability Zone", async () => {
+    await previewFails(
+      { "mwaa-migration:subnetIds": '["subnet-0aaa1111bbbb2222c","subnet-0ccc5555dddd6666a"]' },
+      [key("subnetIds"), /share an Availability Zone.*pick one subnet per zone/],
+    );
+  });
+
+  it("an environment name MWAA rejects", async () => {
+    await previewFails({ "mwaa-migration:targetEnvironmentName": "1st airflow!" }, [
+      key("targetEnvironmentName"),
+      /must start with a letter/,
+      /contains " ", "!"/,
+      /Use 1-80 letters, digits, - or _, starting with a letter/,
+    ]);
+  });
+
+  it("no source at all", async () => {
+    await previewFails({ "mwaa-migration:sourceEnvironmentName": "" }, [
+      /no source: set mwaa-migration:sourceEnvironmentName .* or mwaa-migration:sourceAirflowUrl/,
+    ]);
+  });
+
+  it("a skipped stage (prepare straight to complete)", async () => {
+    await previewFails(
+      { "mwaa-migration:stage": "complete" },
+      [key("stage"), /skips from "prepare" to "complete"/],
+      {
+        previousStage: "prepare",
+      },
+    );
+  });
+
+  it("a new stack that starts past prepare", async () => {
+    await previewFails({ "mwaa-migration:stage": "bulk" }, [key("stage"), /has not run "prepare" yet/], {
+      previousStage: null,
+    });
+  });
+
+  it("a stage moved backwards without allowStageRollback", async () => {
+    await previewFails({ "mwaa-migration:stage": "bulk" }, [key("stage"), key("allowStageRollback")], {
+      previousStage: "cutover",
+    });
+    await runStack(
+      { ...loadDevConfig(), "mwaa-migration:stage": "bulk", "mwaa-migration:allowStageRollback": "true" },
+      { previousStage: "cutover" },
+    );
+  });
+
+  it("a requirements.txt without the target's constraint, with the line to add", async () => {
+    await previewFails(
+      { "mwaa-migration:requirementsFile": "test/support/fixtures/requirements-unpinned.txt" },
+      [
+        key("requirementsFile"),
+        /pins no --constraint/,
+        /--constraint "https:\/\/raw\.githubusercontent\.com\/apache\/airflow\/constraints-2\.11\.0\/constraints-3\.11\.txt"/,
+      ],
+    );
+  });
+
+  it("a requirements.txt still pinned to the source version after changing the target", async () => {
+    await previewFails({ "mwaa-migration:targetAirflowVersion": "3.0.6" }, [
+      key("requirementsFile"),
+      /constraints-3\.0\.6\/constraints-3\.12\.txt/,
+    ]);
+  });
+
+  it("a target DAG folder that is the source's", async () => {
+    await previewFails(
+      {
+        "mwaa-migration:targetDagBucketName": "legacy-airflow-dags-7f3a",
+        "mwaa-migration:dagS3Path": "dags",
+      },
+      [key("targetDagBucketName"), key("dagS3Path"), /both schedulers would run the same DAGs/],
+      { existingBuckets: ["legacy-airflow-dags-7f3a"] },
+    );
+  });
+
+  it("a target DAG folder beside the source's, in the source's bucket", async () => {
+    await previewFails(
+      {
+        "mwaa-migration:targetDagBucketName": "legacy-airflow-dags-7f3a",
+        "mwaa-migration:dagS3Path": "dags-2-11",
+      },
+      [
+        key("targetDagBucketName"),
+        /is the source's DAG bucket: the target's requirements\.txt, plugins\.zip and startup script would replace/,
+        /Leave targetDagBucketName empty \(the stack creates its own bucket\)/,
+      ],
+      { existingBuckets: ["legacy-airflow-dags-7f3a"] },
+    );
+  });
+
+  it("a target DAG folder in the bucket a self-managed source reads its DAGs from", async () => {
+    await previewFails(
+      { ...selfManaged, "mwaa-migration:targetDagBucketName": "corp-airflow" },
+      [key("targetDagBucketName"), key("dagS3Path"), /overlaps the source's s3:\/\/corp-airflow\/dags/],
+      { existingBuckets: ["corp-airflow"] },
+    );
+  });
+
+  it("a missing DAG folder", async () => {
+    await previewFails({ "mwaa-migration:dagsFolder": "no/such/folder" }, [
+      key("dagsFolder"),
+      /is not a folder/,
+    ]);
+  });
+
+  it("more minimum than maximum workers", async () => {
+    await previewFails({ "mwaa-migration:minWorkers": "20" }, [
+      key("minWorkers"),
+      /lower minWorkers or raise maxWorkers/,
+    ]);
+  });
+
+  it("bundles that would never expire", async () => {
+    await previewFails({ "mwaa-migration:bundleExpirationDays": "0" }, [
+      key("bundleExpirationDays"),
+      /set it to a whole number of at least 1/,
+    ]);
+  });
+
+  it("task logs coarser than INFO", async () => {
+    await previewFails({ "mwaa-migration:taskLogLevel": "ERROR" }, [key("taskLogLevel"), /Set it to INFO/]);
+  });
+
+  it("a self-managed source without its version, DAG location or credentials", async () => {
+    await previewFails(
+      {
+        "mwaa-migration:sourceEnvironmentName": "",
+        "mwaa-migration:sourceAirflowUrl": "https://airflow.corp.internal",
+      },
+      [
+        key("sourceAirflowVersion"),
+        /set it to the version `airflow version` prints there/,
+        key("sourceDagsLocation"),
+        /set the s3:\/\/ URI or the local folder its DAG files are delivered to/,
+        key("sourceAirflowUsername"),
+        key("sourceAirflowPassword"),
+        /pulumi config set --secret sourceAirflowPassword/,
+      ],
+    );
+  });
+
+  it("a self-managed source whose password was never set", async () => {
+    const message = await previewFails({ ...selfManaged, "mwaa-migration:sourceAirflowPassword": "" }, [
+      key("sourceAirflowPassword"),
+      /is empty; .*run `pulumi config set --secret sourceAirflowPassword`/,
+    ]);
+    assert.equal(message.split("\n  - ").length - 1, 1, "the only problem");
+  });
+
+  it("a self-managed source whose DAG location is a relative path", async () => {
+    await previewFails({ ...selfManaged, "mwaa-migration:sourceDagsLocation": "airflow/dags" }, [
+      key("sourceDagsLocation"),
+      /"airflow\/dags" is neither an S3 URI nor an absolute folder/,
+      /e\.g\. s3:\/\/corp-airflow\/dags or \/opt\/airflow\/dags/,
+    ]);
+  });
+
+  it("reports every problem of a configuration in one preview", async () => {
+    const message = await previewFails(
+      {
+        "mwaa-migration:stage": "later",
+        "mwaa-migration:targetEnvironmentName": "bad name",
+        "mwaa-migration:webserverAccessMode": "OPEN",
+      },
+      [key("stage"), key("targetEnvironmentName"), key("webserverAccessMode")],
+    );
+    assert.equal(message.split("\n  - ").length - 1, 3);
+  });
+});

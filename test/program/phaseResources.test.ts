@@ -1,0 +1,84 @@
+/**
+ * The real program under mocks, one preview per stage: which export/import/cutover resources a
+ * reviewer sees, under which names, in which order, and with which inputs. The table this test
+ * prints is the one in the README's "Dynamic resources" section.
+ */
+import { strict as assert } from "assert";
+import { loadDevConfig, RecordedResource, runStack } from "../support/stackUnderMocks";
+
+const MODULE_PREFIX = "pulumi-nodejs:dynamic/mwaa-migration:";
+
+function migrationWork(resources: RecordedResource[]): RecordedResource[] {
+  return resources.filter((r) => r.type.startsWith(MODULE_PREFIX));
+}
+
+const describeResource = (r: RecordedResource) => `${r.type.slice(MODULE_PREFIX.length)} ${r.name}`;
+
+async function stage(name: string): Promise<RecordedResource[]> {
+  return migrationWork(await runStack({ ...loadDevConfig(), "mwaa-migration:stage": name }));
+}
+
+describe("stages as named resources in a preview (mocks)", function () {
+  this.timeout(300_000);
+  const seen: Record<string, string[]> = {};
+
+  after(() => {
+    // The README table: one row per stage.
+    console.log("\n| stage | dynamic resources in the preview |\n|---|---|");
+    for (const [name, resources] of Object.entries(seen))
+      console.log(`| \`${name}\` | ${resources.map((r) => `\`${r}\``).join(", ") || "none"} |`);
+  });
+
+  it("prepare moves no data", async () => {
+    seen.prepare = (await stage("prepare")).map(describeResource);
+    assert.deepEqual(seen.prepare, []);
+  });
+
+  it("bulk exports from the running source and imports into the target", async () => {
+    const resources = await stage("bulk");
+    seen.bulk = resources.map(describeResource);
+    assert.deepEqual(seen.bulk, [
+      "MetadataExport dev-migration-bulk-export",
+      "MetadataImport dev-migration-bulk-import",
+    ]);
+    const [exp, imp] = resources;
+    assert.equal(exp.inputs.phase, "bulk");
+    assert.deepEqual(exp.inputs.airflow, {
+      kind: "mwaa",
+      environmentName: "legacy-airflow",
+      airflowVersion: "2.8.1",
+      region: "us-east-1",
+    });
+    assert.match(exp.inputs.dagFolder, /^s3:\/\/[a-z0-9.-]+\/dags$/);
+    assert.equal(imp.inputs.airflow.environmentName, "airflow-2-11");
+    assert.match(imp.inputs.dagFolder, /^s3:\/\/.+\/dags$/);
+    assert.equal(exp.inputs.prefix, "migration");
+    assert.match(exp.inputs.payloadDigest, /^[0-9a-f]{64}$/);
+    // The source is MWAA, so the import copies its task logs into the target's group.
+    assert.match(imp.inputs.taskLogs.sourceLogGroup, /log-group:airflow-legacy-airflow-Task/);
+    assert.match(imp.inputs.taskLogs.targetLogGroup, /airflow-2-11-Task/);
+  });
+
+  it("cutover pauses the source, exports the delta, imports it, then activates the target", async () => {
+    const resources = await stage("cutover");
+    seen.cutover = resources.map(describeResource);
+    assert.deepEqual(seen.cutover, [
+      "MetadataExport dev-migration-bulk-export",
+      "MetadataImport dev-migration-bulk-import",
+      "CutoverSourcePause dev-migration-cutover-pause",
+      "MetadataExport dev-migration-delta-export",
+      "MetadataImport dev-migration-delta-import",
+      "CutoverTargetActivation dev-migration-cutover-activation",
+    ]);
+    const delta = resources.find((r) => r.name === "dev-migration-delta-export")!;
+    assert.equal(delta.inputs.phase, "delta");
+  });
+
+  it("complete moves no data and keeps the cutover switches (deleting them would undo the cutover)", async () => {
+    seen.complete = (await stage("complete")).map(describeResource);
+    assert.deepEqual(seen.complete, [
+      "CutoverSourcePause dev-migration-cutover-pause",
+      "CutoverTargetActivation dev-migration-cutover-activation",
+    ]);
+  });
+});

@@ -1,0 +1,191 @@
+import * as assert from "node:assert/strict";
+import { interfaceEndpointServices } from "../../rules/network";
+import { KNOWN_SUBNETS } from "../support/awsMocks";
+import { StackRun, loadDevConfig, runStackWithOutputs } from "../support/stackUnderMocks";
+
+const created = (run: StackRun, type: string) => run.resources.filter((r) => r.type === type && !r.read);
+const environment = (run: StackRun) => created(run, "aws:mwaa/environment:Environment")[0].inputs;
+
+/** The dev stack aimed at Airflow 3.0.6 (without a requirements.txt, whose constraint is for 2.11.0). */
+const toAirflow3From = (sourceVersion: string) =>
+  runStackWithOutputs(
+    {
+      ...loadDevConfig(),
+      "mwaa-migration:targetAirflowVersion": "3.0.6",
+      "mwaa-migration:requirementsFile": "",
+    },
+    { source: { airflowVersion: sourceVersion } },
+  );
+
+describe("stack variants", () => {
+  it("without cloning, uses the documented defaults and nothing of the source's settings", async () => {
+    const run = await runStackWithOutputs({
+      ...loadDevConfig(),
+      "mwaa-migration:cloneSourceSettings": "false",
+      "mwaa-migration:environmentClass": "",
+      "mwaa-migration:maxWorkers": "0",
+      "mwaa-migration:webserverAccessMode": "",
+      "mwaa-migration:weeklyMaintenanceWindowStart": "",
+    });
+    const env = environment(run);
+    assert.equal(env.webserverAccessMode, "PRIVATE_ONLY");
+    assert.equal(env.weeklyMaintenanceWindowStart, "SUN:03:00");
+    assert.equal(env.schedulers, 2);
+    assert.equal(env.environmentClass, "mw1.small");
+    assert.equal(env.minWorkers, 1);
+    assert.equal(env.maxWorkers, 10);
+    assert.equal(env.loggingConfiguration.webserverLogs.logLevel, "WARNING");
+    assert.equal(env.airflowConfigurationOptions["secrets.backend"], undefined);
+    assert.equal(
+      env.airflowConfigurationOptions["core.default_timezone"],
+      "utc",
+      "explicit options still apply",
+    );
+  });
+
+  it("from a source MWAA could upgrade in place (2.11.0 to 3.0.6), says so and still builds the new environment", async () => {
+    const run = await toAirflow3From("2.11.0");
+    assert.equal(environment(run).airflowVersion, "3.0.6");
+    assert.match(
+      run.outputs.upgradePath,
+      /MWAA can upgrade 2\.11\.0 to 3\.0\.6 in place; a new environment keeps the source/,
+    );
+    assert.ok(
+      run.logs.some(
+        (l) => l.severity === "info" && /^upgrade path: MWAA can upgrade 2\.11\.0/.test(l.message),
+      ),
+      "the preview log explains the choice",
+    );
+  });
+
+  it("from 2.10.3 to 3.0.6, reports that only a new environment gets there", async () => {
+    const run = await toAirflow3From("2.10.3");
+    assert.match(run.outputs.upgradePath, /in place only from 2\.11\.0; 2\.10\.3 needs a new environment/);
+  });
+
+  it("uses two given subnets and their VPC instead of building one", async () => {
+    const subnets = ["subnet-0aaa1111bbbb2222c", "subnet-0ddd3333eeee4444f"];
+    const run = await runStackWithOutputs({
+      ...loadDevConfig(),
+      "mwaa-migration:subnetIds": JSON.stringify(subnets),
+    });
+    assert.equal(created(run, "awsx:ec2:Vpc").length, 0);
+    assert.deepEqual(environment(run).networkConfiguration.subnetIds, subnets);
+    assert.equal(
+      created(run, "aws:ec2/securityGroup:SecurityGroup")[0].inputs.vpcId,
+      KNOWN_SUBNETS[subnets[0]].vpcId,
+    );
+  });
+
+  it("with VPC endpoints, builds isolated subnets and the endpoints MWAA needs", async () => {
+    const run = await runStackWithOutputs({
+      ...loadDevConfig(),
+      "mwaa-migration:networkEgress": "vpc-endpoints",
+    });
+    const vpc = created(run, "awsx:ec2:Vpc")[0].inputs;
+    assert.deepEqual(vpc.subnetSpecs, [{ type: "Isolated", name: "mwaa" }]);
+    assert.equal(vpc.natGateways.strategy, "None");
+    const endpoints = created(run, "aws:ec2/vpcEndpoint:VpcEndpoint");
+    const services = endpoints.map((e) => e.inputs.serviceName);
+    // Which services is network.ts's decision (tested there); here: every planned endpoint is built.
+    assert.deepEqual(
+      services.sort(),
+      [...interfaceEndpointServices("us-east-1"), "com.amazonaws.us-east-1.s3"].sort(),
+    );
+    const s3 = endpoints.find((e) => e.inputs.serviceName.endsWith(".s3"))!;
+    assert.equal(s3.inputs.vpcEndpointType, "Gateway");
+    assert.equal(s3.inputs.routeTableIds.length, 2);
+    const sgId = created(run, "aws:ec2/securityGroup:SecurityGroup")[0].id;
+    for (const e of endpoints.filter((x) => x.inputs.vpcEndpointType === "Interface")) {
+      assert.deepEqual(e.inputs.subnetIds, environment(run).networkConfiguration.subnetIds);
+      assert.deepEqual(e.inputs.securityGroupIds, [sgId]);
+    }
+  });
+
+  it("with a customer-managed key, encrypts the environment and its DAG bucket with it", async () => {
+    const key = "arn:aws:kms:us-east-1:123456789012:key/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b";
+    const run = await runStackWithOutputs({ ...loadDevConfig(), "mwaa-migration:kmsKeyArn": key });
+    assert.equal(environment(run).kmsKey, key);
+    const dagsEncryption = created(
+      run,
+      "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    ).find((r) => r.name.endsWith("dags-encryption"))!;
+    assert.deepEqual(dagsEncryption.inputs.rules[0].applyServerSideEncryptionByDefault, {
+      sseAlgorithm: "aws:kms",
+      kmsMasterKeyId: key,
+    });
+    const policy = JSON.parse(
+      created(run, "aws:iam/rolePolicy:RolePolicy").find((r) => r.name.endsWith("execution-policy"))!.inputs
+        .policy,
+    );
+    assert.equal(
+      policy.Statement.find((s: { Sid: string }) => s.Sid === "EncryptionWithEnvironmentKey").Resource,
+      key,
+    );
+  });
+
+  it("from a self-managed Airflow: no MWAA read, no source grant, the export policy as an output", async () => {
+    const config = { ...loadDevConfig() };
+    delete config["mwaa-migration:sourceEnvironmentName"];
+    const run = await runStackWithOutputs({
+      ...config,
+      "mwaa-migration:sourceAirflowUrl": "https://airflow.corp.internal",
+      "mwaa-migration:sourceAirflowUsername": "migration",
+      "mwaa-migration:sourceAirflowPassword": "s3cret",
+      "mwaa-migration:sourceAirflowVersion": "2.10.3",
+      "mwaa-migration:sourceDagsLocation": "s3://corp-airflow/dags",
+    });
+    assert.equal(
+      run.resources.filter((r) => r.read && r.type === "aws:mwaa/environment:Environment").length,
+      0,
+    );
+    const policies = created(run, "aws:iam/rolePolicy:RolePolicy").map((r) => r.name);
+    assert.ok(!policies.some((n) => n.endsWith("source-export")));
+    assert.ok(policies.some((n) => n.endsWith("target-import")));
+    const exportPolicy = JSON.parse(run.outputs.exportGrantPolicy);
+    assert.deepEqual(exportPolicy.Statement[0].Action, ["s3:PutObject", "s3:AbortMultipartUpload"]);
+    const importPolicy = JSON.parse(
+      created(run, "aws:iam/rolePolicy:RolePolicy").find((r) => r.name.endsWith("target-import"))!.inputs
+        .policy,
+    );
+    assert.ok(!importPolicy.Statement.some((s: { Sid: string }) => s.Sid === "ReadSourceTaskLogs"));
+    assert.equal(run.outputs.sourceAirflowVersion, "2.10.3");
+    assert.match(
+      run.outputs.upgradePath,
+      /self-managed Airflow 2\.10\.3 moves to MWAA 2\.11\.0 only through a new environment/,
+    );
+    assert.ok(!JSON.stringify(run.outputs).includes("s3cret"), "the password never reaches an output");
+  });
+
+  it("expires bundles after the configured days, under the configured prefix the grants are scoped to", async () => {
+    const run = await runStackWithOutputs({
+      ...loadDevConfig(),
+      "mwaa-migration:bundleExpirationDays": "7",
+      "mwaa-migration:migrationPrefix": "exports/legacy",
+    });
+    const rule = created(run, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")[0].inputs
+      .rules[0];
+    assert.deepEqual(rule.filter, { prefix: "exports/legacy/" });
+    assert.deepEqual(rule.expiration, { days: 7 });
+    assert.deepEqual(rule.noncurrentVersionExpiration, { noncurrentDays: 7 });
+    const exportPolicy = JSON.parse(run.outputs.exportGrantPolicy);
+    assert.equal(
+      exportPolicy.Statement[0].Resource,
+      `arn:aws:s3:::${run.outputs.migrationBucketName}/exports/legacy/*`,
+    );
+  });
+
+  it("uploads plugins.zip and pins its version when configured", async () => {
+    const run = await runStackWithOutputs({
+      ...loadDevConfig(),
+      "mwaa-migration:pluginsZip": "test/support/fixtures/plugins.zip",
+    });
+    const env = environment(run);
+    assert.equal(env.pluginsS3Path, "plugins.zip");
+    const plugins = created(run, "aws:s3/bucketObjectv2:BucketObjectv2").find(
+      (r) => r.inputs.key === "plugins.zip",
+    )!;
+    assert.equal(plugins.inputs.contentType, "application/zip");
+    assert.match(env.pluginsS3ObjectVersion, /^[0-9a-f]{32}$/);
+  });
+});
