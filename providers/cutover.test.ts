@@ -1,6 +1,7 @@
 import { strict as assert } from "assert";
 import fc from "fast-check";
-import { dagsToPauseOnSource, dagsToRevert, MIGRATION_DAG_IDS, planTargetActivation } from "./cutover";
+import { MIGRATION_DAG_IDS } from "../contract";
+import { dagsToPauseOnSource, dagsToRevert, planTargetActivation } from "./cutover";
 
 const dag = (dagId: string, isPaused: boolean) => ({ dagId, isPaused });
 

@@ -6,10 +6,8 @@
  * itself changed.
  */
 import type { DagSummary } from "./airflow/client";
-import { EXPORT_DAG_ID } from "./metadataExport";
-import { IMPORT_DAG_ID } from "./metadataImport";
+import { MIGRATION_DAG_IDS } from "../contract";
 
-export const MIGRATION_DAG_IDS: readonly string[] = [EXPORT_DAG_ID, IMPORT_DAG_ID];
 
 /** DAGs cutover pauses on the source: the active ones, minus the migration DAGs and any kept running on purpose. */
 export function dagsToPauseOnSource(

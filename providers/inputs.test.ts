@@ -1,4 +1,5 @@
 import { strict as assert } from "assert";
+import { DEFAULT_BUNDLE_PREFIX } from "../contract";
 import { UNKNOWN } from "./framework/checks";
 import { diffWork } from "./framework/diff";
 import { metadataExportProvider } from "./metadataExport";
@@ -25,7 +26,7 @@ describe("export/import inputs", () => {
   it("check accepts good inputs and fills defaults", async () => {
     const result = await metadataExportProvider.check!({}, { ...base, phase: "bulk" });
     assert.deepEqual(result.failures, []);
-    assert.equal(result.inputs.prefix, "mwaa-migration");
+    assert.equal(result.inputs.prefix, DEFAULT_BUNDLE_PREFIX);
     assert.equal(result.inputs.providerVersion, "1");
     assert.match(result.inputs.exportId, /^bulk-[0-9a-f]{8}$/);
   });

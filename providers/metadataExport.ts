@@ -6,22 +6,21 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as dynamic from "@pulumi/pulumi/dynamic";
 import {
-  bundleUri,
+  EXPORT_DAG_ID,
+  EXPORT_PHASES,
+  type ExportPhase,
+  MANIFEST_FILE,
   bundleLocation,
-  purgeBundle,
-  readBundleJson,
+  bundleUri,
   summariseManifest,
-} from "./framework/bundle";
+} from "../contract";
+import { purgeBundle, readBundleJson } from "./framework/bundleStore";
 import { fail, Failures, isUnknown, optionalOneOf, optionalStringList } from "./framework/checks";
 import { COMMON_DEFAULTS, COMMON_IN_PLACE, COMMON_REPLACING } from "./framework/commonInputs";
 import { payloadInputs, RESOURCE_MODULE, WorkResourceArgs, workResourceOptions } from "./framework/resource";
 import { defaultExportId } from "./framework/runIds";
 import { airflowIdentity } from "./framework/target";
 import { Inputs, workProvider } from "./framework/workProvider";
-
-export const EXPORT_DAG_ID = "mwaa_migration_export";
-export const EXPORT_PHASES = ["full", "bulk", "delta"] as const;
-export type ExportPhase = (typeof EXPORT_PHASES)[number];
 
 export const metadataExportProvider = workProvider({
   resource: "MetadataExport",
@@ -80,12 +79,12 @@ export const metadataExportProvider = workProvider({
   },
   async outputs(inputs: Inputs, region: string | undefined) {
     const where = bundleLocation(inputs);
-    const manifest = await readBundleJson(where, "manifest.json", region);
-    if (!manifest) throw new Error(`no manifest.json under ${bundleUri(where)}; the export did not complete`);
+    const manifest = await readBundleJson(where, MANIFEST_FILE, region);
+    if (!manifest) throw new Error(`no ${MANIFEST_FILE} under ${bundleUri(where)}; the export did not complete`);
     const summary = summariseManifest(manifest);
     if (summary.exportId !== "" && summary.exportId !== where.exportId) {
       throw new Error(
-        `manifest.json under ${bundleUri(where)} is for export ${summary.exportId}, not ${where.exportId}`,
+        `${MANIFEST_FILE} under ${bundleUri(where)} is for export ${summary.exportId}, not ${where.exportId}`,
       );
     }
     return { ...summary, exportId: where.exportId, bundleUri: bundleUri(where) };

@@ -8,14 +8,17 @@ import * as pulumi from "@pulumi/pulumi";
 import * as dynamic from "@pulumi/pulumi/dynamic";
 import { copyTaskLogs, TaskLogCopyResult } from "./taskLogs/copy";
 import {
+  CONFLICT_POLICIES,
+  type ConflictPolicy,
+  IMPORT_DAG_ID,
   IMPORT_REPORT_FILE,
-  bundleUri,
+  MANIFEST_FILE,
   bundleLocation,
-  readBundleJson,
-  readBundleRows,
+  bundleUri,
   summariseManifest,
   summariseReport,
-} from "./framework/bundle";
+} from "../contract";
+import { readBundleJson, readBundleRows } from "./framework/bundleStore";
 import { Failures, fail, isUnknown, optionalBoolean, optionalOneOf, requireString } from "./framework/checks";
 import { logGroupName, logicalDates, migratedTaskInstances } from "./framework/taskLogSelection";
 import { COMMON_DEFAULTS, COMMON_IN_PLACE, COMMON_REPLACING } from "./framework/commonInputs";
@@ -23,9 +26,6 @@ import { payloadInputs, RESOURCE_MODULE, WorkResourceArgs, workResourceOptions }
 import { AirflowTarget } from "./framework/target";
 import { Inputs, workProvider } from "./framework/workProvider";
 
-export const IMPORT_DAG_ID = "mwaa_migration_import";
-export const CONFLICT_POLICIES = ["skip", "overwrite", "fail"] as const;
-export type ConflictPolicy = (typeof CONFLICT_POLICIES)[number];
 
 /** Task-log copy after the import: CloudWatch task logs of every migrated task instance. */
 export interface TaskLogCopySettings {
@@ -70,7 +70,7 @@ async function copyLogsOfBundle(
 ): Promise<TaskLogCopyResult> {
   const settings = inputs.taskLogs as TaskLogCopySettings;
   const where = bundleLocation(inputs);
-  const manifest = summariseManifest((await readBundleJson(where, "manifest.json", region)) ?? {});
+  const manifest = summariseManifest((await readBundleJson(where, MANIFEST_FILE, region)) ?? {});
   const runs: Record<string, unknown>[] = [];
   await readBundleRows(where, "dag_run", region, (row) =>
     runs.push({

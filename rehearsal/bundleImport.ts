@@ -9,10 +9,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import {
   IMPORT_REPORT_FILE,
-  readBundleJson,
+  MANIFEST_FILE,
+  isTableStreamPath,
   summariseManifest,
   summariseReport,
-} from "../providers/framework/bundle";
+} from "../contract";
+import { readBundleJson } from "../providers/framework/bundleStore";
 import type { Display } from "./display";
 import { importMetadata } from "./engine";
 import type { RehearsalOptions } from "./options";
@@ -95,9 +97,9 @@ async function readS3Bundle(source: BundleSource): Promise<Map<string, Buffer>> 
 }
 
 function readFolderBundle(source: BundleSource): Map<string, Buffer> {
-  if (!fs.existsSync(path.join(source.where, "manifest.json")))
+  if (!fs.existsSync(path.join(source.where, MANIFEST_FILE)))
     throw new Error(
-      `${source.where} has no manifest.json: give the folder of one export (the one holding manifest.json and tables/)`,
+      `${source.where} has no ${MANIFEST_FILE}: give the folder of one export (the one holding ${MANIFEST_FILE} and tables/)`,
     );
   return new Map(
     listFolder(source.where).map((file) => [file, fs.readFileSync(path.join(source.where, file))]),
@@ -107,7 +109,7 @@ function readFolderBundle(source: BundleSource): Map<string, Buffer> {
 /** Which files of a bundle are copied into the local migration bucket: the manifest and the table streams. */
 export function bundleFilesToCopy(names: readonly string[]): string[] {
   return names
-    .filter((name) => name === "manifest.json" || /^tables\/[A-Za-z0-9_]+\.[a-z0-9.]+$/.test(name))
+    .filter((name) => name === MANIFEST_FILE || isTableStreamPath(name))
     .sort();
 }
 
@@ -146,9 +148,9 @@ export async function runBundleRehearsal(
     `bundle ${options.bundle} and a local Airflow ${options.targetVersion}`,
     async () => (source.kind === "s3" ? readS3Bundle(source) : readFolderBundle(source)),
   );
-  const manifestBytes = files.get("manifest.json");
+  const manifestBytes = files.get(MANIFEST_FILE);
   if (!manifestBytes)
-    throw new Error(`the bundle ${options.bundle} has no manifest.json: it is not a complete export`);
+    throw new Error(`the bundle ${options.bundle} has no ${MANIFEST_FILE}: it is not a complete export`);
   const manifest = JSON.parse(manifestBytes.toString("utf8")) as Record<string, unknown>;
   const exported = summariseManifest(manifest);
   const exportId =

@@ -5,10 +5,10 @@
  */
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import { cutoverSourcePauseProvider, cutoverTargetActivationProvider } from "../providers/cutoverResources";
-import { EXPORT_DAG_ID, metadataExportProvider } from "../providers/metadataExport";
-import { IMPORT_DAG_ID, metadataImportProvider } from "../providers/metadataImport";
-import { summariseManifest, summariseReport } from "../providers/framework/bundle";
-import type { ExportSummary, ImportSummary } from "../providers/framework/bundle";
+import { metadataExportProvider } from "../providers/metadataExport";
+import { metadataImportProvider } from "../providers/metadataImport";
+import { EXPORT_DAG_ID, IMPORT_DAG_ID, summariseManifest, summariseReport } from "../contract";
+import type { ExportSummary, ImportSummary } from "../contract";
 import { payloadInputs } from "../providers/framework/resource";
 import type { AirflowTarget } from "../providers/framework/target";
 import type { TaskLogCopyResult } from "../providers/taskLogs/copy";

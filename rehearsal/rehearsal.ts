@@ -5,7 +5,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { createAirflowClient } from "../providers/airflow/chooser";
-import type { ImportSummary, ExportSummary } from "../providers/framework/bundle";
+import type { ImportSummary, ExportSummary } from "../contract";
 import { AirflowTarget, connectionFor } from "../providers/framework/target";
 import type { TaskLogCopyResult } from "../providers/taskLogs/copy";
 import type { Display } from "./display";

@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import type { ExportSummary, ImportSummary } from "../providers/framework/bundle";
+import type { ExportSummary, ImportSummary } from "../contract";
 import {
   DatabaseSnapshot,
   dagRows,

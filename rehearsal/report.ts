@@ -3,7 +3,7 @@
  * reports, the task-log copy result) and from snapshots of both databases, then checked for
  * reconciliation. Pure functions only; rendering lives in render.ts.
  */
-import type { ExportSummary, ImportSummary } from "../providers/framework/bundle";
+import type { ExportSummary, ImportSummary } from "../contract";
 import type { TaskLogCopyResult } from "../providers/taskLogs/copy";
 
 export const REPORT_FORMAT_VERSION = 1;

@@ -6,7 +6,7 @@
  * appears only where MWAA documents it and the action supports no resource scoping
  * (logs:DescribeLogGroups, cloudwatch:PutMetricData, s3:GetAccountPublicAccessBlock).
  */
-import { IMPORT_REPORT_FILE } from "../providers/framework/bundle";
+import { IMPORT_REPORT_FILE } from "../contract";
 
 export interface PolicyStatement {
   Sid: string;

@@ -5,5 +5,4 @@ as a command against a metadata database URL (python -m mwaa_migration). Keeps
 to Python 3.8 syntax: it runs inside MWAA's Airflow images.
 """
 
-EXPORT_DAG_ID = "mwaa_migration_export"
-IMPORT_DAG_ID = "mwaa_migration_import"
+from .contract import EXPORT_DAG_ID, IMPORT_DAG_ID  # noqa: F401  (the DAG files import them from here)

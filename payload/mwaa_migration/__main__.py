@@ -15,6 +15,7 @@ import sys
 from typing import List, Optional
 
 from . import bundle, conf, db
+from .contract import CONFLICT_POLICIES, EXPORT_PHASES
 from .export import run_export
 from .importer import run_import
 
@@ -43,13 +44,13 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--fernet-key", help="defaults to AIRFLOW__CORE__FERNET_KEY")
         p.add_argument("--airflow-version", help="defaults to the installed Airflow's version")
     exp = sub.choices["export"]
-    exp.add_argument("--phase", default="full", choices=["full", "bulk", "delta"])
+    exp.add_argument("--phase", default="full", choices=list(EXPORT_PHASES))
     exp.add_argument("--watermark")
     exp.add_argument("--pause-active", action="store_true")
     exp.add_argument("--deadline-seconds", type=float, default=1800.0)
     exp.add_argument("--poll-seconds", type=float, default=10.0)
     imp = sub.choices["import"]
-    imp.add_argument("--conflict-policy", default="skip", choices=["skip", "overwrite", "fail"])
+    imp.add_argument("--conflict-policy", default="skip", choices=list(CONFLICT_POLICIES))
     imp.add_argument("--import-orphan-history", action="store_true")
     imp.add_argument("--no-continue-schedules", action="store_true")
     return parser

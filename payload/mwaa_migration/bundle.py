@@ -10,9 +10,7 @@ import json
 import zlib
 from typing import Any, Dict, Iterator, Optional
 
-FORMAT_VERSION = 1
-MANIFEST_NAME = "manifest.json"
-REPORT_NAME = "import-report.json"
+from .contract import FORMAT_VERSION, MANIFEST_NAME, REPORT_NAME, TABLE_STREAM_EXTENSION, TABLES_FOLDER
 
 PART_SIZE = 8 * 1024 * 1024  # S3 parts must be at least 5 MiB, except the last
 GZIP_LEVEL = 1  # the export is bound by CPU; level 1 costs a third of level 6
@@ -26,7 +24,7 @@ def export_root(prefix: str, export_id: str) -> str:
 
 
 def table_key(prefix: str, export_id: str, table: str) -> str:
-    return "%s/tables/%s.jsonl.gz" % (export_root(prefix, export_id), table)
+    return "%s/%s/%s%s" % (export_root(prefix, export_id), TABLES_FOLDER, table, TABLE_STREAM_EXTENSION)
 
 
 def manifest_key(prefix: str, export_id: str) -> str:

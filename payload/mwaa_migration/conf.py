@@ -2,17 +2,10 @@
 
 from typing import Any, Dict, List, Optional
 
+from .contract import EXPORT_CONF_KEYS as EXPORT_KEYS
+from .contract import IMPORT_CONF_KEYS as IMPORT_KEYS
 from .export import ExportOptions
 from .importer import ImportOptions
-
-EXPORT_KEYS = {
-    "bucket", "prefix", "exportId", "phase", "watermark", "tables", "kmsKeyId",
-    "pauseActive", "deadlineSeconds", "pollSeconds",
-}
-IMPORT_KEYS = {
-    "bucket", "prefix", "exportId", "tables", "kmsKeyId", "conflictPolicy",
-    "importOrphanHistory", "continueSchedules",
-}
 
 
 def _unknown(conf: Dict[str, Any], allowed: set, what: str) -> None:

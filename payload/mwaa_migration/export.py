@@ -11,6 +11,7 @@ import time
 from typing import Any, Callable, Dict, List, NamedTuple, Optional
 
 from . import bundle, codec, db, pausing
+from .contract import EXPORT_PHASES
 from .secrets import Cipher, reveal_row
 from .spec import (
     FINISHED_RUN_STATES,
@@ -26,7 +27,7 @@ from .spec import (
     select_tables,
 )
 
-PHASES = ("full", "bulk", "delta")
+PHASES = EXPORT_PHASES
 
 # COPY in CSV mode with quote and delimiter set to control characters that a
 # JSON text never holds raw: each line arrives exactly as row_to_json wrote it.

@@ -22,11 +22,11 @@ import time
 from typing import Any, Callable, Dict, List, NamedTuple, Optional, Set
 
 from . import bundle, codec, db, mapping
+from .contract import CONFLICT_POLICIES
 from .mapping import COPY, DEFAULT, DERIVE, REMAP, SURROGATE, ColumnPlan, TablePlan
 from .secrets import Cipher, reveal_row, seal_row
 from .spec import TABLES, TableSpec, select_tables
 
-CONFLICT_POLICIES = ("skip", "overwrite", "fail")
 SUPPORTED_TARGET_MAJOR = 2
 MIN_TARGET_MINOR = 9
 

@@ -9,13 +9,14 @@ import {
   optionalSeconds,
   requireString,
 } from "./checks";
+import { DEFAULT_BUNDLE_PREFIX } from "../../contract";
 import { checkAirflow, checkDagFolder } from "./target";
 
 /** Bump when the providers' behaviour changes, so existing stacks see a replacement in preview. */
 export const PROVIDER_VERSION = "1";
 
 export const COMMON_DEFAULTS = {
-  prefix: "mwaa-migration",
+  prefix: DEFAULT_BUNDLE_PREFIX,
   deadlineSeconds: 3600,
   parseDeadlineSeconds: 600,
   pollIntervalSeconds: 15,

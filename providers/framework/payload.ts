@@ -6,8 +6,7 @@
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-
-export const LIBRARY_FOLDER = "mwaa_migration";
+import { CONTRACT_DOCUMENTS, LIBRARY_FOLDER } from "../../contract";
 
 export interface PayloadFile {
   /** Path relative to the DAG folder, with "/" separators. */
@@ -38,6 +37,19 @@ export function libraryIgnoreFile(): PayloadFile {
   return { key: `${LIBRARY_FOLDER}/.airflowignore`, body: Buffer.from(".*\n*\n") };
 }
 
+/**
+ * The contract documents the library reads (payload/mwaa_migration/contract.py), delivered as
+ * `mwaa_migration/contract_data/<name>` so that both sides run on the same definition.
+ */
+export function contractFiles(): PayloadFile[] {
+  return Object.entries(CONTRACT_DOCUMENTS)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, document]) => ({
+      key: `${LIBRARY_FOLDER}/contract_data/${name}`,
+      body: Buffer.from(`${JSON.stringify(document, null, 2)}\n`),
+    }));
+}
+
 /** The files to copy for one DAG, in a stable order. */
 export function readPayload(payloadDir: string, dagId: string): PayloadFile[] {
   const dagFile = `${dagId}.py`;
@@ -50,7 +62,7 @@ export function readPayload(payloadDir: string, dagId: string): PayloadFile[] {
   if (fs.existsSync(path.join(payloadDir, LIBRARY_FOLDER)))
     keys.push(...libraryFiles(payloadDir, LIBRARY_FOLDER).sort());
   const files = keys.map((key) => ({ key, body: fs.readFileSync(path.join(payloadDir, key)) }));
-  return keys.length > 1 ? [...files, libraryIgnoreFile()] : files;
+  return keys.length > 1 ? [...files, ...contractFiles(), libraryIgnoreFile()] : files;
 }
 
 export function payloadDigest(files: readonly PayloadFile[]): string {

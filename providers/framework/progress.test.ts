@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import { formatElapsed, formatProgress, lastTableProgress, pollUntil } from "./progress";
 import { fakeClock } from "../../test/support/fakeClock";
-import { summariseManifest, summariseReport, bundleUri } from "./bundle";
+import { summariseManifest, summariseReport, bundleUri } from "../../contract";
 
 describe("progress and deadlines", () => {
   it("polls at the interval and stops at the deadline, never sleeping past it", async () => {

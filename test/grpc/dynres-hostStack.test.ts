@@ -7,7 +7,8 @@
 import { strict as assert } from "assert";
 import * as path from "path";
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { EXPORT_DAG_ID, metadataExportProvider } from "../../providers/metadataExport";
+import { EXPORT_DAG_ID } from "../../contract";
+import { metadataExportProvider } from "../../providers/metadataExport";
 import { payloadInputs, typeToken } from "../../providers/framework/resource";
 import { HostError, ProviderHost, serializeProvider, urnFor, withProvider } from "./support/providerHost";
 

@@ -34,6 +34,11 @@ def install_dags(env: AirflowEnv, history: bool = True) -> None:
             shutil.copytree(item, folder / item.name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy(item, folder / item.name)
+    # The contract documents, delivered beside the library as the providers deliver them.
+    contract_data = folder / "mwaa_migration" / "contract_data"
+    contract_data.mkdir(exist_ok=True)
+    for document in (ROOT / "contract").glob("*.json"):
+        shutil.copy(document, contract_data / document.name)
     if history:
         shutil.copy(HISTORY_DAGS, folder / HISTORY_DAGS.name)
     env.airflow("dags", "reserialize", timeout=300)

@@ -1,9 +1,37 @@
 /**
- * The export bundle as the resources see it: `s3://bucket/prefix/exportId/` with manifest.json
- * (written last, so its presence marks a complete export) and import-report.json. The
- * summaries below turn those documents into resource outputs, tolerating missing fields
- * (outputs written by older versions are read back by `read` and `delete`).
+ * The export bundle contract: where a bundle's objects sit (`s3://bucket/prefix/exportId/` with
+ * `tables/<table>.jsonl.gz`, manifest.json written last so its presence marks a complete export, and
+ * import-report.json), the DAG ids and run parameters of the payload, and the manifest and report as
+ * the TypeScript side reads them. The names are data in bundle.json, which the Python payload reads
+ * too, so both sides share one definition.
+ *
+ * The summaries turn the documents into resource outputs, tolerating missing fields (outputs written
+ * by older versions are read back by `read` and `delete`).
  */
+import contract from "./bundle.json";
+
+/** The documents the Python payload reads, by file name (delivered with it). */
+export const CONTRACT_DOCUMENTS: Readonly<Record<string, unknown>> = { "bundle.json": contract };
+
+export const BUNDLE_FORMAT_VERSION: number = contract.formatVersion;
+export const MANIFEST_FILE: string = contract.files.manifest;
+/** The import DAG's report, written beside the manifest of the export it imported. */
+export const IMPORT_REPORT_FILE: string = contract.files.importReport;
+/** The payload's Python package, delivered beside the DAG files. */
+export const LIBRARY_FOLDER: string = contract.libraryFolder;
+export const EXPORT_DAG_ID: string = contract.dagIds.export;
+export const IMPORT_DAG_ID: string = contract.dagIds.import;
+/** Both migration DAGs: never paused or unpaused by the cutover. */
+export const MIGRATION_DAG_IDS: readonly string[] = [EXPORT_DAG_ID, IMPORT_DAG_ID];
+export const EXPORT_PHASES = contract.exportPhases as readonly ExportPhase[];
+export type ExportPhase = "full" | "bulk" | "delta";
+export const CONFLICT_POLICIES = contract.conflictPolicies as readonly ConflictPolicy[];
+export type ConflictPolicy = "skip" | "overwrite" | "fail";
+/** Run parameters each DAG accepts (its conf keys); the payload refuses any other. */
+export const RUN_CONF_KEYS: { readonly export: readonly string[]; readonly import: readonly string[] } =
+  contract.runConf;
+/** The key prefix of bundles in the migration bucket when none is configured. */
+export const DEFAULT_BUNDLE_PREFIX: string = contract.defaultPrefix;
 
 export interface BundleLocation {
   bucket: string;
@@ -29,6 +57,21 @@ export function bundleUri(location: BundleLocation): string {
   return `s3://${location.bucket}/${bundleKeyPrefix(location)}`;
 }
 
+/** The object key of one table's stream. */
+export function tableStreamKey(location: BundleLocation, table: string): string {
+  return `${bundleKeyPrefix(location)}${contract.files.tablesFolder}/${table}${contract.files.tableStreamExtension}`;
+}
+
+/** Whether a path relative to the bundle's folder names a table stream, e.g. "tables/dag_run.jsonl.gz". */
+export function isTableStreamPath(relative: string): boolean {
+  const folder = `${contract.files.tablesFolder}/`;
+  return (
+    relative.startsWith(folder) &&
+    relative.endsWith(contract.files.tableStreamExtension) &&
+    /^[A-Za-z0-9_]+$/.test(relative.slice(folder.length, -contract.files.tableStreamExtension.length))
+  );
+}
+
 type Json = Record<string, unknown>;
 
 const asObject = (value: unknown): Json =>
@@ -50,9 +93,6 @@ export interface ExportSummary {
   /** DAG ids that were not paused when the export ran. */
   activeDags: string[];
 }
-
-/** The import DAG's report, written beside the manifest of the export it imported. */
-export const IMPORT_REPORT_FILE = "import-report.json";
 
 /** manifest.json as the export DAG writes it (payload/mwaa_migration/export.py). */
 export function summariseManifest(manifest: Json): ExportSummary {
@@ -127,104 +167,4 @@ export function summariseReport(report: Json): ImportSummary {
     verified: problems.length === 0,
     problems,
   };
-}
-
-function s3Client(region: string | undefined) {
-  const { S3Client } = require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3");
-  return new S3Client(region ? { region } : {});
-}
-
-/** Reads a JSON document from the bundle; undefined when it is not there (yet). */
-export async function readBundleJson(
-  location: BundleLocation,
-  name: string,
-  region?: string,
-): Promise<Json | undefined> {
-  const { GetObjectCommand } = require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3");
-  const client = s3Client(region);
-  try {
-    const reply = await client.send(
-      new GetObjectCommand({ Bucket: location.bucket, Key: `${bundleKeyPrefix(location)}${name}` }),
-    );
-    const text = await reply.Body!.transformToString();
-    return JSON.parse(text) as Json;
-  } catch (e) {
-    const name = (e as { name?: string }).name;
-    if (name === "NoSuchKey" || name === "NotFound") return undefined;
-    throw e;
-  } finally {
-    client.destroy();
-  }
-}
-
-/**
- * Reads one table stream of the bundle (`tables/<table>.jsonl.gz`) row by row, without holding
- * the file in memory. A table the bundle does not have yields nothing.
- */
-export async function readBundleRows(
-  location: BundleLocation,
-  table: string,
-  region: string | undefined,
-  onRow: (row: Json) => void,
-): Promise<number> {
-  const { GetObjectCommand } = require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3");
-  const zlib = require("zlib") as typeof import("zlib");
-  const readline = require("readline") as typeof import("readline");
-  const client = s3Client(region);
-  let rows = 0;
-  try {
-    let body: NodeJS.ReadableStream;
-    try {
-      const reply = await client.send(
-        new GetObjectCommand({
-          Bucket: location.bucket,
-          Key: `${bundleKeyPrefix(location)}tables/${table}.jsonl.gz`,
-        }),
-      );
-      body = reply.Body as NodeJS.ReadableStream;
-    } catch (e) {
-      if ((e as { name?: string }).name === "NoSuchKey") return 0;
-      throw e;
-    }
-    const lines = readline.createInterface({ input: body.pipe(zlib.createGunzip()), crlfDelay: Infinity });
-    for await (const line of lines) {
-      if (line.trim() === "") continue;
-      onRow(JSON.parse(line) as Json);
-      rows++;
-    }
-  } finally {
-    client.destroy();
-  }
-  return rows;
-}
-
-/** Deletes every object under the bundle prefix (purgeOnDelete). Returns how many were removed. */
-export async function purgeBundle(location: BundleLocation, region?: string): Promise<number> {
-  const { ListObjectsV2Command, DeleteObjectsCommand } =
-    require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3");
-  const client = s3Client(region);
-  let removed = 0;
-  try {
-    let token: string | undefined;
-    do {
-      const page = await client.send(
-        new ListObjectsV2Command({
-          Bucket: location.bucket,
-          Prefix: bundleKeyPrefix(location),
-          ContinuationToken: token,
-        }),
-      );
-      const objects = (page.Contents ?? []).map((object) => ({ Key: object.Key! }));
-      if (objects.length > 0) {
-        await client.send(
-          new DeleteObjectsCommand({ Bucket: location.bucket, Delete: { Objects: objects, Quiet: true } }),
-        );
-        removed += objects.length;
-      }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
-  } finally {
-    client.destroy();
-  }
-  return removed;
 }
