@@ -8,7 +8,6 @@
 import type { DagSummary } from "./airflow/client";
 import { MIGRATION_DAG_IDS } from "../contract";
 
-
 /** DAGs cutover pauses on the source: the active ones, minus the migration DAGs and any kept running on purpose. */
 export function dagsToPauseOnSource(
   sourceDags: readonly DagSummary[],

@@ -80,7 +80,8 @@ export const metadataExportProvider = workProvider({
   async outputs(inputs: Inputs, region: string | undefined) {
     const where = bundleLocation(inputs);
     const manifest = await readBundleJson(where, MANIFEST_FILE, region);
-    if (!manifest) throw new Error(`no ${MANIFEST_FILE} under ${bundleUri(where)}; the export did not complete`);
+    if (!manifest)
+      throw new Error(`no ${MANIFEST_FILE} under ${bundleUri(where)}; the export did not complete`);
     const summary = summariseManifest(manifest);
     if (summary.exportId !== "" && summary.exportId !== where.exportId) {
       throw new Error(

@@ -26,7 +26,6 @@ import { payloadInputs, RESOURCE_MODULE, WorkResourceArgs, workResourceOptions }
 import { AirflowTarget } from "./framework/target";
 import { Inputs, workProvider } from "./framework/workProvider";
 
-
 /** Task-log copy after the import: CloudWatch task logs of every migrated task instance. */
 export interface TaskLogCopySettings {
   /** The source's task log group (name or ARN), e.g. airflow-<source>-Task. */

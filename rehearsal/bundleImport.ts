@@ -108,9 +108,7 @@ function readFolderBundle(source: BundleSource): Map<string, Buffer> {
 
 /** Which files of a bundle are copied into the local migration bucket: the manifest and the table streams. */
 export function bundleFilesToCopy(names: readonly string[]): string[] {
-  return names
-    .filter((name) => name === MANIFEST_FILE || isTableStreamPath(name))
-    .sort();
+  return names.filter((name) => name === MANIFEST_FILE || isTableStreamPath(name)).sort();
 }
 
 export function bundleDagRows(
