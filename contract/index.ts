@@ -8,10 +8,14 @@
  * The summaries turn the documents into resource outputs, tolerating missing fields (outputs written
  * by older versions are read back by `read` and `delete`).
  */
+import versions from "./airflowVersions.json";
 import contract from "./bundle.json";
 
 /** The documents the Python payload reads, by file name (delivered with it). */
-export const CONTRACT_DOCUMENTS: Readonly<Record<string, unknown>> = { "bundle.json": contract };
+export const CONTRACT_DOCUMENTS: Readonly<Record<string, unknown>> = {
+  "airflowVersions.json": versions,
+  "bundle.json": contract,
+};
 
 export const BUNDLE_FORMAT_VERSION: number = contract.formatVersion;
 export const MANIFEST_FILE: string = contract.files.manifest;

@@ -3,6 +3,8 @@
  * install, so a typo fails at once with the list of versions that work instead of after an install.
  */
 
+import { compareVersions } from "../rules/versions";
+
 export interface RehearsalOptions {
   sourceVersion: string;
   targetVersion: string;
@@ -111,16 +113,6 @@ export function parseOptions(
   )
     throw new UsageError(`--bundle ${options.bundle}: an S3 bundle is given as s3://bucket/prefix/exportId`);
   return options;
-}
-
-export function compareVersions(a: string, b: string): number {
-  const pa = a.split(".").map(Number);
-  const pb = b.split(".").map(Number);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
 }
 
 /** Versions with a lock file, from file names such as airflow-2.8.1.txt. */

@@ -1,11 +1,14 @@
 import * as assert from "node:assert/strict";
 import fc from "fast-check";
+import table from "../contract/airflowVersions.json";
 import {
   MWAA_VERSIONS,
+  capabilitiesOf,
   checkVersionChange,
   compareVersions,
   constraintUrl,
   findMwaaVersion,
+  importableTargetVersions,
   parseVersion,
 } from "./versions";
 
@@ -50,7 +53,17 @@ describe("versions", () => {
 
   it("holds the MWAA versions as data, in ascending order, each with a Python line", () => {
     const list = MWAA_VERSIONS.map((v) => v.airflow);
-    assert.deepEqual(list, ["2.7.2", "2.8.1", "2.9.2", "2.10.1", "2.10.3", "2.11.0", "3.0.6"]);
+    assert.deepEqual(list, [
+      "2.7.2",
+      "2.8.1",
+      "2.9.2",
+      "2.10.1",
+      "2.10.3",
+      "2.11.0",
+      "3.0.6",
+      "3.2.1",
+      "3.3.1",
+    ]);
     for (let i = 1; i < list.length; i++) assert.ok(compareVersions(list[i - 1], list[i]) < 0);
     for (const v of MWAA_VERSIONS) assert.match(v.python, /^3\.\d+$/);
     assert.equal(findMwaaVersion("3.0.6")?.python, "3.12");
@@ -96,5 +109,39 @@ describe("versions", () => {
       constraintUrl("2.11.0", "3.11"),
       "https://raw.githubusercontent.com/apache/airflow/constraints-2.11.0/constraints-3.11.txt",
     );
+  });
+});
+
+describe("version capabilities", () => {
+  it("gives every version MWAA creates a row of the table", () => {
+    for (const { airflow } of MWAA_VERSIONS) assert.ok(capabilitiesOf(airflow), airflow);
+  });
+
+  it("finds patch releases the table does not list in their range, and nothing outside 2.x-3.x", () => {
+    assert.equal(capabilitiesOf("2.10.5")?.importPath, "dag-task");
+    assert.equal(capabilitiesOf("2.4.2")?.invokeRestApi, false);
+    assert.equal(capabilitiesOf("2.4.3")?.invokeRestApi, true);
+    assert.equal(capabilitiesOf("2.2.5")?.logStreamTemplate, "legacy");
+    assert.equal(capabilitiesOf("3.3.2")?.restApi, "v2");
+    assert.equal(capabilitiesOf("1.10.15"), undefined);
+    assert.equal(capabilitiesOf("4.0.0"), undefined);
+    assert.equal(capabilitiesOf("2.8"), undefined);
+  });
+
+  it("says why a version cannot be an import target or an export source", () => {
+    for (const version of ["2.7.2", "2.8.1", "3.0.6", "3.3.1"]) {
+      const row = capabilitiesOf(version)!;
+      assert.equal(row.importPath, null, version);
+      assert.match(row.importRefusal ?? "", /\w/, version);
+    }
+    assert.deepEqual(importableTargetVersions(), ["2.9.2", "2.10.1", "2.10.3", "2.11.0"]);
+  });
+
+  it("covers 2.0.0 to 4.0.0 with ranges that neither overlap nor leave gaps", () => {
+    const rows = table.capabilities;
+    assert.equal(rows[0].from, "2.0.0");
+    assert.equal(rows[rows.length - 1].below, "4.0.0");
+    for (let i = 1; i < rows.length; i++) assert.equal(rows[i].from, rows[i - 1].below);
+    for (const row of rows) assert.ok(compareVersions(row.from, row.below) < 0, row.from);
   });
 });

@@ -1,29 +1,49 @@
 /**
- * Airflow version rules for MWAA, with the versions MWAA can create held as data.
+ * Airflow version rules for MWAA, from one table of versions held as data
+ * (contract/airflowVersions.json, which the Python payload reads too).
  *
- * Why data: MWAA adds and retires versions a few times a year. Supporting a new one is a new row here,
- * not a code change. The Python version matters because the `--constraint` URL in requirements.txt
- * names it, and a constraint file for the wrong Python resolves different wheels.
+ * Why data: MWAA adds and retires versions a few times a year, and a new import or export path
+ * opens a range of versions at once. Either is a row change in the table, not a code change. The
+ * Python version matters because the `--constraint` URL in requirements.txt names it, and a
+ * constraint file for the wrong Python resolves different wheels.
  */
+import table from "../contract/airflowVersions.json";
 
 export interface MwaaVersion {
   readonly airflow: string;
   readonly python: string;
 }
 
-/** Versions MWAA's API accepts for new environments (API model, 2026). */
-export const MWAA_VERSIONS: readonly MwaaVersion[] = [
-  { airflow: "2.7.2", python: "3.11" },
-  { airflow: "2.8.1", python: "3.11" },
-  { airflow: "2.9.2", python: "3.11" },
-  { airflow: "2.10.1", python: "3.11" },
-  { airflow: "2.10.3", python: "3.11" },
-  { airflow: "2.11.0", python: "3.11" },
-  { airflow: "3.0.6", python: "3.12" },
-];
+/** Versions MWAA creates new environments on (the table's sources are named in its comment). */
+export const MWAA_VERSIONS: readonly MwaaVersion[] = table.mwaaCreates;
 
 /** The last 2.x release MWAA upgrades in place to 3.x; older 2.x need a new environment for 3.x. */
-export const IN_PLACE_MAJOR_UPGRADE_FROM = "2.11.0";
+export const IN_PLACE_MAJOR_UPGRADE_FROM: string = table.inPlaceMajorUpgradeFrom;
+
+/** How the migration DAGs reach a version's metadata database: as a DAG task (2.x). */
+export type MetadataPath = "dag-task";
+
+/** What this project can do with an Airflow version. */
+export interface VersionCapabilities {
+  readonly restApi: "v1" | "v2";
+  /** MWAA's InvokeRestApi reaches this version's REST API (from 2.4.3). */
+  readonly invokeRestApi: boolean;
+  /** CloudWatch task log stream names: `legacy` before 2.3, else Airflow's default template. */
+  readonly logStreamTemplate: "legacy" | "default";
+  readonly exportPath: MetadataPath | null;
+  /** Why the export cannot run on this version (when exportPath is null). */
+  readonly exportRefusal: string | null;
+  readonly importPath: MetadataPath | null;
+  /** Why the import cannot write this version's database (when importPath is null). */
+  readonly importRefusal: string | null;
+}
+
+interface CapabilityRow extends VersionCapabilities {
+  readonly from: string;
+  readonly below: string;
+}
+
+const CAPABILITIES = table.capabilities as readonly CapabilityRow[];
 
 export type VersionTuple = readonly [number, number, number];
 
@@ -55,6 +75,22 @@ export function findMwaaVersion(airflow: string): MwaaVersion | undefined {
 
 export function supportedVersionList(): string {
   return MWAA_VERSIONS.map((v) => v.airflow).join(", ");
+}
+
+/**
+ * The capabilities of a version, or undefined for one outside every range of the table (1.x, or
+ * text that is not a version). Patch releases the table does not list fall in their range.
+ */
+export function capabilitiesOf(version: string): VersionCapabilities | undefined {
+  if (!parseVersion(version)) return undefined;
+  return CAPABILITIES.find(
+    (row) => compareVersions(version, row.from) >= 0 && compareVersions(version, row.below) < 0,
+  );
+}
+
+/** The versions MWAA creates that the import can write into: what a refused target is told to pick. */
+export function importableTargetVersions(): string[] {
+  return MWAA_VERSIONS.filter((v) => capabilitiesOf(v.airflow)?.importPath).map((v) => v.airflow);
 }
 
 export type UpgradePath =

@@ -37,3 +37,21 @@ EXPORT_PHASES = tuple(BUNDLE["exportPhases"])
 CONFLICT_POLICIES = tuple(BUNDLE["conflictPolicies"])
 EXPORT_CONF_KEYS = frozenset(BUNDLE["runConf"]["export"])
 IMPORT_CONF_KEYS = frozenset(BUNDLE["runConf"]["import"])
+
+AIRFLOW_VERSIONS = load("airflowVersions.json")
+
+
+def _version_tuple(text: str):
+    parts = text.strip().split(".")
+    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+        raise ValueError("Airflow version %r is not of the form major.minor.patch" % text)
+    return tuple(int(p) for p in parts)
+
+
+def capabilities_of(version: str) -> Dict[str, Any]:
+    """The versions table's row for `version` (what this project can do with it)."""
+    wanted = _version_tuple(version)
+    for row in AIRFLOW_VERSIONS["capabilities"]:
+        if _version_tuple(row["from"]) <= wanted < _version_tuple(row["below"]):
+            return row
+    raise ValueError("Airflow %s is outside every range of the versions table" % version)

@@ -4,21 +4,14 @@ import { DirectRestTransport } from "./directRest";
 import { InvokeRestApiTransport } from "./invokeRestApi";
 import { AirflowRestClient } from "./restClient";
 import { restApiVersionFor } from "./restPaths";
+import { capabilitiesOf } from "../../rules/versions";
 
 export type SourceKind = "mwaa" | "self-managed";
 export type AirflowClientKind = "mwaa-rest" | "mwaa-cli" | "airflow-rest";
 export const AIRFLOW_CLIENT_KINDS: readonly AirflowClientKind[] = ["mwaa-rest", "mwaa-cli", "airflow-rest"];
 
-/** MWAA serves InvokeRestApi from Airflow 2.4.3 on. */
-const INVOKE_REST_API_MIN_VERSION = [2, 4, 3];
-
-function versionAtLeast(version: string, minimum: number[]): boolean {
-  const parts = version.split(".").map((part) => Number.parseInt(part, 10) || 0);
-  for (let i = 0; i < minimum.length; i++) {
-    if ((parts[i] ?? 0) !== minimum[i]) return (parts[i] ?? 0) > minimum[i];
-  }
-  return true;
-}
+/** MWAA serves InvokeRestApi from Airflow 2.4.3 on (the versions table's `invokeRestApi`). */
+const hasInvokeRestApi = (version: string): boolean => capabilitiesOf(version)?.invokeRestApi === true;
 
 /**
  * Which client reaches an environment: self-managed Airflow only through its own REST API; MWAA through
@@ -48,13 +41,13 @@ export function chooseAirflowClientKind(
         `use "mwaa-rest" or "mwaa-cli"`,
     );
   }
-  if (override === "mwaa-rest" && !versionAtLeast(airflowVersion, INVOKE_REST_API_MIN_VERSION)) {
+  if (override === "mwaa-rest" && !hasInvokeRestApi(airflowVersion)) {
     throw new Error(
       `airflowClient "mwaa-rest" needs Airflow 2.4.3 or later (the environment runs ${airflowVersion})`,
     );
   }
   if (override) return override as AirflowClientKind;
-  return versionAtLeast(airflowVersion, INVOKE_REST_API_MIN_VERSION) ? "mwaa-rest" : "mwaa-cli";
+  return hasInvokeRestApi(airflowVersion) ? "mwaa-rest" : "mwaa-cli";
 }
 
 export type AirflowConnection =

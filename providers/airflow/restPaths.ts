@@ -6,20 +6,22 @@
  * endpoints (`/dags/~/dagRuns/~/taskInstances/list`) whose paths are short whatever the ids.
  */
 
-export type RestApiVersion = "v1" | "v2";
+import { capabilitiesOf, type VersionCapabilities } from "../../rules/versions";
+
+export type RestApiVersion = VersionCapabilities["restApi"];
 
 /** InvokeRestApi's limit on `Path`, from the MWAA service model. */
 export const INVOKE_REST_API_MAX_PATH = 64;
 
-/** Airflow 2.x serves API v1; 3.x serves v2 (v1 is gone). */
+/** Airflow 2.x serves API v1; 3.x serves v2 (v1 is gone). The versions table says which. */
 export function restApiVersionFor(airflowVersion: string): RestApiVersion {
-  const major = Number.parseInt(airflowVersion, 10);
-  if (!Number.isFinite(major) || major < 2) {
+  const capabilities = capabilitiesOf(airflowVersion);
+  if (!capabilities) {
     throw new Error(
       `Airflow version "${airflowVersion}" is not supported: the REST API needs Airflow 2.x or 3.x (e.g. "2.8.1")`,
     );
   }
-  return major >= 3 ? "v2" : "v1";
+  return capabilities.restApi;
 }
 
 const seg = (value: string): string => encodeURIComponent(value);
