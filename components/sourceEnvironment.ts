@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { SourceConfig } from "../rules/config";
 import type { SourceEnvironmentState } from "../rules/clone";
 import { parseDagFolder } from "../providers/framework/target";
-import { bucketArn } from "../rules/permissions";
+import { logGroupArn, partitionOf, s3BucketArn } from "../rules/arns";
 import { taskLogGroupName } from "../rules/names";
 
 export interface SourceEnvironmentArgs {
@@ -65,7 +65,7 @@ export class SourceEnvironment extends pulumi.ComponentResource {
         .apply(
           ([logging, account]) =>
             logging?.taskLogs?.cloudWatchLogGroupArn ||
-            `arn:aws:logs:${args.region}:${account}:log-group:${taskLogGroupName(source.environmentName)}`,
+            logGroupArn({ region: args.region, account }, taskLogGroupName(source.environmentName)),
         );
       this.settings = pulumi
         .all([
@@ -103,7 +103,7 @@ export class SourceEnvironment extends pulumi.ComponentResource {
       // DAGs delivered through S3: the bucket and folder, so the target is kept out of them as for MWAA.
       const folder = parseDagFolder(source.dagsLocation);
       if (folder.kind === "s3") {
-        this.sourceBucketArn = pulumi.output(bucketArn(folder.bucket));
+        this.sourceBucketArn = pulumi.output(s3BucketArn(partitionOf(args.region), folder.bucket));
         this.dagS3Path = pulumi.output(folder.prefix.replace(/\/+$/, ""));
       }
     }

@@ -9,7 +9,8 @@ import {
   executionRoleTrustPolicy,
   tlsOnlyBucketPolicy,
 } from "../rules/permissions";
-import { dagBucketNamePrefix, environmentArn, taskLogGroupName } from "../rules/names";
+import { logGroupArn, mwaaEnvironmentArn } from "../rules/arns";
+import { dagBucketNamePrefix, taskLogGroupName } from "../rules/names";
 import { interfaceEndpointServices, subnetPlacementProblems, vpcLayout } from "../rules/network";
 import type { TargetSettings } from "../rules/targetSettings";
 import { WorkflowAssets, type WorkflowAssetsArgs } from "./workflowAssets";
@@ -200,9 +201,8 @@ export class TargetEnvironment extends pulumi.ComponentResource {
     this.webserverUrl = this.environment.webserverUrl;
     this.taskLogGroupArn = pulumi
       .output(args.account)
-      .apply(
-        (account) =>
-          `arn:aws:logs:${args.region}:${account}:log-group:${taskLogGroupName(args.environmentName)}`,
+      .apply((account) =>
+        logGroupArn({ region: args.region, account }, taskLogGroupName(args.environmentName)),
       );
     this.registerOutputs({
       environmentName: this.environmentName,
@@ -213,7 +213,7 @@ export class TargetEnvironment extends pulumi.ComponentResource {
       subnetIds: this.subnetIds,
       expectedArn: pulumi
         .output(args.account)
-        .apply((a) => environmentArn(args.region, a, args.environmentName)),
+        .apply((account) => mwaaEnvironmentArn({ region: args.region, account }, args.environmentName)),
     });
   }
 
@@ -337,7 +337,10 @@ export class TargetEnvironment extends pulumi.ComponentResource {
     // After the public-access block, like the migration bucket's policy.
     new aws.s3.BucketPolicy(
       `${name}-dags-policy`,
-      { bucket: bucket.id, policy: bucket.bucket.apply((b) => JSON.stringify(tlsOnlyBucketPolicy(b))) },
+      {
+        bucket: bucket.id,
+        policy: bucket.bucket.apply((b) => JSON.stringify(tlsOnlyBucketPolicy(b, args.region))),
+      },
       { parent: this, dependsOn: controls },
     );
     return { name: bucket.bucket, arn: bucket.arn, controls };

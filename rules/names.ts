@@ -36,15 +36,6 @@ export function taskLogGroupName(environmentName: string): string {
   return `airflow-${environmentName}-Task`;
 }
 
-/** ARN pattern covering every log group MWAA creates for an environment. */
-export function environmentLogGroupsArn(region: string, account: string, environmentName: string): string {
-  return `arn:aws:logs:${region}:${account}:log-group:airflow-${environmentName}-*`;
-}
-
-export function environmentArn(region: string, account: string, environmentName: string): string {
-  return `arn:aws:airflow:${region}:${account}:environment/${environmentName}`;
-}
-
 /**
  * Bucket names are global, lower case, 3 to 63 characters. The AWS provider appends a 26-character
  * unique suffix to a `bucketPrefix` and accepts prefixes of at most 37 characters.

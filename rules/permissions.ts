@@ -7,6 +7,17 @@
  * (logs:DescribeLogGroups, cloudwatch:PutMetricData, s3:GetAccountPublicAccessBlock).
  */
 import { IMPORT_REPORT_FILE } from "../contract";
+import {
+  accountKmsKeysArn,
+  airflowRoleArn,
+  celeryQueuesArn,
+  environmentLogGroupsArn,
+  iamRolesUnderPath,
+  mwaaEnvironmentArn,
+  partitionOf,
+  partitionOfArn,
+  s3BucketArn,
+} from "./arns";
 
 export interface PolicyStatement {
   Sid: string;
@@ -28,12 +39,14 @@ export function policyDocument(statements: PolicyStatement[]): PolicyDocument {
   return { Version: "2012-10-17", Statement: statements };
 }
 
-export function bucketArn(bucketName: string): string {
-  return `arn:aws:s3:::${bucketName}`;
+/** A bucket's ARN in the partition that an ARN of the same stack (a key, a log group) names. */
+function bucketArnBeside(siblingArn: string, bucketName: string): string {
+  return s3BucketArn(partitionOfArn(siblingArn) ?? "aws", bucketName);
 }
 
 /** Trust policy: only MWAA's two service principals may assume the execution role. */
 export function executionRoleTrustPolicy(account: string, region: string, environmentName: string) {
+  const scope = { account, region };
   return {
     Version: "2012-10-17",
     Statement: [
@@ -44,7 +57,7 @@ export function executionRoleTrustPolicy(account: string, region: string, enviro
         Action: "sts:AssumeRole",
         Condition: {
           StringEquals: { "aws:SourceAccount": account },
-          ArnLike: { "aws:SourceArn": `arn:aws:airflow:${region}:${account}:environment/${environmentName}` },
+          ArnLike: { "aws:SourceArn": mwaaEnvironmentArn(scope, environmentName) },
         },
       },
     ],
@@ -62,7 +75,7 @@ export interface ExecutionRoleScope {
 
 export function executionRolePolicy(scope: ExecutionRoleScope): PolicyDocument {
   const { region, account, environmentName } = scope;
-  const bucket = bucketArn(scope.dagBucketName);
+  const bucket = s3BucketArn(partitionOf(region), scope.dagBucketName);
   const kmsViaServices = [`sqs.${region}.amazonaws.com`, `s3.${region}.amazonaws.com`];
   const kms: PolicyStatement = scope.kmsKeyArn
     ? {
@@ -77,7 +90,7 @@ export function executionRolePolicy(scope: ExecutionRoleScope): PolicyDocument {
         Sid: "EncryptionWithAwsOwnedKey",
         Effect: "Allow",
         Action: ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey", "kms:Encrypt"],
-        NotResource: `arn:aws:kms:*:${account}:key/*`,
+        NotResource: accountKmsKeysArn({ region, account }),
         Condition: { StringLike: { "kms:ViaService": [`sqs.${region}.amazonaws.com`] } },
       };
   return policyDocument([
@@ -85,7 +98,7 @@ export function executionRolePolicy(scope: ExecutionRoleScope): PolicyDocument {
       Sid: "PublishEnvironmentMetrics",
       Effect: "Allow",
       Action: ["airflow:PublishMetrics"],
-      Resource: `arn:aws:airflow:${region}:${account}:environment/${environmentName}`,
+      Resource: mwaaEnvironmentArn(scope, environmentName),
     },
     {
       Sid: "DenyListingOtherBuckets",
@@ -119,7 +132,7 @@ export function executionRolePolicy(scope: ExecutionRoleScope): PolicyDocument {
         "logs:GetLogGroupFields",
         "logs:GetQueryResults",
       ],
-      Resource: [`arn:aws:logs:${region}:${account}:log-group:airflow-${environmentName}-*`],
+      Resource: [environmentLogGroupsArn(scope, environmentName)],
     },
     { Sid: "DescribeLogGroups", Effect: "Allow", Action: ["logs:DescribeLogGroups"], Resource: "*" },
     {
@@ -140,7 +153,7 @@ export function executionRolePolicy(scope: ExecutionRoleScope): PolicyDocument {
         "sqs:ReceiveMessage",
         "sqs:SendMessage",
       ],
-      Resource: `arn:aws:sqs:${region}:*:airflow-celery-*`,
+      Resource: celeryQueuesArn(scope),
     },
     kms,
   ]);
@@ -159,7 +172,7 @@ function onlyThroughS3(keyArn: string): PolicyStatement["Condition"] {
 }
 
 function bundleObjects(scope: BundleScope): string {
-  return `${bucketArn(scope.bucketName)}/${scope.prefix.replace(/^\/+|\/+$/g, "")}/*`;
+  return `${bucketArnBeside(scope.keyArn, scope.bucketName)}/${scope.prefix.replace(/^\/+|\/+$/g, "")}/*`;
 }
 
 /** Source side: write the export bundle, nothing else; objects must be encrypted with the migration key. */
@@ -199,7 +212,7 @@ export function importGrantPolicy(scope: BundleScope & { sourceTaskLogGroupArn: 
       Sid: "ListExportBundle",
       Effect: "Allow",
       Action: ["s3:ListBucket"],
-      Resource: bucketArn(scope.bucketName),
+      Resource: bucketArnBeside(scope.keyArn, scope.bucketName),
       Condition: { StringLike: { "s3:prefix": [`${scope.prefix.replace(/^\/+|\/+$/g, "")}/*`] } },
     },
     {
@@ -238,8 +251,8 @@ function denyInsecureTransport(bucket: string): PolicyStatement {
 }
 
 /** DAG bucket policy: TLS only. */
-export function tlsOnlyBucketPolicy(bucketName: string): PolicyDocument {
-  return policyDocument([denyInsecureTransport(bucketArn(bucketName))]);
+export function tlsOnlyBucketPolicy(bucketName: string, region: string): PolicyDocument {
+  return policyDocument([denyInsecureTransport(s3BucketArn(partitionOf(region), bucketName))]);
 }
 
 /**
@@ -248,7 +261,7 @@ export function tlsOnlyBucketPolicy(bucketName: string): PolicyDocument {
  * would get the account's AWS managed key (aws/s3) instead, so it is denied like one naming another key.
  */
 export function migrationBucketPolicy(bucketName: string, keyArn: string): PolicyDocument {
-  const bucket = bucketArn(bucketName);
+  const bucket = bucketArnBeside(keyArn, bucketName);
   return policyDocument([
     denyInsecureTransport(bucket),
     {
@@ -300,9 +313,9 @@ export const STACK_ROLE_PATH = "/mwaa-migration/";
  * the VPC, buckets, key and roles needs the usual permissions for those resources (see the README).
  */
 export function deployerPolicy(scope: DeployerScope): PolicyDocument {
-  const { region, account } = scope;
-  const env = (name: string) => `arn:aws:airflow:${region}:${account}:environment/${name}`;
-  const adminRole = (name: string) => `arn:aws:airflow:${region}:${account}:role/${name}/Admin`;
+  const env = (name: string) => mwaaEnvironmentArn(scope, name);
+  const adminRole = (name: string) => airflowRoleArn(scope, name, "Admin");
+  const stackRoles = iamRolesUnderPath(scope, STACK_ROLE_PATH);
   const environments = [scope.targetEnvironmentName, scope.sourceEnvironmentName].filter(
     (n): n is string => n !== undefined,
   );
@@ -342,17 +355,14 @@ export function deployerPolicy(scope: DeployerScope): PolicyDocument {
       Sid: "PassTargetExecutionRole",
       Effect: "Allow",
       Action: ["iam:PassRole"],
-      Resource: `arn:aws:iam::${account}:role${STACK_ROLE_PATH}*`,
+      Resource: stackRoles,
       Condition: { StringEquals: { "iam:PassedToService": "airflow.amazonaws.com" } },
     },
     {
       Sid: "MigrationGrantsOnExecutionRoles",
       Effect: "Allow",
       Action: ["iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:GetRolePolicy"],
-      Resource: [
-        `arn:aws:iam::${account}:role${STACK_ROLE_PATH}*`,
-        ...(scope.sourceExecutionRoleArn ? [scope.sourceExecutionRoleArn] : []),
-      ],
+      Resource: [stackRoles, ...(scope.sourceExecutionRoleArn ? [scope.sourceExecutionRoleArn] : [])],
     },
   ]);
 }

@@ -188,4 +188,12 @@ describe("stack variants", () => {
     assert.equal(plugins.inputs.contentType, "application/zip");
     assert.match(env.pluginsS3ObjectVersion, /^[0-9a-f]{32}$/);
   });
+
+  it("in a China region, names every resource in the aws-cn partition", async () => {
+    const run = await runStackWithOutputs({ ...loadDevConfig(), "aws:region": "cn-north-1" });
+    const everything = JSON.stringify([run.resources.map((r) => r.inputs), run.outputs]);
+    assert.doesNotMatch(everything, /arn:aws:/, "no ARN of the commercial partition");
+    assert.match(everything, /arn:aws-cn:airflow:cn-north-1:\d+:role\/legacy-airflow\/Admin/);
+    assert.match(everything, /arn:aws-cn:s3:::/);
+  });
 });

@@ -5,6 +5,7 @@
  */
 import * as crypto from "crypto";
 import type * as pulumi from "@pulumi/pulumi";
+import { partitionOf } from "../../rules/arns";
 
 export const MOCK_ACCOUNT = "123456789012";
 
@@ -32,8 +33,8 @@ export function legacyAirflowFixture(region: string): SourceEnvironmentFixture {
   return {
     name: "legacy-airflow",
     airflowVersion: "2.8.1",
-    executionRoleArn: `arn:aws:iam::${MOCK_ACCOUNT}:role/service-role/AmazonMWAA-legacy-airflow-x1Yz9Q`,
-    sourceBucketArn: "arn:aws:s3:::legacy-airflow-dags-7f3a",
+    executionRoleArn: `arn:${partitionOf(region)}:iam::${MOCK_ACCOUNT}:role/service-role/AmazonMWAA-legacy-airflow-x1Yz9Q`,
+    sourceBucketArn: `arn:${partitionOf(region)}:s3:::legacy-airflow-dags-7f3a`,
     dagS3Path: "dags",
     webserverUrl: `3f9a1c2e-5b7d-4e21-9c3a-8d1e2f4a6b7c.c7.${region}.airflow.amazonaws.com`,
     environmentClass: "mw1.medium",
@@ -121,9 +122,9 @@ const RESOURCES: Record<string, ResourceMock> = {
       id: name,
       state: {
         ...args.inputs,
-        arn: `arn:aws:airflow:${region}:${MOCK_ACCOUNT}:environment/${name}`,
+        arn: `arn:${partitionOf(region)}:airflow:${region}:${MOCK_ACCOUNT}:environment/${name}`,
         webserverUrl: `${digest(name).slice(0, 8)}-${digest(name, "u").slice(0, 4)}.c7.${region}.airflow.amazonaws.com`,
-        serviceRoleArn: `arn:aws:iam::${MOCK_ACCOUNT}:role/aws-service-role/airflow.amazonaws.com/AWSServiceRoleForAmazonMWAA`,
+        serviceRoleArn: `arn:${partitionOf(region)}:iam::${MOCK_ACCOUNT}:role/aws-service-role/airflow.amazonaws.com/AWSServiceRoleForAmazonMWAA`,
         status: "AVAILABLE",
       },
     };
@@ -132,14 +133,21 @@ const RESOURCES: Record<string, ResourceMock> = {
     const keyId = [8, 4, 4, 4, 12].map((n, i) => digest(args.name, String(i)).slice(0, n)).join("-");
     return {
       id: keyId,
-      state: { ...args.inputs, keyId, arn: `arn:aws:kms:${region}:${MOCK_ACCOUNT}:key/${keyId}` },
+      state: {
+        ...args.inputs,
+        keyId,
+        arn: `arn:${partitionOf(region)}:kms:${region}:${MOCK_ACCOUNT}:key/${keyId}`,
+      },
     };
   },
-  "aws:s3/bucket:Bucket": (args) => {
+  "aws:s3/bucket:Bucket": (args, { region }) => {
     const bucket =
       (args.inputs.bucket as string | undefined) ??
       `${args.inputs.bucketPrefix ?? args.name}${digest(args.name).slice(0, 8)}`;
-    return { id: bucket, state: { ...args.inputs, bucket, arn: `arn:aws:s3:::${bucket}` } };
+    return {
+      id: bucket,
+      state: { ...args.inputs, bucket, arn: `arn:${partitionOf(region)}:s3:::${bucket}` },
+    };
   },
   "aws:s3/bucketObjectv2:BucketObjectv2": (args) => ({
     id: args.inputs.key as string,
@@ -149,7 +157,7 @@ const RESOURCES: Record<string, ResourceMock> = {
       etag: digest(args.name).slice(0, 32),
     },
   }),
-  "aws:iam/role:Role": (args) => {
+  "aws:iam/role:Role": (args, { region }) => {
     const name = (args.inputs.name as string | undefined) ?? `${args.name}-${digest(args.name).slice(0, 7)}`;
     const rolePath = (args.inputs.path as string | undefined) ?? "/";
     return {
@@ -157,7 +165,7 @@ const RESOURCES: Record<string, ResourceMock> = {
       state: {
         ...args.inputs,
         name,
-        arn: `arn:aws:iam::${MOCK_ACCOUNT}:role${rolePath}${name}`,
+        arn: `arn:${partitionOf(region)}:iam::${MOCK_ACCOUNT}:role${rolePath}${name}`,
         uniqueId: hexId("AROA", name, 16),
       },
     };
@@ -170,7 +178,10 @@ const RESOURCES: Record<string, ResourceMock> = {
     const id = hexId("sg", args.name);
     return {
       id,
-      state: { ...args.inputs, arn: `arn:aws:ec2:${region}:${MOCK_ACCOUNT}:security-group/${id}` },
+      state: {
+        ...args.inputs,
+        arn: `arn:${partitionOf(region)}:ec2:${region}:${MOCK_ACCOUNT}:security-group/${id}`,
+      },
     };
   },
   "aws:ec2/vpcEndpoint:VpcEndpoint": (args) => ({ id: hexId("vpce", args.name), state: { ...args.inputs } }),
@@ -206,7 +217,7 @@ function readMwaaEnvironment(
     throw new Error(`reading MWAA environment ${id}: ResourceNotFoundException: Environment ${id} not found`);
   }
   const logGroup = (type: string) =>
-    `arn:aws:logs:${region}:${MOCK_ACCOUNT}:log-group:airflow-${source.name}-${type}`;
+    `arn:${partitionOf(region)}:logs:${region}:${MOCK_ACCOUNT}:log-group:airflow-${source.name}-${type}`;
   const logConfig = (key: string, type: string) => ({
     enabled: true,
     logLevel: source.logLevels[key],
@@ -216,7 +227,7 @@ function readMwaaEnvironment(
     id,
     state: {
       name: source.name,
-      arn: `arn:aws:airflow:${region}:${MOCK_ACCOUNT}:environment/${source.name}`,
+      arn: `arn:${partitionOf(region)}:airflow:${region}:${MOCK_ACCOUNT}:environment/${source.name}`,
       airflowVersion: source.airflowVersion,
       executionRoleArn: source.executionRoleArn,
       sourceBucketArn: source.sourceBucketArn,
@@ -238,7 +249,7 @@ function readMwaaEnvironment(
         webserverLogs: logConfig("webserverLogs", "WebServer"),
         workerLogs: logConfig("workerLogs", "Worker"),
       },
-      serviceRoleArn: `arn:aws:iam::${MOCK_ACCOUNT}:role/aws-service-role/airflow.amazonaws.com/AWSServiceRoleForAmazonMWAA`,
+      serviceRoleArn: `arn:${partitionOf(region)}:iam::${MOCK_ACCOUNT}:role/aws-service-role/airflow.amazonaws.com/AWSServiceRoleForAmazonMWAA`,
       status: "AVAILABLE",
       createdAt: "2021-03-14T09:26:53Z",
       tags: { team: "data-platform" },
@@ -268,7 +279,7 @@ export function call(args: pulumi.runtime.MockCallArgs, options: MockOptions): R
     case "aws:index/getCallerIdentity:getCallerIdentity":
       return {
         accountId: MOCK_ACCOUNT,
-        arn: `arn:aws:iam::${MOCK_ACCOUNT}:user/deployer`,
+        arn: `arn:${partitionOf(options.region)}:iam::${MOCK_ACCOUNT}:user/deployer`,
         userId: "AIDAEXAMPLEDEPLOYER01",
         id: MOCK_ACCOUNT,
       };
@@ -276,7 +287,11 @@ export function call(args: pulumi.runtime.MockCallArgs, options: MockOptions): R
       const id = args.inputs.id as string;
       const known = KNOWN_SUBNETS[id];
       if (!known) throw new Error(`InvalidSubnetID.NotFound: The subnet ID '${id}' does not exist`);
-      return { id, ...known, arn: `arn:aws:ec2:${options.region}:${MOCK_ACCOUNT}:subnet/${id}` };
+      return {
+        id,
+        ...known,
+        arn: `arn:${partitionOf(options.region)}:ec2:${options.region}:${MOCK_ACCOUNT}:subnet/${id}`,
+      };
     }
     case "aws:ec2/getRouteTables:getRouteTables":
       return {
@@ -287,7 +302,12 @@ export function call(args: pulumi.runtime.MockCallArgs, options: MockOptions): R
       const bucket = args.inputs.bucket as string;
       if (!options.existingBuckets.includes(bucket))
         throw new Error(`NotFound: bucket ${bucket} does not exist`);
-      return { id: bucket, bucket, arn: `arn:aws:s3:::${bucket}`, region: options.region };
+      return {
+        id: bucket,
+        bucket,
+        arn: `arn:${partitionOf(options.region)}:s3:::${bucket}`,
+        region: options.region,
+      };
     }
     default:
       throw new Error(`no mock for data source ${args.token}; add one to test/support/awsMocks.ts`);

@@ -1,0 +1,72 @@
+/**
+ * Amazon Resource Names, built in one place with the partition of the region they live in.
+ *
+ * Why the partition matters: MWAA runs in the commercial partition (`aws`) and in others, such as
+ * China (`aws-cn`) and GovCloud (`aws-us-gov`); an ARN with the wrong partition matches nothing, so
+ * a policy built with `arn:aws:` in cn-north-1 silently grants nothing. The partition follows from the
+ * region's name, as AWS's own endpoint data groups them.
+ */
+
+/** A region's partition: `aws-cn` for cn-*, `aws-us-gov` for us-gov-*, the ISO partitions, else `aws`. */
+export function partitionOf(region: string): string {
+  if (region.startsWith("cn-")) return "aws-cn";
+  if (region.startsWith("us-gov-")) return "aws-us-gov";
+  if (region.startsWith("us-isob-")) return "aws-iso-b";
+  if (region.startsWith("us-isof-")) return "aws-iso-f";
+  if (region.startsWith("eu-isoe-")) return "aws-iso-e";
+  if (region.startsWith("us-iso-")) return "aws-iso";
+  return "aws";
+}
+
+/** The partition an ARN names (`arn:<partition>:...`); undefined for text that is not an ARN. */
+export function partitionOfArn(arn: string): string | undefined {
+  const match = /^arn:([a-z-]+):/.exec(arn);
+  return match ? match[1] : undefined;
+}
+
+/** Where regional resources live. */
+export interface AccountScope {
+  readonly region: string;
+  readonly account: string;
+}
+
+const arn = (scope: AccountScope, service: string, resource: string) =>
+  `arn:${partitionOf(scope.region)}:${service}:${scope.region}:${scope.account}:${resource}`;
+
+/** S3 bucket ARNs carry neither region nor account, only the partition. */
+export function s3BucketArn(partition: string, bucketName: string): string {
+  return `arn:${partition}:s3:::${bucketName}`;
+}
+
+export function logGroupArn(scope: AccountScope, logGroupName: string): string {
+  return arn(scope, "logs", `log-group:${logGroupName}`);
+}
+
+/** Every log group MWAA creates for an environment (`airflow-<environment>-<LogType>`). */
+export function environmentLogGroupsArn(scope: AccountScope, environmentName: string): string {
+  return logGroupArn(scope, `airflow-${environmentName}-*`);
+}
+
+export function mwaaEnvironmentArn(scope: AccountScope, environmentName: string): string {
+  return arn(scope, "airflow", `environment/${environmentName}`);
+}
+
+/** An Airflow role of an environment, the resource of InvokeRestApi and CreateWebLoginToken. */
+export function airflowRoleArn(scope: AccountScope, environmentName: string, airflowRole: string): string {
+  return arn(scope, "airflow", `role/${environmentName}/${airflowRole}`);
+}
+
+/** MWAA's Celery queues, in SQS accounts MWAA owns. */
+export function celeryQueuesArn(scope: AccountScope): string {
+  return `arn:${partitionOf(scope.region)}:sqs:${scope.region}:*:airflow-celery-*`;
+}
+
+/** Every KMS key of the account, in any region. */
+export function accountKmsKeysArn(scope: AccountScope): string {
+  return `arn:${partitionOf(scope.region)}:kms:*:${scope.account}:key/*`;
+}
+
+/** IAM roles under a path (IAM is global: no region in the ARN). */
+export function iamRolesUnderPath(scope: AccountScope, path: string): string {
+  return `arn:${partitionOf(scope.region)}:iam::${scope.account}:role${path}*`;
+}
