@@ -44,7 +44,11 @@ export interface BundleLocation {
 }
 
 /** The bundle a work resource's inputs (or outputs) point at. */
-export function bundleLocation(inputs: Record<string, unknown>): BundleLocation {
+export function bundleLocation(inputs: {
+  bucket?: unknown;
+  prefix?: unknown;
+  exportId?: unknown;
+}): BundleLocation {
   return {
     bucket: String(inputs.bucket),
     prefix: String(inputs.prefix ?? ""),

@@ -5,7 +5,7 @@
  * and not the migration DAGs. Going back a stage reverses both, touching only what cutover
  * itself changed.
  */
-import type { DagSummary } from "./airflow/client";
+import type { DagSummary, InFlightTaskInstance } from "./airflow/client";
 import { MIGRATION_DAG_IDS } from "../contract";
 
 /** DAGs cutover pauses on the source: the active ones, minus the migration DAGs and any kept running on purpose. */
@@ -66,4 +66,13 @@ export function describeActivation(plan: TargetActivationPlan, leavePaused: bool
       `active on the source but not parsed on the target (not unpaused): ${plan.missing.join(", ")}`,
     );
   return lines;
+}
+
+/** How the wait for the paused DAGs to go quiet reads in progress lines and errors. */
+export function describeInFlight(tasks: readonly InFlightTaskInstance[], limit = 10): string {
+  const shown = tasks
+    .slice(0, limit)
+    .map((t) => `${t.dagId}/${t.runId}/${t.taskId}${t.mapIndex >= 0 ? `[${t.mapIndex}]` : ""} (${t.state})`);
+  const more = tasks.length > limit ? ` and ${tasks.length - limit} more` : "";
+  return `${shown.join(", ")}${more}`;
 }

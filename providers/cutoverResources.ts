@@ -1,110 +1,89 @@
 /**
  * The two halves of cutover as resources, so that going back a stage is a resource delete:
- * - CutoverSourcePause pauses the source's active DAGs; deleting it unpauses them again.
+ * - CutoverSourcePause pauses the source's active DAGs and waits until none of their task instances
+ *   is queued or running any more, so the delta export that follows carries every run that was in
+ *   flight at the pause; deleting it unpauses them again.
  * - CutoverTargetActivation unpauses on the target exactly the DAGs that were active on the
  *   source (the pause resource's `pausedDags`); deleting it pauses them on the target again.
- * Each create restores whatever it changed if it fails part way.
+ * Each create restores whatever it changed if it fails part way (DESIGN §5.8).
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as dynamic from "@pulumi/pulumi/dynamic";
+import { pollUntil } from "./clock";
 import { createAirflowClient } from "./airflow/chooser";
-import type { AirflowClient } from "./airflow/client";
-import { dagsToPauseOnSource, dagsToRevert, describeActivation, planTargetActivation } from "./cutover";
-import { Failures, isUnknown, optionalBoolean, optionalStringList, withDefaults } from "./framework/checks";
-import { PROVIDER_VERSION } from "./framework/commonInputs";
-import { diffWork, sameValue } from "./framework/diff";
-import { describeError } from "./framework/partialState";
-import { pauseLedger } from "./framework/pauseLedger";
-import { RESOURCE_MODULE, workResourceOptions } from "./framework/resource";
+import type { AirflowClient, InFlightTaskInstance } from "./airflow/client";
 import {
-  AirflowTarget,
-  airflowIdentity,
-  checkAirflow,
-  connectionFor,
-  describeAirflow,
-} from "./framework/target";
+  dagsToPauseOnSource,
+  dagsToRevert,
+  describeActivation,
+  describeInFlight,
+  planTargetActivation,
+} from "./cutover";
+import {
+  Failures,
+  isUnknown,
+  optionalBoolean,
+  optionalSeconds,
+  optionalStringList,
+} from "./framework/checks";
+import { PROVIDER_VERSION } from "./framework/commonInputs";
+import { describeError } from "./framework/partialState";
+import { pauseLedger, type PauseLedger } from "./framework/pauseLedger";
+import { formatElapsed } from "./framework/progress";
+import {
+  type AirflowInputs,
+  type ProviderContext,
+  type ResourceType,
+  resourceProvider,
+} from "./framework/provider";
+import { RESOURCE_MODULE, workResourceOptions } from "./framework/resource";
+import { AirflowTarget, connectionFor, describeAirflow } from "./framework/target";
 
-type Inputs = Record<string, unknown>;
-
-interface SwitchDefinition {
-  resource: string;
-  defaults: Inputs;
-  replacing: readonly string[];
-  checkSpecific(inputs: Inputs, failures: Failures): void;
-  /** Makes the change through the ledger; returns the outputs. */
-  apply(
-    airflow: AirflowClient,
-    inputs: Inputs,
-    ledger: ReturnType<typeof pauseLedger>,
-    log: (line: string) => void,
-  ): Promise<Inputs>;
+interface SwitchDefinition<I extends AirflowInputs, O> {
+  name: string;
+  defaults: Partial<I>;
+  replacing: readonly (keyof I & string)[];
+  checkSpecific(inputs: Record<string, unknown>, failures: Failures): void;
+  /** Makes the change through the ledger; returns the outputs. Throwing restores the ledger. */
+  apply(airflow: AirflowClient, inputs: I, ledger: PauseLedger, context: ProviderContext): Promise<O>;
   /** Undoes the change recorded in the outputs (tolerant of outputs without those fields). */
-  revert(airflow: AirflowClient, props: Inputs, log: (line: string) => void): Promise<void>;
+  revert(airflow: AirflowClient, props: Partial<I & O>, log: (line: string) => void): Promise<void>;
 }
 
-function switchProvider(definition: SwitchDefinition): dynamic.ResourceProvider {
-  const settings: { region?: string } = {};
-  const log = (line: string) => console.log(`[${definition.resource}] ${line}`);
-  const clientFor = (inputs: Inputs) =>
-    createAirflowClient(
-      connectionFor(
-        inputs.airflow as AirflowTarget,
-        (inputs.airflow as AirflowTarget).region ?? settings.region,
-      ),
-    );
+/** A resource that flips paused states: made through a ledger, undone on failure and on delete. */
+function switchType<I extends AirflowInputs, O>(definition: SwitchDefinition<I, O>): ResourceType<I, O> {
+  const clientFor = (inputs: Partial<I>, context: ProviderContext) =>
+    createAirflowClient(connectionFor(inputs.airflow!, context.regionOf(inputs)));
+  const prefixed = (context: ProviderContext) => (line: string) =>
+    context.log(`[${definition.name}] ${line}`);
   return {
-    async configure(req: dynamic.ConfigureRequest) {
-      settings.region = req.config.get("aws:region");
-    },
-    async check(_olds: Inputs, news: Inputs) {
-      const failures: Failures = [];
-      const inputs = withDefaults<Inputs>(news, definition.defaults);
-      checkAirflow(failures, "airflow", inputs.airflow);
-      definition.checkSpecific(inputs, failures);
-      return { inputs, failures };
-    },
-    async diff(_id: string, olds: Inputs, news: Inputs) {
-      const identity = (inputs: Inputs) => ({ ...inputs, airflow: airflowIdentity(inputs.airflow) });
-      const result = diffWork(
-        identity(olds),
-        identity(news),
-        definition.replacing,
-        [],
-        !sameValue(olds.airflow, news.airflow),
-      );
-      // Undo the old switch before making the new one: created first, the new pause would find
-      // the DAGs already paused and record nothing, and the old one's delete would unpause them.
-      return { ...result, deleteBeforeReplace: true };
-    },
-    async create(inputs: Inputs) {
-      const airflow = clientFor(inputs);
+    name: definition.name,
+    defaults: definition.defaults,
+    replacing: definition.replacing,
+    // Undo the old switch before making the new one: created first, the new pause would find
+    // the DAGs already paused and record nothing, and the old one's delete would unpause them.
+    deleteBeforeReplace: true,
+    check: definition.checkSpecific,
+    async create(inputs, context) {
+      const airflow = clientFor(inputs, context);
       const ledger = pauseLedger(airflow);
       try {
-        const outs = await definition.apply(airflow, inputs, ledger, log);
-        return {
-          id: `${describeAirflow(inputs.airflow as AirflowTarget)}#${definition.resource}`,
-          outs: { ...inputs, ...outs },
-        };
+        const outs = await definition.apply(airflow, inputs, ledger, { ...context, log: prefixed(context) });
+        return { id: `${describeAirflow(inputs.airflow)}#${definition.name}`, outs };
       } catch (e) {
         const problems = await ledger.restore();
         throw new Error(
           [
-            `${definition.resource} failed on ${describeAirflow(inputs.airflow as AirflowTarget)}: ${describeError(e)}`,
+            `${definition.name} failed on ${describeAirflow(inputs.airflow)}: ${describeError(e)}`,
             "every DAG it had changed was put back",
             ...problems,
           ].join("\n"),
         );
       }
     },
-    async update(_id: string, olds: Inputs, news: Inputs) {
-      return { outs: { ...olds, ...news } };
-    },
-    async read(id: string, props: Inputs) {
-      return { id, props };
-    },
-    async delete(_id: string, props: Inputs) {
+    async delete(_id, props, context) {
       if (typeof props.airflow !== "object" || props.airflow === null) return;
-      await definition.revert(clientFor(props), props, log);
+      await definition.revert(clientFor(props, context), props, prefixed(context));
     },
   };
 }
@@ -112,18 +91,93 @@ function switchProvider(definition: SwitchDefinition): dynamic.ResourceProvider 
 const stringList = (value: unknown): string[] =>
   Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
 
-export const cutoverSourcePauseProvider = switchProvider({
-  resource: "CutoverSourcePause",
-  defaults: { keepRunning: [], providerVersion: PROVIDER_VERSION },
+export interface CutoverSourcePauseInputs extends AirflowInputs {
+  /** DAG ids to leave running on the source (e.g. a monitoring DAG). */
+  keepRunning: string[];
+  /** How long to wait for the paused DAGs' queued and running task instances to finish. */
+  quiesceDeadlineSeconds: number;
+  pollIntervalSeconds: number;
+  providerVersion: string;
+}
+
+export interface CutoverSourcePauseOutputs {
+  /** The DAGs that were active on the source and that this resource paused. */
+  pausedDags: string[];
+  pausedAt: string;
+  /** When none of the paused DAGs had a queued or running task instance any more. */
+  quietAt: string;
+  /** Task instances that were queued or running at the pause and finished before quietAt. */
+  drainedTaskInstances: number;
+}
+
+/** Waits until the paused DAGs have nothing queued or running; throws at the deadline, naming what is left. */
+async function waitUntilQuiet(
+  airflow: AirflowClient,
+  dagIds: readonly string[],
+  inputs: CutoverSourcePauseInputs,
+  context: ProviderContext,
+): Promise<number> {
+  const started = context.clock.now();
+  let first: number | undefined;
+  let last: InFlightTaskInstance[] = [];
+  let lastLine = "";
+  let lastLoggedAt = -Infinity;
+  await pollUntil(
+    context.clock,
+    started + inputs.quiesceDeadlineSeconds * 1000,
+    inputs.pollIntervalSeconds * 1000,
+    async () => {
+      last = await airflow.inFlightTaskInstances(dagIds);
+      first ??= last.length;
+      if (last.length === 0) return true;
+      const now = context.clock.now();
+      const line = `waiting for ${last.length} task instances of the paused DAGs to finish: ${describeInFlight(last)}`;
+      if (line !== lastLine || now - lastLoggedAt >= 60_000) {
+        context.log(`${line} · ${formatElapsed(now - started)} elapsed`);
+        lastLine = line;
+        lastLoggedAt = now;
+      }
+      return undefined;
+    },
+    () =>
+      new Error(
+        `the paused DAGs still had ${last.length} queued or running task instances after ` +
+          `quiesceDeadlineSeconds=${inputs.quiesceDeadlineSeconds}: ${describeInFlight(last, 25)}; ` +
+          `let them finish (or raise the deadline) and run pulumi up again`,
+      ),
+  );
+  return first ?? 0;
+}
+
+export const cutoverSourcePauseType = switchType<CutoverSourcePauseInputs, CutoverSourcePauseOutputs>({
+  name: "CutoverSourcePause",
+  defaults: {
+    keepRunning: [],
+    quiesceDeadlineSeconds: 1800,
+    pollIntervalSeconds: 15,
+    providerVersion: PROVIDER_VERSION,
+  },
   replacing: ["airflow", "keepRunning", "providerVersion"],
   checkSpecific(inputs, failures) {
     optionalStringList(failures, inputs, "keepRunning");
+    optionalSeconds(failures, inputs, "quiesceDeadlineSeconds", 0, 7 * 24 * 3600);
+    optionalSeconds(failures, inputs, "pollIntervalSeconds", 1, 600);
   },
-  async apply(airflow, inputs, ledger, log) {
-    const toPause = dagsToPauseOnSource(await airflow.listDags(), stringList(inputs.keepRunning));
-    log(toPause.length ? `pausing on the source: ${toPause.join(", ")}` : "no active DAGs on the source");
+  async apply(airflow, inputs, ledger, context) {
+    const toPause = dagsToPauseOnSource(await airflow.listDags(), inputs.keepRunning);
+    context.log(
+      toPause.length ? `pausing on the source: ${toPause.join(", ")}` : "no active DAGs on the source",
+    );
+    const pausedAt = new Date(context.clock.now()).toISOString();
     for (const dagId of toPause) await ledger.set(dagId, false, true);
-    return { pausedDags: toPause };
+    const drained = await waitUntilQuiet(airflow, toPause, inputs, context);
+    const quietAt = new Date(context.clock.now()).toISOString();
+    context.log(
+      drained > 0
+        ? `the paused DAGs are quiet: ${drained} task instances in flight at the pause have finished`
+        : "the paused DAGs had nothing queued or running",
+    );
+    return { pausedDags: toPause, pausedAt, quietAt, drainedTaskInstances: drained };
   },
   async revert(airflow, props, log) {
     const toUnpause = dagsToRevert(stringList(props.pausedDags), await airflow.listDags(), true);
@@ -136,8 +190,26 @@ export const cutoverSourcePauseProvider = switchProvider({
   },
 });
 
-export const cutoverTargetActivationProvider = switchProvider({
-  resource: "CutoverTargetActivation",
+export interface CutoverTargetActivationInputs extends AirflowInputs {
+  /** The DAGs that were active on the source: the CutoverSourcePause's pausedDags. */
+  activeDags: string[];
+  /** Keep every DAG paused on the target after cutover (unpause by hand later). */
+  leavePaused: boolean;
+  providerVersion: string;
+}
+
+export interface CutoverTargetActivationOutputs {
+  unpausedDags: string[];
+  alreadyActiveDags: string[];
+  missingDags: string[];
+  activatedAt: string;
+}
+
+export const cutoverTargetActivationType = switchType<
+  CutoverTargetActivationInputs,
+  CutoverTargetActivationOutputs
+>({
+  name: "CutoverTargetActivation",
   defaults: { leavePaused: false, providerVersion: PROVIDER_VERSION },
   replacing: ["airflow", "activeDags", "leavePaused", "providerVersion"],
   checkSpecific(inputs, failures) {
@@ -150,15 +222,16 @@ export const cutoverTargetActivationProvider = switchProvider({
     optionalStringList(failures, inputs, "activeDags");
     optionalBoolean(failures, inputs, "leavePaused");
   },
-  async apply(airflow, inputs, ledger, log) {
-    const plan = planTargetActivation(
-      stringList(inputs.activeDags),
-      await airflow.listDags(),
-      inputs.leavePaused === true,
-    );
-    for (const line of describeActivation(plan, inputs.leavePaused === true)) log(line);
+  async apply(airflow, inputs, ledger, context) {
+    const plan = planTargetActivation(inputs.activeDags, await airflow.listDags(), inputs.leavePaused);
+    for (const line of describeActivation(plan, inputs.leavePaused)) context.log(line);
     for (const dagId of plan.unpause) await ledger.set(dagId, true, false);
-    return { unpausedDags: plan.unpause, alreadyActiveDags: plan.alreadyActive, missingDags: plan.missing };
+    return {
+      unpausedDags: plan.unpause,
+      alreadyActiveDags: plan.alreadyActive,
+      missingDags: plan.missing,
+      activatedAt: new Date(context.clock.now()).toISOString(),
+    };
   },
   async revert(airflow, props, log) {
     const toPause = dagsToRevert(stringList(props.unpausedDags), await airflow.listDags(), false);
@@ -171,21 +244,33 @@ export const cutoverTargetActivationProvider = switchProvider({
   },
 });
 
+export const cutoverSourcePauseProvider = resourceProvider(cutoverSourcePauseType);
+export const cutoverTargetActivationProvider = resourceProvider(cutoverTargetActivationType);
+
 export interface CutoverSourcePauseArgs {
   airflow: pulumi.Input<AirflowTarget>;
-  /** DAG ids to leave running on the source (e.g. a monitoring DAG). */
   keepRunning?: pulumi.Input<pulumi.Input<string>[]>;
+  quiesceDeadlineSeconds?: pulumi.Input<number>;
+  pollIntervalSeconds?: pulumi.Input<number>;
 }
 
 export class CutoverSourcePause extends dynamic.Resource {
-  /** The DAGs that were active on the source and that this resource paused. */
   declare readonly pausedDags: pulumi.Output<string[]>;
+  declare readonly pausedAt: pulumi.Output<string>;
+  declare readonly quietAt: pulumi.Output<string>;
+  declare readonly drainedTaskInstances: pulumi.Output<number>;
 
   constructor(name: string, args: CutoverSourcePauseArgs, opts?: pulumi.CustomResourceOptions) {
     super(
       cutoverSourcePauseProvider,
       name,
-      { ...args, pausedDags: undefined },
+      {
+        ...args,
+        pausedDags: undefined,
+        pausedAt: undefined,
+        quietAt: undefined,
+        drainedTaskInstances: undefined,
+      },
       workResourceOptions(opts),
       RESOURCE_MODULE,
       "CutoverSourcePause",
@@ -195,9 +280,7 @@ export class CutoverSourcePause extends dynamic.Resource {
 
 export interface CutoverTargetActivationArgs {
   airflow: pulumi.Input<AirflowTarget>;
-  /** The DAGs that were active on the source: the CutoverSourcePause's pausedDags. */
   activeDags: pulumi.Input<pulumi.Input<string>[]>;
-  /** Keep every DAG paused on the target after cutover (unpause by hand later). */
   leavePaused?: pulumi.Input<boolean>;
 }
 
@@ -205,12 +288,19 @@ export class CutoverTargetActivation extends dynamic.Resource {
   declare readonly unpausedDags: pulumi.Output<string[]>;
   declare readonly alreadyActiveDags: pulumi.Output<string[]>;
   declare readonly missingDags: pulumi.Output<string[]>;
+  declare readonly activatedAt: pulumi.Output<string>;
 
   constructor(name: string, args: CutoverTargetActivationArgs, opts?: pulumi.CustomResourceOptions) {
     super(
       cutoverTargetActivationProvider,
       name,
-      { ...args, unpausedDags: undefined, alreadyActiveDags: undefined, missingDags: undefined },
+      {
+        ...args,
+        unpausedDags: undefined,
+        alreadyActiveDags: undefined,
+        missingDags: undefined,
+        activatedAt: undefined,
+      },
       workResourceOptions(opts),
       RESOURCE_MODULE,
       "CutoverTargetActivation",

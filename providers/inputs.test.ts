@@ -1,7 +1,6 @@
 import { strict as assert } from "assert";
 import { DEFAULT_BUNDLE_PREFIX } from "../contract";
 import { UNKNOWN } from "./framework/checks";
-import { diffWork } from "./framework/diff";
 import { metadataExportProvider } from "./metadataExport";
 import { metadataImportProvider } from "./metadataImport";
 import { connectionFor, parseDagFolder } from "./framework/target";
@@ -45,7 +44,7 @@ describe("export/import inputs", () => {
       {},
       {
         ...base,
-        airflow: { kind: "selfManaged", airflowVersion: "1.10.15", url: "ftp://x" },
+        airflow: { kind: "self-managed", airflowVersion: "1.10.15", url: "ftp://x" },
         prefix: "/abs",
         exportId: "bad id",
         pollIntervalSeconds: 0,
@@ -73,16 +72,19 @@ describe("export/import inputs", () => {
     );
   });
 
-  it("diff replaces for inputs that change the work and updates in place otherwise", () => {
-    const olds = { a: 1, b: [1, 2], c: 5 };
-    assert.deepEqual(diffWork(olds, { ...olds, c: 6 }, ["a", "b"], ["c"]), {
+  it("diff replaces for inputs that change the work and updates in place otherwise", async () => {
+    const olds = {
+      ...(await metadataExportProvider.check!({}, { ...base, tables: ["dag_run", "log"] })).inputs,
+    };
+    const diff = (news: Record<string, unknown>) => metadataExportProvider.diff!("id", olds, news);
+    assert.deepEqual(await diff({ ...olds, deadlineSeconds: 7200 }), {
       changes: true,
       replaces: [],
       deleteBeforeReplace: false,
     });
-    assert.deepEqual(diffWork(olds, { ...olds, b: [2, 1] }, ["a", "b"], ["c"]).replaces, ["b"]);
-    assert.deepEqual(diffWork(olds, { ...olds, a: UNKNOWN }, ["a", "b"], ["c"]).replaces, ["a"]);
-    assert.equal(diffWork(olds, { ...olds }, ["a", "b"], ["c"]).changes, false);
+    assert.deepEqual((await diff({ ...olds, tables: ["log", "dag_run"] })).replaces, ["tables"]);
+    assert.deepEqual((await diff({ ...olds, bucket: UNKNOWN })).replaces, ["bucket"]);
+    assert.equal((await diff({ ...olds })).changes, false);
   });
 
   it("a new provider version replaces the resource, a rotated password does not", async () => {
@@ -90,7 +92,7 @@ describe("export/import inputs", () => {
     const bumped = await metadataExportProvider.diff!("id", olds, { ...olds, providerVersion: "2" });
     assert.deepEqual(bumped.replaces, ["providerVersion"]);
     const selfManaged = {
-      kind: "selfManaged",
+      kind: "self-managed",
       airflowVersion: "2.8.1",
       url: "http://127.0.0.1:8080",
       username: "a",
@@ -102,6 +104,18 @@ describe("export/import inputs", () => {
       { ...olds, airflow: { ...selfManaged, password: "2" } },
     );
     assert.deepEqual(rotated, { changes: true, replaces: [], deleteBeforeReplace: false });
+  });
+
+  it("reads the self-managed kind as older states spell it without a change in the preview", async () => {
+    const selfManaged = { kind: "self-managed", airflowVersion: "2.8.1", url: "http://127.0.0.1:8080" };
+    const olds = (await metadataExportProvider.check!({}, { ...base, airflow: selfManaged })).inputs;
+    const written = { ...olds, airflow: { ...selfManaged, kind: "selfManaged" } };
+    assert.deepEqual(await metadataExportProvider.diff!("id", written, olds), {
+      changes: false,
+      replaces: [],
+      deleteBeforeReplace: false,
+    });
+    assert.deepEqual((await metadataExportProvider.check!({}, written)).failures, []);
   });
 
   it("exportIds and run ids are deterministic and short enough for InvokeRestApi paths", () => {
@@ -157,7 +171,7 @@ describe("export/import inputs", () => {
     );
     const rest = connectionFor(
       {
-        kind: "selfManaged",
+        kind: "self-managed",
         url: "http://127.0.0.1:1",
         airflowVersion: "3.0.6",
         username: "u",

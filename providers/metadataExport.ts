@@ -12,24 +12,40 @@ import {
   MANIFEST_FILE,
   bundleLocation,
   bundleUri,
+  type ExportSummary,
   summariseManifest,
 } from "../contract";
 import { purgeBundle, readBundleJson } from "./framework/bundleStore";
 import { fail, Failures, isUnknown, optionalOneOf, optionalStringList } from "./framework/checks";
-import { COMMON_DEFAULTS, COMMON_IN_PLACE, COMMON_REPLACING } from "./framework/commonInputs";
+import { COMMON_REPLACING, type CommonWorkInputs } from "./framework/commonInputs";
+import { resourceProvider } from "./framework/provider";
 import { payloadInputs, RESOURCE_MODULE, WorkResourceArgs, workResourceOptions } from "./framework/resource";
 import { defaultExportId } from "./framework/runIds";
 import { airflowIdentity } from "./framework/target";
-import { Inputs, workProvider } from "./framework/workProvider";
+import { workResourceType, type WorkState } from "./framework/work";
 
-export const metadataExportProvider = workProvider({
-  resource: "MetadataExport",
+export interface MetadataExportInputs extends CommonWorkInputs {
+  phase: ExportPhase;
+  /** For phase "delta": the bulk export's watermark. */
+  watermark?: string;
+  tables?: string[];
+}
+
+/** The manifest's summary and where the bundle is, plus the run that wrote it. */
+export interface MetadataExportOutputs extends ExportSummary, WorkState {
+  bundleUri: string;
+}
+
+export const metadataExportType = workResourceType<
+  MetadataExportInputs,
+  Omit<MetadataExportOutputs, keyof WorkState>
+>({
+  name: "MetadataExport",
   kind: "export",
   dagId: EXPORT_DAG_ID,
-  defaults: { ...COMMON_DEFAULTS, phase: "full" },
+  defaults: { phase: "full" },
   replacing: [...COMMON_REPLACING, "phase", "watermark", "tables"],
-  inPlace: COMMON_IN_PLACE,
-  checkSpecific(inputs: Inputs, failures: Failures) {
+  checkSpecific(inputs, failures: Failures) {
     optionalOneOf(failures, inputs, "phase", EXPORT_PHASES);
     optionalStringList(failures, inputs, "tables");
     const watermark = inputs.watermark;
@@ -52,19 +68,19 @@ export const metadataExportProvider = workProvider({
       );
     }
   },
-  derive(inputs: Inputs): Inputs {
+  derive(inputs) {
     if (typeof inputs.exportId === "string") return inputs;
     const exportId = defaultExportId({
       source: airflowIdentity(inputs.airflow),
-      bucket: String(inputs.bucket),
-      prefix: String(inputs.prefix),
-      phase: String(inputs.phase),
-      watermark: inputs.watermark as string | undefined,
-      tables: inputs.tables as string[] | undefined,
+      bucket: inputs.bucket,
+      prefix: inputs.prefix,
+      phase: inputs.phase,
+      watermark: inputs.watermark,
+      tables: inputs.tables,
     });
     return { ...inputs, exportId };
   },
-  conf(inputs: Inputs) {
+  conf(inputs) {
     return {
       bucket: inputs.bucket,
       prefix: inputs.prefix,
@@ -77,7 +93,7 @@ export const metadataExportProvider = workProvider({
       pauseActive: false,
     };
   },
-  async outputs(inputs: Inputs, region: string | undefined) {
+  async outputs(inputs, region) {
     const where = bundleLocation(inputs);
     const manifest = await readBundleJson(where, MANIFEST_FILE, region);
     if (!manifest)
@@ -90,7 +106,7 @@ export const metadataExportProvider = workProvider({
     }
     return { ...summary, exportId: where.exportId, bundleUri: bundleUri(where) };
   },
-  async onDelete(props: Inputs, region: string | undefined, log: (line: string) => void) {
+  async onDelete(props, region, log) {
     if (typeof props.bucket !== "string" || typeof props.exportId !== "string") return;
     const where = bundleLocation(props);
     if (props.purgeOnDelete === true) {
@@ -103,6 +119,8 @@ export const metadataExportProvider = workProvider({
     }
   },
 });
+
+export const metadataExportProvider = resourceProvider(metadataExportType);
 
 export interface MetadataExportArgs extends WorkResourceArgs {
   phase?: pulumi.Input<ExportPhase>;

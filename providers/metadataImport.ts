@@ -15,16 +15,17 @@ import {
   MANIFEST_FILE,
   bundleLocation,
   bundleUri,
+  type ImportSummary,
   summariseManifest,
   summariseReport,
 } from "../contract";
 import { readBundleJson, readBundleRows } from "./framework/bundleStore";
 import { Failures, fail, isUnknown, optionalBoolean, optionalOneOf, requireString } from "./framework/checks";
 import { logGroupName, logicalDates, migratedTaskInstances } from "./framework/taskLogSelection";
-import { COMMON_DEFAULTS, COMMON_IN_PLACE, COMMON_REPLACING } from "./framework/commonInputs";
+import { COMMON_REPLACING, type CommonWorkInputs } from "./framework/commonInputs";
+import { resourceProvider } from "./framework/provider";
 import { payloadInputs, RESOURCE_MODULE, WorkResourceArgs, workResourceOptions } from "./framework/resource";
-import { AirflowTarget } from "./framework/target";
-import { Inputs, workProvider } from "./framework/workProvider";
+import { workResourceType, type WorkState } from "./framework/work";
 
 /** Task-log copy after the import: CloudWatch task logs of every migrated task instance. */
 export interface TaskLogCopySettings {
@@ -62,12 +63,25 @@ function checkTaskLogs(failures: Failures, value: unknown): void {
   }
 }
 
+export interface MetadataImportInputs extends CommonWorkInputs {
+  conflictPolicy: ConflictPolicy;
+  importOrphanHistory: boolean;
+  continueSchedules: boolean;
+  taskLogs?: TaskLogCopySettings;
+}
+
+/** The import report's summary and where the bundle is, plus the run that wrote it. */
+export interface MetadataImportOutputs extends Omit<ImportSummary, "problems">, WorkState {
+  bundleUri: string;
+  taskLogCopy: TaskLogCopyResult | null;
+}
+
 async function copyLogsOfBundle(
-  inputs: Inputs,
+  inputs: MetadataImportInputs,
   region: string | undefined,
   log: (line: string) => void,
 ): Promise<TaskLogCopyResult> {
-  const settings = inputs.taskLogs as TaskLogCopySettings;
+  const settings = inputs.taskLogs!;
   const where = bundleLocation(inputs);
   const manifest = summariseManifest((await readBundleJson(where, MANIFEST_FILE, region)) ?? {});
   const runs: Record<string, unknown>[] = [];
@@ -85,7 +99,7 @@ async function copyLogsOfBundle(
   log(
     `[MetadataImport] copying task logs of ${taskInstances.length} task instances from ${settings.sourceLogGroup} to ${settings.targetLogGroup}`,
   );
-  const airflow = inputs.airflow as AirflowTarget;
+  const airflow = inputs.airflow;
   return copyTaskLogs(
     {
       region: region ?? "",
@@ -99,7 +113,7 @@ async function copyLogsOfBundle(
       archive: {
         bucket: where.bucket,
         prefix: `${where.prefix.replace(/\/+$/, "")}/${where.exportId}/`,
-        kmsKeyId: inputs.kmsKeyId as string | undefined,
+        kmsKeyId: inputs.kmsKeyId,
         // One record of finished streams per migration, so the delta import skips what the bulk one copied.
         recordsPrefix: where.prefix.replace(/^\/+/, ""),
       },
@@ -109,27 +123,28 @@ async function copyLogsOfBundle(
   );
 }
 
-export const metadataImportProvider = workProvider({
-  resource: "MetadataImport",
+export const metadataImportType = workResourceType<
+  MetadataImportInputs,
+  Omit<MetadataImportOutputs, keyof WorkState> & { problems: string[] }
+>({
+  name: "MetadataImport",
   kind: "import",
   dagId: IMPORT_DAG_ID,
   defaults: {
-    ...COMMON_DEFAULTS,
     conflictPolicy: "skip",
     importOrphanHistory: false,
     continueSchedules: true,
   },
   replacing: [...COMMON_REPLACING, "conflictPolicy", "importOrphanHistory", "continueSchedules", "taskLogs"],
-  inPlace: COMMON_IN_PLACE,
-  checkSpecific(inputs: Inputs, failures: Failures) {
+  checkSpecific(inputs, failures: Failures) {
     requireString(failures, inputs, "exportId", "pass the MetadataExport's exportId output");
     optionalOneOf(failures, inputs, "conflictPolicy", CONFLICT_POLICIES);
     optionalBoolean(failures, inputs, "importOrphanHistory");
     optionalBoolean(failures, inputs, "continueSchedules");
     checkTaskLogs(failures, inputs.taskLogs);
   },
-  derive: (inputs: Inputs) => inputs,
-  conf(inputs: Inputs) {
+  derive: (inputs) => inputs,
+  conf(inputs) {
     return {
       bucket: inputs.bucket,
       prefix: inputs.prefix,
@@ -140,7 +155,7 @@ export const metadataImportProvider = workProvider({
       continueSchedules: inputs.continueSchedules,
     };
   },
-  async outputs(inputs: Inputs, region: string | undefined, _airflow, log) {
+  async outputs(inputs, region, _airflow, log) {
     const where = bundleLocation(inputs);
     const report = await readBundleJson(where, IMPORT_REPORT_FILE, region);
     if (!report)
@@ -157,12 +172,14 @@ export const metadataImportProvider = workProvider({
     const taskLogCopy = inputs.taskLogs ? await copyLogsOfBundle(inputs, region, log) : null;
     return { ...summary, bundleUri: bundleUri(where), taskLogCopy };
   },
-  async onDelete(props: Inputs, _region: string | undefined, log: (line: string) => void) {
+  async onDelete(props, _region, log) {
     log(
       `[MetadataImport] imported history for export ${String(props.exportId)} stays in the target (there is no un-import)`,
     );
   },
 });
+
+export const metadataImportProvider = resourceProvider(metadataImportType);
 
 export interface MetadataImportArgs extends WorkResourceArgs {
   /** The MetadataExport's exportId output. */

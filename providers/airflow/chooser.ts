@@ -6,7 +6,7 @@ import { AirflowRestClient } from "./restClient";
 import { restApiVersionFor } from "./restPaths";
 import { capabilitiesOf } from "../../rules/versions";
 
-export type SourceKind = "mwaa" | "self-managed";
+import type { AirflowKind } from "../../rules/airflowKind";
 export type AirflowClientKind = "mwaa-rest" | "mwaa-cli" | "airflow-rest";
 export const AIRFLOW_CLIENT_KINDS: readonly AirflowClientKind[] = ["mwaa-rest", "mwaa-cli", "airflow-rest"];
 
@@ -19,7 +19,7 @@ const hasInvokeRestApi = (version: string): boolean => capabilitiesOf(version)?.
  * one explicitly, and is refused where it cannot work.
  */
 export function chooseAirflowClientKind(
-  sourceKind: SourceKind,
+  sourceKind: AirflowKind,
   airflowVersion: string,
   override?: string,
 ): AirflowClientKind {

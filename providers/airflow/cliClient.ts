@@ -3,11 +3,12 @@ import {
   AirflowClient,
   DagRunStatus,
   DagSummary,
+  InFlightTaskInstance,
   TriggerRequest,
   TriggerResult,
   WaitOptions,
   normaliseRunState,
-  pollUntil,
+  waitFor,
 } from "./client";
 import {
   cliCommand,
@@ -134,7 +135,7 @@ export class MwaaCliClient implements AirflowClient {
   }
 
   async waitUntilParsed(dagId: string, options: WaitOptions): Promise<void> {
-    await pollUntil(`the scheduler to parse DAG ${dagId}`, options, async () => {
+    await waitFor(`the scheduler to parse DAG ${dagId}`, options, async () => {
       const dags = await this.listDags();
       return dags.some((dag) => dag.dagId === dagId) ? true : undefined;
     });
@@ -165,6 +166,29 @@ export class MwaaCliClient implements AirflowClient {
       tryNumber: typeof row.try_number === "number" ? row.try_number : null,
     }));
     return { dagId, runId, state: normaliseRunState(run.state), tasks };
+  }
+
+  /** The CLI has no query across DAGs: each DAG's running runs, then their task states. */
+  async inFlightTaskInstances(dagIds: readonly string[]): Promise<InFlightTaskInstance[]> {
+    const found: InFlightTaskInstance[] = [];
+    for (const dagId of dagIds) {
+      const { stdout } = await this.run(cliCommands.listRuns(dagId, this.options.airflowVersion));
+      const running = jsonRowsFromStdout(stdout, "dags list-runs").filter((row) => row.state === "running");
+      for (const run of running) {
+        const status = await this.runStatus(dagId, String(run.run_id));
+        for (const task of status.tasks) {
+          if (task.state === "queued" || task.state === "running")
+            found.push({
+              dagId,
+              runId: status.runId,
+              taskId: task.taskId,
+              mapIndex: task.mapIndex,
+              state: task.state,
+            });
+        }
+      }
+    }
+    return found;
   }
 
   async taskLogTail(dagId: string, runId: string, taskId: string): Promise<string> {

@@ -4,6 +4,8 @@
  * this interface only, so a migration runs the same steps whichever transport the source or target allows.
  */
 
+import { pollUntil, realClock } from "../clock";
+
 export interface DagSummary {
   dagId: string;
   isPaused: boolean;
@@ -26,6 +28,18 @@ export interface DagRunStatus {
   state: RunState;
   tasks: TaskInstanceState[];
 }
+
+/** A task instance that is still in the executor's hands (queued or running). */
+export interface InFlightTaskInstance {
+  dagId: string;
+  runId: string;
+  taskId: string;
+  mapIndex: number;
+  state: "queued" | "running";
+}
+
+/** The states in which a task instance finishes on its own, even while its DAG is paused. */
+export const IN_FLIGHT_STATES: readonly InFlightTaskInstance["state"][] = ["queued", "running"];
 
 export interface TriggerRequest {
   dagId: string;
@@ -59,6 +73,8 @@ export interface AirflowClient {
   waitUntilParsed(dagId: string, options: WaitOptions): Promise<void>;
   trigger(request: TriggerRequest): Promise<TriggerResult>;
   runStatus(dagId: string, runId: string): Promise<DagRunStatus>;
+  /** Task instances of these DAGs that are queued or running, in any run. */
+  inFlightTaskInstances(dagIds: readonly string[]): Promise<InFlightTaskInstance[]>;
   /** The last `maxLines` lines of one try of a task's log. */
   taskLogTail(
     dagId: string,
@@ -95,25 +111,25 @@ export function lastLines(text: string, maxLines: number): string {
   return lines.slice(Math.max(0, lines.length - maxLines)).join("\n");
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** Polls `probe` until it returns a value, reporting each miss; rejects with `what` at the deadline. */
-export async function pollUntil<T>(
+export async function waitFor<T>(
   what: string,
   options: WaitOptions,
   probe: () => Promise<T | undefined>,
 ): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    const elapsed = Math.round((Date.now() - started) / 1000);
-    if (Date.now() + options.pollIntervalMs > options.deadlineMs) {
-      throw new Error(
-        `timed out after ${elapsed}s waiting for ${what}; raise the deadline input to wait longer`,
-      );
-    }
-    options.progress?.(`waiting for ${what} (${elapsed}s)`);
-    await sleep(options.pollIntervalMs);
-  }
+  const started = realClock.now();
+  const elapsed = () => Math.round((realClock.now() - started) / 1000);
+  let tries = 0;
+  return pollUntil(
+    realClock,
+    // The last probe starts no later than one interval before the deadline, as it always has.
+    options.deadlineMs - options.pollIntervalMs,
+    options.pollIntervalMs,
+    async () => {
+      if (tries++ > 0) options.progress?.(`waiting for ${what} (${elapsed()}s)`);
+      return probe();
+    },
+    () =>
+      new Error(`timed out after ${elapsed()}s waiting for ${what}; raise the deadline input to wait longer`),
+  );
 }

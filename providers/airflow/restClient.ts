@@ -3,13 +3,15 @@ import {
   AirflowClient,
   DagRunStatus,
   DagSummary,
+  IN_FLIGHT_STATES,
+  InFlightTaskInstance,
   TaskInstanceState,
   TriggerRequest,
   TriggerResult,
   WaitOptions,
   lastLines,
   normaliseRunState,
-  pollUntil,
+  waitFor,
 } from "./client";
 import { RestApiVersion, assertPathFits, fitsPathLimit, restPaths } from "./restPaths";
 import { DEFAULT_RETRY, RetryPolicy, isRetryableStatus, withRetry } from "./retry";
@@ -111,7 +113,7 @@ export class AirflowRestClient implements AirflowClient {
   }
 
   async waitUntilParsed(dagId: string, options: WaitOptions): Promise<void> {
-    await pollUntil(`the scheduler to parse DAG ${dagId}`, options, async () => {
+    await waitFor(`the scheduler to parse DAG ${dagId}`, options, async () => {
       const response = await this.call(
         { method: "GET", path: restPaths.dag(dagId) },
         `reading DAG ${dagId}`,
@@ -193,6 +195,38 @@ export class AirflowRestClient implements AirflowClient {
         });
       }
       if (page.length < PAGE_SIZE) return tasks;
+    }
+  }
+
+  async inFlightTaskInstances(dagIds: readonly string[]): Promise<InFlightTaskInstance[]> {
+    if (dagIds.length === 0) return [];
+    const found: InFlightTaskInstance[] = [];
+    for (let offset = 0; ; offset += PAGE_SIZE) {
+      const response = await this.call(
+        {
+          method: "POST",
+          path: restPaths.taskInstanceBatch(),
+          body: {
+            dag_ids: [...dagIds],
+            state: [...IN_FLIGHT_STATES],
+            page_offset: offset,
+            page_limit: PAGE_SIZE,
+          },
+        },
+        `listing queued and running task instances of ${dagIds.length} DAGs`,
+      );
+      const page = asArray(asObject(response.body).task_instances);
+      for (const ti of page) {
+        if (ti.state !== "queued" && ti.state !== "running") continue;
+        found.push({
+          dagId: String(ti.dag_id),
+          runId: String(ti.dag_run_id),
+          taskId: String(ti.task_id),
+          mapIndex: typeof ti.map_index === "number" ? ti.map_index : -1,
+          state: ti.state,
+        });
+      }
+      if (page.length < PAGE_SIZE) return found;
     }
   }
 

@@ -1,4 +1,5 @@
-import { AirflowApiError, sleep } from "./client";
+import { realClock } from "../clock";
+import { AirflowApiError } from "./client";
 
 export interface RetryPolicy {
   attempts: number;
@@ -40,7 +41,7 @@ export async function withRetry<T>(
     } catch (error) {
       if (attempt >= policy.attempts || !isRetryableError(error)) throw error;
       onRetry?.(error, attempt);
-      await sleep(backoffDelay(attempt, policy));
+      await realClock.sleep(backoffDelay(attempt, policy));
     }
   }
 }

@@ -10,7 +10,29 @@ import {
   requireString,
 } from "./checks";
 import { DEFAULT_BUNDLE_PREFIX } from "../../contract";
-import { checkAirflow, checkDagFolder } from "./target";
+import type { AirflowInputs } from "./provider";
+import { checkDagFolder } from "./target";
+
+/** The inputs of every work resource (export, import), as `check` leaves them: defaults filled in. */
+export interface CommonWorkInputs extends AirflowInputs {
+  /** The DAG folder: "s3://<dag bucket>/<dag prefix>" for MWAA, or an S3 URI / absolute local folder for self-managed. */
+  dagFolder: string;
+  /** The folder holding the payload; the resource classes fill it in. */
+  payloadDir: string;
+  /** The payload's sha256, so a payload edit shows in the preview as a replacement. */
+  payloadDigest: string;
+  /** The migration bucket the bundle lives in. */
+  bucket: string;
+  prefix: string;
+  /** Set by the export (a hash of what decides the bundle's content); the import takes the export's. */
+  exportId: string;
+  kmsKeyId?: string;
+  deadlineSeconds: number;
+  parseDeadlineSeconds: number;
+  pollIntervalSeconds: number;
+  purgeOnDelete: boolean;
+  providerVersion: string;
+}
 
 /** Bump when the providers' behaviour changes, so existing stacks see a replacement in preview. */
 export const PROVIDER_VERSION = "1";
@@ -37,17 +59,8 @@ export const COMMON_REPLACING = [
   "providerVersion",
 ] as const;
 
-/** Inputs that only change how the provider waits or cleans up. */
-export const COMMON_IN_PLACE = [
-  "deadlineSeconds",
-  "parseDeadlineSeconds",
-  "pollIntervalSeconds",
-  "purgeOnDelete",
-  "payloadDir",
-] as const;
-
+/** Checks of the common inputs; `airflow` is checked for every resource type by the framework. */
 export function checkCommonInputs(inputs: Record<string, unknown>, failures: Failures): void {
-  checkAirflow(failures, "airflow", inputs.airflow);
   checkDagFolder(failures, "dagFolder", inputs.dagFolder);
   requireString(
     failures,

@@ -5,7 +5,6 @@
  * place. `providerVersion` is always a replacing input, so a change to the provider's code
  * shows up in the preview instead of silently applying to the next run only.
  */
-import type * as dynamic from "@pulumi/pulumi/dynamic";
 import { isUnknown } from "./checks";
 
 /** Deep equality for JSON-shaped values (what inputs and state are). */
@@ -26,21 +25,4 @@ export function changedInputs(
   names: readonly string[],
 ): string[] {
   return names.filter((name) => isUnknown(news[name]) || !sameValue(olds[name], news[name]));
-}
-
-export function diffWork(
-  olds: Record<string, unknown>,
-  news: Record<string, unknown>,
-  replacing: readonly string[],
-  inPlace: readonly string[],
-  otherInPlaceChange = false,
-): dynamic.DiffResult {
-  const replaces = changedInputs(olds, news, replacing);
-  const updates = changedInputs(olds, news, inPlace);
-  return {
-    changes: replaces.length + updates.length > 0 || otherInPlaceChange,
-    replaces,
-    // The old run's data stays in the bucket; the replacement writes under a new exportId.
-    deleteBeforeReplace: false,
-  };
 }

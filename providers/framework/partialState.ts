@@ -13,11 +13,7 @@ export interface PartialCreateError extends Error {
   reasons: string[];
 }
 
-export function partialCreateError(
-  id: string,
-  properties: Record<string, unknown>,
-  reasons: string[],
-): PartialCreateError {
+export function partialCreateError(id: string, properties: object, reasons: string[]): PartialCreateError {
   const error = new Error(reasons.join("\n")) as PartialCreateError;
   error.name = "PartialCreateError";
   error.id = id;

@@ -25,7 +25,7 @@ export function selfManagedAirflow(
   airflowVersion: string,
 ): AirflowTarget {
   return {
-    kind: "selfManaged",
+    kind: "self-managed",
     url: api.url,
     username: api.username,
     password: api.password,

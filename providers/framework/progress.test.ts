@@ -1,5 +1,6 @@
 import { strict as assert } from "assert";
-import { formatElapsed, formatProgress, lastTableProgress, pollUntil } from "./progress";
+import { pollUntil } from "../clock";
+import { formatElapsed, formatProgress, lastTableProgress } from "./progress";
 import { fakeClock } from "../../test/support/fakeClock";
 import { summariseManifest, summariseReport, bundleUri } from "../../contract";
 

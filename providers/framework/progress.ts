@@ -4,28 +4,6 @@
  * its own deadline and writes plain progress lines, which the CLI shows as the resource's output.
  */
 
-import type { Clock } from "../taskLogs/tokenBucket";
-
-/**
- * Calls `attempt` every `intervalMs` until it returns a value (not undefined) or the deadline
- * passes. The attempt always runs at least once, even with a deadline already in the past.
- */
-export async function pollUntil<T>(
-  clock: Clock,
-  deadlineMs: number,
-  intervalMs: number,
-  attempt: () => Promise<T | undefined>,
-  onTimeout: () => Error,
-): Promise<T> {
-  for (;;) {
-    const value = await attempt();
-    if (value !== undefined) return value;
-    const remaining = deadlineMs - clock.now();
-    if (remaining <= 0) throw onTimeout();
-    await clock.sleep(Math.min(intervalMs, remaining));
-  }
-}
-
 /**
  * What the migration DAGs log after each table:
  * `exported <table> <rows> rows ...` and `imported <table> <staged> staged <inserted> inserted ...`.

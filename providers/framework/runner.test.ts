@@ -34,6 +34,7 @@ function scriptedAirflow(
       calls.push(`trigger ${request.runId} ${JSON.stringify(request.conf)}`);
       return { runId: request.runId, created: !options.existing };
     },
+    inFlightTaskInstances: async () => [],
     runStatus: async (dagId, runId) => {
       polls++;
       if (options.failAt === polls) throw new Error("AccessDenied reading the run");

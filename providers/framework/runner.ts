@@ -8,8 +8,8 @@ import { deliverPayload, removePayload } from "./dagDelivery";
 import { describeError } from "./partialState";
 import { readPayload } from "./payload";
 import { pauseLedger } from "./pauseLedger";
-import type { Clock } from "../taskLogs/tokenBucket";
-import { formatProgress, lastTableProgress, pollUntil, TableProgress } from "./progress";
+import { type Clock, pollUntil } from "../clock";
+import { formatProgress, lastTableProgress, TableProgress } from "./progress";
 
 export interface RunSpec {
   /** Shown in progress lines, e.g. "MetadataExport". */

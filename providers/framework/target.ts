@@ -4,11 +4,12 @@
  * self-managed Airflow's login is an input (there is no other place for it) and is therefore
  * kept secret in state by the resources.
  */
+import { type AirflowKind, airflowKindOf } from "../../rules/airflowKind";
 import { AirflowConnection, chooseAirflowClientKind } from "../airflow/chooser";
 import { Failures, fail, isUnknown } from "./checks";
 
 export interface AirflowTarget {
-  kind: "mwaa" | "selfManaged";
+  kind: AirflowKind;
   /** e.g. "2.10.3"; picks the REST API version and, for MWAA, InvokeRestApi or the CLI token. */
   airflowVersion: string;
   /** MWAA: the environment name. */
@@ -32,13 +33,14 @@ export function describeAirflow(target: AirflowTarget): string {
 export function airflowIdentity(value: unknown): unknown {
   if (typeof value !== "object" || value === null) return value;
   const { username: _u, password: _p, client: _c, ...identity } = value as Record<string, unknown>;
-  return identity;
+  const kind = airflowKindOf(identity.kind);
+  return kind ? { ...identity, kind } : identity;
 }
 
 /** The connection the providers/airflow chooser builds a client from. */
 export function connectionFor(target: AirflowTarget, defaultRegion: string | undefined): AirflowConnection {
   const kind = chooseAirflowClientKind(
-    target.kind === "mwaa" ? "mwaa" : "self-managed",
+    airflowKindOf(target.kind) ?? target.kind,
     target.airflowVersion,
     target.client,
   );
@@ -66,11 +68,12 @@ export function checkAirflow(failures: Failures, property: string, value: unknow
     fail(
       failures,
       property,
-      `${property} is required: { kind: "mwaa", environmentName, airflowVersion } or { kind: "selfManaged", url, airflowVersion }`,
+      `${property} is required: { kind: "mwaa", environmentName, airflowVersion } or { kind: "self-managed", url, airflowVersion }`,
     );
     return;
   }
   const target = value as Record<string, unknown>;
+  const kind = airflowKindOf(target.kind);
   const known = (v: unknown) => v !== undefined && !isUnknown(v);
   if (
     known(target.airflowVersion) &&
@@ -84,7 +87,7 @@ export function checkAirflow(failures: Failures, property: string, value: unknow
   } else if (target.airflowVersion === undefined) {
     fail(failures, `${property}.airflowVersion`, `${property}.airflowVersion is required, e.g. "2.10.3"`);
   }
-  if (target.kind === "mwaa") {
+  if (kind === "mwaa") {
     if (
       !isUnknown(target.environmentName) &&
       (typeof target.environmentName !== "string" ||
@@ -96,7 +99,7 @@ export function checkAirflow(failures: Failures, property: string, value: unknow
         `${property}.environmentName must be an MWAA environment name (a letter, then up to 79 letters, digits, "-" or "_")`,
       );
     }
-  } else if (target.kind === "selfManaged") {
+  } else if (kind === "self-managed") {
     if (
       !isUnknown(target.url) &&
       (typeof target.url !== "string" || !/^https?:\/\/[^/\s]+/.test(target.url))
@@ -111,20 +114,12 @@ export function checkAirflow(failures: Failures, property: string, value: unknow
     fail(
       failures,
       `${property}.kind`,
-      `${property}.kind is ${JSON.stringify(target.kind)}; use "mwaa" or "selfManaged"`,
+      `${property}.kind is ${JSON.stringify(target.kind)}; use "mwaa" or "self-managed"`,
     );
   }
-  if (
-    known(target.client) &&
-    known(target.airflowVersion) &&
-    (target.kind === "mwaa" || target.kind === "selfManaged")
-  ) {
+  if (known(target.client) && known(target.airflowVersion) && kind) {
     try {
-      chooseAirflowClientKind(
-        target.kind === "mwaa" ? "mwaa" : "self-managed",
-        String(target.airflowVersion),
-        String(target.client),
-      );
+      chooseAirflowClientKind(kind, String(target.airflowVersion), String(target.client));
     } catch (e) {
       fail(failures, `${property}.client`, (e as Error).message);
     }

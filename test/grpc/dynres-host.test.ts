@@ -41,7 +41,7 @@ describe("dynamic-provider host over gRPC", function () {
   });
 
   const selfManaged = {
-    kind: "selfManaged",
+    kind: "self-managed",
     airflowVersion: "2.10.3",
     url: "http://127.0.0.1:1",
     username: "admin",

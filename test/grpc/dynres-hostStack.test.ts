@@ -47,7 +47,7 @@ describe("dynamic-provider host over gRPC: a create that does real work", functi
     host = await ProviderHost.start(PROJECT_DIR);
     await host.configure({ "aws:region": info.region });
     const airflow = {
-      kind: "selfManaged",
+      kind: "self-managed",
       url: info.restApiUrl,
       username: info.username,
       password: info.password,

@@ -38,7 +38,7 @@ const mwaaAirflow = {
   region: info.region,
 };
 const restAirflow = {
-  kind: "selfManaged",
+  kind: "self-managed",
   url: info.restApiUrl,
   username: info.username,
   password: info.password,

@@ -1,0 +1,159 @@
+/**
+ * The resource type of work done in Airflow (the export and the import): a create delivers the
+ * migration DAG, runs it with a deterministic run id, and reads its result; a run that failed or did
+ * not finish leaves partial state, and the next update resumes it (DESIGN §5.7). The export and import
+ * modules supply what differs: their inputs, DAG, run parameters and outputs.
+ */
+import { createAirflowClient } from "../airflow/chooser";
+import type { AirflowClient } from "../airflow/client";
+import { Failures } from "./checks";
+import { checkCommonInputs, COMMON_DEFAULTS, type CommonWorkInputs } from "./commonInputs";
+import { removePayload } from "./dagDelivery";
+import { partialCreateError, PartialCreateError } from "./partialState";
+import { readPayload } from "./payload";
+import type { ProviderContext, ResourceType } from "./provider";
+import { runIdFor, WorkKind } from "./runIds";
+import { runMigrationDag } from "./runner";
+import { connectionFor } from "./target";
+
+/** What every work resource records besides its inputs. */
+export interface WorkState {
+  exportId: string;
+  runId: string;
+  attempt: number;
+  /** true once the run succeeded and its outputs were read; false in partial state. */
+  completed: boolean;
+  runState: string;
+  elapsedSeconds?: number;
+}
+
+export interface WorkDefinition<I extends CommonWorkInputs, O> {
+  name: string;
+  kind: WorkKind;
+  dagId: string;
+  defaults: Partial<I>;
+  replacing: readonly (keyof I & string)[];
+  checkSpecific(inputs: Record<string, unknown>, failures: Failures): void;
+  /** Fills derived inputs (e.g. the default exportId) once the inputs they depend on are known. */
+  derive(inputs: I): I;
+  conf(inputs: I): Record<string, unknown>;
+  /** Reads the manifest/report after a successful run; throws to mark the run as failed. */
+  outputs(
+    inputs: I,
+    region: string | undefined,
+    airflow: AirflowClient,
+    log: (line: string) => void,
+  ): Promise<O>;
+  /** Extra clean-up for delete (e.g. purging the bundle). */
+  onDelete(
+    props: Partial<I & O & WorkState>,
+    region: string | undefined,
+    log: (line: string) => void,
+  ): Promise<void>;
+}
+
+export function workResourceType<I extends CommonWorkInputs, O>(
+  definition: WorkDefinition<I, O>,
+): ResourceType<I, O & WorkState> {
+  const idOf = (exportId: string) => `${definition.kind}/${exportId}`;
+
+  async function perform(inputs: I, attempt: number, context: ProviderContext): Promise<O & WorkState> {
+    const region = context.regionOf(inputs);
+    const exportId = String(inputs.exportId);
+    const airflow = createAirflowClient(connectionFor(inputs.airflow, region));
+    const runId = runIdFor(definition.kind, exportId, attempt);
+    const outcome = await runMigrationDag(
+      { airflow, clock: context.clock, log: context.log },
+      {
+        resource: definition.name,
+        dagId: definition.dagId,
+        runId,
+        conf: definition.conf(inputs),
+        dagFolder: inputs.dagFolder,
+        payloadDir: inputs.payloadDir,
+        region,
+        parseDeadlineSeconds: inputs.parseDeadlineSeconds,
+        deadlineSeconds: inputs.deadlineSeconds,
+        pollIntervalSeconds: inputs.pollIntervalSeconds,
+      },
+    );
+    const partial = (runState: string, reasons: string[]): PartialCreateError => {
+      const state: WorkState = { exportId, runId, attempt, completed: false, runState };
+      return partialCreateError(idOf(exportId), { ...inputs, ...state }, reasons);
+    };
+    switch (outcome.kind) {
+      case "notStarted":
+        throw new Error(`${definition.name}: ${outcome.reason}`);
+      case "failed":
+        throw partial("failed", [
+          `${definition.name}: ${outcome.reason}`,
+          "the next `pulumi up` starts a new attempt",
+        ]);
+      case "unfinished":
+        throw partial("running", [`${definition.name}: ${outcome.reason}`]);
+      case "succeeded": {
+        let outs: O;
+        try {
+          outs = await definition.outputs(inputs, region, airflow, context.log);
+        } catch (e) {
+          throw partial("failed", [
+            `${definition.name}: run ${runId} succeeded but its result is not acceptable: ${(e as Error).message}`,
+          ]);
+        }
+        const state: WorkState = {
+          exportId,
+          runId,
+          attempt,
+          completed: true,
+          runState: "success",
+          elapsedSeconds: Math.round(outcome.elapsedMs / 1000),
+        };
+        return { ...outs, ...state };
+      }
+    }
+  }
+
+  return {
+    name: definition.name,
+    defaults: { ...COMMON_DEFAULTS, ...definition.defaults } as Partial<I>,
+    replacing: definition.replacing,
+    check(inputs, failures) {
+      checkCommonInputs(inputs, failures);
+      definition.checkSpecific(inputs, failures);
+    },
+    derive: definition.derive,
+
+    async create(inputs, context) {
+      return { id: idOf(String(inputs.exportId)), outs: await perform(inputs, 1, context) };
+    },
+
+    /** In place: new deadlines or credentials keep a finished run; partial state resumes its run. */
+    async update(_id, olds, news, context) {
+      if (olds.completed === true) return { ...olds, ...news };
+      const attempt = typeof olds.attempt === "number" ? olds.attempt : 1;
+      context.log(
+        `[${definition.name}] resuming from partial state (run ${String(olds.runId)}, ${String(olds.runState)})`,
+      );
+      const inputs = { ...news, exportId: olds.exportId ?? news.exportId };
+      return perform(inputs, olds.runState === "failed" ? attempt + 1 : attempt, context);
+    },
+
+    async delete(_id, props, context) {
+      const region = context.regionOf(props);
+      // A run left in partial state may still have its DAG files in the folder.
+      if (
+        props.completed !== true &&
+        typeof props.dagFolder === "string" &&
+        typeof props.payloadDir === "string"
+      ) {
+        try {
+          const keys = readPayload(props.payloadDir, definition.dagId).map((f) => f.key);
+          await removePayload(props.dagFolder, keys, region);
+        } catch (e) {
+          context.log(`[${definition.name}] could not remove leftover DAG files: ${(e as Error).message}`);
+        }
+      }
+      await definition.onDelete(props, region, context.log);
+    },
+  };
+}
