@@ -11,7 +11,8 @@ import { ConfigurationError, type MigrationConfig } from "../rules/config";
 import { MigrationGrants } from "./grants";
 import { deployerPolicy } from "../rules/permissions";
 import { MigrationBucket } from "./migrationBucket";
-import { buildPhases, missingPhases, type MigrationPhases } from "../providers/phases";
+import { migrationPhases, type MigrationPhases, type PhaseContext } from "../providers/phases";
+import { mwaaAirflow, s3DagFolder, selfManagedAirflow } from "../providers/framework/phaseInputs";
 import { SourceEnvironment } from "./sourceEnvironment";
 import {
   isStage,
@@ -185,25 +186,7 @@ export class Migration extends pulumi.ComponentResource {
       );
     }
 
-    this.phases = buildPhases({
-      name,
-      parent: this,
-      plan: this.plan,
-      region,
-      source: this.source,
-      target: this.target,
-      bucket: this.bucket,
-      bundlePrefix: config.migrationPrefix,
-      grants: this.grants,
-    });
-    const missing = missingPhases(this.plan, this.phases);
-    if (missing.length > 0) {
-      pulumi.log.warn(
-        `stage ${config.stage} plans ${missing.join(", ")}, whose resources are not part of this build; ` +
-          `this update does not move metadata`,
-        this,
-      );
-    }
+    this.phases = migrationPhases(name, this.plan, this.phaseContext(config, region), this);
 
     this.deployerPolicy = pulumi.all([account, this.source.executionRoleArn]).apply(([acct, roleArn]) =>
       JSON.stringify(
@@ -224,6 +207,42 @@ export class Migration extends pulumi.ComponentResource {
       migrationBucketName: this.bucket.bucketName,
       deployerPolicy: this.deployerPolicy,
     });
+  }
+
+  /** What the phases reach on each side, from the source and target components. */
+  private phaseContext(config: MigrationConfig, region: string): PhaseContext {
+    const { source, target } = this;
+    const sourceAirflow =
+      source.kind === "mwaa"
+        ? source.airflowVersion.apply((version) => mwaaAirflow(source.name, version, region))
+        : pulumi
+            .all([source.airflowVersion, source.restApi!.password])
+            .apply(([version, password]) => selfManagedAirflow({ ...source.restApi!, password }, version));
+    const sourceDagFolder =
+      source.kind === "mwaa"
+        ? pulumi
+            .all([source.sourceBucketArn!, source.dagS3Path!])
+            .apply(([arn, dagPath]) => s3DagFolder(arn, dagPath))
+        : source.dagsLocation!;
+    return {
+      source: { airflow: sourceAirflow, dagFolder: sourceDagFolder, taskLogGroup: source.taskLogGroupArn },
+      target: {
+        airflow: target.environment.airflowVersion.apply((version) =>
+          mwaaAirflow(target.environmentName, version, region),
+        ),
+        dagFolder: target.dagBucketName.apply((bucket) => s3DagFolder(bucket, target.dagS3Path)),
+        taskLogGroup: target.taskLogGroupArn,
+      },
+      bundle: {
+        bucket: this.bucket.bucketName,
+        prefix: config.migrationPrefix,
+        kmsKeyId: this.bucket.keyArn,
+        region,
+      },
+      bundleAccess: this.grants ? [this.grants] : [],
+      targetReady: [target],
+      settings: {},
+    };
   }
 
   private resolveSettings(config: MigrationConfig): pulumi.Output<TargetSettings> {

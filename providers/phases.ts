@@ -1,164 +1,189 @@
 /**
- * The data-moving phases of a migration (bulk export/import, cutover, cleanup) plug in here.
+ * The one migration sequence: which phase resources a stage builds, in which order, with which
+ * inputs and dependencies. The program (components/migration.ts) and the rehearsal (rehearsal/) both
+ * call `migrationPhases`, the program with what its AWS components expose and the rehearsal with the
+ * local stand-ins for them, so a rehearsal runs exactly the resources `pulumi up` runs.
  *
- * They are dynamic-provider resources (MetadataExport, MetadataImport, task-log copy) built by the
- * providers/ package. `Migration` calls `buildPhases` with everything they need, in stage order, and
- * chains them export -> import -> cutover with dependsOn. Until a phase's resource exists in this build,
- * `buildPhases` reports it as not wired (see `missing`), and the stack says so at preview instead of
- * pretending the phase ran.
- */
-import * as pulumi from "@pulumi/pulumi";
-import { CutoverSourcePause, CutoverTargetActivation } from "./cutoverResources";
-import { MetadataExport } from "./metadataExport";
-import { MetadataImport } from "./metadataImport";
-import { mwaaAirflow, s3DagFolder, selfManagedAirflow } from "./framework/phaseInputs";
-import type { AirflowTarget } from "./framework/target";
-import type { MigrationGrants } from "../components/grants";
-import type { MigrationBucket } from "../components/migrationBucket";
-import type { SourceEnvironment } from "../components/sourceEnvironment";
-import type { StagePlan } from "../rules/stages";
-import type { TargetEnvironment } from "../components/targetEnvironment";
-
-export interface PhaseContext {
-  /** Prefix for child resource names (the Migration component's name). */
-  readonly name: string;
-  readonly parent: pulumi.ComponentResource;
-  readonly plan: StagePlan;
-  readonly region: string;
-  readonly source: SourceEnvironment;
-  readonly target: TargetEnvironment;
-  readonly bucket: MigrationBucket;
-  /** Key prefix for export bundles inside the migration bucket. */
-  readonly bundlePrefix: string;
-  /** Present while the stage plan keeps grants. Phases that read or write the bundle depend on it. */
-  readonly grants?: MigrationGrants;
-}
-
-export interface MigrationPhases {
-  readonly bulkExport?: pulumi.Resource;
-  readonly bulkImport?: pulumi.Resource;
-  readonly cutover?: pulumi.Resource;
-  readonly cleanup?: pulumi.Resource;
-}
-
-export type PhaseName = keyof MigrationPhases;
-
-/** The phases a stage plan calls for. */
-export function plannedPhases(plan: StagePlan): PhaseName[] {
-  const phases: PhaseName[] = [];
-  if (plan.bulkExport) phases.push("bulkExport");
-  if (plan.bulkImport) phases.push("bulkImport");
-  if (plan.cutover) phases.push("cutover");
-  if (plan.cleanup) phases.push("cleanup");
-  return phases;
-}
-
-/** Phases planned for the stage but not built (their provider is not part of this build). */
-export function missingPhases(plan: StagePlan, built: MigrationPhases): PhaseName[] {
-  return plannedPhases(plan).filter((phase) => built[phase] === undefined);
-}
-
-/**
- * Builds the phase resources for the stage, each parented to `context.parent`:
- * - bulk: MetadataExport (phase bulk) -> MetadataImport, after the grants;
- * - cutover: CutoverSourcePause -> MetadataExport (phase delta, from the bulk watermark) ->
- *   MetadataImport (verified) -> CutoverTargetActivation (the DAGs the pause found active);
+ * - bulk: MetadataExport (phase bulk) -> MetadataImport, after the grants and the target;
+ * - cutover: CutoverSourcePause (pause, then wait until the paused DAGs are quiet) -> MetadataExport
+ *   (delta from the bulk watermark, or full when no bulk ran) -> MetadataImport ->
+ *   CutoverTargetActivation (the DAGs the pause found active);
  * - complete: no data moves; the two cutover switches stay as they are (source paused, target
  *   active), because deleting them is how going back a stage undoes the cutover.
  */
-export function buildPhases(context: PhaseContext): MigrationPhases {
-  const { name, parent, plan, region, source, target, bucket } = context;
-  const opts = (dependsOn: (pulumi.Resource | undefined)[]): pulumi.CustomResourceOptions => ({
+import * as pulumi from "@pulumi/pulumi";
+import type { ConflictPolicy } from "../contract";
+import type { StagePlan } from "../rules/stages";
+import { CutoverSourcePause, CutoverTargetActivation } from "./cutoverResources";
+import type { AirflowTarget } from "./framework/target";
+import { MetadataExport } from "./metadataExport";
+import { MetadataImport } from "./metadataImport";
+
+/** One side of the migration as the phases reach it. */
+export interface MigrationSide {
+  readonly airflow: pulumi.Input<AirflowTarget>;
+  /** Where the migration DAGs are delivered: "s3://bucket/prefix" or an absolute folder. */
+  readonly dagFolder: pulumi.Input<string>;
+  /** The side's CloudWatch task log group (ARN or name); MWAA environments have one. */
+  readonly taskLogGroup?: pulumi.Input<string>;
+}
+
+/** How long each kind of phase may take, and how often it looks. */
+export interface PhaseTiming {
+  readonly deadlineSeconds?: number;
+  readonly parseDeadlineSeconds?: number;
+  readonly pollIntervalSeconds?: number;
+}
+
+/** What a user decides about the phases (the stack's config). Absent values take the providers' defaults. */
+export interface PhaseSettings {
+  readonly export?: PhaseTiming;
+  readonly import?: PhaseTiming;
+  readonly conflictPolicy?: ConflictPolicy;
+  readonly importOrphanHistory?: boolean;
+  /** DAGs the cutover leaves running on the source. */
+  readonly keepRunningDags?: readonly string[];
+  readonly quiesceDeadlineSeconds?: number;
+  /** Leave the target's DAGs paused after cutover. */
+  readonly leaveTargetPaused?: boolean;
+  /** Which task instances' logs the import copies. */
+  readonly taskLogStates?: readonly string[];
+  readonly taskLogMaxAgeDays?: number;
+  /** Delete an export's bundle with its resource (default: the bucket's lifecycle rule expires it). */
+  readonly purgeBundlesOnDelete?: boolean;
+}
+
+export interface PhaseContext {
+  readonly source: MigrationSide;
+  readonly target: MigrationSide;
+  readonly bundle: {
+    readonly bucket: pulumi.Input<string>;
+    readonly prefix: string;
+    readonly kmsKeyId: pulumi.Input<string>;
+    readonly region: string;
+  };
+  /** What the phases that read or write the bundle wait for (the grants). */
+  readonly bundleAccess: readonly pulumi.Resource[];
+  /** What the imports wait for: the target environment and its workflow assets. */
+  readonly targetReady: readonly pulumi.Resource[];
+  readonly settings: PhaseSettings;
+}
+
+export interface MigrationPhases {
+  readonly bulkExport?: MetadataExport;
+  readonly bulkImport?: MetadataImport;
+  readonly pause?: CutoverSourcePause;
+  readonly deltaExport?: MetadataExport;
+  readonly deltaImport?: MetadataImport;
+  readonly activation?: CutoverTargetActivation;
+}
+
+/** Builds the stage's phase resources, named `<name>-<phase>`, each parented to `parent`. */
+export function migrationPhases(
+  name: string,
+  plan: StagePlan,
+  context: PhaseContext,
+  parent?: pulumi.Resource,
+): MigrationPhases {
+  const { source, target, settings } = context;
+  const after = (...dependsOn: (pulumi.Resource | undefined)[]): pulumi.CustomResourceOptions => ({
     parent,
     dependsOn: dependsOn.filter((r): r is pulumi.Resource => r !== undefined),
   });
-  const sourceAirflow: pulumi.Input<AirflowTarget> =
-    source.kind === "mwaa"
-      ? source.airflowVersion.apply((version) => mwaaAirflow(source.name, version, region))
-      : pulumi
-          .all([source.airflowVersion, source.restApi!.password])
-          .apply(([version, password]) => selfManagedAirflow({ ...source.restApi!, password }, version));
-  const sourceDagFolder: pulumi.Input<string> =
-    source.kind === "mwaa"
-      ? pulumi
-          .all([source.sourceBucketArn!, source.dagS3Path!])
-          .apply(([arn, dagPath]) => s3DagFolder(arn, dagPath))
-      : source.dagsLocation!;
-  const targetAirflow = target.environment.airflowVersion.apply((version) =>
-    mwaaAirflow(target.environmentName, version, region),
-  );
-  const targetDagFolder = target.dagBucketName.apply((bucketName) =>
-    s3DagFolder(bucketName, target.dagS3Path),
-  );
-  const bundle = { bucket: bucket.bucketName, prefix: context.bundlePrefix, kmsKeyId: bucket.keyArn, region };
-  // Task logs are in CloudWatch only for MWAA sources; the import copies those of the task instances it moved.
-  const taskLogs = source.taskLogGroupArn
-    ? pulumi
-        .all([source.taskLogGroupArn, target.taskLogGroupArn])
-        .apply(([sourceLogGroup, targetLogGroup]) => ({ sourceLogGroup, targetLogGroup }))
-    : undefined;
-
-  const phases: { -readonly [K in keyof MigrationPhases]: MigrationPhases[K] } = {};
-  let bulkExport: MetadataExport | undefined;
-  if (plan.bulkExport) {
-    bulkExport = new MetadataExport(
-      `${name}-bulk-export`,
-      { ...bundle, airflow: sourceAirflow, dagFolder: sourceDagFolder, phase: "bulk" },
-      opts([context.grants]),
-    );
-    phases.bulkExport = bulkExport;
-  }
-  if (plan.bulkImport && bulkExport) {
-    phases.bulkImport = new MetadataImport(
-      `${name}-bulk-import`,
+  const bundle = { ...context.bundle, purgeOnDelete: settings.purgeBundlesOnDelete };
+  // Task logs are copied where the source has a log group (MWAA, or a self-managed Airflow logging to CloudWatch).
+  const taskLogs =
+    source.taskLogGroup && target.taskLogGroup
+      ? pulumi.all([source.taskLogGroup, target.taskLogGroup]).apply(([sourceLogGroup, targetLogGroup]) => ({
+          sourceLogGroup,
+          targetLogGroup,
+          ...(settings.taskLogStates ? { states: [...settings.taskLogStates] } : {}),
+          ...(settings.taskLogMaxAgeDays !== undefined ? { maxAgeDays: settings.taskLogMaxAgeDays } : {}),
+        }))
+      : undefined;
+  const exportOf = (
+    phaseName: string,
+    phase: "bulk" | "delta" | "full",
+    watermark?: pulumi.Input<string>,
+    ...deps: pulumi.Resource[]
+  ) =>
+    new MetadataExport(
+      `${name}-${phaseName}`,
       {
         ...bundle,
-        airflow: targetAirflow,
-        dagFolder: targetDagFolder,
-        exportId: bulkExport.exportId,
+        ...settings.export,
+        airflow: source.airflow,
+        dagFolder: source.dagFolder,
+        phase,
+        watermark,
+      },
+      after(...context.bundleAccess, ...deps),
+    );
+  const importOf = (phaseName: string, exported: MetadataExport) =>
+    new MetadataImport(
+      `${name}-${phaseName}`,
+      {
+        ...bundle,
+        ...settings.import,
+        airflow: target.airflow,
+        dagFolder: target.dagFolder,
+        exportId: exported.exportId,
+        conflictPolicy: settings.conflictPolicy,
+        importOrphanHistory: settings.importOrphanHistory,
         taskLogs,
       },
-      opts([context.grants, target, bulkExport]),
+      after(...context.bundleAccess, ...context.targetReady, exported),
     );
+
+  const phases: { -readonly [K in keyof MigrationPhases]: MigrationPhases[K] } = {};
+  if (plan.bulkExport) {
+    phases.bulkExport = exportOf("bulk-export", "bulk");
+    phases.bulkImport = importOf("bulk-import", phases.bulkExport);
   }
   if (plan.cutover || plan.cleanup) {
-    const pause = new CutoverSourcePause(
+    phases.pause = new CutoverSourcePause(
       `${name}-cutover-pause`,
-      { airflow: sourceAirflow },
-      opts([phases.bulkImport]),
+      {
+        airflow: source.airflow,
+        keepRunning: settings.keepRunningDags ? [...settings.keepRunningDags] : undefined,
+        quiesceDeadlineSeconds: settings.quiesceDeadlineSeconds,
+        pollIntervalSeconds: settings.export?.pollIntervalSeconds,
+      },
+      after(phases.bulkImport),
     );
-    let last: pulumi.Resource = pause;
     if (plan.cutover) {
-      const deltaExport = new MetadataExport(
-        `${name}-delta-export`,
-        {
-          ...bundle,
-          airflow: sourceAirflow,
-          dagFolder: sourceDagFolder,
-          phase: bulkExport ? "delta" : "full",
-          watermark: bulkExport ? bulkExport.watermark.apply((w) => w ?? "") : undefined,
-        },
-        opts([context.grants, pause]),
-      );
-      last = new MetadataImport(
-        `${name}-delta-import`,
-        {
-          ...bundle,
-          airflow: targetAirflow,
-          dagFolder: targetDagFolder,
-          exportId: deltaExport.exportId,
-          taskLogs,
-        },
-        opts([context.grants, target, deltaExport]),
-      );
+      const bulk = phases.bulkExport;
+      phases.deltaExport = bulk
+        ? exportOf(
+            "delta-export",
+            "delta",
+            bulk.watermark.apply((w) => w ?? ""),
+            phases.pause,
+          )
+        : exportOf("delta-export", "full", undefined, phases.pause);
+      phases.deltaImport = importOf("delta-import", phases.deltaExport);
     }
-    const activation = new CutoverTargetActivation(
+    phases.activation = new CutoverTargetActivation(
       `${name}-cutover-activation`,
-      { airflow: targetAirflow, activeDags: pause.pausedDags },
-      opts([last]),
+      {
+        airflow: target.airflow,
+        activeDags: phases.pause.pausedDags,
+        leavePaused: settings.leaveTargetPaused,
+      },
+      after(phases.deltaImport ?? phases.pause),
     );
-    if (plan.cutover) phases.cutover = activation;
-    else phases.cleanup = activation;
   }
   return phases;
+}
+
+/** The phase resources in the order they run, for outputs and progress. */
+export function phasesInOrder(phases: MigrationPhases): pulumi.Resource[] {
+  return [
+    phases.bulkExport,
+    phases.bulkImport,
+    phases.pause,
+    phases.deltaExport,
+    phases.deltaImport,
+    phases.activation,
+  ].filter((r): r is NonNullable<typeof r> => r !== undefined);
 }
