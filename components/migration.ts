@@ -11,8 +11,14 @@ import { ConfigurationError, type MigrationConfig } from "../rules/config";
 import { MigrationGrants } from "./grants";
 import { deployerPolicy } from "../rules/permissions";
 import { MigrationBucket } from "./migrationBucket";
-import { migrationPhases, type MigrationPhases, type PhaseContext } from "../providers/phases";
-import { mwaaAirflow, s3DagFolder, selfManagedAirflow } from "../providers/framework/phaseInputs";
+import {
+  migrationPhases,
+  mwaaAirflow,
+  selfManagedAirflow,
+  type MigrationPhases,
+  type PhaseContext,
+} from "../providers";
+import { s3DagFolder } from "../rules/dagLocation";
 import { SourceEnvironment } from "./sourceEnvironment";
 import {
   isStage,

@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { SourceConfig } from "../rules/config";
 import type { SourceEnvironmentState } from "../rules/clone";
-import { parseDagFolder } from "../providers/framework/target";
+import { parseDagFolder } from "../rules/dagLocation";
 import { logGroupArn, partitionOf, s3BucketArn } from "../rules/arns";
 import { taskLogGroupName } from "../rules/names";
 

@@ -3,7 +3,8 @@ import { DEFAULT_BUNDLE_PREFIX } from "../contract";
 import { UNKNOWN } from "./framework/checks";
 import { metadataExportProvider } from "./metadataExport";
 import { metadataImportProvider } from "./metadataImport";
-import { connectionFor, parseDagFolder } from "./framework/target";
+import { parseDagFolder } from "../rules/dagLocation";
+import { connectionFor } from "./framework/target";
 import { defaultExportId, runIdFor } from "./framework/runIds";
 import { maxRunIdLength } from "./airflow/restPaths";
 
@@ -33,7 +34,7 @@ describe("export/import inputs", () => {
   it("check leaves unknown values alone during preview and derives nothing from them", async () => {
     const result = await metadataExportProvider.check!(
       {},
-      { ...base, bucket: UNKNOWN, phase: "delta", watermark: UNKNOWN },
+      { ...base, bucket: UNKNOWN, phase: "delta", changedSince: UNKNOWN },
     );
     assert.deepEqual(result.failures, []);
     assert.equal(result.inputs.exportId, undefined);
@@ -116,6 +117,19 @@ describe("export/import inputs", () => {
       deleteBeforeReplace: false,
     });
     assert.deepEqual((await metadataExportProvider.check!({}, written)).failures, []);
+  });
+
+  it("reads state the engine hands back with its secret outputs wrapped, and shows no change", async () => {
+    const olds = (await metadataExportProvider.check!({}, base)).inputs;
+    const wrapped = {
+      ...olds,
+      airflow: { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value: olds.airflow },
+    };
+    assert.deepEqual(await metadataExportProvider.diff!("id", wrapped, olds), {
+      changes: false,
+      replaces: [],
+      deleteBeforeReplace: false,
+    });
   });
 
   it("exportIds and run ids are deterministic and short enough for InvokeRestApi paths", () => {

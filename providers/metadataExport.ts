@@ -26,8 +26,11 @@ import { workResourceType, type WorkState } from "./framework/work";
 
 export interface MetadataExportInputs extends CommonWorkInputs {
   phase: ExportPhase;
-  /** For phase "delta": the bulk export's watermark. */
-  watermark?: string;
+  /**
+   * For phase "delta": export what changed since this instant, the bulk export's `watermark` output.
+   * Named apart from that output, so a resource's own watermark never reads as a changed input.
+   */
+  changedSince?: string;
   tables?: string[];
 }
 
@@ -44,16 +47,16 @@ export const metadataExportType = workResourceType<
   kind: "export",
   dagId: EXPORT_DAG_ID,
   defaults: { phase: "full" },
-  replacing: [...COMMON_REPLACING, "phase", "watermark", "tables"],
+  replacing: [...COMMON_REPLACING, "phase", "changedSince", "tables"],
   checkSpecific(inputs, failures: Failures) {
     optionalOneOf(failures, inputs, "phase", EXPORT_PHASES);
     optionalStringList(failures, inputs, "tables");
-    const watermark = inputs.watermark;
+    const watermark = inputs.changedSince;
     if (inputs.phase === "delta" && watermark === undefined) {
       fail(
         failures,
-        "watermark",
-        `watermark is required for phase "delta": pass the bulk export's watermark output`,
+        "changedSince",
+        `changedSince is required for phase "delta": pass the bulk export's watermark output`,
       );
     }
     if (
@@ -63,8 +66,8 @@ export const metadataExportType = workResourceType<
     ) {
       fail(
         failures,
-        "watermark",
-        `watermark is ${JSON.stringify(watermark)}; give an ISO-8601 timestamp such as the bulk export's watermark output`,
+        "changedSince",
+        `changedSince is ${JSON.stringify(watermark)}; give an ISO-8601 timestamp such as the bulk export's watermark output`,
       );
     }
   },
@@ -75,7 +78,7 @@ export const metadataExportType = workResourceType<
       bucket: inputs.bucket,
       prefix: inputs.prefix,
       phase: inputs.phase,
-      watermark: inputs.watermark,
+      watermark: inputs.changedSince,
       tables: inputs.tables,
     });
     return { ...inputs, exportId };
@@ -86,7 +89,7 @@ export const metadataExportType = workResourceType<
       prefix: inputs.prefix,
       exportId: inputs.exportId,
       phase: inputs.phase,
-      watermark: inputs.watermark ?? null,
+      watermark: inputs.changedSince ?? null,
       tables: inputs.tables ?? null,
       kmsKeyId: inputs.kmsKeyId ?? null,
       // Pausing the source is the cutover resource's job, so that un-doing it is a resource delete.
@@ -124,8 +127,8 @@ export const metadataExportProvider = resourceProvider(metadataExportType);
 
 export interface MetadataExportArgs extends WorkResourceArgs {
   phase?: pulumi.Input<ExportPhase>;
-  /** Required for "delta": the bulk export's watermark. */
-  watermark?: pulumi.Input<string>;
+  /** Required for "delta": the bulk export's watermark output. */
+  changedSince?: pulumi.Input<string>;
   tables?: pulumi.Input<pulumi.Input<string>[]>;
   /** Defaults to a hash of the inputs that decide the bundle's content. */
   exportId?: pulumi.Input<string>;
@@ -151,7 +154,7 @@ export class MetadataExport extends dynamic.Resource {
         ...rest,
         ...payloadInputs(payloadDir, EXPORT_DAG_ID),
         exportId: args.exportId,
-        watermark: args.watermark,
+        watermark: undefined,
         runId: undefined,
         bundleUri: undefined,
         sourceAirflowVersion: undefined,

@@ -104,7 +104,7 @@ export function migrationPhases(
   const exportOf = (
     phaseName: string,
     phase: "bulk" | "delta" | "full",
-    watermark?: pulumi.Input<string>,
+    changedSince?: pulumi.Input<string>,
     ...deps: pulumi.Resource[]
   ) =>
     new MetadataExport(
@@ -115,7 +115,7 @@ export function migrationPhases(
         airflow: source.airflow,
         dagFolder: source.dagFolder,
         phase,
-        watermark,
+        changedSince,
       },
       after(...context.bundleAccess, ...deps),
     );

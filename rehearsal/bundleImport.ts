@@ -14,17 +14,16 @@ import {
   summariseManifest,
   summariseReport,
 } from "../contract";
-import { readBundleJson } from "../providers/framework/bundleStore";
+import { MetadataImport, mwaaAirflow, readBundleJson } from "../providers";
 import type { Display } from "./display";
-import { importMetadata } from "./engine";
+import { ensurePulumiCli, openStack, runStage } from "./engine";
 import type { RehearsalOptions } from "./options";
 import { envsPy } from "./processes";
 import {
-  bundleSettings,
   createAirflow,
   LocalAirflow,
   MIGRATION_BUCKET,
-  mwaaTarget,
+  rehearsalEnvironment,
   Stages,
   startStandinFor,
   TARGET_NAME,
@@ -154,42 +153,75 @@ export async function runBundleRehearsal(
   const exportId =
     exported.exportId || path.basename(source.kind === "folder" ? source.where : source.prefix);
 
-  const { target, bundle } = await stages.run("prepare", "local target and migration bucket", async () => {
-    const created = await createAirflow(TARGET_NAME, options.targetVersion, display);
-    const { kmsKeyId } = await envsPy<{ kmsKeyId: string }>(["bucket", MIGRATION_BUCKET]);
-    await startStandinFor([created], display);
-    const { S3Client, PutObjectCommand } =
-      require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3");
-    const s3 = new S3Client({ region: created.region, forcePathStyle: true });
-    try {
-      for (const name of bundleFilesToCopy([...files.keys()])) {
-        await s3.send(
-          new PutObjectCommand({
-            Bucket: MIGRATION_BUCKET,
-            Key: `${IMPORT_PREFIX}/${exportId}/${name}`,
-            Body: files.get(name),
-            ServerSideEncryption: "aws:kms",
-            SSEKMSKeyId: kmsKeyId,
-          }),
-        );
+  const { target, kmsKeyId, cli } = await stages.run(
+    "prepare",
+    "local target and migration bucket",
+    async () => {
+      const created = await createAirflow(TARGET_NAME, options.targetVersion, display);
+      const { kmsKeyId } = await envsPy<{ kmsKeyId: string }>(["bucket", MIGRATION_BUCKET]);
+      await startStandinFor([created], display);
+      const { S3Client, PutObjectCommand } =
+        require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3");
+      const s3 = new S3Client({ region: created.region, forcePathStyle: true });
+      try {
+        for (const name of bundleFilesToCopy([...files.keys()])) {
+          await s3.send(
+            new PutObjectCommand({
+              Bucket: MIGRATION_BUCKET,
+              Key: `${IMPORT_PREFIX}/${exportId}/${name}`,
+              Body: files.get(name),
+              ServerSideEncryption: "aws:kms",
+              SSEKMSKeyId: kmsKeyId,
+            }),
+          );
+        }
+      } finally {
+        s3.destroy();
       }
-    } finally {
-      s3.destroy();
-    }
-    display.line(
-      `bundle ${exportId} (Airflow ${exported.sourceAirflowVersion ?? "?"}, phase ${exported.phase}) copied to s3://${MIGRATION_BUCKET}/${IMPORT_PREFIX}/${exportId}/`,
-    );
-    return { target: created, bundle: { ...bundleSettings(kmsKeyId), prefix: IMPORT_PREFIX } };
-  });
+      display.line(
+        `bundle ${exportId} (Airflow ${exported.sourceAirflowVersion ?? "?"}, phase ${exported.phase}) copied to s3://${MIGRATION_BUCKET}/${IMPORT_PREFIX}/${exportId}/`,
+      );
+      const pulumi = await ensurePulumiCli((line) => display.line(line));
+      return { target: created, kmsKeyId, cli: pulumi };
+    },
+  );
 
+  // One MetadataImport, as the program's phases build it, run by the engine.
+  const env = rehearsalEnvironment(target);
+  const program = async () => {
+    const imported = new MetadataImport("bundle-import", {
+      airflow: mwaaAirflow(env.name, env.airflowVersion, env.region),
+      dagFolder: `s3://${env.dagBucket}/${env.dagPath}`,
+      bucket: MIGRATION_BUCKET,
+      prefix: IMPORT_PREFIX,
+      kmsKeyId,
+      exportId,
+      importOrphanHistory: true,
+      pollIntervalSeconds: 3,
+      parseDeadlineSeconds: 300,
+    });
+    return { runId: imported.runId };
+  };
   const problems: string[] = [];
+  const errors: string[] = [];
   let importError: string | null = null;
   await stages
-    .run("import", `import into Airflow ${options.targetVersion}`, () =>
-      importMetadata(mwaaTarget(target), bundle, exportId, { importOrphanHistory: true }),
-    )
+    .run("import", `import into Airflow ${options.targetVersion}`, async () => {
+      const stack = await openStack({
+        projectName: "mwaa-bundle-import",
+        stackName: "bundle",
+        program,
+        cli,
+        fresh: true,
+      });
+      return runStage(stack, "mwaa-rehearsal:stage", "import", (line) => {
+        display.line(line);
+        if (line.startsWith("error: ")) errors.push(line.slice("error: ".length));
+      });
+    })
     .catch((e: Error) => {
-      importError = e.message;
+      importError =
+        errors.find((line) => /MetadataImport/.test(line)) ?? errors[0] ?? e.message.split("\n")[0];
     });
   const written = await readBundleJson(
     { bucket: MIGRATION_BUCKET, prefix: IMPORT_PREFIX, exportId },

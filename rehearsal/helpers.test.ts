@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import { bundleDagRows, bundleFilesToCopy, parseBundleSource } from "./bundleImport";
 import { progressPrefix } from "./display";
-import { mwaaTarget, standinConfig, workflowAssetFiles, LocalAirflow } from "./rehearsal";
+import { rehearsalEnvironment, standinConfig, workflowAssetFiles, LocalAirflow } from "./rehearsal";
 import type { StackInfo } from "./processes";
 
 const env: LocalAirflow = {
@@ -19,15 +19,16 @@ const env: LocalAirflow = {
 };
 
 describe("rehearsal helpers", () => {
-  it("reaches a local Airflow as an MWAA environment whose DAG folder is its S3 prefix", () => {
-    assert.deepEqual(mwaaTarget(env), {
-      airflow: {
-        kind: "mwaa",
-        environmentName: "rehearse-src",
-        airflowVersion: "2.8.1",
-        region: "us-east-1",
-      },
-      dagFolder: "s3://rehearse-src-dags/dags",
+  it("describes a local Airflow as an MWAA environment whose DAG folder is its S3 prefix", () => {
+    assert.deepEqual(rehearsalEnvironment(env), {
+      name: "rehearse-src",
+      airflowVersion: "2.8.1",
+      region: "us-east-1",
+      account: "123456789012",
+      dagBucket: "rehearse-src-dags",
+      dagPath: "dags",
+      logGroup: "airflow-rehearse-src-Task",
+      executionRoleName: "rehearse-src-execution",
     });
   });
 

@@ -147,6 +147,8 @@ export async function envsPy<T>(args: string[], onLine?: (line: string) => void)
     PYTHONPATH: path.join(ROOT, "local"),
     PYTHONUNBUFFERED: "1",
   };
+  if (args.some((arg) => typeof arg !== "string"))
+    throw new Error(`envs.py ${JSON.stringify(args)}: every argument must be text`);
   const stdout = await run([python, path.join(ROOT, "local", "mwaa_local", "envs.py"), ...args], {
     env,
     onLine,

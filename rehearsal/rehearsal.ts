@@ -1,27 +1,24 @@
 /**
- * The rehearsal itself: a source Airflow with real history, a target, and the migration stages
- * (prepare, bulk, cutover, verify) run through the providers, with a report at the end.
+ * The rehearsal: a source Airflow with real history and a target Airflow (the setup, standing in for
+ * the environments that exist on AWS), then the migration's stages run by the real Pulumi engine as a
+ * user runs them, through the same phase resources as the project's program (rehearsal/program.ts),
+ * and a report that checks every count against both databases.
  */
+import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { createAirflowClient } from "../providers/airflow/chooser";
-import type { ImportSummary, ExportSummary } from "../contract";
-import { AirflowTarget, connectionFor } from "../providers/framework/target";
-import type { TaskLogCopyResult } from "../providers/taskLogs/copy";
+import type { ExportSummary, ImportSummary } from "../contract";
+import type { TaskLogCopyResult } from "../providers";
+import { STAGES } from "../rules/stages";
 import type { Display } from "./display";
-import {
-  activateTarget,
-  BundleSettings,
-  Environment,
-  exportMetadata,
-  importMetadata,
-  pauseSource,
-} from "./engine";
+import { ensurePulumiCli, openStack, runStage, type StageRecord } from "./engine";
 import type { RehearsalOptions } from "./options";
 import { envsPy, onCleanup, readStackInfo, startStandin, stateDir, StackInfo } from "./processes";
+import { REHEARSAL_CONFIG, rehearsalProgram, type RehearsalEnvironment } from "./program";
 import {
   DatabaseSnapshot,
   dagRows,
+  EngineStageSummary,
   freezeWindow,
   logSummary,
   reconcile,
@@ -36,7 +33,7 @@ export const SOURCE_NAME = "rehearse-src";
 export const TARGET_NAME = "rehearse-tgt";
 export const MIGRATION_BUCKET = "rehearsal-migration";
 export const BUNDLE_PREFIX = "rehearsal";
-const ACCOUNT_ID = "123456789012";
+export const ACCOUNT_ID = "123456789012";
 
 /** What envs.py create returns. */
 export interface LocalAirflow {
@@ -51,16 +48,6 @@ export interface LocalAirflow {
   dsn: string;
   cli: { command: string; env: Record<string, string> };
   region: string;
-}
-
-export function mwaaTarget(env: LocalAirflow): Environment {
-  const airflow: AirflowTarget = {
-    kind: "mwaa",
-    environmentName: env.name,
-    airflowVersion: env.airflowVersion,
-    region: env.region,
-  };
-  return { airflow, dagFolder: `s3://${env.dagBucket}/dags` };
 }
 
 /** The stand-in's description of the local environments it serves as MWAA. */
@@ -142,74 +129,6 @@ export async function startStandinFor(envs: LocalAirflow[], display: Display): P
   display.line(`MWAA stand-in serving ${envs.map((e) => e.name).join(", ")} on http://127.0.0.1:${api}`);
 }
 
-async function copyWorkflowAssets(
-  source: LocalAirflow,
-  target: LocalAirflow,
-  display: Display,
-): Promise<string[]> {
-  const { S3Client, PutObjectCommand } = require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3");
-  const s3 = new S3Client({ region: target.region, forcePathStyle: true });
-  const files = workflowAssetFiles(fs.readdirSync(source.dagsFolder));
-  try {
-    for (const file of files) {
-      await s3.send(
-        new PutObjectCommand({
-          Bucket: target.dagBucket,
-          Key: `dags/${file}`,
-          Body: fs.readFileSync(path.join(source.dagsFolder, file)),
-        }),
-      );
-    }
-  } finally {
-    s3.destroy();
-  }
-  display.line(`workflow assets: ${files.join(", ")} -> s3://${target.dagBucket}/dags/`);
-  return files;
-}
-
-async function waitForDags(
-  env: Environment,
-  dagIds: string[],
-  display: Display,
-  seconds = 300,
-): Promise<void> {
-  const client = createAirflowClient(connectionFor(env.airflow, undefined));
-  const deadline = Date.now() + seconds * 1000;
-  for (;;) {
-    const parsed = new Set((await client.listDags()).map((d) => d.dagId));
-    const missing = dagIds.filter((id) => !parsed.has(id));
-    if (missing.length === 0) {
-      display.line(`the target parsed ${dagIds.length} DAGs`);
-      return;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`the target did not parse ${missing.join(", ")} within ${seconds} s of their upload`);
-    await new Promise((r) => setTimeout(r, 3000));
-  }
-}
-
-export function bundleSettings(kmsKeyId: string): BundleSettings {
-  return {
-    bucket: MIGRATION_BUCKET,
-    prefix: BUNDLE_PREFIX,
-    kmsKeyId,
-    pollIntervalSeconds: 3,
-    deadlineSeconds: 3600,
-    parseDeadlineSeconds: 300,
-  };
-}
-
-function describeExport(summary: ExportSummary): string {
-  const rows = Object.values(summary.rowsPerTable).reduce((a, b) => a + b, 0);
-  return `export ${summary.exportId}: ${rows.toLocaleString("en-US")} rows in ${Object.keys(summary.rowsPerTable).length} tables`;
-}
-
-function describeImport(summary: ImportSummary): string {
-  const inserted = Object.values(summary.insertedPerTable).reduce((a, b) => a + b, 0);
-  const present = Object.values(summary.alreadyPresentPerTable).reduce((a, b) => a + b, 0);
-  return `import: ${inserted.toLocaleString("en-US")} rows inserted, ${present.toLocaleString("en-US")} already present, verified=${summary.verified}`;
-}
-
 export interface RehearsalResult {
   report: Report;
   envs: LocalAirflow[];
@@ -218,95 +137,206 @@ export interface RehearsalResult {
 /** Every Airflow the rehearsal created, in order: what --keep lists even after a failure. */
 export const createdAirflows: LocalAirflow[] = [];
 
+/** What the rehearsal knows of a local Airflow, as the program's components know an MWAA environment. */
+export function rehearsalEnvironment(env: LocalAirflow): RehearsalEnvironment {
+  return {
+    name: env.name,
+    airflowVersion: env.airflowVersion,
+    region: env.region,
+    account: ACCOUNT_ID,
+    dagBucket: env.dagBucket,
+    dagPath: "dags",
+    logGroup: env.logGroup,
+    executionRoleName: executionRoleName(env.name),
+  };
+}
+
+export const executionRoleName = (environment: string) => `${environment}-execution`;
+
+/** The execution roles the grants land on, in moto's IAM (on AWS they exist before the migration). */
+async function createExecutionRoles(envs: LocalAirflow[]): Promise<void> {
+  const iam = require("@aws-sdk/client-iam") as typeof import("@aws-sdk/client-iam");
+  const client = new iam.IAMClient({});
+  const trust = JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [
+      { Effect: "Allow", Principal: { Service: "airflow.amazonaws.com" }, Action: "sts:AssumeRole" },
+    ],
+  });
+  try {
+    for (const env of envs) {
+      try {
+        await client.send(
+          new iam.CreateRoleCommand({
+            RoleName: executionRoleName(env.name),
+            AssumeRolePolicyDocument: trust,
+          }),
+        );
+      } catch (e) {
+        if ((e as { name?: string }).name !== "EntityAlreadyExistsException") throw e;
+      }
+    }
+  } finally {
+    client.destroy();
+  }
+}
+
+/** The source's DAG files by name with their sha256: the target's workflow assets. */
+function workflowFilesOf(folder: string): Record<string, string> {
+  return Object.fromEntries(
+    workflowAssetFiles(fs.readdirSync(folder)).map((name) => [
+      name,
+      crypto
+        .createHash("sha256")
+        .update(fs.readFileSync(path.join(folder, name)))
+        .digest("hex"),
+    ]),
+  );
+}
+
+/** The summary of an export phase's outputs, in the manifest's shape. */
+function exportSummaryOf(outputs: Record<string, unknown>): ExportSummary {
+  return {
+    exportId: String(outputs.exportId),
+    phase: String(outputs.phase),
+    watermark: typeof outputs.watermark === "string" ? outputs.watermark : null,
+    sourceAirflowVersion:
+      typeof outputs.sourceAirflowVersion === "string" ? outputs.sourceAirflowVersion : null,
+    rowsPerTable: (outputs.rowsPerTable ?? {}) as Record<string, number>,
+    skippedTaskInstances: Number(outputs.skippedTaskInstances ?? 0),
+    activeDags: (outputs.activeDags ?? []) as string[],
+  };
+}
+
+function importSummaryOf(outputs: Record<string, unknown>): ImportSummary {
+  return {
+    insertedPerTable: (outputs.insertedPerTable ?? {}) as Record<string, number>,
+    alreadyPresentPerTable: (outputs.alreadyPresentPerTable ?? {}) as Record<string, number>,
+    updatedPerTable: (outputs.updatedPerTable ?? {}) as Record<string, number>,
+    runsPerDag: (outputs.runsPerDag ?? {}) as Record<string, number>,
+    missingDags: (outputs.missingDags ?? []) as string[],
+    verified: outputs.verified === true,
+    problems: [],
+  };
+}
+
+type Phases = Record<string, Record<string, unknown>>;
+const phasesOf = (record: StageRecord | undefined): Phases => (record?.outputs.phases ?? {}) as Phases;
+
+/** A stage's record as the report shows it. */
+export function engineStageSummary(record: StageRecord): EngineStageSummary {
+  return {
+    stage: record.stage,
+    planned: record.planned.map(
+      (step) =>
+        `${step.op} ${step.type} ${step.name}${step.diffs.length && step.op !== "create" ? ` [${step.diffs.join(", ")}]` : ""}`,
+    ),
+    update: record.update,
+    settled: record.settled,
+    previewSeconds: record.previewSeconds,
+    updateSeconds: record.updateSeconds,
+  };
+}
+
 export async function runRehearsal(options: RehearsalOptions, display: Display): Promise<RehearsalResult> {
   const startedAt = new Date();
   const stages = new Stages(display);
 
-  const { source, seededRuns } = await stages.run(
+  const { source, target, seededRuns, sourceBefore, cli } = await stages.run(
     "setup",
-    `source: Airflow ${options.sourceVersion} with history`,
+    `source Airflow ${options.sourceVersion} with history, target Airflow ${options.targetVersion}, the Pulumi CLI`,
     async () => {
-      const created = await createAirflow(SOURCE_NAME, options.sourceVersion, display);
+      const createdSource = await createAirflow(SOURCE_NAME, options.sourceVersion, display);
       const seeded = await envsPy<{ plan: Record<string, number>; seconds: number }>(
         ["seed", SOURCE_NAME, String(options.runs)],
         (line) => display.line(line),
       );
       display.line(`history seeded in ${seeded.seconds} s: ${JSON.stringify(seeded.plan)}`);
-      return { source: created, seededRuns: options.runs };
-    },
-  );
-
-  const { target, bundle, sourceEnv, targetEnv, sourceBefore } = await stages.run(
-    "prepare",
-    `target: Airflow ${options.targetVersion}, migration bucket + key, workflow assets`,
-    async () => {
       const createdTarget = await createAirflow(TARGET_NAME, options.targetVersion, display);
-      const { kmsKeyId } = await envsPy<{ kmsKeyId: string }>(["bucket", MIGRATION_BUCKET]);
-      display.line(`migration bucket s3://${MIGRATION_BUCKET} with KMS key ${kmsKeyId}`);
-      await startStandinFor([source, createdTarget], display);
+      await createExecutionRoles([createdSource, createdTarget]);
+      await startStandinFor([createdSource, createdTarget], display);
       const before = await envsPy<DatabaseSnapshot>(["snapshot", SOURCE_NAME]);
-      await copyWorkflowAssets(source, createdTarget, display);
-      const tgtEnv = mwaaTarget(createdTarget);
-      await waitForDags(tgtEnv, Object.keys(before.dags), display);
+      const pulumi = await ensurePulumiCli((line) => display.line(line));
+      display.line(
+        `Pulumi CLI ${pulumi.version} at ${pulumi.path}${pulumi.builtSeconds !== null ? ` (built in ${pulumi.builtSeconds} s)` : ""}`,
+      );
       return {
+        source: createdSource,
         target: createdTarget,
-        bundle: bundleSettings(kmsKeyId),
-        sourceEnv: mwaaTarget(source),
-        targetEnv: tgtEnv,
+        seededRuns: options.runs,
         sourceBefore: before,
+        cli: pulumi,
       };
     },
   );
 
-  // The import copies the migrated task instances' CloudWatch logs, as it does for an MWAA source.
-  const taskLogs = { sourceLogGroup: source.logGroup, targetLogGroup: target.logGroup };
-  const exportSummaries: ExportSummary[] = [];
-  const imports: ImportSummary[] = [];
-  const logResults: TaskLogCopyResult[] = [];
-  const migrate = async (phase: "bulk" | "delta", watermark?: string) => {
-    const exported = await exportMetadata(sourceEnv, bundle, phase, watermark);
-    exportSummaries.push(exported);
-    display.line(describeExport(exported));
-    const imported = await importMetadata(targetEnv, bundle, exported.exportId, { taskLogs });
-    imports.push(imported);
-    display.line(describeImport(imported));
-    if (!imported.taskLogCopy)
-      throw new Error(`the import of ${exported.exportId} returned no task-log copy result`);
-    logResults.push(imported.taskLogCopy);
-    return exported;
-  };
-
-  const bulk = await stages.run(
-    "bulk",
-    "bulk: export while the source runs, import into the paused target",
-    () => migrate("bulk"),
-  );
-
-  const { pausedAt, activatedAt, sourceAtFreeze } = await stages.run(
-    "cutover",
-    "cutover: pause the source, export and import the delta, activate the target",
-    async () => {
-      const paused = Date.now();
-      const pausedDags = await pauseSource(sourceEnv);
-      await envsPy(["wait-idle", SOURCE_NAME, "600"], (line) => display.line(line));
-      const atFreeze = await envsPy<DatabaseSnapshot>(["snapshot", SOURCE_NAME]);
-      await migrate("delta", bulk.watermark ?? undefined);
-      const activation = await activateTarget(targetEnv, pausedDags);
-      display.line(`target active: ${activation.unpaused.join(", ") || "no DAGs"}`);
-      return { pausedAt: paused, activatedAt: Date.now(), sourceAtFreeze: atFreeze };
+  const program = rehearsalProgram({
+    source: rehearsalEnvironment(source),
+    target: rehearsalEnvironment(target),
+    bucketName: MIGRATION_BUCKET,
+    prefix: BUNDLE_PREFIX,
+    expirationDays: 30,
+    workflowFolder: source.dagsFolder,
+    workflowFiles: workflowFilesOf(source.dagsFolder),
+    dagIds: Object.keys(sourceBefore.dags),
+    settings: {
+      export: { pollIntervalSeconds: 3, parseDeadlineSeconds: 300 },
+      import: { pollIntervalSeconds: 3, parseDeadlineSeconds: 300 },
+      quiesceDeadlineSeconds: 600,
     },
-  );
+  });
+  const stack = await openStack({
+    projectName: "mwaa-rehearsal",
+    stackName: "rehearsal",
+    program,
+    cli,
+    fresh: true,
+  });
+  const logFile = path.join(stateDir(), "engine", "mwaa-rehearsal", "engine.log");
+  const records: StageRecord[] = [];
+  let sourceAtFreeze: DatabaseSnapshot | null = null;
+  for (const stage of STAGES) {
+    const record = await stages.run(stage, `pulumi preview and up at stage ${stage}`, () =>
+      runStage(stack, `${REHEARSAL_CONFIG}:stage`, stage, (line) => display.line(line), {
+        onOutput: (text) => fs.appendFileSync(logFile, text),
+      }),
+    );
+    records.push(record);
+    // The source stays paused and quiet from the cutover on: what it holds now is what it held at the freeze.
+    if (stage === "cutover") sourceAtFreeze = await envsPy<DatabaseSnapshot>(["snapshot", SOURCE_NAME]);
+  }
 
+  display.line(`debug: TARGET_NAME=${String(TARGET_NAME)} target.name=${target.name}`);
   const report = await stages.run("verify", "verify: count both sides", async () => {
+    const cutover = phasesOf(records.find((r) => r.stage === "cutover"));
+    const bulk = phasesOf(records.find((r) => r.stage === "bulk"));
+    const exports = [bulk.bulkExport, cutover.deltaExport]
+      .filter((o) => o !== undefined)
+      .map(exportSummaryOf);
+    const imports = [bulk.bulkImport, cutover.deltaImport].filter((o) => o !== undefined);
     const targetAfter = await envsPy<DatabaseSnapshot>(["snapshot", TARGET_NAME]);
-    const tables = tableRows(exportSummaries, imports);
+    const tables = tableRows(exports, imports.map(importSummaryOf));
     const dags = dagRows(sourceBefore, sourceAtFreeze, targetAfter);
-    const problems = reconcile(tables, dags, sourceAtFreeze, stages.timings);
-    for (const summary of imports) problems.push(...summary.problems);
-    return { tables, dags, problems };
+    const problems = reconcile(tables, dags, sourceAtFreeze ?? sourceBefore, stages.timings);
+    for (const record of records)
+      if (!record.settled)
+        problems.push(`after the ${record.stage} update, a preview still proposed changes`);
+    const logs = imports.map((i) => i.taskLogCopy).filter((l): l is TaskLogCopyResult => Boolean(l));
+    const pausedAt = Date.parse(String(cutover.pause?.pausedAt ?? ""));
+    const activatedAt = Date.parse(String(cutover.activation?.activatedAt ?? ""));
+    return {
+      tables,
+      dags,
+      problems,
+      logs,
+      freeze: freezeWindow(
+        Number.isNaN(pausedAt) ? null : pausedAt,
+        Number.isNaN(activatedAt) ? null : activatedAt,
+      ),
+      refused: [...new Set(imports.flatMap((i) => (i.missingDags ?? []) as string[]))].sort(),
+    };
   });
 
-  const refused = [...new Set(imports.flatMap((i) => i.missingDags))].sort();
   return {
     envs: [source, target],
     report: {
@@ -319,9 +349,13 @@ export async function runRehearsal(options: RehearsalOptions, display: Display):
       stages: stageTotals(stages.timings),
       tables: report.tables,
       dags: report.dags,
-      logs: logSummary(logResults),
-      freezeWindowSeconds: freezeWindow(pausedAt, activatedAt),
-      refusedDags: refused,
+      logs: report.logs.length ? logSummary(report.logs) : null,
+      freezeWindowSeconds: report.freeze,
+      refusedDags: report.refused,
+      engine: {
+        cli: { version: cli.version, builtSeconds: cli.builtSeconds },
+        stages: records.map(engineStageSummary),
+      },
       reconciled: report.problems.length === 0,
       problems: report.problems,
     },

@@ -74,6 +74,20 @@ export function renderTerminal(report: Report): string {
       ]),
     ),
   );
+  if (report.engine) {
+    const built = report.engine.cli.builtSeconds;
+    out.push(
+      "",
+      `Pulumi engine (CLI ${report.engine.cli.version}${built !== null ? `, built in ${formatSeconds(built)}` : ""})`,
+    );
+    for (const stage of report.engine.stages) {
+      out.push(
+        `  ${stage.stage}: preview proposed ${stage.planned.length || "no"} changes; up: ${engineSummary(stage.update)}; ` +
+          `then the preview proposed ${stage.settled ? "nothing" : "more changes"}`,
+      );
+      for (const step of stage.planned) out.push(`    ${step}`);
+    }
+  }
   if (report.freezeWindowSeconds !== null)
     out.push(
       "",
@@ -102,6 +116,12 @@ export function renderTerminal(report: Report): string {
     );
   }
   return out.join("\n") + "\n";
+}
+
+/** "2 create, 1 delete", or "no changes". */
+export function engineSummary(update: Record<string, number>): string {
+  const parts = Object.entries(update).map(([op, count]) => `${count} ${op}`);
+  return parts.join(", ") || "no changes";
 }
 
 export function escapeHtml(text: string): string {
@@ -161,6 +181,17 @@ export function renderHtml(report: Report): string {
       ? `<div><h2>DAGs</h2>${htmlTable(["dag", "runs before", "runs after", "source paused", "target"], report.dags.map(dagCells))}</div>`
       : "",
     `</div>`,
+    report.engine
+      ? `<h2>Stages as the Pulumi engine ran them</h2>${htmlTable(
+          ["stage", "preview proposed", "up", "preview after"],
+          report.engine.stages.map((s) => [
+            s.stage,
+            s.planned.join("; ") || "no changes",
+            engineSummary(s.update),
+            s.settled ? "no changes" : "changes",
+          ]),
+        )}`
+      : "",
     report.refusedDags.length
       ? `<h2>History refused</h2><p>DAGs the target does not have: ${escapeHtml(report.refusedDags.join(", "))}</p>`
       : "",

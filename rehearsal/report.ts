@@ -4,7 +4,7 @@
  * reconciliation. Pure functions only; rendering lives in render.ts.
  */
 import type { ExportSummary, ImportSummary } from "../contract";
-import type { TaskLogCopyResult } from "../providers/taskLogs/copy";
+import type { TaskLogCopyResult } from "../providers";
 
 export const REPORT_FORMAT_VERSION = 1;
 
@@ -50,6 +50,19 @@ export interface LogSummary {
   archiveLocation: string | null;
 }
 
+/** One stage as the engine ran it: what its preview proposed and what its update did. */
+export interface EngineStageSummary {
+  stage: string;
+  /** The preview's steps, e.g. "create MetadataExport rehearsal-bulk-export". */
+  planned: string[];
+  /** The engine's summary of the update (operation -> resources). */
+  update: Record<string, number>;
+  /** The preview after the update proposed nothing. */
+  settled: boolean;
+  previewSeconds: number;
+  updateSeconds: number;
+}
+
 export interface Report {
   formatVersion: number;
   mode: "rehearsal" | "bundle";
@@ -65,6 +78,8 @@ export interface Report {
   freezeWindowSeconds: number | null;
   /** DAGs whose history the target refused or would refuse (not parsed there). */
   refusedDags: string[];
+  /** The Pulumi engine's view of each stage (absent in reports written before it ran the stages). */
+  engine?: { cli: { version: string; builtSeconds: number | null }; stages: EngineStageSummary[] };
   reconciled: boolean;
   problems: string[];
 }

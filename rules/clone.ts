@@ -6,7 +6,7 @@
  * would be harmful to share: the DAG bucket and path, because two schedulers reading the same DAG
  * folder would both run every DAG.
  */
-import { bucketNameOf, s3DagFolder } from "../providers/framework/phaseInputs";
+import { bucketNameOf, s3DagFolder } from "./dagLocation";
 
 /** Settings a clone may take from the source. Listed, not derived, so a new source field is never copied by accident. */
 export const CLONE_ALLOWLIST = [

@@ -6,7 +6,7 @@
  * else the built-in default": the Pulumi CLI fills declared defaults in before the program runs, so a
  * non-empty default would always override the cloned value.
  */
-import { parseDagFolder } from "../providers/framework/target";
+import { parseDagFolder } from "./dagLocation";
 import { isStage, Stage } from "./stages";
 import { LOG_LEVELS, LogLevel, ScalarEnvironmentSettings, TASK_LOG_LEVELS } from "./clone";
 import { environmentNameProblems } from "./names";

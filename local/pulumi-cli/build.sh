@@ -3,7 +3,7 @@
 # building it from the Go module proxy on first use.
 #
 # Order: $MWAA_PULUMI_CLI if set; `pulumi` on PATH when its version matches; the cached build under
-# ${MWAA_MIGRATION_CACHE:-~/.cache/mwaa-migration}/pulumi-cli/<version>/pulumi; else a build.
+# ${MWAA_MIGRATION_CACHE:-~/.cache/mwaa-migration}/pulumi-cli/<version>/bin/pulumi; else a build.
 #
 # Why a wrapper module: `go install github.com/pulumi/pulumi/pkg/v3/cmd/pulumi@v` is refused because
 # pkg/v3's go.mod has replace directives. So a module of ours requires pkg/v3 and sdk/v3 at that
@@ -27,7 +27,7 @@ if on_path=$(command -v pulumi 2>/dev/null); then
 fi
 
 cache="${MWAA_MIGRATION_CACHE:-$HOME/.cache/mwaa-migration}/pulumi-cli/${tag}"
-if [ -x "$cache/pulumi" ]; then echo "$cache/pulumi"; exit 0; fi
+if [ -x "$cache/bin/pulumi" ]; then echo "$cache/bin/pulumi"; exit 0; fi
 
 command -v go >/dev/null 2>&1 || {
   echo "error: no Pulumi CLI ${tag} found (PATH, \$MWAA_PULUMI_CLI, $cache) and Go is not installed to build one; install Go or the Pulumi CLI ${tag}" >&2
@@ -58,9 +58,9 @@ cp "$pkg_dir/cmd/pulumi/main.go" "$pkg_dir/cmd/pulumi/pulumi.go" .
 chmod u+w ./*.go
 go mod tidy >&2
 echo "  compiling (progress: go's package count below) ..." >&2
-mkdir -p "$cache.tmp.$$"
-go build -trimpath -o "$cache.tmp.$$/pulumi" \
+mkdir -p "$cache.tmp.$$/bin"
+go build -trimpath -o "$cache.tmp.$$/bin/pulumi" \
   -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=${tag}" . >&2
 mv -T "$cache.tmp.$$" "$cache" 2>/dev/null || rm -rf "$cache.tmp.$$"
 echo "built the Pulumi CLI ${tag} in $(($(date +%s) - started)) s" >&2
-echo "$cache/pulumi"
+echo "$cache/bin/pulumi"

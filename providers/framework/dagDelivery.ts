@@ -6,7 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import type { PayloadFile } from "./payload";
-import { DagFolder, parseDagFolder } from "./target";
+import { DagFolder, parseDagFolder } from "../../rules/dagLocation";
 
 function s3Client(region: string | undefined) {
   const { S3Client } = require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3");

@@ -4,17 +4,7 @@
  */
 import type { AirflowTarget } from "./target";
 
-/** "arn:aws:s3:::bucket" or "bucket" -> "bucket". */
-export function bucketNameOf(bucketArnOrName: string): string {
-  return bucketArnOrName.replace(/^arn:aws[a-z-]*:s3:::/, "");
-}
-
-/** "arn:aws:s3:::bucket" or "bucket" plus MWAA's dagS3Path ("dags") -> "s3://bucket/dags". */
-export function s3DagFolder(bucketArnOrName: string, dagS3Path: string): string {
-  const bucket = bucketNameOf(bucketArnOrName);
-  const prefix = dagS3Path.replace(/^\/+|\/+$/g, "");
-  return prefix ? `s3://${bucket}/${prefix}` : `s3://${bucket}`;
-}
+export { s3DagFolder } from "../../rules/dagLocation";
 
 export function mwaaAirflow(environmentName: string, airflowVersion: string, region: string): AirflowTarget {
   return { kind: "mwaa", environmentName, airflowVersion, region };

@@ -51,6 +51,23 @@ export interface ResourceType<I extends AirflowInputs, O> {
 
 type Props = Record<string, unknown>;
 
+/** How the dynamic-provider host hands over a secret value: `{ [SECRET_SIGNATURE]: SECRET_MARK, value }`. */
+const SECRET_SIGNATURE = "4dabf18193072939515e22adb298388d";
+const SECRET_MARK = "1b47061264138c4ac30d75fd1eb44270";
+
+/**
+ * The value with every secret replaced by what it holds. The engine hands state back with the
+ * outputs it keeps secret (the `airflow` input, for a self-managed login) still wrapped, and a
+ * secret config value arrives wrapped in the inputs, so every call unwraps before it reads.
+ */
+export function revealSecrets<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(revealSecrets) as T;
+  if (typeof value !== "object" || value === null) return value;
+  const record = value as Props;
+  if (record[SECRET_SIGNATURE] === SECRET_MARK) return revealSecrets(record.value) as T;
+  return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, revealSecrets(v)])) as T;
+}
+
 /** The login and transport part of an `airflow` input: a change there updates in place. */
 function credentialsOf(airflow: unknown): unknown {
   if (typeof airflow !== "object" || airflow === null) return undefined;
@@ -83,7 +100,7 @@ export function resourceProvider<I extends AirflowInputs, O>(
 
     async check(_olds: I, news: I): Promise<dynamic.CheckResult<I>> {
       const failures: Failures = [];
-      const inputs = withDefaults<Props>(news as unknown as Props, type.defaults as Props);
+      const inputs = withDefaults<Props>(revealSecrets(news) as unknown as Props, type.defaults as Props);
       checkAirflow(failures, "airflow", inputs.airflow);
       type.check(inputs, failures);
       const known = failures.length === 0 && !Object.values(inputs).some(isUnknown);
@@ -91,7 +108,9 @@ export function resourceProvider<I extends AirflowInputs, O>(
       return { inputs: known && type.derive ? type.derive(checked) : checked, failures };
     },
 
-    async diff(_id: string, olds: I & O, news: I): Promise<dynamic.DiffResult> {
+    async diff(_id: string, wrappedOlds: I & O, wrappedNews: I): Promise<dynamic.DiffResult> {
+      const olds = revealSecrets(wrappedOlds);
+      const news = revealSecrets(wrappedNews);
       const before = withoutCredentials(olds as unknown as Props);
       const after = withoutCredentials(news as unknown as Props);
       const replaces = changedInputs(before, after, type.replacing);
@@ -103,13 +122,16 @@ export function resourceProvider<I extends AirflowInputs, O>(
       return { changes, replaces, deleteBeforeReplace: type.deleteBeforeReplace ?? false };
     },
 
-    async create(inputs: I): Promise<dynamic.CreateResult<I & O>> {
+    async create(wrapped: I): Promise<dynamic.CreateResult<I & O>> {
+      const inputs = revealSecrets(wrapped);
       const derived = type.derive ? type.derive(inputs) : inputs;
       const { id, outs } = await type.create(derived, context);
       return { id, outs: { ...derived, ...outs } };
     },
 
-    async update(id: string, olds: I & O, news: I): Promise<dynamic.UpdateResult<I & O>> {
+    async update(id: string, wrappedOlds: I & O, wrappedNews: I): Promise<dynamic.UpdateResult<I & O>> {
+      const olds = revealSecrets(wrappedOlds);
+      const news = revealSecrets(wrappedNews);
       if (!type.update) return { outs: { ...olds, ...news } };
       const outs = await type.update(id, olds, type.derive ? type.derive(news) : news, context);
       return { outs: { ...news, ...outs } };
@@ -120,7 +142,7 @@ export function resourceProvider<I extends AirflowInputs, O>(
     },
 
     async delete(id: string, props: I & O): Promise<void> {
-      await type.delete(id, props, context);
+      await type.delete(id, revealSecrets(props), context);
     },
   };
 }

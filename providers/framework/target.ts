@@ -5,7 +5,9 @@
  * kept secret in state by the resources.
  */
 import { type AirflowKind, airflowKindOf } from "../../rules/airflowKind";
-import { AirflowConnection, chooseAirflowClientKind } from "../airflow/chooser";
+import { AirflowConnection, chooseAirflowClientKind, createAirflowClient } from "../airflow/chooser";
+import type { AirflowClient } from "../airflow/client";
+import { parseDagFolder } from "../../rules/dagLocation";
 import { Failures, fail, isUnknown } from "./checks";
 
 export interface AirflowTarget {
@@ -126,21 +128,6 @@ export function checkAirflow(failures: Failures, property: string, value: unknow
   }
 }
 
-/** The DAG folder the migration DAGs are copied into: an S3 URI (MWAA's DAG prefix) or a local folder. */
-export type DagFolder = { kind: "s3"; bucket: string; prefix: string } | { kind: "folder"; path: string };
-
-export function parseDagFolder(uri: string): DagFolder {
-  const s3 = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(uri);
-  if (s3) {
-    const prefix = (s3[2] ?? "").replace(/\/+$/, "");
-    return { kind: "s3", bucket: s3[1], prefix: prefix === "" ? "" : `${prefix}/` };
-  }
-  if (uri.startsWith("/")) return { kind: "folder", path: uri.replace(/\/+$/, "") || "/" };
-  throw new Error(
-    `dagFolder ${JSON.stringify(uri)} is neither an S3 URI ("s3://bucket/dags") nor an absolute local folder ("/opt/airflow/dags")`,
-  );
-}
-
 export function checkDagFolder(failures: Failures, property: string, value: unknown): void {
   if (isUnknown(value)) return;
   if (typeof value !== "string") {
@@ -156,4 +143,9 @@ export function checkDagFolder(failures: Failures, property: string, value: unkn
   } catch (e) {
     fail(failures, property, (e as Error).message);
   }
+}
+
+/** A client for an `airflow` input, for callers outside the providers (the rehearsal's checks). */
+export function airflowClientFor(target: AirflowTarget, defaultRegion?: string): AirflowClient {
+  return createAirflowClient(connectionFor(target, defaultRegion));
 }

@@ -64,9 +64,9 @@ describe("dynamic-provider host over gRPC", function () {
       "airflow.environmentName",
       "dagFolder",
       "deadlineSeconds",
-      "watermark",
+      "changedSince",
     ]);
-    assert.match(byProperty.get("watermark")!, /bulk export's watermark/);
+    assert.match(byProperty.get("changedSince")!, /bulk export's watermark/);
     assert.match(byProperty.get("deadlineSeconds")!, /from 60 to/);
   });
 

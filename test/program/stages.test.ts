@@ -78,7 +78,7 @@ describe("stages of the dev stack", () => {
     assert.equal(exportPhase.inputs.phase, "full");
     const pause = run.resources.find((r) => r.name === "dev-migration-cutover-pause")!;
     assert.ok(exportPhase.dependencies?.includes(pause.urn), "the export waits for the pause");
-    assert.equal(exportPhase.inputs.watermark, undefined);
+    assert.equal(exportPhase.inputs.changedSince, undefined);
     assert.equal(run.outputs.bulkApplied, false);
     assert.ok(!run.logs.some((l) => l.severity === "warning"), "every planned phase is built");
   });

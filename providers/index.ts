@@ -1,0 +1,44 @@
+/**
+ * The providers' public face: the phase resources with their typed inputs and outputs, the one
+ * migration sequence that builds them, and the shapes of their `airflow` input. The program and the
+ * rehearsal import only this module; the framework, the Airflow clients and the task-log copy
+ * underneath are the providers' own.
+ */
+export {
+  CutoverSourcePause,
+  CutoverTargetActivation,
+  type CutoverSourcePauseArgs,
+  type CutoverSourcePauseInputs,
+  type CutoverSourcePauseOutputs,
+  type CutoverTargetActivationArgs,
+  type CutoverTargetActivationInputs,
+  type CutoverTargetActivationOutputs,
+} from "./cutoverResources";
+export {
+  MetadataExport,
+  type MetadataExportArgs,
+  type MetadataExportInputs,
+  type MetadataExportOutputs,
+} from "./metadataExport";
+export {
+  MetadataImport,
+  type MetadataImportArgs,
+  type MetadataImportInputs,
+  type MetadataImportOutputs,
+  type TaskLogCopySettings,
+} from "./metadataImport";
+export {
+  migrationPhases,
+  phasesInOrder,
+  type MigrationPhases,
+  type MigrationSide,
+  type PhaseContext,
+  type PhaseSettings,
+  type PhaseTiming,
+} from "./phases";
+export { mwaaAirflow, selfManagedAirflow } from "./framework/phaseInputs";
+export { readBundleJson } from "./framework/bundleStore";
+export { airflowClientFor } from "./framework/target";
+export type { AirflowTarget } from "./framework/target";
+export type { AirflowClient, DagSummary } from "./airflow/client";
+export type { TaskLogCopyResult } from "./taskLogs/copy";

@@ -1,0 +1,200 @@
+/**
+ * The rehearsal's Pulumi program, run by the real engine through the Automation API: for the stage in
+ * its config, the same phase resources as the project's program (`migrationPhases`, the same classes,
+ * inputs and dependencies), next to local stand-ins for what the program's AWS components create
+ * there (the migration bucket and key, the grants, the target's workflow assets). The stage rules are
+ * the program's too: the stage and whether bulk ran are read back from this stack's own outputs.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { LocalGrants, LocalMigrationBucket, LocalWorkflowAssets } from "../local/standins";
+import {
+  migrationPhases,
+  mwaaAirflow,
+  phasesInOrder,
+  type MigrationPhases,
+  type PhaseSettings,
+} from "../providers";
+import { logGroupArn } from "../rules/arns";
+import { exportGrantPolicy, importGrantPolicy } from "../rules/permissions";
+import { isStage, stageHistory, stagePlan, stageTransitionProblem } from "../rules/stages";
+
+export const REHEARSAL_CONFIG = "mwaa-rehearsal";
+export const PHASE_NAME = "rehearsal";
+
+/** One local Airflow as MWAA would describe it (the MWAA stand-in serves it under its name). */
+export interface RehearsalEnvironment {
+  name: string;
+  airflowVersion: string;
+  region: string;
+  account: string;
+  dagBucket: string;
+  dagPath: string;
+  logGroup: string;
+  executionRoleName: string;
+}
+
+export interface RehearsalFacts {
+  source: RehearsalEnvironment;
+  target: RehearsalEnvironment;
+  bucketName: string;
+  prefix: string;
+  expirationDays: number;
+  /** The target's workflow assets: the source's DAG files, by name with their sha256. */
+  workflowFolder: string;
+  workflowFiles: Record<string, string>;
+  /** The DAGs those files define. */
+  dagIds: string[];
+  settings: PhaseSettings;
+}
+
+/** What the report reads of each phase resource (never its provider or its airflow input). */
+const REPORTED_OUTPUTS: Record<keyof MigrationPhases, readonly string[]> = {
+  bulkExport: [
+    "exportId",
+    "phase",
+    "watermark",
+    "rowsPerTable",
+    "skippedTaskInstances",
+    "activeDags",
+    "sourceAirflowVersion",
+    "runId",
+    "elapsedSeconds",
+  ],
+  deltaExport: [
+    "exportId",
+    "phase",
+    "watermark",
+    "rowsPerTable",
+    "skippedTaskInstances",
+    "activeDags",
+    "sourceAirflowVersion",
+    "runId",
+    "elapsedSeconds",
+  ],
+  bulkImport: [
+    "exportId",
+    "insertedPerTable",
+    "alreadyPresentPerTable",
+    "updatedPerTable",
+    "runsPerDag",
+    "missingDags",
+    "verified",
+    "taskLogCopy",
+    "runId",
+    "elapsedSeconds",
+  ],
+  deltaImport: [
+    "exportId",
+    "insertedPerTable",
+    "alreadyPresentPerTable",
+    "updatedPerTable",
+    "runsPerDag",
+    "missingDags",
+    "verified",
+    "taskLogCopy",
+    "runId",
+    "elapsedSeconds",
+  ],
+  pause: ["pausedDags", "pausedAt", "quietAt", "drainedTaskInstances"],
+  activation: ["unpausedDags", "alreadyActiveDags", "missingDags", "activatedAt"],
+};
+
+/** The reported outputs of every phase the stage built, by phase name. */
+function phaseOutputs(phases: MigrationPhases): Record<string, pulumi.Output<unknown>> {
+  const outputs: Record<string, pulumi.Output<unknown>> = {};
+  for (const [phase, names] of Object.entries(REPORTED_OUTPUTS)) {
+    const resource = phases[phase as keyof MigrationPhases] as unknown as
+      Record<string, pulumi.Output<unknown>> | undefined;
+    if (!resource) continue;
+    const fields: Record<string, pulumi.Output<unknown>> = {};
+    for (const name of names) fields[name] = resource[name];
+    outputs[phase] = pulumi.output(fields);
+  }
+  return outputs;
+}
+
+export function rehearsalProgram(facts: RehearsalFacts): () => Promise<Record<string, unknown>> {
+  return async () => {
+    const config = new pulumi.Config(REHEARSAL_CONFIG);
+    const stage = config.require("stage");
+    if (!isStage(stage)) throw new Error(`${REHEARSAL_CONFIG}:stage "${stage}" is not a stage`);
+    const self = new pulumi.StackReference(
+      `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`,
+    );
+    const [previousStage, bulkApplied] = await Promise.all([
+      self.getOutputValue("stage") as Promise<string | undefined>,
+      self.getOutputValue("bulkApplied") as Promise<unknown>,
+    ]);
+    const previous = previousStage && isStage(previousStage) ? previousStage : undefined;
+    const problem = stageTransitionProblem(previous, stage, config.getBoolean("allowStageRollback") ?? false);
+    if (problem) throw new Error(problem.replace(/mwaa-migration:/g, `${REHEARSAL_CONFIG}:`));
+    const history = stageHistory({ stage: previousStage, bulkApplied });
+    const plan = stagePlan(stage, history);
+
+    const { source, target } = facts;
+    const bucket = new LocalMigrationBucket("rehearsal-bucket", {
+      bucketName: facts.bucketName,
+      prefix: facts.prefix,
+      expirationDays: facts.expirationDays,
+    });
+    const scope = (env: RehearsalEnvironment) => ({ region: env.region, account: env.account });
+    const grants = plan.grants
+      ? new LocalGrants("rehearsal-grants", {
+          sourceRoleName: source.executionRoleName,
+          targetRoleName: target.executionRoleName,
+          exportPolicy: bucket.keyArn.apply((keyArn) =>
+            JSON.stringify(exportGrantPolicy({ bucketName: facts.bucketName, prefix: facts.prefix, keyArn })),
+          ),
+          importPolicy: bucket.keyArn.apply((keyArn) =>
+            JSON.stringify(
+              importGrantPolicy({
+                bucketName: facts.bucketName,
+                prefix: facts.prefix,
+                keyArn,
+                sourceTaskLogGroupArn: logGroupArn(scope(source), source.logGroup),
+              }),
+            ),
+          ),
+        })
+      : undefined;
+    const targetAirflow = mwaaAirflow(target.name, target.airflowVersion, target.region);
+    const assets = new LocalWorkflowAssets("rehearsal-target-assets", {
+      folder: facts.workflowFolder,
+      files: facts.workflowFiles,
+      bucket: target.dagBucket,
+      dagPath: target.dagPath,
+      airflow: targetAirflow,
+      dagIds: facts.dagIds,
+      parseDeadlineSeconds: 300,
+    });
+
+    const phases = migrationPhases(PHASE_NAME, plan, {
+      source: {
+        airflow: mwaaAirflow(source.name, source.airflowVersion, source.region),
+        dagFolder: `s3://${source.dagBucket}/${source.dagPath}`,
+        taskLogGroup: source.logGroup,
+      },
+      target: {
+        airflow: targetAirflow,
+        dagFolder: `s3://${target.dagBucket}/${target.dagPath}`,
+        taskLogGroup: target.logGroup,
+      },
+      bundle: {
+        bucket: bucket.bucketName,
+        prefix: facts.prefix,
+        kmsKeyId: bucket.keyArn,
+        region: target.region,
+      },
+      bundleAccess: grants ? [grants] : [],
+      targetReady: [assets],
+      settings: facts.settings,
+    });
+
+    return {
+      stage,
+      bulkApplied: plan.bulkExport || history.bulkApplied,
+      phaseOrder: phasesInOrder(phases).map((r) => r.urn),
+      phases: phaseOutputs(phases),
+    };
+  };
+}
