@@ -123,7 +123,10 @@ describe("export/import inputs", () => {
     const olds = (await metadataExportProvider.check!({}, base)).inputs;
     const wrapped = {
       ...olds,
-      airflow: { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value: olds.airflow },
+      airflow: {
+        "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
+        value: olds.airflow,
+      },
     };
     assert.deepEqual(await metadataExportProvider.diff!("id", wrapped, olds), {
       changes: false,
