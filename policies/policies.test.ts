@@ -13,6 +13,7 @@ import {
   PREFIX,
   addToTarget,
   doc,
+  documentedExecutionPolicy,
   goodStack,
   setPolicy,
   withStatement,
@@ -36,7 +37,7 @@ const withSqsWildcard = (s: Stack) =>
   setPolicy(
     s,
     "target-execution-policy",
-    withStatement({ Effect: "Allow", Action: "sqs:Send*", Resource: "arn:aws:sqs:*:*:airflow-celery-*" }),
+    withStatement(s, { Effect: "Allow", Action: "sqs:Send*", Resource: "arn:aws:sqs:*:*:airflow-celery-*" }),
   );
 
 /** The stack with some of the target environment's log settings changed. */
@@ -57,6 +58,69 @@ function targetReusesSourceRole(s: Stack): PolicyResource[] {
 function withTarget(s: Stack, changes: Record<string, unknown>): PolicyResource[] {
   Object.assign(s.byName("target").props, changes);
   return s.resources;
+}
+
+/** The target runs as a role that any AWS principal may assume. */
+function targetTrustedByAnyone(s: Stack): PolicyResource[] {
+  targetRole(s).props.assumeRolePolicy = doc({
+    Sid: "Anyone",
+    Effect: "Allow",
+    Principal: { AWS: "*" },
+    Action: "sts:AssumeRole",
+  });
+  return s.resources;
+}
+
+/** The import grant's log read, on the task log group of `environment`. */
+function importReadsLogsOf(s: Stack, environment: string): PolicyResource[] {
+  return setPolicy(
+    s,
+    "import-grant",
+    doc({
+      Sid: "ReadTaskLogs",
+      Effect: "Allow",
+      Action: ["logs:GetLogEvents", "logs:DescribeLogStreams"],
+      Resource: `arn:aws:logs:us-east-1:${ACCOUNT}:log-group:airflow-${environment}-Task:*`,
+    }),
+  );
+}
+
+/**
+ * A self-managed source: the stack reads no environment and adds no export grant. Besides the target
+ * it creates a second environment (say, for a rehearsal) that the import grant is not on.
+ */
+function selfManagedWithSecondEnvironment(s: Stack): PolicyResource[] {
+  const target = s.byName("target");
+  const rehearsal = resource(
+    "aws:mwaa/environment:Environment",
+    "rehearsal",
+    { ...target.props, name: "rehearsal", executionRoleArn: `arn:aws:iam::${ACCOUNT}:role/rehearsal-role` },
+    { deps: { sourceBucketArn: target.propertyDependencies.sourceBucketArn } },
+  );
+  return [...s.resources.filter((r) => r.name !== "source" && r.name !== "export-grant"), rehearsal];
+}
+
+/** The stack creates the target with a role made elsewhere, given by ARN; the grants name roles by name. */
+function targetWithOutsideRole(s: Stack): PolicyResource[] {
+  const target = s.byName("target");
+  target.props.executionRoleArn = `arn:aws:iam::${ACCOUNT}:role/target-execution-role-7c1`;
+  target.propertyDependencies = { sourceBucketArn: target.propertyDependencies.sourceBucketArn };
+  const importGrant = s.byName("import-grant");
+  importGrant.propertyDependencies = {};
+  return s.resources.filter(
+    (r) => r.name !== "target-execution-role" && r.name !== "target-execution-policy",
+  );
+}
+
+/** The stack reads a second environment besides the source (e.g. to compare settings). */
+function readsSecondEnvironment(s: Stack): PolicyResource[] {
+  const source = s.byName("source");
+  const reference = resource("aws:mwaa/environment:Environment", "reference", {
+    ...source.props,
+    name: "reference",
+    executionRoleArn: `arn:aws:iam::${ACCOUNT}:role/reference-execution-role`,
+  });
+  return [...s.resources, reference];
 }
 
 const cases: Record<string, { policy: (typeof p.allPolicies)[number]; failing: Case[]; passing: Case[] }> = {
@@ -82,8 +146,45 @@ const cases: Record<string, { policy: (typeof p.allPolicies)[number]; failing: C
         ],
         urnOf: "target-execution-role",
       },
+      {
+        title: "the role an environment runs as is trusted by any AWS principal",
+        change: targetTrustedByAnyone,
+        expect: [
+          /Role "target-execution-role": assumeRolePolicy statement Anyone: lets AWS \* assume an MWAA execution role\. Fix: trust only/,
+        ],
+        urnOf: "target-execution-role",
+      },
+      {
+        title: "a role no environment uses is trusted by every principal",
+        change: (s) =>
+          addToTarget(s, [
+            resource("aws:iam/role:Role", "helper-role", {
+              name: "helper-role",
+              assumeRolePolicy: doc(
+                { Sid: "Everyone", Effect: "Allow", Principal: "*", Action: "sts:AssumeRole" },
+                {
+                  Sid: "AllButOne",
+                  Effect: "Allow",
+                  NotPrincipal: { AWS: `arn:aws:iam::${ACCOUNT}:user/intern` },
+                  Action: "sts:AssumeRole",
+                  Condition: { Bool: { "aws:MultiFactorAuthPresent": "true" } },
+                },
+              ),
+            }),
+          ]),
+        expect: [
+          /Role "helper-role": assumeRolePolicy statement Everyone: lets every principal \(\*\) assume this role\. Fix: name the principals/,
+          /Role "helper-role": assumeRolePolicy statement AllButOne: lets every principal except AWS arn:aws:iam::111122223333:user\/intern assume this role\. Fix: name the principals/,
+        ],
+        urnOf: "helper-role",
+      },
     ],
     passing: [
+      {
+        title: "the program's trust policy, for this environment in this account",
+        change: (s) => s.resources,
+        expect: [],
+      },
       {
         title: "a role MWAA cannot assume is not an execution role",
         change: (s) =>
@@ -110,7 +211,7 @@ const cases: Record<string, { policy: (typeof p.allPolicies)[number]; failing: C
           setPolicy(
             s,
             "target-execution-policy",
-            withStatement({ Sid: "Everything", Effect: "Allow", Action: "S3:*", Resource: "*" }),
+            withStatement(s, { Sid: "Everything", Effect: "Allow", Action: "S3:*", Resource: "*" }),
           ),
         expect: [
           /RolePolicy "target-execution-policy" \(on execution role "target-execution-role"\): policy statement Everything .*grants every action of a service \(S3:\*\).* Fix: name each action/,
@@ -190,13 +291,33 @@ const cases: Record<string, { policy: (typeof p.allPolicies)[number]; failing: C
         urnOf: "source-extra",
       },
       {
+        title: "the policies of the role an environment runs as, whatever its trust policy says",
+        change: (s) => {
+          targetTrustedByAnyone(s);
+          return setPolicy(
+            s,
+            "target-execution-policy",
+            withStatement(s, { Sid: "AllOfS3", Effect: "Allow", Action: "s3:*", Resource: "arn:aws:s3:::*" }),
+          );
+        },
+        expect: [
+          /RolePolicy "target-execution-policy" \(on execution role "target-execution-role"\): policy statement AllOfS3 .*grants every action of a service \(s3:\*\)/,
+        ],
+        urnOf: "target-execution-policy",
+      },
+      {
         title: "an undocumented partial wildcard",
         change: withSqsWildcard,
         expect: [/wildcard actions outside MWAA's documented set \(sqs:Send\*\)/],
       },
     ],
     passing: [
-      { title: "MWAA's documented policy", change: (s) => s.resources, expect: [] },
+      { title: "the program's execution-role policy", change: (s) => s.resources, expect: [] },
+      {
+        title: "MWAA's documented policy, with its wildcards",
+        change: (s) => setPolicy(s, "target-execution-policy", documentedExecutionPolicy()),
+        expect: [],
+      },
       {
         title: "an extra wildcard the config allows",
         change: withSqsWildcard,
@@ -209,7 +330,7 @@ const cases: Record<string, { policy: (typeof p.allPolicies)[number]; failing: C
           setPolicy(
             s,
             "target-execution-policy",
-            withStatement({ Effect: "Allow", Action: "*", Resource: "*" }),
+            withStatement(s, { Effect: "Allow", Action: "*", Resource: "*" }),
           ),
         config: { exemptRoles: ["target-execution-role"] },
         expect: [],
@@ -225,7 +346,7 @@ const cases: Record<string, { policy: (typeof p.allPolicies)[number]; failing: C
           setPolicy(
             s,
             "target-execution-policy",
-            withStatement({
+            withStatement(s, {
               Sid: "ReadAll",
               Effect: "Allow",
               Action: ["s3:GetObject", "cloudwatch:PutMetricData"],
@@ -240,7 +361,7 @@ const cases: Record<string, { policy: (typeof p.allPolicies)[number]; failing: C
           setPolicy(
             s,
             "target-execution-policy",
-            withStatement({
+            withStatement(s, {
               Sid: "Not",
               Effect: "Allow",
               Action: "sqs:SendMessage",
@@ -257,7 +378,7 @@ const cases: Record<string, { policy: (typeof p.allPolicies)[number]; failing: C
           setPolicy(
             s,
             "target-execution-policy",
-            withStatement({
+            withStatement(s, {
               Effect: "Allow",
               Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
               NotResource: `arn:aws:kms:*:${ACCOUNT}:key/*`,
@@ -277,7 +398,7 @@ const cases: Record<string, { policy: (typeof p.allPolicies)[number]; failing: C
           setPolicy(
             s,
             "target-execution-policy",
-            withStatement({ Sid: "RawKms", Effect: "Allow", Action: "KMS:Decrypt", Resource: KEY_ARN }),
+            withStatement(s, { Sid: "RawKms", Effect: "Allow", Action: "KMS:Decrypt", Resource: KEY_ARN }),
           ),
         expect: [/statement RawKms .*without a kms:ViaService condition.* Fix: add Condition/],
       },
@@ -289,7 +410,7 @@ const cases: Record<string, { policy: (typeof p.allPolicies)[number]; failing: C
           setPolicy(
             s,
             "target-execution-policy",
-            withStatement({
+            withStatement(s, {
               Effect: "Allow",
               Action: "kms:Decrypt",
               Resource: KEY_ARN,
@@ -430,20 +551,63 @@ const cases: Record<string, { policy: (typeof p.allPolicies)[number]; failing: C
           ),
         expect: [/statement Logs .*is not the source task log group \(airflow-source-Task\)/],
       },
+      {
+        title:
+          "the import grant reads the task logs of an environment the stack creates with a role from outside it",
+        change: (s) => {
+          importReadsLogsOf(s, "target");
+          return targetWithOutsideRole(s);
+        },
+        expect: [
+          /statement ReadTaskLogs .*airflow-target-Task:\* is not the source task log group \(airflow-source-Task\)/,
+        ],
+      },
+      {
+        title:
+          "the stack reads two environments and the import grant reads the one the export grant is not on",
+        change: (s) => {
+          importReadsLogsOf(s, "reference");
+          return readsSecondEnvironment(s);
+        },
+        expect: [
+          /statement ReadTaskLogs .*airflow-reference-Task:\* is not the source task log group \(airflow-source-Task\)/,
+        ],
+      },
+      {
+        title:
+          "no environment is read and no export grant names one: says it could not tell which is the source",
+        change: selfManagedWithSecondEnvironment,
+        expect: [
+          /statement ReadSourceTaskLogs .*could not tell which environment is the source: the stack reads no MWAA environment, sourceTaskLogGroup is not set, and no export grant is on an environment's role\..* Fix: .*set sourceTaskLogGroup/,
+        ],
+      },
+      {
+        title: "with no source to compare with, a read of the task logs of an environment the stack creates",
+        change: (s) => {
+          importReadsLogsOf(s, "rehearsal");
+          return selfManagedWithSecondEnvironment(s);
+        },
+        expect: [
+          /statement ReadTaskLogs .*airflow-rehearsal-Task:\* is the task log group of "rehearsal", an environment this stack creates/,
+        ],
+      },
     ],
     passing: [
       {
-        title: "recognised by tag on an aws.iam.Policy",
-        change: (s) => {
-          const imp = s.byName("import-grant");
-          return [
-            ...s.resources.filter((r) => r !== imp),
-            resource("aws:iam/policy:Policy", "target-read-bundle", {
-              policy: imp.props.policy,
-              tags: { "mwaa-migration:grant": "import" },
-            }),
-          ];
-        },
+        title:
+          "a self-managed source whose task log group the config names, beside a second environment the stack creates",
+        change: selfManagedWithSecondEnvironment,
+        config: { sourceTaskLogGroup: "airflow-source-Task" },
+        expect: [],
+      },
+      {
+        title: "the stack creates the target with a role from outside it and reads the source",
+        change: targetWithOutsideRole,
+        expect: [],
+      },
+      {
+        title: "the stack reads two environments; the export grant's role says which is the source",
+        change: readsSecondEnvironment,
         expect: [],
       },
     ],
@@ -633,12 +797,25 @@ const cases: Record<string, { policy: (typeof p.allPolicies)[number]; failing: C
           /Environment "target": webserverAccessMode: is PUBLIC_ONLY.* Fix: set webserverAccessMode to "PRIVATE_ONLY", or list "target" in allowPublicWebserver/,
         ],
       },
+      {
+        title: "a webserver public as well as private (Airflow 3.2 and later)",
+        change: (s) => withTarget(s, { webserverAccessMode: "PUBLIC_AND_PRIVATE", airflowVersion: "3.2.1" }),
+        expect: [
+          /Environment "target": webserverAccessMode: is PUBLIC_AND_PRIVATE, which is not private: besides the private endpoint, MWAA serves the Airflow UI and REST API on a public one reachable from the internet\. Fix: set webserverAccessMode to "PRIVATE_ONLY", or list "target" in allowPublicWebserver/,
+        ],
+      },
     ],
     passing: [
       {
         title: "a public webserver the config allows",
         change: (s) => withTarget(s, { webserverAccessMode: "PUBLIC_ONLY" }),
         config: { allowPublicWebserver: ["target"] },
+        expect: [],
+      },
+      {
+        title: "a public-and-private webserver the config allows",
+        change: (s) => withTarget(s, { webserverAccessMode: "PUBLIC_AND_PRIVATE", airflowVersion: "3.2.1" }),
+        config: { allowPublicWebserver: ["*"] },
         expect: [],
       },
     ],
@@ -653,6 +830,18 @@ const cases: Record<string, { policy: (typeof p.allPolicies)[number]; failing: C
       },
     ],
     passing: [
+      {
+        title: "the newest versions MWAA creates (3.2.1 and 3.3.1, from MWAA's images)",
+        change: (s) => {
+          const newest = resource("aws:mwaa/environment:Environment", "newest", {
+            ...s.byName("target").props,
+            name: "newest",
+            airflowVersion: "3.3.1",
+          });
+          return [...withTarget(s, { airflowVersion: "3.2.1" }), newest];
+        },
+        expect: [],
+      },
       {
         title: "a version the config adds",
         change: (s) => withTarget(s, { airflowVersion: "3.2.1" }),
@@ -732,7 +921,7 @@ describe("policy pack", () => {
     }
   });
 
-  it("a stack that follows the migration guide passes every policy", async () => {
+  it("a stack built from the program's IAM documents, following the migration guide, passes every policy", async () => {
     for (const policy of p.allPolicies) {
       assert.deepStrictEqual(await runPolicy(policy, goodStack().resources), [], policy.name);
     }

@@ -90,11 +90,11 @@ export const executionRoleTrust = stackPolicy(
   {
     name: "mwaa-execution-role-trust",
     description:
-      "MWAA execution roles are trusted only by airflow.amazonaws.com and airflow-env.amazonaws.com.",
+      "MWAA execution roles (roles MWAA can assume and roles an environment runs as) are trusted only by airflow.amazonaws.com and airflow-env.amazonaws.com, and no role in the stack is trusted by every principal.",
     enforcementLevel: "mandatory",
     severity: "high",
     remediationSteps:
-      "Remove every other principal from the role's assumeRolePolicy; give other callers their own role.",
+      'Remove every other principal from an execution role\'s assumeRolePolicy and give other callers their own role; name the principals of every other role instead of "*" or NotPrincipal.',
   },
   ROLE_KEYS,
   checkExecutionRoleTrust,
@@ -224,7 +224,8 @@ export const environmentLogging = environmentPolicy(
 export const webserverPrivate = environmentPolicy(
   {
     name: "mwaa-webserver-private",
-    description: "MWAA webservers are PRIVATE_ONLY unless the pack config allows a public one.",
+    description:
+      "MWAA webservers are PRIVATE_ONLY unless the pack config allows a public one (PUBLIC_ONLY, or PUBLIC_AND_PRIVATE on Airflow 3.2 and later).",
     enforcementLevel: "mandatory",
     severity: "high",
     remediationSteps:

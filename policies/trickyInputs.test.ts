@@ -51,7 +51,7 @@ async function passes(policy: Policy, resources: PolicyResource[], config?: obje
   );
 }
 
-/** Adds a statement to the target's execution-role policy (MWAA's documented one to start with). */
+/** Adds a statement to the target's execution-role policy (the program's to start with). */
 function extraStatement(s: Stack, statement: object): PolicyResource[] {
   const policy = s.byName("target-execution-policy");
   const document = JSON.parse(policy.props.policy);

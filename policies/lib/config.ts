@@ -33,7 +33,7 @@ export interface PackConfig {
   exemptBuckets: string[];
   /** Environment names the environment policies leave alone. */
   exemptEnvironments: string[];
-  /** Environment names allowed a PUBLIC_ONLY webserver; `*` allows every environment. */
+  /** Environment names allowed a public webserver (PUBLIC_ONLY or PUBLIC_AND_PRIVATE); `*` allows every environment. */
   allowPublicWebserver: string[];
   /** Airflow versions accepted for new environments; replaces the built-in list when set. */
   supportedAirflowVersions: string[];
@@ -73,7 +73,9 @@ const SCHEMAS: Record<ConfigKey, PolicyConfigSchema["properties"][string]> = {
   },
   exemptBuckets: stringList("Bucket names the data-protection checks leave alone."),
   exemptEnvironments: stringList("Environment names these checks leave alone."),
-  allowPublicWebserver: stringList('Environment names allowed PUBLIC_ONLY; "*" for all.'),
+  allowPublicWebserver: stringList(
+    'Environment names allowed a public webserver (PUBLIC_ONLY, PUBLIC_AND_PRIVATE); "*" for all.',
+  ),
   supportedAirflowVersions: stringList(
     "Accepted Airflow versions; replaces the built-in list when non-empty.",
   ),

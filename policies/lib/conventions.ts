@@ -12,6 +12,8 @@
  * - Stage: pack config `stage`, else the stack's `stage` output (the program exports it; the engine
  *   passes stack outputs as the props of the `pulumi:pulumi:Stack` resource), else the tag
  *   `mwaa-migration:stage` on any resource.
+ * - Source environment read by the program: an environment inside its `SourceEnvironment` component
+ *   (`mwaa-migration:source:SourceEnvironment` in the URN); see sourceEnvironment.ts for other stacks.
  */
 import { globMatches } from "./iamDocument";
 import { CarriedDocument, ResourceLike, TYPES, bucketName, ofType, tagsOf } from "./stackModel";
@@ -24,6 +26,7 @@ const STACK_TYPE = "pulumi:pulumi:Stack";
 
 export const MIGRATION_BUCKET_COMPONENT = "mwaa-migration:storage:MigrationBucket";
 export const GRANTS_COMPONENT = "mwaa-migration:grants:MigrationGrants";
+export const SOURCE_COMPONENT = "mwaa-migration:source:SourceEnvironment";
 
 export type GrantKind = "export" | "import";
 

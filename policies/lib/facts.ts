@@ -131,10 +131,34 @@ export function lowered(...lists: string[][]): string[] {
 }
 
 /**
- * Airflow versions MWAA supports for new environments (API model, 2026). 2.4.3–2.6.3 ended support
- * on 2025-12-30 and are left out on purpose. Override with the `supportedAirflowVersions` config.
+ * Airflow versions MWAA creates new environments on: 2.7.2 to 3.0.6 from the MWAA API model's
+ * documentation (2026), 3.2.1 and 3.3.1 from MWAA's published images (aws/amazon-mwaa-docker-images).
+ * 2.4.3–2.6.3 ended support on 2025-12-30 and are left out on purpose. Override with the
+ * `supportedAirflowVersions` config.
+ *
+ * This mirrors the program's table, `mwaaCreates` in contract/airflowVersions.json as read by
+ * `MWAA_VERSIONS` in rules/versions.ts; the pack loads without the program, so it keeps its own copy,
+ * and test/policies/supportedVersions.test.ts fails when the two differ.
  */
-export const SUPPORTED_AIRFLOW_VERSIONS = ["2.7.2", "2.8.1", "2.9.2", "2.10.1", "2.10.3", "2.11.0", "3.0.6"];
+export const SUPPORTED_AIRFLOW_VERSIONS = [
+  "2.7.2",
+  "2.8.1",
+  "2.9.2",
+  "2.10.1",
+  "2.10.3",
+  "2.11.0",
+  "3.0.6",
+  "3.2.1",
+  "3.3.1",
+];
+
+/**
+ * MWAA's webserver access modes (`WebserverAccessMode`). Only PRIVATE_ONLY keeps the Airflow UI and
+ * REST API inside the VPC; PUBLIC_AND_PRIVATE (Airflow 3.2 and later) adds a public endpoint beside the
+ * private one, so it is as public as PUBLIC_ONLY.
+ */
+export const PRIVATE_WEBSERVER_ACCESS_MODE = "PRIVATE_ONLY";
+export const PUBLIC_WEBSERVER_ACCESS_MODES = ["PUBLIC_ONLY", "PUBLIC_AND_PRIVATE"];
 
 /** Log levels at INFO or finer, as MWAA spells them. */
 export const TASK_LOG_LEVELS_INFO_OR_FINER = ["INFO", "DEBUG"];

@@ -236,13 +236,22 @@ export function trustedServices(role: ResourceLike): string[] {
     .flatMap((s) => s.principals.filter((p) => p.kind === "Service").map((p) => p.value.toLowerCase()));
 }
 
-/** An MWAA execution role is any role MWAA can assume, whatever it is called. */
-export function isExecutionRole(role: ResourceLike): boolean {
+/** True when the role's trust policy lets MWAA assume it, whatever the role is called. */
+export function isTrustedByMwaa(role: ResourceLike): boolean {
   return trustedServices(role).some((s) => MWAA_TRUSTED_SERVICES.includes(s));
 }
 
+/**
+ * The stack's MWAA execution roles: every role MWAA can assume, and every role an environment in the
+ * stack runs as, whatever its trust policy says (a role trusted by anyone is still the environment's).
+ */
 export function executionRoles(resources: ResourceLike[]): ResourceLike[] {
-  return ofType(resources, TYPES.role).filter(isExecutionRole);
+  const runAs = new Set(
+    ofType(resources, TYPES.environment)
+      .map((env) => environmentRole(resources, env)?.urn)
+      .filter((urn): urn is string => urn !== undefined),
+  );
+  return ofType(resources, TYPES.role).filter((r) => isTrustedByMwaa(r) || runAs.has(r.urn));
 }
 
 /**
@@ -264,10 +273,35 @@ export function externalExecutionRoles(resources: ResourceLike[]): ResourceLike[
     )
       continue;
     seen.add(arn);
-    const name = arn.split("/").pop() ?? arn;
-    out.push({ type: TYPES.role, name, urn: env.urn, props: { name, arn, id: name } });
+    out.push(roleKnownByArn(env, arn));
   }
   return out;
+}
+
+/**
+ * A role outside the stack, known by the ARN an environment names: its name is the ARN's last segment.
+ * It has a URN of its own, not the environment's, so only a value naming the role links to it: a
+ * property that merely depends on the environment (its version, say) is not a reference to its role.
+ */
+function roleKnownByArn(environment: ResourceLike, arn: string): ResourceLike {
+  const name = arn.split("/").pop() ?? arn;
+  return {
+    type: TYPES.role,
+    name,
+    urn: `${environment.urn}#executionRoleArn`,
+    props: { name, arn, id: name },
+  };
+}
+
+/** The role an environment runs as: the stack's own, or one outside it known by its ARN. */
+export function executionRoleOf(
+  resources: ResourceLike[],
+  environment: ResourceLike,
+): ResourceLike | undefined {
+  const inStack = environmentRole(resources, environment);
+  if (inStack) return inStack;
+  const arn = peek(environment.props, "executionRoleArn");
+  return typeof arn === "string" && arn !== "" ? roleKnownByArn(environment, arn) : undefined;
 }
 
 /** The name S3 knows a bucket by (the engine's outputs carry `bucket`; `id` is the same value). */

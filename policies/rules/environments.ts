@@ -3,7 +3,13 @@
  * private webserver, a supported Airflow version, and an execution role of their own.
  */
 import { PackConfig } from "../lib/config";
-import { MWAA_LOG_TYPES, SUPPORTED_AIRFLOW_VERSIONS, TASK_LOG_LEVELS_INFO_OR_FINER } from "../lib/facts";
+import {
+  MWAA_LOG_TYPES,
+  PRIVATE_WEBSERVER_ACCESS_MODE,
+  PUBLIC_WEBSERVER_ACCESS_MODES,
+  SUPPORTED_AIRFLOW_VERSIONS,
+  TASK_LOG_LEVELS_INFO_OR_FINER,
+} from "../lib/facts";
 import { Finding } from "../lib/findings";
 import { isUnknown } from "../lib/unknowns";
 import { ResourceLike, TYPES, executionRoleKey, ofType, resourceLabel } from "../lib/stackModel";
@@ -65,7 +71,7 @@ export function checkWebserverPrivate(env: ResourceLike, config: PackConfig): Fi
   if (env.type !== TYPES.environment || exempt(env, config)) return [];
   const mode = env.props.webserverAccessMode;
   // MWAA creates PRIVATE_ONLY when the mode is not given.
-  if (mode === undefined || mode === "PRIVATE_ONLY" || isUnknown(mode)) return [];
+  if (mode === undefined || mode === PRIVATE_WEBSERVER_ACCESS_MODE || isUnknown(mode)) return [];
   const allowed = config.allowPublicWebserver;
   if (allowed.includes("*") || allowed.includes(environmentName(env)) || allowed.includes(env.name))
     return [];
@@ -73,10 +79,19 @@ export function checkWebserverPrivate(env: ResourceLike, config: PackConfig): Fi
     finding(
       env,
       "webserverAccessMode",
-      `is ${mode}; the Airflow UI and REST API would be reachable from the internet.`,
-      `set webserverAccessMode to "PRIVATE_ONLY", or list "${environmentName(env)}" in allowPublicWebserver.`,
+      whyNotPrivate(String(mode)),
+      `set webserverAccessMode to "${PRIVATE_WEBSERVER_ACCESS_MODE}", or list "${environmentName(env)}" in allowPublicWebserver.`,
     ),
   ];
+}
+
+function whyNotPrivate(mode: string): string {
+  if (mode === "PUBLIC_AND_PRIVATE")
+    return "is PUBLIC_AND_PRIVATE, which is not private: besides the private endpoint, MWAA serves the Airflow UI and REST API on a public one reachable from the internet.";
+  if (PUBLIC_WEBSERVER_ACCESS_MODES.includes(mode))
+    return `is ${mode}; the Airflow UI and REST API would be reachable from the internet.`;
+  const known = [PRIVATE_WEBSERVER_ACCESS_MODE, ...PUBLIC_WEBSERVER_ACCESS_MODES].join(", ");
+  return `is ${mode}, not an access mode MWAA knows (${known}); only ${PRIVATE_WEBSERVER_ACCESS_MODE} keeps the Airflow UI private.`;
 }
 
 /** Airflow version on the supported list (data in facts.ts, replaceable through config). */

@@ -11,6 +11,7 @@ import {
 } from "../lib/facts";
 import { Finding } from "../lib/findings";
 import {
+  Principal,
   Statement,
   asWritten,
   conditionKeys,
@@ -27,8 +28,10 @@ import {
   CarriedDocument,
   ResourceLike,
   RolePermissions,
+  TYPES,
   executionRoles,
   externalExecutionRoles,
+  ofType,
   resourceLabel,
   rolePermissions,
 } from "../lib/stackModel";
@@ -93,32 +96,70 @@ function eachAllowStatement(
   return findings;
 }
 
-/** Trusted only by airflow.amazonaws.com and airflow-env.amazonaws.com. */
+function principalList(principals: Principal[]): string {
+  return principals.map((p) => `${p.kind} ${p.value}`).join(", ");
+}
+
+/** Why an execution role's trust statement lets something other than MWAA assume the role, if it does. */
+function untrustedByMwaa(statement: Statement): string[] {
+  const others = statement.principals.filter(
+    (p) => !(p.kind === "Service" && MWAA_TRUSTED_SERVICES.includes(p.value.toLowerCase())),
+  );
+  const problems: string[] = [];
+  if (others.length) problems.push(`lets ${principalList(others)} assume`);
+  if (statement.notPrincipals) {
+    problems.push(
+      `uses NotPrincipal, which lets every principal except ${principalList(statement.notPrincipals)} assume`,
+    );
+  }
+  return problems;
+}
+
+/**
+ * Execution roles are trusted only by airflow.amazonaws.com and airflow-env.amazonaws.com, and no role
+ * in the stack, execution role or not, exempt or not, is trusted by every principal.
+ */
 export function checkExecutionRoleTrust(resources: ResourceLike[], config: PackConfig): Finding[] {
   const findings: Finding[] = [];
-  for (const role of stackRoles(resources, config)) {
+  const execution = new Set(stackRoles(resources, config).map((r) => r.urn));
+  for (const role of ofType(resources, TYPES.role)) {
     const trust = parsePolicyDocument(role.props.assumeRolePolicy);
     for (const statement of trust?.statements.filter((s) => s.effect === "Allow") ?? []) {
-      const others = statement.principals.filter(
-        (p) => !(p.kind === "Service" && MWAA_TRUSTED_SERVICES.includes(p.value.toLowerCase())),
-      );
-      const problems: string[] = [];
-      if (others.length) problems.push(`lets ${others.map((p) => `${p.kind} ${p.value}`).join(", ")} assume`);
-      if (statement.notPrincipals) {
-        const listed = statement.notPrincipals.map((p) => `${p.kind} ${p.value}`).join(", ");
-        problems.push(`uses NotPrincipal, which lets every principal except ${listed} assume`);
+      const subject = `assumeRolePolicy statement ${statement.label}`;
+      if (execution.has(role.urn)) {
+        const problems = untrustedByMwaa(statement);
+        if (!problems.length) continue;
+        findings.push({
+          urn: role.urn,
+          resource: resourceLabel(role),
+          subject,
+          problem: `${problems.join("; ")} an MWAA execution role.`,
+          fix: `trust only the services ${MWAA_TRUSTED_SERVICES.join(" and ")} in Principal; give other principals their own role.`,
+        });
+        continue;
       }
-      if (!problems.length) continue;
+      const everyone = admitsEveryPrincipal(statement);
+      if (!everyone) continue;
       findings.push({
         urn: role.urn,
         resource: resourceLabel(role),
-        subject: `assumeRolePolicy statement ${statement.label}`,
-        problem: `${problems.join("; ")} an MWAA execution role.`,
-        fix: `trust only the services ${MWAA_TRUSTED_SERVICES.join(" and ")} in Principal; give other principals their own role.`,
+        subject,
+        problem: `lets ${everyone} assume this role.`,
+        fix: "name the principals that may assume the role in Principal (an account, role or service); a Condition does not say who they are.",
       });
     }
   }
   return findings;
+}
+
+/**
+ * "every principal (*)" when an Allow statement of a trust policy admits anyone (`"*"`, `{"AWS": "*"}`),
+ * "every principal except ..." when it uses NotPrincipal; undefined when it names its principals.
+ */
+function admitsEveryPrincipal(statement: Statement): string | undefined {
+  if (statement.notPrincipals) return `every principal except ${principalList(statement.notPrincipals)}`;
+  if (statement.principals.some((p) => p.value === "*")) return "every principal (*)";
+  return undefined;
 }
 
 /** No `*`, no service-wide or undocumented wildcards, no Allow+NotAction, no PassRole or policy management. */

@@ -15,6 +15,7 @@ import {
   lowered,
 } from "../lib/facts";
 import { Finding } from "../lib/findings";
+import { MigrationSource, migrationSource, notSourceTaskLogGroups } from "../lib/sourceEnvironment";
 import { Statement, asWritten, describeStatement, globMatches, requiresCondition } from "../lib/iamDocument";
 import {
   CarriedDocument,
@@ -23,7 +24,6 @@ import {
   allDocuments,
   bucketName,
   carried,
-  environmentRole,
   ofType,
   refersTo,
   resourceLabel,
@@ -132,34 +132,27 @@ export function checkExportGrant(resources: ResourceLike[], config: PackConfig):
   });
 }
 
-/** Task log groups the import may read: the configured one, or those of the stack's other environments. */
-function sourceTaskLogGroups(resources: ResourceLike[], config: PackConfig): string[] | undefined {
-  if (config.sourceTaskLogGroup) return [config.sourceTaskLogGroup];
-  const importRoles = grants(allDocuments(resources), "import").map((d) => d.carrier);
-  const environments = ofType(resources, TYPES.environment);
-  const sources = environments.filter((env) => {
-    const role = environmentRole(resources, env);
-    if (!role) return true;
-    const carriers = rolePermissions(resources, role).documents.map((d) => d.carrier.urn);
-    return !importRoles.some((c) => carriers.includes(c.urn) || refersTo(c, "role", role));
-  });
-  const names = sources
-    .map((e) => e.props.name)
-    .filter((n): n is string => typeof n === "string" && n !== "");
-  return names.length ? names.map((n) => `airflow-${n}-Task`) : undefined;
-}
-
-function logGroupProblem(resource: string, groups: string[] | undefined): string | undefined {
+/**
+ * Where the import's log read must point: the source's task log group. When the stack does not tell
+ * which environment is the source, a group that is certainly not the source's (an environment the stack
+ * creates, the import's target) is still refused, and any other is refused as not checkable.
+ */
+function logGroupProblem(
+  resource: string,
+  source: MigrationSource,
+  notSource: Map<string, string>,
+): string | undefined {
   const m = /^arn:aws[a-z-]*:logs:[^:]*:[^:]*:log-group:([^:]+)(?::\*|:log-stream:.*)?$/.exec(resource);
   if (!m) return `${resource} is not a log group ARN`;
   const group = m[1];
-  if (groups)
-    return groups.includes(group)
+  if (source.known)
+    return source.taskLogGroups.includes(group)
       ? undefined
-      : `${resource} is not the source task log group (${groups.join(", ")})`;
-  return /^airflow-[^*?]+-Task$/.test(group)
-    ? undefined
-    : `${resource} is not one environment's task log group`;
+      : `${resource} is not the source task log group (${source.taskLogGroups.join(", ")})`;
+  const other = notSource.get(group);
+  if (other) return `${resource} is the task log group of ${other}, not the source`;
+  if (!/^airflow-[^*?]+-Task$/.test(group)) return `${resource} is not one environment's task log group`;
+  return `${resource} cannot be checked, as the pack could not tell which environment is the source: ${source.reason}`;
 }
 
 /**
@@ -180,13 +173,15 @@ function reportWriteProblem(statement: Statement, resource: string, buckets: str
 /** The import grant reads objects under the prefix and writes its report, plus the source's task log group. */
 export function checkImportGrant(resources: ResourceLike[], config: PackConfig): Finding[] {
   const buckets = migrationBucketNames(resources, config);
-  const groups = sourceTaskLogGroups(resources, config);
+  const source = migrationSource(resources, config);
+  const notSource = notSourceTaskLogGroups(resources);
   return checkGrant(resources, {
     kind: "import",
     allowedActions: [...IMPORT_GRANT_ACTIONS, ...IMPORT_GRANT_LOG_ACTIONS, ...config.extraImportActions],
     resourceProblems(statement, resource) {
       if (statement.actions.every((a) => a.startsWith("kms:"))) return kmsResourceProblem(resource);
-      if (statement.actions.every((a) => a.startsWith("logs:"))) return logGroupProblem(resource, groups);
+      if (statement.actions.every((a) => a.startsWith("logs:")))
+        return logGroupProblem(resource, source, notSource);
       if (statement.actions.includes("s3:putobject"))
         return reportWriteProblem(statement, resource, buckets, config.migrationPrefix);
       const bucketArn = /^arn:aws[a-z-]*:s3:::([^/]+)$/.exec(resource);
@@ -199,7 +194,7 @@ export function checkImportGrant(resources: ResourceLike[], config: PackConfig):
       }
       return objectArnProblem(resource, buckets, config.migrationPrefix);
     },
-    fix: `the import grant is read-only but for its report: allow only ${IMPORT_GRANT_ACTIONS.join(", ")} on the migration prefix (s3:ListBucket with an s3:prefix condition, s3:PutObject only on <prefix>/*/${IMPORT_REPORT_OBJECT} in a statement of its own) and ${IMPORT_GRANT_LOG_ACTIONS.join(", ")} on the source task log group (extra actions go in extraImportActions).`,
+    fix: `the import grant is read-only but for its report: allow only ${IMPORT_GRANT_ACTIONS.join(", ")} on the migration prefix (s3:ListBucket with an s3:prefix condition, s3:PutObject only on <prefix>/*/${IMPORT_REPORT_OBJECT} in a statement of its own) and ${IMPORT_GRANT_LOG_ACTIONS.join(", ")} on the source task log group (extra actions go in extraImportActions). When the stack does not read the source environment, set sourceTaskLogGroup to its task log group.`,
   });
 }
 

@@ -1,8 +1,21 @@
 /**
  * A migration stack that follows every policy, shaped as the engine passes it to stack policies
  * (outputs as props, links as values and propertyDependencies). Each test breaks one thing in it.
+ *
+ * Its IAM documents come from the program's own builders (rules/permissions.ts), so the pack is held
+ * to what the program writes, not to a copy of it. The tests alone import the program; the pack does
+ * not. Hand-written documents remain only where a test needs a foreign one (MWAA's documented
+ * execution-role policy, with its wildcards) or a deliberately wrong one.
  */
 import type { PolicyResource } from "@pulumi/policy";
+import {
+  executionRolePolicy,
+  executionRoleTrustPolicy,
+  exportGrantPolicy,
+  importGrantPolicy,
+  migrationBucketPolicy,
+  tlsOnlyBucketPolicy,
+} from "../../rules/permissions";
 import { resource } from "./engine";
 
 export const ACCOUNT = "111122223333";
@@ -14,13 +27,10 @@ export const PREFIX = "migration";
 
 export const doc = (...Statement: object[]) => JSON.stringify({ Version: "2012-10-17", Statement });
 
-export const MWAA_TRUST = doc({
-  Effect: "Allow",
-  Principal: { Service: ["airflow.amazonaws.com", "airflow-env.amazonaws.com"] },
-  Action: "sts:AssumeRole",
-});
-
-/** MWAA's documented execution-role policy for a customer managed key, for environment `target`. */
+/**
+ * MWAA's documented execution-role policy for a customer managed key, for environment `target`: a
+ * foreign document the pack must accept as it is, wildcards included.
+ */
 export function documentedExecutionPolicy(env = "target", bucket = DAG_BUCKET): object {
   return {
     Version: "2012-10-17",
@@ -80,68 +90,16 @@ export function documentedExecutionPolicy(env = "target", bucket = DAG_BUCKET): 
   };
 }
 
-export const tlsOnly = (bucket: string) =>
-  doc({
-    Sid: "DenyInsecureTransport",
-    Effect: "Deny",
-    Principal: "*",
-    Action: "s3:*",
-    Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`],
-    Condition: { Bool: { "aws:SecureTransport": "false" } },
-  });
+const BUNDLE = { bucketName: MIGRATION_BUCKET, prefix: PREFIX, keyArn: KEY_ARN };
 
-export const exportGrantDocument = () =>
-  doc(
-    {
-      Sid: "WriteBundle",
-      Effect: "Allow",
-      Action: ["s3:PutObject", "s3:AbortMultipartUpload"],
-      Resource: `arn:aws:s3:::${MIGRATION_BUCKET}/${PREFIX}/*`,
-    },
-    {
-      Sid: "EncryptBundle",
-      Effect: "Allow",
-      Action: ["kms:GenerateDataKey", "kms:Encrypt", "kms:Decrypt"],
-      Resource: KEY_ARN,
-      Condition: { StringEquals: { "kms:ViaService": `s3.${REGION}.amazonaws.com` } },
-    },
-  );
-
-export const importGrantDocument = (sourceEnv = "source") =>
-  doc(
-    {
-      Sid: "ReadBundle",
-      Effect: "Allow",
-      Action: ["s3:GetObject"],
-      Resource: `arn:aws:s3:::${MIGRATION_BUCKET}/${PREFIX}/*`,
-    },
-    {
-      Sid: "ListBundle",
-      Effect: "Allow",
-      Action: "s3:ListBucket",
-      Resource: `arn:aws:s3:::${MIGRATION_BUCKET}`,
-      Condition: { StringLike: { "s3:prefix": `${PREFIX}/*` } },
-    },
-    {
-      Sid: "DecryptBundle",
-      Effect: "Allow",
-      Action: "kms:Decrypt",
-      Resource: KEY_ARN,
-      Condition: { StringEquals: { "kms:ViaService": `s3.${REGION}.amazonaws.com` } },
-    },
-    {
-      Sid: "ReadSourceTaskLogs",
-      Effect: "Allow",
-      Action: ["logs:GetLogEvents", "logs:DescribeLogStreams"],
-      Resource: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:airflow-${sourceEnv}-Task:*`,
-    },
-  );
+/** The source's task log group, as the program names it for an MWAA source called `source`. */
+export const SOURCE_TASK_LOG_GROUP_ARN = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:airflow-source-Task`;
 
 function bucketWithProtection(
   logicalName: string,
   name: string,
   key: PolicyResource,
-  options: { lifecycle: boolean },
+  options: { lifecycle: boolean; policy: object },
 ) {
   const bucket = resource("aws:s3/bucket:Bucket", logicalName, {
     bucket: name,
@@ -189,7 +147,7 @@ function bucketWithProtection(
     resource(
       "aws:s3/bucketPolicy:BucketPolicy",
       `${logicalName}-tls`,
-      { bucket: name, policy: tlsOnly(name) },
+      { bucket: name, policy: JSON.stringify(options.policy) },
       on,
     ),
   ];
@@ -221,22 +179,38 @@ export interface GoodStack {
   byName(name: string): PolicyResource;
 }
 
-/** Source environment read from AWS, target built by the stack, bucket, key and both grants. */
+/**
+ * Source environment read from AWS (as the engine passes a read: outputs only, no property
+ * dependencies), target built by the stack, bucket, key and both grants.
+ */
 export function goodStack(): GoodStack {
   const key = resource("aws:kms/key:Key", "migration-key", { arn: KEY_ARN, keyId: KEY_ARN.split("/")[1] });
   const targetRole = resource("aws:iam/role:Role", "target-execution-role", {
     name: "target-execution-role-7c1",
     arn: `arn:aws:iam::${ACCOUNT}:role/target-execution-role-7c1`,
-    assumeRolePolicy: MWAA_TRUST,
+    assumeRolePolicy: JSON.stringify(executionRoleTrustPolicy(ACCOUNT, REGION, "target")),
+  });
+  const executionPolicy = executionRolePolicy({
+    region: REGION,
+    account: ACCOUNT,
+    environmentName: "target",
+    dagBucketName: DAG_BUCKET,
+    kmsKeyArn: KEY_ARN,
   });
   const targetRolePolicy = resource(
     "aws:iam/rolePolicy:RolePolicy",
     "target-execution-policy",
-    { role: targetRole.props.name, policy: JSON.stringify(documentedExecutionPolicy()) },
+    { role: targetRole.props.name, policy: JSON.stringify(executionPolicy) },
     { deps: { role: [targetRole] } },
   );
-  const migration = bucketWithProtection("migration-bucket", MIGRATION_BUCKET, key, { lifecycle: true });
-  const dags = bucketWithProtection("target-dags", DAG_BUCKET, key, { lifecycle: false });
+  const migration = bucketWithProtection("migration-bucket", MIGRATION_BUCKET, key, {
+    lifecycle: true,
+    policy: migrationBucketPolicy(MIGRATION_BUCKET, KEY_ARN),
+  });
+  const dags = bucketWithProtection("target-dags", DAG_BUCKET, key, {
+    lifecycle: false,
+    policy: tlsOnlyBucketPolicy(DAG_BUCKET),
+  });
   const logging = {
     dagProcessingLogs: { enabled: true, logLevel: "WARNING" },
     schedulerLogs: { enabled: true, logLevel: "WARNING" },
@@ -267,12 +241,17 @@ export function goodStack(): GoodStack {
   });
   const exportGrant = resource("aws:iam/rolePolicy:RolePolicy", "export-grant", {
     role: "source-execution-role",
-    policy: exportGrantDocument(),
+    policy: JSON.stringify(exportGrantPolicy(BUNDLE)),
   });
   const importGrant = resource(
     "aws:iam/rolePolicy:RolePolicy",
     "import-grant",
-    { role: targetRole.props.name, policy: importGrantDocument() },
+    {
+      role: targetRole.props.name,
+      policy: JSON.stringify(
+        importGrantPolicy({ ...BUNDLE, sourceTaskLogGroupArn: SOURCE_TASK_LOG_GROUP_ARN }),
+      ),
+    },
     { deps: { role: [targetRole] } },
   );
   const resources = [
@@ -304,9 +283,9 @@ export function setPolicy(stack: Stack, name: string, policy: unknown): PolicyRe
   return stack.resources;
 }
 
-/** MWAA's documented execution-role policy with one more statement. */
-export function withStatement(statement: object): object {
-  const d = documentedExecutionPolicy() as { Statement: object[] };
+/** The stack's execution-role policy (the program's) with one more statement. */
+export function withStatement(stack: Stack, statement: object): object {
+  const d = JSON.parse(stack.byName("target-execution-policy").props.policy) as { Statement: object[] };
   return { ...d, Statement: [...d.Statement, statement] };
 }
 
