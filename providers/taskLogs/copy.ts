@@ -5,13 +5,21 @@
  * (one stream), ./targetGroup (the target's streams, retention and writes), ./archive (too-old events to S3),
  * ./completions (finished streams) and ./pool (streams in parallel).
  */
+import type { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import { archivePrefix, archiveWriter } from "./archive";
+import { errorName } from "./awsErrors";
 import { acceptanceCutoff } from "./batching";
 import { completionRecords } from "./completions";
 import { pageReader } from "./pageReader";
 import { runPool } from "./pool";
 import { StreamCopyParts, StreamOutcome, copyStream } from "./streamCopy";
-import { LogTemplate, logTemplateFor, streamPairsFor } from "./streamNames";
+import {
+  LogTemplate,
+  logTemplateFor,
+  streamPairsFor,
+  withTriggerStreams,
+  writesTriggerStreams,
+} from "./streamNames";
 import { listStreamNames, targetRetentionDays, targetStreamWriter } from "./targetGroup";
 import { Clock, TokenBucket, realClock } from "./tokenBucket";
 
@@ -27,7 +35,8 @@ export interface MigratedTaskInstance {
   /** The last try; every try from 1 to this one has its own log stream. */
   tryNumber: number;
   state: string;
-  logicalDate: string;
+  /** The run's logical date; null for an Airflow 3 run that has none (its stream names need none). */
+  logicalDate: string | null;
   /** When the task instance ended (ISO 8601); used for the age filter. */
   endDate?: string | null;
 }
@@ -174,21 +183,28 @@ export async function copyTaskLogs(
     };
     const sourceTemplate = input.sourceLogTemplate ?? logTemplateFor(input.sourceAirflowVersion);
     const targetTemplate = logTemplateFor(input.targetAirflowVersion);
-    const pairs = chosen.selected.flatMap((ti) => streamPairsFor(ti, sourceTemplate, targetTemplate));
-    result.streams.total = pairs.length;
+    const tries = chosen.selected.flatMap((ti) => streamPairsFor(ti, sourceTemplate, targetTemplate));
 
-    // 2. What the target already has: streams (half-written unless recorded as finished) and its retention.
-    const [existingTargets, retentionDays, finished] = await Promise.all([
-      listStreamNames(cwl, input.targetLogGroup),
+    // 2. What the target already has: streams (half-written unless recorded as finished) and its retention;
+    //    and, from a 3.x source, the triggerer streams of those tries.
+    const [existingTargets, retentionDays, finished, sourceStreams] = await Promise.all([
+      listStreamNames(cwl, input.targetLogGroup, clock),
       targetRetentionDays(cwl, input.targetLogGroup),
       records.finished(),
+      writesTriggerStreams(input.sourceAirflowVersion) && tries.length > 0
+        ? sourceStreamNames(cwl, input.sourceLogGroup, clock)
+        : new Set<string>(),
     ]);
+    const pairs = withTriggerStreams(tries, sourceStreams);
+    result.streams.total = pairs.length;
     const cutoff = acceptanceCutoff(nowMs, retentionDays);
     const todo = pairs.filter((pair) => !finished.has(pair.source));
     result.streams.skipped = pairs.length - todo.length;
     const halfWritten = todo.filter((pair) => existingTargets.has(pair.target)).length;
+    const triggerStreams = pairs.length - tries.length;
     progress(
-      `task logs: ${pairs.length} streams for ${chosen.selected.length} task instances, ` +
+      `task logs: ${pairs.length} streams for ${chosen.selected.length} task instances` +
+        `${triggerStreams > 0 ? ` (${triggerStreams} of them triggerer streams)` : ""}, ` +
         `${result.streams.skipped} already copied, ${todo.length} to copy` +
         `${halfWritten > 0 ? ` (${halfWritten} half-written, to complete)` : ""} (GetLogEvents ≤ ${bucket.maxRatePerSecond}/s)`,
     );
@@ -235,6 +251,20 @@ export async function copyTaskLogs(
   } finally {
     cwl.destroy();
     s3.destroy();
+  }
+}
+
+/** The source group's stream names; none if it does not exist (then every stream is counted missing). */
+async function sourceStreamNames(
+  cwl: CloudWatchLogsClient,
+  group: string,
+  clock: Clock,
+): Promise<Set<string>> {
+  try {
+    return await listStreamNames(cwl, group, clock);
+  } catch (error) {
+    if (errorName(error) === "ResourceNotFoundException") return new Set();
+    throw error;
   }
 }
 

@@ -4,16 +4,22 @@
  */
 import type { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import { LogEvent } from "./batching";
-import { errorName } from "./awsErrors";
+import { errorName, withRetries } from "./awsErrors";
 import { Clock } from "./tokenBucket";
 
-/** Every stream name in a log group (DescribeLogStreams, all pages). */
-export async function listStreamNames(cwl: CloudWatchLogsClient, group: string): Promise<Set<string>> {
+/** Every stream name in a log group (DescribeLogStreams, all pages, each retried while throttled). */
+export async function listStreamNames(
+  cwl: CloudWatchLogsClient,
+  group: string,
+  clock: Clock,
+): Promise<Set<string>> {
   const logs = require("@aws-sdk/client-cloudwatch-logs") as typeof import("@aws-sdk/client-cloudwatch-logs");
   const names = new Set<string>();
   let nextToken: string | undefined;
   do {
-    const page = await cwl.send(new logs.DescribeLogStreamsCommand({ logGroupName: group, nextToken }));
+    const page = await withRetries(clock, () =>
+      cwl.send(new logs.DescribeLogStreamsCommand({ logGroupName: group, nextToken })),
+    );
     for (const stream of page.logStreams ?? []) if (stream.logStreamName) names.add(stream.logStreamName);
     nextToken = page.nextToken;
   } while (nextToken);
@@ -39,8 +45,6 @@ export interface TargetStreamWriter {
   put(batch: LogEvent[]): Promise<void>;
 }
 
-const PUT_ATTEMPTS = 8;
-
 export function targetStreamWriter(
   cwl: CloudWatchLogsClient,
   group: string,
@@ -59,29 +63,17 @@ export function targetStreamWriter(
     }
   }
 
-  async function putWithRetry(batch: LogEvent[]): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await cwl.send(
-          new logs.PutLogEventsCommand({ logGroupName: group, logStreamName: stream, logEvents: batch }),
-        );
-        return;
-      } catch (error) {
-        const name = errorName(error);
-        const retryable = name === "ThrottlingException" || name === "ServiceUnavailableException";
-        if (!retryable || attempt >= PUT_ATTEMPTS) throw error;
-        await clock.sleep(Math.min(5000, 200 * 2 ** attempt));
-      }
-    }
-  }
-
   return {
     async put(batch) {
       if (!created) {
         await create();
         created = true;
       }
-      await putWithRetry(batch);
+      await withRetries(clock, () =>
+        cwl.send(
+          new logs.PutLogEventsCommand({ logGroupName: group, logStreamName: stream, logEvents: batch }),
+        ),
+      );
     },
   };
 }
