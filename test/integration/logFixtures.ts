@@ -8,7 +8,7 @@ import {
 } from "@aws-sdk/client-cloudwatch-logs";
 import { planBatches } from "../../providers/taskLogs/batching";
 import { MigratedTaskInstance } from "../../providers/taskLogs/copy";
-import { LEGACY_LOG_TEMPLATE, renderStreamName } from "../../providers/taskLogs/streamNames";
+import { LEGACY_LOG_TEMPLATE, LogTemplate, renderStreamName } from "../../providers/taskLogs/streamNames";
 
 const DAY = 86_400_000;
 
@@ -24,12 +24,20 @@ export interface SeedPlan {
   longStreamEvents: number;
   /** How many consecutive events of the long stream share a timestamp (1 unless given). */
   longStreamTies?: number;
+  /** The template the source's streams are named by; Airflow 2.0–2.2's unless given. */
+  sourceTemplate?: LogTemplate;
+  /** Every n-th fresh task instance is mapped (map index = its number); none unless given. */
+  mappedEvery?: number;
+  /** Every n-th fresh task instance was deferred: its last try has a triggerer stream too (Airflow 3). */
+  deferredEvery?: number;
 }
 
 export interface SeededLogs {
   taskInstances: MigratedTaskInstance[];
   /** The long stream's source name and its messages in order, when there is one. */
   longStream?: { source: string; messages: string[] };
+  /** The triggerer streams written, by source name. */
+  triggerStreams: string[];
   expected: {
     streams: number;
     copiedStreams: number;
@@ -43,7 +51,8 @@ export interface SeededLogs {
 }
 
 /**
- * Source and target task log groups in moto: the source written with Airflow 2.0–2.2's stream names, the
+ * Source and target task log groups in moto: the source written with Airflow 2.0–2.2's stream names (or the
+ * plan's template, with triggerer streams for deferred tries as Airflow 3 writes them), the
  * target with a 1-day retention so that older events must be archived. Besides the planned task instances it
  * adds ones the copy must leave out (running, too old) and one whose log stream does not exist.
  */
@@ -73,6 +82,8 @@ export async function seedTaskLogs(
     filteredByAge: 0,
   };
   let longStream: SeededLogs["longStream"];
+  const triggerStreams: string[] = [];
+  const template = plan.sourceTemplate ?? LEGACY_LOG_TEMPLATE;
   const writes: (() => Promise<void>)[] = [];
   const write = async (stream: string, events: { timestamp: number; message: string }[]) => {
     await logs.send(new CreateLogStreamCommand({ logGroupName: sourceGroup, logStreamName: stream }));
@@ -82,36 +93,47 @@ export async function seedTaskLogs(
       );
     }
   };
-  const add = (kind: "fresh" | "old" | "mixed" | "long", index: number, eventCount: number) => {
+  type Kind = "fresh" | "old" | "mixed" | "long";
+  const addStream = (kind: Kind, stream: string, attempt: number, eventCount: number) => {
+    const events = Array.from({ length: eventCount }, (_, i) => {
+      const old = kind === "old" || (kind === "mixed" && i < eventCount / 2);
+      const base = old ? now - 3 * DAY : now - 2 * 60 * 60 * 1000;
+      const step = kind === "long" ? Math.floor(i / (plan.longStreamTies ?? 1)) : i;
+      return { timestamp: base + step * 10, message: `${stream} attempt ${attempt} line ${i} ✓` };
+    });
+    if (kind === "long") longStream = { source: stream, messages: events.map((event) => event.message) };
+    const oldCount = events.filter((event) => event.timestamp < now - DAY).length;
+    expected.streams++;
+    expected.eventsArchived += oldCount;
+    expected.eventsCopied += events.length - oldCount;
+    if (oldCount === events.length) expected.archivedOnlyStreams++;
+    else expected.copiedStreams++;
+    writes.push(() => write(stream, events));
+  };
+  const add = (kind: Kind, index: number, eventCount: number) => {
     const ended = kind === "old" ? now - 3 * DAY : now - 60 * 60 * 1000;
     const logicalDate = new Date(ended - 10 * 60 * 1000 + index * 1000).toISOString();
     const ti: MigratedTaskInstance = {
       dagId: `logs_${kind}`,
       taskId: `task_${index % 7}`,
       runId: `scheduled__${logicalDate.slice(0, 19)}+00:00`,
-      mapIndex: -1,
+      mapIndex: kind === "fresh" && plan.mappedEvery && index % plan.mappedEvery === 1 ? index : -1,
       tryNumber: kind === "fresh" && index % 5 === 0 ? 2 : 1,
       state: index % 9 === 0 ? "failed" : "success",
       logicalDate,
       endDate: new Date(ended).toISOString(),
     };
     taskInstances.push(ti);
+    const deferred = kind === "fresh" && plan.deferredEvery !== undefined && index % plan.deferredEvery === 0;
     for (let attempt = 1; attempt <= ti.tryNumber; attempt++) {
-      const stream = renderStreamName({ ...ti, tryNumber: attempt }, LEGACY_LOG_TEMPLATE);
-      const events = Array.from({ length: eventCount }, (_, i) => {
-        const old = kind === "old" || (kind === "mixed" && i < eventCount / 2);
-        const base = old ? now - 3 * DAY : now - 2 * 60 * 60 * 1000;
-        const step = kind === "long" ? Math.floor(i / (plan.longStreamTies ?? 1)) : i;
-        return { timestamp: base + step * 10, message: `${stream} attempt ${attempt} line ${i} ✓` };
-      });
-      if (kind === "long") longStream = { source: stream, messages: events.map((event) => event.message) };
-      const oldCount = events.filter((event) => event.timestamp < now - DAY).length;
-      expected.streams++;
-      expected.eventsArchived += oldCount;
-      expected.eventsCopied += events.length - oldCount;
-      if (oldCount === events.length) expected.archivedOnlyStreams++;
-      else expected.copiedStreams++;
-      writes.push(() => write(stream, events));
+      const stream = renderStreamName({ ...ti, tryNumber: attempt }, template);
+      addStream(kind, stream, attempt, eventCount);
+      if (deferred && attempt === ti.tryNumber) {
+        // Airflow 3's triggerer writes a deferred try's trigger log beside it, suffixed with its job id.
+        const triggerer = `${stream}.trigger.${40 + index}.log`;
+        triggerStreams.push(triggerer);
+        addStream(kind, triggerer, attempt, eventCount);
+      }
     }
   };
   for (let i = 0; i < plan.fresh; i++) add("fresh", i, plan.eventsPerStream);
@@ -141,5 +163,5 @@ export async function seedTaskLogs(
   expected.streams++;
   expected.missing++;
   logs.destroy();
-  return { taskInstances, expected, longStream };
+  return { taskInstances, expected, longStream, triggerStreams };
 }

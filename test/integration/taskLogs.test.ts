@@ -6,7 +6,7 @@ import {
   DescribeLogStreamsCommand,
 } from "@aws-sdk/client-cloudwatch-logs";
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
-import { TaskLogCopyInput, copyTaskLogs } from "../../providers/taskLogs";
+import { TaskLogCopyInput, copyTaskLogs, logTemplateFor } from "../../providers/taskLogs";
 import { integrationInfo } from "./itEnv";
 import { SeededLogs, seedTaskLogs } from "./logFixtures";
 import { ThrottlingProxy, startThrottlingProxy } from "./throttlingProxy";
@@ -258,5 +258,81 @@ describe("task-log copy interrupted part-way, then run again", function () {
     const third = await copyTaskLogs(input, { nowMs: now });
     assert.equal(third.eventsCopied, 0);
     assert.equal(third.streams.skipped, seeded.expected.streams - seeded.expected.missing);
+  });
+});
+
+describe("task-log copy from an Airflow 3 source to an Airflow 3 target", function () {
+  const source = "airflow-log3-src-Task";
+  const target = "airflow-log3-dst-Task";
+  const now = Date.now();
+  let seeded: SeededLogs;
+  let input: TaskLogCopyInput;
+
+  before(async () => {
+    seeded = await seedTaskLogs(
+      info.region,
+      source,
+      target,
+      {
+        fresh: 24,
+        old: 0,
+        mixed: 0,
+        eventsPerStream: 6,
+        longStreamEvents: 0,
+        sourceTemplate: logTemplateFor("3.0.6"),
+        mappedEvery: 4,
+        deferredEvery: 6,
+      },
+      now,
+    );
+    input = {
+      region: info.region,
+      sourceLogGroup: source,
+      targetLogGroup: target,
+      sourceAirflowVersion: "3.0.6",
+      targetAirflowVersion: "3.3.1",
+      taskInstances: seeded.taskInstances,
+      maxAgeDays: 30,
+      archive: { bucket: info.migrationBucket, prefix: `airflow3/${now}/`, kmsKeyId: info.migrationKmsKeyId },
+      s3ForcePathStyle: true,
+    };
+  });
+
+  it("copies every try and every triggerer stream to the names the target's log view reads", async () => {
+    assert.equal(seeded.triggerStreams.length, 4, "the fixture wrote triggerer streams to find");
+    const lines: string[] = [];
+    const result = await copyTaskLogs(input, { progress: (line) => lines.push(line), nowMs: now });
+    assert.match(lines[0], /\(4 of them triggerer streams\)/);
+    assert.deepEqual(result.streams, {
+      total: seeded.expected.streams,
+      copied: seeded.expected.copiedStreams,
+      resumed: 0,
+      skipped: 0,
+      missing: seeded.expected.missing,
+      archivedOnly: 0,
+    });
+    assert.equal(result.eventsCopied, seeded.expected.eventsCopied);
+
+    const counts = await targetEventCounts(target);
+    const tryName =
+      /^dag_id=logs_fresh\/run_id=scheduled__[^:]+\/task_id=task_\d\/(?:map_index=\d+\/)?attempt=\d\.log$/;
+    const triggerNames = [...counts.keys()].filter((name) => name.includes(".trigger."));
+    assert.deepEqual(
+      triggerNames.sort(),
+      [...seeded.triggerStreams].map((name) => name.replace(/:/g, "_")).sort(),
+    );
+    for (const name of triggerNames) {
+      assert.match(name, /\.log\.trigger\.\d+\.log$/);
+      assert.ok(counts.has(name.replace(/\.trigger\.\d+\.log$/, "")), `${name} sits beside its try's stream`);
+    }
+    assert.ok(
+      [...counts.keys()].every((name) => tryName.test(name.replace(/\.trigger\.\d+\.log$/, ""))),
+      [...counts.keys()].join("\n"),
+    );
+    assert.ok([...counts.keys()].some((name) => name.includes("/map_index=")));
+
+    const again = await copyTaskLogs(input, { nowMs: now });
+    assert.equal(again.eventsCopied, 0);
+    assert.equal(again.streams.skipped, seeded.expected.streams - seeded.expected.missing);
   });
 });
