@@ -209,7 +209,7 @@ export function goodStack(): GoodStack {
   });
   const dags = bucketWithProtection("target-dags", DAG_BUCKET, key, {
     lifecycle: false,
-    policy: tlsOnlyBucketPolicy(DAG_BUCKET),
+    policy: tlsOnlyBucketPolicy(DAG_BUCKET, REGION),
   });
   const logging = {
     dagProcessingLogs: { enabled: true, logLevel: "WARNING" },
