@@ -96,6 +96,8 @@ export async function openStack(options: EngineOptions): Promise<Stack> {
         PULUMI_CONFIG_PASSPHRASE: PASSPHRASE,
         PULUMI_SKIP_UPDATE_CHECK: "true",
         PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+        // The AWS SDK's notice that its 2027 releases will want Node.js 22: not about the migration.
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
         // The dynamic-provider plugin is a script inside @pulumi/pulumi; it resolves the package from here.
         PATH: [path.dirname(options.cli.path), pluginDir, process.env.PATH ?? ""].join(path.delimiter),
         NODE_PATH: path.join(ROOT, "node_modules"),
@@ -168,14 +170,8 @@ function diagnosticLine(event: EngineEvent): string | undefined {
   if (!diagnostic || !["info", "info#err", "warning", "error"].includes(diagnostic.severity))
     return undefined;
   const message = diagnostic.message.replace(/\n+$/, "");
-  // The engine's note that the provider plugin came from PATH (ours does), and Node's notice that
-  // newer AWS SDK releases will want Node 22: neither is about the migration.
-  if (
-    /using pulumi-resource-pulumi-nodejs from \$PATH|NodeVersionSupportWarning|versions published after|will require node >=|security updates please upgrade|a\.co\/c895JFp|node --trace-warnings/.test(
-      message,
-    )
-  )
-    return undefined;
+  // The engine's note that the provider plugin came from PATH (ours does) is not about the migration.
+  if (/using pulumi-resource-pulumi-nodejs from \$PATH/.test(message)) return undefined;
   return diagnostic.severity === "warning" || diagnostic.severity === "error"
     ? `${diagnostic.severity}: ${message}`
     : message;

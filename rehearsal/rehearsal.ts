@@ -306,16 +306,16 @@ export async function runRehearsal(options: RehearsalOptions, display: Display):
     if (stage === "cutover") sourceAtFreeze = await envsPy<DatabaseSnapshot>(["snapshot", SOURCE_NAME]);
   }
 
-  display.line(`debug: TARGET_NAME=${String(TARGET_NAME)} target.name=${target.name}`);
   const report = await stages.run("verify", "verify: count both sides", async () => {
     const cutover = phasesOf(records.find((r) => r.stage === "cutover"));
     const bulk = phasesOf(records.find((r) => r.stage === "bulk"));
-    const exports = [bulk.bulkExport, cutover.deltaExport]
+    // Not named `exports`: under CommonJS that name would hide the module's own exports object.
+    const exportSummaries = [bulk.bulkExport, cutover.deltaExport]
       .filter((o) => o !== undefined)
       .map(exportSummaryOf);
     const imports = [bulk.bulkImport, cutover.deltaImport].filter((o) => o !== undefined);
     const targetAfter = await envsPy<DatabaseSnapshot>(["snapshot", TARGET_NAME]);
-    const tables = tableRows(exports, imports.map(importSummaryOf));
+    const tables = tableRows(exportSummaries, imports.map(importSummaryOf));
     const dags = dagRows(sourceBefore, sourceAtFreeze, targetAfter);
     const problems = reconcile(tables, dags, sourceAtFreeze ?? sourceBefore, stages.timings);
     for (const record of records)

@@ -1,4 +1,4 @@
-import type { Clock } from "./tokenBucket";
+import type { Clock } from "../clock";
 
 /** The SDK's error name (`ThrottlingException`, `ResourceNotFoundException`, ...), or "" for anything else. */
 export const errorName = (error: unknown): string => (error as { name?: string } | undefined)?.name ?? "";

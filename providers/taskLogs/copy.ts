@@ -21,7 +21,8 @@ import {
   writesTriggerStreams,
 } from "./streamNames";
 import { listStreamNames, targetRetentionDays, targetStreamWriter } from "./targetGroup";
-import { Clock, TokenBucket, realClock } from "./tokenBucket";
+import { type Clock, realClock } from "../clock";
+import { TokenBucket } from "./tokenBucket";
 
 export { ARCHIVE_PART_BYTES, ARCHIVE_PART_EVENTS, archiveKey, archivePrefix } from "./archive";
 export { completionPrefix } from "./completions";

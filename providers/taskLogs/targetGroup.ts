@@ -5,7 +5,7 @@
 import type { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import { LogEvent } from "./batching";
 import { errorName, withRetries } from "./awsErrors";
-import { Clock } from "./tokenBucket";
+import type { Clock } from "../clock";
 
 /** Every stream name in a log group (DescribeLogStreams, all pages, each retried while throttled). */
 export async function listStreamNames(

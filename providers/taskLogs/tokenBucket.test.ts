@@ -1,6 +1,7 @@
 import * as assert from "node:assert/strict";
 import fc from "fast-check";
-import { Clock, TokenBucket } from "./tokenBucket";
+import type { Clock } from "../clock";
+import { TokenBucket } from "./tokenBucket";
 
 /** A clock that only moves when someone sleeps, so rates are exact and tests take no time. */
 function virtualClock(): Clock & { elapsed: () => number } {

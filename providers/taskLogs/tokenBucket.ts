@@ -1,3 +1,5 @@
+import { type Clock, realClock } from "../clock";
+
 /**
  * A token bucket that paces GetLogEvents (CloudWatch Logs allows 25 calls per second per account and region by
  * default). `take` waits until a token is free. On a ThrottlingException the caller calls `throttled`, which
@@ -5,16 +7,6 @@
  * else is using it); each success wins back a tenth of the configured rate until it is reached again
  * (additive increase, multiplicative decrease, with the decrease factor of the SDKs' adaptive retry mode).
  */
-export interface Clock {
-  now(): number;
-  sleep(ms: number): Promise<void>;
-}
-
-export const realClock: Clock = {
-  now: () => Date.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-};
-
 const THROTTLED_FACTOR = 0.7;
 
 export class TokenBucket {

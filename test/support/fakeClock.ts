@@ -1,4 +1,4 @@
-import type { Clock } from "../../providers/taskLogs/tokenBucket";
+import type { Clock } from "../../providers/clock";
 
 /** A clock whose sleeps advance time instantly, recording each sleep. */
 export function fakeClock(): Clock & { slept: number[] } {
