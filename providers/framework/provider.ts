@@ -88,7 +88,9 @@ export function resourceProvider<I extends AirflowInputs, O>(
   type: ResourceType<I, O>,
 ): dynamic.ResourceProvider {
   const settings: { region?: string } = {};
-  const context: ProviderContext = {
+  // Not named `context`: the closure serializer leaves names that are globals where it runs
+  // uncaptured, and mocha makes `context` a global.
+  const callContext: ProviderContext = {
     regionOf: (inputs) => inputs.region ?? inputs.airflow?.region ?? settings.region,
     log: (line) => console.log(line),
     clock: realClock,
@@ -125,7 +127,7 @@ export function resourceProvider<I extends AirflowInputs, O>(
     async create(wrapped: I): Promise<dynamic.CreateResult<I & O>> {
       const inputs = revealSecrets(wrapped);
       const derived = type.derive ? type.derive(inputs) : inputs;
-      const { id, outs } = await type.create(derived, context);
+      const { id, outs } = await type.create(derived, callContext);
       return { id, outs: { ...derived, ...outs } };
     },
 
@@ -133,7 +135,7 @@ export function resourceProvider<I extends AirflowInputs, O>(
       const olds = revealSecrets(wrappedOlds);
       const news = revealSecrets(wrappedNews);
       if (!type.update) return { outs: { ...olds, ...news } };
-      const outs = await type.update(id, olds, type.derive ? type.derive(news) : news, context);
+      const outs = await type.update(id, olds, type.derive ? type.derive(news) : news, callContext);
       return { outs: { ...news, ...outs } };
     },
 
@@ -142,7 +144,7 @@ export function resourceProvider<I extends AirflowInputs, O>(
     },
 
     async delete(id: string, props: I & O): Promise<void> {
-      await type.delete(id, revealSecrets(props), context);
+      await type.delete(id, revealSecrets(props), callContext);
     },
   };
 }

@@ -29,7 +29,9 @@ describe("dynamic-provider host over gRPC", function () {
   let exportProvider: string;
   let importProvider: string;
 
-  before(async () => {
+  before(async function () {
+    // The first start builds the grpc-go caller: with an empty module cache that is minutes, not seconds.
+    this.timeout(900_000);
     exportProvider = await serializeProvider(metadataExportProvider);
     importProvider = await serializeProvider(metadataImportProvider);
     host = await ProviderHost.start(PROJECT_DIR);
@@ -62,9 +64,9 @@ describe("dynamic-provider host over gRPC", function () {
     const byProperty = new Map(failures.map((f) => [f.property, f.reason]));
     assert.deepEqual([...byProperty.keys()].sort(), [
       "airflow.environmentName",
+      "changedSince",
       "dagFolder",
       "deadlineSeconds",
-      "changedSince",
     ]);
     assert.match(byProperty.get("changedSince")!, /bulk export's watermark/);
     assert.match(byProperty.get("deadlineSeconds")!, /from 60 to/);
@@ -130,7 +132,8 @@ describe("dynamic-provider host over gRPC", function () {
     assert.equal(failure.partial, undefined, "nothing was triggered, so there is no partial state");
     assert.deepEqual(fs.readdirSync(dagFolder), [], "the DAG folder is as it was before the create");
     assert.ok(
-      host.output.some((line) => line.includes("[MetadataExport] delivered mwaa_migration_export (3 files)")),
+      // The DAG file, the library's __init__.py, its .airflowignore and the two contract documents.
+      host.output.some((line) => line.includes("[MetadataExport] delivered mwaa_migration_export (5 files)")),
       host.output.join("\n"),
     );
   });
