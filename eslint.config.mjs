@@ -56,7 +56,7 @@ export default tseslint.config(
       "bin/**",
       "**/*.js",
       "**/*.mjs",
-      "local/.state/**",
+      "local/.state*/**",
     ],
   },
   ...tseslint.configs.recommended,

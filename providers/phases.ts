@@ -9,7 +9,9 @@
  *   (delta from the bulk watermark, or full when no bulk ran) -> MetadataImport ->
  *   CutoverTargetActivation (the DAGs the pause found active);
  * - complete: no data moves; the two cutover switches stay as they are (source paused, target
- *   active), because deleting them is how going back a stage undoes the cutover.
+ *   active), and from here on are retained on delete: the cutover is final, so destroying the stack
+ *   leaves the source paused and the target active. Before complete, deleting them is how going back
+ *   a stage undoes the cutover.
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { ConflictPolicy } from "../contract";
@@ -141,6 +143,10 @@ export function migrationPhases(
     phases.bulkImport = importOf("bulk-import", phases.bulkExport);
   }
   if (plan.cutover || plan.cleanup) {
+    const switchOptions = (...dependsOn: (pulumi.Resource | undefined)[]) => ({
+      ...after(...dependsOn),
+      retainOnDelete: plan.cleanup,
+    });
     phases.pause = new CutoverSourcePause(
       `${name}-cutover-pause`,
       {
@@ -149,7 +155,7 @@ export function migrationPhases(
         quiesceDeadlineSeconds: settings.quiesceDeadlineSeconds,
         pollIntervalSeconds: settings.export?.pollIntervalSeconds,
       },
-      after(phases.bulkImport),
+      switchOptions(phases.bulkImport),
     );
     if (plan.cutover) {
       const bulk = phases.bulkExport;
@@ -170,7 +176,7 @@ export function migrationPhases(
         activeDags: phases.pause.pausedDags,
         leavePaused: settings.leaveTargetPaused,
       },
-      after(phases.deltaImport ?? phases.pause),
+      switchOptions(phases.deltaImport ?? phases.pause),
     );
   }
   return phases;

@@ -99,7 +99,13 @@ export async function openStack(options: EngineOptions): Promise<Stack> {
         // The AWS SDK's notice that its 2027 releases will want Node.js 22: not about the migration.
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
         // The dynamic-provider plugin is a script inside @pulumi/pulumi; it resolves the package from here.
-        PATH: [path.dirname(options.cli.path), pluginDir, process.env.PATH ?? ""].join(path.delimiter),
+        // local/pulumi-cli holds the analyzer plugin that runs a Node.js policy pack.
+        PATH: [
+          path.dirname(options.cli.path),
+          pluginDir,
+          path.join(ROOT, "local", "pulumi-cli"),
+          process.env.PATH ?? "",
+        ].join(path.delimiter),
         NODE_PATH: path.join(ROOT, "node_modules"),
       },
     },
@@ -123,7 +129,7 @@ export interface StageRecord {
   /** The engine's own summary of the update. */
   update: Record<string, number>;
   outputs: Record<string, unknown>;
-  /** The preview right after the update proposed nothing. */
+  /** A refresh right after the update changed nothing, and the preview after it proposed nothing. */
   settled: boolean;
   previewSeconds: number;
   updateSeconds: number;
@@ -194,7 +200,7 @@ export interface StageOptions {
   onOutput?: (text: string) => void;
 }
 
-/** preview, up, and a preview that must propose nothing; progress lines go to `say`. */
+/** preview, up, refresh and a preview, the last two changing nothing; progress lines go to `say`. */
 export async function runStage(
   stack: Stack,
   configKey: string,
@@ -236,9 +242,23 @@ export async function runStage(
     } in ${updateSeconds} s`,
   );
 
+  // What the state says must be what the resources say: a refresh reads each one back. The stack's
+  // reference to its own outputs reads the outputs this update just wrote; that is not a change.
+  const refreshChanges: Record<string, number> = {};
+  await stack.refresh({
+    onOutput: options.onOutput,
+    onEvent: (event) => {
+      const meta = event.resOutputsEvent?.metadata;
+      if (!meta || meta.op === "same" || meta.type === "pulumi:pulumi:StackReference") return;
+      refreshChanges[meta.op] = (refreshChanges[meta.op] ?? 0) + 1;
+    },
+  });
+  if (Object.keys(refreshChanges).length > 0)
+    say(`warning: the refresh after ${stage} changed the state: ${JSON.stringify(refreshChanges)}`);
   const again = await stack.preview({ policyPacks: options.policyPacks, onOutput: options.onOutput });
-  const settled = Object.keys(changesOnly(again.changeSummary)).length === 0;
-  if (!settled)
+  const settled =
+    Object.keys(changesOnly(again.changeSummary)).length === 0 && Object.keys(refreshChanges).length === 0;
+  if (Object.keys(changesOnly(again.changeSummary)).length > 0)
     say(
       `warning: the preview after ${stage} still proposes ${JSON.stringify(changesOnly(again.changeSummary))}`,
     );

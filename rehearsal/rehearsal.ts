@@ -154,7 +154,7 @@ export function rehearsalEnvironment(env: LocalAirflow): RehearsalEnvironment {
 export const executionRoleName = (environment: string) => `${environment}-execution`;
 
 /** The execution roles the grants land on, in moto's IAM (on AWS they exist before the migration). */
-async function createExecutionRoles(envs: LocalAirflow[]): Promise<void> {
+export async function createExecutionRoles(envs: LocalAirflow[]): Promise<void> {
   const iam = require("@aws-sdk/client-iam") as typeof import("@aws-sdk/client-iam");
   const client = new iam.IAMClient({});
   const trust = JSON.stringify({
@@ -182,7 +182,7 @@ async function createExecutionRoles(envs: LocalAirflow[]): Promise<void> {
 }
 
 /** The source's DAG files by name with their sha256: the target's workflow assets. */
-function workflowFilesOf(folder: string): Record<string, string> {
+export function workflowFilesOf(folder: string): Record<string, string> {
   return Object.fromEntries(
     workflowAssetFiles(fs.readdirSync(folder)).map((name) => [
       name,
@@ -320,7 +320,7 @@ export async function runRehearsal(options: RehearsalOptions, display: Display):
     const problems = reconcile(tables, dags, sourceAtFreeze ?? sourceBefore, stages.timings);
     for (const record of records)
       if (!record.settled)
-        problems.push(`after the ${record.stage} update, a preview still proposed changes`);
+        problems.push(`after the ${record.stage} update, a refresh or the next preview still found changes`);
     const logs = imports.map((i) => i.taskLogCopy).filter((l): l is TaskLogCopyResult => Boolean(l));
     const pausedAt = Date.parse(String(cutover.pause?.pausedAt ?? ""));
     const activatedAt = Date.parse(String(cutover.activation?.activatedAt ?? ""));

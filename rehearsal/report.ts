@@ -14,6 +14,8 @@ export interface DatabaseSnapshot {
   dags: Record<string, { isPaused: boolean | null; runs: number; finishedRuns: number }>;
   /** Rows the migration carries, counted with the export's rules. */
   tables: Record<string, number>;
+  /** Per migrated table, rows repeating another row's natural key. */
+  duplicates?: Record<string, number>;
 }
 
 export interface StageTiming {

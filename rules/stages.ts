@@ -60,7 +60,7 @@ export function stagePlan(stage: Stage, history: StageHistory): StagePlan {
  * stack that never ran). Forward only: `prepare` first, then `bulk` and/or `cutover`, then `complete`.
  * `prepare` may go straight to `cutover` (a single full export while the source is paused, as the
  * migration guide does). Going back needs `allowStageRollback`, because it re-creates grants and
- * re-runs phases that already moved data.
+ * re-runs phases that already moved data; from `complete` there is no going back (the cutover is final).
  */
 export function stageTransitionProblem(
   previous: Stage | undefined,
@@ -76,6 +76,13 @@ export function stageTransitionProblem(
   }
   const from = STAGES.indexOf(previous);
   const to = STAGES.indexOf(next);
+  if (previous === "complete" && next !== "complete") {
+    return (
+      `mwaa-migration:stage moves back from "complete" to "${next}", but complete is final: its cutover ` +
+      `stays as it is even when the stack is destroyed, so going back would not resume the source. ` +
+      `Unpause the source's DAGs by hand (stack output pausedDags) if you mean to return to it.`
+    );
+  }
   if (to < from) {
     if (allowStageRollback) return undefined;
     return (

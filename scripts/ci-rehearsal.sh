@@ -9,6 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 RUNS=${MWAA_REHEARSE_CI_RUNS:-10}
+export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
 REPORTS="$ROOT/reports/ci"
 STATE_DIR=${MWAA_LOCAL_STATE_DIR:-local/.state}
 rm -rf "$REPORTS"
@@ -52,5 +53,5 @@ checked=$(date +%s)
 
 echo "== ci-rehearsal: end-to-end tests of npm run rehearse (--bundle from S3, nothing left after Ctrl-C or a failure)"
 stop_rehearsal
-npx mocha --no-config --require ts-node/register/transpile-only --timeout 600000 'test/rehearsal/e2e/*.e2e.ts'
+npx mocha --no-config --exit --require ts-node/register/transpile-only --timeout 600000 'test/rehearsal/e2e/*.e2e.ts'
 echo "ci-rehearsal: rehearsal $((rehearsed - started)) s, check $((checked - rehearsed)) s, end-to-end tests $(($(date +%s) - checked)) s"

@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/ensure-node-modules.sh
+# The AWS SDK's notice that its 2027 releases will want Node.js 22 says nothing about the rehearsal.
+export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
 
 for tool in python3 openssl; do
   command -v "$tool" >/dev/null 2>&1 || {

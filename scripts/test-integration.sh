@@ -64,7 +64,7 @@ echo "== integration: the MWAA stand-in against boto3's own mwaa client"
 "$TOOLS_PY" -m pytest -q test/integration/test_standin_boto3.py
 
 echo "== integration: providers (mocha)"
-npx mocha --no-config --require ts-node/register --extension ts --timeout 600000 \
+npx mocha --no-config --exit --require ts-node/register --extension ts --timeout 600000 \
   'test/integration/**/*.test.ts' 'test/grpc/**/*.test.ts'
 
 echo "== benchmark: task-log copy throughput against the GetLogEvents quota"

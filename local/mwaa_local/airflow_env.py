@@ -162,9 +162,12 @@ class AirflowEnv:
         fernet_key: str,
         port: Optional[int] = None,
         dags_folder: Optional[str] = None,
+        aws_endpoint_url: Optional[str] = None,
     ) -> "AirflowEnv":
         """A fresh environment: database dropped and recreated, AIRFLOW_HOME emptied, the log
-        group recreated in moto, `airflow db migrate` run and an Admin user created."""
+        group recreated in moto, `airflow db migrate` run and an Admin user created.
+        aws_endpoint_url sends this Airflow's AWS calls (tasks, remote logging) somewhere other
+        than the stack's moto, e.g. through a proxy that injects faults."""
         if not _NAME_PATTERN.match(name):
             raise AirflowEnvError(
                 "environment name %r must be lowercase letters, digits and '-', starting with a letter, "
@@ -204,6 +207,8 @@ class AirflowEnv:
             "admin_password": ADMIN_PASSWORD,
             "secret_key": base64.b64encode(os.urandom(16)).decode("ascii"),
         }
+        if aws_endpoint_url:
+            settings["aws_endpoint_url"] = aws_endpoint_url
         if is_airflow3(version):
             settings["jwt_secret"] = base64.b64encode(os.urandom(32)).decode("ascii")
         env = cls(settings)
@@ -287,7 +292,7 @@ class AirflowEnv:
     def env_vars(self) -> Dict[str, str]:
         """Airflow's configuration for this environment, as AIRFLOW__* variables."""
         info = stack_info()
-        endpoint = info["aws_endpoint_url"]
+        endpoint = self._settings.get("aws_endpoint_url") or info["aws_endpoint_url"]
         if _version_tuple(self.version) >= (2, 9):
             basic_auth = "airflow.providers.fab.auth_manager.api.auth.backend.basic_auth"
         else:
@@ -325,6 +330,7 @@ class AirflowEnv:
             "AIRFLOW__LOGGING__REMOTE_LOG_CONN_ID": "aws_default",
             "AIRFLOW__LOGGING__ENCRYPT_S3_LOGS": "False",
             "AIRFLOW_CONN_AWS_DEFAULT": json.dumps(aws_conn),
+            "AWS_ENDPOINT_URL": endpoint,
             # No usage telemetry from a test stack.
             "AIRFLOW__USAGE_DATA_COLLECTION__ENABLED": "False",
             "SCARF_ANALYTICS": "false",

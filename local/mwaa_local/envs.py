@@ -2,9 +2,9 @@
 environments. Each command prints one JSON document on its last stdout line; messages go to stderr.
 
     envs.py create   <name> <version> <dag-bucket>   fresh env, started, healthy; its DAG bucket in moto
+                                                      (MWAA_LOCAL_AWS_ENDPOINT_URL: its AWS calls go there)
     envs.py seed     <name> <runs>                    real history through the scheduler (mwaa_local.seed_history)
     envs.py snapshot <name>                           per DAG: runs and paused state; per table: migratable rows
-    envs.py wait-idle <name> <seconds>                waits until no task instance is queued or running
     envs.py bucket   <bucket>                         the migration bucket and its KMS key in moto
     envs.py stop     <name> [<name> ...]              stops those environments' processes
 
@@ -12,8 +12,8 @@ Run from the tools venv with PYTHONPATH=local (rehearsal/processes.ts does).
 """
 
 import json
+import os
 import sys
-import time
 from pathlib import Path
 from typing import Any, Dict, List
 
@@ -22,7 +22,7 @@ from mwaa_local import AirflowEnv, AirflowEnvError, new_fernet_key, stack_info
 # The export's own rules for what it carries (own DAGs left out, finished runs, resumable task
 # states), read from the payload so that the rehearsal counts exactly what the export should.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "payload"))
-from mwaa_migration.spec import FINISHED_RUN_STATES, OWN_DAG_IDS, UNFINISHED_TI_STATES  # noqa: E402
+from mwaa_migration.spec import FINISHED_RUN_STATES, OWN_DAG_IDS, TABLES, UNFINISHED_TI_STATES  # noqa: E402
 
 
 def emit(document: Any) -> None:
@@ -37,7 +37,9 @@ def say(line: str) -> None:
 
 def create(name: str, version: str, dag_bucket: str) -> Dict[str, Any]:
     say("creating Airflow %s environment %r (database, airflow db migrate, admin user) ..." % (version, name))
-    env = AirflowEnv.create(name, version, new_fernet_key())
+    env = AirflowEnv.create(
+        name, version, new_fernet_key(), aws_endpoint_url=os.environ.get("MWAA_LOCAL_AWS_ENDPOINT_URL") or None
+    )
     s3 = env.boto3_client("s3")
     try:
         s3.create_bucket(Bucket=dag_bucket)
@@ -114,31 +116,41 @@ def snapshot(name: str) -> Dict[str, Any]:
         "connection": _count(env, "SELECT count(*) FROM connection", None),
         "slot_pool": _count(env, "SELECT count(*) FROM slot_pool WHERE pool <> 'default_pool'", None),
     }
-    return {"name": env.name, "airflowVersion": env.version, "dags": dags, "tables": tables}
+    return {
+        "name": env.name,
+        "airflowVersion": env.version,
+        "dags": dags,
+        "tables": tables,
+        "duplicates": duplicates(env),
+    }
+
+
+def duplicates(env: AirflowEnv) -> Dict[str, int]:
+    """Per migrated table, the rows that repeat another row's natural key (the key columns this
+    Airflow has): what importing the same history twice would leave behind."""
+    found: Dict[str, int] = {}
+    for spec in TABLES:
+        if spec.lookup_only:
+            continue
+        columns = {
+            row[0]
+            for row in env.query(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = %s", (spec.name,)
+            )
+        }
+        key = [column for column in spec.natural_key if column in columns]
+        if not key:
+            continue
+        found[spec.name] = _count(
+            env,
+            "SELECT count(*) - count(DISTINCT ROW(%s)) FROM %s" % (", ".join(key), spec.name),
+            None,
+        )
+    return found
 
 
 def _count(env: AirflowEnv, sql: str, params: Any) -> int:
     return int(env.query(sql, params)[0][0])
-
-
-def wait_idle(name: str, seconds: float) -> Dict[str, Any]:
-    """After cutover paused the source: lets runs already going finish, so the delta sees a still source."""
-    env = AirflowEnv.load(name)
-    deadline = time.monotonic() + seconds
-    while True:
-        busy = _count(
-            env,
-            "SELECT count(*) FROM task_instance WHERE dag_id <> ALL(%s) AND state IN ('queued', 'running')",
-            (list(OWN_DAG_IDS),),
-        )
-        if busy == 0:
-            return {"name": name, "busyTaskInstances": 0}
-        if time.monotonic() > deadline:
-            raise AirflowEnvError(
-                "%d task instances of %r were still queued or running %.0f s after the pause; see %s"
-                % (busy, name, seconds, env.log_file("scheduler"))
-            )
-        time.sleep(2)
 
 
 def migration_bucket(bucket: str) -> Dict[str, Any]:
@@ -189,8 +201,6 @@ def main(argv: List[str]) -> int:
             emit(seed(args[0], int(args[1])))
         elif command == "snapshot":
             emit(snapshot(args[0]))
-        elif command == "wait-idle":
-            emit(wait_idle(args[0], float(args[1])))
         elif command == "bucket":
             emit(migration_bucket(args[0]))
         elif command == "stop":

@@ -1,0 +1,260 @@
+/**
+ * The migration as `pulumi up` runs it, by the real Pulumi engine on the local stack: a stage walk
+ * whose every update is followed by a refresh and a preview that change nothing, the policy pack run
+ * by the engine, a `pulumi up` killed in the middle of the bulk import and resumed, a change of input
+ * that means re-running work shown as a replace, a cutover whose source does not go quiet in time, a
+ * cutover interrupted with Ctrl-C, a run in flight at the pause that reaches the target, and destroy
+ * at complete. Run by scripts/test-engine.sh.
+ */
+import { strict as assert } from "node:assert";
+import * as path from "node:path";
+import { IAMClient, ListRolePoliciesCommand } from "@aws-sdk/client-iam";
+import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import { airflowClientFor, type AirflowClient } from "../../providers";
+import { executionRoleName, type LocalAirflow } from "../../rehearsal/rehearsal";
+import { signalPulumiUp } from "./processTree";
+import {
+  DEFAULT_SETTINGS,
+  MIGRATION_BUCKET,
+  Scenario,
+  SLOW_DAG_ID,
+  snapshotOf,
+  startWorld,
+  stopWorld,
+  type World,
+} from "./world";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+
+function clientOf(env: LocalAirflow): AirflowClient {
+  return airflowClientFor({
+    kind: "self-managed",
+    url: env.url,
+    username: env.username,
+    password: env.password,
+    airflowVersion: env.airflowVersion,
+  });
+}
+
+async function pausedStates(env: LocalAirflow): Promise<Record<string, boolean>> {
+  const dags = await clientOf(env).listDags();
+  return Object.fromEntries(
+    dags.filter((d) => !d.dagId.startsWith("mwaa_migration")).map((d) => [d.dagId, d.isPaused]),
+  );
+}
+
+async function objectKeys(bucket: string, prefix: string): Promise<string[]> {
+  const s3 = new S3Client({ forcePathStyle: true });
+  try {
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
+    return (listed.Contents ?? []).map((o) => o.Key!);
+  } finally {
+    s3.destroy();
+  }
+}
+
+async function rolePolicies(roleName: string): Promise<string[]> {
+  const iam = new IAMClient({});
+  try {
+    return (await iam.send(new ListRolePoliciesCommand({ RoleName: roleName }))).PolicyNames ?? [];
+  } finally {
+    iam.destroy();
+  }
+}
+
+/** Target rows against the source's, table by table, and rows repeating a natural key on the target. */
+async function compareSides(world: World, scenario: Scenario) {
+  const [source, target] = await Promise.all([
+    snapshotOf(world.source.name),
+    snapshotOf(scenario.target.name),
+  ]);
+  const differing = Object.entries(source.tables)
+    .filter(([table, rows]) => target.tables[table] !== rows)
+    .map(([table, rows]) => `${table}: source ${rows}, target ${target.tables[table]}`);
+  const duplicated = Object.entries(target.duplicates ?? {})
+    .filter(([table, extra]) => extra > (source.duplicates?.[table] ?? 0))
+    .map(([table, extra]) => `${table}: ${extra}`);
+  return { source, target, differing, duplicated };
+}
+
+/** Starts a run of the slow DAG on the source and resolves once its task is running. */
+async function slowTaskRunning(source: LocalAirflow, runId: string): Promise<void> {
+  const airflow = clientOf(source);
+  await airflow.waitUntilParsed(SLOW_DAG_ID, { deadlineMs: Date.now() + 180_000, pollIntervalMs: 2000 });
+  await airflow.setPaused(SLOW_DAG_ID, false);
+  await airflow.trigger({ dagId: SLOW_DAG_ID, runId, conf: {} });
+  const deadline = Date.now() + 180_000;
+  while ((await airflow.inFlightTaskInstances([SLOW_DAG_ID])).every((t) => t.state !== "running")) {
+    if (Date.now() > deadline) throw new Error(`${SLOW_DAG_ID} ${runId} never started running`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+describe("the migration through the real Pulumi engine", function () {
+  this.timeout(1_800_000);
+  let world: World;
+  let scenario: Scenario;
+
+  before(async () => {
+    world = await startWorld();
+    scenario = await Scenario.open(world, "walk");
+  });
+  after(async () => {
+    await scenario?.close();
+    await stopWorld();
+  });
+
+  it("prepare: the policy pack runs in the engine's preview, and a refresh and a preview after up change nothing", async () => {
+    const outputs: string[] = [];
+    await scenario.stack.setConfig("mwaa-rehearsal:stage", { value: "prepare" });
+    await scenario.stack.preview({
+      policyPacks: [path.join(ROOT, "policies")],
+      onOutput: (text) => outputs.push(text),
+    });
+    const printed = outputs.join("");
+    assert.match(
+      printed,
+      /Policies:|Policy Packs run/,
+      `the engine ran no policy pack:\n${printed.slice(-3000)}`,
+    );
+    assert.match(printed, /mwaa-migration|policies/);
+    assert.doesNotMatch(printed, /mandatory/i);
+
+    const record = await scenario.stage("prepare");
+    assert.equal(record.settled, true, "a refresh or a preview after prepare found changes");
+    assert.deepEqual(
+      record.planned
+        .map((s) => `${s.op} ${s.type}`)
+        .filter((s) => !s.startsWith("read"))
+        .sort(),
+      ["create LocalGrants", "create LocalMigrationBucket", "create LocalWorkflowAssets"],
+    );
+  });
+
+  it("bulk: a `pulumi up` killed during the import is resumed by the next one, on the same run, reconciled", async () => {
+    let importRun = "";
+    const before = await snapshotOf(scenario.target.name);
+    const error = await scenario.failingUp("bulk", {
+      when: /\[MetadataImport\] triggered run (i1-[0-9a-f]{8})/,
+      then: (match) => {
+        importRun = match[1];
+        signalPulumiUp("SIGKILL");
+      },
+    });
+    assert.ok(importRun, `the import never started:\n${error.slice(-2000)}`);
+    // As for a user: the killed update left its lock, the next one says so, `pulumi cancel` lifts it.
+    const locked = await scenario.failingUp("bulk");
+    assert.match(locked, /locked/);
+    await scenario.stack.cancel();
+
+    const record = await scenario.stage("bulk");
+    const phases = record.outputs.phases as Record<string, Record<string, unknown>>;
+    assert.equal(
+      phases.bulkImport.runId,
+      importRun,
+      "the resumed import is the run the killed update started",
+    );
+    assert.equal(record.settled, true);
+    const sides = await compareSides(world, scenario);
+    assert.deepEqual(sides.differing, [], "the target holds every row the source has");
+    assert.deepEqual(sides.duplicated, [], "no row arrived twice");
+    assert.ok(sides.target.tables.dag_run > before.tables.dag_run);
+  });
+
+  it("a new bundle prefix or a new target version shows as a replace of the work it re-runs", async () => {
+    scenario.reprogram((facts) => ({ ...facts, prefix: `${facts.prefix}-moved` }));
+    const moved = await scenario.preview();
+    assert.ok(
+      moved.steps.some((s) => /replace\S* \S*bulk-export$/.test(s)) &&
+        moved.steps.some((s) => /replace\S* \S*bulk-import$/.test(s)),
+      moved.steps.join("\n"),
+    );
+    scenario.reprogram((facts) => ({
+      ...facts,
+      prefix: facts.prefix.replace(/-moved$/, ""),
+      target: { ...facts.target, airflowVersion: "2.10.3" },
+    }));
+    const upgraded = await scenario.preview();
+    assert.ok(
+      upgraded.steps.some((s) => /replace\S* \S*bulk-import$/.test(s)),
+      upgraded.steps.join("\n"),
+    );
+    assert.ok(!upgraded.steps.some((s) => /bulk-export/.test(s)), "the export does not depend on the target");
+    scenario.reprogram((facts) => ({
+      ...facts,
+      target: { ...facts.target, airflowVersion: scenario.target.airflowVersion },
+    }));
+    assert.deepEqual(
+      (await scenario.preview()).changes,
+      {},
+      "back to the stack's own inputs, nothing changes",
+    );
+  });
+
+  it("cutover: a source that does not go quiet by the deadline fails the pause and keeps its DAGs as they were", async () => {
+    await slowTaskRunning(world.source, "engine_slow_1");
+    const activeBefore = await pausedStates(world.source);
+    scenario.reprogram((facts) => ({
+      ...facts,
+      settings: { ...DEFAULT_SETTINGS, quiesceDeadlineSeconds: 3 },
+    }));
+    const error = await scenario.failingUp("cutover");
+    assert.match(error, /quiesceDeadlineSeconds=3/);
+    assert.match(error, new RegExp(`${SLOW_DAG_ID}/engine_slow_1/slow`));
+    assert.deepEqual(
+      await pausedStates(world.source),
+      activeBefore,
+      "every DAG the pause touched is as it was",
+    );
+  });
+
+  it("cutover: interrupted with Ctrl-C during the delta import, the next up converges; the run in flight at the pause is on the target", async () => {
+    scenario.reprogram((facts) => ({ ...facts, settings: DEFAULT_SETTINGS }));
+    await slowTaskRunning(world.source, "engine_slow_2");
+    const activeBefore = await pausedStates(world.source);
+    await scenario.failingUp("cutover", {
+      when: /\[MetadataImport\] triggered run (i1-[0-9a-f]{8})/,
+      then: () => signalPulumiUp("SIGINT"),
+    });
+    const record = await scenario.stage("cutover");
+    assert.equal(record.settled, true);
+    const phases = record.outputs.phases as Record<string, Record<string, unknown>>;
+    assert.ok(Number(phases.pause.drainedTaskInstances) >= 1, JSON.stringify(phases.pause));
+    for (const runId of ["engine_slow_1", "engine_slow_2"]) {
+      const onTarget = await clientOf(scenario.target).runStatus(SLOW_DAG_ID, runId);
+      assert.equal(onTarget.state, "success", `${SLOW_DAG_ID} ${runId} on the target`);
+    }
+    const sourceAfter = await pausedStates(world.source);
+    const target = await pausedStates(scenario.target);
+    for (const [dagId, paused] of Object.entries(activeBefore)) {
+      assert.equal(sourceAfter[dagId], true, `${dagId} is paused on the source`);
+      assert.equal(target[dagId], paused, `${dagId} on the target is as it was on the source`);
+    }
+    const sides = await compareSides(world, scenario);
+    assert.deepEqual(sides.differing, []);
+    assert.deepEqual(sides.duplicated, []);
+  });
+
+  it("complete removes the grants; destroy then leaves the cutover as it is and the bundles to their lifecycle rule", async () => {
+    const record = await scenario.stage("complete");
+    assert.equal(record.settled, true);
+    assert.deepEqual(await rolePolicies(executionRoleName(world.source.name)), []);
+    assert.deepEqual(await rolePolicies(executionRoleName(scenario.target.name)), []);
+    const sourceBefore = await pausedStates(world.source);
+    const targetBefore = await pausedStates(scenario.target);
+
+    const destroyed = await scenario.stack.destroy({ onOutput: () => undefined });
+    assert.ok((destroyed.summary.resourceChanges?.delete ?? 0) > 0);
+    assert.deepEqual(await pausedStates(world.source), sourceBefore, "the source stays paused");
+    assert.deepEqual(await pausedStates(scenario.target), targetBefore, "the target stays active");
+    const bundles = await objectKeys(MIGRATION_BUCKET, `${scenario.label}/`);
+    assert.ok(
+      bundles.some((k) => k.endsWith("/manifest.json")),
+      "the bundles stay for the lifecycle rule",
+    );
+    for (const env of [world.source, scenario.target]) {
+      const dagFiles = await objectKeys(env.dagBucket, "dags/mwaa_migration");
+      assert.deepEqual(dagFiles, [], `no migration DAG file is left in ${env.name}'s DAG bucket`);
+    }
+  });
+});
