@@ -1,11 +1,35 @@
 import { strict as assert } from "assert";
 import fc from "fast-check";
 import { MIGRATION_DAG_IDS } from "../contract";
-import { dagsToPauseOnSource, dagsToRevert, planTargetActivation } from "./cutover";
+import { dagsToPauseOnSource, dagsToRevert, planTargetActivation, settlingRuns } from "./cutover";
+import type { DagRunStatus, RunState } from "./airflow/client";
 
 const dag = (dagId: string, isPaused: boolean) => ({ dagId, isPaused });
 
+const run = (runId: string, state: RunState, taskStates: (string | null)[]): DagRunStatus => ({
+  dagId: "etl",
+  runId,
+  state,
+  tasks: taskStates.map((s, i) => ({ taskId: `t${i}`, mapIndex: -1, state: s, tryNumber: 1 })),
+});
+
 describe("cutover decisions", () => {
+  it("waits for runs whose tasks have all ended, not for runs the pause holds or runs already finished", () => {
+    const runs = [
+      run("ended", "running", ["success", "skipped", "upstream_failed"]),
+      run("failing", "running", ["failed", "removed"]),
+      run("held", "running", ["success", "scheduled"]),
+      run("not-started", "queued", [null]),
+      run("retrying", "running", ["up_for_retry"]),
+      run("done", "success", ["success"]),
+      run("empty", "running", []),
+    ];
+    assert.deepEqual(
+      settlingRuns(runs).map((r) => r.runId),
+      ["ended", "failing"],
+    );
+  });
+
   it("pauses only the source's active DAGs, never the migration DAGs or ones kept running", () => {
     const source = [
       dag("etl", false),

@@ -5,7 +5,7 @@
  * and not the migration DAGs. Going back a stage reverses both, touching only what cutover
  * itself changed.
  */
-import type { DagSummary, InFlightTaskInstance } from "./airflow/client";
+import type { DagRunStatus, DagSummary, InFlightTaskInstance } from "./airflow/client";
 import { MIGRATION_DAG_IDS } from "../contract";
 
 /** DAGs cutover pauses on the source: the active ones, minus the migration DAGs and any kept running on purpose. */
@@ -75,4 +75,27 @@ export function describeInFlight(tasks: readonly InFlightTaskInstance[], limit =
     .map((t) => `${t.dagId}/${t.runId}/${t.taskId}${t.mapIndex >= 0 ? `[${t.mapIndex}]` : ""} (${t.state})`);
   const more = tasks.length > limit ? ` and ${tasks.length - limit} more` : "";
   return `${shown.join(", ")}${more}`;
+}
+
+/** Task-instance states that end a task: nothing more happens to it while its DAG is paused. */
+const FINISHED_TASK_STATES = new Set(["success", "failed", "skipped", "upstream_failed", "removed"]);
+
+/**
+ * Runs that are about to finish: still queued or running, but every task instance has ended, so only
+ * the run's own state (and end date) is still to be written. The export carries a run only once it has
+ * finished, so the cutover waits for these too. A run with a task that has not ended (scheduled, up for
+ * retry, never started) stays unfinished while its DAG is paused: the target runs that interval anew.
+ */
+export function settlingRuns(runs: readonly DagRunStatus[]): DagRunStatus[] {
+  return runs.filter(
+    (run) =>
+      (run.state === "queued" || run.state === "running") &&
+      run.tasks.length > 0 &&
+      run.tasks.every((task) => task.state !== null && FINISHED_TASK_STATES.has(task.state)),
+  );
+}
+
+export function describeRuns(runs: readonly { dagId: string; runId: string }[], limit = 10): string {
+  const shown = runs.slice(0, limit).map((r) => `${r.dagId}/${r.runId}`);
+  return `${shown.join(", ")}${runs.length > limit ? ` and ${runs.length - limit} more` : ""}`;
 }

@@ -11,13 +11,15 @@ import * as pulumi from "@pulumi/pulumi";
 import * as dynamic from "@pulumi/pulumi/dynamic";
 import { pollUntil } from "./clock";
 import { createAirflowClient } from "./airflow/chooser";
-import type { AirflowClient, InFlightTaskInstance } from "./airflow/client";
+import type { AirflowClient, InFlightTaskInstance, RunRef } from "./airflow/client";
 import {
   dagsToPauseOnSource,
   dagsToRevert,
   describeActivation,
   describeInFlight,
+  describeRuns,
   planTargetActivation,
+  settlingRuns,
 } from "./cutover";
 import {
   Failures,
@@ -110,7 +112,11 @@ export interface CutoverSourcePauseOutputs {
   drainedTaskInstances: number;
 }
 
-/** Waits until the paused DAGs have nothing queued or running; throws at the deadline, naming what is left. */
+/**
+ * Waits until the paused DAGs have nothing queued or running, and until their runs whose task
+ * instances have all ended are finished too (the export carries finished runs only); throws at the
+ * deadline, naming what is left. Returns how many task instances were in flight at the pause.
+ */
 async function waitUntilQuiet(
   airflow: AirflowClient,
   dagIds: readonly string[],
@@ -119,19 +125,29 @@ async function waitUntilQuiet(
 ): Promise<number> {
   const started = context.clock.now();
   let first: number | undefined;
-  let last: InFlightTaskInstance[] = [];
+  let inFlight: InFlightTaskInstance[] = [];
+  // Known once no task is in flight: the runs still to be finalised.
+  let settling: RunRef[] | undefined;
   let lastLine = "";
   let lastLoggedAt = -Infinity;
+  const statuses = (runs: readonly RunRef[]) =>
+    Promise.all(runs.map((run) => airflow.runStatus(run.dagId, run.runId)));
   await pollUntil(
     context.clock,
     started + inputs.quiesceDeadlineSeconds * 1000,
     inputs.pollIntervalSeconds * 1000,
     async () => {
-      last = await airflow.inFlightTaskInstances(dagIds);
-      first ??= last.length;
-      if (last.length === 0) return true;
+      inFlight = await airflow.inFlightTaskInstances(dagIds);
+      first ??= inFlight.length;
+      let line: string;
+      if (inFlight.length > 0) {
+        line = `waiting for ${inFlight.length} task instances of the paused DAGs to finish: ${describeInFlight(inFlight)}`;
+      } else {
+        settling = settlingRuns(await statuses(settling ?? (await airflow.unfinishedRuns(dagIds))));
+        if (settling.length === 0) return true;
+        line = `waiting for ${settling.length} runs whose tasks have ended to finish: ${describeRuns(settling)}`;
+      }
       const now = context.clock.now();
-      const line = `waiting for ${last.length} task instances of the paused DAGs to finish: ${describeInFlight(last)}`;
       if (line !== lastLine || now - lastLoggedAt >= 60_000) {
         context.log(`${line} · ${formatElapsed(now - started)} elapsed`);
         lastLine = line;
@@ -141,9 +157,13 @@ async function waitUntilQuiet(
     },
     () =>
       new Error(
-        `the paused DAGs still had ${last.length} queued or running task instances after ` +
-          `quiesceDeadlineSeconds=${inputs.quiesceDeadlineSeconds}: ${describeInFlight(last, 25)}; ` +
-          `let them finish (or raise the deadline) and run pulumi up again`,
+        inFlight.length > 0
+          ? `the paused DAGs still had ${inFlight.length} queued or running task instances after ` +
+              `quiesceDeadlineSeconds=${inputs.quiesceDeadlineSeconds}: ${describeInFlight(inFlight, 25)}; ` +
+              `let them finish (or raise the deadline) and run pulumi up again`
+          : `the paused DAGs still had ${settling?.length ?? 0} runs not marked finished after ` +
+              `quiesceDeadlineSeconds=${inputs.quiesceDeadlineSeconds}, though their tasks had ended: ` +
+              `${describeRuns(settling ?? [], 25)}; check the source's scheduler and run pulumi up again`,
       ),
   );
   return first ?? 0;

@@ -172,6 +172,15 @@ export const metadataImportType = workResourceType<
     const taskLogCopy = inputs.taskLogs ? await copyLogsOfBundle(inputs, region, log) : null;
     return { ...summary, bundleUri: bundleUri(where), taskLogCopy };
   },
+  async failureDetail(inputs, region, since) {
+    const where = bundleLocation(inputs);
+    const report = (await readBundleJson(where, IMPORT_REPORT_FILE, region)) as
+      { error?: unknown; finishedAt?: unknown } | undefined;
+    // A report older than this run (with a minute for clock skew) is an earlier attempt's.
+    const finishedAt = Date.parse(String(report?.finishedAt));
+    if (typeof report?.error !== "string" || !(finishedAt >= since.getTime() - 60_000)) return undefined;
+    return `the import report under ${bundleUri(where)} (written ${String(report.finishedAt)}) says: ${report.error}`;
+  },
   async onDelete(props, _region, log) {
     log(
       `[MetadataImport] imported history for export ${String(props.exportId)} stays in the target (there is no un-import)`,

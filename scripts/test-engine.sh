@@ -19,4 +19,5 @@ trust_certificate "$MWAA_REHEARSE_TLS_CERT" "$TLS_DIR/ca-bundle.pem"
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
 
 echo "== engine: the stages through the real Pulumi engine, and the fault matrix (mocha)"
-npx mocha --no-config --exit --require ts-node/register/transpile-only --timeout 1800000 "${@:-test/engine/*.e2e.ts}"
+npx mocha --no-config --exit --require ts-node/register/transpile-only --timeout 1800000 \
+  --file test/engine/hooks.ts "${@:-test/engine/*.e2e.ts}"

@@ -15,7 +15,7 @@ const hasInvokeRestApi = (version: string): boolean => capabilitiesOf(version)?.
 
 /**
  * Which client reaches an environment: self-managed Airflow only through its own REST API; MWAA through
- * InvokeRestApi where the version has it, else through a CLI token. `override` (config `airflowClient`) picks
+ * InvokeRestApi where the version has it, else through a CLI token. `override` (the `client` field of the `airflow` input) picks
  * one explicitly, and is refused where it cannot work.
  */
 export function chooseAirflowClientKind(
@@ -25,25 +25,27 @@ export function chooseAirflowClientKind(
 ): AirflowClientKind {
   restApiVersionFor(airflowVersion);
   if (override !== undefined && !(AIRFLOW_CLIENT_KINDS as readonly string[]).includes(override)) {
-    throw new Error(`airflowClient "${override}" is not one of ${AIRFLOW_CLIENT_KINDS.join(", ")}`);
+    throw new Error(
+      `the airflow input's client "${override}" is not one of ${AIRFLOW_CLIENT_KINDS.join(", ")}`,
+    );
   }
   if (sourceKind === "self-managed") {
     if (override && override !== "airflow-rest") {
       throw new Error(
-        `airflowClient "${override}" needs an MWAA environment; self-managed Airflow uses "airflow-rest"`,
+        `the airflow input's client "${override}" needs an MWAA environment; self-managed Airflow uses "airflow-rest"`,
       );
     }
     return "airflow-rest";
   }
   if (override === "airflow-rest") {
     throw new Error(
-      `airflowClient "airflow-rest" cannot reach an MWAA webserver (it needs a web login session); ` +
+      `the airflow input's client "airflow-rest" cannot reach an MWAA webserver (it needs a web login session); ` +
         `use "mwaa-rest" or "mwaa-cli"`,
     );
   }
   if (override === "mwaa-rest" && !hasInvokeRestApi(airflowVersion)) {
     throw new Error(
-      `airflowClient "mwaa-rest" needs Airflow 2.4.3 or later (the environment runs ${airflowVersion})`,
+      `the airflow input's client "mwaa-rest" needs Airflow 2.4.3 or later (the environment runs ${airflowVersion})`,
     );
   }
   if (override) return override as AirflowClientKind;

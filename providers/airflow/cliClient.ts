@@ -4,6 +4,7 @@ import {
   DagRunStatus,
   DagSummary,
   InFlightTaskInstance,
+  RunRef,
   TriggerRequest,
   TriggerResult,
   WaitOptions,
@@ -169,6 +170,17 @@ export class MwaaCliClient implements AirflowClient {
   }
 
   /** The CLI has no query across DAGs: each DAG's running runs, then their task states. */
+  async unfinishedRuns(dagIds: readonly string[]): Promise<RunRef[]> {
+    const found: RunRef[] = [];
+    for (const dagId of dagIds) {
+      const { stdout } = await this.run(cliCommands.listRuns(dagId, this.options.airflowVersion));
+      for (const row of jsonRowsFromStdout(stdout, "dags list-runs"))
+        if (row.state === "running" || row.state === "queued")
+          found.push({ dagId, runId: String(row.run_id) });
+    }
+    return found;
+  }
+
   async inFlightTaskInstances(dagIds: readonly string[]): Promise<InFlightTaskInstance[]> {
     const found: InFlightTaskInstance[] = [];
     for (const dagId of dagIds) {
@@ -194,7 +206,7 @@ export class MwaaCliClient implements AirflowClient {
   async taskLogTail(dagId: string, runId: string, taskId: string): Promise<string> {
     throw new AirflowApiError(
       `the Airflow CLI cannot print task logs; read task ${taskId} of run ${runId} (DAG ${dagId}) from the ` +
-        `environment's CloudWatch group airflow-${this.options.environmentName}-Task, or use airflowClient "mwaa-rest"`,
+        `environment's CloudWatch group airflow-${this.options.environmentName}-Task, or use the client "mwaa-rest"`,
       501,
       false,
     );

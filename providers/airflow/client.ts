@@ -30,6 +30,11 @@ export interface DagRunStatus {
 }
 
 /** A task instance that is still in the executor's hands (queued or running). */
+export interface RunRef {
+  dagId: string;
+  runId: string;
+}
+
 export interface InFlightTaskInstance {
   dagId: string;
   runId: string;
@@ -75,6 +80,8 @@ export interface AirflowClient {
   runStatus(dagId: string, runId: string): Promise<DagRunStatus>;
   /** Task instances of these DAGs that are queued or running, in any run. */
   inFlightTaskInstances(dagIds: readonly string[]): Promise<InFlightTaskInstance[]>;
+  /** The queued and running DAG runs of these DAGs (a paused DAG's run stays so until it is finalised). */
+  unfinishedRuns(dagIds: readonly string[]): Promise<RunRef[]>;
   /** The last `maxLines` lines of one try of a task's log. */
   taskLogTail(
     dagId: string,

@@ -5,6 +5,7 @@ import {
   DagSummary,
   IN_FLIGHT_STATES,
   InFlightTaskInstance,
+  RunRef,
   TaskInstanceState,
   TriggerRequest,
   TriggerResult,
@@ -195,6 +196,29 @@ export class AirflowRestClient implements AirflowClient {
         });
       }
       if (page.length < PAGE_SIZE) return tasks;
+    }
+  }
+
+  async unfinishedRuns(dagIds: readonly string[]): Promise<RunRef[]> {
+    if (dagIds.length === 0) return [];
+    const found: RunRef[] = [];
+    for (let offset = 0; ; offset += PAGE_SIZE) {
+      const response = await this.call(
+        {
+          method: "POST",
+          path: restPaths.dagRunBatch(),
+          body: {
+            dag_ids: [...dagIds],
+            states: ["queued", "running"],
+            page_offset: offset,
+            page_limit: PAGE_SIZE,
+          },
+        },
+        `listing queued and running runs of ${dagIds.length} DAGs`,
+      );
+      const page = asArray(asObject(response.body).dag_runs);
+      for (const run of page) found.push({ dagId: String(run.dag_id), runId: String(run.dag_run_id) });
+      if (page.length < PAGE_SIZE) return found;
     }
   }
 

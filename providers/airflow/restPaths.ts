@@ -55,7 +55,7 @@ export function assertPathFits(path: string, maxPathLength: number | undefined, 
   if (!fitsPathLimit(path, maxPathLength)) {
     throw new Error(
       `${what}: the REST path "${path}" is ${path.length} characters, over the ${maxPathLength}-character limit ` +
-        `of MWAA InvokeRestApi; use shorter DAG/run/task ids or the CLI-token client (airflowClient: "mwaa-cli")`,
+        `of MWAA InvokeRestApi; use shorter DAG/run/task ids, or the CLI-token client (the airflow input's client: "mwaa-cli")`,
     );
   }
 }

@@ -23,6 +23,7 @@ function scriptedAirflow(
     description: "scripted",
     version: async () => "2.10.3",
     listDags: async () => [...dags.values()],
+    unfinishedRuns: async () => [],
     setPaused: async (dagId, paused) => {
       calls.push(`${paused ? "pause" : "unpause"} ${dagId}`);
       dags.set(dagId, { dagId, isPaused: paused });

@@ -44,6 +44,11 @@ export interface WorkDefinition<I extends CommonWorkInputs, O> {
     airflow: AirflowClient,
     log: (line: string) => void,
   ): Promise<O>;
+  /**
+   * What the run itself recorded about its failure (the import writes its report even when it fails),
+   * for the error a user reads; the task log is not always readable (InvokeRestApi's path limit).
+   */
+  failureDetail?(inputs: I, region: string | undefined, since: Date): Promise<string | undefined>;
   /** Extra clean-up for delete (e.g. purging the bundle). */
   onDelete(
     props: Partial<I & O & WorkState>,
@@ -62,6 +67,7 @@ export function workResourceType<I extends CommonWorkInputs, O>(
     const exportId = String(inputs.exportId);
     const airflow = createAirflowClient(connectionFor(inputs.airflow, region));
     const runId = runIdFor(definition.kind, exportId, attempt);
+    const startedAt = new Date(context.clock.now());
     const outcome = await runMigrationDag(
       { airflow, clock: context.clock, log: context.log },
       {
@@ -84,11 +90,14 @@ export function workResourceType<I extends CommonWorkInputs, O>(
     switch (outcome.kind) {
       case "notStarted":
         throw new Error(`${definition.name}: ${outcome.reason}`);
-      case "failed":
+      case "failed": {
+        const detail = await definition.failureDetail?.(inputs, region, startedAt).catch(() => undefined);
         throw partial("failed", [
           `${definition.name}: ${outcome.reason}`,
+          ...(detail ? [detail] : []),
           "the next `pulumi up` starts a new attempt",
         ]);
+      }
       case "unfinished":
         throw partial("running", [`${definition.name}: ${outcome.reason}`]);
       case "succeeded": {

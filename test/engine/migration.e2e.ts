@@ -10,34 +10,24 @@ import { strict as assert } from "node:assert";
 import * as path from "node:path";
 import { IAMClient, ListRolePoliciesCommand } from "@aws-sdk/client-iam";
 import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
-import { airflowClientFor, type AirflowClient } from "../../providers";
 import { executionRoleName, type LocalAirflow } from "../../rehearsal/rehearsal";
+import { pausedStateAgainst, recordFault, rowsDiffering } from "./matrix";
 import { signalPulumiUp } from "./processTree";
 import {
+  airflowOf,
   DEFAULT_SETTINGS,
   MIGRATION_BUCKET,
   Scenario,
   SLOW_DAG_ID,
   snapshotOf,
   startWorld,
-  stopWorld,
   type World,
 } from "./world";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
-function clientOf(env: LocalAirflow): AirflowClient {
-  return airflowClientFor({
-    kind: "self-managed",
-    url: env.url,
-    username: env.username,
-    password: env.password,
-    airflowVersion: env.airflowVersion,
-  });
-}
-
 async function pausedStates(env: LocalAirflow): Promise<Record<string, boolean>> {
-  const dags = await clientOf(env).listDags();
+  const dags = await airflowOf(env).listDags();
   return Object.fromEntries(
     dags.filter((d) => !d.dagId.startsWith("mwaa_migration")).map((d) => [d.dagId, d.isPaused]),
   );
@@ -79,7 +69,7 @@ async function compareSides(world: World, scenario: Scenario) {
 
 /** Starts a run of the slow DAG on the source and resolves once its task is running. */
 async function slowTaskRunning(source: LocalAirflow, runId: string): Promise<void> {
-  const airflow = clientOf(source);
+  const airflow = airflowOf(source);
   await airflow.waitUntilParsed(SLOW_DAG_ID, { deadlineMs: Date.now() + 180_000, pollIntervalMs: 2000 });
   await airflow.setPaused(SLOW_DAG_ID, false);
   await airflow.trigger({ dagId: SLOW_DAG_ID, runId, conf: {} });
@@ -95,13 +85,15 @@ describe("the migration through the real Pulumi engine", function () {
   let world: World;
   let scenario: Scenario;
 
+  let sourceAtStart: Awaited<ReturnType<typeof snapshotOf>>;
+
   before(async () => {
     world = await startWorld();
     scenario = await Scenario.open(world, "walk");
+    sourceAtStart = await snapshotOf(world.source.name);
   });
   after(async () => {
     await scenario?.close();
-    await stopWorld();
   });
 
   it("prepare: the policy pack runs in the engine's preview, and a refresh and a preview after up change nothing", async () => {
@@ -149,6 +141,16 @@ describe("the migration through the real Pulumi engine", function () {
 
     const record = await scenario.stage("bulk");
     const phases = record.outputs.phases as Record<string, Record<string, unknown>>;
+    recordFault({
+      fault: "pulumi up SIGKILLed during the import",
+      stage: "bulk",
+      outcome: `stack locked; after pulumi cancel, converged on the same run (${String(phases.bulkImport.runId)})`,
+      rowsDiffering: rowsDiffering(
+        await snapshotOf(world.source.name),
+        await snapshotOf(scenario.target.name),
+      ),
+      pausedState: pausedStateAgainst(sourceAtStart, await snapshotOf(world.source.name)),
+    });
     assert.equal(
       phases.bulkImport.runId,
       importRun,
@@ -194,11 +196,20 @@ describe("the migration through the real Pulumi engine", function () {
   it("cutover: a source that does not go quiet by the deadline fails the pause and keeps its DAGs as they were", async () => {
     await slowTaskRunning(world.source, "engine_slow_1");
     const activeBefore = await pausedStates(world.source);
+    const targetBefore = await snapshotOf(scenario.target.name);
     scenario.reprogram((facts) => ({
       ...facts,
       settings: { ...DEFAULT_SETTINGS, quiesceDeadlineSeconds: 3 },
     }));
     const error = await scenario.failingUp("cutover");
+    const restored = await pausedStates(world.source);
+    recordFault({
+      fault: "quiesce deadline (3 s) with a task running at the pause",
+      stage: "cutover",
+      outcome: "up failed naming the running task; nothing exported",
+      rowsDiffering: rowsDiffering(targetBefore, await snapshotOf(scenario.target.name)),
+      pausedState: JSON.stringify(restored) === JSON.stringify(activeBefore) ? "restored" : "NOT RESTORED",
+    });
     assert.match(error, /quiesceDeadlineSeconds=3/);
     assert.match(error, new RegExp(`${SLOW_DAG_ID}/engine_slow_1/slow`));
     assert.deepEqual(
@@ -217,11 +228,19 @@ describe("the migration through the real Pulumi engine", function () {
       then: () => signalPulumiUp("SIGINT"),
     });
     const record = await scenario.stage("cutover");
-    assert.equal(record.settled, true);
     const phases = record.outputs.phases as Record<string, Record<string, unknown>>;
+    const sides = await compareSides(world, scenario);
+    recordFault({
+      fault: "Ctrl-C of pulumi up during the delta import",
+      stage: "cutover",
+      outcome: `next up converged; ${String(phases.pause.drainedTaskInstances)} task instance(s) in flight at the pause migrated`,
+      rowsDiffering: rowsDiffering(sides.source, sides.target),
+      pausedState: "paused by the cutover, as the stack records",
+    });
+    assert.equal(record.settled, true);
     assert.ok(Number(phases.pause.drainedTaskInstances) >= 1, JSON.stringify(phases.pause));
     for (const runId of ["engine_slow_1", "engine_slow_2"]) {
-      const onTarget = await clientOf(scenario.target).runStatus(SLOW_DAG_ID, runId);
+      const onTarget = await airflowOf(scenario.target).runStatus(SLOW_DAG_ID, runId);
       assert.equal(onTarget.state, "success", `${SLOW_DAG_ID} ${runId} on the target`);
     }
     const sourceAfter = await pausedStates(world.source);
@@ -230,7 +249,6 @@ describe("the migration through the real Pulumi engine", function () {
       assert.equal(sourceAfter[dagId], true, `${dagId} is paused on the source`);
       assert.equal(target[dagId], paused, `${dagId} on the target is as it was on the source`);
     }
-    const sides = await compareSides(world, scenario);
     assert.deepEqual(sides.differing, []);
     assert.deepEqual(sides.duplicated, []);
   });

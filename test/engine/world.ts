@@ -8,7 +8,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
-import type { PhaseSettings } from "../../providers";
+import { airflowClientFor, type AirflowClient, type PhaseSettings } from "../../providers";
 import {
   ensurePulumiCli,
   openStack,
@@ -91,6 +91,11 @@ export async function startWorld(): Promise<World> {
   fs.writeFileSync(path.join(source.dagsFolder, `${SLOW_DAG_ID}.py`), SLOW_DAG);
   const seeded = await envsPy<{ seconds: number }>(["seed", source.name, "10"], say);
   say(`source history seeded in ${seeded.seconds} s`);
+  // Every DAG of the source is parsed before a scenario looks at its paused states.
+  await airflowOf(source).waitUntilParsed(SLOW_DAG_ID, {
+    deadlineMs: Date.now() + 300_000,
+    pollIntervalMs: 2000,
+  });
   const cli = await ensurePulumiCli(say);
   current = { source, proxy, cli, display, say };
   return current;
@@ -224,6 +229,17 @@ async function serveAsMwaa(envs: LocalAirflow[]): Promise<() => Promise<void>> {
   const stop = await startStandin(configFile, { api, web: api + 1 }, { cert, key });
   process.env.AWS_ENDPOINT_URL_MWAA = `http://127.0.0.1:${api}`;
   return stop;
+}
+
+/** A local Airflow through its REST API, as a self-managed source is reached. */
+export function airflowOf(env: LocalAirflow): AirflowClient {
+  return airflowClientFor({
+    kind: "self-managed",
+    url: env.url,
+    username: env.username,
+    password: env.password,
+    airflowVersion: env.airflowVersion,
+  });
 }
 
 export function snapshotOf(name: string): Promise<DatabaseSnapshot> {
