@@ -16,17 +16,9 @@ for tool in python3 openssl; do
   }
 done
 
-# The MWAA stand-in's webserver speaks HTTPS as MWAA's does. Node reads extra CA certificates only
-# at start, so the certificate is made here, before the rehearsal's node process starts.
-STATE_DIR=${MWAA_LOCAL_STATE_DIR:-local/.state}
-TLS_DIR="$STATE_DIR/rehearse"
-mkdir -p "$TLS_DIR"
+# The MWAA stand-in's webserver speaks HTTPS as MWAA's does; its certificate is made and trusted here.
 # shellcheck source=scripts/trust-cert.sh
 source scripts/trust-cert.sh
-make_certificate "$TLS_DIR/tls-cert.pem" "$TLS_DIR/tls-key.pem"
-TLS_DIR=$(cd "$TLS_DIR" && pwd)
-export MWAA_REHEARSE_TLS_CERT="$TLS_DIR/tls-cert.pem"
-export MWAA_REHEARSE_TLS_KEY="$TLS_DIR/tls-key.pem"
-trust_certificate "$MWAA_REHEARSE_TLS_CERT" "$TLS_DIR/ca-bundle.pem"
+standin_certificate "${MWAA_LOCAL_STATE_DIR:-local/.state}/rehearse"
 
 exec node -r ts-node/register/transpile-only rehearsal/main.ts "$@"

@@ -5,17 +5,10 @@
 # is not running and stops what it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-STATE_DIR=${MWAA_LOCAL_STATE_DIR:-local/.state}
-TLS_DIR="$STATE_DIR/engine-tls"
-mkdir -p "$TLS_DIR"
-# The MWAA stand-in's webserver speaks HTTPS; Node reads extra CA certificates only at start.
+# The MWAA stand-in's webserver speaks HTTPS; its certificate is made and trusted here.
 # shellcheck source=scripts/trust-cert.sh
 source scripts/trust-cert.sh
-make_certificate "$TLS_DIR/tls-cert.pem" "$TLS_DIR/tls-key.pem"
-TLS_DIR=$(cd "$TLS_DIR" && pwd)
-export MWAA_REHEARSE_TLS_CERT="$TLS_DIR/tls-cert.pem"
-export MWAA_REHEARSE_TLS_KEY="$TLS_DIR/tls-key.pem"
-trust_certificate "$MWAA_REHEARSE_TLS_CERT" "$TLS_DIR/ca-bundle.pem"
+standin_certificate "${MWAA_LOCAL_STATE_DIR:-local/.state}/engine-tls"
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
 
 echo "== engine: the stages through the real Pulumi engine, and the fault matrix (mocha)"

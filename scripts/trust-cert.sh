@@ -31,3 +31,16 @@ trust_certificate() {
   export NODE_EXTRA_CA_CERTS="$bundle"
   export REQUESTS_CA_BUNDLE="$bundle"
 }
+
+# standin_certificate DIR makes (once) the MWAA stand-in's certificate in DIR, trusts it, and exports
+# MWAA_REHEARSE_TLS_CERT / MWAA_REHEARSE_TLS_KEY for the node process that starts the stand-in. Node
+# reads extra CA certificates only at start, so this runs before that process does.
+standin_certificate() {
+  local dir=$1
+  mkdir -p "$dir"
+  make_certificate "$dir/tls-cert.pem" "$dir/tls-key.pem"
+  dir=$(cd "$dir" && pwd)
+  export MWAA_REHEARSE_TLS_CERT="$dir/tls-cert.pem"
+  export MWAA_REHEARSE_TLS_KEY="$dir/tls-key.pem"
+  trust_certificate "$MWAA_REHEARSE_TLS_CERT" "$dir/ca-bundle.pem"
+}

@@ -9,7 +9,7 @@ import { strict as assert } from "node:assert";
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import type { TaskLogCopyResult } from "../../providers";
 import type { DatabaseSnapshot } from "../../rehearsal/report";
-import type { FaultRule } from "./faultProxy";
+import type { FaultRule } from "../support/faultProxy";
 import { taskRunnerOf } from "./processTree";
 import { pausedStateAgainst, recordFault, rowsDiffering, type MatrixRow } from "./matrix";
 import { MIGRATION_BUCKET, Scenario, snapshotOf, startWorld, type World } from "./world";

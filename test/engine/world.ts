@@ -38,7 +38,7 @@ import {
   type LocalAirflow,
 } from "../../rehearsal/rehearsal";
 import { Display } from "../../rehearsal/display";
-import { startFaultProxy, type FaultProxy } from "./faultProxy";
+import { startFaultProxy, type FaultProxy } from "../support/faultProxy";
 
 export const SOURCE_VERSION = "2.8.1";
 export const TARGET_VERSION = "2.11.0";

@@ -25,6 +25,8 @@ export interface FaultRule {
   fault: Fault;
   /** Fault every n-th matching request (default 1: each one). */
   every?: number;
+  /** Besides `every`: fault a matching request beyond this many in any one second (a service quota). */
+  perSecond?: number;
   /** At most this many faults (default: no limit). */
   limit?: number;
 }
@@ -34,8 +36,8 @@ export interface FaultProxy {
   /** Replaces the armed rule; its counters start at zero. */
   arm(rule: FaultRule): void;
   disarm(): void;
-  /** Requests the armed rule matched and how many it faulted. */
-  readonly counts: { matched: number; faulted: number };
+  /** Requests the armed rule matched, how many it faulted, and every request sent on to moto. */
+  readonly counts: { matched: number; faulted: number; forwarded: number };
   close(): Promise<void>;
 }
 
@@ -79,9 +81,25 @@ function sendError(
 export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
   const target = new URL(upstream);
   let rule: FaultRule | undefined;
-  const counts = { matched: 0, faulted: 0 };
+  const counts = { matched: 0, faulted: 0, forwarded: 0 };
+  // When the matching requests that went through were answered: the window of the per-second quota.
+  let recent: number[] = [];
+
+  const due = (armed: FaultRule): boolean => {
+    if (armed.limit !== undefined && counts.faulted >= armed.limit) return false;
+    if (armed.every !== undefined && counts.matched % armed.every === 0) return true;
+    if (armed.perSecond !== undefined) {
+      const now = Date.now();
+      recent = recent.filter((at) => at > now - 1000);
+      if (recent.length >= armed.perSecond) return true;
+      recent.push(now);
+      return false;
+    }
+    return armed.every === undefined;
+  };
 
   const forward = (incoming: IncomingMessage, body: Buffer, response: ServerResponse) => {
+    counts.forwarded++;
     const outgoing = httpRequest(
       {
         hostname: target.hostname,
@@ -110,9 +128,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
       const armed = rule;
       if (armed && matches(armed, incoming)) {
         counts.matched++;
-        const due = counts.matched % (armed.every ?? 1) === 0;
-        const allowed = armed.limit === undefined || counts.faulted < armed.limit;
-        if (due && allowed) {
+        if (due(armed)) {
           counts.faulted++;
           if (armed.fault.kind === "error") {
             sendError(response, serviceOf(incoming), armed.fault);
@@ -135,6 +151,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
       rule = next;
       counts.matched = 0;
       counts.faulted = 0;
+      recent = [];
     },
     disarm() {
       rule = undefined;
