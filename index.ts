@@ -52,9 +52,6 @@ export = async () => {
     migrationBucketName: migration.bucket.bucketName,
     migrationKeyArn: migration.bucket.keyArn,
     exportGrantPolicy: migration.grants?.exportPolicy,
-    // What the cutover paused on the source and unpaused on the target (from cutover on).
-    cutoverPausedDags: migration.phases.pause?.pausedDags,
-    cutoverUnpausedDags: migration.phases.activation?.unpausedDags,
     deployerPolicy: migration.deployerPolicy,
   };
 };

@@ -80,7 +80,7 @@ export function stageTransitionProblem(
     return (
       `mwaa-migration:stage moves back from "complete" to "${next}", but complete is final: its cutover ` +
       `stays as it is even when the stack is destroyed, so going back would not resume the source. ` +
-      `Unpause the source's DAGs by hand (stack output cutoverPausedDags) if you mean to return to it.`
+      `Unpause by hand the source's DAGs that the cutover paused (the pausedDags output of its CutoverSourcePause resource) if you mean to return to it.`
     );
   }
   if (to < from) {
