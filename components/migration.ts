@@ -111,14 +111,39 @@ export class Migration extends pulumi.ComponentResource {
       { source: config.source, region, account, password: args.sourcePassword },
       { parent: this },
     );
+    this.checks = this.runChecks(config, args.previousStage);
+    this.targetSettings = this.resolveSettings(config);
+    this.bucket = new MigrationBucket(
+      `${name}-bucket`,
+      { prefix: config.migrationPrefix, expirationDays: config.bundleExpirationDays, tags: args.tags },
+      { parent: this },
+    );
+    this.target = this.buildTarget(name, args, version.python, account);
+    if (this.plan.grants) this.grants = this.buildGrants(name, config);
+    this.phases = migrationPhases(name, this.plan, this.phaseContext(config, region), this);
+    this.deployerPolicy = this.deployerPolicyFor(config, region, account);
+
+    this.registerOutputs({
+      stage: config.stage,
+      bulkApplied: this.bulkApplied,
+      targetEnvironmentArn: this.target.arn,
+      migrationBucketName: this.bucket.bucketName,
+      deployerPolicy: this.deployerPolicy,
+    });
+  }
+
+  /**
+   * The checks that wait for AWS (see `migrationProblems`), plus the target's workflow-asset problems:
+   * any problem fails the stack with all of them listed, before the target environment is touched.
+   */
+  private runChecks(config: MigrationConfig, lastStage: string | undefined): pulumi.Output<MigrationChecks> {
     const targetDagBucketArn = config.targetDagBucketName
       ? aws.s3.getBucketOutput({ bucket: config.targetDagBucketName }, { parent: this }).arn
       : undefined;
-
-    this.checks = pulumi
+    return pulumi
       .all([
         this.source.airflowVersion,
-        args.previousStage,
+        lastStage,
         this.source.sourceBucketArn,
         this.source.dagS3Path,
         targetDagBucketArn,
@@ -140,24 +165,25 @@ export class Migration extends pulumi.ComponentResource {
         pulumi.log.info(`upgrade path: ${result.upgradePath!.note}`, this);
         return { upgradePath: result.upgradePath! };
       });
+  }
 
-    this.targetSettings = this.resolveSettings(config);
-
-    this.bucket = new MigrationBucket(
-      `${name}-bucket`,
-      { prefix: config.migrationPrefix, expirationDays: config.bundleExpirationDays, tags: args.tags },
-      { parent: this },
-    );
-
+  /** The new environment, from the config, with its workflow files resolved against the project folder. */
+  private buildTarget(
+    name: string,
+    args: MigrationArgs,
+    pythonVersion: string,
+    account: pulumi.Output<string>,
+  ): TargetEnvironment {
+    const { config } = args;
     const resolve = (file: string | undefined) => (file ? path.resolve(args.projectRoot, file) : undefined);
-    this.target = new TargetEnvironment(
+    return new TargetEnvironment(
       `${name}-target`,
       {
         environmentName: config.targetEnvironmentName,
         // The environment waits for the checks: a failed check stops the stack before MWAA is touched.
         airflowVersion: this.checks.apply(() => config.targetAirflowVersion),
-        pythonVersion: version.python,
-        region,
+        pythonVersion,
+        region: args.region,
         account,
         network: config.network,
         kmsKeyArn: config.kmsKeyArn,
@@ -176,25 +202,31 @@ export class Migration extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+  }
 
-    if (this.plan.grants) {
-      this.grants = new MigrationGrants(
-        `${name}-grants`,
-        {
-          bucketName: this.bucket.bucketName,
-          prefix: config.migrationPrefix,
-          keyArn: this.bucket.keyArn,
-          sourceRoleName: this.source.executionRoleName,
-          targetRoleName: this.checks.apply(() => this.target.executionRoleName),
-          sourceTaskLogGroupArn: this.source.taskLogGroupArn,
-        },
-        { parent: this },
-      );
-    }
+  /** The temporary grants: export on the source's role, import on the target's (after the checks pass). */
+  private buildGrants(name: string, config: MigrationConfig): MigrationGrants {
+    return new MigrationGrants(
+      `${name}-grants`,
+      {
+        bucketName: this.bucket.bucketName,
+        prefix: config.migrationPrefix,
+        keyArn: this.bucket.keyArn,
+        sourceRoleName: this.source.executionRoleName,
+        targetRoleName: this.checks.apply(() => this.target.executionRoleName),
+        sourceTaskLogGroupArn: this.source.taskLogGroupArn,
+      },
+      { parent: this },
+    );
+  }
 
-    this.phases = migrationPhases(name, this.plan, this.phaseContext(config, region), this);
-
-    this.deployerPolicy = pulumi.all([account, this.source.executionRoleArn]).apply(([acct, roleArn]) =>
+  /** What the identity running `pulumi up` needs for this migration, as a JSON policy document. */
+  private deployerPolicyFor(
+    config: MigrationConfig,
+    region: string,
+    account: pulumi.Output<string>,
+  ): pulumi.Output<string> {
+    return pulumi.all([account, this.source.executionRoleArn]).apply(([acct, roleArn]) =>
       JSON.stringify(
         deployerPolicy({
           region,
@@ -205,14 +237,6 @@ export class Migration extends pulumi.ComponentResource {
         }),
       ),
     );
-
-    this.registerOutputs({
-      stage: config.stage,
-      bulkApplied: this.bulkApplied,
-      targetEnvironmentArn: this.target.arn,
-      migrationBucketName: this.bucket.bucketName,
-      deployerPolicy: this.deployerPolicy,
-    });
   }
 
   /** What the phases reach on each side, from the source and target components. */

@@ -37,6 +37,30 @@ export interface TargetEnvironmentArgs {
 /** MWAA creates and updates slowly; the provider's defaults are shorter than a real create. */
 export const ENVIRONMENT_TIMEOUTS = { create: "2h", update: "2h", delete: "1h" } as const;
 
+/** The bucket the DAGs live in, and the resources that must exist before anything is written to it. */
+interface DagBucket {
+  readonly name: pulumi.Output<string>;
+  readonly arn: pulumi.Output<string>;
+  readonly controls: pulumi.Resource[];
+}
+
+/** All five MWAA log types, always enabled, each at the level the settings give it. */
+function environmentLogging(
+  settings: pulumi.Output<TargetSettings>,
+): aws.types.input.mwaa.EnvironmentLoggingConfiguration {
+  const log = (type: keyof TargetSettings["logLevels"]) => ({
+    enabled: true,
+    logLevel: settings.apply((s) => s.logLevels[type]),
+  });
+  return {
+    dagProcessingLogs: log("dagProcessingLogs"),
+    schedulerLogs: log("schedulerLogs"),
+    taskLogs: log("taskLogs"),
+    webserverLogs: log("webserverLogs"),
+    workerLogs: log("workerLogs"),
+  };
+}
+
 /**
  * The new MWAA environment and what it needs: network, self-referencing security group, DAG bucket,
  * least-privilege execution role and the workflow files.
@@ -60,142 +84,30 @@ export class TargetEnvironment extends pulumi.ComponentResource {
 
   constructor(name: string, args: TargetEnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mwaa-migration:target:TargetEnvironment", name, {}, opts);
-    const parent = { parent: this };
     this.environmentName = args.environmentName;
     this.dagS3Path = args.dagS3Path;
 
     const network = this.buildNetwork(name, args);
     this.subnetIds = network.subnetIds;
     this.vpcId = network.vpcId;
-
-    this.securityGroup = new aws.ec2.SecurityGroup(
-      `${name}-sg`,
-      {
-        vpcId: network.vpcId,
-        description: `MWAA environment ${args.environmentName}: members talk to each other`,
-        tags: args.tags,
-      },
-      parent,
-    );
-    new aws.vpc.SecurityGroupIngressRule(
-      `${name}-sg-self`,
-      {
-        securityGroupId: this.securityGroup.id,
-        referencedSecurityGroupId: this.securityGroup.id,
-        ipProtocol: "-1",
-        description: "MWAA components reach each other (self-referencing rule MWAA requires)",
-      },
-      parent,
-    );
-    new aws.vpc.SecurityGroupEgressRule(
-      `${name}-sg-egress`,
-      {
-        securityGroupId: this.securityGroup.id,
-        cidrIpv4: "0.0.0.0/0",
-        ipProtocol: "-1",
-        description: "MWAA reaches AWS services through the NAT gateway or VPC endpoints",
-      },
-      parent,
-    );
+    this.securityGroup = this.buildSecurityGroup(name, args, network.vpcId);
     if (network.endpointSubnetIds) this.buildEndpoints(name, args, network.vpcId, network.endpointSubnetIds);
 
     const dagBucket = this.buildDagBucket(name, args);
     this.dagBucketName = dagBucket.name;
     this.dagBucketArn = dagBucket.arn;
 
-    this.executionRole = new aws.iam.Role(
-      `${name}-execution-role`,
-      {
-        description: `Execution role of MWAA environment ${args.environmentName}`,
-        assumeRolePolicy: pulumi
-          .output(args.account)
-          .apply((account) =>
-            JSON.stringify(executionRoleTrustPolicy(account, args.region, args.environmentName)),
-          ),
-        path: STACK_ROLE_PATH,
-        maxSessionDuration: 3600,
-        tags: args.tags,
-      },
-      parent,
-    );
-    this.executionRoleName = this.executionRole.name;
-    const rolePolicy = new aws.iam.RolePolicy(
-      `${name}-execution-policy`,
-      {
-        role: this.executionRole.name,
-        policy: pulumi.all([args.account, dagBucket.name]).apply(([account, bucket]) =>
-          JSON.stringify(
-            executionRolePolicy({
-              region: args.region,
-              account,
-              environmentName: args.environmentName,
-              dagBucketName: bucket,
-              kmsKeyArn: args.kmsKeyArn,
-            }),
-          ),
-        ),
-      },
-      parent,
-    );
+    const execution = this.buildExecutionRole(name, args, dagBucket.name);
+    this.executionRole = execution.role;
+    this.executionRoleName = execution.role.name;
 
-    this.assets = new WorkflowAssets(
-      `${name}-assets`,
-      {
-        ...args.assets,
-        bucket: dagBucket.name,
-        dagS3Path: args.dagS3Path,
-        airflowVersion: args.assets.airflowVersion,
-        pythonVersion: args.pythonVersion,
-      },
-      { parent: this, dependsOn: dagBucket.controls },
-    );
-
-    const settings = pulumi.output(args.settings);
-    const log = (type: keyof TargetSettings["logLevels"]) => ({
-      enabled: true,
-      logLevel: settings.apply((s) => s.logLevels[type]),
+    this.assets = this.buildAssets(name, args, dagBucket);
+    this.environment = this.buildEnvironment(name, args, {
+      subnetIds: network.subnetIds,
+      dagBucketArn: dagBucket.arn,
+      // The environment starts only once its role can act, its bucket is locked down and its DAGs are there.
+      dependsOn: [execution.policy, ...dagBucket.controls, ...this.assets.dagObjects],
     });
-    this.environment = new aws.mwaa.Environment(
-      `${name}-environment`,
-      {
-        name: args.environmentName,
-        airflowVersion: args.airflowVersion,
-        executionRoleArn: this.executionRole.arn,
-        sourceBucketArn: dagBucket.arn,
-        dagS3Path: args.dagS3Path,
-        requirementsS3Path: this.assets.requirements?.key,
-        requirementsS3ObjectVersion: this.assets.requirements?.version,
-        pluginsS3Path: this.assets.plugins?.key,
-        pluginsS3ObjectVersion: this.assets.plugins?.version,
-        startupScriptS3Path: this.assets.startupScript?.key,
-        startupScriptS3ObjectVersion: this.assets.startupScript?.version,
-        networkConfiguration: { securityGroupIds: [this.securityGroup.id], subnetIds: network.subnetIds },
-        loggingConfiguration: {
-          dagProcessingLogs: log("dagProcessingLogs"),
-          schedulerLogs: log("schedulerLogs"),
-          taskLogs: log("taskLogs"),
-          webserverLogs: log("webserverLogs"),
-          workerLogs: log("workerLogs"),
-        },
-        environmentClass: settings.apply((s) => s.environmentClass),
-        minWorkers: settings.apply((s) => s.minWorkers),
-        maxWorkers: settings.apply((s) => s.maxWorkers),
-        schedulers: settings.apply((s) => s.schedulers),
-        webserverAccessMode: settings.apply((s) => s.webserverAccessMode),
-        weeklyMaintenanceWindowStart: settings.apply((s) => s.weeklyMaintenanceWindowStart),
-        kmsKey: args.kmsKeyArn,
-        // Options often carry connection strings or secret-backend settings: never shown in plain text.
-        airflowConfigurationOptions: pulumi.secret(
-          settings.apply((s) => ({ ...s.airflowConfigurationOptions })),
-        ),
-        tags: args.tags,
-      },
-      {
-        parent: this,
-        customTimeouts: ENVIRONMENT_TIMEOUTS,
-        dependsOn: [rolePolicy, ...dagBucket.controls, ...this.assets.dagObjects],
-      },
-    );
 
     this.arn = this.environment.arn;
     this.webserverUrl = this.environment.webserverUrl;
@@ -215,6 +127,147 @@ export class TargetEnvironment extends pulumi.ComponentResource {
         .output(args.account)
         .apply((account) => mwaaEnvironmentArn({ region: args.region, account }, args.environmentName)),
     });
+  }
+
+  /** The environment's security group: members reach each other and, outbound, anything. */
+  private buildSecurityGroup(
+    name: string,
+    args: TargetEnvironmentArgs,
+    vpcId: pulumi.Output<string>,
+  ): aws.ec2.SecurityGroup {
+    const parent = { parent: this };
+    const securityGroup = new aws.ec2.SecurityGroup(
+      `${name}-sg`,
+      {
+        vpcId,
+        description: `MWAA environment ${args.environmentName}: members talk to each other`,
+        tags: args.tags,
+      },
+      parent,
+    );
+    new aws.vpc.SecurityGroupIngressRule(
+      `${name}-sg-self`,
+      {
+        securityGroupId: securityGroup.id,
+        referencedSecurityGroupId: securityGroup.id,
+        ipProtocol: "-1",
+        description: "MWAA components reach each other (self-referencing rule MWAA requires)",
+      },
+      parent,
+    );
+    new aws.vpc.SecurityGroupEgressRule(
+      `${name}-sg-egress`,
+      {
+        securityGroupId: securityGroup.id,
+        cidrIpv4: "0.0.0.0/0",
+        ipProtocol: "-1",
+        description: "MWAA reaches AWS services through the NAT gateway or VPC endpoints",
+      },
+      parent,
+    );
+    return securityGroup;
+  }
+
+  /** The execution role, assumable by MWAA for this environment only, and its least-privilege policy. */
+  private buildExecutionRole(
+    name: string,
+    args: TargetEnvironmentArgs,
+    dagBucketName: pulumi.Output<string>,
+  ): { role: aws.iam.Role; policy: aws.iam.RolePolicy } {
+    const parent = { parent: this };
+    const role = new aws.iam.Role(
+      `${name}-execution-role`,
+      {
+        description: `Execution role of MWAA environment ${args.environmentName}`,
+        assumeRolePolicy: pulumi
+          .output(args.account)
+          .apply((account) =>
+            JSON.stringify(executionRoleTrustPolicy(account, args.region, args.environmentName)),
+          ),
+        path: STACK_ROLE_PATH,
+        maxSessionDuration: 3600,
+        tags: args.tags,
+      },
+      parent,
+    );
+    const policy = new aws.iam.RolePolicy(
+      `${name}-execution-policy`,
+      {
+        role: role.name,
+        policy: pulumi.all([args.account, dagBucketName]).apply(([account, bucket]) =>
+          JSON.stringify(
+            executionRolePolicy({
+              region: args.region,
+              account,
+              environmentName: args.environmentName,
+              dagBucketName: bucket,
+              kmsKeyArn: args.kmsKeyArn,
+            }),
+          ),
+        ),
+      },
+      parent,
+    );
+    return { role, policy };
+  }
+
+  /** The workflow files in the DAG bucket, uploaded once the bucket's controls are in place. */
+  private buildAssets(name: string, args: TargetEnvironmentArgs, dagBucket: DagBucket): WorkflowAssets {
+    return new WorkflowAssets(
+      `${name}-assets`,
+      {
+        ...args.assets,
+        bucket: dagBucket.name,
+        dagS3Path: args.dagS3Path,
+        airflowVersion: args.assets.airflowVersion,
+        pythonVersion: args.pythonVersion,
+      },
+      { parent: this, dependsOn: dagBucket.controls },
+    );
+  }
+
+  /** The MWAA environment itself, sized and logged as the resolved settings say. */
+  private buildEnvironment(
+    name: string,
+    args: TargetEnvironmentArgs,
+    wiring: {
+      subnetIds: pulumi.Output<string[]>;
+      dagBucketArn: pulumi.Output<string>;
+      dependsOn: pulumi.Resource[];
+    },
+  ): aws.mwaa.Environment {
+    const settings = pulumi.output(args.settings);
+    return new aws.mwaa.Environment(
+      `${name}-environment`,
+      {
+        name: args.environmentName,
+        airflowVersion: args.airflowVersion,
+        executionRoleArn: this.executionRole.arn,
+        sourceBucketArn: wiring.dagBucketArn,
+        dagS3Path: args.dagS3Path,
+        requirementsS3Path: this.assets.requirements?.key,
+        requirementsS3ObjectVersion: this.assets.requirements?.version,
+        pluginsS3Path: this.assets.plugins?.key,
+        pluginsS3ObjectVersion: this.assets.plugins?.version,
+        startupScriptS3Path: this.assets.startupScript?.key,
+        startupScriptS3ObjectVersion: this.assets.startupScript?.version,
+        networkConfiguration: { securityGroupIds: [this.securityGroup.id], subnetIds: wiring.subnetIds },
+        loggingConfiguration: environmentLogging(settings),
+        environmentClass: settings.apply((s) => s.environmentClass),
+        minWorkers: settings.apply((s) => s.minWorkers),
+        maxWorkers: settings.apply((s) => s.maxWorkers),
+        schedulers: settings.apply((s) => s.schedulers),
+        webserverAccessMode: settings.apply((s) => s.webserverAccessMode),
+        weeklyMaintenanceWindowStart: settings.apply((s) => s.weeklyMaintenanceWindowStart),
+        kmsKey: args.kmsKeyArn,
+        // Options often carry connection strings or secret-backend settings: never shown in plain text.
+        airflowConfigurationOptions: pulumi.secret(
+          settings.apply((s) => ({ ...s.airflowConfigurationOptions })),
+        ),
+        tags: args.tags,
+      },
+      { parent: this, customTimeouts: ENVIRONMENT_TIMEOUTS, dependsOn: wiring.dependsOn },
+    );
   }
 
   private buildNetwork(
@@ -300,10 +353,7 @@ export class TargetEnvironment extends pulumi.ComponentResource {
     );
   }
 
-  private buildDagBucket(
-    name: string,
-    args: TargetEnvironmentArgs,
-  ): { name: pulumi.Output<string>; arn: pulumi.Output<string>; controls: pulumi.Resource[] } {
+  private buildDagBucket(name: string, args: TargetEnvironmentArgs): DagBucket {
     if (args.dagBucketName) {
       const existing = aws.s3.getBucketOutput({ bucket: args.dagBucketName }, { parent: this });
       return { name: existing.bucket, arn: existing.arn, controls: [] };

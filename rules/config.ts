@@ -264,11 +264,26 @@ export function rawConfigFromMap(values: Record<string, string>): RawConfig {
 }
 
 /**
- * Parses and validates the whole configuration. Collects every problem before failing, so one preview
- * shows them all; each names its key and the fix. Checks that need AWS (the source's version, the
- * subnets' zones) happen later, in the components, with the same kind of message.
+ * Typed reads of raw config values that note a problem instead of throwing, so every section is parsed
+ * and one preview lists every mistake. A value that is unset takes its declared default.
  */
-export function parseConfig(raw: RawConfig): MigrationConfig {
+interface ConfigReader {
+  readonly raw: RawConfig;
+  /** Problems found so far, in the order they were found. */
+  readonly problems: string[];
+  /** The trimmed value, or the declared default as text. */
+  text(key: ConfigKeyName): string;
+  /** The trimmed value; undefined when it is empty. */
+  optional(key: ConfigKeyName): string | undefined;
+  /** A whole number of at least `min`; `min` (and a problem) when it is not. */
+  integer(key: ConfigKeyName, min: number): number;
+  /** true or false; anything else is a problem (and false). */
+  flag(key: ConfigKeyName): boolean;
+  /** One of `allowed`, or undefined when empty; anything else is a problem (and undefined). */
+  oneOf<T extends string>(key: ConfigKeyName, allowed: readonly T[]): T | undefined;
+}
+
+function configReader(raw: RawConfig): ConfigReader {
   const problems: string[] = [];
   const text = (key: ConfigKeyName): string => {
     const value = raw(key);
@@ -277,109 +292,92 @@ export function parseConfig(raw: RawConfig): MigrationConfig {
     return typeof fallback === "string" ? fallback : String(fallback);
   };
   const optional = (key: ConfigKeyName): string | undefined => text(key) || undefined;
-  const integer = (key: ConfigKeyName, min: number): number => {
-    const value = text(key);
-    if (!/^-?\d+$/.test(value) || Number(value) < min) {
-      problems.push(`${CONFIG_NAMESPACE}:${key} is "${value}"; set it to a whole number of at least ${min}.`);
-      return min;
-    }
-    return Number(value);
+  return {
+    raw,
+    problems,
+    text,
+    optional,
+    integer(key, min) {
+      const value = text(key);
+      if (!/^-?\d+$/.test(value) || Number(value) < min) {
+        problems.push(
+          `${CONFIG_NAMESPACE}:${key} is "${value}"; set it to a whole number of at least ${min}.`,
+        );
+        return min;
+      }
+      return Number(value);
+    },
+    flag(key) {
+      const value = text(key).toLowerCase();
+      if (value !== "true" && value !== "false") {
+        problems.push(`${CONFIG_NAMESPACE}:${key} is "${value}"; set it to true or false.`);
+      }
+      return value === "true";
+    },
+    oneOf<T extends string>(key: ConfigKeyName, allowed: readonly T[]): T | undefined {
+      const value = optional(key);
+      if (value === undefined) return undefined;
+      if (!(allowed as readonly string[]).includes(value)) {
+        problems.push(`${CONFIG_NAMESPACE}:${key} is "${value}"; set it to one of ${allowed.join(", ")}.`);
+        return undefined;
+      }
+      return value as T;
+    },
   };
-  const flag = (key: ConfigKeyName): boolean => {
-    const value = text(key).toLowerCase();
-    if (value !== "true" && value !== "false") {
-      problems.push(`${CONFIG_NAMESPACE}:${key} is "${value}"; set it to true or false.`);
-    }
-    return value === "true";
-  };
-  const oneOf = <T extends string>(key: ConfigKeyName, allowed: readonly T[]): T | undefined => {
-    const value = optional(key);
-    if (value === undefined) return undefined;
-    if (!(allowed as readonly string[]).includes(value)) {
-      problems.push(`${CONFIG_NAMESPACE}:${key} is "${value}"; set it to one of ${allowed.join(", ")}.`);
-      return undefined;
-    }
-    return value as T;
-  };
+}
 
-  const stageText = text("stage");
-  if (!isStage(stageText)) {
-    problems.push(
-      `${CONFIG_NAMESPACE}:stage is "${stageText}"; set it to prepare, bulk, cutover or complete (in that order).`,
-    );
-  }
-
-  const source = parseSource(text, problems);
-
-  const targetEnvironmentName = text("targetEnvironmentName");
-  const nameProblems = environmentNameProblems(targetEnvironmentName);
-  if (nameProblems.length > 0) {
-    problems.push(
-      `${CONFIG_NAMESPACE}:targetEnvironmentName "${targetEnvironmentName}" is not a valid MWAA name: ` +
-        `${nameProblems.join("; ")}. Use 1-80 letters, digits, - or _, starting with a letter.`,
-    );
-  }
-  if (source?.kind === "mwaa" && source.environmentName === targetEnvironmentName) {
-    problems.push(
-      `${CONFIG_NAMESPACE}:targetEnvironmentName equals sourceEnvironmentName "${targetEnvironmentName}"; ` +
-        `the new environment needs its own name.`,
-    );
-  }
-
-  const targetAirflowVersion = text("targetAirflowVersion");
-  if (!findMwaaVersion(targetAirflowVersion)) {
-    problems.push(
-      `${CONFIG_NAMESPACE}:targetAirflowVersion "${targetAirflowVersion}" is not a version MWAA can create; ` +
-        `set it to one of ${supportedVersionList()}.`,
-    );
-  }
-
-  const explicit = parseExplicit(raw, text, integer, oneOf, problems);
-  const network = parseNetwork(raw, text, oneOf, problems);
-
-  const kmsKeyArn = optional("kmsKeyArn");
-  if (kmsKeyArn && !/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]+$/.test(kmsKeyArn)) {
-    problems.push(
-      `${CONFIG_NAMESPACE}:kmsKeyArn "${kmsKeyArn}" is not a KMS key ARN; ` +
-        `give arn:aws:kms:<region>:<account>:key/<key-id>, or leave it empty for an AWS-owned key.`,
-    );
-  }
-
-  const dagS3Path = text("dagS3Path").replace(/^\/+|\/+$/g, "");
-  if (!dagS3Path) {
-    problems.push(`${CONFIG_NAMESPACE}:dagS3Path is empty; set the DAG folder inside the bucket, e.g. dags.`);
-  }
-  const migrationPrefix = text("migrationPrefix").replace(/^\/+|\/+$/g, "");
-  if (!/^[a-zA-Z0-9][a-zA-Z0-9._/-]*$/.test(migrationPrefix)) {
-    problems.push(
-      `${CONFIG_NAMESPACE}:migrationPrefix "${migrationPrefix}" must be a plain S3 key prefix (letters, digits, . _ - /).`,
-    );
-  }
-
+/**
+ * Parses and validates the whole configuration. Collects every problem before failing, so one preview
+ * shows them all; each names its key and the fix. Checks that need AWS (the source's version, the
+ * subnets' zones) happen later, in the components, with the same kind of message.
+ *
+ * The sections are read in a fixed order, which is the order their problems are listed in.
+ */
+export function parseConfig(raw: RawConfig): MigrationConfig {
+  const read = configReader(raw);
+  const stage = parseStage(read);
+  const source = parseSource(read);
+  const target = parseTarget(read, source);
+  const explicit = parseExplicit(read);
+  const network = parseNetwork(read);
+  const kmsKeyArn = parseKmsKeyArn(read);
+  const prefixes = parsePrefixes(read);
   const result: MigrationConfig = {
-    stage: isStage(stageText) ? stageText : "prepare",
-    allowStageRollback: flag("allowStageRollback"),
+    stage,
+    allowStageRollback: read.flag("allowStageRollback"),
     source: source ?? { kind: "mwaa", environmentName: "" },
-    targetEnvironmentName,
-    targetAirflowVersion,
-    cloneSourceSettings: flag("cloneSourceSettings"),
+    targetEnvironmentName: target.environmentName,
+    targetAirflowVersion: target.airflowVersion,
+    cloneSourceSettings: read.flag("cloneSourceSettings"),
     explicit,
     kmsKeyArn,
     network,
-    targetDagBucketName: optional("targetDagBucketName"),
-    dagS3Path,
-    dagsFolder: text("dagsFolder"),
-    requirementsFile: optional("requirementsFile"),
-    pluginsZip: optional("pluginsZip"),
-    startupScript: optional("startupScript"),
-    migrationPrefix,
-    bundleExpirationDays: integer("bundleExpirationDays", 1),
+    targetDagBucketName: read.optional("targetDagBucketName"),
+    dagS3Path: prefixes.dagS3Path,
+    dagsFolder: read.text("dagsFolder"),
+    requirementsFile: read.optional("requirementsFile"),
+    pluginsZip: read.optional("pluginsZip"),
+    startupScript: read.optional("startupScript"),
+    migrationPrefix: prefixes.migrationPrefix,
+    bundleExpirationDays: read.integer("bundleExpirationDays", 1),
   };
-  if (problems.length > 0) throw new ConfigurationError(problems);
+  if (read.problems.length > 0) throw new ConfigurationError(read.problems);
   return result;
 }
 
-function parseSource(text: (key: ConfigKeyName) => string, problems: string[]): SourceConfig | undefined {
+/** The stage to apply; `prepare` stands in for a misspelt one (already a problem). */
+function parseStage(read: ConfigReader): Stage {
+  const stage = read.text("stage");
+  if (isStage(stage)) return stage;
+  read.problems.push(
+    `${CONFIG_NAMESPACE}:stage is "${stage}"; set it to prepare, bulk, cutover or complete (in that order).`,
+  );
+  return "prepare";
+}
+
+/** An MWAA source by name, or a self-managed one by URL; undefined when neither (or both) is set. */
+function parseSource(read: ConfigReader): SourceConfig | undefined {
+  const { text, problems } = read;
   const environmentName = text("sourceEnvironmentName");
   const url = text("sourceAirflowUrl");
   if (environmentName && url) {
@@ -407,6 +405,12 @@ function parseSource(text: (key: ConfigKeyName) => string, problems: string[]): 
     );
     return undefined;
   }
+  return parseSelfManagedSource(read, url);
+}
+
+/** The rest of a self-managed source, once its URL is known. */
+function parseSelfManagedSource(read: ConfigReader, url: string): SourceConfig {
+  const { text, problems } = read;
   if (!/^https?:\/\/[^\s/]+/.test(url)) {
     problems.push(
       `${CONFIG_NAMESPACE}:sourceAirflowUrl "${url}" is not an http(s) URL; give the webserver's base URL, ` +
@@ -459,15 +463,40 @@ function isDagFolder(location: string): boolean {
   }
 }
 
-function parseExplicit(
-  raw: RawConfig,
-  text: (key: ConfigKeyName) => string,
-  integer: (key: ConfigKeyName, min: number) => number,
-  oneOf: <T extends string>(key: ConfigKeyName, allowed: readonly T[]) => T | undefined,
-  problems: string[],
-): ExplicitTargetSettings {
+/** The new environment's name (valid for MWAA, not the source's) and an Airflow version MWAA creates. */
+function parseTarget(
+  read: ConfigReader,
+  source: SourceConfig | undefined,
+): { environmentName: string; airflowVersion: string } {
+  const { text, problems } = read;
+  const environmentName = text("targetEnvironmentName");
+  const nameProblems = environmentNameProblems(environmentName);
+  if (nameProblems.length > 0) {
+    problems.push(
+      `${CONFIG_NAMESPACE}:targetEnvironmentName "${environmentName}" is not a valid MWAA name: ` +
+        `${nameProblems.join("; ")}. Use 1-80 letters, digits, - or _, starting with a letter.`,
+    );
+  }
+  if (source?.kind === "mwaa" && source.environmentName === environmentName) {
+    problems.push(
+      `${CONFIG_NAMESPACE}:targetEnvironmentName equals sourceEnvironmentName "${environmentName}"; ` +
+        `the new environment needs its own name.`,
+    );
+  }
+  const airflowVersion = text("targetAirflowVersion");
+  if (!findMwaaVersion(airflowVersion)) {
+    problems.push(
+      `${CONFIG_NAMESPACE}:targetAirflowVersion "${airflowVersion}" is not a version MWAA can create; ` +
+        `set it to one of ${supportedVersionList()}.`,
+    );
+  }
+  return { environmentName, airflowVersion };
+}
+
+function parseExplicit(read: ConfigReader): ExplicitTargetSettings {
+  const { text, oneOf, problems } = read;
   const positive = (key: ConfigKeyName): number | undefined => {
-    const value = integer(key, 0);
+    const value = read.integer(key, 0);
     return value === 0 ? undefined : value;
   };
   const minWorkers = positive("minWorkers");
@@ -496,27 +525,7 @@ function parseExplicit(
         `and the log copy see task output. Set it to INFO.`,
     );
   }
-  const optionsText = raw("airflowConfigurationOptions") ?? "{}";
-  let airflowConfigurationOptions: Record<string, string> = {};
-  try {
-    const parsed: unknown = JSON.parse(optionsText || "{}");
-    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
-      throw new Error("not an object");
-    for (const [key, value] of Object.entries(parsed)) {
-      if (!/^[a-z_]+\.[a-z0-9_]+$/.test(key)) {
-        problems.push(
-          `${CONFIG_NAMESPACE}:airflowConfigurationOptions key "${key}" must be "<section>.<option>", e.g. core.default_timezone.`,
-        );
-      }
-      airflowConfigurationOptions[key] = String(value);
-    }
-  } catch {
-    problems.push(
-      `${CONFIG_NAMESPACE}:airflowConfigurationOptions is not a JSON object of strings; ` +
-        `set it like {"core.default_timezone":"utc"}.`,
-    );
-    airflowConfigurationOptions = {};
-  }
+  const airflowConfigurationOptions = parseAirflowConfigurationOptions(read);
   return {
     environmentClass: oneOf("environmentClass", ENVIRONMENT_CLASSES),
     minWorkers,
@@ -530,13 +539,36 @@ function parseExplicit(
   };
 }
 
-function parseNetwork(
-  raw: RawConfig,
-  text: (key: ConfigKeyName) => string,
-  oneOf: <T extends string>(key: ConfigKeyName, allowed: readonly T[]) => T | undefined,
-  problems: string[],
-): MigrationConfig["network"] {
-  const subnetText = raw("subnetIds");
+/** A JSON object of "<section>.<option>" keys; values are kept as strings, as MWAA takes them. */
+function parseAirflowConfigurationOptions(read: ConfigReader): Record<string, string> {
+  const { problems } = read;
+  const optionsText = read.raw("airflowConfigurationOptions") ?? "{}";
+  const options: Record<string, string> = {};
+  try {
+    const parsed: unknown = JSON.parse(optionsText || "{}");
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+      throw new Error("not an object");
+    for (const [key, value] of Object.entries(parsed)) {
+      if (!/^[a-z_]+\.[a-z0-9_]+$/.test(key)) {
+        problems.push(
+          `${CONFIG_NAMESPACE}:airflowConfigurationOptions key "${key}" must be "<section>.<option>", e.g. core.default_timezone.`,
+        );
+      }
+      options[key] = String(value);
+    }
+  } catch {
+    problems.push(
+      `${CONFIG_NAMESPACE}:airflowConfigurationOptions is not a JSON object of strings; ` +
+        `set it like {"core.default_timezone":"utc"}.`,
+    );
+    return {};
+  }
+  return options;
+}
+
+function parseNetwork(read: ConfigReader): MigrationConfig["network"] {
+  const { text, problems } = read;
+  const subnetText = read.raw("subnetIds");
   let subnetIds: string[] = [];
   if (subnetText !== undefined && subnetText.trim() !== "") {
     try {
@@ -567,6 +599,35 @@ function parseNetwork(
       `${CONFIG_NAMESPACE}:vpcCidrBlock "${cidrBlock}" must be an IPv4 CIDR block from /16 to /24, e.g. 10.192.0.0/16.`,
     );
   }
-  const egress = oneOf<NetworkEgress>("networkEgress", ["nat-gateway", "vpc-endpoints"]) ?? "nat-gateway";
+  const egress =
+    read.oneOf<NetworkEgress>("networkEgress", ["nat-gateway", "vpc-endpoints"]) ?? "nat-gateway";
   return { kind: "vpc", cidrBlock, egress };
+}
+
+/** A customer-managed key for the environment; undefined (an AWS-owned key) when empty. */
+function parseKmsKeyArn(read: ConfigReader): string | undefined {
+  const kmsKeyArn = read.optional("kmsKeyArn");
+  if (kmsKeyArn && !/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]+$/.test(kmsKeyArn)) {
+    read.problems.push(
+      `${CONFIG_NAMESPACE}:kmsKeyArn "${kmsKeyArn}" is not a KMS key ARN; ` +
+        `give arn:aws:kms:<region>:<account>:key/<key-id>, or leave it empty for an AWS-owned key.`,
+    );
+  }
+  return kmsKeyArn;
+}
+
+/** The two S3 key prefixes, without leading or trailing slashes: the DAG folder and the bundles' prefix. */
+function parsePrefixes(read: ConfigReader): { dagS3Path: string; migrationPrefix: string } {
+  const { text, problems } = read;
+  const dagS3Path = text("dagS3Path").replace(/^\/+|\/+$/g, "");
+  if (!dagS3Path) {
+    problems.push(`${CONFIG_NAMESPACE}:dagS3Path is empty; set the DAG folder inside the bucket, e.g. dags.`);
+  }
+  const migrationPrefix = text("migrationPrefix").replace(/^\/+|\/+$/g, "");
+  if (!/^[a-zA-Z0-9][a-zA-Z0-9._/-]*$/.test(migrationPrefix)) {
+    problems.push(
+      `${CONFIG_NAMESPACE}:migrationPrefix "${migrationPrefix}" must be a plain S3 key prefix (letters, digits, . _ - /).`,
+    );
+  }
+  return { dagS3Path, migrationPrefix };
 }

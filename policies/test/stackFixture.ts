@@ -32,6 +32,7 @@ export const doc = (...Statement: object[]) => JSON.stringify({ Version: "2012-1
  * foreign document the pack must accept as it is, wildcards included.
  */
 export function documentedExecutionPolicy(env = "target", bucket = DAG_BUCKET): object {
+  // Written out, not built by rules/permissions.ts: it stands for AWS's text, which the pack must accept too.
   return {
     Version: "2012-10-17",
     Statement: [

@@ -217,6 +217,7 @@ describe("the IAM documents the dev stack writes", () => {
 
     it("grants nothing beyond MWAA's documented execution-role actions, and no write to the DAG bucket", () => {
       assertNoWildcardAllows(doc("execution").Statement, "execution policy");
+      // MWAA's documented actions, written out rather than read from the builder they bound.
       assertActionsWithin(
         doc("execution"),
         [
@@ -338,6 +339,7 @@ describe("the IAM documents the dev stack writes", () => {
 
     it("writes only: no read, list or delete of the bundle", () => {
       assertNoWildcardAllows(doc("exportGrant").Statement, "export grant");
+      // Written out from the grant's purpose, not read from the builder it bounds nor from the pack's facts.
       assertActionsWithin(
         doc("exportGrant"),
         [
@@ -411,6 +413,7 @@ describe("the IAM documents the dev stack writes", () => {
 
     it("writes nothing but its report: no stream, manifest or delete; no listing outside the prefix", () => {
       assertNoWildcardAllows(doc("importGrant").Statement, "import grant");
+      // Written out from the grant's purpose, not read from the builder it bounds nor from the pack's facts.
       assertActionsWithin(
         doc("importGrant"),
         [
