@@ -29,7 +29,7 @@ import {
 } from "../rules/stages";
 import { TargetEnvironment } from "./targetEnvironment";
 import { resolveTargetSettings, type TargetSettings } from "../rules/targetSettings";
-import { checkVersionChange, findMwaaVersion, type UpgradePath } from "../rules/versions";
+import { checkVersionChange, exportRefusal, findMwaaVersion, type UpgradePath } from "../rules/versions";
 
 export interface MigrationArgs {
   readonly config: MigrationConfig;
@@ -67,6 +67,12 @@ export function migrationProblems(input: {
     config.source.kind === "mwaa",
   );
   problems.push(...versions.errors);
+  const refusal = config.historyImport ? exportRefusal(input.sourceVersion) : undefined;
+  if (refusal)
+    problems.push(
+      `the source runs Airflow ${input.sourceVersion}, whose run history cannot be exported: ${refusal}. ` +
+        `Set mwaa-migration:historyImport to false to build only the new environment (stage prepare).`,
+    );
   const previous = input.previousStage && isStage(input.previousStage) ? input.previousStage : undefined;
   const transition = stageTransitionProblem(previous, config.stage, config.allowStageRollback);
   if (transition) problems.push(transition);
@@ -119,7 +125,8 @@ export class Migration extends pulumi.ComponentResource {
       { parent: this },
     );
     this.target = this.buildTarget(name, args, version.python, account);
-    if (this.plan.grants) this.grants = this.buildGrants(name, config);
+    // Only the environment is built when no history moves: no grant is needed.
+    if (this.plan.grants && config.historyImport) this.grants = this.buildGrants(name, config);
     this.phases = migrationPhases(name, this.plan, this.phaseContext(config, region), this);
     this.deployerPolicy = this.deployerPolicyFor(config, region, account);
 
@@ -271,7 +278,7 @@ export class Migration extends pulumi.ComponentResource {
       },
       bundleAccess: this.grants ? [this.grants] : [],
       targetReady: [target],
-      settings: {},
+      settings: config.phases,
     };
   }
 

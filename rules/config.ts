@@ -11,7 +11,13 @@ import { isStage, Stage } from "./stages";
 import { LOG_LEVELS, LogLevel, ScalarEnvironmentSettings, TASK_LOG_LEVELS } from "./clone";
 import { environmentNameProblems } from "./names";
 import { NetworkEgress, subnetIdProblems } from "./network";
-import { findMwaaVersion, parseVersion, supportedVersionList } from "./versions";
+import {
+  findMwaaVersion,
+  importableTargetVersions,
+  importRefusal,
+  parseVersion,
+  supportedVersionList,
+} from "./versions";
 
 export const CONFIG_NAMESPACE = "mwaa-migration";
 
@@ -194,6 +200,79 @@ export const CONFIG_KEYS = {
     default: 30,
     description: "Days after which the lifecycle rule deletes export bundles.",
   },
+  historyImport: {
+    type: "boolean",
+    default: true,
+    description:
+      "Move the run history, pools, variables, connections and task logs; false builds only the new environment (stage prepare).",
+  },
+  conflictPolicy: {
+    type: "string",
+    default: "skip",
+    description:
+      "Pools, variables and connections the target already has: skip (keep the target's), overwrite, or fail.",
+  },
+  importOrphanHistory: {
+    type: "boolean",
+    default: false,
+    description:
+      "Also import the history of DAGs the target does not have (default: report them, import none).",
+  },
+  exportDeadlineSeconds: {
+    type: "integer",
+    default: 3600,
+    description:
+      "How long pulumi up waits for an export (60 to 604800); the next up resumes one still running.",
+  },
+  importDeadlineSeconds: {
+    type: "integer",
+    default: 3600,
+    description:
+      "How long pulumi up waits for an import (60 to 604800); the next up resumes one still running.",
+  },
+  parseDeadlineSeconds: {
+    type: "integer",
+    default: 600,
+    description: "How long to wait for Airflow to parse a delivered migration DAG (10 to 86400).",
+  },
+  pollIntervalSeconds: {
+    type: "integer",
+    default: 15,
+    description: "How often the phases look at Airflow while they wait (1 to 600).",
+  },
+  quiesceDeadlineSeconds: {
+    type: "integer",
+    default: 1800,
+    description:
+      "At cutover, how long to wait for the paused DAGs' running tasks and runs to finish (0 to 604800); past it the pause is undone.",
+  },
+  keepRunningDags: {
+    type: "array",
+    default: [],
+    description: "DAG ids the cutover leaves running on the source (e.g. a monitoring DAG).",
+  },
+  leaveTargetPaused: {
+    type: "boolean",
+    default: false,
+    description: "After cutover, keep the target's DAGs paused (unpause them by hand).",
+  },
+  taskLogStates: {
+    type: "array",
+    default: ["success", "failed", "skipped", "upstream_failed"],
+    description: "States of the task instances whose CloudWatch logs are copied to the target.",
+  },
+  taskLogMaxAgeDays: {
+    type: "integer",
+    default: 0,
+    description:
+      "Copy the logs of task instances that ended in the last N days only (a few keep the cost down); 0: all.",
+  },
+  purgeBundlesOnDelete: {
+    type: "boolean",
+    default: false,
+    description:
+      "Delete an export's bundle with its resource (default: the bucket's lifecycle rule expires it).",
+  },
 } as const satisfies Record<string, ConfigKeySpec>;
 
 export type ConfigKeyName = keyof typeof CONFIG_KEYS;
@@ -226,6 +305,35 @@ export interface ExplicitTargetSettings extends ScalarEnvironmentSettings {
   readonly airflowConfigurationOptions: Record<string, string>;
 }
 
+/** Task-instance states a log copy can select (Airflow's finished states). */
+export const TASK_LOG_STATES = ["success", "failed", "skipped", "upstream_failed", "removed"] as const;
+export const CONFLICT_POLICY_CHOICES = ["skip", "overwrite", "fail"] as const;
+
+/**
+ * What the user decides about the migration's phases: the shape the phase sequence takes as its settings
+ * (providers' PhaseSettings), kept here so that the rules do not reach into the providers.
+ */
+export interface PhaseConfig {
+  readonly export: {
+    readonly deadlineSeconds: number;
+    readonly parseDeadlineSeconds: number;
+    readonly pollIntervalSeconds: number;
+  };
+  readonly import: {
+    readonly deadlineSeconds: number;
+    readonly parseDeadlineSeconds: number;
+    readonly pollIntervalSeconds: number;
+  };
+  readonly conflictPolicy: (typeof CONFLICT_POLICY_CHOICES)[number];
+  readonly importOrphanHistory: boolean;
+  readonly keepRunningDags: readonly string[];
+  readonly quiesceDeadlineSeconds: number;
+  readonly leaveTargetPaused: boolean;
+  readonly taskLogStates: readonly string[];
+  readonly taskLogMaxAgeDays?: number;
+  readonly purgeBundlesOnDelete: boolean;
+}
+
 export interface MigrationConfig {
   readonly stage: Stage;
   readonly allowStageRollback: boolean;
@@ -246,6 +354,9 @@ export interface MigrationConfig {
   readonly startupScript?: string;
   readonly migrationPrefix: string;
   readonly bundleExpirationDays: number;
+  /** false: only the new environment is built (stage prepare); no history moves. */
+  readonly historyImport: boolean;
+  readonly phases: PhaseConfig;
 }
 
 export class ConfigurationError extends Error {
@@ -275,8 +386,10 @@ interface ConfigReader {
   text(key: ConfigKeyName): string;
   /** The trimmed value; undefined when it is empty. */
   optional(key: ConfigKeyName): string | undefined;
-  /** A whole number of at least `min`; `min` (and a problem) when it is not. */
-  integer(key: ConfigKeyName, min: number): number;
+  /** A whole number of at least `min` (and at most `max`); `min` (and a problem) when it is not. */
+  integer(key: ConfigKeyName, min: number, max?: number): number;
+  /** A list of strings (JSON, as `pulumi config set --path 'key[0]'` stores it); [] (and a problem) when not. */
+  list(key: ConfigKeyName): string[];
   /** true or false; anything else is a problem (and false). */
   flag(key: ConfigKeyName): boolean;
   /** One of `allowed`, or undefined when empty; anything else is a problem (and undefined). */
@@ -297,15 +410,29 @@ function configReader(raw: RawConfig): ConfigReader {
     problems,
     text,
     optional,
-    integer(key, min) {
+    integer(key, min, max) {
       const value = text(key);
-      if (!/^-?\d+$/.test(value) || Number(value) < min) {
-        problems.push(
-          `${CONFIG_NAMESPACE}:${key} is "${value}"; set it to a whole number of at least ${min}.`,
-        );
+      if (!/^-?\d+$/.test(value) || Number(value) < min || (max !== undefined && Number(value) > max)) {
+        const range = max === undefined ? `of at least ${min}` : `from ${min} to ${max}`;
+        problems.push(`${CONFIG_NAMESPACE}:${key} is "${value}"; set it to a whole number ${range}.`);
         return min;
       }
       return Number(value);
+    },
+    list(key) {
+      const value = raw(key);
+      const fallback = CONFIG_KEYS[key].default;
+      if (value === undefined || value.trim() === "") return Array.isArray(fallback) ? [...fallback] : [];
+      try {
+        const parsed: unknown = JSON.parse(value);
+        if (Array.isArray(parsed) && parsed.every((item) => typeof item === "string")) return parsed;
+      } catch {
+        // reported below
+      }
+      problems.push(
+        `${CONFIG_NAMESPACE}:${key} is not a list of names; set it with \`pulumi config set --path '${key}[0]' <name>\`.`,
+      );
+      return [];
     },
     flag(key) {
       const value = text(key).toLowerCase();
@@ -342,6 +469,8 @@ export function parseConfig(raw: RawConfig): MigrationConfig {
   const network = parseNetwork(read);
   const kmsKeyArn = parseKmsKeyArn(read);
   const prefixes = parsePrefixes(read);
+  const historyImport = parseHistoryImport(read, stage, target.airflowVersion);
+  const phases = parsePhases(read);
   const result: MigrationConfig = {
     stage,
     allowStageRollback: read.flag("allowStageRollback"),
@@ -360,6 +489,8 @@ export function parseConfig(raw: RawConfig): MigrationConfig {
     startupScript: read.optional("startupScript"),
     migrationPrefix: prefixes.migrationPrefix,
     bundleExpirationDays: read.integer("bundleExpirationDays", 1),
+    historyImport,
+    phases,
   };
   if (read.problems.length > 0) throw new ConfigurationError(read.problems);
   return result;
@@ -630,4 +761,62 @@ function parsePrefixes(read: ConfigReader): { dagS3Path: string; migrationPrefix
     );
   }
   return { dagS3Path, migrationPrefix };
+}
+
+/**
+ * Whether history moves. A target the import cannot write is refused here, before anything exists,
+ * unless the stack only builds the new environment (historyImport false, stage prepare).
+ */
+function parseHistoryImport(read: ConfigReader, stage: Stage, targetAirflowVersion: string): boolean {
+  const historyImport = read.flag("historyImport");
+  if (!historyImport) {
+    if (stage !== "prepare")
+      read.problems.push(
+        `${CONFIG_NAMESPACE}:stage "${stage}" moves history, but ${CONFIG_NAMESPACE}:historyImport is false; ` +
+          `keep the stage at prepare (only the new environment is built) or set historyImport to true.`,
+      );
+    return false;
+  }
+  const refusal = importRefusal(targetAirflowVersion);
+  if (refusal)
+    read.problems.push(
+      `${CONFIG_NAMESPACE}:targetAirflowVersion ${targetAirflowVersion} cannot receive the run history: ${refusal}. ` +
+        `Set it to one of ${importableTargetVersions().join(", ")}, or set ${CONFIG_NAMESPACE}:historyImport to false ` +
+        `to build only the new environment (stage prepare).`,
+    );
+  return true;
+}
+
+/** The phases' deadlines, what cutover spares and leaves paused, which task logs are copied. */
+function parsePhases(read: ConfigReader): PhaseConfig {
+  const week = 7 * 24 * 3600;
+  const parseDeadlineSeconds = read.integer("parseDeadlineSeconds", 10, 24 * 3600);
+  const pollIntervalSeconds = read.integer("pollIntervalSeconds", 1, 600);
+  const timing = (key: "exportDeadlineSeconds" | "importDeadlineSeconds") => ({
+    deadlineSeconds: read.integer(key, 60, week),
+    parseDeadlineSeconds,
+    pollIntervalSeconds,
+  });
+  const taskLogStates = read.list("taskLogStates");
+  const unknownStates = taskLogStates.filter(
+    (state) => !(TASK_LOG_STATES as readonly string[]).includes(state),
+  );
+  if (unknownStates.length > 0)
+    read.problems.push(
+      `${CONFIG_NAMESPACE}:taskLogStates has ${unknownStates.join(", ")}; a log copy selects finished task ` +
+        `instances only: ${TASK_LOG_STATES.join(", ")}.`,
+    );
+  const maxAgeDays = read.integer("taskLogMaxAgeDays", 0, 3650);
+  return {
+    export: timing("exportDeadlineSeconds"),
+    import: timing("importDeadlineSeconds"),
+    conflictPolicy: read.oneOf("conflictPolicy", CONFLICT_POLICY_CHOICES) ?? "skip",
+    importOrphanHistory: read.flag("importOrphanHistory"),
+    keepRunningDags: read.list("keepRunningDags"),
+    quiesceDeadlineSeconds: read.integer("quiesceDeadlineSeconds", 0, week),
+    leaveTargetPaused: read.flag("leaveTargetPaused"),
+    taskLogStates,
+    taskLogMaxAgeDays: maxAgeDays > 0 ? maxAgeDays : undefined,
+    purgeBundlesOnDelete: read.flag("purgeBundlesOnDelete"),
+  };
 }

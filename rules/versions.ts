@@ -20,8 +20,11 @@ export const MWAA_VERSIONS: readonly MwaaVersion[] = table.mwaaCreates;
 /** The last 2.x release MWAA upgrades in place to 3.x; older 2.x need a new environment for 3.x. */
 export const IN_PLACE_MAJOR_UPGRADE_FROM: string = table.inPlaceMajorUpgradeFrom;
 
-/** How the migration DAGs reach a version's metadata database: as a DAG task (2.x). */
-export type MetadataPath = "dag-task";
+/**
+ * How the migration reaches a version's metadata database: as a task of the migration DAG (2.x), or
+ * through the migration plugin's app in the API server (Airflow 3, whose tasks cannot open the database).
+ */
+export type MetadataPath = "dag-task" | "api-plugin";
 
 /** What this project can do with an Airflow version. */
 export interface VersionCapabilities {
@@ -86,6 +89,22 @@ export function capabilitiesOf(version: string): VersionCapabilities | undefined
   return CAPABILITIES.find(
     (row) => compareVersions(version, row.from) >= 0 && compareVersions(version, row.below) < 0,
   );
+}
+
+/** Why the import cannot write `version`'s database; undefined when it can (or the version is unknown). */
+export function importRefusal(version: string): string | undefined {
+  const capabilities = capabilitiesOf(version);
+  return capabilities && !capabilities.importPath
+    ? (capabilities.importRefusal ?? "no import path")
+    : undefined;
+}
+
+/** Why the export cannot read `version`'s database; undefined when it can (or the version is unknown). */
+export function exportRefusal(version: string): string | undefined {
+  const capabilities = capabilitiesOf(version);
+  return capabilities && !capabilities.exportPath
+    ? (capabilities.exportRefusal ?? "no export path")
+    : undefined;
 }
 
 /** The versions MWAA creates that the import can write into: what a refused target is told to pick. */

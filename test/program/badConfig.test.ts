@@ -1,4 +1,5 @@
 import * as assert from "node:assert/strict";
+import { importableTargetVersions, importRefusal, MWAA_VERSIONS } from "../../rules/versions";
 import { RunOptions, loadDevConfig, runStack } from "../support/stackUnderMocks";
 
 /**
@@ -43,14 +44,70 @@ describe("bad configuration fails at preview, naming the key and the fix", () =>
     "mwaa-migration:sourceDagsLocation": "s3://corp-airflow/dags",
   };
 
-  it("a downgrade from the source's version, with the requirements.txt that no longer fits", async () => {
-    await previewFails({ "mwaa-migration:targetAirflowVersion": "2.7.2" }, [
-      key("targetAirflowVersion"),
-      /2\.7\.2 is older than the source's 2\.8\.1/,
-      /set a target of 2\.8\.1 or later/,
-      key("requirementsFile"),
-      /constraints-2\.7\.2\/constraints-3\.11\.txt/,
+  it("a target the import cannot write, before anything exists: the versions that work, and why", async () => {
+    const unreachable = MWAA_VERSIONS.map((v) => v.airflow).filter((v) => importRefusal(v));
+    assert.ok(unreachable.length > 0, "the versions table has targets the import cannot write");
+    for (const version of unreachable) {
+      await previewFails(
+        { "mwaa-migration:targetAirflowVersion": version, "mwaa-migration:requirementsFile": "" },
+        [
+          key("targetAirflowVersion"),
+          new RegExp(
+            `${version.replace(/\./g, "\\.")} cannot receive the run history: ${importRefusal(version)!}`,
+          ),
+          new RegExp(`one of ${importableTargetVersions().join(", ").replace(/\./g, "\\.")}`),
+          key("historyImport"),
+        ],
+      );
+    }
+    // Building only the new environment is still possible.
+    await runStack({
+      ...loadDevConfig(),
+      "mwaa-migration:targetAirflowVersion": unreachable[unreachable.length - 1],
+      "mwaa-migration:requirementsFile": "",
+      "mwaa-migration:historyImport": "false",
+    });
+  });
+
+  it("history switched off past prepare", async () => {
+    await previewFails({ "mwaa-migration:historyImport": "false", "mwaa-migration:stage": "bulk" }, [
+      key("stage"),
+      key("historyImport"),
+      /keep the stage at prepare/,
     ]);
+  });
+
+  it("phase settings out of the range the providers accept, and task-log states that never end a task", async () => {
+    await previewFails(
+      {
+        "mwaa-migration:exportDeadlineSeconds": "30",
+        "mwaa-migration:pollIntervalSeconds": "0",
+        "mwaa-migration:conflictPolicy": "merge",
+        "mwaa-migration:taskLogStates": '["success","running"]',
+        "mwaa-migration:keepRunningDags": "heartbeat",
+      },
+      [
+        /mwaa-migration:exportDeadlineSeconds is "30"; set it to a whole number from 60 to 604800/,
+        /mwaa-migration:pollIntervalSeconds is "0"; set it to a whole number from 1 to 600/,
+        /mwaa-migration:conflictPolicy is "merge"; set it to one of skip, overwrite, fail/,
+        /mwaa-migration:taskLogStates has running/,
+        /mwaa-migration:keepRunningDags is not a list of names/,
+      ],
+    );
+  });
+
+  it("a downgrade from the source's version, with the requirements.txt that no longer fits", async () => {
+    // Only the environment: a target the import cannot write is refused earlier, by the config alone.
+    await previewFails(
+      { "mwaa-migration:targetAirflowVersion": "2.7.2", "mwaa-migration:historyImport": "false" },
+      [
+        key("targetAirflowVersion"),
+        /2\.7\.2 is older than the source's 2\.8\.1/,
+        /set a target of 2\.8\.1 or later/,
+        key("requirementsFile"),
+        /constraints-2\.7\.2\/constraints-3\.11\.txt/,
+      ],
+    );
   });
 
   it("a version MWAA does not offer", async () => {
@@ -134,10 +191,10 @@ describe("bad configuration fails at preview, naming the key and the fix", () =>
   });
 
   it("a requirements.txt still pinned to the source version after changing the target", async () => {
-    await previewFails({ "mwaa-migration:targetAirflowVersion": "3.0.6" }, [
-      key("requirementsFile"),
-      /constraints-3\.0\.6\/constraints-3\.12\.txt/,
-    ]);
+    await previewFails(
+      { "mwaa-migration:targetAirflowVersion": "3.0.6", "mwaa-migration:historyImport": "false" },
+      [key("requirementsFile"), /constraints-3\.0\.6\/constraints-3\.12\.txt/],
+    );
   });
 
   it("a target DAG folder that is the source's", async () => {

@@ -13,6 +13,8 @@ const toAirflow3From = (sourceVersion: string) =>
       ...loadDevConfig(),
       "mwaa-migration:targetAirflowVersion": "3.0.6",
       "mwaa-migration:requirementsFile": "",
+      // The environment alone: whether history can move to 3.x is the versions table's to say.
+      "mwaa-migration:historyImport": "false",
     },
     { source: { airflowVersion: sourceVersion } },
   );
