@@ -19,7 +19,7 @@ finish() {
 trap finish EXIT
 
 # shellcheck source=/dev/null
-source local/.state/env.sh
+source "${MWAA_LOCAL_STATE_DIR:-local/.state}/env.sh"
 # The local stack's own smoke tests (test/python/localstack, 6-8 minutes) run when asked:
 # MWAA_TEST_LOCALSTACK=1.
 ignore=(--ignore=test/python/localstack)

@@ -204,11 +204,51 @@ class StreamReader:
             )
 
 
-def put_json(s3: Any, bucket: str, key: str, document: Dict[str, Any], kms_key_id: Optional[str]) -> None:
+class BundleExists(Exception):
+    pass
+
+
+def object_exists(s3: Any, bucket: str, key: str) -> bool:
+    """False also when the caller may not tell (403: the export grant cannot read the bundle)."""
+    from botocore.exceptions import ClientError
+
+    try:
+        s3.head_object(Bucket=bucket, Key=key)
+        return True
+    except ClientError:
+        return False
+
+
+def _if_none_match(request: Any, **_: Any) -> None:
+    request.headers["If-None-Match"] = "*"
+
+
+def put_json(
+    s3: Any, bucket: str, key: str, document: Dict[str, Any], kms_key_id: Optional[str], only_if_absent: bool = False
+) -> None:
+    """only_if_absent: S3 refuses the write (412) when the object exists, atomically.
+
+    The header goes on the request directly: botocore before 1.35 (Airflow 2.8's) has
+    no IfNoneMatch parameter, and S3 honours the header from any client.
+    """
+    from botocore.exceptions import ClientError
+
     body = json.dumps(document, indent=2, sort_keys=True).encode("utf-8")
-    s3.put_object(
-        Bucket=bucket, Key=key, Body=body, ContentType="application/json", **_sse_args(kms_key_id)
-    )
+    event = "before-sign.s3.PutObject"
+    if only_if_absent:
+        s3.meta.events.register(event, _if_none_match, unique_id="mwaa-migration-if-none-match")
+    try:
+        s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json", **_sse_args(kms_key_id))
+    except ClientError as error:
+        if only_if_absent and error.response.get("Error", {}).get("Code") in ("PreconditionFailed", "412"):
+            raise BundleExists(
+                "s3://%s/%s already exists: an export under this exportId completed earlier, so this one "
+                "stops without replacing its manifest; export under a new exportId" % (bucket, key)
+            ) from None
+        raise
+    finally:
+        if only_if_absent:
+            s3.meta.events.unregister(event, unique_id="mwaa-migration-if-none-match")
 
 
 def get_json(s3: Any, bucket: str, key: str) -> Dict[str, Any]:

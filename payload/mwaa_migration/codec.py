@@ -5,7 +5,9 @@ The manifest names each column's portable type. Values are encoded as:
 - timestamp: ISO-8601 string in UTC with offset, e.g. "2024-05-01T06:00:00.123456+00:00"
   (columns without a time zone are read as UTC);
 - bytes (pickles, XCom values, executor_config): {"$b64": "<standard base64>"};
-- json: the JSON value itself;
+- json-text: a json/jsonb column's document as a JSON string, exactly as PostgreSQL
+  stores it (number forms, key order, spacing, escapes; SQL NULL stays distinct
+  from the JSON document null);
 - SQL NULL: JSON null, for every type.
 
 The export has PostgreSQL build each line (row_to_json) so that rows never pass
@@ -32,8 +34,8 @@ _PG_TO_PORTABLE = {
     "timestamp with time zone": "timestamp",
     "timestamp without time zone": "timestamp",
     "bytea": "bytes",
-    "json": "json",
-    "jsonb": "json",
+    "json": "json-text",
+    "jsonb": "json-text",
     "character varying": "text",
     "character": "text",
     "text": "text",
@@ -46,6 +48,8 @@ _STAGE_TYPES = {
     "boolean": "boolean",
     "timestamp": "timestamptz",
     "bytes": "jsonb",
+    "json-text": "text",
+    # Bundles written before json-text carried the parsed document.
     "json": "jsonb",
     "text": "text",
 }
@@ -77,6 +81,9 @@ def export_expression(alias: str, column: str, pg_type: str) -> str:
     ref = "%s.%s" % (alias, quote_ident(column))
     if pg_type == "timestamp without time zone":
         return "(%s AT TIME ZONE 'UTC')" % ref
+    if pg_type in ("json", "jsonb"):
+        # As text: row_to_json would embed the document, and a reader would parse it.
+        return "%s::text" % ref
     if pg_type == "bytea":
         return (
             "CASE WHEN %s IS NULL THEN NULL ELSE json_build_object('%s', "

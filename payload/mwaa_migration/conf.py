@@ -65,7 +65,12 @@ def _bundle_fields(conf: Dict[str, Any]) -> Dict[str, Any]:
     }
 
 
-def export_options(conf: Dict[str, Any], airflow_version: Optional[str], fernet_keys: Optional[str]) -> ExportOptions:
+def export_options(
+    conf: Dict[str, Any],
+    airflow_version: Optional[str],
+    fernet_keys: Optional[str],
+    kms_key_required_for_secrets: bool = False,
+) -> ExportOptions:
     _unknown(conf, EXPORT_KEYS, "export")
     return ExportOptions(
         phase=str(conf.get("phase") or "full"),
@@ -76,10 +81,14 @@ def export_options(conf: Dict[str, Any], airflow_version: Optional[str], fernet_
         poll_seconds=_number(conf, "pollSeconds", 10.0),
         airflow_version=airflow_version,
         fernet_keys=fernet_keys,
+        kms_key_required_for_secrets=kms_key_required_for_secrets,
     )
 
 
-def import_options(conf: Dict[str, Any], airflow_version: Optional[str], fernet_keys: Optional[str]) -> ImportOptions:
+def import_options(
+    conf: Dict[str, Any], airflow_version: Optional[str], fernet_keys: Optional[str], no_fernet_key: bool = False
+) -> ImportOptions:
+    """no_fernet_key: the target has no Fernet key configured (not merely none given)."""
     _unknown(conf, IMPORT_KEYS, "import")
     return ImportOptions(
         conflict_policy=str(conf.get("conflictPolicy") or "skip"),
@@ -88,4 +97,6 @@ def import_options(conf: Dict[str, Any], airflow_version: Optional[str], fernet_
         fernet_keys=fernet_keys,
         continue_schedules=_bool(conf, "continueSchedules", True),
         airflow_version=airflow_version,
+        skip_unstorable_rows=_bool(conf, "skipUnstorableRows", False),
+        no_fernet_key=no_fernet_key and not fernet_keys,
     )

@@ -9,6 +9,7 @@ class Column(NamedTuple):
     udt_name: str  # base type name usable in a cast, e.g. "timestamptz", "varchar"
     nullable: bool
     has_default: bool
+    max_length: Optional[int] = None  # varchar(n), char(n)
 
 
 def libpq_url(sqlalchemy_url: str) -> str:
@@ -47,7 +48,8 @@ def reflect_columns(conn: Any, table: str) -> Optional[List[Column]]:
     """The table's columns in order, or None when the table does not exist."""
     with conn.cursor() as cur:
         cur.execute(
-            "SELECT column_name, data_type, udt_name, is_nullable = 'YES', column_default IS NOT NULL"
+            "SELECT column_name, data_type, udt_name, is_nullable = 'YES', column_default IS NOT NULL,"
+            " character_maximum_length"
             " FROM information_schema.columns"
             " WHERE table_schema = current_schema() AND table_name = %s"
             " ORDER BY ordinal_position",

@@ -12,7 +12,7 @@ from typing import Any, Callable, Dict, List, NamedTuple, Optional
 
 from . import bundle, codec, db, pausing
 from .contract import EXPORT_PHASES
-from .secrets import Cipher, reveal_row
+from .secrets import SOURCE, Cipher, reveal_row
 from .spec import (
     FINISHED_RUN_STATES,
     OWN_DAG_IDS,
@@ -47,6 +47,13 @@ class ExportOptions(NamedTuple):
     poll_seconds: float = 10.0
     airflow_version: Optional[str] = None
     fernet_keys: Optional[str] = None
+    # Refuse to write decrypted secrets (variables, connections) without kms_key_id,
+    # that is under the bucket's default key rather than the migration key.
+    kms_key_required_for_secrets: bool = False
+
+
+def secret_tables(tables: Optional[List[str]]) -> List[str]:
+    return [spec.name for spec in select_tables(tables) if spec.secrets]
 
 
 def validate(options: ExportOptions) -> None:
@@ -63,20 +70,58 @@ def validate(options: ExportOptions) -> None:
         raise ValueError("bucket and exportId are required")
     if "/" in options.export_id:
         raise ValueError("exportId %r must not contain '/'" % options.export_id)
+    secrets = secret_tables(options.tables)
+    if options.kms_key_required_for_secrets and not options.kms_key_id and secrets:
+        raise ValueError(
+            "%s hold decrypted secrets in the bundle, and without --kms-key-id they would be encrypted with "
+            "the bucket's default key instead of the migration key: pass --kms-key-id (the migration bucket's "
+            "key), leave them out with --tables, or pass --allow-secrets-without-kms-key to accept the default "
+            "key (the manifest then says so)" % " and ".join(secrets)
+        )
+
+
+def secrets_note(options: ExportOptions) -> Dict[str, Any]:
+    """The manifest's account of how the decrypted secrets are protected."""
+    note: Dict[str, Any] = {"tables": secret_tables(options.tables), "kmsKeyId": options.kms_key_id}
+    if not options.kms_key_id:
+        note["warning"] = (
+            "exported without a KMS key id: the streams are encrypted (SSE-KMS) with the bucket's default key, "
+            "not the migration key"
+        )
+    return note
+
+
+def refuse_complete_bundle(s3: Any, options: ExportOptions) -> None:
+    key = bundle.manifest_key(options.prefix, options.export_id)
+    if bundle.object_exists(s3, options.bucket, key):
+        raise bundle.BundleExists(
+            "s3://%s/%s exists: export %s is complete and may have been imported already, so this export "
+            "stops before writing anything; export under a new exportId" % (options.bucket, key, options.export_id)
+        )
+
+
+def _finished_run(alias: str) -> str:
+    return "%s.state IN (%s)" % (alias, _literals(FINISHED_RUN_STATES))
+
+
+def selected_runs(alias: str, since: Optional[str]) -> str:
+    """The runs an export considers: every run of a user DAG; for a delta, those that
+    changed since the watermark and those not finished. Its finished runs are the
+    bundle's runs; the others are what it leaves out (the manifest's skipped counts)."""
+    sql = "%s.dag_id NOT IN (%s)" % (alias, _literals(OWN_DAG_IDS))
+    if since:
+        sql += " AND (%s OR NOT coalesce(%s, false))" % (run_changed_since(alias, _literal(since)), _finished_run(alias))
+    return sql
 
 
 def _runs_predicate(alias: str, since: Optional[str], own_change: Optional[str] = None) -> str:
-    """Finished runs of user DAGs (and, for a delta, those that changed since).
+    """Finished runs of user DAGs (and, for a delta, those that changed since): the
+    finished ones among selected_runs.
 
     own_change: a column of the exported row (alias t) that also puts the row in a
     delta when it is at or after the watermark, whether or not its run changed.
     """
-    sql = "%s.state IN (%s) AND %s.dag_id NOT IN (%s)" % (
-        alias,
-        _literals(FINISHED_RUN_STATES),
-        alias,
-        _literals(OWN_DAG_IDS),
-    )
+    sql = "%s AND %s.dag_id NOT IN (%s)" % (_finished_run(alias), alias, _literals(OWN_DAG_IDS))
     if since:
         changed = run_changed_since(alias, _literal(since))
         if own_change:
@@ -128,7 +173,15 @@ def row_source(spec: TableSpec, since: Optional[str]) -> str:
     if spec.export_exclude:
         conditions.append("(%s) IS NOT TRUE" % spec.export_exclude)
     if since and spec.watermark_column:
-        conditions.append("t.%s >= %s::timestamptz" % (codec.quote_ident(spec.watermark_column), _literal(since)))
+        changed = "t.%s >= %s::timestamptz" % (codec.quote_ident(spec.watermark_column), _literal(since))
+        if spec.run_key:
+            # The rows of every run the delta carries travel with it, changed or not.
+            changed = "(%s OR EXISTS (SELECT 1 FROM dag_run r WHERE %s AND %s))" % (
+                changed,
+                " AND ".join("r.%s = t.%s" % (codec.quote_ident(c), codec.quote_ident(c)) for c in spec.run_key),
+                _runs_predicate("r", since),
+            )
+        conditions.append(changed)
     return "FROM %s t WHERE %s" % (spec.name, " AND ".join(conditions))
 
 
@@ -140,8 +193,17 @@ def select_json_lines(spec: TableSpec, columns: List[db.Column], since: Optional
     return "SELECT row_to_json(x)::text FROM (SELECT %s %s) x" % (exprs, row_source(spec, since))
 
 
-def manifest_columns(spec: TableSpec, columns: List[db.Column]) -> List[Dict[str, str]]:
-    return [{"name": c.name, "type": codec.portable_type(spec.name, c.name, c.data_type)} for c in columns]
+def manifest_columns(spec: TableSpec, columns: List[db.Column]) -> List[Dict[str, Any]]:
+    """Name and portable type; nullable and maxLength tell the import which values can never
+    be too long or NULL for its target, so that it checks only the others (storable.py)."""
+    described = []
+    for c in columns:
+        column: Dict[str, Any] = {"name": c.name, "type": codec.portable_type(spec.name, c.name, c.data_type)}
+        column["nullable"] = c.nullable
+        if c.max_length is not None:
+            column["maxLength"] = c.max_length
+        described.append(column)
+    return described
 
 
 def _export_table(
@@ -179,19 +241,20 @@ def _export_table(
 
 
 def skipped_counts(conn: Any, since: Optional[str]) -> Dict[str, Any]:
-    """Unfinished work that the export leaves out, by state."""
-    run_filter = "dag_id NOT IN (%s)" % _literals(OWN_DAG_IDS)
-    if since:
-        run_filter += " AND (end_date IS NULL OR end_date >= %s::timestamptz)" % _literal(since)
+    """What the export leaves out because it can still change, by state.
+
+    Counted over the runs the export selects (selected_runs), as its rows are: the
+    unfinished runs, and the unfinished task instances of the selected runs.
+    """
     runs = db.rows(
         conn,
-        "SELECT coalesce(state, 'none'), count(*) FROM dag_run WHERE %s AND (state IS NULL OR state NOT IN (%s))"
-        " GROUP BY 1 ORDER BY 1" % (run_filter, _literals(FINISHED_RUN_STATES)),
+        "SELECT coalesce(r.state, 'none'), count(*) FROM dag_run r WHERE %s AND NOT coalesce(%s, false)"
+        " GROUP BY 1 ORDER BY 1" % (selected_runs("r", since), _finished_run("r")),
     )
     tis = db.rows(
         conn,
-        "SELECT state, count(*) FROM task_instance WHERE state IN (%s) AND dag_id NOT IN (%s)"
-        " GROUP BY 1 ORDER BY 1" % (_literals(UNFINISHED_TI_STATES), _literals(OWN_DAG_IDS)),
+        "SELECT t.state, count(*) FROM task_instance t JOIN dag_run r ON r.dag_id = t.dag_id AND r.run_id = t.run_id"
+        " WHERE t.state IN (%s) AND %s GROUP BY 1 ORDER BY 1" % (_literals(UNFINISHED_TI_STATES), selected_runs("r", since)),
     )
     return {
         "dag_run": {state: int(n) for state, n in runs},
@@ -207,8 +270,9 @@ def run_export(
 ) -> Dict[str, Any]:
     """Writes the bundle and returns its manifest. Restores pauses on failure."""
     validate(options)
+    refuse_complete_bundle(s3, options)
     started = time.monotonic()
-    cipher = Cipher(options.fernet_keys)
+    cipher = Cipher(options.fernet_keys, SOURCE)
     watermark = db.scalar(conn, "SELECT now()").astimezone(datetime.timezone.utc).isoformat()
     since = options.watermark if options.phase == "delta" else None
     dags = pausing.dag_pause_states(conn)
@@ -252,12 +316,21 @@ def run_export(
             "tables": tables,
             "absentTables": absent,
             "skipped": skipped,
+            "secrets": secrets_note(options),
             "dags": [{"dagId": d, "isPaused": p} for d, p in dags],
             "pausedByExport": paused_by_export,
             "createdAt": datetime.datetime.now(datetime.timezone.utc).isoformat(),
         }
+        if not options.kms_key_id and manifest["secrets"]["tables"]:
+            log(manifest["secrets"]["warning"])
+        # Only if absent: an export under the id of a complete bundle never replaces its manifest.
         bundle.put_json(
-            s3, options.bucket, bundle.manifest_key(options.prefix, options.export_id), manifest, options.kms_key_id
+            s3,
+            options.bucket,
+            bundle.manifest_key(options.prefix, options.export_id),
+            manifest,
+            options.kms_key_id,
+            only_if_absent=True,
         )
     except BaseException:
         if paused_by_export:

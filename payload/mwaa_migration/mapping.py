@@ -127,6 +127,7 @@ _COMPATIBLE = {
     "boolean": {"bool"},
     "timestamp": {"timestamptz", "timestamp"},
     "bytes": {"bytea"},
+    "json-text": {"json", "jsonb"},
     "json": {"json", "jsonb"},
     "text": {"varchar", "text", "bpchar"},
 }
@@ -146,7 +147,7 @@ def value_expression(plan: ColumnPlan, target: Column, alias: str = "s") -> str:
     ref = "%s.%s" % (alias, codec.quote_ident(plan.source or plan.target))
     if plan.portable == "bytes":
         return "decode(%s->>'%s', 'base64')" % (ref, codec.B64_TAG)
-    if plan.portable == "json":
+    if plan.portable in ("json-text", "json"):
         return "%s::%s" % (ref, target.udt_name)
     return ref
 

@@ -3,7 +3,7 @@
 import time
 from typing import Any, Callable, List, Tuple
 
-from .spec import OWN_DAG_IDS
+from .spec import FINISHED_RUN_STATES, OWN_DAG_IDS
 
 # States in which a task instance is doing work right now.
 BUSY_TI_STATES = ("running", "queued", "restarting")
@@ -43,10 +43,20 @@ def unpause(conn: Any, dag_ids: List[str]) -> None:
 
 
 def busy_task_instances(conn: Any) -> int:
+    """Task instances at work: busy in a run still going, or with their own job still running.
+
+    A busy state left behind in a finished run, with no running job, is no work in
+    progress (nothing schedules or runs it any more); waiting for it would only end
+    at the deadline.
+    """
     with conn.cursor() as cur:
         cur.execute(
-            "SELECT count(*) FROM task_instance WHERE state = ANY(%s) AND dag_id <> ALL(%s)",
-            (list(BUSY_TI_STATES), list(OWN_DAG_IDS)),
+            "SELECT count(*) FROM task_instance t"
+            " JOIN dag_run r ON r.dag_id = t.dag_id AND r.run_id = t.run_id"
+            " LEFT JOIN job j ON j.id = t.job_id"
+            " WHERE t.state = ANY(%s) AND t.dag_id <> ALL(%s)"
+            " AND (r.state IS NULL OR r.state <> ALL(%s) OR j.state = 'running')",
+            (list(BUSY_TI_STATES), list(OWN_DAG_IDS), list(FINISHED_RUN_STATES)),
         )
         return int(cur.fetchone()[0])
 

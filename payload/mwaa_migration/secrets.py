@@ -10,12 +10,29 @@ from typing import Any, Dict, Optional
 
 from .spec import TableSpec
 
+SOURCE = "source"
+TARGET = "target"
+
+# Where each side's key comes from, for messages.
+_KEY_ORIGIN = {
+    SOURCE: "the export's Fernet key (--fernet-key, AIRFLOW__CORE__FERNET_KEY or the source Airflow's [core] fernet_key)",
+    TARGET: "the import's Fernet key (--fernet-key, AIRFLOW__CORE__FERNET_KEY or the target Airflow's [core] fernet_key)",
+}
+
+
+class FernetKeyError(ValueError):
+    pass
+
 
 class Cipher:
-    """Encrypts with the first key, decrypts with any; no key means clear text."""
+    """Encrypts with the first key, decrypts with any; no key means clear text.
 
-    def __init__(self, keys_csv: Optional[str]) -> None:
+    side: whose key this is (SOURCE on export, TARGET on import), for messages.
+    """
+
+    def __init__(self, keys_csv: Optional[str], side: str = SOURCE) -> None:
         keys = [k.strip() for k in (keys_csv or "").split(",") if k.strip()]
+        self.side = side
         self._fernet = None
         if keys:
             from cryptography.fernet import Fernet, MultiFernet
@@ -23,29 +40,30 @@ class Cipher:
             try:
                 self._fernet = MultiFernet([Fernet(k.encode("ascii")) for k in keys])
             except ValueError as error:
-                raise ValueError(
-                    "a Fernet key is not valid (%s): it must be 32 url-safe base64-encoded "
-                    "bytes, as [core] fernet_key holds" % error
+                raise FernetKeyError(
+                    "%s is not a valid Fernet key (%s): it must be 32 url-safe base64-encoded "
+                    "bytes, as [core] fernet_key holds" % (_KEY_ORIGIN[side], error)
                 ) from None
 
     @property
     def encrypts(self) -> bool:
         return self._fernet is not None
 
-    def decrypt(self, token: str) -> str:
+    def decrypt(self, token: str, what: str = "a value") -> str:
+        """what: the value's table, row and column, e.g. "variable 'api_key' (val)"."""
         if self._fernet is None:
-            raise ValueError(
-                "a value is marked encrypted but no Fernet key is configured; set "
-                "[core] fernet_key (or pass --fernet-key) to the source environment's key"
+            raise FernetKeyError(
+                "the %s's %s is marked encrypted but %s is not set; give the %s environment's "
+                "[core] fernet_key" % (self.side, what, _KEY_ORIGIN[self.side], self.side)
             )
         from cryptography.fernet import InvalidToken
 
         try:
             return self._fernet.decrypt(token.encode("utf-8")).decode("utf-8")
         except InvalidToken:
-            raise ValueError(
-                "a value cannot be decrypted with the configured Fernet key(s); "
-                "use the key the source environment encrypted it with"
+            raise FernetKeyError(
+                "the %s's %s cannot be decrypted with %s: that key is not the one the %s encrypted it with; "
+                "give the %s environment's [core] fernet_key" % (self.side, what, _KEY_ORIGIN[self.side], self.side, self.side)
             ) from None
 
     def encrypt(self, value: str) -> str:
@@ -59,13 +77,18 @@ def airflow_fernet_keys() -> Optional[str]:
     return conf.get("core", "fernet_key", fallback=None) or None
 
 
+def row_name(spec: TableSpec, row: Dict[str, Any]) -> str:
+    """The row as a user names it: "variable 'api_key'", "connection 'warehouse'"."""
+    return "%s %s" % (spec.name, "/".join(repr(row.get(k)) for k in spec.natural_key))
+
+
 def reveal_row(spec: TableSpec, row: Dict[str, Any], cipher: Cipher) -> Dict[str, Any]:
     """The row with its secrets in clear text and their flags false."""
     out = dict(row)
     for secret in spec.secrets:
         value = out.get(secret.column)
         if value is not None and out.get(secret.flag):
-            out[secret.column] = cipher.decrypt(value)
+            out[secret.column] = cipher.decrypt(value, "%s (%s)" % (row_name(spec, row), secret.column))
         if secret.flag in out:
             out[secret.flag] = False
     return out

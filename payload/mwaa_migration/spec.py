@@ -84,8 +84,9 @@ class TableSpec(NamedTuple):
     surrogate: Optional[str] = None
     # Columns holding another table's surrogate id: column -> referenced table.
     references: Dict[str, str] = {}
-    # Columns that point at things that are not migrated; set to NULL.
-    cleared: Tuple[str, ...] = ()
+    # Columns that point at things that are not migrated, set to NULL: column -> why
+    # (the import report repeats it). Every other column travels as the source has it.
+    cleared: Dict[str, str] = {}
     # Column compared with the watermark for delta exports: SCOPE_DAG/GLOBAL rows
     # are exported when it is at or after the watermark; SCOPE_TASK/NOTE rows when
     # their run changed (RUN_CHANGE_COLUMNS) or it is (a note edited later).
@@ -95,6 +96,15 @@ class TableSpec(NamedTuple):
     # already has is brought up to date from a newer copy in the bundle; tables
     # without them are history that only grows (new rows are added).
     freshness: Tuple[str, ...] = ()
+    # What a newer copy of a DAG run in the bundle (a run cleared and re-run, or
+    # noted, after an earlier export) does to this table's rows of that run:
+    # WITH_RUN_UPDATE brings the rows the bundle has up to date; WITH_RUN_REPLACE
+    # makes the run's rows the bundle's (updated, added, and removed when the
+    # bundle no longer has them). None: the table does not follow its run.
+    with_run: Optional[str] = None
+    # Columns naming the row's DAG run by its dag_id and logical date, for a
+    # SCOPE_DAG table whose rows follow their run (sla_miss).
+    run_key: Tuple[str, ...] = ()
     secrets: Tuple[Secret, ...] = ()
     # Pools, variables, connections: the import's conflict policy applies.
     policy_managed: bool = False
@@ -109,8 +119,14 @@ class TableSpec(NamedTuple):
     lookup_only: bool = False
 
 
+WITH_RUN_UPDATE = "update"
+WITH_RUN_REPLACE = "replace"
+
 _RUN_KEY = ("dag_id", "run_id")
 _TI_KEY = ("dag_id", "task_id", "run_id", "map_index")
+
+_NO_TRIGGERS = "points at a row of the trigger table, which is not migrated (a finished task's trigger is gone)"
+_NO_USERS = "names a web UI user of the source; users are not migrated"
 
 # Airflow 3 calls execution_date logical_date; harmless on 2.x pairs.
 _LOGICAL_DATE = Rename("execution_date", "logical_date")
@@ -147,8 +163,9 @@ TABLES: List[TableSpec] = [
         natural_key=_TI_KEY,
         scope=SCOPE_TASK,
         references={"job_id": "job", "queued_by_job_id": "job"},
-        cleared=("trigger_id", "trigger_timeout", "next_method", "next_kwargs"),
+        cleared={"trigger_id": _NO_TRIGGERS},
         freshness=("updated_at", "end_date"),
+        with_run=WITH_RUN_UPDATE,
     ),
     TableSpec(
         name="task_instance_history",
@@ -156,19 +173,22 @@ TABLES: List[TableSpec] = [
         scope=SCOPE_TASK,
         surrogate="id",
         references={"job_id": "job", "queued_by_job_id": "job"},
-        cleared=("trigger_id", "trigger_timeout", "next_method", "next_kwargs"),
+        cleared={"trigger_id": _NO_TRIGGERS},
+        with_run=WITH_RUN_REPLACE,
     ),
     TableSpec(
         name="task_fail",
         natural_key=_TI_KEY + ("start_date", "end_date"),
         scope=SCOPE_TASK,
         surrogate="id",
+        with_run=WITH_RUN_REPLACE,
     ),
     TableSpec(
         name="task_reschedule",
         natural_key=_TI_KEY + ("try_number", "reschedule_date"),
         scope=SCOPE_TASK,
         surrogate="id",
+        with_run=WITH_RUN_REPLACE,
     ),
     TableSpec(
         name="xcom",
@@ -176,28 +196,32 @@ TABLES: List[TableSpec] = [
         scope=SCOPE_TASK,
         references={"dag_run_id": "dag_run"},
         freshness=("timestamp",),
+        with_run=WITH_RUN_REPLACE,
     ),
     TableSpec(
         name="rendered_task_instance_fields",
         natural_key=_TI_KEY,
         scope=SCOPE_TASK,
+        with_run=WITH_RUN_REPLACE,
     ),
     TableSpec(
         name="dag_run_note",
         natural_key=("dag_run_id",),
         scope=SCOPE_NOTE,
         references={"dag_run_id": "dag_run"},
-        cleared=("user_id",),
+        cleared={"user_id": _NO_USERS},
         watermark_column="updated_at",
         freshness=("updated_at",),
+        with_run=WITH_RUN_REPLACE,
     ),
     TableSpec(
         name="task_instance_note",
         natural_key=_TI_KEY,
         scope=SCOPE_TASK,
-        cleared=("user_id",),
+        cleared={"user_id": _NO_USERS},
         watermark_column="updated_at",
         freshness=("updated_at",),
+        with_run=WITH_RUN_REPLACE,
     ),
     TableSpec(
         name="sla_miss",
@@ -205,6 +229,10 @@ TABLES: List[TableSpec] = [
         scope=SCOPE_DAG,
         watermark_column="timestamp",
         renames=(_LOGICAL_DATE,),
+        # Airflow updates a miss (notification_sent, email_sent) without a timestamp
+        # to show for it: a delta carries the misses of every run it carries.
+        run_key=("dag_id", "execution_date"),
+        with_run=WITH_RUN_REPLACE,
     ),
     TableSpec(
         name="log",

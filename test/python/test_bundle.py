@@ -81,3 +81,26 @@ def test_secrets_are_revealed_for_the_bundle_and_sealed_with_the_target_key():
     assert Fernet(target_key.encode()).decrypt(sealed["password"].encode()) == b"pw"
     with pytest.raises(ValueError, match="cannot be decrypted"):
         reveal_row(spec, stored, Cipher(target_key))
+
+
+def test_a_manifest_is_never_written_over(s3):
+    client, bucket = s3
+    key = bundle.manifest_key("p", "e1")
+    assert not bundle.object_exists(client, bucket, key)
+    bundle.put_json(client, bucket, key, {"n": 1}, None, only_if_absent=True)
+    assert bundle.object_exists(client, bucket, key)
+    with pytest.raises(bundle.BundleExists, match="already exists"):
+        bundle.put_json(client, bucket, key, {"n": 2}, None, only_if_absent=True)
+    assert bundle.get_json(client, bucket, key) == {"n": 1}
+    bundle.put_json(client, bucket, bundle.report_key("p", "e1"), {"n": 2}, None)  # reports are rewritten
+
+
+def test_a_secret_that_cannot_be_decrypted_names_the_side_and_the_row():
+    from cryptography.fernet import Fernet
+
+    spec = table_spec("variable")
+    stored = {"key": "api_key", "val": Fernet(Fernet.generate_key()).encrypt(b"v").decode(), "is_encrypted": True}
+    with pytest.raises(ValueError, match="the target's variable 'api_key' \\(val\\) cannot be decrypted"):
+        reveal_row(spec, stored, Cipher(Fernet.generate_key().decode(), "target"))
+    with pytest.raises(ValueError, match="the source's variable 'api_key' \\(val\\) is marked encrypted"):
+        reveal_row(spec, stored, Cipher(None, "source"))

@@ -41,3 +41,38 @@ def test_booleans_and_numbers_are_checked():
         conf.export_options({"bucket": "b", "exportId": "e", "pauseActive": "yes"}, None, None)
     with pytest.raises(ValueError, match="'deadlineSeconds' must be a number"):
         conf.export_options({"bucket": "b", "exportId": "e", "deadlineSeconds": "soon"}, None, None)
+
+
+def test_the_target_fernet_key_is_required_unless_the_target_has_none():
+    assert importer.fernet_key_problem("key", False, 3) is None
+    assert "--no-fernet-key" in importer.fernet_key_problem(None, False, 0)
+    assert "2 of its variables" in importer.fernet_key_problem(None, True, 2)
+    assert importer.fernet_key_problem(None, True, 0) is None
+    options = conf.import_options({"bucket": "b", "exportId": "e"}, None, None, no_fernet_key=True)
+    assert options.no_fernet_key is True
+    assert conf.import_options({"bucket": "b", "exportId": "e"}, None, "k", no_fernet_key=True).no_fernet_key is False
+
+
+def test_every_policy_conflict_is_named_in_one_error():
+    from mwaa_migration.policy import conflict_error
+
+    assert conflict_error({"slot_pool": [], "variable": []}) is None
+    error = conflict_error({"slot_pool": ["etl_pool"], "variable": ["a", "b"], "connection": ["c"]})
+    assert "4 entries" in str(error)
+    assert "connection c; slot_pool etl_pool; variable a, b" in str(error)
+
+
+def test_secrets_need_the_kms_key_when_the_caller_says_so():
+    base = {"bucket": "b", "exportId": "e"}
+    with pytest.raises(ValueError, match="variable and connection .* --kms-key-id"):
+        export.validate(conf.export_options(base, None, None, kms_key_required_for_secrets=True))
+    export.validate(conf.export_options(dict(base, tables="dag_run"), None, None, kms_key_required_for_secrets=True))
+    export.validate(conf.export_options(dict(base, kmsKeyId="k"), None, None, kms_key_required_for_secrets=True))
+    note = export.secrets_note(conf.export_options(base, None, None))
+    assert note["tables"] == ["variable", "connection"] and note["kmsKeyId"] is None and "default key" in note["warning"]
+
+
+def test_unstorable_rows_are_skipped_only_when_asked():
+    assert conf.import_options({"bucket": "b", "exportId": "e"}, None, None).skip_unstorable_rows is False
+    options = conf.import_options({"bucket": "b", "exportId": "e", "skipUnstorableRows": True}, None, None)
+    assert options.skip_unstorable_rows is True

@@ -106,3 +106,56 @@ def test_every_spec_names_a_natural_key():
     for spec in TABLES:
         assert isinstance(spec, TableSpec) and spec.natural_key, spec.name
         assert spec.surrogate not in spec.natural_key, spec.name
+
+
+def test_a_finished_task_keeps_its_deferral_columns_and_only_the_trigger_id_is_dropped_with_why():
+    from mwaa_migration import report
+
+    spec = table_spec("task_instance")
+    source = [("dag_id", "text"), ("task_id", "text"), ("run_id", "text"), ("map_index", "integer"),
+              ("trigger_id", "integer"), ("trigger_timeout", "timestamp"), ("next_method", "text"),
+              ("next_kwargs", "json-text"), ("obsolete", "text")]
+    target = [col("dag_id", nullable=False), col("task_id", nullable=False), col("run_id", nullable=False),
+              col("map_index", "int4", nullable=False), col("trigger_id", "int4"), col("trigger_timeout", "timestamptz"),
+              col("next_method"), col("next_kwargs", "json")]
+    plan = mapping.plan_table(spec, source, target)
+    assert {c: kinds(plan)[c] for c in ("trigger_timeout", "next_method", "next_kwargs")} == {
+        "trigger_timeout": mapping.COPY, "next_method": mapping.COPY, "next_kwargs": mapping.COPY}
+    dropped = report.dropped_columns(spec, plan)
+    assert list(dropped) == ["obsolete", "trigger_id"]
+    assert "trigger" in dropped["trigger_id"] and "no such column" in dropped["obsolete"]
+
+
+def test_json_travels_as_its_text():
+    from mwaa_migration import codec
+
+    assert codec.portable_type("t", "c", "json") == "json-text"
+    assert codec.export_expression("t", "c", "json") == 't."c"::text'
+    assert codec.stage_type("json-text") == "text"
+    plan = mapping.ColumnPlan("c", mapping.COPY, "c", "json-text")
+    assert mapping.value_expression(plan, col("c", "json")) == 's."c"::json'
+
+
+def test_values_the_target_cannot_store_are_found_in_sql(stack):
+    import psycopg2
+    from mwaa_migration import storable
+
+    target = {"short": col("short", "varchar", nullable=False)._replace(max_length=5),
+              "doc": Column("doc", "jsonb", "jsonb", True, False), "n": col("n", "int4")}
+    plan = mapping.TablePlan("t", [mapping.ColumnPlan("short", mapping.COPY, "short", "text"),
+                                   mapping.ColumnPlan("doc", mapping.COPY, "doc", "json-text"),
+                                   mapping.ColumnPlan("n", mapping.COPY, "n", "integer")], [])
+    checks = storable.checks(plan, target)
+    rows = [("fits", r'{"a": "\\u0000 is text here"}', 1), (None, "{}", 1), ("too long", "{}", 1),
+            ("ok", r'{"a": "\u0000"}', 1), ("ok", r'{"\\\u0000": 1}', 1), ("ok", "{}", 2 ** 40)]
+    conn = psycopg2.connect(stack["postgres_url"])
+    try:
+        with conn.cursor() as cur:
+            found = []
+            for row in rows:
+                cur.execute("SELECT %s FROM (SELECT %%s::text AS short, %%s::text AS doc, %%s::bigint AS n) s"
+                            % ", ".join("(%s) IS TRUE" % c.condition for c in checks), row)
+                found.append([c.column for c, hit in zip(checks, cur.fetchone()) if hit])
+    finally:
+        conn.close()
+    assert found == [[], ["short"], ["short"], ["doc"], ["doc"], ["n"]]

@@ -15,9 +15,11 @@ import subprocess
 import time
 from typing import Any, Dict
 
+import edge_rows
 import pytest
 import support
-from mwaa_local import AirflowEnv
+from mwaa_local import AirflowEnv, new_fernet_key
+from mwaa_migration.spec import UNFINISHED_TI_STATES
 
 PAIRS = [
     pytest.param(("2.8.1", "2.11.0", "dag"), id="2.8.1-to-2.11.0-dags"),
@@ -73,8 +75,10 @@ def migration(request, stack):
     source = support.create_env("src-" + tag, source_version)
     target = None
     support.ensure_bucket(source)
+    support.empty_prefix(source, "pair-" + tag)
     try:
         support.seed_history(source)
+        edge_run = edge_rows.seed_edge_rows(source)
         # Created once the source runs: a new environment takes the first free port.
         target = support.create_env("tgt-" + tag, target_version)
         if mode == "dag":
@@ -83,6 +87,7 @@ def migration(request, stack):
             target.start(scheduler=False)
         target.wait_healthy(timeout=240)
         m = Migration(source, target, mode, "pair-" + tag)
+        m.edge_run = edge_run
         m.bulk_manifest = m.export("bulk-1", phase="bulk")
         m.bulk_report = m.import_("bulk-1")
         m.next_run_after_import = target.query("SELECT next_dagrun FROM dag WHERE dag_id = 'hist_etl'")[0][0]
@@ -111,6 +116,28 @@ def test_every_migrated_row_is_on_the_target(migration):
         )
     )
     assert all(n > 0 for n in counts.values()), counts
+
+
+def test_edge_rows_arrive_as_the_source_holds_them(migration):
+    """JSON and text byte for byte, every column of a finished row, every finished state."""
+    source = migration.source
+    states = dict(
+        source.query("SELECT coalesce(state, 'none'), count(*) FROM task_instance WHERE dag_id = %s GROUP BY 1",
+                     (support.EDGE_DAG,))
+    )
+    assert set(states) >= {"success", "failed", "skipped", "upstream_failed", "removed", "none"} | set(
+        UNFINISHED_TI_STATES
+    ), states
+    skipped = migration.bulk_manifest["skipped"]["task_instance"]
+    assert all(skipped.get(state, 0) >= 1 for state in UNFINISHED_TI_STATES), skipped
+    assert support.text_differences(source, migration.target) == {}
+    # What the import leaves behind on purpose is in its report, with why.
+    report = migration.bulk_report
+    assert report["skipped"] == migration.bulk_manifest["skipped"]
+    ti = report["tables"]["task_instance"]
+    assert list(ti["droppedColumns"]) == ["trigger_id"] and "trigger" in ti["droppedColumns"]["trigger_id"]
+    # Task instances queued by the source's scheduler name a job that is still running there.
+    assert ti["unresolvedReferences"]["queued_by_job_id"] > 0
 
 
 def test_a_new_column_is_derived_on_the_target(migration):
@@ -158,6 +185,7 @@ def test_manifest_describes_the_bundle(migration):
     assert manifest["source"]["airflowVersion"] == migration.source.version
     assert manifest["source"]["alembicRevision"]
     assert {d["dagId"]: d["isPaused"] for d in manifest["dags"]}["hist_etl"] is False
+    assert manifest["secrets"] == {"tables": ["variable", "connection"], "kmsKeyId": migration.kms_key}
     s3 = migration.source.boto3_client("s3")
     for name, entry in manifest["tables"].items():
         head = s3.head_object(Bucket=support.BUCKET, Key=entry["key"])
@@ -183,18 +211,71 @@ def test_running_the_import_again_changes_nothing(migration):
     assert after == before
 
 
-def test_conflict_policy_for_variables(migration):
+CHANGE_ON_TARGET = """
+from airflow.models import Connection, Pool, Variable
+from airflow.utils.session import create_session
+Variable.set("unicode_note", "changed on target")
+with create_session() as session:
+    session.query(Pool).filter(Pool.pool == "etl_pool").update({"slots": 7})
+    session.query(Connection).filter(Connection.conn_id == "plain_http").update({"host": "changed.invalid"})
+"""
+
+
+def test_conflict_policy_names_every_conflict_at_once(migration):
     target = migration.target
-    target.python(["-c", "from airflow.models import Variable; Variable.set('unicode_note', 'changed on target')"])
+    target.python(["-"], input=CHANGE_ON_TARGET)
     before = support.table_digest(target)
     result = support.direct(target, "import", support.direct_args(migration.conf("bulk-1", conflictPolicy="fail")), check=False)
-    assert result.returncode != 0
-    assert "unicode_note" in result.stdout + result.stderr
+    message = support.failed_clearly(result, "import")
+    for conflict in ("slot_pool etl_pool", "variable unicode_note", "connection plain_http"):
+        assert conflict in message
     assert support.table_digest(target) == before
     support.direct(target, "import", support.direct_args(migration.conf("bulk-1", conflictPolicy="skip")))
     assert support.airflow_secrets(target)["variables"]["unicode_note"] == "changed on target"
     support.direct(target, "import", support.direct_args(migration.conf("bulk-1", conflictPolicy="overwrite")))
-    assert support.airflow_secrets(target)["variables"]["unicode_note"] == "Grüße aus Köln — 東京 ✓"
+    secrets = support.airflow_secrets(target)
+    assert secrets["variables"]["unicode_note"] == "Grüße aus Köln — 東京 ✓"
+    assert secrets["connections"]["plain_http"]["host"] == "example.invalid"
+    assert target.query("SELECT slots FROM slot_pool WHERE pool = 'etl_pool'") == [(3,)]
+
+
+def test_a_wrong_or_missing_fernet_key_names_the_side_and_the_row(migration):
+    source, target = migration.source, migration.target
+    wrong = new_fernet_key()
+    args = support.direct_args(migration.conf("bulk-1"))
+    message = support.failed_clearly(support.direct(target, "import", args + ["--fernet-key", wrong], check=False), "import")
+    assert "the target's variable '" in message and "cannot be decrypted" in message
+    missing = support.direct(target, "import", args, check=False, extra_env={"AIRFLOW__CORE__FERNET_KEY": ""})
+    assert "no Fernet key for the target" in support.failed_clearly(missing, "import")
+    declared = support.direct(target, "import", args + ["--no-fernet-key"], check=False,
+                              extra_env={"AIRFLOW__CORE__FERNET_KEY": ""})
+    assert "are stored encrypted, so it has one" in support.failed_clearly(declared, "import")
+    export = support.direct(source, "export", support.direct_args(migration.conf("wrong-key", tables="variable"))
+                            + ["--fernet-key", wrong], check=False)
+    message = support.failed_clearly(export, "export")
+    assert "the source's variable '" in message and "cannot be decrypted" in message
+    debug = support.direct(target, "import", args + ["--fernet-key", wrong, "--debug"], check=False)
+    assert debug.returncode == 1 and "Traceback" in debug.stderr
+
+
+def test_secrets_leave_without_the_migration_key_only_when_asked(migration):
+    source = migration.source
+    conf = support.bundle_conf(migration.prefix, "no-kms-key")
+    conf["tables"] = "variable,connection"
+    refused = support.direct(source, "export", support.direct_args(conf), check=False)
+    assert "--kms-key-id" in support.failed_clearly(refused, "export")
+    support.direct(source, "export", support.direct_args(conf) + ["--allow-secrets-without-kms-key"])
+    manifest = support.s3_json(source, "%s/no-kms-key/manifest.json" % migration.prefix)
+    assert manifest["secrets"]["kmsKeyId"] is None and "default key" in manifest["secrets"]["warning"]
+
+
+def test_an_export_under_a_complete_export_id_is_refused(migration):
+    source = migration.source
+    key = "%s/bulk-1/manifest.json" % migration.prefix
+    before = support.s3_text(source, key)
+    result = support.direct(source, "export", support.direct_args(migration.conf("bulk-1", phase="bulk")), check=False)
+    assert "export bulk-1 is complete" in support.failed_clearly(result, "export")
+    assert support.s3_text(source, key) == before
 
 
 def test_a_failed_export_restores_the_dags_it_paused(migration):
@@ -260,6 +341,8 @@ def test_delta_with_failures_first_then_equal(migration):
     )
     assert delta["tables"]["dag_run"]["rows"] >= 2
     assert set(delta["pausedByExport"]) == set(support.USER_DAGS)
+    # The edge run's unfinished task instances are in a run this delta does not carry.
+    assert delta["skipped"] == {"dag_run": {}, "task_instance": {}}
     paused = dict(source.query("SELECT dag_id, is_paused FROM dag WHERE dag_id = ANY(%s)", (list(support.USER_DAGS),)))
     assert all(paused.values()), "a full/delta export with pauseActive leaves the source paused"
     before = support.table_digest(target)
@@ -300,6 +383,23 @@ def test_delta_with_failures_first_then_equal(migration):
     assert killed_after and process.returncode == -signal.SIGKILL
     _wait_no_open_transaction(target)
     assert support.table_digest(target) == before
+
+    # A run the target made itself at the logical date of a run in the delta: named, nothing imported.
+    new_run, logical_date = source.query(
+        "SELECT run_id, execution_date FROM dag_run WHERE dag_id = 'hist_manual' AND run_id <> ALL(%s)"
+        " ORDER BY execution_date LIMIT 1",
+        ([r[0] for r in target.query("SELECT run_id FROM dag_run WHERE dag_id = 'hist_manual'")],),
+    )[0]
+    target.rest("POST", "/dags/hist_manual/dagRuns", json={"dag_run_id": "made_on_target", "logical_date": logical_date.isoformat()})
+    try:
+        before = support.table_digest(target)
+        result = support.direct(target, "import", support.direct_args(migration.conf("delta-1")), check=False)
+        message = support.failed_clearly(result, "import")
+        for part in ("hist_manual", new_run, "made_on_target", "dag_run_dag_id_execution_date_key"):
+            assert part in message
+        assert support.table_digest(target) == before
+    finally:
+        target.rest("DELETE", "/dags/hist_manual/dagRuns/made_on_target", expect=(204,))
 
     # The real delta: afterwards the target has every row the source has.
     report = migration.import_("delta-1")
@@ -354,6 +454,77 @@ def test_a_run_cleared_and_rerun_after_the_bulk_is_brought_up_to_date(migration)
     older = migration.import_("bulk-1", via_dag=False)
     assert older["tables"]["dag_run"]["updated"] == 0 and older["tables"]["task_instance"]["updated"] == 0
     assert support.table_digest(target) == before
+
+
+def test_rows_of_a_rerun_task_follow_their_run(migration):
+    """A task cleared and re-run after the bulk export: the delta brings its run's rows up to date."""
+    source, target = migration.source, migration.target
+    run_id = migration.edge_run
+    source.rest("PATCH", "/dags/%s" % support.EDGE_DAG, json={"is_paused": False})
+    try:
+        source.rest(
+            "POST",
+            "/dags/%s/clearTaskInstances" % support.EDGE_DAG,
+            json={"dry_run": False, "only_failed": False, "dag_run_id": run_id, "task_ids": ["render"],
+                  "reset_dag_runs": True},
+        )
+        support.wait_run(source, support.EDGE_DAG, run_id)
+    finally:
+        source.rest("PATCH", "/dags/%s" % support.EDGE_DAG, json={"is_paused": True})
+    source.rest("PATCH", "/dags/%s/dagRuns/%s/setNote" % (support.EDGE_DAG, run_id), json={"note": "edited ✓"})
+    edge_rows.execute(
+        source,
+        "UPDATE sla_miss SET notification_sent = true, description = 'notified' WHERE dag_id = %s",
+        (support.EDGE_DAG,),
+    )
+    rendered = "SELECT rendered_fields::text FROM rendered_task_instance_fields WHERE dag_id = %s AND task_id = 'render'"
+    assert source.query(rendered, (support.EDGE_DAG,)) != target.query(rendered, (support.EDGE_DAG,))
+
+    migration.export("delta-edge", phase="delta", watermark=migration.bulk_manifest["watermark"])
+    report = migration.import_("delta-edge")
+    assert report["status"] == "succeeded"
+    edge = (support.EDGE_DAG,)
+    assert support.text_differences(source, target, dag_ids=edge) == {}
+    assert report["tables"]["xcom"]["removed"] >= 1  # the first try's XComs, cleared on the source
+
+    # Imported again, and an older bundle after it: nothing changes.
+    for export_id in ("delta-edge", "bulk-1"):
+        again = migration.import_(export_id, via_dag=False)
+        changed = {n: t for n, t in again["tables"].items() if t["inserted"] or t.get("updated") or t.get("removed")}
+        assert changed == {}, export_id
+        assert support.text_differences(source, target, dag_ids=edge) == {}
+
+
+def test_a_value_the_target_cannot_store_fails_naming_it_or_is_left_out_on_request(migration):
+    source, target = migration.source, migration.target
+    # A source whose log.event is wider than the target's varchar(60).
+    width = source.query(
+        "SELECT character_maximum_length FROM information_schema.columns WHERE table_name = 'log' AND column_name = 'event'"
+    )[0][0]
+    event = "e" * 100
+    edge_rows.execute(source, "ALTER TABLE log ALTER COLUMN event TYPE varchar(200)")
+    edge_rows.execute(
+        source,
+        "INSERT INTO log (dttm, dag_id, task_id, event, owner) VALUES (now(), 'hist_manual', 'check', %s, 'edge')",
+        (event,),
+    )
+    try:
+        migration.export("too-wide", phase="delta", watermark=migration.bulk_manifest["watermark"], tables="log")
+        before = support.table_digest(target)
+        result = support.direct(target, "import", support.direct_args(migration.conf("too-wide")), check=False)
+        message = support.failed_clearly(result, "import")
+        for part in ("table log", "column event", "event=" + event[:60], "dag_id=hist_manual", "--skip-unstorable-rows"):
+            assert part in message
+        assert support.table_digest(target) == before
+        assert migration.report("too-wide")["status"] == "failed"
+
+        report = migration.import_("too-wide", via_dag=False, skipUnstorableRows=True)
+        left_out = report["tables"]["log"]["unstorableRowsLeftOut"]
+        assert left_out["rows"] == 1 and left_out["values"][0]["column"] == "event"
+        assert target.query("SELECT count(*) FROM log WHERE event = %s", (event,)) == [(0,)]
+    finally:
+        edge_rows.execute(source, "DELETE FROM log WHERE event = %s", (event,))
+        edge_rows.execute(source, "ALTER TABLE log ALTER COLUMN event TYPE varchar(%d)" % width)
 
 
 ORPHAN_DAG = """
