@@ -67,6 +67,8 @@ export interface MetadataImportInputs extends CommonWorkInputs {
   conflictPolicy: ConflictPolicy;
   importOrphanHistory: boolean;
   continueSchedules: boolean;
+  /** Leave out (and report) rows the target cannot store, instead of failing the import. */
+  skipUnstorableRows: boolean;
   taskLogs?: TaskLogCopySettings;
 }
 
@@ -134,13 +136,22 @@ export const metadataImportType = workResourceType<
     conflictPolicy: "skip",
     importOrphanHistory: false,
     continueSchedules: true,
+    skipUnstorableRows: false,
   },
-  replacing: [...COMMON_REPLACING, "conflictPolicy", "importOrphanHistory", "continueSchedules", "taskLogs"],
+  replacing: [
+    ...COMMON_REPLACING,
+    "conflictPolicy",
+    "importOrphanHistory",
+    "continueSchedules",
+    "skipUnstorableRows",
+    "taskLogs",
+  ],
   checkSpecific(inputs, failures: Failures) {
     requireString(failures, inputs, "exportId", "pass the MetadataExport's exportId output");
     optionalOneOf(failures, inputs, "conflictPolicy", CONFLICT_POLICIES);
     optionalBoolean(failures, inputs, "importOrphanHistory");
     optionalBoolean(failures, inputs, "continueSchedules");
+    optionalBoolean(failures, inputs, "skipUnstorableRows");
     checkTaskLogs(failures, inputs.taskLogs);
   },
   derive: (inputs) => inputs,
@@ -153,6 +164,7 @@ export const metadataImportType = workResourceType<
       conflictPolicy: inputs.conflictPolicy,
       importOrphanHistory: inputs.importOrphanHistory,
       continueSchedules: inputs.continueSchedules,
+      skipUnstorableRows: inputs.skipUnstorableRows,
     };
   },
   async outputs(inputs, region, _airflow, log) {
@@ -198,6 +210,8 @@ export interface MetadataImportArgs extends WorkResourceArgs {
   importOrphanHistory?: pulumi.Input<boolean>;
   /** Move each DAG's next run after its last imported run, so unpausing creates no catch-up runs (default true). */
   continueSchedules?: pulumi.Input<boolean>;
+  /** Leave out, and list in the report, rows the target cannot store (default: fail the import). */
+  skipUnstorableRows?: pulumi.Input<boolean>;
   /** Copy the migrated task instances' CloudWatch logs after the import (MWAA sources). */
   taskLogs?: pulumi.Input<TaskLogCopySettings>;
 }

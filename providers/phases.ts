@@ -43,6 +43,8 @@ export interface PhaseSettings {
   readonly import?: PhaseTiming;
   readonly conflictPolicy?: ConflictPolicy;
   readonly importOrphanHistory?: boolean;
+  /** Leave out, and report, rows the target cannot store instead of failing the import. */
+  readonly skipUnstorableRows?: boolean;
   /** DAGs the cutover leaves running on the source. */
   readonly keepRunningDags?: readonly string[];
   readonly quiesceDeadlineSeconds?: number;
@@ -132,6 +134,7 @@ export function migrationPhases(
         exportId: exported.exportId,
         conflictPolicy: settings.conflictPolicy,
         importOrphanHistory: settings.importOrphanHistory,
+        skipUnstorableRows: settings.skipUnstorableRows,
         taskLogs,
       },
       after(...context.bundleAccess, ...context.targetReady, exported),

@@ -218,6 +218,12 @@ export const CONFIG_KEYS = {
     description:
       "Also import the history of DAGs the target does not have (default: report them, import none).",
   },
+  skipUnstorableRows: {
+    type: "boolean",
+    default: false,
+    description:
+      "Leave out, and list in the import report, rows the target cannot store (e.g. too long for a column) instead of failing the import.",
+  },
   exportDeadlineSeconds: {
     type: "integer",
     default: 3600,
@@ -326,6 +332,7 @@ export interface PhaseConfig {
   };
   readonly conflictPolicy: (typeof CONFLICT_POLICY_CHOICES)[number];
   readonly importOrphanHistory: boolean;
+  readonly skipUnstorableRows: boolean;
   readonly keepRunningDags: readonly string[];
   readonly quiesceDeadlineSeconds: number;
   readonly leaveTargetPaused: boolean;
@@ -812,6 +819,7 @@ function parsePhases(read: ConfigReader): PhaseConfig {
     import: timing("importDeadlineSeconds"),
     conflictPolicy: read.oneOf("conflictPolicy", CONFLICT_POLICY_CHOICES) ?? "skip",
     importOrphanHistory: read.flag("importOrphanHistory"),
+    skipUnstorableRows: read.flag("skipUnstorableRows"),
     keepRunningDags: read.list("keepRunningDags"),
     quiesceDeadlineSeconds: read.integer("quiesceDeadlineSeconds", 0, week),
     leaveTargetPaused: read.flag("leaveTargetPaused"),
