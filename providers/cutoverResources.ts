@@ -177,7 +177,7 @@ export const cutoverSourcePauseType = switchType<CutoverSourcePauseInputs, Cutov
     pollIntervalSeconds: 15,
     providerVersion: PROVIDER_VERSION,
   },
-  replacing: ["airflow", "keepRunning", "providerVersion"],
+  replacing: ["airflow", "keepRunning"],
   checkSpecific(inputs, failures) {
     optionalStringList(failures, inputs, "keepRunning");
     optionalSeconds(failures, inputs, "quiesceDeadlineSeconds", 0, 7 * 24 * 3600);
@@ -231,7 +231,7 @@ export const cutoverTargetActivationType = switchType<
 >({
   name: "CutoverTargetActivation",
   defaults: { leavePaused: false, providerVersion: PROVIDER_VERSION },
-  replacing: ["airflow", "activeDags", "leavePaused", "providerVersion"],
+  replacing: ["airflow", "activeDags", "leavePaused"],
   checkSpecific(inputs, failures) {
     if (!isUnknown(inputs.activeDags) && inputs.activeDags === undefined) {
       failures.push({

@@ -27,7 +27,7 @@ describe("export/import inputs", () => {
     const result = await metadataExportProvider.check!({}, { ...base, phase: "bulk" });
     assert.deepEqual(result.failures, []);
     assert.equal(result.inputs.prefix, DEFAULT_BUNDLE_PREFIX);
-    assert.equal(result.inputs.providerVersion, "1");
+    assert.match(result.inputs.providerVersion, /^[0-9a-f]{16}$/);
     assert.match(result.inputs.exportId, /^bulk-[0-9a-f]{8}$/);
   });
 
@@ -88,10 +88,13 @@ describe("export/import inputs", () => {
     assert.equal((await diff({ ...olds })).changes, false);
   });
 
-  it("a new provider version replaces the resource, a rotated password does not", async () => {
+  it("new provider code or payload shows as an in-place change, a rotated password too; neither re-runs work", async () => {
     const olds = (await metadataExportProvider.check!({}, base)).inputs;
-    const bumped = await metadataExportProvider.diff!("id", olds, { ...olds, providerVersion: "2" });
-    assert.deepEqual(bumped.replaces, ["providerVersion"]);
+    for (const change of [{ providerVersion: "0123456789abcdef" }, { payloadDigest: "e" }]) {
+      const changed = await metadataExportProvider.diff!("id", olds, { ...olds, ...change });
+      assert.equal(changed.changes, true, JSON.stringify(change));
+      assert.deepEqual(changed.replaces, [], JSON.stringify(change));
+    }
     const selfManaged = {
       kind: "self-managed",
       airflowVersion: "2.8.1",

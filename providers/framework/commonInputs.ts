@@ -19,7 +19,7 @@ export interface CommonWorkInputs extends AirflowInputs {
   dagFolder: string;
   /** The folder holding the payload; the resource classes fill it in. */
   payloadDir: string;
-  /** The payload's sha256, so a payload edit shows in the preview as a replacement. */
+  /** The payload's sha256, so a payload edit shows in the preview (as an update: finished work stays). */
   payloadDigest: string;
   /** The migration bucket the bundle lives in. */
   bucket: string;
@@ -34,8 +34,31 @@ export interface CommonWorkInputs extends AirflowInputs {
   providerVersion: string;
 }
 
-/** Bump when the providers' behaviour changes, so existing stacks see a replacement in preview. */
-export const PROVIDER_VERSION = "1";
+/**
+ * The sha256 of the providers' own code (every source file under providers/ but the tests): a change of
+ * provider code shows in the next preview as an update of each phase resource. An update does not run
+ * finished work again; one left in partial state resumes with the new code.
+ */
+function providerCodeDigest(root: string): string {
+  const crypto = require("node:crypto") as typeof import("node:crypto");
+  const fs = require("node:fs") as typeof import("node:fs");
+  const path = require("node:path") as typeof import("node:path");
+  const files: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (/\.(ts|js)$/.test(entry.name) && !/\.(test|d)\.(ts|js)$/.test(entry.name)) files.push(full);
+    }
+  };
+  walk(root);
+  const hash = crypto.createHash("sha256");
+  for (const file of files.sort())
+    hash.update(path.relative(root, file)).update("\0").update(fs.readFileSync(file));
+  return hash.digest("hex").slice(0, 16);
+}
+
+export const PROVIDER_VERSION = providerCodeDigest(require("node:path").join(__dirname, ".."));
 
 export const COMMON_DEFAULTS = {
   prefix: DEFAULT_BUNDLE_PREFIX,
@@ -50,13 +73,11 @@ export const COMMON_DEFAULTS = {
 export const COMMON_REPLACING = [
   "airflow",
   "dagFolder",
-  "payloadDigest",
   "bucket",
   "prefix",
   "exportId",
   "kmsKeyId",
   "region",
-  "providerVersion",
 ] as const;
 
 /** Checks of the common inputs; `airflow` is checked for every resource type by the framework. */
