@@ -9,7 +9,6 @@ export interface MigrationGrantsArgs {
   /** The MWAA source's execution role; absent for a self-managed source (see `exportPolicy`). */
   readonly sourceRoleName?: pulumi.Input<string>;
   readonly targetRoleName: pulumi.Input<string>;
-  readonly sourceTaskLogGroupArn?: pulumi.Input<string>;
 }
 
 /**
@@ -29,20 +28,9 @@ export class MigrationGrants extends pulumi.ComponentResource {
     this.exportPolicy = bundle.apply(([bucketName, keyArn]) =>
       JSON.stringify(exportGrantPolicy({ bucketName, prefix: args.prefix, keyArn })),
     );
-    this.importPolicy = pulumi
-      .all([args.bucketName, args.keyArn, args.sourceTaskLogGroupArn])
-      .apply(([bucketName, keyArn, sourceTaskLogGroupArn]) => {
-        const document = importGrantPolicy({
-          bucketName,
-          prefix: args.prefix,
-          keyArn,
-          sourceTaskLogGroupArn: sourceTaskLogGroupArn ?? "",
-        });
-        // Without an MWAA source there are no source task logs in CloudWatch to read.
-        if (!sourceTaskLogGroupArn)
-          document.Statement = document.Statement.filter((s) => s.Sid !== "ReadSourceTaskLogs");
-        return JSON.stringify(document);
-      });
+    this.importPolicy = bundle.apply(([bucketName, keyArn]) =>
+      JSON.stringify(importGrantPolicy({ bucketName, prefix: args.prefix, keyArn })),
+    );
 
     if (args.sourceRoleName !== undefined) {
       this.sourceExportGrant = new aws.iam.RolePolicy(

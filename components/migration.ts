@@ -221,29 +221,63 @@ export class Migration extends pulumi.ComponentResource {
         keyArn: this.bucket.keyArn,
         sourceRoleName: this.source.executionRoleName,
         targetRoleName: this.checks.apply(() => this.target.executionRoleName),
-        sourceTaskLogGroupArn: this.source.taskLogGroupArn,
       },
       { parent: this },
     );
   }
 
-  /** What the identity running `pulumi up` needs for this migration, as a JSON policy document. */
+  /**
+   * What the identity running `pulumi up` needs for this migration, as a JSON policy document: the MWAA
+   * work, and what the phase resources do as the deployer in the DAG folders, the migration bucket and the
+   * task log groups.
+   */
   private deployerPolicyFor(
     config: MigrationConfig,
     region: string,
     account: pulumi.Output<string>,
   ): pulumi.Output<string> {
-    return pulumi.all([account, this.source.executionRoleArn]).apply(([acct, roleArn]) =>
-      JSON.stringify(
-        deployerPolicy({
-          region,
-          account: acct,
-          targetEnvironmentName: config.targetEnvironmentName,
-          sourceEnvironmentName: config.source.kind === "mwaa" ? config.source.environmentName : undefined,
-          sourceExecutionRoleArn: roleArn,
-        }),
-      ),
-    );
+    const { source, target } = this;
+    const sourceSide = pulumi.all([
+      source.executionRoleArn,
+      source.sourceBucketArn,
+      source.dagS3Path,
+      source.taskLogGroupArn,
+    ]);
+    const targetSide = pulumi.all([
+      account,
+      this.bucket.bucketName,
+      this.bucket.keyArn,
+      target.dagBucketName,
+      target.taskLogGroupArn,
+    ]);
+    return pulumi
+      .all([targetSide, sourceSide])
+      .apply(
+        ([
+          [acct, bucketName, keyArn, targetBucket, targetLogs],
+          [roleArn, sourceBucket, sourceDagPath, sourceLogs],
+        ]) =>
+          JSON.stringify(
+            deployerPolicy({
+              region,
+              account: acct,
+              targetEnvironmentName: config.targetEnvironmentName,
+              sourceEnvironmentName:
+                config.source.kind === "mwaa" ? config.source.environmentName : undefined,
+              sourceExecutionRoleArn: roleArn,
+              bundle: { bucketName, prefix: config.migrationPrefix, keyArn },
+              sourceDags:
+                sourceBucket !== undefined && sourceDagPath !== undefined
+                  ? { bucket: sourceBucket, dagS3Path: sourceDagPath }
+                  : undefined,
+              targetDags: { bucket: targetBucket, dagS3Path: target.dagS3Path },
+              targetAirflowVersion: config.targetAirflowVersion,
+              sourceTaskLogGroupArn: sourceLogs,
+              targetTaskLogGroupArn: targetLogs,
+              purgeBundlesOnDelete: config.phases.purgeBundlesOnDelete,
+            }),
+          ),
+      );
   }
 
   /** What the phases reach on each side, from the source and target components. */

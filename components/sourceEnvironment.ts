@@ -67,29 +67,22 @@ export class SourceEnvironment extends pulumi.ComponentResource {
             logging?.taskLogs?.cloudWatchLogGroupArn ||
             logGroupArn({ region: args.region, account }, taskLogGroupName(source.environmentName)),
         );
+      // The allowlist's fields only (rules/clone.ts): endpoint management belongs to the source's network,
+      // and MWAA does not report the worker replacement strategy.
       this.settings = pulumi
-        .all([
-          env.airflowConfigurationOptions,
-          env.environmentClass,
-          env.minWorkers,
-          env.maxWorkers,
-          env.schedulers,
-          env.webserverAccessMode,
-          env.weeklyMaintenanceWindowStart,
-          env.loggingConfiguration,
-        ])
-        .apply(
-          ([options, environmentClass, minWorkers, maxWorkers, schedulers, access, window, logging]) => ({
-            airflowConfigurationOptions: options,
-            environmentClass,
-            minWorkers,
-            maxWorkers,
-            schedulers,
-            webserverAccessMode: access,
-            weeklyMaintenanceWindowStart: window,
-            loggingConfiguration: logging,
-          }),
-        );
+        .output({
+          airflowConfigurationOptions: env.airflowConfigurationOptions,
+          environmentClass: env.environmentClass,
+          minWorkers: env.minWorkers,
+          maxWorkers: env.maxWorkers,
+          schedulers: env.schedulers,
+          minWebservers: env.minWebservers,
+          maxWebservers: env.maxWebservers,
+          webserverAccessMode: env.webserverAccessMode,
+          weeklyMaintenanceWindowStart: env.weeklyMaintenanceWindowStart,
+          loggingConfiguration: env.loggingConfiguration,
+        })
+        .apply((state): SourceEnvironmentState => ({ ...state }));
     } else {
       this.name = new URL(source.url).host;
       this.airflowVersion = pulumi.output(source.airflowVersion);

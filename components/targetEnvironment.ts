@@ -62,6 +62,16 @@ function environmentLogging(
 }
 
 /**
+ * A setting the resolved settings may leave to MWAA's default. An input whose value resolves to undefined
+ * is not sent, exactly as if it were left out, so MWAA applies its default.
+ */
+function optionalSetting<
+  K extends "minWebservers" | "maxWebservers" | "workerReplacementStrategy" | "endpointManagement",
+>(settings: pulumi.Output<TargetSettings>, key: K): pulumi.Output<NonNullable<TargetSettings[K]>> {
+  return settings.apply((s) => s[key]) as pulumi.Output<NonNullable<TargetSettings[K]>>;
+}
+
+/**
  * The new MWAA environment and what it needs: network, self-referencing security group, DAG bucket,
  * least-privilege execution role and the workflow files.
  */
@@ -257,8 +267,12 @@ export class TargetEnvironment extends pulumi.ComponentResource {
         minWorkers: settings.apply((s) => s.minWorkers),
         maxWorkers: settings.apply((s) => s.maxWorkers),
         schedulers: settings.apply((s) => s.schedulers),
+        minWebservers: optionalSetting(settings, "minWebservers"),
+        maxWebservers: optionalSetting(settings, "maxWebservers"),
         webserverAccessMode: settings.apply((s) => s.webserverAccessMode),
         weeklyMaintenanceWindowStart: settings.apply((s) => s.weeklyMaintenanceWindowStart),
+        workerReplacementStrategy: optionalSetting(settings, "workerReplacementStrategy"),
+        endpointManagement: optionalSetting(settings, "endpointManagement"),
         kmsKey: args.kmsKeyArn,
         // Options often carry connection strings or secret-backend settings: never shown in plain text.
         airflowConfigurationOptions: pulumi.secret(

@@ -71,7 +71,10 @@ function targetTrustedByAnyone(s: Stack): PolicyResource[] {
   return s.resources;
 }
 
-/** The import grant's log read, on the task log group of `environment`. */
+/**
+ * A log read on the import grant, on the task log group of `environment`. The program's grant reads no log
+ * (the deployer copies the task logs); the pack still accepts a read of the source's task log group.
+ */
 function importReadsLogsOf(s: Stack, environment: string): PolicyResource[] {
   return setPolicy(
     s,
@@ -575,10 +578,13 @@ const cases: Record<string, { policy: (typeof p.allPolicies)[number]; failing: C
       },
       {
         title:
-          "no environment is read and no export grant names one: says it could not tell which is the source",
-        change: selfManagedWithSecondEnvironment,
+          "no environment is read and no export grant names one: a log read says it could not tell which is the source",
+        change: (s) => {
+          importReadsLogsOf(s, "source");
+          return selfManagedWithSecondEnvironment(s);
+        },
         expect: [
-          /statement ReadSourceTaskLogs .*could not tell which environment is the source: the stack reads no MWAA environment, sourceTaskLogGroup is not set, and no export grant is on an environment's role\..* Fix: .*set sourceTaskLogGroup/,
+          /statement ReadTaskLogs .*could not tell which environment is the source: the stack reads no MWAA environment, sourceTaskLogGroup is not set, and no export grant is on an environment's role\..* Fix: .*set sourceTaskLogGroup/,
         ],
       },
       {
@@ -594,10 +600,23 @@ const cases: Record<string, { policy: (typeof p.allPolicies)[number]; failing: C
     ],
     passing: [
       {
-        title:
-          "a self-managed source whose task log group the config names, beside a second environment the stack creates",
+        title: "the program's import grant beside a self-managed source: it reads no log, so nothing to tell",
         change: selfManagedWithSecondEnvironment,
+        expect: [],
+      },
+      {
+        title:
+          "a log read on a self-managed source's task log group, which the config names, beside a second environment the stack creates",
+        change: (s) => {
+          importReadsLogsOf(s, "source");
+          return selfManagedWithSecondEnvironment(s);
+        },
         config: { sourceTaskLogGroup: "airflow-source-Task" },
+        expect: [],
+      },
+      {
+        title: "a log read on the source's task log group, the stack reading the source",
+        change: (s) => importReadsLogsOf(s, "source"),
         expect: [],
       },
       {

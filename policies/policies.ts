@@ -158,11 +158,11 @@ export const importGrantReadOnly = stackPolicy(
   {
     name: "migration-import-grant-read-only",
     description:
-      "The import grant reads objects under the migration prefix and writes only its own import-report.json there, plus log reads on the source task log group only.",
+      "The import grant reads objects under the migration prefix and writes only its own import-report.json there; a log read, if it has one, is on the source task log group only.",
     enforcementLevel: "mandatory",
     severity: "high",
     remediationSteps:
-      "Allow only s3:GetObject/GetObjectVersion on the prefix, s3:ListBucket with an s3:prefix condition, s3:PutObject on <prefix>/*/import-report.json alone, kms:Decrypt/GenerateDataKey on the migration key, and log reads on airflow-<source>-Task.",
+      "Allow only s3:GetObject/GetObjectVersion on the prefix, s3:ListBucket with an s3:prefix condition, s3:PutObject on <prefix>/*/import-report.json alone, kms:Decrypt/GenerateDataKey on the migration key, and log reads (if any) on airflow-<source>-Task only.",
   },
   [...GRANT_KEYS, "extraImportActions", "sourceTaskLogGroup"],
   checkImportGrant,

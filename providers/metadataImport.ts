@@ -78,7 +78,11 @@ export interface MetadataImportOutputs extends Omit<ImportSummary, "problems">, 
   taskLogCopy: TaskLogCopyResult | null;
 }
 
-async function copyLogsOfBundle(
+/**
+ * The import's task-log copy, run as the deployer after the import: the migrated task instances from the
+ * bundle's dag_run and task_instance streams, their logs from the source's group to the target's.
+ */
+export async function copyLogsOfBundle(
   inputs: MetadataImportInputs,
   region: string | undefined,
   log: (line: string) => void,

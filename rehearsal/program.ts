@@ -14,7 +14,6 @@ import {
   type MigrationPhases,
   type PhaseSettings,
 } from "../providers";
-import { logGroupArn } from "../rules/arns";
 import { exportGrantPolicy, importGrantPolicy } from "../rules/permissions";
 import { isStage, stageHistory, stagePlan, stageTransitionProblem } from "../rules/stages";
 
@@ -120,7 +119,6 @@ export function rehearsalProgram(facts: RehearsalFacts): () => Promise<Record<st
       prefix: facts.prefix,
       expirationDays: facts.expirationDays,
     });
-    const scope = (env: RehearsalEnvironment) => ({ region: env.region, account: env.account });
     const grants = plan.grants
       ? new LocalGrants("rehearsal-grants", {
           sourceRoleName: source.executionRoleName,
@@ -129,14 +127,7 @@ export function rehearsalProgram(facts: RehearsalFacts): () => Promise<Record<st
             JSON.stringify(exportGrantPolicy({ bucketName: facts.bucketName, prefix: facts.prefix, keyArn })),
           ),
           importPolicy: bucket.keyArn.apply((keyArn) =>
-            JSON.stringify(
-              importGrantPolicy({
-                bucketName: facts.bucketName,
-                prefix: facts.prefix,
-                keyArn,
-                sourceTaskLogGroupArn: logGroupArn(scope(source), source.logGroup),
-              }),
-            ),
+            JSON.stringify(importGrantPolicy({ bucketName: facts.bucketName, prefix: facts.prefix, keyArn })),
           ),
         })
       : undefined;

@@ -18,6 +18,8 @@ describe("cloning from the source", () => {
     minWorkers: 3,
     maxWorkers: 9,
     schedulers: 3,
+    minWebservers: 2,
+    maxWebservers: 4,
     webserverAccessMode: "PUBLIC_ONLY",
     weeklyMaintenanceWindowStart: "TUE:01:30",
     loggingConfiguration: {
@@ -32,6 +34,8 @@ describe("cloning from the source", () => {
     arn: "arn:aws:airflow:us-east-1:123456789012:environment/source",
     networkConfiguration: { subnetIds: ["subnet-1"] },
     kmsKey: "arn:aws:kms:us-east-1:123456789012:key/1",
+    endpointManagement: "CUSTOMER",
+    workerReplacementStrategy: "GRACEFUL",
   };
 
   it("copies exactly the allowlisted settings", () => {
@@ -41,9 +45,45 @@ describe("cloning from the source", () => {
     assert.equal(cloned.maxWorkers, 9);
     assert.equal(cloned.weeklyMaintenanceWindowStart, "TUE:01:30");
     assert.deepEqual(cloned.logLevels, { taskLogs: "DEBUG" }, "unknown levels are dropped");
+    assert.equal(cloned.minWebservers, 2);
+    assert.equal(cloned.maxWebservers, 4);
     const text = JSON.stringify(cloned);
-    for (const leaked of ["source-dags", "role/source", "abc.airflow", "subnet-1", "key/1"]) {
+    for (const leaked of [
+      "source-dags",
+      "role/source",
+      "abc.airflow",
+      "subnet-1",
+      "key/1",
+      "CUSTOMER",
+      "GRACEFUL",
+    ]) {
       assert.ok(!text.includes(leaked), `${leaked} leaked into the clone`);
+    }
+  });
+
+  it("copies PUBLIC_AND_PRIVATE as the source reports it (the target's version is checked when resolving)", () => {
+    const cloned = cloneAllowlisted({ ...source, webserverAccessMode: "PUBLIC_AND_PRIVATE" });
+    assert.equal(cloned.webserverAccessMode, "PUBLIC_AND_PRIVATE");
+  });
+
+  it("takes no count the source does not report (0 or nothing), nor an empty class or access mode", () => {
+    const cloned = cloneAllowlisted({
+      environmentClass: "",
+      webserverAccessMode: "",
+      schedulers: 0,
+      minWebservers: 0,
+      maxWebservers: undefined,
+      minWorkers: 0,
+    });
+    for (const key of [
+      "environmentClass",
+      "webserverAccessMode",
+      "schedulers",
+      "minWebservers",
+      "maxWebservers",
+      "minWorkers",
+    ]) {
+      assert.equal(cloned[key as keyof typeof cloned], undefined, key);
     }
   });
 

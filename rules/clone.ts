@@ -2,9 +2,10 @@
  * Cloning a target environment's settings from the source MWAA environment.
  *
  * Only an explicit allowlist is copied. Everything else on the source is either output-only (ARN, status,
- * webserver URL, timestamps), belongs to the source alone (execution role, network, KMS key, name), or
- * would be harmful to share: the DAG bucket and path, because two schedulers reading the same DAG
- * folder would both run every DAG.
+ * webserver URL, timestamps), belongs to the source alone (execution role, network and its endpoint
+ * management, KMS key, name), or would be harmful to share: the DAG bucket and path, because two
+ * schedulers reading the same DAG folder would both run every DAG. The worker replacement strategy is
+ * not copied because GetEnvironment does not report it.
  */
 import { bucketNameOf, s3DagFolder } from "./dagLocation";
 
@@ -15,6 +16,8 @@ export const CLONE_ALLOWLIST = [
   "minWorkers",
   "maxWorkers",
   "schedulers",
+  "minWebservers",
+  "maxWebservers",
   "webserverAccessMode",
   "weeklyMaintenanceWindowStart",
   "logLevels",
@@ -40,6 +43,8 @@ export interface ScalarEnvironmentSettings {
   readonly minWorkers?: number;
   readonly maxWorkers?: number;
   readonly schedulers?: number;
+  readonly minWebservers?: number;
+  readonly maxWebservers?: number;
   readonly webserverAccessMode?: string;
   readonly weeklyMaintenanceWindowStart?: string;
 }
@@ -55,7 +60,16 @@ export interface ClonedSettings extends ScalarEnvironmentSettings {
   logLevels?: Partial<Record<LogType, LogLevel>>;
 }
 
-/** Picks the allowlisted settings from the source; undefined fields stay undefined. */
+/** A count the source reports; 0 or nothing (a setting the source's MWAA did not have yet) is not one. */
+function reportedCount(value: number | undefined): number | undefined {
+  return value !== undefined && Number.isInteger(value) && value > 0 ? value : undefined;
+}
+
+/**
+ * Picks the allowlisted settings from the source; undefined fields stay undefined. Values are copied as
+ * the source reports them: whether they fit the target (its class, its Airflow version) is checked
+ * when the target's settings are resolved, naming the source as where they came from.
+ */
 export function cloneAllowlisted(source: SourceEnvironmentState): ClonedSettings {
   const logLevels: Partial<Record<LogType, LogLevel>> = {};
   for (const type of LOG_TYPES) {
@@ -65,12 +79,14 @@ export function cloneAllowlisted(source: SourceEnvironmentState): ClonedSettings
   const options = source.airflowConfigurationOptions;
   return {
     airflowConfigurationOptions: options ? rewriteLegacySecretsBackend(options).options : undefined,
-    environmentClass: source.environmentClass,
-    minWorkers: source.minWorkers,
-    maxWorkers: source.maxWorkers,
-    schedulers: source.schedulers,
-    webserverAccessMode: source.webserverAccessMode,
-    weeklyMaintenanceWindowStart: source.weeklyMaintenanceWindowStart,
+    environmentClass: source.environmentClass || undefined,
+    minWorkers: reportedCount(source.minWorkers),
+    maxWorkers: reportedCount(source.maxWorkers),
+    schedulers: reportedCount(source.schedulers),
+    minWebservers: reportedCount(source.minWebservers),
+    maxWebservers: reportedCount(source.maxWebservers),
+    webserverAccessMode: source.webserverAccessMode || undefined,
+    weeklyMaintenanceWindowStart: source.weeklyMaintenanceWindowStart || undefined,
     logLevels: Object.keys(logLevels).length > 0 ? logLevels : undefined,
   };
 }

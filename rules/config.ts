@@ -12,6 +12,8 @@ import { LOG_LEVELS, LogLevel, ScalarEnvironmentSettings, TASK_LOG_LEVELS } from
 import { environmentNameProblems } from "./names";
 import { NetworkEgress, subnetIdProblems } from "./network";
 import {
+  MWAA_VERSIONS,
+  compareVersions,
   findMwaaVersion,
   importableTargetVersions,
   importRefusal,
@@ -87,7 +89,7 @@ export const CONFIG_KEYS = {
     type: "boolean",
     default: true,
     description:
-      "Take allowlisted settings (Airflow options, class, workers, schedulers, access mode, maintenance window, log levels) from the MWAA source.",
+      "Take allowlisted settings (Airflow options, class, workers, schedulers, webservers, access mode, maintenance window, log levels) from the MWAA source.",
   },
   environmentClass: {
     type: "string",
@@ -108,12 +110,37 @@ export const CONFIG_KEYS = {
   schedulers: {
     type: "integer",
     default: 0,
-    description: "Schedulers (2 to 5; 1 on mw1.micro); 0: from the source or 2.",
+    description: "Schedulers (2 to 5; 1 on mw1.micro); 0: from the source, else 2 (1 on mw1.micro).",
+  },
+  minWebservers: {
+    type: "integer",
+    default: 0,
+    description:
+      "Minimum webservers (2 to 5; 1 on mw1.micro); 0: from the source, else MWAA's default (2; 1 on mw1.micro).",
+  },
+  maxWebservers: {
+    type: "integer",
+    default: 0,
+    description:
+      "Maximum webservers (2 to 5; 1 on mw1.micro); 0: from the source, else MWAA's default (2; 1 on mw1.micro).",
   },
   webserverAccessMode: {
     type: "string",
     default: "",
-    description: "PRIVATE_ONLY or PUBLIC_ONLY; empty: from the source or PRIVATE_ONLY.",
+    description:
+      "PRIVATE_ONLY, PUBLIC_ONLY, or PUBLIC_AND_PRIVATE (Airflow 3.2 and later); empty: from the source or PRIVATE_ONLY.",
+  },
+  workerReplacementStrategy: {
+    type: "string",
+    default: "",
+    description:
+      "How MWAA replaces workers when the stack updates the environment: FORCED, or GRACEFUL (running tasks finish first, up to 12 hours); empty: MWAA's default (FORCED).",
+  },
+  endpointManagement: {
+    type: "string",
+    default: "",
+    description:
+      "Who creates the VPC endpoints of the environment's webserver and database: SERVICE (MWAA), or CUSTOMER (you, as a shared VPC requires; needs subnetIds); empty: MWAA's default (SERVICE).",
   },
   weeklyMaintenanceWindowStart: {
     type: "string",
@@ -291,7 +318,34 @@ export const ENVIRONMENT_CLASSES = [
   "mw1.xlarge",
   "mw1.2xlarge",
 ] as const;
-export const WEBSERVER_ACCESS_MODES = ["PRIVATE_ONLY", "PUBLIC_ONLY"] as const;
+/** The class whose scheduler and worker share one container: it runs 1 scheduler and 1 webserver. */
+export const SINGLE_INSTANCE_CLASS = "mw1.micro";
+export const WEBSERVER_ACCESS_MODES = ["PRIVATE_ONLY", "PUBLIC_ONLY", "PUBLIC_AND_PRIVATE"] as const;
+export const WORKER_REPLACEMENT_STRATEGIES = ["FORCED", "GRACEFUL"] as const;
+export const ENDPOINT_MANAGEMENT_MODES = ["SERVICE", "CUSTOMER"] as const;
+
+/**
+ * Setting values MWAA offers only from an Airflow version on. PUBLIC_AND_PRIVATE: "only available for
+ * Apache Airflow version 3.2 and later" (CreateEnvironment, WebserverAccessMode). GRACEFUL: graceful
+ * environment updates need Airflow 2.4.3 or later (User Guide, "Update an Amazon MWAA environment").
+ */
+export const VERSION_BOUND_VALUES = [
+  {
+    key: "webserverAccessMode",
+    value: "PUBLIC_AND_PRIVATE",
+    from: "3.2.0",
+    label: "3.2",
+    instead: "PRIVATE_ONLY or PUBLIC_ONLY",
+  },
+  {
+    key: "workerReplacementStrategy",
+    value: "GRACEFUL",
+    from: "2.4.3",
+    label: "2.4.3",
+    instead: "FORCED, or leave it empty",
+  },
+] as const;
+
 const MAINTENANCE_WINDOW = /^(MON|TUE|WED|THU|FRI|SAT|SUN):([01]\d|2[0-3]):(00|30)$/;
 
 export type SourceConfig =
@@ -308,7 +362,96 @@ export type SourceConfig =
 export interface ExplicitTargetSettings extends ScalarEnvironmentSettings {
   readonly taskLogLevel?: LogLevel;
   readonly logLevel?: LogLevel;
+  /** Never cloned: MWAA's GetEnvironment does not report it. Undefined: MWAA's default (FORCED). */
+  readonly workerReplacementStrategy?: (typeof WORKER_REPLACEMENT_STRATEGIES)[number];
+  /** Never cloned: it belongs to the source's network. Undefined: MWAA's default (SERVICE). */
+  readonly endpointManagement?: (typeof ENDPOINT_MANAGEMENT_MODES)[number];
   readonly airflowConfigurationOptions: Record<string, string>;
+  /**
+   * The target's Airflow version (targetAirflowVersion), always explicit: what the settings MWAA offers
+   * only from a version on are checked against, cloned ones included.
+   */
+  readonly airflowVersion: string;
+}
+
+/** Where a resolved target setting came from. */
+export type SettingOrigin = "explicit" | "cloned" | "default";
+
+/** The target settings whose values MWAA restricts by environment class or by Airflow version. */
+export interface RestrictedSettings {
+  readonly environmentClass?: string;
+  readonly schedulers?: number;
+  readonly minWebservers?: number;
+  readonly maxWebservers?: number;
+  readonly webserverAccessMode?: string;
+  readonly workerReplacementStrategy?: string;
+}
+
+export type SettingOrigins = Partial<Record<keyof RestrictedSettings, SettingOrigin>>;
+
+/**
+ * What MWAA would refuse among target settings: a scheduler or webserver count the environment class
+ * does not run (exactly 1 on mw1.micro, 2 to 5 on the other classes), and a value the target's Airflow
+ * version does not offer (VERSION_BOUND_VALUES). Each problem names the key, where its value came from,
+ * and the fix; a value cloned from the source says how to override it. Undefined settings are not
+ * checked (class rules need the class); a setting without an origin counts as explicit.
+ */
+export function restrictedSettingProblems(
+  settings: RestrictedSettings,
+  targetAirflowVersion: string,
+  origins: SettingOrigins = {},
+): string[] {
+  const problems: string[] = [];
+  const origin = (key: keyof RestrictedSettings) => origins[key] ?? "explicit";
+  const stated = (key: keyof RestrictedSettings, value: string | number) => {
+    const from = { explicit: "", cloned: " (cloned from the source environment)", default: " (the default)" };
+    return `${CONFIG_NAMESPACE}:${key} is ${value}${from[origin(key)]}`;
+  };
+  const fix = (key: keyof RestrictedSettings, value: string) =>
+    origin(key) === "cloned"
+      ? `set ${CONFIG_NAMESPACE}:${key} to ${value} to override the source's value`
+      : `set ${CONFIG_NAMESPACE}:${key} to ${value}`;
+
+  const versionKnown = parseVersion(targetAirflowVersion) !== undefined;
+  for (const bound of VERSION_BOUND_VALUES) {
+    if (!versionKnown || settings[bound.key] !== bound.value) continue;
+    if (compareVersions(targetAirflowVersion, bound.from) >= 0) continue;
+    const later = MWAA_VERSIONS.map((v) => v.airflow).filter((v) => compareVersions(v, bound.from) >= 0);
+    problems.push(
+      `${stated(bound.key, bound.value)}, which MWAA offers on Airflow ${bound.label} and later only, and the ` +
+        `target runs Airflow ${targetAirflowVersion} (${CONFIG_NAMESPACE}:targetAirflowVersion); ` +
+        `${fix(bound.key, bound.instead)}` +
+        (later.length > 0
+          ? `, or set ${CONFIG_NAMESPACE}:targetAirflowVersion to ${later.join(" or ")}.`
+          : "."),
+    );
+  }
+
+  const environmentClass = settings.environmentClass;
+  if (environmentClass === undefined) return problems;
+  const single = environmentClass === SINGLE_INSTANCE_CLASS;
+  const classFrom = {
+    explicit: `(${CONFIG_NAMESPACE}:environmentClass)`,
+    cloned: `(${CONFIG_NAMESPACE}:environmentClass, cloned from the source environment)`,
+    default: `(the default; ${CONFIG_NAMESPACE}:environmentClass is empty)`,
+  }[origin("environmentClass")];
+  const counts = [
+    ["schedulers", "scheduler"],
+    ["minWebservers", "webserver"],
+    ["maxWebservers", "webserver"],
+  ] as const;
+  for (const [key, noun] of counts) {
+    const value = settings[key];
+    if (value === undefined || (single ? value === 1 : value >= 2 && value <= 5)) continue;
+    problems.push(
+      single
+        ? `${stated(key, value)}, but ${environmentClass} ${classFrom} runs exactly 1 ${noun}; ` +
+            `${fix(key, "1")}, or set ${CONFIG_NAMESPACE}:environmentClass to a larger class (e.g. mw1.small).`
+        : `${stated(key, value)}, but ${environmentClass} ${classFrom} runs 2 to 5 ${noun}s ` +
+            `(1 only on ${SINGLE_INSTANCE_CLASS}); ${fix(key, "a number from 2 to 5")}.`,
+    );
+  }
+  return problems;
 }
 
 /** Task-instance states a log copy can select (Airflow's finished states). */
@@ -472,8 +615,16 @@ export function parseConfig(raw: RawConfig): MigrationConfig {
   const stage = parseStage(read);
   const source = parseSource(read);
   const target = parseTarget(read, source);
-  const explicit = parseExplicit(read);
+  const explicit = parseExplicit(read, target.airflowVersion);
   const network = parseNetwork(read);
+  if (explicit.endpointManagement === "CUSTOMER" && network.kind === "vpc") {
+    read.problems.push(
+      `${CONFIG_NAMESPACE}:endpointManagement is CUSTOMER, but ${CONFIG_NAMESPACE}:subnetIds is empty and the VPC ` +
+        `this stack builds has no endpoints for the environment's webserver and database; set subnetIds to two ` +
+        `subnets of the VPC where you create them (e.g. a shared VPC), or leave endpointManagement empty so MWAA ` +
+        `creates them.`,
+    );
+  }
   const kmsKeyArn = parseKmsKeyArn(read);
   const prefixes = parsePrefixes(read);
   const historyImport = parseHistoryImport(read, stage, target.airflowVersion);
@@ -631,7 +782,12 @@ function parseTarget(
   return { environmentName, airflowVersion };
 }
 
-function parseExplicit(read: ConfigReader): ExplicitTargetSettings {
+/**
+ * The target settings given explicitly. What their values alone can tell is checked here (ranges, both
+ * bounds of a pair, values the target version does not offer, counts the explicit class does not run);
+ * what depends on cloned values is checked once they are resolved (rules/targetSettings.ts).
+ */
+function parseExplicit(read: ConfigReader, targetAirflowVersion: string): ExplicitTargetSettings {
   const { text, oneOf, problems } = read;
   const positive = (key: ConfigKeyName): number | undefined => {
     const value = read.integer(key, 0);
@@ -645,9 +801,24 @@ function parseExplicit(read: ConfigReader): ExplicitTargetSettings {
         `lower minWorkers or raise maxWorkers.`,
     );
   }
-  const schedulers = positive("schedulers");
-  if (schedulers !== undefined && schedulers > 5) {
-    problems.push(`${CONFIG_NAMESPACE}:schedulers is ${schedulers}; MWAA runs 2 to 5 schedulers.`);
+  // MWAA runs at most 5 of each; what the class allows below that is checked with the class.
+  const count = (key: "schedulers" | "minWebservers" | "maxWebservers", noun: string) => {
+    const value = positive(key);
+    if (value === undefined || value <= 5) return value;
+    problems.push(
+      `${CONFIG_NAMESPACE}:${key} is ${value}; MWAA runs 2 to 5 ${noun}s (1 on ${SINGLE_INSTANCE_CLASS}): ` +
+        `set it to a number from 2 to 5, or 0 to take it from the source.`,
+    );
+    return undefined;
+  };
+  const schedulers = count("schedulers", "scheduler");
+  const minWebservers = count("minWebservers", "webserver");
+  const maxWebservers = count("maxWebservers", "webserver");
+  if (minWebservers !== undefined && maxWebservers !== undefined && minWebservers > maxWebservers) {
+    problems.push(
+      `${CONFIG_NAMESPACE}:minWebservers ${minWebservers} is more than maxWebservers ${maxWebservers}; ` +
+        `lower minWebservers or raise maxWebservers.`,
+    );
   }
   const window = text("weeklyMaintenanceWindowStart");
   if (window && !MAINTENANCE_WINDOW.test(window)) {
@@ -664,16 +835,37 @@ function parseExplicit(read: ConfigReader): ExplicitTargetSettings {
     );
   }
   const airflowConfigurationOptions = parseAirflowConfigurationOptions(read);
+  const environmentClass = oneOf("environmentClass", ENVIRONMENT_CLASSES);
+  const webserverAccessMode = oneOf("webserverAccessMode", WEBSERVER_ACCESS_MODES);
+  const workerReplacementStrategy = oneOf("workerReplacementStrategy", WORKER_REPLACEMENT_STRATEGIES);
+  problems.push(
+    ...restrictedSettingProblems(
+      {
+        environmentClass,
+        schedulers,
+        minWebservers,
+        maxWebservers,
+        webserverAccessMode,
+        workerReplacementStrategy,
+      },
+      targetAirflowVersion,
+    ),
+  );
   return {
-    environmentClass: oneOf("environmentClass", ENVIRONMENT_CLASSES),
+    environmentClass,
     minWorkers,
     maxWorkers,
     schedulers,
-    webserverAccessMode: oneOf("webserverAccessMode", WEBSERVER_ACCESS_MODES),
+    minWebservers,
+    maxWebservers,
+    webserverAccessMode,
     weeklyMaintenanceWindowStart: window || undefined,
     taskLogLevel: taskLogLevel && TASK_LOG_LEVELS.includes(taskLogLevel) ? taskLogLevel : undefined,
     logLevel: oneOf("logLevel", LOG_LEVELS),
+    workerReplacementStrategy,
+    endpointManagement: oneOf("endpointManagement", ENDPOINT_MANAGEMENT_MODES),
     airflowConfigurationOptions,
+    airflowVersion: targetAirflowVersion,
   };
 }
 

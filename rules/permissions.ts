@@ -1,48 +1,33 @@
 /**
  * IAM policy documents as pure functions of names and ARNs, so each statement can be read and tested.
  *
- * The execution-role policy follows the policy MWAA documents for a customer-managed execution role,
- * with its wildcard actions spelled out and every resource scoped to this environment. `Resource: "*"`
- * appears only where MWAA documents it and the action supports no resource scoping
- * (logs:DescribeLogGroups, cloudwatch:PutMetricData, s3:GetAccountPublicAccessBlock).
+ * The identity documents (the target's execution role, the export and import grants, the deployer policy)
+ * are selections of one table of rows, `PERMISSION_TABLE` in ./permissionTable, where each statement
+ * stands beside why it is there. The resource policies (the execution role's trust, the bucket policies)
+ * are written here.
  */
-import { IMPORT_REPORT_FILE } from "../contract";
+import { mwaaEnvironmentArn, partitionOf, s3BucketArn } from "./arns";
 import {
-  accountKmsKeysArn,
-  airflowRoleArn,
-  celeryQueuesArn,
-  environmentLogGroupsArn,
-  iamRolesUnderPath,
-  mwaaEnvironmentArn,
-  partitionOf,
-  partitionOfArn,
-  s3BucketArn,
-} from "./arns";
+  type BundleScope,
+  type DeployerScope,
+  type ExecutionRoleScope,
+  type PolicyDocument,
+  type PolicyStatement,
+  bucketArnBeside,
+  policyDocument,
+  statementsFor,
+} from "./permissionTable";
 
-export interface PolicyStatement {
-  Sid: string;
-  Effect: "Allow" | "Deny";
-  /** Only in resource policies (bucket and key policies). */
-  Principal?: "*" | Record<string, string | string[]>;
-  Action: string[];
-  Resource?: string | string[];
-  NotResource?: string | string[];
-  Condition?: Record<string, Record<string, string | string[]>>;
-}
-
-export interface PolicyDocument {
-  Version: "2012-10-17";
-  Statement: PolicyStatement[];
-}
-
-export function policyDocument(statements: PolicyStatement[]): PolicyDocument {
-  return { Version: "2012-10-17", Statement: statements };
-}
-
-/** A bucket's ARN in the partition that an ARN of the same stack (a key, a log group) names. */
-function bucketArnBeside(siblingArn: string, bucketName: string): string {
-  return s3BucketArn(partitionOfArn(siblingArn) ?? "aws", bucketName);
-}
+export {
+  type BundleScope,
+  type DagFolderScope,
+  type DeployerScope,
+  type ExecutionRoleScope,
+  type PolicyDocument,
+  type PolicyStatement,
+  STACK_ROLE_PATH,
+  policyDocument,
+} from "./permissionTable";
 
 /** Trust policy: only MWAA's two service principals may assume the execution role. */
 export function executionRoleTrustPolicy(account: string, region: string, environmentName: string) {
@@ -64,178 +49,22 @@ export function executionRoleTrustPolicy(account: string, region: string, enviro
   };
 }
 
-export interface ExecutionRoleScope {
-  readonly region: string;
-  readonly account: string;
-  readonly environmentName: string;
-  readonly dagBucketName: string;
-  /** A customer-managed key for the environment; AWS-owned keys are used when absent. */
-  readonly kmsKeyArn?: string;
-}
-
+/** The target environment's execution role. */
 export function executionRolePolicy(scope: ExecutionRoleScope): PolicyDocument {
-  const { region, account, environmentName } = scope;
-  const bucket = s3BucketArn(partitionOf(region), scope.dagBucketName);
-  const kmsViaServices = [`sqs.${region}.amazonaws.com`, `s3.${region}.amazonaws.com`];
-  const kms: PolicyStatement = scope.kmsKeyArn
-    ? {
-        Sid: "EncryptionWithEnvironmentKey",
-        Effect: "Allow",
-        Action: ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey", "kms:Encrypt"],
-        Resource: scope.kmsKeyArn,
-        Condition: { StringLike: { "kms:ViaService": kmsViaServices } },
-      }
-    : {
-        // MWAA's documented statement for AWS-owned keys: any key outside this account, used only through SQS.
-        Sid: "EncryptionWithAwsOwnedKey",
-        Effect: "Allow",
-        Action: ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey", "kms:Encrypt"],
-        NotResource: accountKmsKeysArn({ region, account }),
-        Condition: { StringLike: { "kms:ViaService": [`sqs.${region}.amazonaws.com`] } },
-      };
-  return policyDocument([
-    {
-      Sid: "PublishEnvironmentMetrics",
-      Effect: "Allow",
-      Action: ["airflow:PublishMetrics"],
-      Resource: mwaaEnvironmentArn(scope, environmentName),
-    },
-    {
-      Sid: "DenyListingOtherBuckets",
-      Effect: "Deny",
-      Action: ["s3:ListAllMyBuckets"],
-      Resource: [bucket, `${bucket}/*`],
-    },
-    {
-      Sid: "ReadDagBucket",
-      Effect: "Allow",
-      Action: [
-        "s3:GetObject",
-        "s3:GetObjectVersion",
-        "s3:GetBucketLocation",
-        "s3:GetBucketVersioning",
-        "s3:GetBucketPublicAccessBlock",
-        "s3:GetEncryptionConfiguration",
-        "s3:ListBucket",
-      ],
-      Resource: [bucket, `${bucket}/*`],
-    },
-    {
-      Sid: "WriteEnvironmentLogs",
-      Effect: "Allow",
-      Action: [
-        "logs:CreateLogStream",
-        "logs:CreateLogGroup",
-        "logs:PutLogEvents",
-        "logs:GetLogEvents",
-        "logs:GetLogRecord",
-        "logs:GetLogGroupFields",
-        "logs:GetQueryResults",
-      ],
-      Resource: [environmentLogGroupsArn(scope, environmentName)],
-    },
-    { Sid: "DescribeLogGroups", Effect: "Allow", Action: ["logs:DescribeLogGroups"], Resource: "*" },
-    {
-      Sid: "CheckAccountPublicAccessBlock",
-      Effect: "Allow",
-      Action: ["s3:GetAccountPublicAccessBlock"],
-      Resource: "*",
-    },
-    { Sid: "PutMetrics", Effect: "Allow", Action: ["cloudwatch:PutMetricData"], Resource: "*" },
-    {
-      Sid: "CeleryQueues",
-      Effect: "Allow",
-      Action: [
-        "sqs:ChangeMessageVisibility",
-        "sqs:DeleteMessage",
-        "sqs:GetQueueAttributes",
-        "sqs:GetQueueUrl",
-        "sqs:ReceiveMessage",
-        "sqs:SendMessage",
-      ],
-      Resource: celeryQueuesArn(scope),
-    },
-    kms,
-  ]);
-}
-
-export interface BundleScope {
-  readonly bucketName: string;
-  readonly prefix: string;
-  readonly keyArn: string;
-}
-
-/** The grants land on execution roles: the migration key is usable only through S3 in the key's region. */
-function onlyThroughS3(keyArn: string): PolicyStatement["Condition"] {
-  const region = keyArn.split(":")[3];
-  return { StringEquals: { "kms:ViaService": `s3.${region}.amazonaws.com` } };
-}
-
-function bundleObjects(scope: BundleScope): string {
-  return `${bucketArnBeside(scope.keyArn, scope.bucketName)}/${scope.prefix.replace(/^\/+|\/+$/g, "")}/*`;
+  return policyDocument(statementsFor("execution-role", scope));
 }
 
 /** Source side: write the export bundle, nothing else; objects must be encrypted with the migration key. */
 export function exportGrantPolicy(scope: BundleScope): PolicyDocument {
-  return policyDocument([
-    {
-      Sid: "WriteExportBundle",
-      Effect: "Allow",
-      Action: ["s3:PutObject", "s3:AbortMultipartUpload"],
-      Resource: bundleObjects(scope),
-    },
-    {
-      Sid: "EncryptWithMigrationKey",
-      Effect: "Allow",
-      // kms:Decrypt because the export streams each table as a multipart upload, and S3 decrypts the
-      // parts' data keys to complete one; without s3:GetObject it reads no object.
-      Action: ["kms:GenerateDataKey", "kms:Encrypt", "kms:Decrypt", "kms:DescribeKey"],
-      Resource: scope.keyArn,
-      Condition: onlyThroughS3(scope.keyArn),
-    },
-  ]);
+  return policyDocument(statementsFor("export-grant", scope));
 }
 
 /**
- * Target side: read the bundle, decrypt it, write the import's own report beside the manifest (and no other
- * object), and read the source's task logs for the log copy.
+ * Target side: read the bundle, decrypt it, and write the import's own report beside the manifest (and no
+ * other object). The task-log copy runs in the provider, as the deployer, so the grant reads no log.
  */
-export function importGrantPolicy(scope: BundleScope & { sourceTaskLogGroupArn: string }): PolicyDocument {
-  return policyDocument([
-    {
-      Sid: "ReadExportBundle",
-      Effect: "Allow",
-      Action: ["s3:GetObject", "s3:GetObjectVersion"],
-      Resource: bundleObjects(scope),
-    },
-    {
-      Sid: "ListExportBundle",
-      Effect: "Allow",
-      Action: ["s3:ListBucket"],
-      Resource: bucketArnBeside(scope.keyArn, scope.bucketName),
-      Condition: { StringLike: { "s3:prefix": [`${scope.prefix.replace(/^\/+|\/+$/g, "")}/*`] } },
-    },
-    {
-      Sid: "WriteImportReport",
-      Effect: "Allow",
-      Action: ["s3:PutObject"],
-      Resource: `${bundleObjects(scope)}/${IMPORT_REPORT_FILE}`,
-    },
-    {
-      Sid: "UseMigrationKeyThroughS3",
-      Effect: "Allow",
-      // kms:GenerateDataKey only for the report: the one object the import writes.
-      Action: ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"],
-      Resource: scope.keyArn,
-      Condition: onlyThroughS3(scope.keyArn),
-    },
-    {
-      Sid: "ReadSourceTaskLogs",
-      Effect: "Allow",
-      Action: ["logs:GetLogEvents", "logs:DescribeLogStreams"],
-      Resource: [scope.sourceTaskLogGroupArn, `${scope.sourceTaskLogGroupArn}:log-stream:*`],
-    },
-  ]);
+export function importGrantPolicy(scope: BundleScope): PolicyDocument {
+  return policyDocument(statementsFor("import-grant", scope));
 }
 
 /** Deny on every S3 action over plain HTTP: the documented way to require TLS for a whole bucket. */
@@ -294,75 +123,14 @@ export function migrationBucketPolicy(bucketName: string, keyArn: string): Polic
   ]);
 }
 
-export interface DeployerScope {
-  readonly region: string;
-  readonly account: string;
-  readonly targetEnvironmentName: string;
-  /** Absent for a self-managed source. */
-  readonly sourceEnvironmentName?: string;
-  readonly sourceExecutionRoleArn?: string;
-}
-
-/** IAM path of the roles this stack creates, so permissions over them can be scoped to the path. */
-export const STACK_ROLE_PATH = "/mwaa-migration/";
-
 /**
  * What the identity running `pulumi up` needs for the MWAA-specific work of this stack: read the source,
- * manage the target, pass the target's execution role, attach the temporary grants, and reach Airflow
- * through MWAA (REST API, CLI token, web login) as the Admin Airflow role of each environment. Creating
- * the VPC, buckets, key and roles needs the usual permissions for those resources (see the README).
+ * manage the target, pass the target's execution role, attach the temporary grants, reach Airflow through
+ * MWAA (REST API, CLI token, web login) as the Admin Airflow role of each environment, and what the dynamic
+ * providers do as that identity: deliver and remove the migration DAGs, read the bundle's results, copy the
+ * task logs and purge bundles. Creating the VPC, buckets, key and roles needs the usual permissions for
+ * those resources (see the README).
  */
 export function deployerPolicy(scope: DeployerScope): PolicyDocument {
-  const env = (name: string) => mwaaEnvironmentArn(scope, name);
-  const adminRole = (name: string) => airflowRoleArn(scope, name, "Admin");
-  const stackRoles = iamRolesUnderPath(scope, STACK_ROLE_PATH);
-  const environments = [scope.targetEnvironmentName, scope.sourceEnvironmentName].filter(
-    (n): n is string => n !== undefined,
-  );
-  return policyDocument([
-    {
-      Sid: "ReadEnvironments",
-      Effect: "Allow",
-      Action: ["airflow:GetEnvironment"],
-      Resource: environments.map(env),
-    },
-    {
-      Sid: "ManageTargetEnvironment",
-      Effect: "Allow",
-      Action: [
-        "airflow:CreateEnvironment",
-        "airflow:UpdateEnvironment",
-        "airflow:DeleteEnvironment",
-        "airflow:TagResource",
-        "airflow:UntagResource",
-        "airflow:ListTagsForResource",
-      ],
-      Resource: env(scope.targetEnvironmentName),
-    },
-    {
-      Sid: "ReachAirflowAsAdmin",
-      Effect: "Allow",
-      Action: ["airflow:InvokeRestApi", "airflow:CreateWebLoginToken"],
-      Resource: environments.map(adminRole),
-    },
-    {
-      Sid: "RunAirflowCli",
-      Effect: "Allow",
-      Action: ["airflow:CreateCliToken"],
-      Resource: environments.map(env),
-    },
-    {
-      Sid: "PassTargetExecutionRole",
-      Effect: "Allow",
-      Action: ["iam:PassRole"],
-      Resource: stackRoles,
-      Condition: { StringEquals: { "iam:PassedToService": "airflow.amazonaws.com" } },
-    },
-    {
-      Sid: "MigrationGrantsOnExecutionRoles",
-      Effect: "Allow",
-      Action: ["iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:GetRolePolicy"],
-      Resource: [stackRoles, ...(scope.sourceExecutionRoleArn ? [scope.sourceExecutionRoleArn] : [])],
-    },
-  ]);
+  return policyDocument(statementsFor("deployer", scope));
 }

@@ -25,7 +25,7 @@ export interface PackConfig {
   migrationPrefix: string;
   /** Actions the export grant may have beyond writing objects, e.g. `s3:PutObjectTagging`. */
   extraExportActions: string[];
-  /** Actions the import grant may have beyond reading objects and source task logs. */
+  /** Actions the import grant may have beyond reading objects (and reading the source's task logs). */
   extraImportActions: string[];
   /** The source environment's task log group name, when the source is not an environment in this stack. */
   sourceTaskLogGroup: string;

@@ -117,7 +117,11 @@ export const IMPORT_GRANT_ACTIONS = [
 /** The only object the import writes: its report, beside the manifest of the export it imported. */
 export const IMPORT_REPORT_OBJECT = "import-report.json";
 
-/** Log reads the import may make, on the source environment's task log group only. */
+/**
+ * Log reads an import grant may carry, on the source environment's task log group only. The program's
+ * import grant has none (its task-log copy runs in the provider, as the deployer); the pack still accepts
+ * them there for a grant that reads the logs from the target's side.
+ */
 export const IMPORT_GRANT_LOG_ACTIONS = [
   "logs:GetLogEvents",
   "logs:FilterLogEvents",

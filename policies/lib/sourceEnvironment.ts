@@ -1,6 +1,6 @@
 /**
- * Which environment the migration copies from, as far as the stack tells: the import grant may read
- * that environment's task logs and no other's.
+ * Which environment the migration copies from, as far as the stack tells: an import grant that reads task
+ * logs may read that environment's and no other's.
  *
  * The engine does not tell a stack policy which resources the program only reads
  * (`aws.mwaa.Environment.get`); a read environment arrives like any other, its outputs as props. What

@@ -1,8 +1,9 @@
 /**
  * Checks on the temporary grants the migration adds: the export grant (on the source environment's
  * role) may only write the bundle, the import grant (on the target's role) may only read it (writing
- * nothing but its own report beside the manifest) and the source's task logs, nobody may delete from
- * the migration bucket, and the grants go away once the migration is complete.
+ * nothing but its own report beside the manifest) and, if it reads logs at all, the source's task logs
+ * only (the program's grant reads none: the deployer copies the logs), nobody may delete from the
+ * migration bucket, and the grants go away once the migration is complete.
  */
 import { PackConfig } from "../lib/config";
 import { GrantKind, addressesBucket, grants, migrationBuckets, migrationStage } from "../lib/conventions";
@@ -133,7 +134,7 @@ export function checkExportGrant(resources: ResourceLike[], config: PackConfig):
 }
 
 /**
- * Where the import's log read must point: the source's task log group. When the stack does not tell
+ * Where an import grant's log read must point, when it has one: the source's task log group. When the stack does not tell
  * which environment is the source, a group that is certainly not the source's (an environment the stack
  * creates, the import's target) is still refused, and any other is refused as not checkable.
  */
@@ -170,7 +171,7 @@ function reportWriteProblem(statement: Statement, resource: string, buckets: str
     : `${resource} lets the import write bundle objects, not only its ${IMPORT_REPORT_OBJECT}`;
 }
 
-/** The import grant reads objects under the prefix and writes its report, plus the source's task log group. */
+/** The import grant reads objects under the prefix and writes its report (and reads, at most, the source's task logs). */
 export function checkImportGrant(resources: ResourceLike[], config: PackConfig): Finding[] {
   const buckets = migrationBucketNames(resources, config);
   const source = migrationSource(resources, config);
@@ -194,7 +195,7 @@ export function checkImportGrant(resources: ResourceLike[], config: PackConfig):
       }
       return objectArnProblem(resource, buckets, config.migrationPrefix);
     },
-    fix: `the import grant is read-only but for its report: allow only ${IMPORT_GRANT_ACTIONS.join(", ")} on the migration prefix (s3:ListBucket with an s3:prefix condition, s3:PutObject only on <prefix>/*/${IMPORT_REPORT_OBJECT} in a statement of its own) and ${IMPORT_GRANT_LOG_ACTIONS.join(", ")} on the source task log group (extra actions go in extraImportActions). When the stack does not read the source environment, set sourceTaskLogGroup to its task log group.`,
+    fix: `the import grant is read-only but for its report: allow only ${IMPORT_GRANT_ACTIONS.join(", ")} on the migration prefix (s3:ListBucket with an s3:prefix condition, s3:PutObject only on <prefix>/*/${IMPORT_REPORT_OBJECT} in a statement of its own) and, if the grant reads logs, ${IMPORT_GRANT_LOG_ACTIONS.join(", ")} on the source task log group only (extra actions go in extraImportActions). When the stack does not read the source environment, set sourceTaskLogGroup to its task log group.`,
   });
 }
 

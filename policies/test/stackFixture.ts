@@ -93,9 +93,6 @@ export function documentedExecutionPolicy(env = "target", bucket = DAG_BUCKET): 
 
 const BUNDLE = { bucketName: MIGRATION_BUCKET, prefix: PREFIX, keyArn: KEY_ARN };
 
-/** The source's task log group, as the program names it for an MWAA source called `source`. */
-export const SOURCE_TASK_LOG_GROUP_ARN = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:airflow-source-Task`;
-
 function bucketWithProtection(
   logicalName: string,
   name: string,
@@ -249,9 +246,7 @@ export function goodStack(): GoodStack {
     "import-grant",
     {
       role: targetRole.props.name,
-      policy: JSON.stringify(
-        importGrantPolicy({ ...BUNDLE, sourceTaskLogGroupArn: SOURCE_TASK_LOG_GROUP_ARN }),
-      ),
+      policy: JSON.stringify(importGrantPolicy(BUNDLE)),
     },
     { deps: { role: [targetRole] } },
   );

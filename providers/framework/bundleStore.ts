@@ -93,9 +93,21 @@ export async function purgeBundle(location: BundleLocation, region?: string): Pr
       );
       const objects = (page.Contents ?? []).map((object) => ({ Key: object.Key! }));
       if (objects.length > 0) {
-        await client.send(
+        const reply = await client.send(
           new DeleteObjectsCommand({ Bucket: location.bucket, Delete: { Objects: objects, Quiet: true } }),
         );
+        // S3 answers a batch delete with 200 and lists the keys it refused (AccessDenied, ...) in Errors.
+        const refused = reply.Errors ?? [];
+        if (refused.length > 0) {
+          const first = refused[0];
+          throw Object.assign(
+            new Error(
+              `S3 did not delete ${refused.length} of ${objects.length} objects under s3://${location.bucket}/${bundleKeyPrefix(location)}: ` +
+                `${first.Key}: ${first.Code} (${first.Message}); ${removed} were deleted before`,
+            ),
+            { name: first.Code ?? "DeleteObjectsError" },
+          );
+        }
         removed += objects.length;
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;

@@ -73,9 +73,21 @@ export async function removePayload(
   try {
     for (let i = 0; i < keys.length; i += 1000) {
       const batch = keys.slice(i, i + 1000).map((key) => ({ Key: `${folder.prefix}${key}` }));
-      await client.send(
+      const reply = await client.send(
         new DeleteObjectsCommand({ Bucket: folder.bucket, Delete: { Objects: batch, Quiet: true } }),
       );
+      // S3 answers a batch delete with 200 and lists the keys it refused (AccessDenied, ...) in Errors.
+      const refused = reply.Errors ?? [];
+      if (refused.length > 0) {
+        const first = refused[0];
+        throw Object.assign(
+          new Error(
+            `S3 did not delete ${refused.length} of ${batch.length} files from s3://${folder.bucket}/${folder.prefix}: ` +
+              `${first.Key}: ${first.Code} (${first.Message})`,
+          ),
+          { name: first.Code ?? "DeleteObjectsError" },
+        );
+      }
     }
   } finally {
     client.destroy();

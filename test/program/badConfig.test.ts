@@ -245,6 +245,77 @@ describe("bad configuration fails at preview, naming the key and the fix", () =>
     ]);
   });
 
+  it("PUBLIC_AND_PRIVATE on a target older than Airflow 3.2, with the versions that offer it", async () => {
+    const message = await previewFails({ "mwaa-migration:webserverAccessMode": "PUBLIC_AND_PRIVATE" }, [
+      key("webserverAccessMode"),
+      /is PUBLIC_AND_PRIVATE, which MWAA offers on Airflow 3\.2 and later only/,
+      /the target runs Airflow 2\.11\.0 \(mwaa-migration:targetAirflowVersion\)/,
+      /set mwaa-migration:webserverAccessMode to PRIVATE_ONLY or PUBLIC_ONLY, or set mwaa-migration:targetAirflowVersion to 3\.2\.1 or 3\.3\.1/,
+    ]);
+    assert.equal(message.split("\n  - ").length - 1, 1, "the only problem");
+  });
+
+  it("more than one scheduler on mw1.micro", async () => {
+    await previewFails({ "mwaa-migration:environmentClass": "mw1.micro", "mwaa-migration:schedulers": "2" }, [
+      /mwaa-migration:schedulers is 2, but mw1\.micro \(mwaa-migration:environmentClass\) runs exactly 1 scheduler/,
+      /set mwaa-migration:schedulers to 1, or set mwaa-migration:environmentClass to a larger class/,
+    ]);
+  });
+
+  it("the source's schedulers and webservers cloned into mw1.micro, with the keys that override them", async () => {
+    // The dev stack's source runs mw1.medium with 2 schedulers and 2 to 3 webservers.
+    const message = await previewFails({ "mwaa-migration:environmentClass": "mw1.micro" }, [
+      /mwaa-migration:schedulers is 2 \(cloned from the source environment\), but mw1\.micro .* runs exactly 1 scheduler; set mwaa-migration:schedulers to 1 to override the source's value/,
+      /mwaa-migration:minWebservers is 2 \(cloned from the source environment\), .* set mwaa-migration:minWebservers to 1 to override/,
+      /mwaa-migration:maxWebservers is 3 \(cloned from the source environment\), .* set mwaa-migration:maxWebservers to 1 to override/,
+    ]);
+    assert.equal(message.split("\n  - ").length - 1, 3);
+  });
+
+  it("a mw1.micro source's single scheduler and webserver cloned into a larger class", async () => {
+    await previewFails(
+      {},
+      [
+        /mwaa-migration:schedulers is 1 \(cloned from the source environment\), but mw1\.medium \(mwaa-migration:environmentClass\) runs 2 to 5 schedulers/,
+        /set mwaa-migration:schedulers to a number from 2 to 5 to override the source's value/,
+        /mwaa-migration:minWebservers is 1 \(cloned from the source environment\)/,
+        /mwaa-migration:maxWebservers is 1 \(cloned from the source environment\)/,
+      ],
+      {
+        source: {
+          environmentClass: "mw1.micro",
+          schedulers: 1,
+          minWebservers: 1,
+          maxWebservers: 1,
+          maxWorkers: 1,
+        },
+      },
+    );
+  });
+
+  it("webserver counts out of range, or more minimum than maximum", async () => {
+    await previewFails({ "mwaa-migration:minWebservers": "6" }, [
+      /mwaa-migration:minWebservers is 6; MWAA runs 2 to 5 webservers \(1 on mw1\.micro\)/,
+    ]);
+    await previewFails({ "mwaa-migration:minWebservers": "4", "mwaa-migration:maxWebservers": "3" }, [
+      /mwaa-migration:minWebservers 4 is more than maxWebservers 3; lower minWebservers or raise maxWebservers/,
+    ]);
+  });
+
+  it("a worker replacement strategy MWAA does not have", async () => {
+    await previewFails({ "mwaa-migration:workerReplacementStrategy": "ROLLING" }, [
+      /mwaa-migration:workerReplacementStrategy is "ROLLING"; set it to one of FORCED, GRACEFUL/,
+    ]);
+  });
+
+  it("endpoints managed by the customer in the VPC this stack builds", async () => {
+    await previewFails({ "mwaa-migration:endpointManagement": "CUSTOMER" }, [
+      key("endpointManagement"),
+      key("subnetIds"),
+      /set subnetIds to two subnets of the VPC where you create them \(e\.g\. a shared VPC\), or leave endpointManagement empty/,
+    ]);
+  });
+
   it("bundles that would never expire", async () => {
     await previewFails({ "mwaa-migration:bundleExpirationDays": "0" }, [
       key("bundleExpirationDays"),

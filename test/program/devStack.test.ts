@@ -234,8 +234,16 @@ describe("dev stack at prepare", () => {
       assert.equal(env.inputs.maxWorkers, 12, "explicit");
       assert.equal(env.inputs.minWorkers, 2, "cloned");
       assert.equal(env.inputs.schedulers, 2);
+      assert.equal(env.inputs.minWebservers, source.minWebservers, "cloned");
+      assert.equal(env.inputs.maxWebservers, source.maxWebservers, "cloned");
       assert.equal(env.inputs.weeklyMaintenanceWindowStart, "SUN:03:00");
       assert.equal(env.inputs.kmsKey, undefined);
+    });
+
+    it("leaves the worker replacement strategy and endpoint management to MWAA, never to the source", () => {
+      // The source reports its endpoint management (SERVICE); it belongs to the source's network.
+      assert.ok(!("endpointManagement" in env.inputs));
+      assert.ok(!("workerReplacementStrategy" in env.inputs));
     });
 
     it("treats Airflow configuration options as secret, cloned, rewritten and overridden", () => {
@@ -292,16 +300,17 @@ describe("dev stack at prepare", () => {
       assert.deepEqual(policy.Statement[0].Action, ["s3:PutObject", "s3:AbortMultipartUpload"]);
     });
 
-    it("adds a read and decrypt policy, with the source's task logs, to the target's role", () => {
+    it("adds a read and decrypt policy to the target's role, with no log read (the deployer copies the logs)", () => {
       const grant = one("aws:iam/rolePolicy:RolePolicy", "target-import");
       const targetRoleName = String(run.outputs.targetExecutionRoleArn).split("/").pop();
       assert.equal(grant.inputs.role, targetRoleName);
       const policy = JSON.parse(grant.inputs.policy);
       assertNoWildcardAllows(policy.Statement, "import grant");
-      const logs = policy.Statement.find((s: { Sid: string }) => s.Sid === "ReadSourceTaskLogs");
-      assert.equal(
-        logs.Resource[0],
-        `arn:aws:logs:us-east-1:${MOCK_ACCOUNT}:log-group:airflow-legacy-airflow-Task`,
+      const actions: string[] = policy.Statement.flatMap((s: { Action: string[] }) => s.Action);
+      assert.ok(actions.includes("s3:GetObject"), actions.join());
+      assert.deepEqual(
+        actions.filter((a) => a.startsWith("logs:")),
+        [],
       );
     });
   });
@@ -316,5 +325,11 @@ describe("dev stack at prepare", () => {
     );
     const deployer = JSON.parse(run.outputs.deployerPolicy);
     assertNoWildcardAllows(deployer.Statement, "deployer");
+    // The task-log copy runs in the provider, so its log statements are the deployer's.
+    const copy = deployer.Statement.find((s: { Sid: string }) => s.Sid === "ReadTaskLogs");
+    assert.equal(
+      copy.Resource[0],
+      `arn:aws:logs:us-east-1:${MOCK_ACCOUNT}:log-group:airflow-legacy-airflow-Task`,
+    );
   });
 });

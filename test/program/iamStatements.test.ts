@@ -395,7 +395,7 @@ describe("the IAM documents the dev stack writes", () => {
     const bundle = (key: string) => s3(w.migrationBucket, `${PREFIX}/exp-1/${key}`);
     const stream = `${SOURCE_TASK_LOGS}:log-stream:dag_id=etl/run_id=scheduled__2024-05-01T00_00_00+00_00/task_id=load/attempt=1.log`;
 
-    it("lets the target list and read the bundle, write its report, decrypt through S3 and read the source's task logs", () => {
+    it("lets the target list and read the bundle, write its report and decrypt through S3", () => {
       assertAllows(
         doc("importGrant"),
         [
@@ -404,8 +404,6 @@ describe("the IAM documents the dev stack writes", () => {
           ask("s3:ListBucket", s3(w.migrationBucket), { "s3:prefix": `${PREFIX}/exp-1/` }),
           ask("s3:PutObject", bundle("import-report.json")),
           ...asks(["kms:Decrypt", "kms:GenerateDataKey"], w.migrationKey, viaS3),
-          ask("logs:GetLogEvents", stream),
-          ask("logs:DescribeLogStreams", SOURCE_TASK_LOGS),
         ],
         "import grant",
       );
@@ -424,9 +422,6 @@ describe("the IAM documents the dev stack writes", () => {
           "kms:Decrypt",
           "kms:DescribeKey",
           "kms:GenerateDataKey",
-          "logs:GetLogEvents",
-          "logs:FilterLogEvents",
-          "logs:DescribeLogStreams",
         ],
         "import grant",
       );
@@ -440,6 +435,9 @@ describe("the IAM documents the dev stack writes", () => {
           ask("s3:ListBucket", s3(w.migrationBucket), { "s3:prefix": "" }),
           ask("s3:ListBucket", s3(w.migrationBucket), { "s3:prefix": "elsewhere/" }),
           ask("kms:Encrypt", w.migrationKey, viaS3),
+          // The task-log copy runs as the deployer: the target's role reads no log.
+          ask("logs:GetLogEvents", stream),
+          ask("logs:DescribeLogStreams", SOURCE_TASK_LOGS),
           ask("logs:PutLogEvents", stream),
           ask("logs:DeleteLogGroup", SOURCE_TASK_LOGS),
         ],
@@ -447,7 +445,7 @@ describe("the IAM documents the dev stack writes", () => {
       );
     });
 
-    it("reaches nothing outside the bundle, the key and the source's task logs, and the key only through S3", () => {
+    it("reaches nothing outside the bundle and the key, and the key only through S3", () => {
       assertReachesNoneOf(
         w,
         doc("importGrant"),
@@ -549,6 +547,19 @@ describe("the IAM documents the dev stack writes", () => {
   describe("the deployer policy (a stack output)", () => {
     const stackRole = `arn:aws:iam::${ACCOUNT}:role/mwaa-migration/dev-migration-target-execution-role-1a2b3c`;
     const toMwaa = { "iam:PassedToService": "airflow.amazonaws.com" };
+    const bundle = (key: string) => s3(w.migrationBucket, `${PREFIX}/exp-1/${key}`);
+    const sourceDags = (key: string) => s3(SOURCE_BUCKET, `dags/${key}`);
+    const targetDags = (key: string) => s3(w.dagBucket, `dags/${key}`);
+    const sourceGroup = `airflow-${SOURCE.name}-Task`;
+    const sourceStream = `${SOURCE_TASK_LOGS}:log-stream:dag_id=etl/run_id=scheduled__2024-05-01T00_00_00+00_00/task_id=load/attempt=1.log`;
+    const targetStream = `${TARGET_TASK_LOGS}:log-stream:dag_id=etl/run_id=scheduled__2024-05-01T00_00_00+00_00/task_id=load/attempt=1.log`;
+    let purging: Written;
+
+    before(async () => {
+      purging = written(
+        await runStackWithOutputs({ ...loadDevConfig(), "mwaa-migration:purgeBundlesOnDelete": "true" }),
+      );
+    });
 
     it("lets the deployer read both environments, manage the target, reach Airflow as Admin, pass the target's role and attach the grants", () => {
       assertAllows(
@@ -572,13 +583,176 @@ describe("the IAM documents the dev stack writes", () => {
       );
     });
 
-    it("never changes the source environment, passes no role to another service, and touches no other role", () => {
-      assertNoWildcardAllows(doc("deployer").Statement, "deployer policy");
-      assertActionsWithin(
+    it("delivers and removes the migration DAGs in each side's DAG folder, and nothing else there", () => {
+      assertAllows(
         doc("deployer"),
-        ["airflow:*", "iam:PassRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:GetRolePolicy"],
+        [
+          ...asks(["s3:PutObject", "s3:DeleteObject"], sourceDags("mwaa_migration_export.py")),
+          ...asks(
+            ["s3:PutObject", "s3:DeleteObject"],
+            sourceDags("mwaa_migration/contract_data/bundle.json"),
+          ),
+          ...asks(["s3:PutObject", "s3:DeleteObject"], sourceDags("mwaa_migration/.airflowignore")),
+          ...asks(["s3:PutObject", "s3:DeleteObject"], targetDags("mwaa_migration_import.py")),
+          ...asks(["s3:PutObject", "s3:DeleteObject"], targetDags("mwaa_migration/importer.py")),
+        ],
         "deployer policy",
       );
+      assertDoesNotAllow(
+        doc("deployer"),
+        [
+          ...asks(["s3:PutObject", "s3:DeleteObject", "s3:GetObject"], sourceDags("etl.py")),
+          ...asks(["s3:PutObject", "s3:DeleteObject"], targetDags("daily_sales_report.py")),
+          ...asks(["s3:PutObject", "s3:DeleteObject"], targetDags("mwaa_migration_export.py")),
+          ...asks(["s3:PutObject", "s3:DeleteObject"], sourceDags("mwaa_migration_import.py")),
+          ...asks(["s3:PutObject", "s3:DeleteObject"], s3(SOURCE_BUCKET, "requirements.txt")),
+          ...asks(["s3:PutObject", "s3:DeleteObject"], s3(w.dagBucket, "plugins.zip")),
+          ...asks(["s3:PutObject"], s3(SOURCE_BUCKET, "mwaa_migration_export.py")),
+          ask("s3:GetObject", sourceDags("mwaa_migration_export.py")),
+          ask("s3:ListBucket", s3(SOURCE_BUCKET), { "s3:prefix": "dags/" }),
+          ask("s3:DeleteObjectVersion", sourceDags("mwaa_migration_export.py")),
+        ],
+        "deployer policy",
+      );
+    });
+
+    it("reads the bundle's manifest and report, and the streams the log copy needs, never its variables or connections", () => {
+      assertAllows(
+        doc("deployer"),
+        [
+          ask("s3:GetObject", bundle("manifest.json")),
+          ask("s3:GetObject", bundle("import-report.json")),
+          ask("s3:GetObject", bundle("tables/task_instance.jsonl.gz")),
+          ask("s3:GetObject", bundle("tables/dag_run.jsonl.gz")),
+          ask("kms:Decrypt", w.migrationKey, viaS3),
+          ask("s3:ListBucket", s3(w.migrationBucket), {
+            "s3:prefix": `${PREFIX}/task-log-copies/${sourceGroup}/`,
+          }),
+        ],
+        "deployer policy",
+      );
+      assertDoesNotAllow(
+        doc("deployer"),
+        [
+          ask("s3:GetObject", bundle("tables/connection.jsonl.gz")),
+          ask("s3:GetObject", bundle("tables/variable.jsonl.gz")),
+          ask("s3:GetObject", bundle("tables/xcom.jsonl.gz")),
+          ask("s3:GetObject", s3(w.migrationBucket, "elsewhere/exp-1/manifest.json")),
+          ...asks(["s3:PutObject", "s3:DeleteObject"], bundle("manifest.json")),
+          ...asks(["s3:PutObject", "s3:DeleteObject"], bundle("import-report.json")),
+          ask("s3:PutObject", bundle("tables/task_instance.jsonl.gz")),
+          ask("kms:Decrypt", w.migrationKey),
+          ask("kms:Decrypt", w.migrationKey, viaSqs),
+          ask("kms:Encrypt", w.migrationKey, viaS3),
+          ask("s3:ListBucket", s3(w.migrationBucket)),
+          ask("s3:ListBucket", s3(w.migrationBucket), { "s3:prefix": "" }),
+          ask("s3:ListBucket", s3(w.migrationBucket), { "s3:prefix": "elsewhere/" }),
+        ],
+        "deployer policy",
+      );
+    });
+
+    it("copies task logs from the source's task log group into the target's, archiving and recording under the prefix", () => {
+      assertAllows(
+        doc("deployer"),
+        [
+          ask("logs:GetLogEvents", sourceStream),
+          ask("logs:DescribeLogStreams", SOURCE_TASK_LOGS),
+          ask("logs:GetLogEvents", targetStream),
+          ask("logs:DescribeLogStreams", TARGET_TASK_LOGS),
+          ask("logs:CreateLogStream", targetStream),
+          ask("logs:PutLogEvents", targetStream),
+          ask("logs:DescribeLogGroups", "*"),
+          ask(
+            "s3:PutObject",
+            bundle(`task-logs/${sourceGroup}/dag_id=etl/run_id=r/task_id=load/attempt=1.log.jsonl.gz`),
+          ),
+          ask(
+            "s3:PutObject",
+            s3(w.migrationBucket, `${PREFIX}/task-log-copies/${sourceGroup}/dag_id=etl/attempt=1.log`),
+          ),
+          ask("kms:GenerateDataKey", w.migrationKey, viaS3),
+        ],
+        "deployer policy",
+      );
+      assertDoesNotAllow(
+        doc("deployer"),
+        [
+          ask("logs:CreateLogStream", sourceStream),
+          ask("logs:PutLogEvents", sourceStream),
+          ...asks(
+            ["logs:DeleteLogStream", "logs:DeleteLogGroup", "logs:PutRetentionPolicy"],
+            TARGET_TASK_LOGS,
+          ),
+          ask("logs:GetLogEvents", `${logGroupArn(`airflow-${SOURCE.name}-Scheduler`)}:log-stream:x`),
+          ask("logs:PutLogEvents", `${logGroupArn(`airflow-${TARGET}-Worker`)}:log-stream:x`),
+          ask("logs:GetLogEvents", `${logGroupArn("airflow-someone-elses-env-Task")}:log-stream:x`),
+          ask("s3:PutObject", bundle("task-logs/airflow-someone-elses-env-Task/x.jsonl.gz")),
+          ask(
+            "s3:PutObject",
+            s3(w.migrationBucket, `${PREFIX}/task-log-copies/airflow-someone-elses-env-Task/x`),
+          ),
+          ask("kms:GenerateDataKey", w.migrationKey),
+        ],
+        "deployer policy",
+      );
+    });
+
+    it("deletes from the migration bucket only with purgeBundlesOnDelete, and then only under the prefix", () => {
+      assertDoesNotAllow(
+        doc("deployer"),
+        [ask("s3:DeleteObject", bundle("manifest.json"))],
+        "deployer policy",
+      );
+      const withPurge = doc("deployer", purging);
+      assertAllows(
+        withPurge,
+        [
+          ...asks(["s3:DeleteObject"], bundle("manifest.json")),
+          ask("s3:DeleteObject", bundle("tables/connection.jsonl.gz")),
+          ask("s3:ListBucket", s3(purging.migrationBucket), { "s3:prefix": `${PREFIX}/exp-1/` }),
+        ],
+        "deployer policy with purgeBundlesOnDelete",
+      );
+      assertDoesNotAllow(
+        withPurge,
+        [
+          ask("s3:DeleteObject", s3(purging.migrationBucket, "elsewhere/exp-1/manifest.json")),
+          ask("s3:DeleteObjectVersion", bundle("manifest.json")),
+          ask("s3:GetObject", bundle("tables/connection.jsonl.gz")),
+          ask("s3:DeleteBucket", s3(purging.migrationBucket)),
+        ],
+        "deployer policy with purgeBundlesOnDelete",
+      );
+    });
+
+    it("never changes the source environment, passes no role to another service, and touches no other role", () => {
+      for (const deployer of [doc("deployer"), doc("deployer", purging)]) {
+        assertNoWildcardAllows(deployer.Statement, "deployer policy");
+        // Written out from the deployer's purpose, not read from the table it bounds.
+        assertActionsWithin(
+          deployer,
+          [
+            "airflow:*",
+            "iam:PassRole",
+            "iam:PutRolePolicy",
+            "iam:DeleteRolePolicy",
+            "iam:GetRolePolicy",
+            "s3:PutObject",
+            "s3:DeleteObject",
+            "s3:GetObject",
+            "s3:ListBucket",
+            "kms:Decrypt",
+            "kms:GenerateDataKey",
+            "logs:GetLogEvents",
+            "logs:DescribeLogStreams",
+            "logs:DescribeLogGroups",
+            "logs:CreateLogStream",
+            "logs:PutLogEvents",
+          ],
+          "deployer policy",
+        );
+      }
       assertDoesNotAllow(
         doc("deployer"),
         [
@@ -595,14 +769,23 @@ describe("the IAM documents the dev stack writes", () => {
       );
       assertReachesNoneOf(
         w,
-        doc("deployer"),
+        doc("deployer", purging),
         [
           envArn("someone-elses-env"),
           airflowRoleArn("someone-elses-env", "Admin"),
           `arn:aws:iam::${ACCOUNT}:role/Admin`,
           `arn:aws:iam::${ACCOUNT}:role/service-role/AmazonMWAA-someone-elses-env-Zz9`,
+          s3("someone-elses-bucket", `${PREFIX}/exp-1/manifest.json`),
+          s3("someone-elses-bucket", "dags/mwaa_migration_export.py"),
+          s3("someone-elses-bucket"),
+          s3(SOURCE_BUCKET, "dags/etl.py"),
+          s3(purging.migrationBucket, "elsewhere/exp-1/manifest.json"),
+          OTHER_KEY,
+          logGroupArn("airflow-someone-elses-env-Task"),
+          `${logGroupArn("airflow-someone-elses-env-Task")}:log-stream:x`,
         ],
         "deployer policy",
+        UNSCOPABLE_ACTIONS,
       );
     });
 

@@ -58,6 +58,9 @@ describe("SourceEnvironment", () => {
     const settings = await valueOf(source.settings);
     assert.equal(settings?.environmentClass, "mw1.medium");
     assert.equal(settings?.loggingConfiguration?.taskLogs?.logLevel, "WARNING");
+    assert.equal(settings?.minWebservers, 2);
+    assert.equal(settings?.maxWebservers, 3);
+    assert.ok(settings && !("endpointManagement" in settings), "only the allowlist's fields are read");
     // Read only: the environment is looked up by its name, never registered as a resource of this stack.
     assert.deepEqual(
       reads.filter((r) => r.startsWith("aws:mwaa")),

@@ -65,6 +65,44 @@ describe("stack variants", () => {
     assert.match(run.outputs.upgradePath, /in place only from 2\.11\.0; 2\.10\.3 needs a new environment/);
   });
 
+  it("on Airflow 3.2 in a shared VPC: public and private webserver, webserver counts, graceful worker replacement, endpoints of the customer", async () => {
+    const subnets = ["subnet-0aaa1111bbbb2222c", "subnet-0ddd3333eeee4444f"];
+    const run = await runStackWithOutputs({
+      ...loadDevConfig(),
+      "mwaa-migration:targetAirflowVersion": "3.2.1",
+      "mwaa-migration:requirementsFile": "",
+      "mwaa-migration:historyImport": "false",
+      "mwaa-migration:webserverAccessMode": "PUBLIC_AND_PRIVATE",
+      "mwaa-migration:minWebservers": "3",
+      "mwaa-migration:maxWebservers": "5",
+      "mwaa-migration:workerReplacementStrategy": "GRACEFUL",
+      "mwaa-migration:endpointManagement": "CUSTOMER",
+      "mwaa-migration:subnetIds": JSON.stringify(subnets),
+    });
+    const env = environment(run);
+    assert.equal(env.airflowVersion, "3.2.1");
+    assert.equal(env.webserverAccessMode, "PUBLIC_AND_PRIVATE");
+    assert.equal(env.minWebservers, 3, "explicit over the source's 2");
+    assert.equal(env.maxWebservers, 5, "explicit over the source's 3");
+    assert.equal(env.workerReplacementStrategy, "GRACEFUL");
+    assert.equal(env.endpointManagement, "CUSTOMER");
+    assert.deepEqual(env.networkConfiguration.subnetIds, subnets);
+  });
+
+  it("on mw1.micro without cloning: one scheduler, webservers left to MWAA", async () => {
+    const run = await runStackWithOutputs({
+      ...loadDevConfig(),
+      "mwaa-migration:cloneSourceSettings": "false",
+      "mwaa-migration:environmentClass": "mw1.micro",
+    });
+    const env = environment(run);
+    assert.equal(env.environmentClass, "mw1.micro");
+    assert.equal(env.schedulers, 1, "the default follows the class");
+    for (const key of ["minWebservers", "maxWebservers", "workerReplacementStrategy", "endpointManagement"]) {
+      assert.ok(!(key in env), `${key} is MWAA's to default`);
+    }
+  });
+
   it("uses two given subnets and their VPC instead of building one", async () => {
     const subnets = ["subnet-0aaa1111bbbb2222c", "subnet-0ddd3333eeee4444f"];
     const run = await runStackWithOutputs({

@@ -28,7 +28,7 @@ def free_loopback_port() -> int:
         return sock.getsockname()[1]
 
 
-def grant_documents(bucket: str, prefix: str, key_arn: str, source_task_log_group_arn: str) -> Dict[str, Any]:
+def grant_documents(bucket: str, prefix: str, key_arn: str) -> Dict[str, Any]:
     """{"export": ..., "import": ...} from rules/permissions.ts itself (through ts-node)."""
     argv = [
         "node",
@@ -41,8 +41,6 @@ def grant_documents(bucket: str, prefix: str, key_arn: str, source_task_log_grou
         prefix,
         "--key-arn",
         key_arn,
-        "--source-task-log-group-arn",
-        source_task_log_group_arn,
     ]
     result = subprocess.run(argv, cwd=str(ROOT), capture_output=True, text=True, timeout=120)
     if result.returncode != 0:

@@ -1,14 +1,14 @@
 /**
  * Prints the migration grants exactly as the program builds them, as JSON on stdout:
  *   node -r ts-node/register/transpile-only test/python/grant-documents.ts \
- *     --bucket B --prefix P --key-arn arn:aws:kms:... --source-task-log-group-arn arn:aws:logs:...
+ *     --bucket B --prefix P --key-arn arn:aws:kms:...
  *   => {"export": <export grant policy>, "import": <import grant policy>}
  * test_grants_enforced.py attaches them to IAM users on a moto server that enforces IAM, so the Python
  * payload is checked against the real grant documents rather than a copy of them.
  */
 import { exportGrantPolicy, importGrantPolicy } from "../../rules/permissions";
 
-const FLAGS = ["bucket", "prefix", "key-arn", "source-task-log-group-arn"] as const;
+const FLAGS = ["bucket", "prefix", "key-arn"] as const;
 type Flag = (typeof FLAGS)[number];
 
 function parseGrantArguments(argv: readonly string[]): Record<Flag, string> {
@@ -31,7 +31,7 @@ function main(): void {
   const scope = { bucketName: args.bucket, prefix: args.prefix, keyArn: args["key-arn"] };
   const grants = {
     export: exportGrantPolicy(scope),
-    import: importGrantPolicy({ ...scope, sourceTaskLogGroupArn: args["source-task-log-group-arn"] }),
+    import: importGrantPolicy(scope),
   };
   process.stdout.write(JSON.stringify(grants, null, 2) + "\n");
 }

@@ -18,9 +18,8 @@ What it does not check, so neither does this test:
   not exercised: removing them would leave this test green.
 - Bucket policies. The migration bucket's TLS-only Deny would refuse every request to a plain-HTTP
   server (as AWS would); the bucket here has no policy.
-- CloudWatch Logs. moto authorises Logs actions against the resource "*", which a statement scoped
-  to a log group never matches, so it refuses the import grant's ReadSourceTaskLogs although AWS
-  allows it (the log copy itself runs in TypeScript, not in this payload).
+The task-log copy is not the payload's: it runs in the provider as the deployer, so neither grant reads
+a log (test_deployer_enforced.py holds the deployer policy to it).
 """
 
 from typing import Any, Dict
@@ -91,7 +90,7 @@ def _prepare_moto(m: GrantedMigration) -> None:
             "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": m.key_arn}}]
         },
     )
-    m.grants = grant_documents(BUCKET, PREFIX, m.key_arn, m.source.log_group_arn)
+    m.grants = grant_documents(BUCKET, PREFIX, m.key_arn)
     m.keys = {
         "exporter": m.moto.user_with_policy("exporter", m.grants["export"]),
         "importer": m.moto.user_with_policy("importer", m.grants["import"]),

@@ -20,8 +20,12 @@ export interface SourceEnvironmentFixture {
   minWorkers: number;
   maxWorkers: number;
   schedulers: number;
+  minWebservers: number;
+  maxWebservers: number;
   webserverAccessMode: string;
   weeklyMaintenanceWindowStart: string;
+  /** Reported by GetEnvironment; a clone never takes it (it belongs to the source's network). */
+  endpointManagement: string;
   airflowConfigurationOptions: Record<string, string>;
   logLevels: Record<string, string>;
   subnetIds: string[];
@@ -41,8 +45,11 @@ export function legacyAirflowFixture(region: string): SourceEnvironmentFixture {
     minWorkers: 2,
     maxWorkers: 8,
     schedulers: 2,
+    minWebservers: 2,
+    maxWebservers: 3,
     webserverAccessMode: "PUBLIC_ONLY",
     weeklyMaintenanceWindowStart: "SAT:22:00",
+    endpointManagement: "SERVICE",
     airflowConfigurationOptions: {
       "secrets.backend": "airflow.contrib.secrets.aws_secrets_manager.SecretsManagerBackend",
       "secrets.backend_kwargs":
@@ -238,8 +245,12 @@ function readMwaaEnvironment(
       minWorkers: source.minWorkers,
       maxWorkers: source.maxWorkers,
       schedulers: source.schedulers,
+      minWebservers: source.minWebservers,
+      maxWebservers: source.maxWebservers,
       webserverAccessMode: source.webserverAccessMode,
       weeklyMaintenanceWindowStart: source.weeklyMaintenanceWindowStart,
+      endpointManagement: source.endpointManagement,
+      // No workerReplacementStrategy: GetEnvironment does not report it (only UpdateEnvironment takes it).
       airflowConfigurationOptions: source.airflowConfigurationOptions,
       networkConfiguration: { subnetIds: source.subnetIds, securityGroupIds: source.securityGroupIds },
       loggingConfiguration: {

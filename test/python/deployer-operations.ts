@@ -1,0 +1,146 @@
+/**
+ * The deployer policy as the program builds it, and the providers' own AWS operations, for a test that runs
+ * them as an IAM user holding only that policy (test_deployer_enforced.py):
+ *
+ *   node -r ts-node/register/transpile-only test/python/deployer-operations.ts policy '<DeployerScope JSON>'
+ *     => the deployer policy (rules/permissions.ts) for that scope
+ *   node -r ts-node/register/transpile-only test/python/deployer-operations.ts run '<OperationsSpec JSON>'
+ *     => {"<operation>": {"ok": true, "detail": ...} | {"ok": false, "error": "<name>", "message": "..."}}
+ *
+ * Each operation is the providers' code, called as the resources call it, with credentials and endpoint from
+ * the default AWS chain (the environment the test sets): the DAG delivery and removal of the runner
+ * (providers/framework/dagDelivery.ts), the manifest and report reads of the resources' outputs
+ * (providers/framework/bundleStore.ts), the import's task-log copy (copyLogsOfBundle in
+ * providers/metadataImport.ts) and the export resource's delete with purgeOnDelete. An operation that throws
+ * is reported with the error's name (AccessDenied, ...), and the next one still runs.
+ */
+import { EXPORT_DAG_ID, IMPORT_DAG_ID, IMPORT_REPORT_FILE, MANIFEST_FILE } from "../../contract";
+import { readBundleJson } from "../../providers/framework/bundleStore";
+import { deliverPayload, removePayload } from "../../providers/framework/dagDelivery";
+import { readPayload } from "../../providers/framework/payload";
+import { realClock } from "../../providers/clock";
+import { metadataExportType } from "../../providers/metadataExport";
+import { copyLogsOfBundle, type MetadataImportInputs } from "../../providers/metadataImport";
+import { deployerPolicy, type DeployerScope } from "../../rules/permissions";
+
+export interface OperationsSpec {
+  region: string;
+  payloadDir: string;
+  sourceDagFolder: string;
+  targetDagFolder: string;
+  bucket: string;
+  prefix: string;
+  exportId: string;
+  kmsKeyId: string;
+  /** The bundle the purge deletes (a bundle of its own, so each run has one to delete). */
+  purgeExportId: string;
+  sourceLogGroup: string;
+  targetLogGroup: string;
+  targetAirflowVersion: string;
+  operations: string[];
+}
+
+type Outcome = { ok: true; detail: unknown } | { ok: false; error: string; message: string };
+
+function operations(spec: OperationsSpec): Record<string, () => Promise<unknown>> {
+  const bundle = { bucket: spec.bucket, prefix: spec.prefix, exportId: spec.exportId };
+  const keysOf = (dagId: string) => readPayload(spec.payloadDir, dagId).map((f) => f.key);
+  const readJson = async (name: string) => {
+    const document = await readBundleJson(bundle, name, spec.region);
+    if (document === undefined) throw Object.assign(new Error(`no ${name}`), { name: "NotFound" });
+    return Object.keys(document).sort();
+  };
+  const deliver = async (folder: string, dagId: string) => {
+    const files = readPayload(spec.payloadDir, dagId);
+    await deliverPayload(folder, files, spec.region);
+    return files.map((f) => f.key);
+  };
+  return {
+    "deliver-export-dag": () => deliver(spec.sourceDagFolder, EXPORT_DAG_ID),
+    "remove-export-dag": () => removePayload(spec.sourceDagFolder, keysOf(EXPORT_DAG_ID), spec.region),
+    "deliver-import-dag": () => deliver(spec.targetDagFolder, IMPORT_DAG_ID),
+    "remove-import-dag": () => removePayload(spec.targetDagFolder, keysOf(IMPORT_DAG_ID), spec.region),
+    "read-manifest": () => readJson(MANIFEST_FILE),
+    "read-report": () => readJson(IMPORT_REPORT_FILE),
+    "copy-task-logs": () => {
+      const inputs = {
+        ...bundle,
+        kmsKeyId: spec.kmsKeyId,
+        region: spec.region,
+        airflow: { kind: "mwaa", environmentName: "target", airflowVersion: spec.targetAirflowVersion },
+        taskLogs: { sourceLogGroup: spec.sourceLogGroup, targetLogGroup: spec.targetLogGroup },
+      } as unknown as MetadataImportInputs;
+      return copyLogsOfBundle(inputs, spec.region, () => undefined);
+    },
+    "purge-bundle": async () => {
+      const lines: string[] = [];
+      const props = {
+        ...bundle,
+        exportId: spec.purgeExportId,
+        purgeOnDelete: true,
+        completed: true,
+        region: spec.region,
+      };
+      await metadataExportType.delete(`export/${spec.purgeExportId}`, props as never, {
+        regionOf: () => spec.region,
+        log: (line) => lines.push(line),
+        clock: realClock,
+      });
+      return lines;
+    },
+  };
+}
+
+interface RawResponse {
+  statusCode?: number;
+  body?: unknown;
+}
+
+/**
+ * The answer itself, for an error the SDK could not read (moto answers some refused JSON-protocol calls,
+ * e.g. DescribeLogGroups, with an XML AccessDenied): its status and the start of its body.
+ */
+function rawAnswer(response: RawResponse | undefined): string {
+  if (!response?.statusCode) return "";
+  const body = typeof response.body === "string" ? response.body.slice(0, 400) : "";
+  return ` (HTTP ${response.statusCode}${body ? `: ${body}` : ""})`;
+}
+
+async function run(spec: OperationsSpec): Promise<Record<string, Outcome>> {
+  const known = operations(spec);
+  const outcomes: Record<string, Outcome> = {};
+  for (const name of spec.operations) {
+    const operation = known[name];
+    if (!operation) throw new Error(`no operation ${name} (known: ${Object.keys(known).join(", ")})`);
+    try {
+      outcomes[name] = { ok: true, detail: (await operation()) ?? null };
+    } catch (e) {
+      const error = e as { name?: string; Code?: string; message?: string; $response?: RawResponse };
+      outcomes[name] = {
+        ok: false,
+        error: error.Code ?? error.name ?? "Error",
+        message: `${String(error.message)}${rawAnswer(error.$response)}`,
+      };
+    }
+  }
+  return outcomes;
+}
+
+async function main(): Promise<void> {
+  const [command, argument] = process.argv.slice(2);
+  if (command === "policy") {
+    const document = deployerPolicy(JSON.parse(argument) as DeployerScope);
+    process.stdout.write(JSON.stringify(document, null, 2) + "\n");
+  } else if (command === "run") {
+    process.stdout.write(JSON.stringify(await run(JSON.parse(argument) as OperationsSpec), null, 2) + "\n");
+  } else {
+    throw new Error(`usage: deployer-operations.ts policy '<scope JSON>' | run '<operations JSON>'`);
+  }
+}
+
+if (require.main === module) {
+  main().catch((e) => {
+    process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
+    process.exit(1);
+  });
+}
