@@ -9,6 +9,7 @@ import {
   constraintUrl,
   findMwaaVersion,
   importableTargetVersions,
+  importRefusal,
   parseVersion,
 } from "./versions";
 
@@ -28,7 +29,8 @@ describe("versions", () => {
       fc.assert(
         fc.property(versionArb, versionArb, versionArb, (a, b, c) => {
           assert.equal(compareVersions(a, a), 0);
-          assert.equal(Math.sign(compareVersions(a, b)), -Math.sign(compareVersions(b, a)));
+          // Summed, not negated: -Math.sign(0) is -0, which strict equality tells apart from 0.
+          assert.equal(Math.sign(compareVersions(a, b)) + Math.sign(compareVersions(b, a)), 0);
           if (compareVersions(a, b) <= 0 && compareVersions(b, c) <= 0) assert.ok(compareVersions(a, c) <= 0);
         }),
       );
@@ -129,12 +131,27 @@ describe("version capabilities", () => {
   });
 
   it("says why a version cannot be an import target or an export source", () => {
-    for (const version of ["2.7.2", "2.8.1", "3.0.6", "3.3.1"]) {
+    for (const version of ["2.7.2", "2.8.1", "3.2.1", "3.4.0"]) {
       const row = capabilitiesOf(version)!;
       assert.equal(row.importPath, null, version);
-      assert.match(row.importRefusal ?? "", /\w/, version);
+      assert.match(importRefusal(version) ?? "", /\w/, version);
     }
     assert.deepEqual(importableTargetVersions(), ["2.9.2", "2.10.1", "2.10.3", "2.11.0"]);
+  });
+
+  it("imports into Airflow 3.0 and 3.3 through the migration plugin, into 2.x through the import DAG", () => {
+    for (const version of ["3.0.6", "3.3.1", "3.3.2"]) {
+      assert.equal(capabilitiesOf(version)?.importPath, "api-plugin", version);
+      assert.equal(capabilitiesOf(version)?.importRefusal, null, version);
+    }
+    assert.equal(capabilitiesOf("2.11.0")?.importPath, "dag-task");
+  });
+
+  it("refuses an Airflow 3 history target in a stack until the stack delivers the migration plugin", () => {
+    for (const version of ["3.0.6", "3.3.1"]) assert.match(importRefusal(version) ?? "", /plugin/, version);
+    assert.equal(importRefusal("2.11.0"), undefined);
+    for (const row of table.capabilities)
+      if (row.importPath === "dag-task") assert.equal(row.stackImportRefusal, null, row.from);
   });
 
   it("covers 2.0.0 to 4.0.0 with ranges that neither overlap nor leave gaps", () => {

@@ -39,6 +39,11 @@ export interface VersionCapabilities {
   readonly importPath: MetadataPath | null;
   /** Why the import cannot write this version's database (when importPath is null). */
   readonly importRefusal: string | null;
+  /**
+   * Why the stack refuses this version as a history target although an import path exists: the path
+   * needs something in the target (the migration plugin) that the stack does not deliver yet.
+   */
+  readonly stackImportRefusal: string | null;
 }
 
 interface CapabilityRow extends VersionCapabilities {
@@ -91,12 +96,15 @@ export function capabilitiesOf(version: string): VersionCapabilities | undefined
   );
 }
 
-/** Why the import cannot write `version`'s database; undefined when it can (or the version is unknown). */
+/**
+ * Why a stack cannot move history into `version`: no import path, or one the stack cannot reach yet.
+ * Undefined when it can (or the version is unknown).
+ */
 export function importRefusal(version: string): string | undefined {
   const capabilities = capabilitiesOf(version);
-  return capabilities && !capabilities.importPath
-    ? (capabilities.importRefusal ?? "no import path")
-    : undefined;
+  if (!capabilities) return undefined;
+  if (!capabilities.importPath) return capabilities.importRefusal ?? "no import path";
+  return capabilities.stackImportRefusal ?? undefined;
 }
 
 /** Why the export cannot read `version`'s database; undefined when it can (or the version is unknown). */
@@ -107,9 +115,9 @@ export function exportRefusal(version: string): string | undefined {
     : undefined;
 }
 
-/** The versions MWAA creates that the import can write into: what a refused target is told to pick. */
+/** The versions MWAA creates that a stack can move history into: what a refused target is told to pick. */
 export function importableTargetVersions(): string[] {
-  return MWAA_VERSIONS.filter((v) => capabilitiesOf(v.airflow)?.importPath).map((v) => v.airflow);
+  return MWAA_VERSIONS.filter((v) => importRefusal(v.airflow) === undefined).map((v) => v.airflow);
 }
 
 export type UpgradePath =

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The Python layer of `npm test`: the migration payload (payload/) tested with pytest
-# against real Airflow (2.8.1 -> 2.11.0 and 2.10.3 -> 2.11.0), PostgreSQL and moto.
+# against real Airflow (2.8.1 -> 2.11.0 and 2.10.3 -> 2.11.0; into Airflow 3 through the migration plugin:
+# 2.10.3 -> 3.3.2, 2.10.3 -> 3.0.6 and 3.0.6 -> 3.3.2), PostgreSQL and moto.
 # Brings the local stack up when it is not running, and takes down what it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -9,6 +9,7 @@ from .airflow_env import (
     free_airflow_port,
     new_fernet_key,
 )
+from .migration_plugin import install_migration_plugin
 from .seed import plan_runs, seed_history, table_counts
 from .stack import StackNotRunning, client_env, ensure_stack, stack_info, stop_all
 
@@ -21,6 +22,7 @@ __all__ = [
     "ensure_airflow_venv",
     "ensure_stack",
     "free_airflow_port",
+    "install_migration_plugin",
     "new_fernet_key",
     "plan_runs",
     "seed_history",

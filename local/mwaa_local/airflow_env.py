@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from .stack import (
     LOCAL_DIR,
@@ -163,11 +163,16 @@ class AirflowEnv:
         port: Optional[int] = None,
         dags_folder: Optional[str] = None,
         aws_endpoint_url: Optional[str] = None,
+        options: Optional[Dict[str, Dict[str, str]]] = None,
+        users: Optional[Dict[str, Tuple[str, str]]] = None,
     ) -> "AirflowEnv":
         """A fresh environment: database dropped and recreated, AIRFLOW_HOME emptied, the log
         group recreated in moto, `airflow db migrate` run and an Admin user created.
         aws_endpoint_url sends this Airflow's AWS calls (tasks, remote logging) somewhere other
-        than the stack's moto, e.g. through a proxy that injects faults."""
+        than the stack's moto, e.g. through a proxy that injects faults. options adds Airflow
+        configuration ({section: {key: value}}, as MWAA's airflowConfigurationOptions do).
+        users adds Airflow 3 simple auth manager users besides the Admin: {name: (role, password)},
+        role one of VIEWER, USER, OP, ADMIN."""
         if not _NAME_PATTERN.match(name):
             raise AirflowEnvError(
                 "environment name %r must be lowercase letters, digits and '-', starting with a letter, "
@@ -193,6 +198,7 @@ class AirflowEnv:
         home.mkdir(parents=True)
         own_dags = home / "dags"
         own_dags.mkdir()
+        (home / "plugins").mkdir()
         settings = {
             "name": name,
             "version": version,
@@ -209,6 +215,12 @@ class AirflowEnv:
         }
         if aws_endpoint_url:
             settings["aws_endpoint_url"] = aws_endpoint_url
+        if options:
+            settings["options"] = options
+        if users:
+            if not is_airflow3(version):
+                raise AirflowEnvError("extra users are for Airflow 3's simple auth manager; %s has none" % version)
+            settings["users"] = {name: list(entry) for name, entry in users.items()}
         if is_airflow3(version):
             settings["jwt_secret"] = base64.b64encode(os.urandom(32)).decode("ascii")
         env = cls(settings)
@@ -219,7 +231,9 @@ class AirflowEnv:
         if is_airflow3(version):
             # The simple auth manager keeps its users' passwords in this file and only generates
             # passwords for users missing from it.
-            env.passwords_file.write_text(json.dumps({ADMIN_USER: ADMIN_PASSWORD}) + "\n")
+            passwords = {ADMIN_USER: ADMIN_PASSWORD}
+            passwords.update({name: entry[1] for name, entry in settings.get("users", {}).items()})
+            env.passwords_file.write_text(json.dumps(passwords) + "\n")
         else:
             env.airflow("users", "create", *_admin_user_args())
         return env
@@ -268,6 +282,20 @@ class AirflowEnv:
         return "http://127.0.0.1:%d" % self.port
 
     @property
+    def plugins_folder(self) -> Path:
+        """The Airflow plugins folder (on MWAA: what plugins.zip unpacks to)."""
+        return self.home / "plugins"
+
+    def set_options(self, options: Dict[str, Dict[str, str]]) -> None:
+        """Adds or replaces Airflow configuration options; processes started later read them
+        (restart with stop() and start() to apply them to running ones)."""
+        merged = {section: dict(keys) for section, keys in self._settings.get("options", {}).items()}
+        for section, keys in options.items():
+            merged.setdefault(section, {}).update(keys)
+        self._settings["options"] = merged
+        self.save()
+
+    @property
     def passwords_file(self) -> Path:
         """Airflow 3: the simple auth manager's users and passwords."""
         return self.home / "simple_auth_manager_passwords.json"
@@ -301,6 +329,7 @@ class AirflowEnv:
         env = {
             "AIRFLOW_HOME": str(self.home),
             "AIRFLOW__CORE__DAGS_FOLDER": str(self.dags_folder),
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(self.plugins_folder),
             "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
             "AIRFLOW__CORE__PARALLELISM": "4",
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
@@ -338,6 +367,9 @@ class AirflowEnv:
         }
         if is_airflow3(self.version):
             self._airflow3_config(env)
+        for section, keys in self._settings.get("options", {}).items():
+            for key, value in keys.items():
+                env["AIRFLOW__%s__%s" % (section.upper(), key.upper())] = str(value)
         return env
 
     def _airflow3_config(self, env: Dict[str, str]) -> None:
@@ -362,7 +394,10 @@ class AirflowEnv:
                 "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": self.url + "/execution/",
                 "AIRFLOW__API_AUTH__JWT_SECRET": self._settings["jwt_secret"],
                 "AIRFLOW__CORE__AUTH_MANAGER": SIMPLE_AUTH_MANAGER,
-                "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "%s:admin" % self.admin_user,
+                "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(
+                    ["%s:admin" % self.admin_user]
+                    + ["%s:%s" % (name, entry[0].lower()) for name, entry in sorted(self._settings.get("users", {}).items())]
+                ),
                 "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(self.passwords_file),
                 "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES": "1",
                 "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10",
@@ -609,13 +644,15 @@ class AirflowEnv:
         except ValueError:
             return response.text
 
-    def jwt(self) -> str:
-        """Airflow 3: an access token for the Admin user from the api-server's /auth/token."""
+    def jwt(self, user: Optional[str] = None) -> str:
+        """Airflow 3: an access token from the api-server's /auth/token, for the Admin user or
+        another user of the simple auth manager (users given to create())."""
         import requests
 
         url = self.url + "/auth/token"
+        password = self.admin_password if user in (None, self.admin_user) else self._settings["users"][user][1]
         response = requests.post(
-            url, json={"username": self.admin_user, "password": self.admin_password}, timeout=60
+            url, json={"username": user or self.admin_user, "password": password}, timeout=60
         )
         if response.status_code not in (200, 201):
             raise RestError("POST", url, response.status_code, response.text)

@@ -39,6 +39,7 @@ _PG_TO_PORTABLE = {
     "character varying": "text",
     "character": "text",
     "text": "text",
+    "uuid": "uuid",
 }
 
 # Portable type -> column type of the import's typed staging table.
@@ -52,6 +53,7 @@ _STAGE_TYPES = {
     # Bundles written before json-text carried the parsed document.
     "json": "jsonb",
     "text": "text",
+    "uuid": "uuid",
 }
 
 

@@ -25,6 +25,7 @@ from .spec import (
     TableSpec,
     run_changed_since,
     select_tables,
+    table_spec,
 )
 
 PHASES = EXPORT_PHASES
@@ -142,13 +143,51 @@ def _literals(values: Any) -> str:
     return ", ".join(_literal(v) for v in values)
 
 
-def row_source(spec: TableSpec, since: Optional[str]) -> str:
-    """FROM ... WHERE ... selecting the table's rows (alias t) for this export."""
+class Relation(NamedTuple):
+    """What an export reads for a table: the relation (a table name, or a subquery that adds the
+    natural key of a row the table names by id) and the columns it exports."""
+
+    sql: str
+    columns: List[db.Column]
+
+
+def relation(conn: Any, spec: TableSpec) -> Optional[Relation]:
+    """The table as the export reads it; None when the source's Airflow has no such table.
+
+    Airflow 3 names a task instance by its id (ti_id) in its notes and reschedules; the bundle
+    carries the task instance's natural key instead, as it does from Airflow 2, so the export
+    joins it in and leaves the id out (the target resolves it against its own task instances).
+    """
+    columns = db.reflect_columns(conn, spec.name)
+    if columns is None:
+        return None
+    names = {c.name for c in columns}
+    for column, table in sorted(spec.key_references.items()):
+        key = table_spec(table).natural_key
+        if column not in names or all(k in names for k in key):
+            continue
+        referenced = {c.name: c for c in db.reflect_columns(conn, table) or []}
+        joined = [referenced[k] for k in key]
+        sql = "(SELECT x.*, %s FROM %s x JOIN %s k ON k.id = x.%s)" % (
+            ", ".join("k.%s" % codec.quote_ident(k) for k in key),
+            spec.name,
+            table,
+            codec.quote_ident(column),
+        )
+        columns = [c for c in columns if c.name != column] + joined
+        return Relation(sql, columns)
+    return Relation(spec.name, columns)
+
+
+def row_source(spec: TableSpec, since: Optional[str], table: Optional[str] = None) -> str:
+    """FROM ... WHERE ... selecting the table's rows (alias t) for this export; table: the
+    relation to read (relation()), by default the spec's table."""
+    name = table or spec.name
     if spec.scope == SCOPE_RUN:
-        return "FROM %s t WHERE %s" % (spec.name, _runs_predicate("t", since))
+        return "FROM %s t WHERE %s" % (name, _runs_predicate("t", since))
     if spec.scope == SCOPE_TASK:
         sql = "FROM %s t JOIN dag_run r ON r.dag_id = t.dag_id AND r.run_id = t.run_id WHERE %s" % (
-            spec.name,
+            name,
             _runs_predicate("r", since, spec.watermark_column),
         )
         if spec.name == "task_instance":
@@ -160,7 +199,7 @@ def row_source(spec: TableSpec, since: Optional[str]) -> str:
         )
     if spec.scope == SCOPE_NOTE:
         return "FROM %s t JOIN dag_run r ON r.id = t.dag_run_id WHERE %s" % (
-            spec.name,
+            name,
             _runs_predicate("r", since, spec.watermark_column),
         )
     conditions = ["true"]
@@ -182,15 +221,17 @@ def row_source(spec: TableSpec, since: Optional[str]) -> str:
                 _runs_predicate("r", since),
             )
         conditions.append(changed)
-    return "FROM %s t WHERE %s" % (spec.name, " AND ".join(conditions))
+    return "FROM %s t WHERE %s" % (name, " AND ".join(conditions))
 
 
-def select_json_lines(spec: TableSpec, columns: List[db.Column], since: Optional[str]) -> str:
+def select_json_lines(
+    spec: TableSpec, columns: List[db.Column], since: Optional[str], table: Optional[str] = None
+) -> str:
     exprs = ", ".join(
         "%s AS %s" % (codec.export_expression("t", c.name, c.data_type), codec.quote_ident(c.name))
         for c in columns
     )
-    return "SELECT row_to_json(x)::text FROM (SELECT %s %s) x" % (exprs, row_source(spec, since))
+    return "SELECT row_to_json(x)::text FROM (SELECT %s %s) x" % (exprs, row_source(spec, since, table))
 
 
 def manifest_columns(spec: TableSpec, columns: List[db.Column]) -> List[Dict[str, Any]]:
@@ -211,13 +252,14 @@ def _export_table(
     s3: Any,
     options: ExportOptions,
     spec: TableSpec,
-    columns: List[db.Column],
+    read: Relation,
     since: Optional[str],
     cipher: Cipher,
 ) -> Dict[str, Any]:
     key = bundle.table_key(options.prefix, options.export_id, spec.name)
     writer = bundle.StreamWriter(s3, options.bucket, key, options.kms_key_id)
-    query = select_json_lines(spec, columns, since)
+    columns = read.columns
+    query = select_json_lines(spec, columns, since, read.sql)
     try:
         with conn.cursor() as cur:
             if spec.secrets:
@@ -290,12 +332,12 @@ def run_export(
         tables: Dict[str, Any] = {}
         absent: List[str] = []
         for spec in select_tables(options.tables):
-            columns = db.reflect_columns(conn, spec.name)
-            if columns is None:
+            read = relation(conn, spec)
+            if read is None:
                 absent.append(spec.name)
                 continue
             table_started = time.monotonic()
-            tables[spec.name] = _export_table(conn, s3, options, spec, columns, since, cipher)
+            tables[spec.name] = _export_table(conn, s3, options, spec, read, since, cipher)
             entry = tables[spec.name]
             log(
                 "exported %-30s %10d rows %8.1f s %10.1f MiB"

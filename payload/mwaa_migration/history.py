@@ -21,7 +21,7 @@ For each table, in foreign-key order:
 
 from typing import Any, Dict, Optional
 
-from . import collisions, db, staging, storable
+from . import collisions, convert, db, staging, storable
 from .errors import ImportFailed
 from .load_sql import MAPPED_TABLES, REFRESHED_RUNS, STALE_RUNS, ImportState, TableLoad, ident
 from .mapping import REMAP, TablePlan
@@ -214,6 +214,10 @@ def load_history_table(
     state.tables.add(staging.staging_table(spec.name))
     steps.lap("stage")
     load = TableLoad(spec, plan, target, [c["name"] for c in entry["columns"]], state)
+    unconverted = convert.convert_columns(conn, spec, plan, load.rows, load.key_source_columns())
+    left_out = sum(found["rows"] for found in (unconverted or {}).values() if found["leftOut"])
+    if unconverted:
+        steps.lap("convert")
     unstorable = storable.check_rows(conn, load, {c["name"]: c for c in entry["columns"]})
     steps.lap("check")
     for referenced in load.maps_needed():
@@ -272,11 +276,14 @@ def load_history_table(
         # Of runs the target holds a newer copy of (an older bundle imported after a newer one).
         "olderThanTarget": before["older"],
         # Of DAGs the target lacks, or following a run or task instance left out as unstorable.
-        "notOnTarget": staged - (unstorable or {}).get("rows", 0) - before["eligible"] - before["older"],
+        "notOnTarget": staged - left_out - (unstorable or {}).get("rows", 0) - before["eligible"] - before["older"],
         "seconds": steps.laps,
     }
     if unstorable:
         counts["unstorableRowsLeftOut"] = unstorable
+    if unconverted:
+        # Values the target's type cannot take as the bundle has them (see convert.py).
+        counts["unconvertedValues"] = unconverted
     if before["unresolved"]:
         counts["unresolvedReferences"] = before["unresolved"]
     return counts

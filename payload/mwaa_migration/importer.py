@@ -1,4 +1,4 @@
-"""Import a bundle into an Airflow 2.x metadata database, in one transaction.
+"""Import a bundle into an Airflow metadata database (2.9 to 3.x), in one transaction.
 
 Tables load in foreign-key order: history tables through staging tables and SQL
 (history.py), pools, variables and connections through Python for the conflict
@@ -11,16 +11,13 @@ import time
 from typing import Any, Callable, Dict, List, NamedTuple, Optional, Set
 
 from . import bundle, codec, db, mapping, report
-from .contract import CONFLICT_POLICIES
+from .contract import CONFLICT_POLICIES, capabilities_of
 from .errors import ImportFailed, PolicyConflict  # noqa: F401  (raised to callers)
 from .history import load_history_table
 from .load_sql import ImportState
 from .policy import conflict_error, load_policy_table
 from .secrets import TARGET, Cipher
 from .spec import TableSpec, select_tables
-
-SUPPORTED_TARGET_MAJOR = 2
-MIN_TARGET_MINOR = 9
 
 
 class ImportOptions(NamedTuple):
@@ -40,6 +37,9 @@ class ImportOptions(NamedTuple):
     # No fernet_keys because the target has no Fernet key configured (its own Airflow
     # says so, or the user does): variables and connections are stored unencrypted.
     no_fernet_key: bool = False
+    # Who started the import (the plugin's run id), recorded in the report so that a caller
+    # finds the outcome of its own run.
+    run_id: Optional[str] = None
 
 
 def validate(options: ImportOptions) -> None:
@@ -53,18 +53,15 @@ def validate(options: ImportOptions) -> None:
 
 
 def check_target_version(version: Optional[str]) -> None:
+    """Refuses a target whose schema the import does not write (the versions table's importPath)."""
     if not version:
         return
-    parts = version.split(".")
     try:
-        major, minor = int(parts[0]), int(parts[1])
-    except (IndexError, ValueError):
+        row = capabilities_of(version)
+    except ValueError:
         raise ValueError("cannot read the target Airflow version %r" % version) from None
-    if major != SUPPORTED_TARGET_MAJOR or minor < MIN_TARGET_MINOR:
-        raise ValueError(
-            "the target runs Airflow %s; this import writes the metadata database of Airflow "
-            "2.%d to 2.x targets (Airflow 3 tasks cannot open the database)" % (version, MIN_TARGET_MINOR)
-        )
+    if not row.get("importPath"):
+        raise ValueError("the target runs Airflow %s: %s" % (version, row.get("importRefusal")))
 
 
 def check_manifest(manifest: Dict[str, Any]) -> None:
@@ -135,19 +132,48 @@ def _target_dags(conn: Any) -> Set[str]:
     return dags
 
 
+class TargetSchema:
+    """What the target's schema has, reflected once per table (plan_table's target_has)."""
+
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+        self._columns: Dict[str, Optional[Set[str]]] = {}
+
+    def __call__(self, table: str, column: Optional[str] = None) -> bool:
+        if table not in self._columns:
+            reflected = db.reflect_columns(self._conn, table)
+            self._columns[table] = None if reflected is None else {c.name for c in reflected}
+        names = self._columns[table]
+        return names is not None and (column is None or column in names)
+
+
+def not_held(spec: TableSpec, rows: int) -> Dict[str, Any]:
+    """The counts of a table the target's Airflow does not have (sla_miss, task_fail on Airflow 3)."""
+    return {"staged": rows, "inserted": 0, "alreadyPresent": 0, "notHeldByTarget": rows, "reason": spec.absent_on_target}
+
+
 def _load_table(
-    conn: Any, s3: Any, options: ImportOptions, spec: TableSpec, entry: Dict[str, Any], cipher: Cipher, state: ImportState
+    conn: Any,
+    s3: Any,
+    options: ImportOptions,
+    spec: TableSpec,
+    entry: Dict[str, Any],
+    cipher: Cipher,
+    state: ImportState,
+    schema: TargetSchema,
 ) -> Optional[Dict[str, Any]]:
     """Loads one table's stream; None when neither the target nor the bundle has rows for it."""
     target_columns = db.reflect_columns(conn, spec.name)
     if target_columns is None:
+        if entry["rows"] and spec.absent_on_target:
+            return not_held(spec, entry["rows"])
         if entry["rows"]:
             raise ImportFailed(
                 "the target has no table %s but the bundle has %d rows for it; "
                 "the target's Airflow version is not supported by this mapping" % (spec.name, entry["rows"])
             )
         return None
-    plan = mapping.plan_table(spec, codec.columns_with_types(entry["columns"]), target_columns)
+    plan = mapping.plan_table(spec, codec.columns_with_types(entry["columns"]), target_columns, schema)
     target = db.column_map(target_columns)
     if spec.policy_managed:
         counts = load_policy_table(conn, s3, options.bucket, options.conflict_policy, spec, entry, plan, target, cipher)
@@ -162,12 +188,13 @@ def _import(conn: Any, s3: Any, options: ImportOptions, manifest: Dict[str, Any]
     target_dags = _target_dags(conn)
     result["target"]["alembicRevision"] = db.alembic_revision(conn)
     state = ImportState(options.import_orphan_history, options.skip_unstorable_rows)
+    schema = TargetSchema(conn)
     for spec in select_tables(options.tables):
         entry = manifest["tables"].get(spec.name)
         if entry is None:
             continue
         table_started = time.monotonic()
-        counts = _load_table(conn, s3, options, spec, entry, cipher, state)
+        counts = _load_table(conn, s3, options, spec, entry, cipher, state, schema)
         if counts is None:
             continue
         result["tables"][spec.name] = counts
@@ -185,6 +212,7 @@ def _import(conn: Any, s3: Any, options: ImportOptions, manifest: Dict[str, Any]
             "%d DAGs of the source are not on the target (history %s): %s"
             % (len(missing), "imported" if options.import_orphan_history else "not imported", ", ".join(missing))
         )
+    result["notHeldByTarget"] = report.not_held_summary(result["tables"])
     if options.continue_schedules and runs:
         from .scheduling import continue_schedules
 
@@ -196,7 +224,9 @@ def run_import(conn: Any, s3: Any, options: ImportOptions, log: Callable[[str], 
     validate(options)
     started = time.monotonic()
     manifest = bundle.get_json(s3, options.bucket, bundle.manifest_key(options.prefix, options.export_id))
-    result = report.new_report(options.export_id, manifest, options.airflow_version, options.conflict_policy)
+    result = report.new_report(
+        options.export_id, manifest, options.airflow_version, options.conflict_policy, options.run_id
+    )
     try:
         _import(conn, s3, options, manifest, result, log)
         conn.commit()

@@ -10,7 +10,7 @@ DAG run a row belongs to.
 from typing import Dict, List, Optional, Set
 
 from . import codec, db, mapping
-from .mapping import COPY, DERIVE, REMAP, SURROGATE, ColumnPlan, TablePlan
+from .mapping import CONVERT, COPY, DERIVE, IDENTITY, REMAP, SURROGATE, ColumnPlan, TablePlan
 from .spec import TABLES, TableSpec
 
 # Tables whose surrogate ids other tables point at.
@@ -69,7 +69,12 @@ class TableLoad:
         self.state = state
 
     def resolves_through_table(self, column: ColumnPlan) -> bool:
-        """A dag_run reference that the row can resolve by the run's natural key itself."""
+        """A reference the row resolves by the referenced row's natural key itself: a dag_run
+        reference of a row that names its run, or a key reference (spec key_references)."""
+        if column.kind != REMAP:
+            return False
+        if column.source is None:
+            return True
         return column.referenced == "dag_run" and all(k in self.staged for k in _spec("dag_run").natural_key)
 
     def maps_needed(self) -> List[str]:
@@ -86,7 +91,7 @@ class TableLoad:
         alias = "r_" + column.target
         kind = "JOIN" if required else "LEFT JOIN"
         if self.resolves_through_table(column):
-            # The row names its run itself: resolve through the target's dag_run.
+            # The row names the referenced row itself: resolve through the target's table.
             cond = " AND ".join("%s.%s = s.%s" % (alias, ident(k), ident(k)) for k in _spec(ref).natural_key)
             return "%s %s %s ON %s" % (kind, ref, alias, cond)
         return "%s mm_map_%s %s ON %s.src_id = s.%s" % (kind, ref, alias, alias, ident(column.source or ""))
@@ -99,7 +104,7 @@ class TableLoad:
             if self.resolves_through_table(column):
                 return "%s.id" % alias
             return "%s.tgt_id" % alias
-        if column.kind == DERIVE:
+        if column.kind == DERIVE or (column.kind == IDENTITY and column.source is None):
             return mapping.derivation_expression(column)
         return mapping.value_expression(column, self.target[column.target])
 
@@ -108,13 +113,13 @@ class TableLoad:
         return [
             c
             for c in self.plan.columns
-            if c.kind in (COPY, REMAP, DERIVE) or (c.kind == SURROGATE and own_map)
+            if c.kind in (COPY, REMAP, DERIVE, IDENTITY, CONVERT) or (c.kind == SURROGATE and own_map)
         ]
 
     def updated_columns(self) -> List[ColumnPlan]:
         """What an update of a row the target has writes: all but its identity."""
         keys = {c.target for c in self.plan.key_columns(self.spec)}
-        return [c for c in self.inserted_columns() if c.kind != SURROGATE and c.target not in keys]
+        return [c for c in self.inserted_columns() if c.kind not in (SURROGATE, IDENTITY) and c.target not in keys]
 
     def joins(self, strict: bool) -> str:
         """strict: required references as inner joins (insert); else all LEFT (verify)."""
@@ -157,6 +162,17 @@ class TableLoad:
             if column.kind == REMAP and column.referenced == "dag_run":
                 return "s.%s IN (SELECT src_id FROM mm_map_dag_run)" % ident(column.source or "")
         return "true"
+
+    def key_source_columns(self) -> List[str]:
+        """The staged columns that identify a row (for messages and the report): the natural key in
+        the bundle's terms, a key reference by the referenced row's own key."""
+        names: List[str] = []
+        for column in self.plan.key_columns(self.spec):
+            if column.kind == REMAP and column.source is None:
+                names.extend(k for k in _spec(column.referenced).natural_key if k not in names)
+            elif (column.source or column.target) not in names:
+                names.append(column.source or column.target)
+        return names
 
     def key_match(self, alias: str) -> str:
         terms = []
@@ -219,6 +235,10 @@ class TableLoad:
                 if staged:
                     return "k.src_id = s.%s" % ident(column.source or "")
                 return "k.tgt_id = x.%s" % ident(column.target)
+            if not staged and column.kind == REMAP and column.source is None and column.referenced == "task_instance":
+                # A target row that names its task instance by id (Airflow 3).
+                return "(k.dag_id, k.run_id) = (SELECT t.dag_id, t.run_id FROM task_instance t WHERE t.id = x.%s)" % (
+                    ident(column.target))
         if self.spec.run_key:
             dag, logical = [self._column_for(name) for name in self.spec.run_key]
             pick = (lambda c: c.source) if staged else (lambda c: c.target)
@@ -242,10 +262,17 @@ class TableLoad:
 
     def task_in_bundle(self) -> Optional[str]:
         """For target row x of a task-instance table: its task instance is in this import."""
-        if not all(k in self.target for k in TI_KEY):
+        by_id = next(
+            (c for c in self.plan.columns if c.kind == REMAP and c.source is None and c.referenced == "task_instance"),
+            None,
+        )
+        if by_id is None and not all(k in self.target for k in TI_KEY):
             return "true"
         if "mm_rows_task_instance" not in self.state.tables:
             return None
+        if by_id is not None:
+            return "EXISTS (SELECT 1 FROM mm_rows_task_instance t JOIN task_instance ti ON %s WHERE ti.id = x.%s)" % (
+                _match("t", "ti", TI_KEY), ident(by_id.target))
         return "EXISTS (SELECT 1 FROM mm_rows_task_instance t WHERE %s)" % _match("t", "x", TI_KEY)
 
 

@@ -7,11 +7,11 @@ any row moves, with a message that names the table, the column and the fix.
 """
 
 import re
-from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from . import codec
 from .db import Column
-from .spec import TableSpec
+from .spec import TABLES, Derivation, TableSpec
 
 # ColumnPlan.kind
 COPY = "copy"  # the source column's value (possibly renamed)
@@ -20,21 +20,34 @@ SURROGATE = "surrogate"  # this table's own id, from its map (or the target's se
 DERIVE = "derive"  # an SQL expression over source columns (spec.derivations)
 CLEAR = "clear"  # not migrated: NULL
 DEFAULT = "default"  # new on the target: left to the column's default / NULL
+IDENTITY = "identity"  # the row's own UUID: copied (source) or generated (expression); never updated
+CONVERT = "convert"  # the source column's value converted to the target's type (convert.py)
+
+# Whether the target has a table (column None) or a column of it: "dag_run", "logical_date".
+TargetHas = Callable[[str, Optional[str]], bool]
 
 
 class ColumnPlan(NamedTuple):
     target: str
     kind: str
-    source: Optional[str] = None  # source column for COPY / REMAP
+    source: Optional[str] = None  # source column for COPY / REMAP / IDENTITY / CONVERT
     portable: Optional[str] = None  # source portable type for COPY / REMAP
     referenced: Optional[str] = None  # REMAP: the referenced table
-    expression: Optional[str] = None  # DERIVE: SQL with {column} placeholders
+    expression: Optional[str] = None  # DERIVE / IDENTITY without source: SQL with {column} placeholders
+    value_map: Optional[Dict[str, str]] = None  # COPY: values renamed on the way in
+    null_value: Optional[str] = None  # COPY: SQL literal written for NULL (target NOT NULL)
+
+
+def converted_column(source: str) -> str:
+    """The staging column holding a CONVERT column's converted value (JSON text)."""
+    return "mm_conv_" + source
 
 
 class TablePlan(NamedTuple):
     table: str
     columns: List[ColumnPlan]
     dropped: List[str]  # source columns the target no longer has
+    replaced: List[str] = []  # source columns whose value the target's own replaces (from_target)
 
     def inserted(self) -> List[ColumnPlan]:
         return [c for c in self.columns if c.kind not in (DEFAULT,)]
@@ -43,17 +56,23 @@ class TablePlan(NamedTuple):
         return {c.target: c for c in self.columns}
 
     def key_columns(self, spec: TableSpec) -> List[ColumnPlan]:
-        """The natural key in target terms (a renamed key column follows its rename)."""
-        plans = []
-        for key in spec.natural_key:
-            found = [c for c in self.columns if c.target == key or c.source == key]
-            if not found or found[0].kind in (DEFAULT, CLEAR):
-                raise MappingError(
-                    "%s: natural key column %r is missing on the source or the target; "
-                    "add a rename for it in spec.py" % (spec.name, key)
-                )
-            plans.append(found[0])
-        return plans
+        """The natural key in target terms (a renamed key column follows its rename; a target that
+        names the row's task instance by id takes the spec's key in those terms)."""
+        for key in (spec.natural_key,) + spec.target_natural_keys:
+            plans = []
+            for name in key:
+                # A key column known under another name on one side (execution_date, logical_date).
+                names = {name} | {r.new for r in spec.renames if r.old == name} | {r.old for r in spec.renames if r.new == name}
+                found = [c for c in self.columns if c.target in names or (c.source in names and c.kind != IDENTITY)]
+                if not found or found[0].kind in (DEFAULT, CLEAR):
+                    break
+                plans.append(found[0])
+            else:
+                return plans
+        raise MappingError(
+            "%s: the natural key %s is missing on the source or the target; "
+            "add a rename or a target_natural_keys entry for it in spec.py" % (spec.name, ", ".join(spec.natural_key))
+        )
 
 
 class MappingError(ValueError):
@@ -72,10 +91,39 @@ def _rename_source(spec: TableSpec, target_column: str, source: Dict[str, str], 
     return None
 
 
-def plan_table(spec: TableSpec, source_columns: Sequence[Tuple[str, str]], target_columns: Sequence[Column]) -> TablePlan:
+def _derivation(spec: TableSpec, name: str, source: Dict[str, str], target_has: TargetHas) -> Optional[str]:
+    """The SQL of the first usable derivation of a target column, or None."""
+    entry = spec.derivations.get(name)
+    if entry is None:
+        return None
+    choices = (entry,) if isinstance(entry, (str, Derivation)) else entry
+    for choice in choices:
+        sql, needs = (choice, ()) if isinstance(choice, str) else (choice.sql, choice.target_needs)
+        if not all(p in source for p in _PLACEHOLDER.findall(sql)):
+            continue
+        if all(target_has(*need.split(".", 1)) for need in needs):
+            return sql
+    return None
+
+
+def _natural_key_of(table: str) -> Tuple[str, ...]:
+    return next(spec.natural_key for spec in TABLES if spec.name == table)
+
+
+def _everything(_table: str, _column: Optional[str] = None) -> bool:
+    return True
+
+
+def plan_table(
+    spec: TableSpec,
+    source_columns: Sequence[Tuple[str, str]],
+    target_columns: Sequence[Column],
+    target_has: TargetHas = _everything,
+) -> TablePlan:
     source = dict(source_columns)  # name -> portable type
     target = {c.name: c for c in target_columns}
     used = set()
+    replaced: List[str] = []
     plans: List[ColumnPlan] = []
     for column in target_columns:
         name = column.name
@@ -92,18 +140,49 @@ def plan_table(spec: TableSpec, source_columns: Sequence[Tuple[str, str]], targe
             plans.append(ColumnPlan(name, CLEAR))
             used.add(name)
             continue
+        if name in spec.from_target:
+            plans.append(ColumnPlan(name, DERIVE, expression=spec.from_target[name]))
+            if name in source:
+                used.add(name)
+                replaced.append(name)
+            continue
+        if name in spec.identities:
+            if name in source:
+                used.add(name)
+                plans.append(ColumnPlan(name, IDENTITY, name, source[name]))
+            else:
+                plans.append(ColumnPlan(name, IDENTITY, expression=spec.identities[name]))
+            continue
         origin = name if name in source else _rename_source(spec, name, source, target)
         if origin is not None:
             used.add(origin)
             portable = source[origin]
+            conversion = spec.conversions.get(name)
             if name in spec.references:
                 plans.append(ColumnPlan(name, REMAP, origin, portable, referenced=spec.references[name]))
+            elif conversion and conversion.source_type == portable and column.udt_name in conversion.target_types:
+                plans.append(ColumnPlan(name, CONVERT, origin, portable))
             else:
                 _check_compatible(spec.name, name, portable, column)
-                plans.append(ColumnPlan(name, COPY, origin, portable))
+                value_map = spec.value_maps.get(name)
+                plans.append(
+                    ColumnPlan(
+                        name,
+                        COPY,
+                        origin,
+                        portable,
+                        value_map=value_map.values if value_map and target_has(value_map.target_table, None) else None,
+                        null_value=spec.null_values.get(name) if not column.nullable else None,
+                    )
+                )
             continue
-        derivation = spec.derivations.get(name)
-        if derivation is not None and all(p in source for p in _PLACEHOLDER.findall(derivation)):
+        referenced = spec.key_references.get(name)
+        if referenced is not None and all(k in source for k in _natural_key_of(referenced)):
+            used.update(_natural_key_of(referenced))
+            plans.append(ColumnPlan(name, REMAP, referenced=referenced))
+            continue
+        derivation = _derivation(spec, name, source, target_has)
+        if derivation is not None:
             plans.append(ColumnPlan(name, DERIVE, expression=derivation))
             continue
         if column.nullable or column.has_default:
@@ -117,7 +196,7 @@ def plan_table(spec: TableSpec, source_columns: Sequence[Tuple[str, str]], targe
     for name in spec.cleared:
         used.add(name)
     dropped = sorted(n for n in source if n not in used and n not in target)
-    return TablePlan(spec.name, plans, dropped)
+    return TablePlan(spec.name, plans, dropped, sorted(replaced))
 
 
 # Which target base types (udt_name) can take a value of each portable type.
@@ -130,6 +209,7 @@ _COMPATIBLE = {
     "json-text": {"json", "jsonb"},
     "json": {"json", "jsonb"},
     "text": {"varchar", "text", "bpchar"},
+    "uuid": {"uuid"},
 }
 
 
@@ -143,13 +223,26 @@ def _check_compatible(table: str, column: str, portable: str, target: Column) ->
 
 
 def value_expression(plan: ColumnPlan, target: Column, alias: str = "s") -> str:
-    """SQL producing the target value of a COPY column from the typed staging row."""
+    """SQL producing the target value of a COPY (or copied IDENTITY) column from the typed staging row."""
     ref = "%s.%s" % (alias, codec.quote_ident(plan.source or plan.target))
+    if plan.kind == CONVERT:
+        return "%s.%s::%s" % (alias, codec.quote_ident(converted_column(plan.source or "")), target.udt_name)
     if plan.portable == "bytes":
         return "decode(%s->>'%s', 'base64')" % (ref, codec.B64_TAG)
     if plan.portable in ("json-text", "json"):
         return "%s::%s" % (ref, target.udt_name)
+    if plan.value_map:
+        cases = " ".join(
+            "WHEN %s THEN %s" % (_literal(old), _literal(new)) for old, new in sorted(plan.value_map.items())
+        )
+        ref = "(CASE %s %s ELSE %s END)" % (ref, cases, ref)
+    if plan.null_value is not None:
+        ref = "coalesce(%s, %s)" % (ref, plan.null_value)
     return ref
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
 
 
 def derivation_expression(plan: ColumnPlan, alias: str = "s") -> str:

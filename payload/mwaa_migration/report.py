@@ -10,6 +10,7 @@ import time
 from typing import Any, Callable, Dict, Iterable, List, Optional, Set
 
 from . import bundle, db
+from .convert import ADJUSTED
 from .mapping import CLEAR, DEFAULT, DERIVE, TablePlan
 from .spec import TableSpec
 
@@ -28,10 +29,15 @@ class StepClock:
 
 
 def new_report(
-    export_id: str, manifest: Dict[str, Any], airflow_version: Optional[str], conflict_policy: str
+    export_id: str,
+    manifest: Dict[str, Any],
+    airflow_version: Optional[str],
+    conflict_policy: str,
+    run_id: Optional[str] = None,
 ) -> Dict[str, Any]:
     return {
         "exportId": export_id,
+        "runId": run_id,
         "phase": manifest.get("phase"),
         "source": manifest.get("source"),
         "target": {"airflowVersion": airflow_version},
@@ -44,13 +50,40 @@ def new_report(
 
 
 NOT_ON_TARGET = "the target's schema has no such column"
+REPLACED_BY_TARGET = "the target's own value is used (a DAG version the target parsed)"
 
 
 def dropped_columns(spec: TableSpec, plan: TablePlan) -> Dict[str, str]:
     """Source columns whose values do not reach the target, each with why."""
     dropped = {name: NOT_ON_TARGET for name in plan.dropped}
     dropped.update({c.target: spec.cleared[c.target] for c in plan.columns if c.kind == CLEAR})
+    dropped.update({name: REPLACED_BY_TARGET for name in plan.replaced})
     return dict(sorted(dropped.items()))
+
+
+def not_held_summary(tables: Dict[str, Dict[str, Any]]) -> Dict[str, Any]:
+    """Per table, what the target cannot hold as the bundle has it: a table it does not have, values
+    its types cannot take (left out or cleared), columns it has no place for."""
+    summary: Dict[str, Any] = {}
+    for name, counts in sorted(tables.items()):
+        entry: Dict[str, Any] = {}
+        if counts.get("notHeldByTarget"):
+            entry["rows"] = counts["notHeldByTarget"]
+            entry["reason"] = counts.get("reason")
+        for column, found in sorted((counts.get("unconvertedValues") or {}).items()):
+            values: Dict[str, Any] = {}
+            if found["rows"]:
+                values.update(rows=found["rows"], leftOut=found["leftOut"], reason=found["reason"])
+            if found["adjusted"]:
+                values.update(adjusted=found["adjusted"], adjustedReason=ADJUSTED)
+            entry.setdefault("values", {})[column] = values
+        if counts.get("unstorableRowsLeftOut"):
+            entry["unstorableRowsLeftOut"] = counts["unstorableRowsLeftOut"]["rows"]
+        if counts.get("droppedColumns"):
+            entry["columns"] = counts["droppedColumns"]
+        if entry:
+            summary[name] = entry
+    return summary
 
 
 def add_columns(counts: Dict[str, Any], spec: TableSpec, plan: TablePlan) -> Dict[str, Any]:

@@ -12,12 +12,18 @@ import json
 import zlib
 from typing import Any, Dict, List, Optional
 
+from . import db
+
 AUTOMATED_RUN_TYPES = ("scheduled", "backfill")
 
 
 def _serialized_dag(conn: Any, dag_id: str) -> Optional[Dict[str, Any]]:
+    # Airflow 3 keeps one serialized DAG per DAG version: the newest is the DAG as it is now.
     with conn.cursor() as cur:
-        cur.execute("SELECT data, data_compressed FROM serialized_dag WHERE dag_id = %s", (dag_id,))
+        cur.execute(
+            "SELECT data, data_compressed FROM serialized_dag WHERE dag_id = %s ORDER BY last_updated DESC LIMIT 1",
+            (dag_id,),
+        )
         row = cur.fetchone()
     if row is None:
         return None
@@ -27,39 +33,61 @@ def _serialized_dag(conn: Any, dag_id: str) -> Optional[Dict[str, Any]]:
     return json.loads(zlib.decompress(bytes(compressed)))
 
 
-def _last_automated_run(conn: Any, dag_id: str) -> Optional[tuple]:
+def _logical_date_column(conn: Any) -> str:
+    """execution_date on Airflow 2, logical_date on Airflow 3."""
+    names = {c.name for c in db.reflect_columns(conn, "dag_run") or []}
+    return "logical_date" if "logical_date" in names else "execution_date"
+
+
+def _last_automated_run(conn: Any, dag_id: str, logical: str) -> Optional[tuple]:
     with conn.cursor() as cur:
         cur.execute(
-            "SELECT execution_date, data_interval_start, data_interval_end FROM dag_run"
-            " WHERE dag_id = %s AND run_type = ANY(%s) ORDER BY execution_date DESC LIMIT 1",
+            "SELECT %s, data_interval_start, data_interval_end FROM dag_run"
+            " WHERE dag_id = %%s AND run_type = ANY(%%s) AND %s IS NOT NULL ORDER BY %s DESC LIMIT 1"
+            % (logical, logical, logical),
             (dag_id, list(AUTOMATED_RUN_TYPES)),
         )
         return cur.fetchone()
 
 
+def _deserialize(data: Dict[str, Any]) -> Any:
+    """The scheduler's view of a serialized DAG (Airflow 3.3 renamed the class that builds it)."""
+    from airflow.serialization import serialized_objects
+
+    loader = getattr(serialized_objects, "DagSerialization", None) or serialized_objects.SerializedDAG
+    return loader.from_dict(data)
+
+
+def next_run_info(dag: Any, logical_date: Any, start: Any, end: Any) -> Any:
+    """What the DAG's timetable schedules after a run, as the DAG processor computes it. The
+    timetable's own interface is the one Airflow 2.2 to 3.3 all have."""
+    from airflow.timetables.base import DataInterval
+
+    if start and end:
+        interval = DataInterval(start, end)
+    else:
+        interval = dag.infer_automated_data_interval(logical_date)
+    return dag.timetable.next_dagrun_info(last_automated_data_interval=interval, restriction=dag._time_restriction)
+
+
 def continue_schedules(conn: Any, dag_ids: List[str]) -> Dict[str, Any]:
     """Moves each DAG's next-run fields past its last imported run; never backwards."""
     changes: Dict[str, Any] = {}
+    logical = _logical_date_column(conn)
     for dag_id in sorted(dag_ids):
         data = _serialized_dag(conn, dag_id)
-        last = _last_automated_run(conn, dag_id)
+        last = _last_automated_run(conn, dag_id, logical)
         if data is None or last is None:
             continue
-        # Imported only when a DAG needs it: Airflow is large, and the timetables are its own.
-        from airflow.serialization.serialized_objects import SerializedDAG
-        from airflow.timetables.base import DataInterval
-
-        dag = SerializedDAG.from_dict(data)
         logical_date, start, end = last
-        interval = DataInterval(start, end) if start and end else dag.infer_automated_data_interval(logical_date)
-        info = dag.next_dagrun_info(interval)
+        info = next_run_info(_deserialize(data), logical_date, start, end)
         with conn.cursor() as cur:
             cur.execute("SELECT next_dagrun FROM dag WHERE dag_id = %s", (dag_id,))
             current = cur.fetchone()
             if current is None:
                 continue
             current_next = current[0]
-            if info is None:
+            if info is None or info.logical_date is None:
                 if current_next is None or current_next > logical_date:
                     continue
                 values = (None, None, None, None)

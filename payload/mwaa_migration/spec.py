@@ -9,7 +9,7 @@ Columns themselves are not listed: the export takes whatever the source has
 reflection cannot know is written here.
 """
 
-from typing import Dict, List, NamedTuple, Optional, Tuple
+from typing import Dict, List, NamedTuple, Optional, Tuple, Union
 
 # The migration's own DAGs: their runs are never exported and never imported.
 OWN_DAG_IDS = ("mwaa_migration_export", "mwaa_migration_import")
@@ -75,6 +75,44 @@ class Rename(NamedTuple):
     new: str
 
 
+class Derivation(NamedTuple):
+    """SQL over staged columns ({column}) for a target column the bundle lacks. `target_needs`
+    names what the SQL reads on the target ("table.column"): among a column's derivations the
+    first whose placeholders the bundle has and whose needs the target meets is used."""
+
+    sql: str
+    target_needs: Tuple[str, ...] = ()
+
+
+class Conversion(NamedTuple):
+    """A column whose type changed between Airflow versions: its values are converted on the way in.
+
+    Applies when the bundle carries the column as `source_type` and the target's column is of
+    one of `target_types`; convert.py holds the converters. A value that does not convert is
+    either cleared (the row arrives, the column NULL) or leaves its row out; both are listed
+    in the import report by the row's natural key, with `reason`.
+    """
+
+    source_type: str
+    target_types: Tuple[str, ...]
+    converter: str
+    unconvertible: str
+    reason: str
+
+
+# Conversion.unconvertible
+CLEAR_VALUE = "clear"
+LEAVE_ROW_OUT = "leave-out"
+
+
+class ValueMap(NamedTuple):
+    """Values a column's meaning renamed (dataset_triggered became asset_triggered), applied when
+    the target has `target_table` (the schema that introduced the new name)."""
+
+    values: Dict[str, str]
+    target_table: str
+
+
 class TableSpec(NamedTuple):
     name: str
     # Columns that identify a row across environments (never a surrogate id).
@@ -110,13 +148,34 @@ class TableSpec(NamedTuple):
     policy_managed: bool = False
     renames: Tuple[Rename, ...] = ()
     # Target column -> SQL expression over staged source columns (written as
-    # {column}), used when the target has the column and the source does not.
-    derivations: Dict[str, str] = {}
+    # {column}), used when the target has the column and the source does not; a
+    # Derivation, or several to choose from, when the SQL reads the target.
+    derivations: Dict[str, Union[str, Derivation, Tuple[Derivation, ...]]] = {}
     # Rows the export leaves out, as an SQL condition over alias t.
     export_exclude: Optional[str] = None
     # Read only to translate references: rows are matched to the target's own
     # rows by natural key rather than imported as history.
     lookup_only: bool = False
+    # Natural keys in the target's terms, for targets that lack a column of natural_key
+    # (Airflow 3 names a task instance by its id, ti_id, in its notes and reschedules).
+    target_natural_keys: Tuple[Tuple[str, ...], ...] = ()
+    # Columns of the target that name another table's row by its id where the bundle
+    # carries that row's natural key: column -> table, resolved against the target's rows.
+    key_references: Dict[str, str] = {}
+    # The row's own UUID: copied when the bundle has it, else generated (SQL over staged
+    # columns, like derivations); never changed once the row exists.
+    identities: Dict[str, str] = {}
+    # Target column -> SQL over staged columns, taken from the target itself whatever the
+    # bundle holds (a DAG version the target parsed); the bundle's value is reported dropped.
+    from_target: Dict[str, str] = {}
+    conversions: Dict[str, Conversion] = {}
+    value_maps: Dict[str, ValueMap] = {}
+    # What a NULL becomes in a column the target declares NOT NULL, as Airflow's own
+    # upgrade does it (SQL literal).
+    null_values: Dict[str, str] = {}
+    # Why the target may not have this table at all; its rows are then reported as not
+    # held by the target instead of failing the import.
+    absent_on_target: Optional[str] = None
 
 
 WITH_RUN_UPDATE = "update"
@@ -130,6 +189,48 @@ _NO_USERS = "names a web UI user of the source; users are not migrated"
 
 # Airflow 3 calls execution_date logical_date; harmless on 2.x pairs.
 _LOGICAL_DATE = Rename("execution_date", "logical_date")
+
+# --- Airflow 3 --------------------------------------------------------------------------------
+
+# A version 7 UUID (time-ordered, as Airflow 3's uuid7()) for a row the bundle has no id for:
+# the millisecond timestamp of {time} in the first 48 bits, random bits after, version 7.
+_UUID7 = (
+    "encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid()) placing"
+    " substring(int8send((extract(epoch from {time}) * 1000)::bigint) from 3) from 1 for 6),"
+    " 52, 1), 53, 1), 'hex')::uuid"
+)
+_TRY_UUID = _UUID7.replace("{time}", "coalesce({start_date}, {queued_dttm}, now())")
+
+# The DAG version a row of history links to: the newest the target has parsed for its DAG
+# (the source's versions are not migrated; NULL for a DAG the target has not parsed).
+_TARGET_DAG_VERSION = (
+    "(SELECT v.id FROM dag_version v WHERE v.dag_id = {dag_id} ORDER BY v.version_number DESC LIMIT 1)"
+)
+
+_AIRFLOW3_DROPS_SLAS = "Airflow 3 removed SLAs (sla_miss); its Deadline Alerts keep no history of earlier misses"
+_AIRFLOW3_DROPS_TASK_FAIL = (
+    "Airflow 3 dropped task_fail; each failed try of a task stays in task_instance_history"
+)
+_NO_BACKFILLS = "points at a backfill of the source, which is not migrated"
+_NO_BUNDLE_VERSIONS = "names a version of the source's DAG bundle, which the target does not have"
+
+# Airflow 2 pickles dag_run.conf; Airflow 3 keeps JSON (migration 0055 converts the same way).
+_CONF_TO_JSON = Conversion(
+    "bytes",
+    ("jsonb", "json"),
+    "pickle-json",
+    CLEAR_VALUE,
+    "the run's conf is a pickle of Python objects JSON cannot hold; the run arrives without its conf",
+)
+# Airflow 2 keeps XCom values as bytes (JSON text, or a pickle with enable_xcom_pickling);
+# Airflow 3 keeps JSON. A pickle is not unpickled (as Airflow's own upgrade, migration 0049).
+_XCOM_TO_JSON = Conversion(
+    "bytes",
+    ("jsonb", "json"),
+    "xcom-json",
+    LEAVE_ROW_OUT,
+    "the XCom value is a pickle or not JSON text, and Airflow 3 keeps XCom values as JSON; the XCom is left out",
+)
 
 # In foreign-key order: a table comes after every table it refers to.
 TABLES: List[TableSpec] = [
@@ -154,9 +255,23 @@ TABLES: List[TableSpec] = [
         natural_key=_RUN_KEY,
         scope=SCOPE_RUN,
         surrogate="id",
-        references={"creating_job_id": "job", "log_template_id": "log_template"},
+        references={"creating_job_id": "job", "scheduled_by_job_id": "job", "log_template_id": "log_template"},
+        cleared={"backfill_id": _NO_BACKFILLS, "bundle_version": _NO_BUNDLE_VERSIONS},
         renames=(_LOGICAL_DATE,),
         freshness=("updated_at", "end_date"),
+        derivations={
+            # As Airflow's own upgrade (migration 0058) sets it for runs older than the column.
+            "run_after": "coalesce({data_interval_end}, {execution_date})",
+            "triggered_by": "CASE {run_type} WHEN 'scheduled' THEN 'TIMETABLE' WHEN 'backfill' THEN 'BACKFILL'"
+            " WHEN 'dataset_triggered' THEN 'ASSET' END",
+            "created_at": tuple(
+                Derivation("coalesce({queued_at}, {start_date}, {%s})" % logical)
+                for logical in ("execution_date", "logical_date")
+            ),
+        },
+        from_target={"created_dag_version_id": _TARGET_DAG_VERSION},
+        conversions={"conf": _CONF_TO_JSON},
+        value_maps={"run_type": ValueMap({"dataset_triggered": "asset_triggered"}, "asset")},
     ),
     TableSpec(
         name="task_instance",
@@ -166,6 +281,8 @@ TABLES: List[TableSpec] = [
         cleared={"trigger_id": _NO_TRIGGERS},
         freshness=("updated_at", "end_date"),
         with_run=WITH_RUN_UPDATE,
+        identities={"id": _TRY_UUID},
+        from_target={"dag_version_id": _TARGET_DAG_VERSION},
     ),
     TableSpec(
         name="task_instance_history",
@@ -175,6 +292,9 @@ TABLES: List[TableSpec] = [
         references={"job_id": "job", "queued_by_job_id": "job"},
         cleared={"trigger_id": _NO_TRIGGERS},
         with_run=WITH_RUN_REPLACE,
+        # Airflow 3: each earlier try keeps the id the task instance had during that try.
+        identities={"task_instance_id": _TRY_UUID},
+        from_target={"dag_version_id": _TARGET_DAG_VERSION},
     ),
     TableSpec(
         name="task_fail",
@@ -182,6 +302,7 @@ TABLES: List[TableSpec] = [
         scope=SCOPE_TASK,
         surrogate="id",
         with_run=WITH_RUN_REPLACE,
+        absent_on_target=_AIRFLOW3_DROPS_TASK_FAIL,
     ),
     TableSpec(
         name="task_reschedule",
@@ -189,6 +310,10 @@ TABLES: List[TableSpec] = [
         scope=SCOPE_TASK,
         surrogate="id",
         with_run=WITH_RUN_REPLACE,
+        # Airflow 3 keeps a task instance's reschedules under its id and no try number
+        # (its own upgrade, migration 0063, attaches them all to the task instance).
+        target_natural_keys=(("ti_id", "reschedule_date"),),
+        key_references={"ti_id": "task_instance"},
     ),
     TableSpec(
         name="xcom",
@@ -197,6 +322,7 @@ TABLES: List[TableSpec] = [
         references={"dag_run_id": "dag_run"},
         freshness=("timestamp",),
         with_run=WITH_RUN_REPLACE,
+        conversions={"value": _XCOM_TO_JSON},
     ),
     TableSpec(
         name="rendered_task_instance_fields",
@@ -222,6 +348,8 @@ TABLES: List[TableSpec] = [
         watermark_column="updated_at",
         freshness=("updated_at",),
         with_run=WITH_RUN_REPLACE,
+        target_natural_keys=(("ti_id",),),
+        key_references={"ti_id": "task_instance"},
     ),
     TableSpec(
         name="sla_miss",
@@ -233,6 +361,7 @@ TABLES: List[TableSpec] = [
         # to show for it: a delta carries the misses of every run it carries.
         run_key=("dag_id", "execution_date"),
         with_run=WITH_RUN_REPLACE,
+        absent_on_target=_AIRFLOW3_DROPS_SLAS,
     ),
     TableSpec(
         name="log",
@@ -243,9 +372,16 @@ TABLES: List[TableSpec] = [
         renames=(_LOGICAL_DATE,),
         # log.run_id appeared in 2.10; older sources have only execution_date.
         derivations={
-            "run_id": "(SELECT r.run_id FROM dag_run r"
-            " WHERE r.dag_id = {dag_id} AND r.execution_date = {execution_date})",
+            "run_id": tuple(
+                Derivation(
+                    "(SELECT r.run_id FROM dag_run r WHERE r.dag_id = {dag_id} AND r.%s = {execution_date})" % column,
+                    ("dag_run.%s" % column,),
+                )
+                for column in ("execution_date", "logical_date")
+            ),
         },
+        # Airflow 3.2 made event NOT NULL; its upgrade (migration 0097) writes '' for NULL.
+        null_values={"event": "''"},
     ),
     TableSpec(
         name="slot_pool",

@@ -47,7 +47,7 @@ def checks(
 def _column_checks(plan: ColumnPlan, target: db.Column, source: Dict[str, Any], alias: str) -> List[Check]:
     value = "%s.%s" % (alias, codec.quote_ident(plan.source or plan.target))
     found = []
-    if not target.nullable and source.get("nullable", True):
+    if not target.nullable and source.get("nullable", True) and plan.null_value is None:
         found.append(Check(plan.target, "%s IS NULL" % value, "NULL in a NOT NULL column"))
     longest = source.get("maxLength")
     fits = longest is not None and target.max_length is not None and longest <= target.max_length
@@ -80,7 +80,7 @@ _NAMED = 50
 
 def _key_text(load: TableLoad) -> List[str]:
     """SQL for the staged row's natural key as text, in source terms (for messages)."""
-    return ["s.%s::text" % ident(c.source or c.target) for c in load.plan.key_columns(load.spec)]
+    return ["s.%s::text" % ident(name) for name in load.key_source_columns()]
 
 
 def _unstorable(conn: Any, load: TableLoad, checks: List[Check]) -> List[Dict[str, Any]]:
@@ -92,7 +92,7 @@ def _unstorable(conn: Any, load: TableLoad, checks: List[Check]) -> List[Dict[st
         "SELECT %s, array_remove(ARRAY[%s], NULL) FROM %s s WHERE %s AND (%s)"
         % (", ".join(keys), flags, load.rows, load.eligible(), " OR ".join("(%s)" % c.condition for c in checks)),
     )
-    names = [c.source or c.target for c in load.plan.key_columns(load.spec)]
+    names = load.key_source_columns()
     found = []
     for row in rows:
         key = dict(zip(names, row[: len(names)]))

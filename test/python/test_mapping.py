@@ -13,6 +13,9 @@ def col(name, udt="varchar", nullable=True, default=False):
         "timestamptz": "timestamp with time zone",
         "bytea": "bytea",
         "json": "json",
+        "jsonb": "jsonb",
+        "text": "text",
+        "uuid": "uuid",
     }[udt]
     return Column(name, data_type, udt, nullable, default)
 
@@ -82,10 +85,20 @@ def test_references_are_remapped_and_pointers_to_unmigrated_things_cleared():
 
 def test_a_type_change_without_a_derivation_fails():
     spec = table_spec("dag_run")
-    source = [("dag_id", "text"), ("run_id", "text"), ("conf", "bytes")]
-    target = [col("dag_id", nullable=False), col("run_id", nullable=False), col("conf", "json")]
-    with pytest.raises(mapping.MappingError, match="dag_run.conf is bytes in the bundle but json"):
+    source = [("dag_id", "text"), ("run_id", "text"), ("queued_at", "bytes")]
+    target = [col("dag_id", nullable=False), col("run_id", nullable=False), col("queued_at", "json")]
+    with pytest.raises(mapping.MappingError, match="dag_run.queued_at is bytes in the bundle but json"):
         mapping.plan_table(spec, source, target)
+
+
+def test_a_type_change_with_a_conversion_is_planned_as_one():
+    """Airflow 2 pickles dag_run.conf, Airflow 3 keeps JSON: the spec's conversion applies."""
+    spec = table_spec("dag_run")
+    source = [("dag_id", "text"), ("run_id", "text"), ("conf", "bytes")]
+    target = [col("dag_id", nullable=False), col("run_id", nullable=False), col("conf", "jsonb")]
+    assert mapping.plan_table(spec, source, target).by_target()["conf"].kind == mapping.CONVERT
+    with pytest.raises(mapping.MappingError, match="dag_run.conf is bytes in the bundle but text"):
+        mapping.plan_table(spec, source, target[:2] + [col("conf", "text")])
 
 
 def test_specs_are_in_foreign_key_order():
