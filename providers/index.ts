@@ -37,6 +37,12 @@ export {
   type PhaseTiming,
 } from "./phases";
 export { mwaaAirflow, selfManagedAirflow } from "./framework/phaseInputs";
+export {
+  BUNDLE_LOCATION_OPTION,
+  bundleLocationOption,
+  migrationPluginFiles,
+  pluginsZipWithMigrationPlugin,
+} from "./framework/pluginPackage";
 export { readBundleJson } from "./framework/bundleStore";
 export { airflowClientFor } from "./framework/target";
 export type { AirflowTarget } from "./framework/target";

@@ -5,14 +5,24 @@ import { createServer as createHttpsServer } from "node:https";
 import { splitCommandLine } from "./commandLine";
 import { LocalEnvironment, StandinConfig, logGroupName } from "./config";
 import { Credentials, verifySigV4 } from "./sigv4Verify";
+import {
+  AIRFLOW2_LOGIN_PATH,
+  AIRFLOW3_LOGIN_PATH,
+  forwardToAirflow,
+  JWT_COOKIE,
+  WebLogins,
+} from "./webLogin";
 
 /**
  * A local stand-in for the MWAA API, held to botocore's MWAA model (rest-json, signing name `airflow`):
  *   GET  /environments/{Name}  GetEnvironment
  *   POST /clitoken/{Name}      CreateCliToken  -> a 60-second token for the webserver's /aws_mwaa/cli
+ *   POST /webtoken/{Name}      CreateWebLoginToken -> a 60-second token for the webserver's login
  *   POST /restapi/{Name}       InvokeRestApi   -> forwarded to the local Airflow's REST API
  * and, on a separate HTTPS port that plays the webserver hostname, POST /aws_mwaa/cli running the real Airflow
- * CLI of the environment. Every API request must carry a valid SigV4 signature for the configured credentials.
+ * CLI of the environment, POST /pluginsv2/aws_mwaa/login (Airflow 3: the web login token for the `_token`
+ * cookie, webLogin.ts), and every other path of a signed-in session passed on to that environment's Airflow.
+ * Every API request must carry a valid SigV4 signature for the configured credentials.
  */
 
 export const CLI_TOKEN_TTL_MS = 60_000;
@@ -125,6 +135,7 @@ class Slots {
 export class MwaaStandin {
   private readonly tokens = new Map<string, { environment: string; expires: number }>();
   private readonly jwts = new Map<string, string>();
+  private readonly webLogins: WebLogins;
   private readonly cliSlots = new Slots(2);
   private readonly startedAt: number;
   private readonly log: (line: string) => void;
@@ -134,6 +145,7 @@ export class MwaaStandin {
     this.log = options.log ?? ((line) => console.log(line));
     this.now = options.now ?? Date.now;
     this.startedAt = this.now();
+    this.webLogins = new WebLogins(options.config.environments, this.now);
   }
 
   apiServer(): Server {
@@ -187,7 +199,7 @@ export class MwaaStandin {
       this.log(`api: refused ${request.method} ${url.pathname}: ${verdict.type}`);
       return sendError(response, verdict);
     }
-    const route = /^\/(environments|clitoken|restapi)\/([^/]+)$/.exec(url.pathname);
+    const route = /^\/(environments|clitoken|webtoken|restapi)\/([^/]+)$/.exec(url.pathname);
     if (!route)
       return sendError(response, {
         status: 404,
@@ -202,6 +214,12 @@ export class MwaaStandin {
       return sendJson(response, 200, { Environment: this.describe(name, env) });
     if (operation === "clitoken" && request.method === "POST")
       return sendJson(response, 200, this.createCliToken(name));
+    if (operation === "webtoken" && request.method === "POST")
+      return sendJson(
+        response,
+        200,
+        this.webLogins.issue(name, this.options.webServerHostname, `user/${verdict.accessKeyId}`),
+      );
     if (operation === "restapi" && request.method === "POST")
       return this.invokeRestApi(name, env, body, response);
     return sendError(response, {
@@ -367,13 +385,18 @@ export class MwaaStandin {
   }
 
   private async handleWeb(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const body = (await readBody(request)).toString("utf8");
-    if (
-      request.method !== "POST" ||
-      new URL(request.url ?? "/", "https://web").pathname !== "/aws_mwaa/cli"
-    ) {
-      return sendJson(response, 404, { error: "Not Found" });
+    const raw = await readBody(request);
+    const body = raw.toString("utf8");
+    const path = new URL(request.url ?? "/", "https://web").pathname;
+    if (request.method === "POST" && (path === AIRFLOW3_LOGIN_PATH || path === AIRFLOW2_LOGIN_PATH)) {
+      return this.webLogin(path, body, response);
     }
+    if (path !== "/aws_mwaa/cli") {
+      const env = this.webLogins.environmentOf(request.headers);
+      if (!env) return sendJson(response, 401, { detail: "Not authenticated" });
+      return forwardToAirflow(env, request, raw, response);
+    }
+    if (request.method !== "POST") return sendJson(response, 404, { error: "Not Found" });
     const token = /^Bearer (.+)$/.exec(request.headers.authorization ?? "")?.[1];
     const grant = token ? this.tokens.get(token) : undefined;
     if (!grant || grant.expires < this.now()) {
@@ -399,6 +422,26 @@ export class MwaaStandin {
       stderr: Buffer.from(output.stderr).toString("base64"),
     });
   }
+
+  private async webLogin(path: string, form: string, response: ServerResponse): Promise<void> {
+    const outcome = await this.webLogins.login(path, form);
+    if (!outcome.jwt) {
+      this.log(`web: login at ${path} refused: ${outcome.error}`);
+      return sendJson(response, outcome.status, { error: outcome.error });
+    }
+    this.log(`web: ${outcome.environment}: signed in through ${path}`);
+    const page = "<!doctype html><title>Airflow</title><p>Signed in.</p>";
+    response.writeHead(200, {
+      "content-type": "text/html; charset=utf-8",
+      "content-length": Buffer.byteLength(page),
+      "set-cookie": cookieLine(outcome.jwt),
+    });
+    response.end(page);
+  }
+}
+
+function cookieLine(jwt: string): string {
+  return `${JWT_COOKIE}=${jwt}; Path=/; Secure; HttpOnly; SameSite=Lax`;
 }
 
 export function runCli(

@@ -1,4 +1,4 @@
-import { AirflowApiError } from "./client";
+import { isTokenRefusal, requestAirflowJwt } from "./jwt";
 import { RestApiVersion } from "./restPaths";
 import { RestRequest, RestResponse, RestTransport } from "./restClient";
 
@@ -29,23 +29,12 @@ export class DirectRestTransport implements RestTransport {
   private async authorization(): Promise<string> {
     const { username, password, baseUrl } = this.options;
     if (this.apiVersion === "v1") return `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`;
-    if (!this.token) {
-      const response = await fetch(`${baseUrl}/auth/token`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ username, password }),
-        signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
-      });
-      const body = (await response.json().catch(() => ({}))) as { access_token?: string };
-      if (!response.ok || !body.access_token) {
-        throw new AirflowApiError(
-          `getting a JWT from ${baseUrl}/auth/token failed (${response.status}); check the Airflow username/password config`,
-          response.status,
-          response.status >= 500,
-        );
-      }
-      this.token = body.access_token;
-    }
+    this.token ??= await requestAirflowJwt({
+      baseUrl,
+      username,
+      password,
+      timeoutMs: this.options.timeoutMs,
+    });
     return `Bearer ${this.token}`;
   }
 
@@ -54,7 +43,7 @@ export class DirectRestTransport implements RestTransport {
     // A JWT expires ([api_auth] jwt_expiration_time, an hour by default) or is revoked while a long
     // export is polled; Airflow 3 then answers 403 "Invalid JWT token" (401 when none is sent). One fresh
     // token, then Airflow's answer stands (a 403 that is a real permission refusal costs one token request).
-    if ((response.status === 401 || response.status === 403) && this.token !== undefined) {
+    if (isTokenRefusal(response.status) && this.token !== undefined) {
       this.token = undefined;
       return this.sendOnce(request);
     }

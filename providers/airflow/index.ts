@@ -9,3 +9,6 @@ export * from "./restClient";
 export * from "./restPaths";
 export * from "./retry";
 export * from "./mwaaEnvironment";
+export * from "./jwt";
+export * from "./pluginClient";
+export * from "./webLogin";

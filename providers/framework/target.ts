@@ -7,6 +7,12 @@
 import { type AirflowKind, airflowKindOf } from "../../rules/airflowKind";
 import { AirflowConnection, chooseAirflowClientKind, createAirflowClient } from "../airflow/chooser";
 import type { AirflowClient } from "../airflow/client";
+import {
+  type MigrationPluginClient,
+  mwaaWebSessions,
+  PluginHttpClient,
+  selfManagedSessions,
+} from "../airflow/pluginClient";
 import { parseDagFolder } from "../../rules/dagLocation";
 import { Failures, fail, isUnknown } from "./checks";
 
@@ -62,6 +68,33 @@ export function connectionFor(target: AirflowTarget, defaultRegion: string | und
     );
   }
   return { kind, environmentName: target.environmentName!, region, airflowVersion: target.airflowVersion };
+}
+
+/**
+ * A client of the migration plugin in an Airflow 3 API server: self-managed with its REST login, MWAA
+ * through the web login (InvokeRestApi reaches only the REST API root, not a plugin's app).
+ */
+export function pluginClientFor(
+  target: AirflowTarget,
+  defaultRegion: string | undefined,
+): MigrationPluginClient {
+  const connection = connectionFor(target, defaultRegion);
+  if (connection.kind === "airflow-rest") {
+    return new PluginHttpClient(
+      selfManagedSessions({
+        baseUrl: connection.baseUrl,
+        username: connection.username,
+        password: connection.password,
+      }),
+    );
+  }
+  return new PluginHttpClient(
+    mwaaWebSessions({
+      environmentName: connection.environmentName,
+      region: connection.region,
+      airflowVersion: connection.airflowVersion,
+    }),
+  );
 }
 
 export function checkAirflow(failures: Failures, property: string, value: unknown): void {

@@ -6,6 +6,7 @@
  */
 import { createAirflowClient } from "../airflow/chooser";
 import type { AirflowClient } from "../airflow/client";
+import { bundleLocation } from "../../contract";
 import { Failures } from "./checks";
 import { checkCommonInputs, COMMON_DEFAULTS, type CommonWorkInputs } from "./commonInputs";
 import { removePayload } from "./dagDelivery";
@@ -13,8 +14,10 @@ import { partialCreateError, PartialCreateError } from "./partialState";
 import { readPayload } from "./payload";
 import type { ProviderContext, ResourceType } from "./provider";
 import { runIdFor, WorkKind } from "./runIds";
-import { runMigrationDag } from "./runner";
-import { connectionFor } from "./target";
+import { runPluginImport } from "./pluginRunner";
+import { runMigrationDag, type RunOutcome } from "./runner";
+import { connectionFor, pluginClientFor } from "./target";
+import { workPathFor } from "./workPath";
 
 /** What every work resource records besides its inputs. */
 export interface WorkState {
@@ -68,21 +71,7 @@ export function workResourceType<I extends CommonWorkInputs, O>(
     const airflow = createAirflowClient(connectionFor(inputs.airflow, region));
     const runId = runIdFor(definition.kind, exportId, attempt);
     const startedAt = new Date(context.clock.now());
-    const outcome = await runMigrationDag(
-      { airflow, clock: context.clock, log: context.log },
-      {
-        resource: definition.name,
-        dagId: definition.dagId,
-        runId,
-        conf: definition.conf(inputs),
-        dagFolder: inputs.dagFolder,
-        payloadDir: inputs.payloadDir,
-        region,
-        parseDeadlineSeconds: inputs.parseDeadlineSeconds,
-        deadlineSeconds: inputs.deadlineSeconds,
-        pollIntervalSeconds: inputs.pollIntervalSeconds,
-      },
-    );
+    const outcome = await runWork(inputs, runId, region, airflow, context);
     const partial = (runState: string, reasons: string[]): PartialCreateError => {
       const state: WorkState = { exportId, runId, attempt, completed: false, runState };
       return partialCreateError(idOf(exportId), { ...inputs, ...state }, reasons);
@@ -120,6 +109,49 @@ export function workResourceType<I extends CommonWorkInputs, O>(
         return { ...outs, ...state };
       }
     }
+  }
+
+  /**
+   * The migration DAG on Airflow 2, the migration plugin on Airflow 3 (the versions table decides). Not named
+   * `run`: the closure serializer leaves global names uncaptured, and mocha makes `run` a global.
+   */
+  async function runWork(
+    inputs: I,
+    runId: string,
+    region: string | undefined,
+    airflow: AirflowClient,
+    context: ProviderContext,
+  ): Promise<RunOutcome> {
+    const path = workPathFor(definition.kind, inputs.airflow.airflowVersion);
+    if (path.kind === "refused") return { kind: "notStarted", reason: path.reason };
+    if (path.kind === "api-plugin") {
+      return runPluginImport(
+        { plugin: pluginClientFor(inputs.airflow, region), clock: context.clock, log: context.log },
+        {
+          resource: definition.name,
+          runId,
+          conf: definition.conf(inputs),
+          where: bundleLocation(inputs),
+          deadlineSeconds: inputs.deadlineSeconds,
+          pollIntervalSeconds: inputs.pollIntervalSeconds,
+        },
+      );
+    }
+    return runMigrationDag(
+      { airflow, clock: context.clock, log: context.log },
+      {
+        resource: definition.name,
+        dagId: definition.dagId,
+        runId,
+        conf: definition.conf(inputs),
+        dagFolder: inputs.dagFolder,
+        payloadDir: inputs.payloadDir,
+        region,
+        parseDeadlineSeconds: inputs.parseDeadlineSeconds,
+        deadlineSeconds: inputs.deadlineSeconds,
+        pollIntervalSeconds: inputs.pollIntervalSeconds,
+      },
+    );
   }
 
   return {

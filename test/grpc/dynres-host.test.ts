@@ -138,6 +138,38 @@ describe("dynamic-provider host over gRPC", function () {
     );
   });
 
+  it("an import into Airflow 3 goes to the migration plugin, and fails without state when it is unreachable", async () => {
+    const importType = typeToken("MetadataImport");
+    const dagFolder = fs.mkdtempSync(path.join(os.tmpdir(), "dynres-dags-"));
+    const { inputs } = await host.check(
+      urnFor(importType, "import"),
+      {},
+      withProvider(importProvider, {
+        airflow: { ...selfManaged, airflowVersion: "3.3.2" },
+        dagFolder,
+        payloadDir: payloadDir(),
+        payloadDigest: "abc",
+        bucket: "migration-bucket",
+        exportId: "bulk-1",
+        pollIntervalSeconds: 1,
+      }),
+    );
+    const failure = await host.create(urnFor(importType, "import"), inputs).then(
+      () => assert.fail("create succeeded without an Airflow"),
+      (e: HostError) => e,
+    );
+    assert.match(
+      failure.message,
+      /MetadataImport: reaching the migration plugin at http:\/\/127\.0\.0\.1:1\/mwaa-migration failed/,
+    );
+    assert.equal(failure.partial, undefined, "nothing was started, so there is no partial state");
+    assert.deepEqual(fs.readdirSync(dagFolder), [], "no DAG is delivered to an Airflow 3 target");
+    assert.ok(
+      !host.output.some((line) => line.includes("[MetadataImport] delivered")),
+      host.output.join("\n"),
+    );
+  });
+
   it("the import provider checks its own inputs in the same host", async () => {
     const { failures } = await host.check(
       urnFor(typeToken("MetadataImport"), "import"),

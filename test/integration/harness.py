@@ -1,8 +1,11 @@
 """Brings up what the integration tests of the providers need on top of the local stack, and takes it down.
 
     harness.py up   <state-dir>   a real Airflow (2.11.0, a version the import accepts as a target) with its own DAG folder, the DAG bucket in moto, and the
-                                  stand-in's environment description; prints nothing, writes <state-dir>/it.json
-    harness.py down <state-dir>   stops that Airflow
+                                  stand-in's environment description; prints nothing, writes <state-dir>/it.json.
+                                  Also an Airflow 3.3.2 with the migration plugin, created but not started (the test
+                                  that imports into it starts and stops it), which the stand-in serves as a second
+                                  environment
+    harness.py down <state-dir>   stops those Airflows
 
 Run from the tools venv with PYTHONPATH=local (scripts/test-integration.sh does).
 """
@@ -11,13 +14,40 @@ import json
 import sys
 from pathlib import Path
 
-from mwaa_local import AirflowEnv, AirflowEnvError, ensure_stack, new_fernet_key, stack_info
+from mwaa_local import AirflowEnv, AirflowEnvError, ensure_stack, install_migration_plugin, new_fernet_key, stack_info
 
 ENV_NAME = "providers-it"
 AIRFLOW_VERSION = "2.11.0"
 DAG_BUCKET = "providers-it-dags"
 DAG_PREFIX = "dags"
 MIGRATION_BUCKET = "providers-it-migration"
+# The Airflow 3 target of the plugin import test: a fixed port (the last of the stack's Airflow range), so the
+# stand-in can name it before it runs; the plugin may read bundles under PLUGIN_PREFIX only.
+AIRFLOW3_ENV_NAME = "providers-it3"
+AIRFLOW3_VERSION = "3.3.2"
+AIRFLOW3_DAG_BUCKET = "providers-it3-dags"
+PLUGIN_PREFIX = "plugin-it"
+
+
+def airflow3_target() -> AirflowEnv:
+    """A fresh one each session: its test counts what the import brings."""
+    port = stack_info()["ports"]["airflow_last"]
+    return AirflowEnv.create(AIRFLOW3_ENV_NAME, AIRFLOW3_VERSION, new_fernet_key(), port=port)
+
+
+def standin_environment(env: AirflowEnv, dag_bucket: str) -> dict:
+    return {
+        "airflowVersion": env.version,
+        "restApiUrl": env.url,
+        "username": env.admin_user,
+        "password": env.admin_password,
+        "cli": {"command": str(env.venv / "bin" / "airflow"), "env": env.process_env()},
+        "sourceBucketArn": "arn:aws:s3:::" + dag_bucket,
+        "dagS3Path": DAG_PREFIX,
+        "dagsFolder": str(env.dags_folder),
+        "executionRoleArn": "arn:aws:iam::123456789012:role/%s-execution" % env.name,
+        "logGroups": {"Task": env.log_group},
+    }
 
 
 def up(state_dir: Path) -> None:
@@ -42,22 +72,18 @@ def up(state_dir: Path) -> None:
     except s3.exceptions.BucketAlreadyOwnedByYou:
         pass
     kms_key = env.boto3_client("kms").create_key(Description="providers-it migration bucket")["KeyMetadata"]["KeyId"]
+    airflow3 = airflow3_target()
+    install_migration_plugin(airflow3, "s3://%s/%s" % (MIGRATION_BUCKET, PLUGIN_PREFIX))
+    try:
+        s3.create_bucket(Bucket=AIRFLOW3_DAG_BUCKET)
+    except s3.exceptions.BucketAlreadyOwnedByYou:
+        pass
     standin = {
         "region": info["aws_region"],
         "accountId": "123456789012",
         "environments": {
-            ENV_NAME: {
-                "airflowVersion": env.version,
-                "restApiUrl": env.url,
-                "username": env.admin_user,
-                "password": env.admin_password,
-                "cli": {"command": str(env.venv / "bin" / "airflow"), "env": env.process_env()},
-                "sourceBucketArn": "arn:aws:s3:::" + DAG_BUCKET,
-                "dagS3Path": DAG_PREFIX,
-                "dagsFolder": str(env.dags_folder),
-                "executionRoleArn": "arn:aws:iam::123456789012:role/%s-execution" % ENV_NAME,
-                "logGroups": {"Task": env.log_group},
-            }
+            ENV_NAME: standin_environment(env, DAG_BUCKET),
+            AIRFLOW3_ENV_NAME: standin_environment(airflow3, AIRFLOW3_DAG_BUCKET),
         },
     }
     state_dir.mkdir(parents=True, exist_ok=True)
@@ -77,6 +103,15 @@ def up(state_dir: Path) -> None:
                 "region": info["aws_region"],
                 "migrationBucket": MIGRATION_BUCKET,
                 "migrationKmsKeyId": kms_key,
+                "airflow3": {
+                    "environmentName": AIRFLOW3_ENV_NAME,
+                    "airflowVersion": airflow3.version,
+                    "restApiUrl": airflow3.url,
+                    "dagsFolder": str(airflow3.dags_folder),
+                    "dsn": airflow3.dsn,
+                    "pluginPrefix": PLUGIN_PREFIX,
+                },
+                "source": {"dsn": env.dsn, "sqlUrl": env.sql_url, "venv": str(env.venv), "fernetKey": env.fernet_key},
             },
             indent=2,
         )
@@ -84,10 +119,11 @@ def up(state_dir: Path) -> None:
 
 
 def down() -> None:
-    try:
-        AirflowEnv.load(ENV_NAME).stop()
-    except AirflowEnvError:
-        pass
+    for name in (ENV_NAME, AIRFLOW3_ENV_NAME):
+        try:
+            AirflowEnv.load(name).stop()
+        except AirflowEnvError:
+            pass
 
 
 if __name__ == "__main__":

@@ -14,6 +14,18 @@ export interface IntegrationInfo {
   region: string;
   migrationBucket: string;
   migrationKmsKeyId: string;
+  /** The Airflow 3 target with the migration plugin (created, not started: its test starts it). */
+  airflow3: {
+    environmentName: string;
+    airflowVersion: string;
+    restApiUrl: string;
+    dagsFolder: string;
+    dsn: string;
+    /** The plugin reads bundles under s3://<migrationBucket>/<pluginPrefix> only. */
+    pluginPrefix: string;
+  };
+  /** The Airflow 2.11.0 environment's database, venv and Fernet key (for a direct-mode export). */
+  source: { dsn: string; sqlUrl: string; venv: string; fernetKey: string };
 }
 
 export function integrationInfo(): IntegrationInfo {

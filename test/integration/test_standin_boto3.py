@@ -76,11 +76,12 @@ def test_every_field_the_stand_in_answers_is_in_the_model():
     client.meta.events.register("before-parse.mwaa.*", keep_body)
     client.get_environment(Name=NAME)
     client.create_cli_token(Name=NAME)
+    client.create_web_login_token(Name=NAME)
     client.invoke_rest_api(Name=NAME, Path="/version", Method="GET")
     model = client.meta.service_model
     for operation, body in raw.items():
         assert _unknown_members(body, model.operation_model(operation).output_shape, operation) == []
-    assert set(raw) == {"GetEnvironment", "CreateCliToken", "InvokeRestApi"}
+    assert set(raw) == {"GetEnvironment", "CreateCliToken", "CreateWebLoginToken", "InvokeRestApi"}
 
 
 def test_unknown_environment_is_resource_not_found():
@@ -136,3 +137,25 @@ def test_cli_token_runs_the_airflow_cli_and_expires_with_use_of_a_wrong_token():
         timeout=30,
     )
     assert refused.status_code == 403
+
+
+def test_web_login_token_parses_into_the_model_and_is_good_for_one_airflow_3_sign_in():
+    airflow3 = INFO["airflow3"]["environmentName"]
+    token = mwaa().create_web_login_token(Name=airflow3)
+    assert token["WebServerHostname"] and token["WebToken"]
+    assert token["AirflowIdentity"] == INFO["username"] and token["IamIdentity"].endswith(os.environ["AWS_ACCESS_KEY_ID"])
+    # An Airflow 3 environment signs in at /pluginsv2/aws_mwaa/login; Airflow 2's route is not it.
+    wrong_route = requests.post(
+        "https://%s/aws_mwaa/login" % token["WebServerHostname"], data={"token": token["WebToken"]}, timeout=30
+    )
+    assert wrong_route.status_code == 404
+    # The token went with that try: a token signs in once, within its 60 seconds.
+    used = requests.post(
+        "https://%s/pluginsv2/aws_mwaa/login" % token["WebServerHostname"], data={"token": token["WebToken"]}, timeout=30
+    )
+    assert used.status_code == 403
+    unknown = mwaa()
+    with pytest.raises(unknown.exceptions.ResourceNotFoundException):
+        unknown.create_web_login_token(Name="no-such-environment")
+    # Without a session, the web server passes nothing on to Airflow.
+    assert requests.get("https://%s/api/v2/version" % token["WebServerHostname"], timeout=30).status_code == 401
