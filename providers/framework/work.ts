@@ -4,7 +4,9 @@
  * not finish leaves partial state, and the next update resumes it (DESIGN §5.7). The export and import
  * modules supply what differs: their inputs, DAG, run parameters and outputs.
  */
-import { createAirflowClient } from "../airflow/chooser";
+import { type AirflowConnection, createAirflowClient } from "../airflow/chooser";
+import { taskLogGroupName } from "../../rules/names";
+import { cloudWatchTaskLogTail } from "../taskLogs/logTail";
 import type { AirflowClient } from "../airflow/client";
 import { Failures } from "./checks";
 import { checkCommonInputs, COMMON_DEFAULTS, type CommonWorkInputs } from "./commonInputs";
@@ -13,7 +15,7 @@ import { partialCreateError, PartialCreateError } from "./partialState";
 import { readPayload } from "./payload";
 import type { ProviderContext, ResourceType } from "./provider";
 import { runIdFor, WorkKind } from "./runIds";
-import { runMigrationDag } from "./runner";
+import { runMigrationDag, type TaskLogTail } from "./runner";
 import { connectionFor } from "./target";
 
 /** What every work resource records besides its inputs. */
@@ -65,11 +67,12 @@ export function workResourceType<I extends CommonWorkInputs, O>(
   async function perform(inputs: I, attempt: number, context: ProviderContext): Promise<O & WorkState> {
     const region = context.regionOf(inputs);
     const exportId = String(inputs.exportId);
-    const airflow = createAirflowClient(connectionFor(inputs.airflow, region));
+    const connection = connectionFor(inputs.airflow, region);
+    const airflow = createAirflowClient(connection);
     const runId = runIdFor(definition.kind, exportId, attempt);
     const startedAt = new Date(context.clock.now());
     const outcome = await runMigrationDag(
-      { airflow, clock: context.clock, log: context.log },
+      { airflow, clock: context.clock, log: context.log, taskLogFallback: taskLogFallbackFor(connection) },
       {
         resource: definition.name,
         dagId: definition.dagId,
@@ -165,4 +168,17 @@ export function workResourceType<I extends CommonWorkInputs, O>(
       await definition.onDelete(props, region, context.log);
     },
   };
+}
+
+/** An MWAA environment's task logs are in its CloudWatch task log group, whatever its client can read. */
+function taskLogFallbackFor(connection: AirflowConnection): TaskLogTail | undefined {
+  if (connection.kind === "airflow-rest") return undefined;
+  return (dagId, runId, taskId, tryNumber, maxLines) =>
+    cloudWatchTaskLogTail({
+      region: connection.region,
+      logGroupName: taskLogGroupName(connection.environmentName),
+      airflowVersion: connection.airflowVersion,
+      key: { dagId, runId, taskId, tryNumber, mapIndex: -1 },
+      maxLines,
+    });
 }
