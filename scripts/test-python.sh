@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The Python layer of `npm test`: the migration payload (payload/) tested with pytest
 # against real Airflow (2.8.1 -> 2.11.0 and 2.10.3 -> 2.11.0), PostgreSQL and moto; and the DAG
-# files the Data Pipeline converter writes (datapipeline/), loaded by Airflow 2.11.0 and 3.3.2
-# and checked with ruff from the tools venv.
+# files the Data Pipeline converter writes (datapipeline/), loaded by Airflow 2.11.0 and 3.3.2,
+# checked with ruff from the tools venv, and a few of them run on 2.11.0 against moto.
 # Brings the local stack up when it is not running, and takes down what it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
