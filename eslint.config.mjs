@@ -48,6 +48,13 @@ const layer = (files, patterns) => ({
   rules: { "no-restricted-imports": ["error", { patterns }] },
 });
 
+// Under CommonJS a local `exports` hides the module's exports object, and with it every
+// exported constant the function reads.
+const COMMONJS_NAMES = {
+  selector: "VariableDeclarator[id.name=/^(exports|module|require)$/]",
+  message: "Name it otherwise: CommonJS gives this name to the module itself.",
+};
+
 export default tseslint.config(
   {
     ignores: [
@@ -69,13 +76,23 @@ export default tseslint.config(
       "@pulumi/no-output-instance-in-template-literal": "error",
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
       "@typescript-eslint/no-require-imports": "off",
-      // Under CommonJS a local `exports` hides the module's exports object, and with it every
-      // exported constant the function reads.
+      "no-restricted-syntax": ["error", COMMONJS_NAMES],
+    },
+  },
+  {
+    // Dynamic providers are serialized by Pulumi's closure serializer, which captures a module-level
+    // Set or Map as a plain object: `.has` then fails inside the provider, never in a unit test.
+    files: ["providers/**/*.ts", "rules/**/*.ts"],
+    ignores: ["**/*.test.ts"],
+    rules: {
       "no-restricted-syntax": [
         "error",
+        COMMONJS_NAMES,
         {
-          selector: "VariableDeclarator[id.name=/^(exports|module|require)$/]",
-          message: "Name it otherwise: CommonJS gives this name to the module itself.",
+          selector:
+            ":matches(Program, ExportNamedDeclaration) > VariableDeclaration > VariableDeclarator > NewExpression[callee.name=/^(Set|Map|WeakSet|WeakMap)$/]",
+          message:
+            "A module-level Set or Map reaches a dynamic provider as a plain object: use an array, or build it inside the function.",
         },
       ],
     },

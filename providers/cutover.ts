@@ -78,7 +78,13 @@ export function describeInFlight(tasks: readonly InFlightTaskInstance[], limit =
 }
 
 /** Task-instance states that end a task: nothing more happens to it while its DAG is paused. */
-const FINISHED_TASK_STATES = new Set(["success", "failed", "skipped", "upstream_failed", "removed"]);
+const FINISHED_TASK_STATES: readonly string[] = [
+  "success",
+  "failed",
+  "skipped",
+  "upstream_failed",
+  "removed",
+];
 
 /**
  * Runs that are about to finish: still queued or running, but every task instance has ended, so only
@@ -91,7 +97,7 @@ export function settlingRuns(runs: readonly DagRunStatus[]): DagRunStatus[] {
     (run) =>
       (run.state === "queued" || run.state === "running") &&
       run.tasks.length > 0 &&
-      run.tasks.every((task) => task.state !== null && FINISHED_TASK_STATES.has(task.state)),
+      run.tasks.every((task) => task.state !== null && FINISHED_TASK_STATES.includes(task.state)),
   );
 }
 

@@ -144,6 +144,8 @@ export class MetadataExport extends dynamic.Resource {
   declare readonly skippedTaskInstances: pulumi.Output<number>;
   declare readonly activeDags: pulumi.Output<string[]>;
   declare readonly elapsedSeconds: pulumi.Output<number>;
+  /** Which run of the work this is: 1, or more after failed runs were resumed by later updates. */
+  declare readonly attempt: pulumi.Output<number>;
 
   constructor(name: string, args: MetadataExportArgs, opts?: pulumi.CustomResourceOptions) {
     const { payloadDir, ...rest } = args;
@@ -162,6 +164,7 @@ export class MetadataExport extends dynamic.Resource {
         skippedTaskInstances: undefined,
         activeDags: undefined,
         elapsedSeconds: undefined,
+        attempt: undefined,
       },
       workResourceOptions(opts),
       RESOURCE_MODULE,

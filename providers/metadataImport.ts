@@ -231,6 +231,8 @@ export class MetadataImport extends dynamic.Resource {
   declare readonly taskLogCopy: pulumi.Output<TaskLogCopyResult | null>;
   declare readonly verified: pulumi.Output<boolean>;
   declare readonly elapsedSeconds: pulumi.Output<number>;
+  /** Which run of the work this is: 1, or more after failed runs were resumed by later updates. */
+  declare readonly attempt: pulumi.Output<number>;
 
   constructor(name: string, args: MetadataImportArgs, opts?: pulumi.CustomResourceOptions) {
     const { payloadDir, ...rest } = args;
@@ -250,6 +252,7 @@ export class MetadataImport extends dynamic.Resource {
         taskLogCopy: undefined,
         verified: undefined,
         elapsedSeconds: undefined,
+        attempt: undefined,
       },
       workResourceOptions(opts),
       RESOURCE_MODULE,

@@ -244,8 +244,11 @@ export async function runStage(
 
   // What the state says must be what the resources say: a refresh reads each one back. The stack's
   // reference to its own outputs reads the outputs this update just wrote; that is not a change.
+  // A create a killed update was waiting on is, after this successful update, either the resource it
+  // created or nothing: its pending record is dropped.
   const refreshChanges: Record<string, number> = {};
   await stack.refresh({
+    clearPendingCreates: true,
     onOutput: options.onOutput,
     onEvent: (event) => {
       const meta = event.resOutputsEvent?.metadata;

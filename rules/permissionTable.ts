@@ -486,7 +486,7 @@ export const PERMISSION_TABLE: readonly AnyPermissionRow[] = [
       ...logGroupAndStreams(s.targetTaskLogGroupArn!),
     ],
     when: deployerCopiesTaskLogs,
-    why: "The log copy reads the source's streams page by page (and lists them for an Airflow 3 source's triggerer streams), lists the target's streams and reads the end of one an interrupted copy left half-written.",
+    why: "The log copy reads the source's streams page by page (and lists them for an Airflow 3 source's triggerer streams), lists the target's streams and reads the end of one an interrupted copy left half-written; a failed export or import run shows the end of its task's log from here (InvokeRestApi cannot serve a migration run's log path).",
   }),
   row<"deployer">({
     identity: "deployer",

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The Python layer of `npm test`: the migration payload (payload/) tested with pytest
 # against real Airflow (2.8.1 -> 2.11.0 and 2.10.3 -> 2.11.0; into Airflow 3 through the migration plugin:
-# 2.10.3 -> 3.3.2, 2.10.3 -> 3.0.6 and 3.0.6 -> 3.3.2), PostgreSQL and moto.
+# 2.10.3 -> 3.3.2, 2.10.3 -> 3.0.6 and 3.0.6 -> 3.3.2), PostgreSQL and moto; and the DAG files the Data
+# Pipeline converter writes (datapipeline/), loaded by Airflow 2.11.0 and 3.3.2, checked with ruff from
+# the tools venv, and a few of them run on 2.11.0 against moto.
 # Brings the local stack up when it is not running, and takes down what it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,7 +12,7 @@ started_stack=0
 if ! bash local/stack.sh status >/dev/null 2>&1; then
   started_stack=1
 fi
-MWAA_LOCAL_AIRFLOW_VERSIONS=${MWAA_LOCAL_AIRFLOW_VERSIONS:-2.8.1,2.10.3,2.11.0} bash local/stack.sh up
+MWAA_LOCAL_AIRFLOW_VERSIONS=${MWAA_LOCAL_AIRFLOW_VERSIONS:-2.8.1,2.10.3,2.11.0,3.3.2} bash local/stack.sh up
 
 finish() {
   if [ "$started_stack" = 1 ]; then

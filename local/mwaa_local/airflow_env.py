@@ -224,18 +224,20 @@ class AirflowEnv:
         if is_airflow3(version):
             settings["jwt_secret"] = base64.b64encode(os.urandom(32)).decode("ascii")
         env = cls(settings)
-        env._recreate_database()
         env._recreate_log_group()
         env.save()
-        env.airflow("db", "migrate", timeout=600)
+        if not env._copy_template_database():
+            env._recreate_database()
+            env.airflow("db", "migrate", timeout=600)
+            if not is_airflow3(version):
+                env.airflow("users", "create", *_admin_user_args())
+            env._save_as_template_database()
         if is_airflow3(version):
             # The simple auth manager keeps its users' passwords in this file and only generates
             # passwords for users missing from it.
             passwords = {ADMIN_USER: ADMIN_PASSWORD}
             passwords.update({name: entry[1] for name, entry in settings.get("users", {}).items()})
             env.passwords_file.write_text(json.dumps(passwords) + "\n")
-        else:
-            env.airflow("users", "create", *_admin_user_args())
         return env
 
     @classmethod
@@ -264,6 +266,48 @@ class AirflowEnv:
             with conn.cursor() as cur:
                 cur.execute('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % self.database)
                 cur.execute("CREATE DATABASE \"%s\" ENCODING 'UTF8' TEMPLATE template0" % self.database)
+        finally:
+            conn.close()
+
+    @property
+    def _template_database(self) -> str:
+        """A freshly migrated database (with the Admin user on 2.x), one per Airflow virtualenv: it
+        holds nothing of a particular environment (no secret, no DAG), so every later environment of
+        that Airflow starts as a copy of it instead of running `airflow db migrate` again."""
+        return "template_" + Path(self.venv).name.replace("-", "_").replace(".", "_")
+
+    def _admin_connection(self) -> Any:
+        import psycopg2
+
+        conn = psycopg2.connect(stack_info()["postgres_url"])
+        conn.autocommit = True
+        return conn
+
+    def _copy_template_database(self) -> bool:
+        conn = self._admin_connection()
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (self._template_database,))
+                if cur.fetchone() is None:
+                    return False
+                cur.execute('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % self.database)
+                cur.execute('CREATE DATABASE "%s" TEMPLATE "%s"' % (self.database, self._template_database))
+                return True
+        finally:
+            conn.close()
+
+    def _save_as_template_database(self) -> None:
+        import psycopg2.errors
+
+        conn = self._admin_connection()
+        try:
+            with conn.cursor() as cur:
+                try:
+                    cur.execute('CREATE DATABASE "%s" TEMPLATE "%s"' % (self._template_database, self.database))
+                except (psycopg2.errors.DuplicateDatabase, psycopg2.errors.ObjectInUse):
+                    return  # another environment of this version made it first, or is being made
+                # Nobody connects to it, so copying from it is never refused for a connection.
+                cur.execute('ALTER DATABASE "%s" WITH ALLOW_CONNECTIONS false' % self._template_database)
         finally:
             conn.close()
 

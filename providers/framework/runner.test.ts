@@ -114,6 +114,71 @@ describe("migration DAG run", () => {
     assert.deepEqual(fs.readdirSync(folder), []);
   });
 
+  it("a failed task whose log Airflow cannot serve: the reason carries the log read from the fallback", async () => {
+    const airflow = scriptedAirflow(["running", "failed"]);
+    airflow.client.taskLogTail = async () => {
+      throw new Error('the REST path "/dags/mwaa_migration_export/dagRuns/e2-1d9eedbb/..." is 75 characters');
+    };
+    const asked: string[] = [];
+    const outcome = await runMigrationDag(
+      {
+        airflow: airflow.client,
+        clock: fakeClock(),
+        log: () => {},
+        taskLogFallback: async (dagId, runId, taskId, tryNumber) => {
+          asked.push(`${dagId} ${runId} ${taskId} ${tryNumber}`);
+          return "ERROR - botocore.exceptions.ClientError: InternalError";
+        },
+      },
+      spec(newFolder()),
+    );
+    assert.match(
+      (outcome as { reason: string }).reason,
+      /task export_tables failed:\s+ERROR - botocore[^\n]*InternalError/,
+    );
+    assert.ok(asked.includes("mwaa_migration_export bulk-1-e1 export_tables 1"), asked.join("\n"));
+  });
+
+  it("a failed task that neither Airflow nor the fallback can read: the reason names both errors", async () => {
+    const airflow = scriptedAirflow(["running", "failed"]);
+    airflow.client.taskLogTail = async () => {
+      throw new Error("over the 64-character limit");
+    };
+    const outcome = await runMigrationDag(
+      {
+        airflow: airflow.client,
+        clock: fakeClock(),
+        log: () => {},
+        taskLogFallback: async () => {
+          throw new Error("reading airflow-env-Task/dag_id=...: ResourceNotFoundException");
+        },
+      },
+      spec(newFolder()),
+    );
+    assert.match(
+      (outcome as { reason: string }).reason,
+      /log not readable: over the 64-character limit; reading airflow-env-Task\/dag_id=\.\.\.: ResourceNotFoundException/,
+    );
+  });
+
+  it("a failed task that never started (try 0) says so and where to look, not a log read error", async () => {
+    const airflow = scriptedAirflow(["running", "failed"]);
+    const runStatus = airflow.client.runStatus;
+    airflow.client.runStatus = async (dagId, runId) => {
+      const status = await runStatus(dagId, runId);
+      return { ...status, tasks: status.tasks.map((t) => ({ ...t, tryNumber: 0 })) };
+    };
+    airflow.client.taskLogTail = async () => {
+      throw new Error("no log for try 0");
+    };
+    const outcome = await runMigrationDag(
+      { airflow: airflow.client, clock: fakeClock(), log: () => {} },
+      spec(newFolder()),
+    );
+    assert.match((outcome as { reason: string }).reason, /never started running[\s\S]*scheduler's log/);
+    assert.doesNotMatch((outcome as { reason: string }).reason, /no log for try 0/);
+  });
+
   it("a timeout leaves the run going (DAG files and unpause kept) so a resume can wait for it", async () => {
     const folder = newFolder();
     const airflow = scriptedAirflow(["running"]);

@@ -37,10 +37,37 @@ export type RunOutcome =
    */
   | { kind: "unfinished"; runId: string; reason: string };
 
+export type TaskLogTail = (
+  dagId: string,
+  runId: string,
+  taskId: string,
+  tryNumber: number,
+  maxLines: number,
+) => Promise<string>;
+
 export interface RunDeps {
   airflow: AirflowClient;
   clock: Clock;
   log: (line: string) => void;
+  /** Where task logs are read when Airflow's log endpoint cannot serve them (MWAA: CloudWatch). */
+  taskLogFallback?: TaskLogTail;
+}
+
+/** A task try's last lines: from Airflow, else from the fallback; the error names both when neither answers. */
+async function readLogTail(
+  deps: RunDeps,
+  ...[dagId, runId, taskId, tryNumber, maxLines]: Parameters<TaskLogTail>
+): Promise<string> {
+  try {
+    return await deps.airflow.taskLogTail(dagId, runId, taskId, tryNumber, maxLines);
+  } catch (error) {
+    if (!deps.taskLogFallback) throw error;
+    try {
+      return await deps.taskLogFallback(dagId, runId, taskId, tryNumber, maxLines);
+    } catch (fallbackError) {
+      throw new Error(`${describeError(error)}; ${describeError(fallbackError)}`);
+    }
+  }
 }
 
 const FINISHED = ["success", "failed"];
@@ -55,12 +82,17 @@ async function failureReason(deps: RunDeps, spec: RunSpec, run: DagRunStatus): P
   const details: string[] = [];
   for (const task of failed.filter((t) => t.state === "failed").slice(0, 3)) {
     let tail: string;
-    try {
-      tail = (
-        await deps.airflow.taskLogTail(spec.dagId, spec.runId, task.taskId, task.tryNumber ?? 1, 5)
-      ).trim();
-    } catch (e) {
-      tail = `(log not readable: ${describeError(e)})`;
+    if (task.tryNumber === 0) {
+      // Before Airflow 2.10 a try is counted when it starts running: this one never did, and has no log.
+      tail =
+        "(it never started running, so it has no log: the worker could not load or start it; the scheduler's " +
+        "log says why, on MWAA the environment's Scheduler and Worker log groups)";
+    } else {
+      try {
+        tail = (await readLogTail(deps, spec.dagId, spec.runId, task.taskId, task.tryNumber ?? 1, 5)).trim();
+      } catch (e) {
+        tail = `(log not readable: ${describeError(e)})`;
+      }
     }
     details.push(`task ${task.taskId} failed${tail ? `:\n  ${tail.split("\n").join("\n  ")}` : ""}`);
   }
@@ -102,7 +134,7 @@ async function watchRun(deps: RunDeps, spec: RunSpec, startedAt: number): Promis
             table = lastTableProgress(
               await withinSeconds(
                 5,
-                deps.airflow.taskLogTail(spec.dagId, spec.runId, task.taskId, task.tryNumber, 50),
+                readLogTail(deps, spec.dagId, spec.runId, task.taskId, task.tryNumber, 50),
               ),
             );
           } catch {

@@ -4,7 +4,9 @@
  * not finish leaves partial state, and the next update resumes it (DESIGN §5.7). The export and import
  * modules supply what differs: their inputs, DAG, run parameters and outputs.
  */
-import { createAirflowClient } from "../airflow/chooser";
+import { type AirflowConnection, createAirflowClient } from "../airflow/chooser";
+import { taskLogGroupName } from "../../rules/names";
+import { cloudWatchTaskLogTail } from "../taskLogs/logTail";
 import type { AirflowClient } from "../airflow/client";
 import { bundleLocation } from "../../contract";
 import { Failures } from "./checks";
@@ -15,7 +17,7 @@ import { readPayload } from "./payload";
 import type { ProviderContext, ResourceType } from "./provider";
 import { runIdFor, WorkKind } from "./runIds";
 import { runPluginImport } from "./pluginRunner";
-import { runMigrationDag, type RunOutcome } from "./runner";
+import { runMigrationDag, type RunOutcome, type TaskLogTail } from "./runner";
 import { connectionFor, pluginClientFor } from "./target";
 import { workPathFor } from "./workPath";
 
@@ -68,10 +70,11 @@ export function workResourceType<I extends CommonWorkInputs, O>(
   async function perform(inputs: I, attempt: number, context: ProviderContext): Promise<O & WorkState> {
     const region = context.regionOf(inputs);
     const exportId = String(inputs.exportId);
-    const airflow = createAirflowClient(connectionFor(inputs.airflow, region));
+    const connection = connectionFor(inputs.airflow, region);
+    const airflow = createAirflowClient(connection);
     const runId = runIdFor(definition.kind, exportId, attempt);
     const startedAt = new Date(context.clock.now());
-    const outcome = await runWork(inputs, runId, region, airflow, context);
+    const outcome = await runWork(inputs, runId, region, airflow, connection, context);
     const partial = (runState: string, reasons: string[]): PartialCreateError => {
       const state: WorkState = { exportId, runId, attempt, completed: false, runState };
       return partialCreateError(idOf(exportId), { ...inputs, ...state }, reasons);
@@ -120,6 +123,7 @@ export function workResourceType<I extends CommonWorkInputs, O>(
     runId: string,
     region: string | undefined,
     airflow: AirflowClient,
+    connection: AirflowConnection,
     context: ProviderContext,
   ): Promise<RunOutcome> {
     const path = workPathFor(definition.kind, inputs.airflow.airflowVersion);
@@ -138,7 +142,12 @@ export function workResourceType<I extends CommonWorkInputs, O>(
       );
     }
     return runMigrationDag(
-      { airflow, clock: context.clock, log: context.log },
+      {
+        airflow,
+        clock: context.clock,
+        log: context.log,
+        taskLogFallback: taskLogFallbackFor(connection),
+      },
       {
         resource: definition.name,
         dagId: definition.dagId,
@@ -197,4 +206,17 @@ export function workResourceType<I extends CommonWorkInputs, O>(
       await definition.onDelete(props, region, context.log);
     },
   };
+}
+
+/** An MWAA environment's task logs are in its CloudWatch task log group, whatever its client can read. */
+function taskLogFallbackFor(connection: AirflowConnection): TaskLogTail | undefined {
+  if (connection.kind === "airflow-rest") return undefined;
+  return (dagId, runId, taskId, tryNumber, maxLines) =>
+    cloudWatchTaskLogTail({
+      region: connection.region,
+      logGroupName: taskLogGroupName(connection.environmentName),
+      airflowVersion: connection.airflowVersion,
+      key: { dagId, runId, taskId, tryNumber, mapIndex: -1 },
+      maxLines,
+    });
 }

@@ -10,9 +10,9 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3
 import type { TaskLogCopyResult } from "../../providers";
 import type { DatabaseSnapshot } from "../../rehearsal/report";
 import type { FaultRule } from "../support/faultProxy";
-import { taskRunnerOf } from "./processTree";
+import { allProcesses, taskRunnerOf } from "./processTree";
 import { pausedStateAgainst, recordFault, rowsDiffering, type MatrixRow } from "./matrix";
-import { MIGRATION_BUCKET, Scenario, snapshotOf, startWorld, type World } from "./world";
+import { MIGRATION_BUCKET, Scenario, snapshotOf, startWorld, type OutputCue, type World } from "./world";
 
 const PAYLOAD = /Boto3|Botocore/i;
 const IMPORT_DAG = "mwaa_migration_import";
@@ -41,12 +41,12 @@ describe("the fault matrix, through the real Pulumi engine", function () {
     fault: string,
     rule: FaultRule | undefined,
     expected: RegExp,
-    during?: { when: RegExp; then: (match: RegExpMatchArray) => void },
-  ): Promise<void> {
+    during?: OutputCue,
+  ): Promise<string> {
     if (rule) world.proxy.arm(rule);
     let error: string;
     try {
-      error = await scenario.failingUp("bulk", during);
+      error = await scenario.failingUp("bulk", ...(during ? [during] : []));
     } finally {
       world.proxy.disarm();
     }
@@ -63,6 +63,7 @@ describe("the fault matrix, through the real Pulumi engine", function () {
     assert.match(error, expected);
     assert.equal(row.rowsDiffering, 0, `the target changed under "${fault}"`);
     assert.equal(row.pausedState, "as before");
+    return error;
   }
 
   it("S3 answers 500 InternalError to every upload of the export: the update fails, nothing reaches the target", async () => {
@@ -96,7 +97,7 @@ describe("the fault matrix, through the real Pulumi engine", function () {
   it("the import's Airflow worker is killed mid-transaction: the transaction rolls back, the target unchanged", async () => {
     let killed = "";
     // A stream read held for a while keeps the import inside its transaction while the worker is killed.
-    await failsCleanly(
+    const error = await failsCleanly(
       "import worker SIGKILLed mid-transaction",
       {
         service: "s3",
@@ -122,7 +123,15 @@ describe("the fault matrix, through the real Pulumi engine", function () {
         },
       },
     );
-    assert.ok(killed, "the import's task runner was found and killed while it read the bundle");
+    const airflowProcesses = allProcesses()
+      .map((entry) => entry.args.join(" "))
+      .filter((command) => /airflow/.test(command));
+    assert.ok(
+      killed,
+      `the import's task runner was found and killed while it read the bundle; Airflow processes now:\n` +
+        airflowProcesses.join("\n") +
+        `\nthe update's error:\n${error.slice(0, 3000)}`,
+    );
   });
 
   it("a truncated table stream in the bundle: the checksum refuses it and names the table, the target unchanged", async () => {

@@ -17,6 +17,7 @@ import {
   airflowOf,
   DEFAULT_SETTINGS,
   MIGRATION_BUCKET,
+  releaseSlowRun,
   Scenario,
   SLOW_DAG_ID,
   snapshotOf,
@@ -157,6 +158,12 @@ describe("the migration through the real Pulumi engine", function () {
       "the resumed import is the run the killed update started",
     );
     assert.equal(record.settled, true);
+    const { deployment } = await scenario.stack.exportStack();
+    assert.deepEqual(
+      deployment.pending_operations ?? [],
+      [],
+      "the refresh after the resumed update dropped the killed update's pending create",
+    );
     const sides = await compareSides(world, scenario);
     assert.deepEqual(sides.differing, [], "the target holds every row the source has");
     assert.deepEqual(sides.duplicated, [], "no row arrived twice");
@@ -210,6 +217,8 @@ describe("the migration through the real Pulumi engine", function () {
       rowsDiffering: rowsDiffering(targetBefore, await snapshotOf(scenario.target.name)),
       pausedState: JSON.stringify(restored) === JSON.stringify(activeBefore) ? "restored" : "NOT RESTORED",
     });
+    // Held until now so the pause found it running; it finishes on the source, active again.
+    releaseSlowRun(world.source, "engine_slow_1");
     assert.match(error, /quiesceDeadlineSeconds=3/);
     assert.match(error, new RegExp(`${SLOW_DAG_ID}/engine_slow_1/slow`));
     assert.deepEqual(
@@ -223,10 +232,24 @@ describe("the migration through the real Pulumi engine", function () {
     scenario.reprogram((facts) => ({ ...facts, settings: DEFAULT_SETTINGS }));
     await slowTaskRunning(world.source, "engine_slow_2");
     const activeBefore = await pausedStates(world.source);
-    await scenario.failingUp("cutover", {
-      when: /\[MetadataImport\] triggered run (i1-[0-9a-f]{8})/,
-      then: () => signalPulumiUp("SIGINT"),
-    });
+    let interrupted = false;
+    const error = await scenario.failingUp(
+      "cutover",
+      {
+        when: new RegExp(
+          `waiting for \\d+ task instances of the paused DAGs.*${SLOW_DAG_ID}/engine_slow_2/slow`,
+        ),
+        then: () => releaseSlowRun(world.source, "engine_slow_2"),
+      },
+      {
+        when: /\[MetadataImport\] triggered run (i1-[0-9a-f]{8})/,
+        then: () => {
+          interrupted = true;
+          signalPulumiUp("SIGINT");
+        },
+      },
+    );
+    assert.ok(interrupted, `the update failed before the delta import started:\n${error.slice(-3000)}`);
     const record = await scenario.stage("cutover");
     const phases = record.outputs.phases as Record<string, Record<string, unknown>>;
     const sides = await compareSides(world, scenario);

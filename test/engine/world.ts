@@ -44,16 +44,38 @@ export const SOURCE_VERSION = "2.8.1";
 export const TARGET_VERSION = "2.11.0";
 export const MIGRATION_BUCKET = "engine-migration";
 
-/** A DAG whose one task takes a while: something to be in flight when the cutover pauses the source. */
+/**
+ * A DAG whose one task runs until the test releases its run (or 15 minutes pass): something in flight
+ * when the cutover pauses the source, however long the engine takes to get there.
+ */
 export const SLOW_DAG_ID = "engine_slow";
-const SLOW_DAG = `
+const slowDag = (releaseDir: string) => `
 import pendulum
 from airflow import DAG
 from airflow.operators.bash import BashOperator
 
 with DAG("${SLOW_DAG_ID}", start_date=pendulum.datetime(2024, 1, 1, tz="UTC"), schedule=None, catchup=False):
-    BashOperator(task_id="slow", bash_command="sleep 45")
+    BashOperator(
+        task_id="slow",
+        bash_command='for i in $(seq 900); do [ -e "${releaseDir}/{{ run_id }}" ] && exit 0; sleep 1; done; exit 1',
+    )
 `;
+
+function releaseDirOf(source: LocalAirflow): string {
+  return path.join(path.dirname(source.dagsFolder), "released");
+}
+
+/** Lets the slow DAG's run `runId` finish. */
+export function releaseSlowRun(source: LocalAirflow, runId: string): void {
+  fs.mkdirSync(releaseDirOf(source), { recursive: true });
+  fs.writeFileSync(path.join(releaseDirOf(source), runId), "");
+}
+
+/** Something a test does while a `pulumi up` runs, once its output matches `when`. */
+export interface OutputCue {
+  when: RegExp;
+  then: (match: RegExpMatchArray) => void;
+}
 
 export const DEFAULT_SETTINGS: PhaseSettings = {
   export: { pollIntervalSeconds: 2, parseDeadlineSeconds: 300 },
@@ -88,7 +110,8 @@ export async function startWorld(): Promise<World> {
   process.env.MWAA_LOCAL_AWS_ENDPOINT_URL = proxy.url;
 
   const source = await createAirflow("eng-src", SOURCE_VERSION, display);
-  fs.writeFileSync(path.join(source.dagsFolder, `${SLOW_DAG_ID}.py`), SLOW_DAG);
+  fs.mkdirSync(releaseDirOf(source), { recursive: true });
+  fs.writeFileSync(path.join(source.dagsFolder, `${SLOW_DAG_ID}.py`), slowDag(releaseDirOf(source)));
   const seeded = await envsPy<{ seconds: number }>(["seed", source.name, "10"], say);
   say(`source history seeded in ${seeded.seconds} s`);
   // Every DAG of the source is parsed before a scenario looks at its paused states.
@@ -156,26 +179,24 @@ export class Scenario {
   }
 
   /**
-   * An `up` expected to fail; resolves with the engine's error and output. `interrupt` acts once,
-   * when the output first matches its pattern (e.g. signals the running `pulumi up`).
+   * An `up` expected to fail; resolves with the engine's error and output. Each cue acts once, when
+   * the output first matches its pattern (e.g. signals the running `pulumi up`).
    */
-  async failingUp(
-    stage: string,
-    interrupt?: { when: RegExp; then: (match: RegExpMatchArray) => void },
-  ): Promise<string> {
+  async failingUp(stage: string, ...cues: OutputCue[]): Promise<string> {
     await this.stack.setConfig(`${REHEARSAL_CONFIG}:stage`, { value: stage });
     let printed = "";
-    let acted = false;
+    const pending = new Set(cues);
     const outcome = await this.stack
       .up({
         onOutput: (text) => {
           printed += text;
           fs.appendFileSync(this.logFile, text);
-          const match = interrupt && !acted ? printed.match(interrupt.when) : null;
-          if (match) {
-            acted = true;
-            this.world.say(`interrupting pulumi up at: ${match[0]}`);
-            interrupt!.then(match);
+          for (const cue of pending) {
+            const match = printed.match(cue.when);
+            if (!match) continue;
+            pending.delete(cue);
+            this.world.say(`during pulumi up, at: ${match[0]}`);
+            cue.then(match);
           }
         },
       })
