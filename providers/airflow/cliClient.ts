@@ -135,11 +135,19 @@ export class MwaaCliClient implements AirflowClient {
     );
   }
 
+  /**
+   * `airflow dags list` gives no parse time, so a listed DAG has the empty one: a redelivered DAG is taken
+   * for parsed as soon as it is listed (the CLI client cannot tell a stale listing from a fresh parse).
+   */
+  async lastParsedTime(dagId: string): Promise<string | undefined> {
+    const dags = await this.listDags();
+    return dags.some((dag) => dag.dagId === dagId) ? "" : undefined;
+  }
+
   async waitUntilParsed(dagId: string, options: WaitOptions): Promise<void> {
-    await waitFor(`the scheduler to parse DAG ${dagId}`, options, async () => {
-      const dags = await this.listDags();
-      return dags.some((dag) => dag.dagId === dagId) ? true : undefined;
-    });
+    await waitFor(`the scheduler to parse DAG ${dagId}`, options, async () =>
+      (await this.lastParsedTime(dagId)) !== undefined ? true : undefined,
+    );
   }
 
   private async findRun(dagId: string, runId: string) {

@@ -67,6 +67,15 @@ export interface WaitOptions {
   progress?: (line: string) => void;
 }
 
+export interface ParseWaitOptions extends WaitOptions {
+  /**
+   * The DAG's last parse before its files were delivered again (`lastParsedTime`): only a later parse
+   * counts. Airflow keeps a removed DAG listed until it next scans the folder (minutes on MWAA), so a
+   * redelivered DAG looks parsed before its files are back, and a run triggered then fails unstarted.
+   */
+  parsedAfter?: string;
+}
+
 export interface AirflowClient {
   /** How this client reaches Airflow, for progress lines and error messages. */
   readonly description: string;
@@ -74,8 +83,10 @@ export interface AirflowClient {
   /** Every DAG, all pages. */
   listDags(): Promise<DagSummary[]>;
   setPaused(dagId: string, paused: boolean): Promise<void>;
-  /** Resolves once the scheduler has parsed the DAG (it is listed); rejects at the deadline. */
-  waitUntilParsed(dagId: string, options: WaitOptions): Promise<void>;
+  /** When the scheduler last parsed the DAG's file; undefined for a DAG it does not list as present. */
+  lastParsedTime(dagId: string): Promise<string | undefined>;
+  /** Resolves once the scheduler has parsed the DAG (after `parsedAfter`); rejects at the deadline. */
+  waitUntilParsed(dagId: string, options: ParseWaitOptions): Promise<void>;
   trigger(request: TriggerRequest): Promise<TriggerResult>;
   runStatus(dagId: string, runId: string): Promise<DagRunStatus>;
   /** Task instances of these DAGs that are queued or running, in any run. */
@@ -139,4 +150,11 @@ export async function waitFor<T>(
     () =>
       new Error(`timed out after ${elapsed()}s waiting for ${what}; raise the deadline input to wait longer`),
   );
+}
+
+/** Whether a parse time Airflow reported is later than an earlier one (none before: any parse counts). */
+export function parsedSince(lastParsed: string | undefined, before: string | undefined): boolean {
+  if (lastParsed === undefined) return false;
+  if (before === undefined) return true;
+  return Date.parse(lastParsed) > Date.parse(before);
 }

@@ -9,7 +9,8 @@ import {
   TaskInstanceState,
   TriggerRequest,
   TriggerResult,
-  WaitOptions,
+  ParseWaitOptions,
+  parsedSince,
   lastLines,
   normaliseRunState,
   waitFor,
@@ -113,19 +114,27 @@ export class AirflowRestClient implements AirflowClient {
     );
   }
 
-  async waitUntilParsed(dagId: string, options: WaitOptions): Promise<void> {
-    await waitFor(`the scheduler to parse DAG ${dagId}`, options, async () => {
-      const response = await this.call(
-        { method: "GET", path: restPaths.dag(dagId) },
-        `reading DAG ${dagId}`,
-        [404],
-      );
-      if (response.status === 404) return undefined;
-      // A DAG whose file was removed stays in the table until it is parsed again, marked is_active false
-      // (API v1) or is_stale true (API v2).
-      const dag = asObject(response.body);
-      return dag.is_active === false || dag.is_stale === true ? undefined : true;
-    });
+  async lastParsedTime(dagId: string): Promise<string | undefined> {
+    const response = await this.call(
+      { method: "GET", path: restPaths.dag(dagId) },
+      `reading DAG ${dagId}`,
+      [404],
+    );
+    if (response.status === 404) return undefined;
+    // A DAG whose file was removed stays in the table until it is parsed again, marked is_active false
+    // (API v1) or is_stale true (API v2).
+    const dag = asObject(response.body);
+    if (dag.is_active === false || dag.is_stale === true) return undefined;
+    return typeof dag.last_parsed_time === "string" ? dag.last_parsed_time : "";
+  }
+
+  async waitUntilParsed(dagId: string, options: ParseWaitOptions): Promise<void> {
+    const what = options.parsedAfter
+      ? `the scheduler to parse DAG ${dagId} again (last parsed ${options.parsedAfter})`
+      : `the scheduler to parse DAG ${dagId}`;
+    await waitFor(what, options, async () =>
+      parsedSince(await this.lastParsedTime(dagId), options.parsedAfter) ? true : undefined,
+    );
   }
 
   async trigger(request: TriggerRequest): Promise<TriggerResult> {

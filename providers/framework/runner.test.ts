@@ -12,7 +12,7 @@ import { fakeClock } from "../../test/support/fakeClock";
 
 function scriptedAirflow(
   runStates: DagRunStatus["state"][],
-  options: { parsed?: boolean; existing?: boolean; failAt?: number } = {},
+  options: { parsed?: boolean; existing?: boolean; failAt?: number; lastParsed?: string } = {},
 ) {
   const dags = new Map<string, DagSummary>([
     ["mwaa_migration_export", { dagId: "mwaa_migration_export", isPaused: true }],
@@ -28,7 +28,9 @@ function scriptedAirflow(
       calls.push(`${paused ? "pause" : "unpause"} ${dagId}`);
       dags.set(dagId, { dagId, isPaused: paused });
     },
-    waitUntilParsed: async (dagId) => {
+    lastParsedTime: async () => options.lastParsed,
+    waitUntilParsed: async (dagId, wait) => {
+      calls.push(`wait for a parse of ${dagId}${wait.parsedAfter ? ` after ${wait.parsedAfter}` : ""}`);
       if (options.parsed === false) throw new Error(`timed out waiting for DAG ${dagId}`);
     },
     trigger: async (request) => {
@@ -87,6 +89,7 @@ describe("migration DAG run", () => {
     );
     assert.deepEqual(outcome, { kind: "succeeded", runId: "bulk-1-e1", elapsedMs: 20_000 });
     assert.deepEqual(airflow.calls, [
+      "wait for a parse of mwaa_migration_export",
       "unpause mwaa_migration_export",
       'trigger bulk-1-e1 {"exportId":"bulk-1"}',
       "pause mwaa_migration_export",
@@ -95,6 +98,15 @@ describe("migration DAG run", () => {
     assert.ok(
       lines.some((l) => l.includes("table task_instance · 4,200 rows")),
       lines.join("\n"),
+    );
+  });
+
+  it("a DAG Airflow still lists from an earlier delivery counts as parsed only once parsed again", async () => {
+    const airflow = scriptedAirflow(["success"], { lastParsed: "2026-12-03T12:44:58.000000+00:00" });
+    await runMigrationDag({ airflow: airflow.client, clock: fakeClock(), log: () => {} }, spec(newFolder()));
+    assert.equal(
+      airflow.calls[0],
+      "wait for a parse of mwaa_migration_export after 2026-12-03T12:44:58.000000+00:00",
     );
   });
 
@@ -211,7 +223,11 @@ describe("migration DAG run", () => {
     );
     assert.equal(outcome.kind, "notStarted");
     assert.match((outcome as { reason: string }).reason, /not parsed within parseDeadlineSeconds=60/);
-    assert.deepEqual(airflow.calls, []);
+    assert.deepEqual(
+      airflow.calls,
+      ["wait for a parse of mwaa_migration_export"],
+      "nothing paused or triggered",
+    );
     assert.deepEqual(fs.readdirSync(folder), []);
   });
 

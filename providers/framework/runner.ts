@@ -182,6 +182,7 @@ export async function runMigrationDag(deps: RunDeps, spec: RunSpec): Promise<Run
 
   let triggered = false;
   try {
+    const parsedBefore = await deps.airflow.lastParsedTime(spec.dagId);
     await deliverPayload(spec.dagFolder, files, spec.region);
     deps.log(
       `[${spec.resource}] delivered ${spec.dagId} (${files.length} files) to ${spec.dagFolder}; waiting for Airflow to parse it`,
@@ -190,6 +191,7 @@ export async function runMigrationDag(deps: RunDeps, spec: RunSpec): Promise<Run
       await deps.airflow.waitUntilParsed(spec.dagId, {
         deadlineMs: startedAt + spec.parseDeadlineSeconds * 1000,
         pollIntervalMs: spec.pollIntervalSeconds * 1000,
+        parsedAfter: parsedBefore || undefined,
       });
     } catch (e) {
       throw new Error(

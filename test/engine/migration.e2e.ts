@@ -1,7 +1,9 @@
 /**
  * The migration as `pulumi up` runs it, by the real Pulumi engine on the local stack: a stage walk
  * whose every update is followed by a refresh and a preview that change nothing, the policy pack run
- * by the engine, a `pulumi up` killed in the middle of the bulk import and resumed, a change of input
+ * by the engine, the fault matrix's bulk faults (bulkFaults.ts) each failing an update and leaving the
+ * target as it was, a `pulumi up` killed in the middle of the bulk import and resumed under CloudWatch
+ * throttling, a change of input
  * that means re-running work shown as a replace, a cutover whose source does not go quiet in time, a
  * cutover interrupted with Ctrl-C, a run in flight at the pause that reaches the target, and destroy
  * at complete. Run by scripts/test-engine.sh.
@@ -11,6 +13,9 @@ import * as path from "node:path";
 import { IAMClient, ListRolePoliciesCommand } from "@aws-sdk/client-iam";
 import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { executionRoleName, type LocalAirflow } from "../../rehearsal/rehearsal";
+import type { TaskLogCopyResult } from "../../providers";
+import type { StageRecord } from "../../rehearsal/engine";
+import { bulkFaultTests } from "./bulkFaults";
 import { pausedStateAgainst, recordFault, rowsDiffering } from "./matrix";
 import { signalPulumiUp } from "./processTree";
 import {
@@ -87,6 +92,7 @@ describe("the migration through the real Pulumi engine", function () {
   let scenario: Scenario;
 
   let sourceAtStart: Awaited<ReturnType<typeof snapshotOf>>;
+  let targetBeforeBulk: Awaited<ReturnType<typeof snapshotOf>>;
 
   before(async () => {
     world = await startWorld();
@@ -122,13 +128,16 @@ describe("the migration through the real Pulumi engine", function () {
         .sort(),
       ["create LocalGrants", "create LocalMigrationBucket", "create LocalWorkflowAssets"],
     );
+    targetBeforeBulk = await snapshotOf(scenario.target.name);
   });
 
-  it("bulk: a `pulumi up` killed during the import is resumed by the next one, on the same run, reconciled", async () => {
+  bulkFaultTests(() => ({ world, scenario, targetBefore: targetBeforeBulk, sourceBefore: sourceAtStart }));
+
+  it("bulk: a `pulumi up` killed during the import is resumed by the next one on the same run, and converges with CloudWatch throttling the log copy", async () => {
     let importRun = "";
     const before = await snapshotOf(scenario.target.name);
     const error = await scenario.failingUp("bulk", {
-      when: /\[MetadataImport\] triggered run (i1-[0-9a-f]{8})/,
+      when: /\[MetadataImport\] triggered run (i\d+-[0-9a-f]{8})/,
       then: (match) => {
         importRun = match[1];
         signalPulumiUp("SIGKILL");
@@ -140,8 +149,36 @@ describe("the migration through the real Pulumi engine", function () {
     assert.match(locked, /locked/);
     await scenario.stack.cancel();
 
-    const record = await scenario.stage("bulk");
+    // The resumed update's log copy meets CloudWatch throttling every third read.
+    world.proxy.arm({
+      service: "logs",
+      operation: "GetLogEvents",
+      every: 3,
+      fault: { kind: "error", status: 400, code: "ThrottlingException" },
+    });
+    let record: StageRecord;
+    try {
+      record = await scenario.stage("bulk");
+    } finally {
+      world.proxy.disarm();
+    }
+    const throttled = world.proxy.counts.faulted;
     const phases = record.outputs.phases as Record<string, Record<string, unknown>>;
+    const copy = phases.bulkImport.taskLogCopy as TaskLogCopyResult;
+    const streamsDone = copy.streams.copied + copy.streams.skipped + (copy.streams.resumed ?? 0);
+    recordFault({
+      fault: `CloudWatch ThrottlingException on every 3rd GetLogEvents (${throttled} throttled)`,
+      stage: "bulk",
+      outcome: `converged; log streams ${streamsDone} of ${copy.streams.total}, ${copy.throttledCalls} reads throttled`,
+      rowsDiffering: rowsDiffering(
+        await snapshotOf(world.source.name),
+        await snapshotOf(scenario.target.name),
+      ),
+      pausedState: pausedStateAgainst(sourceAtStart, await snapshotOf(world.source.name)),
+    });
+    assert.ok(throttled > 0, "the proxy throttled some log reads");
+    assert.equal(copy.streams.missing, 0);
+    assert.equal(streamsDone, copy.streams.total, "every log stream copied");
     recordFault({
       fault: "pulumi up SIGKILLed during the import",
       stage: "bulk",
