@@ -192,7 +192,7 @@ export async function runMigrationDag(deps: RunDeps, spec: RunSpec): Promise<Run
       await deps.airflow.waitUntilParsed(spec.dagId, {
         deadlineMs: startedAt + spec.parseDeadlineSeconds * 1000,
         pollIntervalMs: spec.pollIntervalSeconds * 1000,
-        parsedAfter: parsedBefore || undefined,
+        parsedAfter: parsedBefore,
       });
     } catch (e) {
       throw new Error(
