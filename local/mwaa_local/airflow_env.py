@@ -258,10 +258,7 @@ class AirflowEnv:
         (self.home / "env.sh").write_text("\n".join(lines) + "\n")
 
     def _recreate_database(self) -> None:
-        import psycopg2
-
-        conn = psycopg2.connect(stack_info()["postgres_url"])
-        conn.autocommit = True
+        conn = self._admin_connection()
         try:
             with conn.cursor() as cur:
                 cur.execute('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % self.database)

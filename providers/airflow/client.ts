@@ -152,9 +152,12 @@ export async function waitFor<T>(
   );
 }
 
-/** Whether a parse time Airflow reported is later than an earlier one (none before: any parse counts). */
+/**
+ * Whether a parse time Airflow reported is later than an earlier one. With none before, or one without
+ * a time (the CLI lists none), any parse counts.
+ */
 export function parsedSince(lastParsed: string | undefined, before: string | undefined): boolean {
   if (lastParsed === undefined) return false;
-  if (before === undefined) return true;
+  if (!before) return true;
   return Date.parse(lastParsed) > Date.parse(before);
 }

@@ -182,7 +182,8 @@ export async function runMigrationDag(deps: RunDeps, spec: RunSpec): Promise<Run
 
   let triggered = false;
   try {
-    const parsedBefore = await deps.airflow.lastParsedTime(spec.dagId);
+    // Unknown when Airflow does not answer yet: the wait below then reports what is wrong, at its deadline.
+    const parsedBefore = await deps.airflow.lastParsedTime(spec.dagId).catch(() => undefined);
     await deliverPayload(spec.dagFolder, files, spec.region);
     deps.log(
       `[${spec.resource}] delivered ${spec.dagId} (${files.length} files) to ${spec.dagFolder}; waiting for Airflow to parse it`,
@@ -191,7 +192,7 @@ export async function runMigrationDag(deps: RunDeps, spec: RunSpec): Promise<Run
       await deps.airflow.waitUntilParsed(spec.dagId, {
         deadlineMs: startedAt + spec.parseDeadlineSeconds * 1000,
         pollIntervalMs: spec.pollIntervalSeconds * 1000,
-        parsedAfter: parsedBefore || undefined,
+        parsedAfter: parsedBefore,
       });
     } catch (e) {
       throw new Error(

@@ -6,6 +6,7 @@
  * The SDK is required inside the function: this code runs inside a dynamic provider serialized by
  * Pulumi's closure serializer.
  */
+import { errorName } from "./awsErrors";
 import { logTemplateFor, renderStreamName, type TaskInstanceLogKey } from "./streamNames";
 
 export interface TaskLogTailRequest {
@@ -36,7 +37,7 @@ export async function cloudWatchTaskLogTail(request: TaskLogTailRequest): Promis
     return (page.events ?? []).map((event) => (event.message ?? "").replace(/\n$/, "")).join("\n");
   } catch (error) {
     throw new Error(
-      `reading ${request.logGroupName}/${stream}: ${(error as { name?: string }).name ?? "Error"}: ${(error as Error).message}`,
+      `reading ${request.logGroupName}/${stream}: ${errorName(error) || "Error"}: ${(error as Error).message}`,
     );
   } finally {
     cwl.destroy();
