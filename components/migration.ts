@@ -12,6 +12,8 @@ import { MigrationGrants } from "./grants";
 import { deployerPolicy } from "../rules/permissions";
 import { MigrationBucket } from "./migrationBucket";
 import {
+  DEFAULT_PAYLOAD_DIR,
+  bundleLocationOption,
   migrationPhases,
   mwaaAirflow,
   selfManagedAirflow,
@@ -22,6 +24,7 @@ import { s3DagFolder } from "../rules/dagLocation";
 import { SourceEnvironment } from "./sourceEnvironment";
 import {
   isStage,
+  shipsMigrationPlugin,
   stagePlan,
   stageTransitionProblem,
   type StageHistory,
@@ -183,6 +186,17 @@ export class Migration extends pulumi.ComponentResource {
   ): TargetEnvironment {
     const { config } = args;
     const resolve = (file: string | undefined) => (file ? path.resolve(args.projectRoot, file) : undefined);
+    const plugin = shipsMigrationPlugin(config.stage, config.historyImport, config.targetAirflowVersion);
+    // The plugin reads bundles only from the location its environment's own configuration names.
+    const settings = plugin
+      ? pulumi.all([this.targetSettings, this.bucket.bucketName]).apply(([resolved, bucket]) => ({
+          ...resolved,
+          airflowConfigurationOptions: {
+            ...resolved.airflowConfigurationOptions,
+            ...bundleLocationOption(bucket, config.migrationPrefix),
+          },
+        }))
+      : this.targetSettings;
     return new TargetEnvironment(
       `${name}-target`,
       {
@@ -196,11 +210,12 @@ export class Migration extends pulumi.ComponentResource {
         kmsKeyArn: config.kmsKeyArn,
         dagBucketName: config.targetDagBucketName,
         dagS3Path: config.dagS3Path,
-        settings: this.targetSettings,
+        settings,
         assets: {
           dagsFolder: resolve(config.dagsFolder)!,
           requirementsFile: resolve(config.requirementsFile),
           pluginsZip: resolve(config.pluginsZip),
+          migrationPluginFrom: plugin ? DEFAULT_PAYLOAD_DIR : undefined,
           startupScript: resolve(config.startupScript),
           airflowVersion: config.targetAirflowVersion,
           problemsReportedByCaller: true,

@@ -1,10 +1,12 @@
 import * as crypto from "crypto";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigurationError } from "../rules/config";
 import { constraintProblem } from "../rules/requirements";
+import { pluginsZipWithMigrationPlugin } from "../providers";
 
 export interface WorkflowAssetsArgs {
   readonly bucket: pulumi.Input<string>;
@@ -15,6 +17,11 @@ export interface WorkflowAssetsArgs {
   readonly requirementsFile?: string;
   readonly pluginsZip?: string;
   readonly startupScript?: string;
+  /**
+   * The payload folder whose migration plugin plugins.zip must carry (an Airflow 3 history target, until
+   * `complete`); the user's pluginsZip, if any, keeps its files beside it.
+   */
+  readonly migrationPluginFrom?: string;
   /** Target Airflow and Python line, for the requirements.txt constraint check. */
   readonly airflowVersion: string;
   readonly pythonVersion: string;
@@ -92,6 +99,23 @@ export function requirementsProblems(args: WorkflowAssetsArgs): string[] {
 }
 
 /**
+ * The plugins.zip to upload: the user's file as it is, or, when the migration plugin goes in, a file
+ * holding the user's archive plus the plugin. Written under the system's temporary folder and named by
+ * its content, so an unchanged plugin gives the same file and no diff.
+ */
+export function pluginsArchive(args: Pick<WorkflowAssetsArgs, "pluginsZip" | "migrationPluginFrom">): string | undefined {
+  if (!args.migrationPluginFrom) return args.pluginsZip;
+  const userZip = args.pluginsZip ? fs.readFileSync(args.pluginsZip) : undefined;
+  const archive = pluginsZipWithMigrationPlugin(args.migrationPluginFrom, userZip);
+  const digest = crypto.createHash("sha256").update(archive).digest("hex").slice(0, 16);
+  const folder = path.join(os.tmpdir(), "mwaa-migration");
+  fs.mkdirSync(folder, { recursive: true });
+  const file = path.join(folder, `plugins-${digest}.zip`);
+  if (!fs.existsSync(file)) fs.writeFileSync(file, archive);
+  return file;
+}
+
+/**
  * Uploads the DAG folder, requirements.txt, plugins.zip and the startup script to the target's bucket.
  * The bucket is versioned; the environment receives each object's version, so changed content is an
  * environment update in the preview rather than a silent drift.
@@ -137,7 +161,7 @@ export class WorkflowAssets extends pulumi.ComponentResource {
       args.requirementsFile,
       "text/plain",
     );
-    this.plugins = versioned("plugins", ASSET_KEYS.plugins, args.pluginsZip, "application/zip");
+    this.plugins = versioned("plugins", ASSET_KEYS.plugins, pluginsArchive(args), "application/zip");
     this.startupScript = versioned(
       "startup-script",
       ASSET_KEYS.startupScript,

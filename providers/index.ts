@@ -43,6 +43,7 @@ export {
   migrationPluginFiles,
   pluginsZipWithMigrationPlugin,
 } from "./framework/pluginPackage";
+export { DEFAULT_PAYLOAD_DIR } from "./framework/resource";
 export { readBundleJson } from "./framework/bundleStore";
 export { airflowClientFor } from "./framework/target";
 export type { AirflowTarget } from "./framework/target";

@@ -36,7 +36,7 @@ import {
   s3BucketArn,
 } from "./arns";
 import { bucketNameOf, parseDagFolder, s3DagFolder } from "./dagLocation";
-import { capabilitiesOf } from "./versions";
+import { importRunsInPlugin } from "./versions";
 
 export interface PolicyStatement {
   Sid: string;
@@ -194,7 +194,7 @@ export function deployerCopiesTaskLogs(scope: DeployerScope): boolean {
 /** The import DAG is delivered unless the target's import runs in the migration plugin (Airflow 3). */
 function importRunsAsDag(scope: DeployerScope): boolean {
   if (scope.targetAirflowVersion === undefined) return true;
-  return capabilitiesOf(scope.targetAirflowVersion)?.importPath === "dag-task";
+  return !importRunsInPlugin(scope.targetAirflowVersion);
 }
 
 const environments = (s: DeployerScope) =>

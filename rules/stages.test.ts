@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import fc from "fast-check";
-import { STAGES, stageHistory, stagePlan, stageTransitionProblem } from "./stages";
+import { STAGES, shipsMigrationPlugin, stageHistory, stagePlan, stageTransitionProblem } from "./stages";
 
 describe("stages", () => {
   const afterBulk = { bulkApplied: true };
@@ -19,6 +19,15 @@ describe("stages", () => {
         ["complete", false, false, false, false, true],
       ],
     );
+  });
+
+  it("ships the migration plugin to an Airflow 3 history target from prepare until complete", () => {
+    assert.deepEqual(
+      STAGES.map((stage) => shipsMigrationPlugin(stage, true, "3.3.1")),
+      [true, true, true, false],
+    );
+    assert.equal(shipsMigrationPlugin("bulk", false, "3.3.1"), false, "no history import, no plugin");
+    assert.equal(shipsMigrationPlugin("bulk", true, "2.11.0"), false, "Airflow 2 imports in a DAG");
   });
 
   it("keeps the bulk phases at cutover only when the stack applied bulk", () => {

@@ -3,6 +3,8 @@
  * is a config change plus `pulumi up`, so the preview diff shows a reviewer exactly what the step does.
  */
 
+import { importRunsInPlugin } from "./versions";
+
 export const STAGES = ["prepare", "bulk", "cutover", "complete"] as const;
 export type Stage = (typeof STAGES)[number];
 
@@ -97,4 +99,13 @@ export function stageTransitionProblem(
     );
   }
   return undefined;
+}
+
+/**
+ * Whether the target's plugins.zip carries the migration plugin: when history moves into a target whose
+ * import runs in the plugin (Airflow 3), from `prepare` on, because on MWAA a plugins change is an
+ * environment update and belongs with the create, until `complete` takes it out again.
+ */
+export function shipsMigrationPlugin(stage: Stage, historyImport: boolean, targetAirflowVersion: string): boolean {
+  return historyImport && stage !== "complete" && importRunsInPlugin(targetAirflowVersion);
 }

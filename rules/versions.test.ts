@@ -10,6 +10,7 @@ import {
   findMwaaVersion,
   importableTargetVersions,
   importRefusal,
+  importRunsInPlugin,
   parseVersion,
 } from "./versions";
 
@@ -136,7 +137,7 @@ describe("version capabilities", () => {
       assert.equal(row.importPath, null, version);
       assert.match(importRefusal(version) ?? "", /\w/, version);
     }
-    assert.deepEqual(importableTargetVersions(), ["2.9.2", "2.10.1", "2.10.3", "2.11.0"]);
+    assert.deepEqual(importableTargetVersions(), ["2.9.2", "2.10.1", "2.10.3", "2.11.0", "3.0.6", "3.3.1"]);
   });
 
   it("imports into Airflow 3.0 and 3.3 through the migration plugin, into 2.x through the import DAG", () => {
@@ -147,11 +148,13 @@ describe("version capabilities", () => {
     assert.equal(capabilitiesOf("2.11.0")?.importPath, "dag-task");
   });
 
-  it("refuses an Airflow 3 history target in a stack until the stack delivers the migration plugin", () => {
-    for (const version of ["3.0.6", "3.3.1"]) assert.match(importRefusal(version) ?? "", /plugin/, version);
-    assert.equal(importRefusal("2.11.0"), undefined);
-    for (const row of table.capabilities)
-      if (row.importPath === "dag-task") assert.equal(row.stackImportRefusal, null, row.from);
+  it("accepts Airflow 3.0 and 3.3 history targets, whose import runs in the plugin, and refuses 3.2", () => {
+    for (const version of ["3.0.6", "3.3.1"]) {
+      assert.equal(importRefusal(version), undefined, version);
+      assert.equal(importRunsInPlugin(version), true, version);
+    }
+    assert.equal(importRunsInPlugin("2.11.0"), false);
+    assert.match(importRefusal("3.2.1") ?? "", /\w/);
   });
 
   it("covers 2.0.0 to 4.0.0 with ranges that neither overlap nor leave gaps", () => {

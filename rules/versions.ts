@@ -39,11 +39,6 @@ export interface VersionCapabilities {
   readonly importPath: MetadataPath | null;
   /** Why the import cannot write this version's database (when importPath is null). */
   readonly importRefusal: string | null;
-  /**
-   * Why the stack refuses this version as a history target although an import path exists: the path
-   * needs something in the target (the migration plugin) that the stack does not deliver yet.
-   */
-  readonly stackImportRefusal: string | null;
 }
 
 interface CapabilityRow extends VersionCapabilities {
@@ -96,15 +91,17 @@ export function capabilitiesOf(version: string): VersionCapabilities | undefined
   );
 }
 
-/**
- * Why a stack cannot move history into `version`: no import path, or one the stack cannot reach yet.
- * Undefined when it can (or the version is unknown).
- */
+/** Why a stack cannot move history into `version`; undefined when it can (or the version is unknown). */
 export function importRefusal(version: string): string | undefined {
   const capabilities = capabilitiesOf(version);
-  if (!capabilities) return undefined;
-  if (!capabilities.importPath) return capabilities.importRefusal ?? "no import path";
-  return capabilities.stackImportRefusal ?? undefined;
+  return capabilities && !capabilities.importPath
+    ? (capabilities.importRefusal ?? "no import path")
+    : undefined;
+}
+
+/** Whether an import into `version` runs in the migration plugin, which the target's plugins must carry. */
+export function importRunsInPlugin(version: string): boolean {
+  return capabilitiesOf(version)?.importPath === "api-plugin";
 }
 
 /** Why the export cannot read `version`'s database; undefined when it can (or the version is unknown). */

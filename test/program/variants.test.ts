@@ -1,4 +1,6 @@
 import * as assert from "node:assert/strict";
+import * as fs from "fs";
+import { readZip } from "../../providers/framework/zip";
 import { interfaceEndpointServices } from "../../rules/network";
 import { KNOWN_SUBNETS } from "../support/awsMocks";
 import { StackRun, loadDevConfig, runStackWithOutputs } from "../support/stackUnderMocks";
@@ -227,6 +229,57 @@ describe("stack variants", () => {
     )!;
     assert.equal(plugins.inputs.contentType, "application/zip");
     assert.match(env.pluginsS3ObjectVersion, /^[0-9a-f]{32}$/);
+  });
+
+  describe("an Airflow 3 history target", () => {
+    const toAirflow3 = (stage: string) =>
+      runStackWithOutputs({
+        ...loadDevConfig(),
+        "mwaa-migration:stage": stage,
+        "mwaa-migration:targetAirflowVersion": "3.3.1",
+        "mwaa-migration:requirementsFile": "",
+        "mwaa-migration:pluginsZip": "test/support/fixtures/plugins.zip",
+      });
+    const uploadedPlugins = (run: StackRun) => {
+      const object = created(run, "aws:s3/bucketObjectv2:BucketObjectv2").find(
+        (r) => r.inputs.key === "plugins.zip",
+      )!;
+      return readZip(fs.readFileSync(object.inputs.source.file)).map((entry) => entry.name);
+    };
+
+    it("carries the migration plugin beside the user's plugins, and the bundle location it may read", async () => {
+      for (const stage of ["prepare", "bulk", "cutover"]) {
+        const run = await toAirflow3(stage);
+        const names = uploadedPlugins(run);
+        assert.ok(names.includes("mwaa_migration_plugin.py"), `${stage}: the plugin module`);
+        assert.ok(names.includes("mwaa_migration/plugin_app.py"), `${stage}: the library beside it`);
+        const user = readZip(fs.readFileSync("test/support/fixtures/plugins.zip")).map((e) => e.name);
+        for (const name of user.filter((n) => n !== ".airflowignore"))
+          assert.ok(names.includes(name), `${stage}: the user's ${name} is kept`);
+        assert.equal(
+          environment(run).airflowConfigurationOptions["mwaa_migration.bundle_location"],
+          `s3://${run.outputs.migrationBucketName}/migration`,
+          stage,
+        );
+      }
+    });
+
+    it("takes the plugin and its option out at complete, leaving the user's plugins.zip as it was", async () => {
+      const run = await toAirflow3("complete");
+      const user = readZip(fs.readFileSync("test/support/fixtures/plugins.zip")).map((e) => e.name);
+      assert.deepEqual(uploadedPlugins(run), user);
+      assert.equal(environment(run).airflowConfigurationOptions["mwaa_migration.bundle_location"], undefined);
+    });
+
+    it("ships nothing of the migration to an Airflow 2 target", async () => {
+      const run = await runStackWithOutputs({
+        ...loadDevConfig(),
+        "mwaa-migration:stage": "bulk",
+        "mwaa-migration:pluginsZip": "test/support/fixtures/plugins.zip",
+      });
+      assert.ok(!uploadedPlugins(run).includes("mwaa_migration_plugin.py"));
+      assert.equal(environment(run).airflowConfigurationOptions["mwaa_migration.bundle_location"], undefined);
+    });
   });
 
   it("in a China region, names every resource in the aws-cn partition", async () => {

@@ -266,6 +266,8 @@ function recordRegistrations(recorded: Map<string, RecordedResource>): void {
           const properties = read ? req.getProperties!() : req.getObject!();
           const inputs = runtimeRpc.deserializeProperties(properties) as Record<string, unknown>;
           const secretInputs = Object.keys(inputs).filter((key) => isSecret(inputs[key]));
+          // A file asset's path is a promise: the recorded input gets the path once it resolves.
+          const files = Object.entries(inputs).filter(([, v]) => v instanceof pulumi.asset.FileAsset);
           const timeouts = read ? undefined : req.getCustomtimeouts?.();
           recorded.set(urn, {
             type: req.getType(),
@@ -288,6 +290,11 @@ function recordRegistrations(recorded: Map<string, RecordedResource>): void {
             dependencies: read ? undefined : (req.getDependenciesList?.() ?? []),
             propertyDependencies: read ? undefined : propertyDependencies(req),
           });
+          for (const [key, asset] of files) {
+            void (asset as pulumi.asset.FileAsset).path.then((file) => {
+              recorded.get(urn)!.inputs[key] = { file };
+            });
+          }
         }
         callback(err, resp);
       });
