@@ -76,7 +76,12 @@ ensure_postgres_installed() {
   fi
   command -v apt-get >/dev/null 2>&1 ||
     die "PostgreSQL is not installed and apt-get is not available: install a PostgreSQL server (pg_ctl, initdb), then retry"
-  if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; } >"$LOGS_DIR/apt-postgresql.log" 2>&1; then
+  # Two stacks starting at once on a new machine must not run apt-get side by side.
+  local lock_dir=${MWAA_MIGRATION_CACHE:-$HOME/.cache/mwaa-migration}
+  mkdir -p "$lock_dir"
+  if ! flock "$lock_dir/apt.lock" bash -c 'pg_dirs=(/usr/lib/postgresql/*/bin/pg_ctl); [ -x "${pg_dirs[0]}" ] ||
+      { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; }' \
+    >"$LOGS_DIR/apt-postgresql.log" 2>&1; then
     die "installing PostgreSQL with apt-get failed; see $LOGS_DIR/apt-postgresql.log"
   fi
   pg_bin_dir >/dev/null || die "apt-get installed postgresql but no pg_ctl/initdb was found under /usr/lib/postgresql"

@@ -29,6 +29,17 @@ ignore=(--ignore=test/python/localstack)
 if [ "${MWAA_TEST_LOCALSTACK:-0}" = 1 ]; then
   ignore=()
 fi
-echo "== python tests (pytest, real Airflow + PostgreSQL + moto)"
-PYTHONDONTWRITEBYTECODE=1 "$MWAA_LOCAL_TOOLS_VENV/bin/python" -m pytest test/python "${ignore[@]}" \
+# MWAA_TEST_PYTHON_SHARD splits the layer in two for `npm test`, which runs the halves side by side on
+# two stacks: "airflow3" (the imports into Airflow 3 and the converted DAGs) and "airflow2" (the rest).
+airflow3_files=(test/python/test_airflow3.py test/python/test_airflow3_from3.py
+  test/python/test_datapipeline_dags.py test/python/test_datapipeline_runs.py)
+selected=(test/python)
+case "${MWAA_TEST_PYTHON_SHARD:-}" in
+  "") ;;
+  airflow3) selected=("${airflow3_files[@]}") ;;
+  airflow2) for file in "${airflow3_files[@]}"; do ignore+=("--ignore=$file"); done ;;
+  *) echo "MWAA_TEST_PYTHON_SHARD must be airflow2, airflow3 or unset, got '$MWAA_TEST_PYTHON_SHARD'" >&2; exit 2 ;;
+esac
+echo "== python tests ${MWAA_TEST_PYTHON_SHARD:+(${MWAA_TEST_PYTHON_SHARD}) }(pytest, real Airflow + PostgreSQL + moto)"
+PYTHONDONTWRITEBYTECODE=1 "$MWAA_LOCAL_TOOLS_VENV/bin/python" -m pytest "${selected[@]}" "${ignore[@]}" \
   -p no:cacheprovider -q "$@"
