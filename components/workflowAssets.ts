@@ -103,7 +103,9 @@ export function requirementsProblems(args: WorkflowAssetsArgs): string[] {
  * holding the user's archive plus the plugin. Written under the system's temporary folder and named by
  * its content, so an unchanged plugin gives the same file and no diff.
  */
-export function pluginsArchive(args: Pick<WorkflowAssetsArgs, "pluginsZip" | "migrationPluginFrom">): string | undefined {
+export function pluginsArchive(
+  args: Pick<WorkflowAssetsArgs, "pluginsZip" | "migrationPluginFrom">,
+): string | undefined {
   if (!args.migrationPluginFrom) return args.pluginsZip;
   const userZip = args.pluginsZip ? fs.readFileSync(args.pluginsZip) : undefined;
   const archive = pluginsZipWithMigrationPlugin(args.migrationPluginFrom, userZip);

@@ -157,7 +157,7 @@ export async function runBundleRehearsal(
     "prepare",
     "local target and migration bucket",
     async () => {
-      const created = await createAirflow(TARGET_NAME, options.targetVersion, display);
+      const created = await createAirflow(TARGET_NAME, options.targetVersion, display, "target");
       const { kmsKeyId } = await envsPy<{ kmsKeyId: string }>(["bucket", MIGRATION_BUCKET]);
       await startStandinFor([created], display);
       const { S3Client, PutObjectCommand } =

@@ -8,8 +8,14 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { ExportSummary, ImportSummary } from "../contract";
-import type { TaskLogCopyResult } from "../providers";
+import {
+  DEFAULT_PAYLOAD_DIR,
+  bundleLocationOption,
+  pluginsZipWithMigrationPlugin,
+  type TaskLogCopyResult,
+} from "../providers";
 import { STAGES } from "../rules/stages";
+import { importRunsInPlugin } from "../rules/versions";
 import type { Display } from "./display";
 import { ensurePulumiCli, openStack, runStage, type StageRecord } from "./engine";
 import type { RehearsalOptions } from "./options";
@@ -103,11 +109,30 @@ export class Stages {
   }
 }
 
-export async function createAirflow(name: string, version: string, display: Display): Promise<LocalAirflow> {
+/**
+ * What MWAA would put into a target environment besides its DAGs: for a target whose import runs in the
+ * migration plugin (Airflow 3), the plugins.zip and the bundle location option the stack gives it.
+ */
+function targetExtras(version: string): string[] {
+  if (!importRunsInPlugin(version)) return [];
+  const dir = path.join(stateDir(), "rehearse");
+  fs.mkdirSync(dir, { recursive: true });
+  const zip = path.join(dir, "plugins.zip");
+  fs.writeFileSync(zip, pluginsZipWithMigrationPlugin(DEFAULT_PAYLOAD_DIR));
+  return [zip, JSON.stringify(bundleLocationOption(MIGRATION_BUCKET, BUNDLE_PREFIX))];
+}
+
+export async function createAirflow(
+  name: string,
+  version: string,
+  display: Display,
+  role: "source" | "target" = "source",
+): Promise<LocalAirflow> {
   onCleanup(`Airflow ${name}`, async () => {
     await envsPy(["stop", name]);
   });
-  const env = await envsPy<LocalAirflow>(["create", name, version, `${name}-dags`], (line) =>
+  const extras = role === "target" ? targetExtras(version) : [];
+  const env = await envsPy<LocalAirflow>(["create", name, version, `${name}-dags`, ...extras], (line) =>
     display.line(line),
   );
   createdAirflows.push(env);
@@ -252,7 +277,7 @@ export async function runRehearsal(options: RehearsalOptions, display: Display):
         (line) => display.line(line),
       );
       display.line(`history seeded in ${seeded.seconds} s: ${JSON.stringify(seeded.plan)}`);
-      const createdTarget = await createAirflow(TARGET_NAME, options.targetVersion, display);
+      const createdTarget = await createAirflow(TARGET_NAME, options.targetVersion, display, "target");
       await createExecutionRoles([createdSource, createdTarget]);
       await startStandinFor([createdSource, createdTarget], display);
       const before = await envsPy<DatabaseSnapshot>(["snapshot", SOURCE_NAME]);

@@ -106,6 +106,10 @@ export function stageTransitionProblem(
  * import runs in the plugin (Airflow 3), from `prepare` on, because on MWAA a plugins change is an
  * environment update and belongs with the create, until `complete` takes it out again.
  */
-export function shipsMigrationPlugin(stage: Stage, historyImport: boolean, targetAirflowVersion: string): boolean {
+export function shipsMigrationPlugin(
+  stage: Stage,
+  historyImport: boolean,
+  targetAirflowVersion: string,
+): boolean {
   return historyImport && stage !== "complete" && importRunsInPlugin(targetAirflowVersion);
 }

@@ -1,8 +1,11 @@
 """The rehearsal's hands on the local stack: creates, seeds, inspects and stops the local Airflow
 environments. Each command prints one JSON document on its last stdout line; messages go to stderr.
 
-    envs.py create   <name> <version> <dag-bucket>   fresh env, started, healthy; its DAG bucket in moto
-                                                      (MWAA_LOCAL_AWS_ENDPOINT_URL: its AWS calls go there)
+    envs.py create   <name> <version> <dag-bucket> [<plugins.zip> [<options json>]]
+                                                      fresh env, started, healthy; its DAG bucket in moto
+                                                      (MWAA_LOCAL_AWS_ENDPOINT_URL: its AWS calls go there);
+                                                      plugins.zip unpacked and {"section.key": value} options
+                                                      set before it starts, as MWAA does
     envs.py seed     <name> <runs>                    real history through the scheduler (mwaa_local.seed_history)
     envs.py snapshot <name>                           per DAG: runs and paused state; per table: migratable rows
     envs.py bucket   <bucket>                         the migration bucket and its KMS key in moto
@@ -14,8 +17,9 @@ Run from the tools venv with PYTHONPATH=local (rehearsal/processes.ts does).
 import json
 import os
 import sys
+import zipfile
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 from mwaa_local import AirflowEnv, AirflowEnvError, new_fernet_key, stack_info
 
@@ -35,11 +39,34 @@ def say(line: str) -> None:
     sys.stderr.flush()
 
 
-def create(name: str, version: str, dag_bucket: str) -> Dict[str, Any]:
+def _option_sections(options: Dict[str, str]) -> Dict[str, Dict[str, str]]:
+    """MWAA's "section.key" options as {section: {key: value}}."""
+    sections: Dict[str, Dict[str, str]] = {}
+    for name, value in options.items():
+        section, _, key = name.partition(".")
+        if not key:
+            raise AirflowEnvError("Airflow configuration option %r is not section.key" % name)
+        sections.setdefault(section, {})[key] = value
+    return sections
+
+
+def create(
+    name: str, version: str, dag_bucket: str, plugins_zip: Optional[str] = None, options: Optional[Dict[str, str]] = None
+) -> Dict[str, Any]:
+    """A started environment. plugins_zip is unpacked into its plugins folder and options set before it
+    starts, as MWAA does with an environment's plugins.zip and airflowConfigurationOptions."""
     say("creating Airflow %s environment %r (database, airflow db migrate, admin user) ..." % (version, name))
     env = AirflowEnv.create(
-        name, version, new_fernet_key(), aws_endpoint_url=os.environ.get("MWAA_LOCAL_AWS_ENDPOINT_URL") or None
+        name,
+        version,
+        new_fernet_key(),
+        aws_endpoint_url=os.environ.get("MWAA_LOCAL_AWS_ENDPOINT_URL") or None,
+        options=_option_sections(options or {}),
     )
+    if plugins_zip:
+        env.plugins_folder.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(plugins_zip) as archive:
+            archive.extractall(env.plugins_folder)
     s3 = env.boto3_client("s3")
     try:
         s3.create_bucket(Bucket=dag_bucket)
@@ -196,7 +223,9 @@ def main(argv: List[str]) -> int:
     command, args = argv[0], argv[1:]
     try:
         if command == "create":
-            emit(create(args[0], args[1], args[2]))
+            plugins_zip = args[3] if len(args) > 3 and args[3] else None
+            options = json.loads(args[4]) if len(args) > 4 else None
+            emit(create(args[0], args[1], args[2], plugins_zip, options))
         elif command == "seed":
             emit(seed(args[0], int(args[1])))
         elif command == "snapshot":
