@@ -131,6 +131,8 @@ export interface ImportSummary {
   runsPerDag: Record<string, number>;
   /** Source DAGs the target has not parsed (their history is imported only with importOrphanHistory). */
   missingDags: string[];
+  /** Whole tables of the bundle the target's Airflow has no place for (e.g. sla_miss on Airflow 3), and why. */
+  notHeldByTarget: Record<string, { rows: number; reason: string }>;
   verified: boolean;
   problems: string[];
 }
@@ -147,6 +149,11 @@ export function summariseReport(report: Json): ImportSummary {
     insertedPerTable[table] = asNumber(asObject(entry).inserted);
     alreadyPresentPerTable[table] = asNumber(asObject(entry).alreadyPresent);
     updatedPerTable[table] = asNumber(asObject(entry).updated);
+  }
+  const notHeldByTarget: Record<string, { rows: number; reason: string }> = {};
+  for (const [table, entry] of Object.entries(asObject(report.notHeldByTarget ?? {}))) {
+    const { rows, reason } = asObject(entry);
+    if (typeof rows === "number" && rows > 0) notHeldByTarget[table] = { rows, reason: String(reason ?? "") };
   }
   const dags = asObject(report.dags);
   const missingDags = Array.isArray(dags.missingOnTarget) ? dags.missingOnTarget.map(String).sort() : [];
@@ -172,6 +179,7 @@ export function summariseReport(report: Json): ImportSummary {
     updatedPerTable,
     runsPerDag,
     missingDags,
+    notHeldByTarget,
     verified: problems.length === 0,
     problems,
   };

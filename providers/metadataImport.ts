@@ -228,6 +228,8 @@ export class MetadataImport extends dynamic.Resource {
   declare readonly updatedPerTable: pulumi.Output<Record<string, number>>;
   declare readonly runsPerDag: pulumi.Output<Record<string, number>>;
   declare readonly missingDags: pulumi.Output<string[]>;
+  /** Tables the target's Airflow has no place for, with their rows and why (listed, never silently dropped). */
+  declare readonly notHeldByTarget: pulumi.Output<Record<string, { rows: number; reason: string }>>;
   declare readonly taskLogCopy: pulumi.Output<TaskLogCopyResult | null>;
   declare readonly verified: pulumi.Output<boolean>;
   declare readonly elapsedSeconds: pulumi.Output<number>;
@@ -249,6 +251,7 @@ export class MetadataImport extends dynamic.Resource {
         updatedPerTable: undefined,
         runsPerDag: undefined,
         missingDags: undefined,
+        notHeldByTarget: undefined,
         taskLogCopy: undefined,
         verified: undefined,
         elapsedSeconds: undefined,

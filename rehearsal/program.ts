@@ -66,6 +66,7 @@ const IMPORT_OUTPUTS = [
   "updatedPerTable",
   "runsPerDag",
   "missingDags",
+  "notHeldByTarget",
   "verified",
   "taskLogCopy",
   "runId",

@@ -240,6 +240,7 @@ function importSummaryOf(outputs: Record<string, unknown>): ImportSummary {
     updatedPerTable: (outputs.updatedPerTable ?? {}) as Record<string, number>,
     runsPerDag: (outputs.runsPerDag ?? {}) as Record<string, number>,
     missingDags: (outputs.missingDags ?? []) as string[],
+    notHeldByTarget: (outputs.notHeldByTarget ?? {}) as ImportSummary["notHeldByTarget"],
     verified: outputs.verified === true,
     problems: [],
   };

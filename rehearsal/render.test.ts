@@ -13,7 +13,17 @@ const report = (overrides: Partial<Report> = {}): Report => ({
     { stage: "bulk", seconds: 75.2, ok: true },
     { stage: "cutover", seconds: 48, ok: true },
   ],
-  tables: [{ table: "task_instance", exported: 12345, imported: 12000, skipped: 345 }],
+  tables: [
+    { table: "task_instance", exported: 12345, imported: 12000, skipped: 345, notHeld: 0 },
+    {
+      table: "sla_miss",
+      exported: 3,
+      imported: 0,
+      skipped: 0,
+      notHeld: 3,
+      notHeldReason: "Airflow 3 has no SLA misses",
+    },
+  ],
   dags: [
     {
       dagId: "seed_etl",
@@ -47,7 +57,9 @@ describe("rehearsal report rendering", () => {
     assert.match(text, /RECONCILED/);
     assert.match(text, /bulk\s+1 min 15 s\s+ok/);
     assert.match(text, /Freeze window .*52\.4 s/);
-    assert.match(text, /task_instance\s+12,345\s+12,000\s+345/);
+    assert.match(text, /task_instance\s+12,345\s+12,000\s+345\s+0/);
+    assert.match(text, /sla_miss\s+3\s+0\s+0\s+3/);
+    assert.match(text, /sla_miss: 3 rows not held by the target: Airflow 3 has no SLA misses/);
     assert.match(text, /seed_etl\s+180\s+180\s+active -> paused\s+active/);
     assert.match(
       text,

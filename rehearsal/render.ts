@@ -32,8 +32,20 @@ export function textTable(header: string[], rows: string[][]): string[] {
   return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)];
 }
 
+const TABLE_HEADER = ["table", "exported", "imported", "skipped", "not held by target"];
+
 function tableCells(row: TableRow): string[] {
-  return [row.table, n(row.exported), n(row.imported), n(row.skipped)];
+  return [row.table, n(row.exported), n(row.imported), n(row.skipped), n(row.notHeld)];
+}
+
+/** Why the target does not hold some tables: one line per table, after the table. */
+function notHeldLines(report: Report): string[] {
+  return report.tables
+    .filter((row) => row.notHeld > 0)
+    .map(
+      (row) =>
+        `${row.table}: ${row.notHeld} rows not held by the target: ${row.notHeldReason ?? "no reason given"}`,
+    );
 }
 
 function dagCells(row: DagRow): string[] {
@@ -94,7 +106,7 @@ export function renderTerminal(report: Report): string {
       `Freeze window (source DAGs paused until the target took over): ${formatSeconds(report.freezeWindowSeconds)}`,
     );
   out.push("", "Tables");
-  out.push(...textTable(["table", "exported", "imported", "skipped"], report.tables.map(tableCells)));
+  out.push(...textTable(TABLE_HEADER, report.tables.map(tableCells)), ...notHeldLines(report));
   if (report.dags.length > 0) {
     out.push("", "DAGs");
     out.push(
@@ -176,7 +188,11 @@ export function renderHtml(report: Report): string {
       : `<div class="badge bad">Not reconciled: ${report.problems.length} problems</div>` +
         `<ul class="problems">${report.problems.map((p) => `<li>${escapeHtml(p)}</li>`).join("")}</ul>`,
     `<div class="cards">${cards.map(([label, value]) => `<div class="card"><b>${escapeHtml(value)}</b><span>${escapeHtml(label)}</span></div>`).join("")}</div>`,
-    `<div class="cols"><div><h2>Tables</h2>${htmlTable(["table", "exported", "imported", "skipped"], report.tables.map(tableCells))}</div>`,
+    `<div class="cols"><div><h2>Tables</h2>${htmlTable(TABLE_HEADER, report.tables.map(tableCells))}${notHeldLines(
+      report,
+    )
+      .map((line) => `<p>${escapeHtml(line)}</p>`)
+      .join("")}</div>`,
     report.dags.length
       ? `<div><h2>DAGs</h2>${htmlTable(["dag", "runs before", "runs after", "source paused", "target"], report.dags.map(dagCells))}</div>`
       : "",

@@ -30,6 +30,7 @@ const importOf = (
   updatedPerTable: {},
   runsPerDag: {},
   missingDags: [],
+  notHeldByTarget: {},
   verified: true,
   problems: [],
 });
@@ -61,9 +62,9 @@ describe("rehearsal report data", () => {
       ],
     );
     assert.deepEqual(rows, [
-      { table: "dag_run", exported: 13, imported: 12, skipped: 1 },
-      { table: "task_instance", exported: 49, imported: 47, skipped: 5 },
-      { table: "variable", exported: 1, imported: 0, skipped: 0 },
+      { table: "dag_run", exported: 13, imported: 12, skipped: 1, notHeld: 0 },
+      { table: "task_instance", exported: 49, imported: 47, skipped: 5, notHeld: 0 },
+      { table: "variable", exported: 1, imported: 0, skipped: 0, notHeld: 0 },
     ]);
   });
 
@@ -94,8 +95,8 @@ describe("rehearsal report data", () => {
   it("reconciles when the target gained exactly the source's migratable rows and kept each DAG's paused state", () => {
     const source = snapshot({ etl: [true, 6, 6], sensor: [true, 2, 2] }, { dag_run: 8, task_instance: 30 });
     const tables = [
-      { table: "dag_run", exported: 9, imported: 8, skipped: 1 },
-      { table: "task_instance", exported: 30, imported: 30, skipped: 0 },
+      { table: "dag_run", exported: 9, imported: 8, skipped: 1, notHeld: 0 },
+      { table: "task_instance", exported: 30, imported: 30, skipped: 0, notHeld: 0 },
     ];
     const dags = [
       {
@@ -121,7 +122,7 @@ describe("rehearsal report data", () => {
   it("names every count that does not add up", () => {
     const source = snapshot({ etl: [true, 6, 6] }, { dag_run: 6, task_instance: 30 });
     const problems = reconcile(
-      [{ table: "dag_run", exported: 6, imported: 5, skipped: 0 }],
+      [{ table: "dag_run", exported: 6, imported: 5, skipped: 0, notHeld: 0 }],
       [
         {
           dagId: "etl",

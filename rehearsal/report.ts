@@ -31,6 +31,10 @@ export interface TableRow {
   imported: number;
   /** Rows already present on the target (re-exported by the delta) plus rows the export left out. */
   skipped: number;
+  /** Rows of a table the target's Airflow has no place for (e.g. sla_miss on Airflow 3). */
+  notHeld: number;
+  /** Why the target does not hold them; absent when it holds every row. */
+  notHeldReason?: string;
 }
 
 export interface DagRow {
@@ -101,6 +105,8 @@ export function tableRows(
   const exported: Record<string, number> = {};
   const imported: Record<string, number> = {};
   const skipped: Record<string, number> = {};
+  const notHeld: Record<string, number> = {};
+  const reasons: Record<string, string> = {};
   for (const summary of exportSummaries) {
     add(exported, summary.rowsPerTable);
     add(skipped, { task_instance: summary.skippedTaskInstances });
@@ -108,6 +114,10 @@ export function tableRows(
   for (const summary of imports) {
     add(imported, summary.insertedPerTable);
     add(skipped, summary.alreadyPresentPerTable);
+    for (const [table, entry] of Object.entries(summary.notHeldByTarget ?? {})) {
+      add(notHeld, { [table]: entry.rows });
+      reasons[table] = entry.reason;
+    }
   }
   const names = new Set([...Object.keys(exported), ...Object.keys(imported)]);
   return [...names].sort().map((table) => ({
@@ -115,6 +125,8 @@ export function tableRows(
     exported: exported[table] ?? 0,
     imported: imported[table] ?? 0,
     skipped: skipped[table] ?? 0,
+    notHeld: notHeld[table] ?? 0,
+    ...(reasons[table] ? { notHeldReason: reasons[table] } : {}),
   }));
 }
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The rehearsal as CI runs it: a small history (MWAA_REHEARSE_CI_RUNS, default 10 DAG runs) migrated
-# end to end by `npm run rehearse`, then every number of its report counted again in the source and
-# target databases and log groups (test/rehearsal/check_report.py). Then the end-to-end tests of the
+# end to end by `npm run rehearse` from Airflow 2.10.3 to Airflow 3.3.2 (MWAA_REHEARSE_CI_SOURCE and
+# MWAA_REHEARSE_CI_TARGET; the engine layer covers 2.x targets), then every number of its report counted
+# again in the source and target databases and log groups, and on an Airflow 3 target a migrated task's
+# log read through the target's REST API (test/rehearsal/check_report.py). Then the end-to-end tests of the
 # command itself (test/rehearsal/e2e, mocha): the rehearsal's bulk export rehearsed again from an
 # s3:// URI with --bundle, and nothing left running after Ctrl-C or a failure half-way (on a stack of
 # their own at MWAA_LOCAL_PORT_BASE+100). Stops everything it started.
@@ -9,6 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 RUNS=${MWAA_REHEARSE_CI_RUNS:-10}
+SOURCE_VERSION=${MWAA_REHEARSE_CI_SOURCE:-2.10.3}
+TARGET_VERSION=${MWAA_REHEARSE_CI_TARGET:-3.3.2}
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
 REPORTS="$ROOT/reports/ci"
 STATE_DIR=${MWAA_LOCAL_STATE_DIR:-local/.state}
@@ -39,7 +43,7 @@ trap stop_all EXIT
 
 started=$(date +%s)
 status=0
-npm run --silent rehearse -- --runs "$RUNS" --keep --reports-dir "$REPORTS" || status=$?
+npm run --silent rehearse -- --source-version "$SOURCE_VERSION" --target-version "$TARGET_VERSION" --runs "$RUNS" --keep --reports-dir "$REPORTS" || status=$?
 if [ ! -f "$REPORTS/latest.json" ]; then
   echo "ci-rehearsal: the rehearsal wrote no report (exit $status)" >&2
   exit 1

@@ -16,8 +16,9 @@ trap 'rm -f "$results" "$cli_log"' EXIT
 nice -n 19 bash local/pulumi-cli/build.sh >/dev/null 2>"$cli_log" &
 cli_build=$!
 
-# Half of the Python layer (the imports into Airflow 3, see test-python.sh) runs beside the other layers on
-# a stack of its own, from the start: most of its time is spent waiting on Airflow.
+# Half of the Python layer (the imports into Airflow 3, see test-python.sh), then the integration layer, run
+# beside the other layers on a stack of their own, from the start: most of their time is spent waiting on
+# Airflow. Their output is shown, in one piece, once they are done.
 shard_log=$(mktemp)
 shard_state="$PWD/local/.state-shard"
 shard=""
@@ -29,8 +30,13 @@ stop_shard() {
   rm -f "$results" "$cli_log" "$shard_log"
 }
 trap stop_shard EXIT
-MWAA_LOCAL_PORT_BASE=24300 MWAA_LOCAL_STATE_DIR="$shard_state" MWAA_TEST_PYTHON_SHARD=airflow3 \
-  bash scripts/test-python.sh >"$shard_log" 2>&1 &
+(
+  export MWAA_LOCAL_PORT_BASE=24300 MWAA_LOCAL_STATE_DIR="$shard_state"
+  status=0
+  MWAA_TEST_PYTHON_SHARD=airflow3 bash scripts/test-python.sh || status=$?
+  bash scripts/test-integration.sh || status=$?
+  exit "$status"
+) >"$shard_log" 2>&1 &
 shard=$!
 
 echo "== type-check (tsc --strict)"
@@ -41,7 +47,7 @@ echo "== unit tests (mocha)"
 npx mocha 2>&1 | tee -a "$results"
 
 MWAA_TEST_PYTHON_SHARD=airflow2 bash scripts/test-python.sh 2>&1 | tee -a "$results"
-bash scripts/test-integration.sh 2>&1 | tee -a "$results"
+echo "== waiting for the layers run beside: Python (airflow3) and integration"
 shard_status=0
 wait "$shard" || shard_status=$?
 tee -a "$results" <"$shard_log"

@@ -102,6 +102,11 @@ describe("bundle documents", () => {
         missingOnTarget: ["gone"],
         orphanHistoryImported: false,
       },
+      // An Airflow 3 target: a whole table it has no place for, and a table that lost only some values.
+      notHeldByTarget: {
+        sla_miss: { rows: 2, reason: "Airflow 3 has no SLA misses" },
+        xcom: { values: { value: { rows: 1, leftOut: 0, reason: "pickled" } } },
+      },
     };
     assert.deepEqual(summariseReport(report), {
       insertedPerTable: { dag_run: 3, xcom: 2 },
@@ -110,6 +115,7 @@ describe("bundle documents", () => {
       updatedPerTable: { dag_run: 1, xcom: 0 },
       runsPerDag: { etl: 4, gone: 0 },
       missingDags: ["gone"],
+      notHeldByTarget: { sla_miss: { rows: 2, reason: "Airflow 3 has no SLA misses" } },
       verified: true,
       problems: [],
     });

@@ -94,6 +94,14 @@ def trigger(env: AirflowEnv, dag_id: str, conf: Optional[Dict[str, Any]] = None)
     return run["dag_run_id"]
 
 
+def catch_up_done(env: AirflowEnv, dag_id: str) -> bool:
+    rows = env.query(
+        "SELECT next_dagrun_create_after IS NULL OR next_dagrun_create_after > now() FROM dag WHERE dag_id = %s",
+        (dag_id,),
+    )
+    return bool(rows and rows[0][0])
+
+
 def seed_history(env: AirflowEnv) -> None:
     """The history DAGs run by Airflow 3: catch-up runs of hist_etl (retries, mapped tasks, a rescheduling
     sensor), manual runs of hist_manual with a conf and notes, and the edge DAG's run."""
@@ -114,8 +122,14 @@ def seed_history(env: AirflowEnv) -> None:
             420,
             "run %s of %s" % (run_id, dag_id),
         )
+    # The catch-up is over when the scheduler has no run left to create before now (Airflow 3's default
+    # timetable also runs the current year's interval, so the count alone says too little).
     support.wait_for(
-        lambda: support.run_count(env, "hist_etl") >= 4 and support.unfinished_runs(env) == 0, 600, "hist_etl runs"
+        lambda: support.run_count(env, "hist_etl") >= 4
+        and catch_up_done(env, "hist_etl")
+        and support.unfinished_runs(env) == 0,
+        600,
+        "hist_etl runs",
     )
     env.rest("PATCH", "/dags/hist_manual/dagRuns/%s" % ok, json={"note": "manual run note ✓"})
     run_id = env.query("SELECT run_id FROM dag_run WHERE dag_id = 'hist_etl' ORDER BY logical_date LIMIT 1")[0][0]

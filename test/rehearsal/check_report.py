@@ -51,6 +51,44 @@ def migrated_log_streams(env: AirflowEnv) -> Set[str]:
     return names
 
 
+def _log_name(dag_id: str, run_id: str, task_id: str, try_number: int) -> str:
+    """The task log's relative name; its CloudWatch stream is the same with every ':' written as '_'."""
+    return "dag_id=%s/run_id=%s/task_id=%s/attempt=%d.log" % (dag_id, run_id, task_id, try_number)
+
+
+def unreadable_task_logs(source: AirflowEnv, target: AirflowEnv) -> List[str]:
+    """An Airflow 3 target: for one migrated task instance per DAG, its log read through the target's own
+    REST API (what its UI shows) must come from the copied CloudWatch stream and carry every event of the
+    source's stream."""
+    problems: List[str] = []
+    logs = source.boto3_client("logs")
+    rows = source.query(
+        "SELECT DISTINCT ON (t.dag_id) t.dag_id, t.run_id, t.task_id, t.try_number FROM task_instance t"
+        " WHERE t.dag_id <> ALL(%s) AND t.state = 'success' AND t.map_index = -1 AND t.try_number >= 1"
+        " ORDER BY t.dag_id, t.run_id, t.task_id",
+        (list(OWN_DAG_IDS),),
+    )
+    for dag_id, run_id, task_id, try_number in rows:
+        name = _log_name(dag_id, run_id, task_id, try_number)
+        stream = name.replace(":", "_")
+        events = logs.get_log_events(logGroupName=source.log_group, logStreamName=stream, startFromHead=True)["events"]
+        body = target.rest(
+            "GET",
+            "/dags/%s/dagRuns/%s/taskInstances/%s/logs/%d" % (dag_id, run_id, task_id, try_number),
+            params={"full_content": "true"},
+        )
+        content = body.get("content") if isinstance(body, dict) else None
+        shown = [e for e in content if isinstance(e, dict) and e.get("timestamp")] if isinstance(content, list) else []
+        # Airflow names the stream it read in the log's first lines, as the log's name (before the ':' rewrite).
+        source_line = any(name in str(e.get("event")) for e in content) if isinstance(content, list) else False
+        if not source_line or len(shown) < len(events):
+            problems.append(
+                "the target shows %d of the %d log events of %s (read from its stream: %s)"
+                % (len(shown), len(events), stream, source_line)
+            )
+    return problems
+
+
 def check(report: Dict[str, Any], source: AirflowEnv, target: AirflowEnv) -> List[str]:
     problems: List[str] = []
 
@@ -93,6 +131,8 @@ def check(report: Dict[str, Any], source: AirflowEnv, target: AirflowEnv) -> Lis
     source_streams = migrated_log_streams(source)
     target_streams = migrated_log_streams(target)
     expect("task log streams copied", logs.get("copied", 0), len(source_streams))
+    if int(target.version.split(".")[0]) >= 3:
+        problems.extend(unreadable_task_logs(source, target))
     if len(target_streams) < len(source_streams):
         problems.append(
             "the target's task log group has %d streams of migrated DAGs, the source %d"
