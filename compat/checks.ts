@@ -82,7 +82,12 @@ const FRAME = /^\s*File "(.+?)", line (\d+)/;
  * A DagBag import error as a finding: the line is that of the deepest traceback frame in the DAG file
  * itself (a SyntaxError's location is such a frame too), the message the exception's last line.
  */
-export function importErrorFinding(dagsFolder: string, absolutePath: string, traceback: string): Finding {
+export function importErrorFinding(
+  dagsFolder: string,
+  absolutePath: string,
+  traceback: string,
+  target: string,
+): Finding {
   const lines = traceback.split(/\r?\n/).filter((l) => l.trim() !== "");
   let line: number | undefined;
   for (const text of lines) {
@@ -97,7 +102,7 @@ export function importErrorFinding(dagsFolder: string, absolutePath: string, tra
       `${missing[1]} is not in the target's lock: if requirements.txt installs it, this check cannot ` +
       `tell whether the file parses; otherwise add it to requirements.txt`;
   } else if (missing) {
-    fix = `the module is gone in the target's Airflow: see the upgrade-rule findings for this file`;
+    fix = `Airflow ${target} has no such module: import from where it has the class now (the upgrade rules name the place for imports they see)`;
   }
   return {
     category: "parse",
@@ -366,6 +371,25 @@ export function requirementFindings(
   return findings;
 }
 
+/**
+ * The constraint files a requirements file pins that name another Airflow release than the target's
+ * (`.../constraints-2.10.3/constraints-3.11.txt` for a 3.3.2 target): pip would resolve the target's
+ * Airflow against the source's pins.
+ */
+export function constraintFindings(file: string, pinned: readonly string[], target: string): Finding[] {
+  return pinned
+    .map((url) => ({ url, version: /constraints-(\d+\.\d+\.\d+)\//.exec(url)?.[1] }))
+    .filter(({ version }) => version !== undefined && version !== target)
+    .map(({ url, version }) => ({
+      category: "requirements" as const,
+      severity: "blocks" as const,
+      file,
+      rule: "--constraint",
+      message: `the constraint file ${url} is Airflow ${version}'s, not ${target}'s`,
+      fix: `pin Airflow ${target}'s constraint file for the target's Python line`,
+    }));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Airflow configuration options
 
@@ -451,6 +475,8 @@ export interface PluginEntry {
   line: number | null;
   kind: string;
   name: string | null;
+  /** An AirflowPlugin's `name`, which made the import path airflow.<list>.<name> in 1.10. */
+  plugin?: string | null;
   members?: string[];
   message?: string;
 }
@@ -477,7 +503,7 @@ export function pluginFindings(entries: readonly PluginEntry[], zipName: string)
         rule: `${entry.name}.${list}`,
         message:
           `AirflowPlugin ${entry.name} registers ${list} (${(entry.members ?? []).join(", ")}); ` +
-          `Airflow 2 and later no longer import them from airflow.${list}.${entry.name}`,
+          `Airflow 2 and later no longer import them from airflow.${list}.${entry.plugin ?? entry.name}`,
         fix:
           `move ${(entry.members ?? []).join(", ")} into the DAG folder (or a package in requirements.txt), ` +
           `import them from there in the DAGs, and drop the ${list} list`,
@@ -494,7 +520,7 @@ export function pluginFindings(entries: readonly PluginEntry[], zipName: string)
       file: where,
       line: entry.line ?? undefined,
       rule: entry.kind,
-      message: `custom ${entry.kind} ${entry.name} (moduleName ${moduleName}) lives in plugins.zip`,
+      message: `custom ${entry.kind} ${entry.name} (module ${moduleName}) lives in plugins.zip`,
       fix:
         `move ${moduleName} into the DAG folder (e.g. dags/${entry.file}) or a package in requirements.txt, ` +
         `and import ${entry.name} from there: a change to plugins.zip needs an environment update`,

@@ -12,11 +12,12 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
-import { constraintProblem } from "../rules/requirements";
+import { constraintProblem, pinnedConstraints } from "../rules/requirements";
 import { findMwaaVersion } from "../rules/versions";
 import {
   ConfigProbe,
   configFindings,
+  constraintFindings,
   importErrorFinding,
   isTemplateScanned,
   majorOf,
@@ -74,21 +75,23 @@ export interface CliOptions {
   json?: string;
 }
 
+function byVersion(a: string, b: string): number {
+  const [x, y] = [a.split(".").map(Number), b.split(".").map(Number)];
+  return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
+}
+
 /** The Airflow versions with a lock file, oldest first. */
 export function lockedVersions(locksDir = LOCKS): string[] {
   return fs
     .readdirSync(locksDir)
     .map((f) => /^airflow-(\d+\.\d+\.\d+)\.txt$/.exec(f)?.[1])
     .filter((v): v is string => v !== undefined)
-    .sort((a, b) => {
-      const [x, y] = [a.split(".").map(Number), b.split(".").map(Number)];
-      return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
-    });
+    .sort(byVersion);
 }
 
 /** The source a move is checked from when none is given: the newest locked version of the major before. */
 export function defaultSource(target: string, locked: readonly string[]): string {
-  const older = locked.filter((v) => majorOf(v) < majorOf(target));
+  const older = locked.filter((v) => majorOf(v) < majorOf(target)).sort(byVersion);
   return majorOf(target) >= 3 && older.length > 0 ? older[older.length - 1] : target;
 }
 
@@ -303,7 +306,7 @@ export async function check(options: CliOptions, progress: (line: string) => voi
     AIRFLOW__CORE__DAGS_FOLDER: dags,
   });
   for (const [file, traceback] of Object.entries(parsed.import_errors)) {
-    findings.push(importErrorFinding(dags, file, traceback));
+    findings.push(importErrorFinding(dags, file, traceback, target));
   }
   const dagIds: Record<string, string[]> = {};
   for (const [file, ids] of Object.entries(parsed.dags)) dagIds[relativeTo(dags, file)] = ids;
@@ -367,8 +370,9 @@ export async function check(options: CliOptions, progress: (line: string) => voi
       ),
     );
     const mwaa = findMwaaVersion(target);
+    findings.push(...constraintFindings(name, pinnedConstraints(text), target));
     const constraint = mwaa ? constraintProblem(name, text, target, mwaa.python) : undefined;
-    if (constraint) {
+    if (constraint && !findings.some((f) => f.rule === "--constraint")) {
       findings.push({
         category: "requirements",
         severity: "blocks",
@@ -381,7 +385,7 @@ export async function check(options: CliOptions, progress: (line: string) => voi
       category: "requirements",
       note:
         `against local/locks/airflow-${target}.txt` +
-        (mwaa ? "" : `; ${target} is not an MWAA version, so its constraint line is not checked`),
+        (mwaa ? "" : `; ${target} is not an MWAA version, so MWAA's exact constraint line is not checked`),
     });
   } else {
     notes.push({ category: "requirements", note: "no --requirements", skipped: true });

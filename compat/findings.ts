@@ -67,6 +67,41 @@ export function isBlocked(findings: readonly Finding[]): boolean {
   return findings.some((f) => f.severity === "blocks");
 }
 
+function place(f: Finding): string | undefined {
+  return f.file ? `${f.file}${f.line ? `:${f.line}` : ""}` : undefined;
+}
+
+/**
+ * Findings for the table: a warning repeated word for word in several places (ruff's "airflow.DAG
+ * moved to airflow.sdk" on every DAG, say) becomes one row listing the places; blocking findings keep
+ * a row each.
+ */
+export function collapseWarnings(findings: readonly Finding[]): { finding: Finding; places: string[] }[] {
+  const rows: { finding: Finding; places: string[] }[] = [];
+  const groups = new Map<string, { finding: Finding; places: string[] }>();
+  for (const f of findings) {
+    const where = place(f);
+    if (f.severity === "warns") {
+      const key = JSON.stringify([f.rule, f.message, f.fix]);
+      const group = groups.get(key);
+      if (group) {
+        if (where) group.places.push(where);
+        continue;
+      }
+      const row = { finding: f, places: where ? [where] : [] };
+      groups.set(key, row);
+      rows.push(row);
+    } else {
+      rows.push({ finding: f, places: where ? [where] : [] });
+    }
+  }
+  // Blocking rows first, each group in file order.
+  return [
+    ...rows.filter((r) => r.finding.severity === "blocks"),
+    ...rows.filter((r) => r.finding.severity !== "blocks"),
+  ];
+}
+
 /** One table: location, severity, rule, then the message with its fix. */
 export function categoryTable(category: Category, findings: readonly Finding[], note?: CategoryNote): string {
   const own = sortFindings(findings.filter((f) => f.category === category));
@@ -74,11 +109,11 @@ export function categoryTable(category: Category, findings: readonly Finding[], 
   const heading = `== ${category}${note ? ` (${note.note})` : ""}`;
   if (note?.skipped) return heading;
   if (own.length === 0) return `${heading}\nnothing found`;
-  const rows = own.map((f) => [
-    f.file ? `${f.file}${f.line ? `:${f.line}` : ""}` : "-",
+  const rows = collapseWarnings(own).map(({ finding: f, places }) => [
+    places.length > 1 ? `${places.length} places` : (places[0] ?? "-"),
     f.severity,
     f.rule ?? "",
-    f.message + (f.fix ? `\n-> ${f.fix}` : ""),
+    f.message + (f.fix ? `\n-> ${f.fix}` : "") + (places.length > 1 ? `\nat ${places.join(", ")}` : ""),
   ]);
   const header = ["where", "result", "rule", "message / fix"];
   const widths = [0, 1, 2].map((i) => Math.max(header[i].length, ...rows.map((r) => r[i].length)));

@@ -182,6 +182,11 @@ def _scan_module(path, source, found):
     for name, node in classes.items():
         bases = [_name(base) for base in node.bases]
         if "AirflowPlugin" in bases:
+            plugin_name = None
+            for statement in node.body:
+                if (isinstance(statement, ast.Assign) and any(_name(t) == "name" for t in statement.targets)
+                        and isinstance(statement.value, ast.Constant)):
+                    plugin_name = statement.value.value
             for statement in node.body:
                 if not isinstance(statement, ast.Assign):
                     continue
@@ -191,7 +196,7 @@ def _scan_module(path, source, found):
                     if attr in PLUGIN_LISTS and listed:
                         members = [_name(element) or ast.unparse(element) for element in statement.value.elts]
                         found.append({"file": path, "line": statement.lineno, "kind": "plugin-" + attr,
-                                      "name": name, "members": members})
+                                      "name": name, "plugin": plugin_name, "members": members})
             continue
         kind = kind_of(name)
         if kind:
