@@ -112,6 +112,15 @@ describe("check-dags: DagBag import errors", () => {
       "3.3.2",
     );
     assert.equal(missing.line, undefined);
+    const database = importErrorFinding(
+      "/dags",
+      "/dags/z.py",
+      "sqlalchemy.exc.OperationalError: (sqlite3.OperationalError) no such table: slot_pool\n" +
+        "(Background on this error at: https://sqlalche.me/e/14/e3q8)\n",
+      "2.11.0",
+    );
+    assert.equal(database.rule, "OperationalError");
+    assert.match(database.message, /^sqlalchemy\.exc\.OperationalError: /);
     assert.match(missing.fix ?? "", /snowflake is not in the target's lock/);
   });
 });

@@ -94,7 +94,11 @@ export function importErrorFinding(
     const frame = FRAME.exec(text);
     if (frame && path.resolve(frame[1]) === path.resolve(absolutePath)) line = Number(frame[2]);
   }
-  const last = (lines[lines.length - 1] ?? "import failed").trim();
+  // The exception's own line: the last unindented `Name: message` (SQLAlchemy adds a line after it).
+  const exception = [...lines]
+    .reverse()
+    .find((l) => /^[A-Za-z_][\w.]*: /.test(l) && !l.startsWith("(Background"));
+  const last = (exception ?? lines[lines.length - 1] ?? "import failed").trim();
   const missing = /^ModuleNotFoundError: No module named '([^']+)'/.exec(last);
   let fix: string | undefined;
   if (missing && !missing[1].startsWith("airflow")) {

@@ -36,9 +36,12 @@ def dagbag(folder, *rest):
         from airflow.dag_processing.dagbag import DagBag
 
         options = {}
-    except ImportError:  # Airflow 2
+    except ImportError:  # Airflow 2: some operators read the database while the file loads (SubDagOperator
+        # its pools), so the throwaway AIRFLOW_HOME gets a SQLite one, as the scheduler would have.
         from airflow.models.dagbag import DagBag
+        from airflow.utils import db
 
+        db.upgradedb(reserialize_dags=False)
         options = {"include_examples": False}
     started = time.monotonic()
     bag = DagBag(dag_folder=folder, safe_mode=False, **options)

@@ -6,7 +6,7 @@ come with their replacement, a 2.x requirements.txt is held against the 3.3.2 lo
 plugins.zip is reported with the move to make.
 
 The command builds (or reuses) the 2.10.3, 3.3.2 and tools virtualenvs from local/locks; it needs no
-database and no running stack.
+running stack (on 2.x, DagBag gets a throwaway SQLite database).
 """
 
 import json
@@ -138,6 +138,15 @@ def test_the_fixed_folder_passes(tmp_path):
     assert report["findings"] == [], result.stdout
     assert sum(len(ids) for ids in report["dags"].values()) == len(EXPECTED)
     assert result.stdout.splitlines()[-1].startswith("OK: nothing blocks the move to Airflow 3.3.2")
+
+
+def test_the_broken_folder_is_valid_airflow_2(tmp_path):
+    """Every broken DAG loads on the Airflow it was written for: the breakage is the move's."""
+    out = tmp_path / "on-2.10.3.json"
+    check_dags("--target-version", "2.10.3", "--dags", str(CORPUS / "broken"), "--json", str(out), expect=0)
+    report = json.loads(out.read_text())
+    assert report["findings"] == []
+    assert sorted(report["dags"]) == sorted(EXPECTED)
 
 
 @pytest.fixture(scope="module")
