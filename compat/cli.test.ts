@@ -69,6 +69,40 @@ describe("check-dags: the command line", () => {
     assert.equal(options.json, "out.json");
   });
 
+  it("takes the target, the files and the options from a stack's config where the flags leave them out", () => {
+    const project = path.join(dir, "project");
+    fs.mkdirSync(path.join(project, "airflow", "dags"), { recursive: true });
+    fs.writeFileSync(path.join(project, "airflow", "requirements.txt"), "boto3\n");
+    const stack = path.join(project, "Pulumi.prod.yaml");
+    fs.writeFileSync(
+      stack,
+      [
+        "config:",
+        "  aws:region: us-east-1",
+        "  mwaa-migration:targetAirflowVersion: 3.3.2",
+        "  mwaa-migration:sourceAirflowVersion: 2.10.3",
+        "  mwaa-migration:dagsFolder: airflow/dags",
+        "  mwaa-migration:requirementsFile: airflow/requirements.txt",
+        "  mwaa-migration:pluginsZip: ''",
+        '  mwaa-migration:airflowConfigurationOptions: \'{"core.dag_concurrency":"8"}\'',
+        "",
+      ].join("\n"),
+    );
+    const options = parseArgs(["--stack-config", stack]);
+    assert.notEqual(options, "help");
+    if (options === "help") return;
+    assert.equal(options.targetVersion, "3.3.2");
+    assert.equal(options.sourceVersion, "2.10.3");
+    assert.equal(options.dags, path.join(project, "airflow", "dags"));
+    assert.equal(options.requirements, path.join(project, "airflow", "requirements.txt"));
+    assert.equal(options.plugins, undefined);
+    assert.deepEqual(options.config, { "core.dag_concurrency": "8" });
+    const overridden = parseArgs(["--stack-config", stack, "--target-version", "2.11.0", "--dags", dags]);
+    assert.ok(overridden !== "help" && overridden.targetVersion === "2.11.0" && overridden.dags === dags);
+    fs.writeFileSync(stack, "config:\n  mwaa-migration:airflowConfigurationOptions: 'not json'\n");
+    assert.throws(() => parseArgs(["--stack-config", stack]), /is not a JSON object of options/);
+  });
+
   it("refuses what it cannot check, naming the flag", () => {
     const cases: [string[], RegExp][] = [
       [["--dags", "x"], /--target-version is required/],

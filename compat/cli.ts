@@ -53,7 +53,9 @@ export const USAGE = `usage: npm run check-dags -- --target-version <version> --
   --plugins <plugins.zip>     checked for custom operators, sensors and hooks; also on the DAGs' path
   --config <section.option=value>   an Airflow configuration option (repeatable)
   --config-file <file.json>   options as a JSON object {"section.option": "value"} (MWAA's shape)
-  --stack-config <Pulumi.<stack>.yaml>  the options the stack sets (${CONFIG_KEY})
+  --stack-config <Pulumi.<stack>.yaml>  the options the stack sets (${CONFIG_KEY}),
+                              and its targetAirflowVersion, sourceAirflowVersion, dagsFolder,
+                              requirementsFile and pluginsZip where the flags leave them out
   --json <file>               also write the findings as JSON
   --help                      this text
 
@@ -95,16 +97,59 @@ export function defaultSource(target: string, locked: readonly string[]): string
   return majorOf(target) >= 3 && older.length > 0 ? older[older.length - 1] : target;
 }
 
-function readStackOptions(file: string): Record<string, string> {
+/** What a stack's config file gives the check: its options, and its target, files and source version. */
+export interface StackConfig {
+  options: Record<string, string>;
+  targetVersion?: string;
+  sourceVersion?: string;
+  dags?: string;
+  requirements?: string;
+  plugins?: string;
+}
+
+/**
+ * Reads Pulumi.<stack>.yaml: the Airflow options the stack sets, and the keys that name what to check
+ * (targetAirflowVersion, sourceAirflowVersion, dagsFolder, requirementsFile, pluginsZip). File paths are
+ * relative to the project, the stack file's folder. Pulumi.yaml's defaults are not read.
+ */
+export function readStackConfig(file: string): StackConfig {
   const yaml = require("js-yaml") as typeof import("js-yaml");
-  const document = yaml.load(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null;
-  const value = document?.config?.[CONFIG_KEY];
-  if (value === undefined) return {};
-  const options = typeof value === "string" ? JSON.parse(value) : value;
-  if (typeof options !== "object" || options === null || Array.isArray(options)) {
-    throw new UsageError(`${file}: ${CONFIG_KEY} is not a JSON object of options`);
+  let config: Record<string, unknown>;
+  try {
+    const document = yaml.load(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null;
+    config = document?.config ?? {};
+  } catch (error) {
+    throw new UsageError(`--stack-config ${file}: ${(error as Error).message.split("\n")[0]}`);
   }
-  return Object.fromEntries(Object.entries(options).map(([k, v]) => [k, String(v)]));
+  const text = (key: string): string | undefined => {
+    const value = config[`mwaa-migration:${key}`];
+    return typeof value === "string" && value.trim() !== "" ? value.trim() : undefined;
+  };
+  const project = path.dirname(file);
+  const local = (key: string): string | undefined => {
+    const value = text(key);
+    return value === undefined ? undefined : path.resolve(project, value);
+  };
+  const value = config[CONFIG_KEY];
+  let options: unknown = {};
+  if (value !== undefined) {
+    try {
+      options = typeof value === "string" ? JSON.parse(value) : value;
+    } catch {
+      options = undefined;
+    }
+  }
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw new UsageError(`--stack-config ${file}: ${CONFIG_KEY} is not a JSON object of options`);
+  }
+  return {
+    options: Object.fromEntries(Object.entries(options).map(([k, v]) => [k, String(v)])),
+    targetVersion: text("targetAirflowVersion"),
+    sourceVersion: text("sourceAirflowVersion"),
+    dags: local("dagsFolder"),
+    requirements: local("requirementsFile"),
+    plugins: local("pluginsZip"),
+  };
 }
 
 export function parseArgs(argv: readonly string[], locksDir = LOCKS): CliOptions | "help" {
@@ -112,6 +157,7 @@ export function parseArgs(argv: readonly string[], locksDir = LOCKS): CliOptions
     config: {},
     configOrigin: {},
   };
+  let stack: StackConfig | undefined;
   const setOption = (key: string, value: string, origin: string) => {
     const [k, v] = parseOptionAssignment(`${key}=${value}`);
     options.config[k] = v;
@@ -157,18 +203,32 @@ export function parseArgs(argv: readonly string[], locksDir = LOCKS): CliOptions
       }
       case "--config-file": {
         const file = value();
-        const parsed = JSON.parse(fs.readFileSync(file, "utf8"));
+        let parsed: Record<string, unknown>;
+        try {
+          parsed = JSON.parse(fs.readFileSync(file, "utf8"));
+        } catch (error) {
+          throw new UsageError(`--config-file ${file}: ${(error as Error).message}`);
+        }
         for (const [k, v] of Object.entries(parsed)) setOption(k, String(v), path.basename(file));
         break;
       }
       case "--stack-config": {
         const file = value();
-        for (const [k, v] of Object.entries(readStackOptions(file))) setOption(k, v, path.basename(file));
+        stack = readStackConfig(file);
+        for (const [k, v] of Object.entries(stack.options)) setOption(k, v, path.basename(file));
         break;
       }
       default:
         throw new UsageError(`unknown option ${arg}`);
     }
+  }
+  // The stack's keys fill in what the flags leave out.
+  if (stack) {
+    options.targetVersion ??= stack.targetVersion;
+    options.sourceVersion ??= stack.sourceVersion;
+    options.dags ??= stack.dags;
+    options.requirements ??= stack.requirements;
+    options.plugins ??= stack.plugins;
   }
   if (!options.targetVersion) throw new UsageError("--target-version is required");
   if (!options.dags) throw new UsageError("--dags <folder> is required");
@@ -320,7 +380,9 @@ export async function check(options: CliOptions, progress: (line: string) => voi
       probe<string[]>(targetVenv, ["context-keys"]),
     ]);
     const removed = removedContextKeys(sourceKeys, targetKeys);
-    for (const file of walk(dags).filter(isTemplateScanned)) {
+    // Data files beside the DAGs can be large; templates are not.
+    const scanned = walk(dags).filter((f) => isTemplateScanned(f) && fs.statSync(f).size <= 2 * 1024 * 1024);
+    for (const file of scanned) {
       findings.push(...templateFindings(relativeTo(dags, file), fs.readFileSync(file, "utf8"), removed));
     }
     notes.push({

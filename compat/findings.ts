@@ -85,7 +85,7 @@ export function collapseWarnings(findings: readonly Finding[]): { finding: Findi
       const key = JSON.stringify([f.rule, f.message, f.fix]);
       const group = groups.get(key);
       if (group) {
-        if (where) group.places.push(where);
+        if (where && !group.places.includes(where)) group.places.push(where);
         continue;
       }
       const row = { finding: f, places: where ? [where] : [] };

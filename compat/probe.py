@@ -44,7 +44,9 @@ def dagbag(folder, *rest):
         db.upgradedb(reserialize_dags=False)
         options = {"include_examples": False}
     started = time.monotonic()
-    bag = DagBag(dag_folder=folder, safe_mode=False, **options)
+    # Safe mode as the target's configuration has it (on by default): files that mention neither
+    # "airflow" nor "dag" are helpers, not DAG files, for the scheduler too.
+    bag = DagBag(dag_folder=folder, **options)
     files = {}
     for dag in bag.dags.values():
         if getattr(dag, "parent_dag", None) is not None:  # a 2.x SubDAG: its parent is the DAG
