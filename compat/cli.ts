@@ -279,7 +279,8 @@ async function probe<T>(venv: string, args: string[], env: Record<string, string
   try {
     await run(path.join(venv, "bin", "python"), [PROBE, ...args, out], {
       env: {
-        ...process.env,
+        // Nothing of the caller's Airflow: its database, home or options must not reach the probe.
+        ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("AIRFLOW"))),
         AIRFLOW_HOME: home,
         AIRFLOW__CORE__LOAD_EXAMPLES: "false",
         AIRFLOW__CORE__PLUGINS_FOLDER: path.join(home, "plugins"),
@@ -373,8 +374,11 @@ export async function check(options: CliOptions, progress: (line: string) => voi
   notes.push({ category: "parse", note: `DagBag of Airflow ${target}, ${parsed.seconds} s` });
 
   // Templates: the context keys the source's Airflow has and the target's does not, from both Airflows.
-  if (source !== target && locked.includes(source)) {
-    const sourceVenv = await ensureVenv(`airflow-${source}`, path.join(LOCKS, `airflow-${source}.txt`));
+  // A source without a lock reads the keys of the newest locked release of its major version before the
+  // target's (the context keys change between majors, not minors).
+  const keysFrom = locked.includes(source) ? source : majorMove ? defaultSource(target, locked) : undefined;
+  if (source !== target && keysFrom !== undefined && keysFrom !== target) {
+    const sourceVenv = await ensureVenv(`airflow-${keysFrom}`, path.join(LOCKS, `airflow-${keysFrom}.txt`));
     const [sourceKeys, targetKeys] = await Promise.all([
       probe<string[]>(sourceVenv, ["context-keys"]),
       probe<string[]>(targetVenv, ["context-keys"]),
@@ -387,9 +391,10 @@ export async function check(options: CliOptions, progress: (line: string) => voi
     }
     notes.push({
       category: "templates",
-      note: removed.length
-        ? `context keys removed since ${source}: ${removed.join(" ")}`
-        : `none removed since ${source}`,
+      note:
+        (removed.length
+          ? `context keys removed since ${keysFrom}: ${removed.join(" ")}`
+          : `none removed since ${keysFrom}`) + (keysFrom === source ? "" : `; ${source} has no lock`),
     });
   } else {
     notes.push({
