@@ -3,7 +3,8 @@
 # against real Airflow (2.8.1 -> 2.11.0 and 2.10.3 -> 2.11.0; into Airflow 3 through the migration plugin:
 # 2.10.3 -> 3.3.2, 2.10.3 -> 3.0.6 and 3.0.6 -> 3.3.2), PostgreSQL and moto; and the DAG files the Data
 # Pipeline converter writes (datapipeline/), loaded by Airflow 2.11.0 and 3.3.2, checked with ruff from
-# the tools venv, and a few of them run on 2.11.0 against moto.
+# the tools venv, and a few of them run on 2.11.0 against moto; and `npm run check-dags` on its corpus
+# of broken and fixed DAGs against Airflow 3.3.2 (from 2.10.3).
 # Brings the local stack up when it is not running, and takes down what it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
