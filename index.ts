@@ -52,6 +52,12 @@ export = async () => {
     migrationBucketName: migration.bucket.bucketName,
     migrationKeyArn: migration.bucket.keyArn,
     exportGrantPolicy: migration.grants?.exportPolicy,
+    secretsBackendSecrets: migration.secretsBackend.apply(
+      (grant) => grant?.namePrefixes.map((p) => `${p}*`) ?? [],
+    ),
+    webUiPermissionSetPolicies: migration.webUi?.permissionSetPolicies ?? {},
+    // Custom Airflow roles are not created yet: create each on the target (POST /roles) with this body.
+    webUiCustomRolesToCreate: migration.webUi?.customRoles ?? [],
     deployerPolicy: migration.deployerPolicy,
   };
 };

@@ -28,6 +28,8 @@ import {
   type StagePlan,
 } from "../rules/stages";
 import { TargetEnvironment } from "./targetEnvironment";
+import { WebUiAccess } from "./webUiAccess";
+import { type SecretsBackendGrant, targetSecretsBackend } from "../rules/secretsBackend";
 import { resolveTargetSettings, type TargetSettings } from "../rules/targetSettings";
 import { checkVersionChange, exportRefusal, findMwaaVersion, type UpgradePath } from "../rules/versions";
 
@@ -101,6 +103,9 @@ export class Migration extends pulumi.ComponentResource {
   readonly phases: MigrationPhases;
   readonly checks: pulumi.Output<MigrationChecks>;
   readonly targetSettings: pulumi.Output<TargetSettings>;
+  /** What the target's Secrets Manager backend reads (the execution role's grant); undefined: no backend. */
+  readonly secretsBackend: pulumi.Output<SecretsBackendGrant | undefined>;
+  readonly webUi?: WebUiAccess;
   readonly deployerPolicy: pulumi.Output<string>;
 
   constructor(name: string, args: MigrationArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -119,12 +124,30 @@ export class Migration extends pulumi.ComponentResource {
     );
     this.checks = this.runChecks(config, args.previousStage);
     this.targetSettings = this.resolveSettings(config);
+    this.secretsBackend = this.targetSettings.apply((settings) => {
+      const backend = targetSecretsBackend(settings.airflowConfigurationOptions, config.secretsKmsKeyArn);
+      if (backend.problems.length > 0) throw new ConfigurationError(backend.problems);
+      for (const note of backend.notes) pulumi.log.info(note, this);
+      return backend.grant;
+    });
     this.bucket = new MigrationBucket(
       `${name}-bucket`,
       { prefix: config.migrationPrefix, expirationDays: config.bundleExpirationDays, tags: args.tags },
       { parent: this },
     );
     this.target = this.buildTarget(name, args, version.python, account);
+    if (config.webUiAccess.length > 0)
+      this.webUi = new WebUiAccess(
+        `${name}-web-ui`,
+        {
+          environmentName: config.targetEnvironmentName,
+          region,
+          account,
+          mappings: config.webUiAccess,
+          tags: args.tags,
+        },
+        { parent: this },
+      );
     // Only the environment is built when no history moves: no grant is needed.
     if (this.plan.grants && config.historyImport) this.grants = this.buildGrants(name, config);
     this.phases = migrationPhases(name, this.plan, this.phaseContext(config, region), this);
@@ -197,6 +220,7 @@ export class Migration extends pulumi.ComponentResource {
         dagBucketName: config.targetDagBucketName,
         dagS3Path: config.dagS3Path,
         settings: this.targetSettings,
+        secretsBackend: this.secretsBackend,
         assets: {
           dagsFolder: resolve(config.dagsFolder)!,
           requirementsFile: resolve(config.requirementsFile),

@@ -34,6 +34,7 @@ import {
   partitionOf,
   partitionOfArn,
   s3BucketArn,
+  secretsNamedUnder,
 } from "./arns";
 import { bucketNameOf, parseDagFolder, s3DagFolder } from "./dagLocation";
 import { capabilitiesOf } from "./versions";
@@ -64,6 +65,16 @@ export interface ExecutionRoleScope {
   readonly environmentName: string;
   readonly dagBucketName: string;
   /** A customer-managed key for the environment; AWS-owned keys are used when absent. */
+  readonly kmsKeyArn?: string;
+  /** Airflow's Secrets Manager backend, when the environment runs it: what the execution role reads. */
+  readonly secretsBackend?: SecretsBackendScope;
+}
+
+/** The secrets Airflow's Secrets Manager backend reads, and the key they are encrypted with. */
+export interface SecretsBackendScope {
+  /** Secret-name prefixes, each ending in the backend's separator (`airflow/connections/`). */
+  readonly namePrefixes: readonly string[];
+  /** A customer-managed key of the secrets; absent, they use the aws/secretsmanager key, which needs no grant. */
   readonly kmsKeyArn?: string;
 }
 
@@ -311,6 +322,25 @@ export const PERMISSION_TABLE: readonly AnyPermissionRow[] = [
     condition: (s) => ({ StringLike: { "kms:ViaService": [`sqs.${s.region}.amazonaws.com`] } }),
     when: (s) => s.kmsKeyArn === undefined,
     why: "MWAA's documented statement for AWS-owned keys: any key outside this account, used only through SQS.",
+  }),
+
+  row<"execution-role">({
+    identity: "execution-role",
+    sid: "ReadBackendSecrets",
+    actions: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+    resources: (s) => s.secretsBackend!.namePrefixes.map((prefix) => secretsNamedUnder(s, prefix)),
+    when: (s) => (s.secretsBackend?.namePrefixes.length ?? 0) > 0,
+    why: "Airflow's Secrets Manager backend reads connections, variables and config options under its prefixes, and no other secret.",
+  }),
+  row<"execution-role">({
+    identity: "execution-role",
+    sid: "DecryptBackendSecrets",
+    actions: ["kms:Decrypt"],
+    resources: (s) => s.secretsBackend!.kmsKeyArn!,
+    condition: (s) => ({ StringEquals: { "kms:ViaService": `secretsmanager.${s.region}.amazonaws.com` } }),
+    when: (s) =>
+      (s.secretsBackend?.namePrefixes.length ?? 0) > 0 && s.secretsBackend?.kmsKeyArn !== undefined,
+    why: "Secrets encrypted with a customer-managed key are decrypted by Secrets Manager on the role's behalf, through Secrets Manager only.",
   }),
 
   // The export grant, on the source's execution role.

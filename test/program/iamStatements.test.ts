@@ -36,6 +36,8 @@ const airflowRoleArn = (env: string, role: string) =>
   `arn:aws:airflow:${REGION}:${ACCOUNT}:role/${env}/${role}`;
 const logGroupArn = (group: string) => `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${group}`;
 const s3 = (bucket: string, key?: string) => `arn:aws:s3:::${bucket}${key === undefined ? "" : `/${key}`}`;
+const secretArn = (nameWithSuffix: string) =>
+  `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${nameWithSuffix}`;
 const viaS3 = { "kms:ViaService": `s3.${REGION}.amazonaws.com` };
 const viaSqs = { "kms:ViaService": `sqs.${REGION}.amazonaws.com` };
 const OTHER_KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/0a0b0c0d-1111-2222-3333-444455556666`;
@@ -243,6 +245,9 @@ describe("the IAM documents the dev stack writes", () => {
           "kms:DescribeKey",
           "kms:GenerateDataKey*",
           "kms:Encrypt",
+          // The source's Secrets Manager backend, carried by the clone (scoped to its prefixes below).
+          "secretsmanager:GetSecretValue",
+          "secretsmanager:DescribeSecret",
         ],
         "execution policy",
       );
@@ -279,6 +284,10 @@ describe("the IAM documents the dev stack writes", () => {
           OTHER_KEY,
           w.migrationKey,
           `arn:aws:iam::${ACCOUNT}:role/Admin`,
+          secretArn("prod/db-password-AbCdEf"),
+          secretArn("airflow/connections_legacy/db-AbCdEf"),
+          secretArn("other/airflow/connections/db-AbCdEf"),
+          `arn:aws:secretsmanager:eu-west-1:${ACCOUNT}:secret:airflow/connections/db-AbCdEf`,
         ],
         "execution policy",
         UNSCOPABLE_ACTIONS,
@@ -286,6 +295,27 @@ describe("the IAM documents the dev stack writes", () => {
       assert.ok(
         !JSON.stringify(doc("execution")).includes(SOURCE.name),
         "the execution policy names the source",
+      );
+    });
+
+    it("reads the secrets under the prefixes of the backend the clone carried from the source, and no other", () => {
+      // The source's kwargs name connections and variables prefixes and leave config to Airflow's default.
+      assertAllows(
+        doc("execution"),
+        ["airflow/connections/warehouse-AbCdEf", "airflow/variables/region-AbCdEf", "airflow/config/x-AbCdEf"]
+          .map(secretArn)
+          .flatMap((secret) =>
+            asks(["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], secret),
+          ),
+        "execution policy",
+      );
+      assertDoesNotAllow(
+        doc("execution"),
+        [
+          ask("secretsmanager:PutSecretValue", secretArn("airflow/connections/warehouse-AbCdEf")),
+          ask("secretsmanager:ListSecrets", "*"),
+        ],
+        "execution policy",
       );
     });
 
