@@ -86,6 +86,8 @@ const CARRIERS = {
   migrationBucket: "dev-migration-bucket-policy",
   dagBucket: "dev-migration-target-dags-policy",
   deployer: "output deployerPolicy",
+  webUiAnalysts: "dev-migration-web-ui-group-Analysts",
+  webUiSalesTeam: "dev-migration-web-ui-sso-SalesTeam",
 };
 
 /** A context in which every condition the program writes holds, so a probe tests the resource alone. */
@@ -571,6 +573,29 @@ describe("the IAM documents the dev stack writes", () => {
         ],
         "DAG bucket policy",
       );
+    });
+  });
+
+  describe("the web UI login policies (webUiAccess)", () => {
+    it("let each principal open the target's UI as its own Airflow role, and as no other role or environment", () => {
+      const login = (env: string, role: string) =>
+        ask("airflow:CreateWebLoginToken", airflowRoleArn(env, role));
+      assertAllows(doc("webUiAnalysts"), [login(TARGET, "Viewer")], "Analysts' login");
+      assertAllows(doc("webUiSalesTeam"), [login(TARGET, "SalesViewer")], "SalesTeam's login");
+      for (const which of ["webUiAnalysts", "webUiSalesTeam"] as const) {
+        assertDoesNotAllow(
+          doc(which),
+          [
+            login(TARGET, "Admin"),
+            login(TARGET, "Op"),
+            login(SOURCE.name, "Viewer"),
+            login(SOURCE.name, "SalesViewer"),
+            ask("airflow:InvokeRestApi", airflowRoleArn(TARGET, "Viewer")),
+            ask("airflow:CreateCliToken", envArn(TARGET)),
+          ],
+          which,
+        );
+      }
     });
   });
 
