@@ -1,3 +1,4 @@
+import * as fs from "fs";
 import * as path from "path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
@@ -30,6 +31,7 @@ import {
 import { TargetEnvironment } from "./targetEnvironment";
 import { WebUiAccess } from "./webUiAccess";
 import { type SecretsBackendGrant, targetSecretsBackend } from "../rules/secretsBackend";
+import { offlineRequirementsProblem } from "../rules/offlineRequirements";
 import { resolveTargetSettings, type TargetSettings } from "../rules/targetSettings";
 import { checkVersionChange, exportRefusal, findMwaaVersion, type UpgradePath } from "../rules/versions";
 
@@ -88,6 +90,15 @@ export function migrationProblems(input: {
   return { problems, upgradePath: versions.path };
 }
 
+/** A requirements.txt the target cannot install without an internet route (see rules/offlineRequirements). */
+function offlineProblems(config: MigrationConfig, projectRoot: string): string[] {
+  if (!config.requirementsFile) return [];
+  const file = path.resolve(projectRoot, config.requirementsFile);
+  if (!fs.existsSync(file)) return [];
+  const problem = offlineRequirementsProblem(config.network, file, fs.readFileSync(file, "utf8"));
+  return problem ? [problem] : [];
+}
+
 /**
  * A whole migration: the source it reads, the target it builds, the bucket bundles travel through,
  * the temporary grants, and the phases the current stage runs.
@@ -122,7 +133,7 @@ export class Migration extends pulumi.ComponentResource {
       { source: config.source, region, account, password: args.sourcePassword },
       { parent: this },
     );
-    this.checks = this.runChecks(config, args.previousStage);
+    this.checks = this.runChecks(config, args.previousStage, offlineProblems(config, args.projectRoot));
     this.targetSettings = this.resolveSettings(config);
     this.secretsBackend = this.targetSettings.apply((settings) => {
       const backend = targetSecretsBackend(settings.airflowConfigurationOptions, config.secretsKmsKeyArn);
@@ -166,7 +177,11 @@ export class Migration extends pulumi.ComponentResource {
    * The checks that wait for AWS (see `migrationProblems`), plus the target's workflow-asset problems:
    * any problem fails the stack with all of them listed, before the target environment is touched.
    */
-  private runChecks(config: MigrationConfig, lastStage: string | undefined): pulumi.Output<MigrationChecks> {
+  private runChecks(
+    config: MigrationConfig,
+    lastStage: string | undefined,
+    localProblems: string[],
+  ): pulumi.Output<MigrationChecks> {
     const targetDagBucketArn = config.targetDagBucketName
       ? aws.s3.getBucketOutput({ bucket: config.targetDagBucketName }, { parent: this }).arn
       : undefined;
@@ -190,7 +205,7 @@ export class Migration extends pulumi.ComponentResource {
           targetDagBucketArn: targetBucketArn,
         });
         // The target's workflow assets were built synchronously, before this callback can run.
-        const problems = [...result.problems, ...this.target.assets.problems];
+        const problems = [...result.problems, ...this.target.assets.problems, ...localProblems];
         if (problems.length > 0) throw new ConfigurationError(problems);
         pulumi.log.info(`upgrade path: ${result.upgradePath!.note}`, this);
         return { upgradePath: result.upgradePath! };
