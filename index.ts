@@ -56,8 +56,8 @@ export = async () => {
       (grant) => grant?.namePrefixes.map((p) => `${p}*`) ?? [],
     ),
     webUiPermissionSetPolicies: migration.webUi?.permissionSetPolicies ?? {},
-    // Custom Airflow roles are not created yet: create each on the target (POST /roles) with this body.
-    webUiCustomRolesToCreate: migration.webUi?.customRoles ?? [],
+    // Custom Airflow roles the stack cannot create (Airflow 3 targets): create each by hand with this spec.
+    webUiCustomRolesToCreate: migration.webUi?.customRolesToCreate ?? [],
     deployerPolicy: migration.deployerPolicy,
   };
 };

@@ -155,6 +155,11 @@ export class Migration extends pulumi.ComponentResource {
           region,
           account,
           mappings: config.webUiAccess,
+          airflowVersion: config.targetAirflowVersion,
+          // Through the environment's reported version: a custom role is created once the environment exists.
+          airflow: this.target.environment.airflowVersion.apply((v) =>
+            mwaaAirflow(config.targetEnvironmentName, v, region),
+          ),
           tags: args.tags,
         },
         { parent: this },

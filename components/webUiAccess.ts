@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigurationError } from "../rules/config";
+import { AirflowRole, type AirflowTarget } from "../providers";
 import {
   type CustomRoleSpec,
   type WebUiMapping,
@@ -15,6 +16,10 @@ export interface WebUiAccessArgs {
   readonly region: string;
   readonly account: pulumi.Input<string>;
   readonly mappings: readonly WebUiMapping[];
+  /** The target's Airflow version: roles are created through the REST API on 2.x only. */
+  readonly airflowVersion: string;
+  /** The target as the providers reach it; resolves once the environment exists. */
+  readonly airflow: pulumi.Input<AirflowTarget>;
   readonly tags?: Record<string, string>;
 }
 
@@ -24,14 +29,20 @@ const slug = (m: WebUiMapping) => `${m.principal.kind}-${m.principal.name}`.repl
 /**
  * The target's UI access: for each mapped principal, a policy allowing `airflow:CreateWebLoginToken` on
  * the environment's Airflow role, attached as the principal's kind allows (see rules/webUiAccess.ts).
- * Custom roles are not created in Airflow here: their specs are an output.
+ * Custom roles are created on an Airflow 2 target (AirflowRole, through the REST API); Airflow 3 manages
+ * roles through the FAB provider's API, which the providers do not reach, so there their specs are an
+ * output to create by hand.
  */
 export class WebUiAccess extends pulumi.ComponentResource {
   readonly policies: pulumi.Resource[] = [];
   /** For each IAM Identity Center permission set: the customer-managed policy it should reference. */
   readonly permissionSetPolicies: Record<string, pulumi.Output<string>> = {};
-  /** Custom Airflow roles the mapping names, as the REST API's POST /roles body; not yet created. */
+  /** Custom Airflow roles the mapping names, as the REST API's POST /roles body. */
   readonly customRoles: CustomRoleSpec[];
+  /** The custom roles the stack creates (Airflow 2 targets). */
+  readonly airflowRoles: AirflowRole[] = [];
+  /** The custom roles left to create by hand (Airflow 3 targets). */
+  readonly customRolesToCreate: CustomRoleSpec[];
 
   constructor(name: string, args: WebUiAccessArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mwaa-migration:webui:WebUiAccess", name, {}, opts);
@@ -81,6 +92,17 @@ export class WebUiAccess extends pulumi.ComponentResource {
       }
     }
     this.customRoles = customRoles(args.mappings);
-    this.registerOutputs({ customRoles: this.customRoles });
+    const createsRoles = /^2\./.test(args.airflowVersion);
+    this.customRolesToCreate = createsRoles ? [] : this.customRoles;
+    if (createsRoles)
+      for (const role of this.customRoles)
+        this.airflowRoles.push(
+          new AirflowRole(
+            `${name}-role-${role.name}`,
+            { airflow: args.airflow, roleName: role.name, permissions: role.actions, region: args.region },
+            parent,
+          ),
+        );
+    this.registerOutputs({ customRoles: this.customRoles, customRolesToCreate: this.customRolesToCreate });
   }
 }

@@ -40,5 +40,6 @@ export { mwaaAirflow, selfManagedAirflow } from "./framework/phaseInputs";
 export { readBundleJson } from "./framework/bundleStore";
 export { airflowClientFor } from "./framework/target";
 export type { AirflowTarget } from "./framework/target";
+export { AirflowRole, type AirflowRoleArgs } from "./airflowRole";
 export type { AirflowClient, DagSummary } from "./airflow/client";
 export type { TaskLogCopyResult } from "./taskLogs/copy";

@@ -87,7 +87,7 @@ const CARRIERS = {
   dagBucket: "dev-migration-target-dags-policy",
   deployer: "output deployerPolicy",
   webUiAnalysts: "dev-migration-web-ui-group-Analysts",
-  webUiSalesTeam: "dev-migration-web-ui-sso-SalesTeam",
+  webUiDataEngineers: "dev-migration-web-ui-sso-DataEngineers",
 };
 
 /** A context in which every condition the program writes holds, so a probe tests the resource alone. */
@@ -581,15 +581,15 @@ describe("the IAM documents the dev stack writes", () => {
       const login = (env: string, role: string) =>
         ask("airflow:CreateWebLoginToken", airflowRoleArn(env, role));
       assertAllows(doc("webUiAnalysts"), [login(TARGET, "Viewer")], "Analysts' login");
-      assertAllows(doc("webUiSalesTeam"), [login(TARGET, "SalesViewer")], "SalesTeam's login");
-      for (const which of ["webUiAnalysts", "webUiSalesTeam"] as const) {
+      assertAllows(doc("webUiDataEngineers"), [login(TARGET, "Op")], "DataEngineers' login");
+      for (const which of ["webUiAnalysts", "webUiDataEngineers"] as const) {
         assertDoesNotAllow(
           doc(which),
           [
             login(TARGET, "Admin"),
-            login(TARGET, "Op"),
+            login(TARGET, "User"),
             login(SOURCE.name, "Viewer"),
-            login(SOURCE.name, "SalesViewer"),
+            login(SOURCE.name, "Op"),
             ask("airflow:InvokeRestApi", airflowRoleArn(TARGET, "Viewer")),
             ask("airflow:CreateCliToken", envArn(TARGET)),
           ],

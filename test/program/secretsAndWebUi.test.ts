@@ -136,6 +136,35 @@ describe("web UI access in the stack", () => {
     assert.equal(sso.inputs.tags["mwaa-migration:web-ui-principal"], "sso:SalesTeam");
     assert.match(sso.inputs.policy, new RegExp(`role/${TARGET}/SalesViewer"`));
     assert.deepEqual(Object.keys(run.outputs.webUiPermissionSetPolicies), ["SalesTeam"]);
+    // An Airflow 2 target: the custom role is created through the REST API, once the environment exists.
+    const custom = byName(run, "dev-migration-web-ui-role-SalesViewer");
+    assert.equal(custom.inputs.roleName, "SalesViewer");
+    assert.deepEqual(custom.inputs.airflow, {
+      kind: "mwaa",
+      environmentName: TARGET,
+      airflowVersion: "2.11.0",
+      region: REGION,
+    });
+    const permissions = (
+      custom.inputs.permissions as { action: { name: string }; resource: { name: string } }[]
+    ).map((p) => `${p.action.name} on ${p.resource.name}`);
+    assert.ok(permissions.includes("can_read on DAG:daily_sales_report"));
+    assert.ok(!permissions.some((p) => p.endsWith(" on DAGs")), "no permission on every DAG");
+    assert.ok(custom.dependencies?.includes(byName(run, "dev-migration-target-environment").urn));
+    assert.deepEqual(run.outputs.webUiCustomRolesToCreate, []);
+  });
+
+  it("on an Airflow 3 target, leaves the custom role as an output to create by hand", async () => {
+    const run = await runStackWithOutputs({
+      ...loadDevConfig(),
+      "mwaa-migration:webUiAccess": JSON.stringify([
+        { principal: "sso:SalesTeam", airflowRole: "SalesViewer", dags: ["daily_sales_report"] },
+      ]),
+      "mwaa-migration:targetAirflowVersion": "3.0.6",
+      "mwaa-migration:requirementsFile": "",
+      "mwaa-migration:historyImport": "false",
+    });
+    assert.ok(!run.resources.some((r) => r.name === "dev-migration-web-ui-role-SalesViewer"));
     const [custom] = run.outputs.webUiCustomRolesToCreate;
     assert.equal(custom.name, "SalesViewer");
     assert.ok(
