@@ -32,6 +32,7 @@ import { TargetEnvironment } from "./targetEnvironment";
 import { WebUiAccess } from "./webUiAccess";
 import { type SecretsBackendGrant, targetSecretsBackend } from "../rules/secretsBackend";
 import { offlineRequirementsProblem } from "../rules/offlineRequirements";
+import { webUiDeployerScope } from "../rules/webUiAccess";
 import { resolveTargetSettings, type TargetSettings } from "../rules/targetSettings";
 import { checkVersionChange, exportRefusal, findMwaaVersion, type UpgradePath } from "../rules/versions";
 
@@ -319,6 +320,7 @@ export class Migration extends pulumi.ComponentResource {
               sourceTaskLogGroupArn: sourceLogs,
               targetTaskLogGroupArn: targetLogs,
               purgeBundlesOnDelete: config.phases.purgeBundlesOnDelete,
+              webUi: webUiDeployerScope(config.targetEnvironmentName, config.webUiAccess),
             }),
           ),
       );

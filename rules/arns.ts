@@ -78,3 +78,8 @@ export function iamRolesUnderPath(scope: AccountScope, path: string): string {
 export function secretsNamedUnder(scope: AccountScope, namePrefix: string): string {
   return arn(scope, "secretsmanager", `secret:${namePrefix}*`);
 }
+
+/** A customer-managed IAM policy at the root path (IAM is global: no region in the ARN). */
+export function iamPolicyArn(scope: AccountScope, name: string): string {
+  return `arn:${partitionOf(scope.region)}:iam::${scope.account}:policy/${name}`;
+}

@@ -29,6 +29,7 @@ import {
   airflowRoleArn,
   celeryQueuesArn,
   environmentLogGroupsArn,
+  iamPolicyArn,
   iamRolesUnderPath,
   mwaaEnvironmentArn,
   partitionOf,
@@ -111,6 +112,17 @@ export interface DeployerScope {
   readonly targetTaskLogGroupArn?: string;
   /** `purgeBundlesOnDelete`: deleting an export resource deletes its bundle, as the deployer. */
   readonly purgeBundlesOnDelete?: boolean;
+  /** The principals `webUiAccess` gives a login policy: the stack puts one on each. */
+  readonly webUi?: WebUiDeployerScope;
+}
+
+/** Where the web UI login policies go: principal ARNs by kind, and the permission sets' policy names. */
+export interface WebUiDeployerScope {
+  readonly roleArns: readonly string[];
+  readonly userArns: readonly string[];
+  readonly groupArns: readonly string[];
+  /** Customer-managed policies created for IAM Identity Center permission sets. */
+  readonly policyNames: readonly string[];
 }
 
 export type Identity = "execution-role" | "export-grant" | "import-grant" | "deployer";
@@ -448,6 +460,48 @@ export const PERMISSION_TABLE: readonly AnyPermissionRow[] = [
       ...(s.sourceExecutionRoleArn ? [s.sourceExecutionRoleArn] : []),
     ],
     why: "The stack puts, reads and deletes the temporary grants on the two execution roles (aws.iam.RolePolicy).",
+  }),
+  row<"deployer">({
+    identity: "deployer",
+    sid: "WebUiLoginsOnRoles",
+    actions: ["iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:GetRolePolicy"],
+    resources: (s) => [...s.webUi!.roleArns],
+    when: (s) => (s.webUi?.roleArns.length ?? 0) > 0,
+    why: "The stack puts, reads and deletes the web UI login policy (aws.iam.RolePolicy) on the roles webUiAccess maps, and no other role.",
+  }),
+  row<"deployer">({
+    identity: "deployer",
+    sid: "WebUiLoginsOnUsers",
+    actions: ["iam:PutUserPolicy", "iam:DeleteUserPolicy", "iam:GetUserPolicy"],
+    resources: (s) => [...s.webUi!.userArns],
+    when: (s) => (s.webUi?.userArns.length ?? 0) > 0,
+    why: "The same for the users webUiAccess maps (aws.iam.UserPolicy).",
+  }),
+  row<"deployer">({
+    identity: "deployer",
+    sid: "WebUiLoginsOnGroups",
+    actions: ["iam:PutGroupPolicy", "iam:DeleteGroupPolicy", "iam:GetGroupPolicy"],
+    resources: (s) => [...s.webUi!.groupArns],
+    when: (s) => (s.webUi?.groupArns.length ?? 0) > 0,
+    why: "The same for the groups webUiAccess maps (aws.iam.GroupPolicy).",
+  }),
+  row<"deployer">({
+    identity: "deployer",
+    sid: "WebUiLoginPoliciesForPermissionSets",
+    actions: [
+      "iam:CreatePolicy",
+      "iam:DeletePolicy",
+      "iam:GetPolicy",
+      "iam:GetPolicyVersion",
+      "iam:ListPolicyVersions",
+      "iam:CreatePolicyVersion",
+      "iam:DeletePolicyVersion",
+      "iam:TagPolicy",
+      "iam:UntagPolicy",
+    ],
+    resources: (s) => s.webUi!.policyNames.map((name) => iamPolicyArn(s, name)),
+    when: (s) => (s.webUi?.policyNames.length ?? 0) > 0,
+    why: "The stack manages the customer-managed login policy of each IAM Identity Center permission set webUiAccess maps (aws.iam.Policy), by name.",
   }),
   row<"deployer">({
     identity: "deployer",

@@ -244,3 +244,20 @@ export function customRoles(mappings: readonly WebUiMapping[]): CustomRoleSpec[]
     if (m.dags && !seen.has(m.airflowRole)) seen.set(m.airflowRole, customRoleSpec(m.airflowRole, m.dags));
   return [...seen.values()];
 }
+
+/** What the deployer needs to attach the mapping's login policies (rules/permissionTable's WebUiDeployerScope). */
+export function webUiDeployerScope(
+  environmentName: string,
+  mappings: readonly WebUiMapping[],
+): { roleArns: string[]; userArns: string[]; groupArns: string[]; policyNames: string[] } {
+  const given = (kind: PrincipalKind) =>
+    mappings.filter((m) => m.principal.kind === kind).map((m) => m.principal.given);
+  return {
+    roleArns: given("role"),
+    userArns: given("user"),
+    groupArns: given("group"),
+    policyNames: mappings
+      .filter((m) => m.principal.kind === "sso")
+      .map((m) => webLoginPolicyName(environmentName, m.principal)),
+  };
+}
