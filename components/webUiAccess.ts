@@ -48,7 +48,7 @@ export class WebUiAccess extends pulumi.ComponentResource {
     super("mwaa-migration:webui:WebUiAccess", name, {}, opts);
     const parent = { parent: this };
     const scope = pulumi.output(args.account).apply((account) => {
-      const problems = foreignPrincipalProblems(args.mappings, account);
+      const problems = foreignPrincipalProblems(args.mappings, { region: args.region, account });
       if (problems.length > 0) throw new ConfigurationError(problems);
       return { region: args.region, account };
     });

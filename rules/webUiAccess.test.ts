@@ -19,6 +19,7 @@ describe("web UI access", () => {
       given: `arn:aws:iam::${ACCOUNT}:role/data/DataEngineers`,
       name: "DataEngineers",
       account: ACCOUNT,
+      partition: "aws",
     });
     assert.equal(parsePrincipal(`arn:aws:iam::${ACCOUNT}:user/alice`)?.kind, "user");
     assert.equal(parsePrincipal(`arn:aws-cn:iam::${ACCOUNT}:group/Analysts`)?.name, "Analysts");
@@ -109,16 +110,25 @@ describe("web UI access", () => {
     assert.equal(webLoginPolicyName("env", parsePrincipal("sso:Sales")!), "env-web-ui-Sales");
   });
 
-  it("refuses principals of another account", () => {
+  it("refuses principals of another account or partition", () => {
     const { mappings } = parseWebUiAccess(
       JSON.stringify([
         { principal: "arn:aws:iam::999999999999:role/Other", airflowRole: "Op" },
         { principal: "sso:Sales", airflowRole: "Viewer" },
       ]),
     );
-    const problems = foreignPrincipalProblems(mappings, ACCOUNT);
+    const problems = foreignPrincipalProblems(mappings, scope);
     assert.equal(problems.length, 1);
     assert.match(problems[0], /role\/Other is in account 999999999999, not the target's 123456789012/);
+    const china = foreignPrincipalProblems(
+      parseWebUiAccess(JSON.stringify([{ principal: `arn:aws:iam::${ACCOUNT}:group/A`, airflowRole: "Op" }]))
+        .mappings,
+      { region: "cn-north-1", account: ACCOUNT },
+    );
+    assert.match(
+      china[0],
+      /group\/A is in the aws partition, but the target's region cn-north-1 is in aws-cn: write its ARN as arn:aws-cn:iam::/,
+    );
   });
 
   it("specifies a custom role as Airflow's REST API creates it: reading views, and its DAGs only", () => {

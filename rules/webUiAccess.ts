@@ -12,7 +12,7 @@
  * A custom Airflow role is limited to some DAGs. Airflow's built-in roles exist on every environment; a
  * custom one has to be created in Airflow (its REST API) with the DAG-level permissions listed.
  */
-import { type AccountScope, airflowRoleArn } from "./arns";
+import { type AccountScope, airflowRoleArn, partitionOf } from "./arns";
 import { type PolicyDocument, policyDocument } from "./permissionTable";
 
 export const BUILT_IN_AIRFLOW_ROLES = ["Admin", "Op", "User", "Viewer", "Public"] as const;
@@ -28,6 +28,8 @@ export interface WebUiPrincipal {
   readonly name: string;
   /** The account of an ARN; undefined for an SSO permission set (it is provisioned into the account). */
   readonly account?: string;
+  /** The partition of an ARN (`aws`, `aws-cn`, ...). */
+  readonly partition?: string;
 }
 
 export interface WebUiMapping {
@@ -38,7 +40,7 @@ export interface WebUiMapping {
 }
 
 const IAM_PRINCIPAL_ARN =
-  /^arn:aws[a-z-]*:iam::(\d{12}):(role|user|group)\/(?:[\x21-\x7e]*\/)?([\w+=,.@-]+)$/;
+  /^arn:(aws[a-z-]*):iam::(\d{12}):(role|user|group)\/(?:[\x21-\x7e]*\/)?([\w+=,.@-]+)$/;
 const SSO_ROLE_NAME = /^AWSReservedSSO_([\w+=,.@-]+)_[0-9a-f]{16}$/;
 const SSO_PERMISSION_SET = /^sso:([\w+=,.@-]{1,32})$/;
 const CUSTOM_ROLE_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
@@ -53,10 +55,10 @@ export function parsePrincipal(given: string): WebUiPrincipal | undefined {
   if (sso) return { kind: "sso", given, name: sso[1] };
   const arn = IAM_PRINCIPAL_ARN.exec(given);
   if (!arn) return undefined;
-  const [, account, kind, name] = arn;
+  const [, partition, account, kind, name] = arn;
   const ssoRole = kind === "role" ? SSO_ROLE_NAME.exec(name) : null;
-  if (ssoRole) return { kind: "sso", given, name: ssoRole[1], account };
-  return { kind: kind as PrincipalKind, given, name, account };
+  if (ssoRole) return { kind: "sso", given, name: ssoRole[1], account, partition };
+  return { kind: kind as PrincipalKind, given, name, account, partition };
 }
 
 export const isBuiltInRole = (role: string) => (BUILT_IN_AIRFLOW_ROLES as readonly string[]).includes(role);
@@ -177,15 +179,23 @@ export function webLoginPolicy(
   ]);
 }
 
-/** A principal of another account cannot be given a policy by this stack. */
-export function foreignPrincipalProblems(mappings: readonly WebUiMapping[], account: string): string[] {
-  return mappings
-    .filter((m) => m.principal.account !== undefined && m.principal.account !== account)
-    .map(
-      (m) =>
-        `${KEY} principal ${m.principal.given} is in account ${m.principal.account}, not the target's ${account}; ` +
-        `this stack attaches policies in the target's account only: map a principal of ${account}.`,
-    );
+/** A principal of another account, or of another partition than the target's region, cannot be given a policy here. */
+export function foreignPrincipalProblems(mappings: readonly WebUiMapping[], scope: AccountScope): string[] {
+  const partition = partitionOf(scope.region);
+  const problems: string[] = [];
+  for (const { principal } of mappings) {
+    if (principal.partition !== undefined && principal.partition !== partition)
+      problems.push(
+        `${KEY} principal ${principal.given} is in the ${principal.partition} partition, but the target's region ` +
+          `${scope.region} is in ${partition}: write its ARN as arn:${partition}:iam::...`,
+      );
+    else if (principal.account !== undefined && principal.account !== scope.account)
+      problems.push(
+        `${KEY} principal ${principal.given} is in account ${principal.account}, not the target's ${scope.account}; ` +
+          `this stack attaches policies in the target's account only: map a principal of ${scope.account}.`,
+      );
+  }
+  return problems;
 }
 
 /** The name of the inline (or, for SSO, customer-managed) policy: one per environment on a principal. */

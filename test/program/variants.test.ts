@@ -239,7 +239,13 @@ describe("stack variants", () => {
   });
 
   it("in a China region, names every resource in the aws-cn partition", async () => {
-    const run = await runStackWithOutputs({ ...loadDevConfig(), "aws:region": "cn-north-1" });
+    const run = await runStackWithOutputs({
+      ...loadDevConfig(),
+      "aws:region": "cn-north-1",
+      // The dev stack's principals are commercial ARNs, which a China target refuses (rules/webUiAccess.ts).
+      "mwaa-migration:webUiAccess":
+        '[{"principal":"arn:aws-cn:iam::123456789012:group/Analysts","airflowRole":"Viewer"}]',
+    });
     const everything = JSON.stringify([run.resources.map((r) => r.inputs), run.outputs]);
     assert.doesNotMatch(everything, /arn:aws:/, "no ARN of the commercial partition");
     assert.match(everything, /arn:aws-cn:airflow:cn-north-1:\d+:role\/legacy-airflow\/Admin/);
