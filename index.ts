@@ -52,6 +52,12 @@ export = async () => {
     migrationBucketName: migration.bucket.bucketName,
     migrationKeyArn: migration.bucket.keyArn,
     exportGrantPolicy: migration.grants?.exportPolicy,
+    secretsBackendSecrets: migration.secretsBackend.apply(
+      (grant) => grant?.namePrefixes.map((p) => `${p}*`) ?? [],
+    ),
+    webUiPermissionSetPolicies: migration.webUi?.permissionSetPolicies ?? {},
+    // Custom Airflow roles the stack cannot create (Airflow 3 targets): create each by hand with this spec.
+    webUiCustomRolesToCreate: migration.webUi?.customRolesToCreate ?? [],
     deployerPolicy: migration.deployerPolicy,
   };
 };

@@ -1,3 +1,4 @@
+import * as fs from "fs";
 import * as path from "path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
@@ -31,6 +32,10 @@ import {
   type StagePlan,
 } from "../rules/stages";
 import { TargetEnvironment } from "./targetEnvironment";
+import { WebUiAccess } from "./webUiAccess";
+import { type SecretsBackendGrant, targetSecretsBackend } from "../rules/secretsBackend";
+import { offlineRequirementsProblem } from "../rules/offlineRequirements";
+import { webUiDeployerScope } from "../rules/webUiAccess";
 import { resolveTargetSettings, type TargetSettings } from "../rules/targetSettings";
 import { checkVersionChange, exportRefusal, findMwaaVersion, type UpgradePath } from "../rules/versions";
 
@@ -89,6 +94,15 @@ export function migrationProblems(input: {
   return { problems, upgradePath: versions.path };
 }
 
+/** A requirements.txt the target cannot install without an internet route (see rules/offlineRequirements). */
+function offlineProblems(config: MigrationConfig, projectRoot: string): string[] {
+  if (!config.requirementsFile) return [];
+  const file = path.resolve(projectRoot, config.requirementsFile);
+  if (!fs.existsSync(file)) return [];
+  const problem = offlineRequirementsProblem(config.network, file, fs.readFileSync(file, "utf8"));
+  return problem ? [problem] : [];
+}
+
 /**
  * A whole migration: the source it reads, the target it builds, the bucket bundles travel through,
  * the temporary grants, and the phases the current stage runs.
@@ -104,6 +118,9 @@ export class Migration extends pulumi.ComponentResource {
   readonly phases: MigrationPhases;
   readonly checks: pulumi.Output<MigrationChecks>;
   readonly targetSettings: pulumi.Output<TargetSettings>;
+  /** What the target's Secrets Manager backend reads (the execution role's grant); undefined: no backend. */
+  readonly secretsBackend: pulumi.Output<SecretsBackendGrant | undefined>;
+  readonly webUi?: WebUiAccess;
   readonly deployerPolicy: pulumi.Output<string>;
 
   constructor(name: string, args: MigrationArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -120,14 +137,37 @@ export class Migration extends pulumi.ComponentResource {
       { source: config.source, region, account, password: args.sourcePassword },
       { parent: this },
     );
-    this.checks = this.runChecks(config, args.previousStage);
+    this.checks = this.runChecks(config, args.previousStage, offlineProblems(config, args.projectRoot));
     this.targetSettings = this.resolveSettings(config);
+    this.secretsBackend = this.targetSettings.apply((settings) => {
+      const backend = targetSecretsBackend(settings.airflowConfigurationOptions, config.secretsKmsKeyArn);
+      if (backend.problems.length > 0) throw new ConfigurationError(backend.problems);
+      for (const note of backend.notes) pulumi.log.info(note, this);
+      return backend.grant;
+    });
     this.bucket = new MigrationBucket(
       `${name}-bucket`,
       { prefix: config.migrationPrefix, expirationDays: config.bundleExpirationDays, tags: args.tags },
       { parent: this },
     );
     this.target = this.buildTarget(name, args, version.python, account);
+    if (config.webUiAccess.length > 0)
+      this.webUi = new WebUiAccess(
+        `${name}-web-ui`,
+        {
+          environmentName: config.targetEnvironmentName,
+          region,
+          account,
+          mappings: config.webUiAccess,
+          airflowVersion: config.targetAirflowVersion,
+          // Through the environment's reported version: a custom role is created once the environment exists.
+          airflow: this.target.environment.airflowVersion.apply((v) =>
+            mwaaAirflow(config.targetEnvironmentName, v, region),
+          ),
+          tags: args.tags,
+        },
+        { parent: this },
+      );
     // Only the environment is built when no history moves: no grant is needed.
     if (this.plan.grants && config.historyImport) this.grants = this.buildGrants(name, config);
     this.phases = migrationPhases(name, this.plan, this.phaseContext(config, region), this);
@@ -146,7 +186,11 @@ export class Migration extends pulumi.ComponentResource {
    * The checks that wait for AWS (see `migrationProblems`), plus the target's workflow-asset problems:
    * any problem fails the stack with all of them listed, before the target environment is touched.
    */
-  private runChecks(config: MigrationConfig, lastStage: string | undefined): pulumi.Output<MigrationChecks> {
+  private runChecks(
+    config: MigrationConfig,
+    lastStage: string | undefined,
+    localProblems: string[],
+  ): pulumi.Output<MigrationChecks> {
     const targetDagBucketArn = config.targetDagBucketName
       ? aws.s3.getBucketOutput({ bucket: config.targetDagBucketName }, { parent: this }).arn
       : undefined;
@@ -170,7 +214,7 @@ export class Migration extends pulumi.ComponentResource {
           targetDagBucketArn: targetBucketArn,
         });
         // The target's workflow assets were built synchronously, before this callback can run.
-        const problems = [...result.problems, ...this.target.assets.problems];
+        const problems = [...result.problems, ...this.target.assets.problems, ...localProblems];
         if (problems.length > 0) throw new ConfigurationError(problems);
         pulumi.log.info(`upgrade path: ${result.upgradePath!.note}`, this);
         return { upgradePath: result.upgradePath! };
@@ -211,6 +255,7 @@ export class Migration extends pulumi.ComponentResource {
         dagBucketName: config.targetDagBucketName,
         dagS3Path: config.dagS3Path,
         settings,
+        secretsBackend: this.secretsBackend,
         assets: {
           dagsFolder: resolve(config.dagsFolder)!,
           requirementsFile: resolve(config.requirementsFile),
@@ -290,6 +335,7 @@ export class Migration extends pulumi.ComponentResource {
               sourceTaskLogGroupArn: sourceLogs,
               targetTaskLogGroupArn: targetLogs,
               purgeBundlesOnDelete: config.phases.purgeBundlesOnDelete,
+              webUi: webUiDeployerScope(config.targetEnvironmentName, config.webUiAccess),
             }),
           ),
       );

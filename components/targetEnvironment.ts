@@ -5,6 +5,7 @@ import { ConfigurationError, type MigrationConfig } from "../rules/config";
 import { baselineBucketControls } from "./bucketControls";
 import {
   STACK_ROLE_PATH,
+  type SecretsBackendScope,
   executionRolePolicy,
   executionRoleTrustPolicy,
   tlsOnlyBucketPolicy,
@@ -27,6 +28,8 @@ export interface TargetEnvironmentArgs {
   readonly dagBucketName?: string;
   readonly dagS3Path: string;
   readonly settings: pulumi.Input<TargetSettings>;
+  /** What Airflow's Secrets Manager backend reads, when the environment runs it (execution role grant). */
+  readonly secretsBackend?: pulumi.Input<SecretsBackendScope | undefined>;
   /** Local workflow files (resolved paths); uploaded before the environment is created. */
   readonly assets: Omit<WorkflowAssetsArgs, "bucket" | "dagS3Path" | "airflowVersion" | "pythonVersion"> & {
     readonly airflowVersion: string;
@@ -204,17 +207,20 @@ export class TargetEnvironment extends pulumi.ComponentResource {
       `${name}-execution-policy`,
       {
         role: role.name,
-        policy: pulumi.all([args.account, dagBucketName]).apply(([account, bucket]) =>
-          JSON.stringify(
-            executionRolePolicy({
-              region: args.region,
-              account,
-              environmentName: args.environmentName,
-              dagBucketName: bucket,
-              kmsKeyArn: args.kmsKeyArn,
-            }),
+        policy: pulumi
+          .all([args.account, dagBucketName, args.secretsBackend])
+          .apply(([account, bucket, secretsBackend]) =>
+            JSON.stringify(
+              executionRolePolicy({
+                region: args.region,
+                account,
+                environmentName: args.environmentName,
+                dagBucketName: bucket,
+                kmsKeyArn: args.kmsKeyArn,
+                ...(secretsBackend ? { secretsBackend } : {}),
+              }),
+            ),
           ),
-        ),
       },
       parent,
     );

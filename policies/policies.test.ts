@@ -4,6 +4,8 @@ import * as fs from "fs";
 import * as path from "path";
 import type { PolicyResource } from "@pulumi/policy";
 import * as p from "./policies";
+import { executionRolePolicy } from "../rules/permissions";
+import { webLoginPolicy } from "../rules/webUiAccess";
 import { resource, runPolicy, runResourcePolicy } from "./test/engine";
 import {
   ACCOUNT,
@@ -11,6 +13,7 @@ import {
   KEY_ARN,
   MIGRATION_BUCKET,
   PREFIX,
+  REGION,
   addToTarget,
   doc,
   documentedExecutionPolicy,
@@ -124,6 +127,41 @@ function readsSecondEnvironment(s: Stack): PolicyResource[] {
     executionRoleArn: `arn:aws:iam::${ACCOUNT}:role/reference-execution-role`,
   });
   return [...s.resources, reference];
+}
+
+const secretArn = (name: string) => `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${name}`;
+
+/** The target's execution policy as the program writes it for a Secrets Manager backend. */
+const withBackendSecrets = (s: Stack, namePrefixes: string[]) =>
+  setPolicy(
+    s,
+    "target-execution-policy",
+    executionRolePolicy({
+      region: REGION,
+      account: ACCOUNT,
+      environmentName: "target",
+      dagBucketName: DAG_BUCKET,
+      kmsKeyArn: KEY_ARN,
+      secretsBackend: { namePrefixes, kmsKeyArn: KEY_ARN },
+    }),
+  );
+
+const withSecretsStatement = (s: Stack, statement: object) =>
+  setPolicy(s, "target-execution-policy", withStatement(s, { Effect: "Allow", ...statement }));
+
+/** The program's UI policy for `role` on the target, on a carrier of the kind the program uses for `principal`. */
+function webLogin(
+  carrierType: "RolePolicy" | "UserPolicy" | "GroupPolicy",
+  principal: string,
+  role: string,
+  policy: object = webLoginPolicy({ region: REGION, account: ACCOUNT }, "target", role),
+): PolicyResource {
+  const prop = { RolePolicy: "role", UserPolicy: "user", GroupPolicy: "group" }[carrierType];
+  return resource(`aws:iam/${prop}Policy:${carrierType}`, `web-ui-${principal}`, {
+    name: "target-web-ui",
+    [prop]: principal,
+    policy: JSON.stringify(policy),
+  });
 }
 
 const cases: Record<string, { policy: (typeof p.allPolicies)[number]; failing: Case[]; passing: Case[] }> = {
@@ -886,6 +924,168 @@ const cases: Record<string, { policy: (typeof p.allPolicies)[number]; failing: C
         title: "the sharing environment is exempt",
         change: targetReusesSourceRole,
         config: { exemptEnvironments: ["target"] },
+        expect: [],
+      },
+    ],
+  },
+  "mwaa-execution-role-secrets-prefixes": {
+    policy: p.executionRoleSecretsPrefixes,
+    failing: [
+      {
+        title: "the guide's example: every secret of the account (secret:*)",
+        change: (s) =>
+          withSecretsStatement(s, {
+            Sid: "AllSecrets",
+            Action: ["secretsmanager:GetSecretValue"],
+            Resource: secretArn("*"),
+          }),
+        expect: [
+          /statement AllSecrets .*reaches secrets outside the backend's prefixes: .*secret:\* is not secret:<prefix>\/\*/,
+        ],
+        urnOf: "target-execution-policy",
+      },
+      {
+        title: "Resource * and a write action",
+        change: (s) =>
+          withSecretsStatement(s, {
+            Sid: "Everything",
+            Action: ["secretsmanager:GetSecretValue", "SecretsManager:PutSecretValue"],
+            Resource: "*",
+          }),
+        expect: [
+          /statement Everything .*grants SecretsManager:PutSecretValue beyond reading.*\* is not secret:<prefix>/,
+        ],
+      },
+      {
+        title: "a prefix the pack config does not list",
+        change: (s) => withBackendSecrets(s, ["airflow/connections/", "team-b/variables/"]),
+        config: { secretsPrefixes: ["airflow/connections", "airflow/variables"] },
+        expect: [
+          /statement ReadBackendSecrets .*team-b\/variables\/\* is outside the prefixes airflow\/connections, airflow\/variables/,
+        ],
+      },
+      {
+        title: "a prefix without its separator, which reaches names that only start alike",
+        change: (s) =>
+          withSecretsStatement(s, {
+            Sid: "Loose",
+            Action: "secretsmanager:GetSecretValue",
+            Resource: secretArn("airflow/conn*"),
+          }),
+        expect: [/statement Loose .*does not end in \/\*/],
+      },
+      {
+        title: "NotResource on secrets",
+        change: (s) =>
+          withSecretsStatement(s, {
+            Sid: "AllBut",
+            Action: "secretsmanager:GetSecretValue",
+            NotResource: secretArn("prod/*"),
+          }),
+        expect: [/statement AllBut .*uses NotResource/],
+      },
+    ],
+    passing: [
+      {
+        title: "the program's statements for a backend's prefixes",
+        change: (s) => withBackendSecrets(s, ["airflow/connections/", "airflow/variables/"]),
+        config: { secretsPrefixes: ["airflow/connections", "airflow/variables/"] },
+        expect: [],
+      },
+      {
+        title: "any prefix ending in / when the config lists none",
+        change: (s) => withBackendSecrets(s, ["team.a/conn/"]),
+        expect: [],
+      },
+      {
+        title: "a role MWAA does not assume may read other secrets",
+        change: (s) =>
+          addToTarget(s, [
+            resource("aws:iam/role:Role", "lambda-role", {
+              name: "lambda-role",
+              assumeRolePolicy: doc({
+                Effect: "Allow",
+                Principal: { Service: "lambda.amazonaws.com" },
+                Action: "sts:AssumeRole",
+              }),
+              inlinePolicies: [
+                { name: "s", policy: doc({ Effect: "Allow", Action: "secretsmanager:*", Resource: "*" }) },
+              ],
+            }),
+          ]),
+        expect: [],
+      },
+    ],
+  },
+  "mwaa-web-ui-admin-allowlist": {
+    policy: p.webUiAdminAllowlist,
+    failing: [
+      {
+        title: "Admin for a role not in webUiAdmins",
+        change: (s) => addToTarget(s, [webLogin("RolePolicy", "DataEngineers", "Admin")]),
+        config: { webUiAdmins: [`arn:aws:iam::${ACCOUNT}:role/Platform`] },
+        expect: [
+          /RolePolicy "web-ui-DataEngineers": policy statement WebLoginAsAirflowRole .*lets DataEngineers open the Airflow UI as Admin.* Fix: map the principal to Op/,
+        ],
+        urnOf: "web-ui-DataEngineers",
+      },
+      {
+        title: "a pattern that covers Admin, on a user",
+        change: (s) =>
+          addToTarget(s, [
+            webLogin("UserPolicy", "alice", "*", {
+              Version: "2012-10-17",
+              Statement: [
+                {
+                  Sid: "AnyRole",
+                  Effect: "Allow",
+                  Action: "airflow:CreateWeb*",
+                  Resource: `arn:aws:airflow:${REGION}:${ACCOUNT}:role/target/*`,
+                },
+              ],
+            }),
+          ]),
+        expect: [
+          /UserPolicy "web-ui-alice": policy statement AnyRole .*lets alice open the Airflow UI as Admin/,
+        ],
+      },
+      {
+        title: "Admin through a customer-managed policy for a permission set",
+        change: (s) =>
+          addToTarget(s, [
+            resource("aws:iam/policy:Policy", "web-ui-sso", {
+              name: "target-web-ui-Analysts",
+              policy: JSON.stringify(webLoginPolicy({ region: REGION, account: ACCOUNT }, "target", "Admin")),
+              tags: { "mwaa-migration:web-ui-principal": "sso:Analysts" },
+            }),
+          ]),
+        config: { webUiAdmins: ["sso:Platform"] },
+        expect: [/Policy "web-ui-sso": .*lets sso:Analysts open the Airflow UI as Admin/],
+      },
+    ],
+    passing: [
+      {
+        title: "Admin for a role listed by ARN, Viewer and Op for anyone",
+        change: (s) =>
+          addToTarget(s, [
+            webLogin("GroupPolicy", "Analysts", "Viewer"),
+            webLogin("UserPolicy", "bob", "Op"),
+            webLogin("RolePolicy", "Platform", "Admin"),
+          ]),
+        config: { webUiAdmins: [`arn:aws:iam::${ACCOUNT}:role/Platform`] },
+        expect: [],
+      },
+      {
+        title: "a permission set listed by name",
+        change: (s) =>
+          addToTarget(s, [
+            resource("aws:iam/policy:Policy", "web-ui-sso", {
+              name: "target-web-ui-Platform",
+              policy: JSON.stringify(webLoginPolicy({ region: REGION, account: ACCOUNT }, "target", "Admin")),
+              tags: { "mwaa-migration:web-ui-principal": "sso:Platform" },
+            }),
+          ]),
+        config: { webUiAdmins: ["sso:Platform"] },
         expect: [],
       },
     ],

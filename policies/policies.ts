@@ -25,8 +25,10 @@ import {
   checkExecutionRoleActions,
   checkExecutionRoleKmsViaService,
   checkExecutionRoleResourceStar,
+  checkExecutionRoleSecrets,
   checkExecutionRoleTrust,
 } from "./rules/executionRole";
+import { checkWebUiAdmins } from "./rules/webUi";
 import {
   checkExportGrant,
   checkGrantsRemovedAfterComplete,
@@ -139,6 +141,34 @@ export const executionRoleKmsViaService = stackPolicy(
   },
   ROLE_KEYS,
   checkExecutionRoleKmsViaService,
+);
+
+export const executionRoleSecretsPrefixes = stackPolicy(
+  {
+    name: "mwaa-execution-role-secrets-prefixes",
+    description:
+      "MWAA execution roles read Secrets Manager only as Airflow's backend does: secretsmanager:GetSecretValue and DescribeSecret on secret:<prefix>/* of the backend's prefixes, never secret:* or *.",
+    enforcementLevel: "mandatory",
+    severity: "high",
+    remediationSteps:
+      "Scope the statement to arn:aws:secretsmanager:<region>:<account>:secret:<prefix>/* for each connections/variables/config prefix, with only GetSecretValue and DescribeSecret; list the prefixes in secretsPrefixes.",
+  },
+  [...ROLE_KEYS, "secretsPrefixes"],
+  checkExecutionRoleSecrets,
+);
+
+export const webUiAdminAllowlist = stackPolicy(
+  {
+    name: "mwaa-web-ui-admin-allowlist",
+    description:
+      "Only principals in webUiAdmins may open an MWAA environment's Airflow UI as Admin (airflow:CreateWebLoginToken on role/<environment>/Admin, or a pattern covering it).",
+    enforcementLevel: "mandatory",
+    severity: "high",
+    remediationSteps:
+      "Map the principal to Op, User, Viewer or a custom role limited to its DAGs, or add it to webUiAdmins.",
+  },
+  ["webUiAdmins"],
+  checkWebUiAdmins,
 );
 
 export const exportGrantWriteOnly = stackPolicy(
@@ -266,6 +296,7 @@ export const allPolicies: (ResourceValidationPolicy | StackValidationPolicy)[] =
   executionRoleActions,
   executionRoleResourceStar,
   executionRoleKmsViaService,
+  executionRoleSecretsPrefixes,
   exportGrantWriteOnly,
   importGrantReadOnly,
   migrationBucketNoDelete,
@@ -275,4 +306,5 @@ export const allPolicies: (ResourceValidationPolicy | StackValidationPolicy)[] =
   webserverPrivate,
   airflowVersionSupported,
   executionRoleNotShared,
+  webUiAdminAllowlist,
 ];

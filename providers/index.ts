@@ -47,5 +47,6 @@ export { DEFAULT_PAYLOAD_DIR } from "./framework/resource";
 export { readBundleJson } from "./framework/bundleStore";
 export { airflowClientFor } from "./framework/target";
 export type { AirflowTarget } from "./framework/target";
+export { AirflowRole, type AirflowRoleArgs } from "./airflowRole";
 export type { AirflowClient, DagSummary } from "./airflow/client";
 export type { TaskLogCopyResult } from "./taskLogs/copy";

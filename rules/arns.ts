@@ -70,3 +70,16 @@ export function accountKmsKeysArn(scope: AccountScope): string {
 export function iamRolesUnderPath(scope: AccountScope, path: string): string {
   return `arn:${partitionOf(scope.region)}:iam::${scope.account}:role${path}*`;
 }
+
+/**
+ * The Secrets Manager secrets whose names start with `namePrefix` (e.g. `airflow/connections/`). A
+ * secret's ARN is its name and a random suffix (`-AbCdEf`), which the trailing `*` covers.
+ */
+export function secretsNamedUnder(scope: AccountScope, namePrefix: string): string {
+  return arn(scope, "secretsmanager", `secret:${namePrefix}*`);
+}
+
+/** A customer-managed IAM policy at the root path (IAM is global: no region in the ARN). */
+export function iamPolicyArn(scope: AccountScope, name: string): string {
+  return `arn:${partitionOf(scope.region)}:iam::${scope.account}:policy/${name}`;
+}

@@ -8,6 +8,14 @@
  * not copied because GetEnvironment does not report it.
  */
 import { bucketNameOf, s3DagFolder } from "./dagLocation";
+import { rewriteLegacySecretsBackend } from "./secretsBackend";
+
+// The secrets backend's class paths and their rewrite live in ./secretsBackend; re-exported for callers of clone.
+export {
+  LEGACY_SECRETS_BACKENDS,
+  SECRETS_BACKEND_OPTION,
+  rewriteLegacySecretsBackend,
+} from "./secretsBackend";
 
 /** Settings a clone may take from the source. Listed, not derived, so a new source field is never copied by accident. */
 export const CLONE_ALLOWLIST = [
@@ -88,33 +96,6 @@ export function cloneAllowlisted(source: SourceEnvironmentState): ClonedSettings
     webserverAccessMode: source.webserverAccessMode || undefined,
     weeklyMaintenanceWindowStart: source.weeklyMaintenanceWindowStart || undefined,
     logLevels: Object.keys(logLevels).length > 0 ? logLevels : undefined,
-  };
-}
-
-/**
- * Airflow 1.10 shipped its AWS secrets backends under `airflow.contrib`; Airflow 2 moved them to the
- * Amazon provider. The migration guide's environments often still carry the old path, which Airflow 2+
- * cannot import (the scheduler then fails to start), so a cloned option is rewritten.
- */
-export const LEGACY_SECRETS_BACKENDS: Readonly<Record<string, string>> = {
-  "airflow.contrib.secrets.aws_secrets_manager.SecretsManagerBackend":
-    "airflow.providers.amazon.aws.secrets.secrets_manager.SecretsManagerBackend",
-  "airflow.contrib.secrets.aws_systems_manager.SystemsManagerParameterStoreBackend":
-    "airflow.providers.amazon.aws.secrets.systems_manager.SystemsManagerParameterStoreBackend",
-};
-
-export const SECRETS_BACKEND_OPTION = "secrets.backend";
-
-export function rewriteLegacySecretsBackend(options: Record<string, string>): {
-  options: Record<string, string>;
-  rewritten?: { from: string; to: string };
-} {
-  const current = options[SECRETS_BACKEND_OPTION]?.trim();
-  const replacement = current === undefined ? undefined : LEGACY_SECRETS_BACKENDS[current];
-  if (current === undefined || replacement === undefined) return { options: { ...options } };
-  return {
-    options: { ...options, [SECRETS_BACKEND_OPTION]: replacement },
-    rewritten: { from: current, to: replacement },
   };
 }
 

@@ -294,4 +294,85 @@ describe("configuration parsing", () => {
       );
     });
   });
+
+  describe("the Secrets Manager backend and web UI access", () => {
+    const key = "arn:aws:kms:us-east-1:123456789012:key/1f2e3d4c-5b6a-7980-8a9b-0c1d2e3f4a5b";
+
+    it("turns the backend on from the prefixes, writing its options over the explicit ones", () => {
+      const config = parseConfig(
+        rawConfigFromMap({
+          ...base,
+          "mwaa-migration:secretsConnectionsPrefix": "airflow/connections/",
+          "mwaa-migration:secretsVariablesPrefix": "airflow/variables",
+          "mwaa-migration:secretsKmsKeyArn": key,
+        }),
+      );
+      assert.deepEqual(config.secretsBackend, {
+        prefixes: { connections: "airflow/connections", variables: "airflow/variables" },
+        separator: "/",
+      });
+      assert.equal(config.secretsKmsKeyArn, key);
+      assert.equal(
+        config.explicit.airflowConfigurationOptions["secrets.backend"],
+        "airflow.providers.amazon.aws.secrets.secrets_manager.SecretsManagerBackend",
+      );
+      assert.deepEqual(JSON.parse(config.explicit.airflowConfigurationOptions["secrets.backend_kwargs"]), {
+        connections_prefix: "airflow/connections",
+        variables_prefix: "airflow/variables",
+        config_prefix: null,
+      });
+    });
+
+    it("leaves the backend to the source when no prefix is given", () => {
+      const config = parseConfig(rawConfigFromMap(base));
+      assert.equal(config.secretsBackend, undefined);
+      assert.equal(config.explicit.airflowConfigurationOptions["secrets.backend"], undefined);
+      assert.deepEqual(config.webUiAccess, []);
+    });
+
+    it("refuses a wildcard prefix, a bad key, and a backend also set through airflowConfigurationOptions", () => {
+      const found = problems({
+        "mwaa-migration:secretsConnectionsPrefix": "airflow/*",
+        "mwaa-migration:secretsVariablesPrefix": "airflow/variables",
+        "mwaa-migration:secretsKmsKeyArn": "alias/secrets",
+        "mwaa-migration:airflowConfigurationOptions": '{"secrets.backend":"x.Y"}',
+      });
+      assert.equal(found.length, 3, found.join("\n"));
+      assert.match(found[0], /^mwaa-migration:secretsConnectionsPrefix "airflow\/\*" contains a wildcard/);
+      assert.match(
+        found[1],
+        /^mwaa-migration:airflowConfigurationOptions sets secrets.backend while .*remove/,
+      );
+      assert.match(found[2], /^mwaa-migration:secretsKmsKeyArn "alias\/secrets" is not a KMS key ARN/);
+    });
+
+    it("refuses a secrets key with no backend to use it (no prefix, nothing cloned)", () => {
+      assert.match(
+        problems({
+          "mwaa-migration:cloneSourceSettings": "false",
+          "mwaa-migration:secretsKmsKeyArn": key,
+        }).join(),
+        /secretsKmsKeyArn is set but no Secrets Manager backend is/,
+      );
+      assert.deepEqual(
+        problems({ "mwaa-migration:secretsKmsKeyArn": key }),
+        [],
+        "a cloned backend may use it",
+      );
+    });
+
+    it("reads the web UI mapping and lists its problems with the others", () => {
+      const config = parseConfig(
+        rawConfigFromMap({
+          ...base,
+          "mwaa-migration:webUiAccess": '[{"principal":"sso:Analysts","airflowRole":"Viewer"}]',
+        }),
+      );
+      assert.equal(config.webUiAccess[0].principal.kind, "sso");
+      assert.match(
+        problems({ "mwaa-migration:webUiAccess": '[{"principal":"x","airflowRole":"Op"}]' }).join(),
+        /^mwaa-migration:webUiAccess\[0\]\.principal "x" is not a principal/,
+      );
+    });
+  });
 });

@@ -12,6 +12,15 @@ import { LOG_LEVELS, LogLevel, ScalarEnvironmentSettings, TASK_LOG_LEVELS } from
 import { environmentNameProblems } from "./names";
 import { NetworkEgress, subnetIdProblems } from "./network";
 import {
+  SECRETS_BACKEND_KWARGS_OPTION,
+  SECRETS_BACKEND_OPTION,
+  type SecretKind,
+  type SecretsManagerBackend,
+  secretPrefixProblem,
+  secretsBackendOptions,
+} from "./secretsBackend";
+import { type WebUiMapping, parseWebUiAccess } from "./webUiAccess";
+import {
   MWAA_VERSIONS,
   compareVersions,
   findMwaaVersion,
@@ -169,6 +178,36 @@ export const CONFIG_KEYS = {
     type: "string",
     default: "",
     description: "Customer-managed KMS key ARN for the new environment; empty: an AWS-owned key.",
+  },
+  secretsConnectionsPrefix: {
+    type: "string",
+    default: "",
+    description:
+      "Secrets Manager prefix the target's Airflow reads connections from (e.g. airflow/connections); any secrets*Prefix turns Airflow's Secrets Manager backend on; all empty: the source's backend when cloning, else none.",
+  },
+  secretsVariablesPrefix: {
+    type: "string",
+    default: "",
+    description:
+      "Secrets Manager prefix the target's Airflow reads variables from (e.g. airflow/variables); empty: not looked up there.",
+  },
+  secretsConfigPrefix: {
+    type: "string",
+    default: "",
+    description:
+      "Secrets Manager prefix the target's Airflow reads configuration options from (e.g. airflow/config); empty: not looked up there.",
+  },
+  secretsKmsKeyArn: {
+    type: "string",
+    default: "",
+    description:
+      "Customer-managed KMS key ARN of the backend's secrets (the execution role decrypts through Secrets Manager only); empty: the aws/secretsmanager key.",
+  },
+  webUiAccess: {
+    type: "string",
+    default: "[]",
+    description:
+      'JSON list mapping IAM principals to Airflow roles in the target\'s UI, e.g. [{"principal":"arn:aws:iam::<account>:role/Analysts","airflowRole":"Viewer"}]; a custom role takes "dags".',
   },
   subnetIds: {
     type: "array",
@@ -507,6 +546,12 @@ export interface MigrationConfig {
   /** false: only the new environment is built (stage prepare); no history moves. */
   readonly historyImport: boolean;
   readonly phases: PhaseConfig;
+  /** The Secrets Manager backend the config turns on (its options are in explicit's); undefined: none given. */
+  readonly secretsBackend?: SecretsManagerBackend;
+  /** The customer-managed key of the backend's secrets, whether the backend is given or cloned. */
+  readonly secretsKmsKeyArn?: string;
+  /** Who may open the target's UI, as which Airflow role. */
+  readonly webUiAccess: readonly WebUiMapping[];
 }
 
 export class ConfigurationError extends Error {
@@ -615,7 +660,20 @@ export function parseConfig(raw: RawConfig): MigrationConfig {
   const stage = parseStage(read);
   const source = parseSource(read);
   const target = parseTarget(read, source);
-  const explicit = parseExplicit(read, target.airflowVersion);
+  const parsedExplicit = parseExplicit(read, target.airflowVersion);
+  const secretsBackend = parseSecretsBackend(read, parsedExplicit.airflowConfigurationOptions);
+  const explicit: ExplicitTargetSettings = secretsBackend
+    ? {
+        ...parsedExplicit,
+        airflowConfigurationOptions: {
+          ...parsedExplicit.airflowConfigurationOptions,
+          ...secretsBackendOptions(secretsBackend),
+        },
+      }
+    : parsedExplicit;
+  const secretsKmsKeyArn = parseSecretsKmsKeyArn(read, secretsBackend !== undefined);
+  const webUi = parseWebUiAccess(read.text("webUiAccess"));
+  read.problems.push(...webUi.problems);
   const network = parseNetwork(read);
   if (explicit.endpointManagement === "CUSTOMER" && network.kind === "vpc") {
     read.problems.push(
@@ -649,6 +707,9 @@ export function parseConfig(raw: RawConfig): MigrationConfig {
     bundleExpirationDays: read.integer("bundleExpirationDays", 1),
     historyImport,
     phases,
+    secretsBackend,
+    secretsKmsKeyArn,
+    webUiAccess: webUi.mappings,
   };
   if (read.problems.length > 0) throw new ConfigurationError(read.problems);
   return result;
@@ -934,10 +995,73 @@ function parseNetwork(read: ConfigReader): MigrationConfig["network"] {
   return { kind: "vpc", cidrBlock, egress };
 }
 
+const PREFIX_KEYS: Readonly<Record<SecretKind, ConfigKeyName>> = {
+  connections: "secretsConnectionsPrefix",
+  variables: "secretsVariablesPrefix",
+  config: "secretsConfigPrefix",
+};
+
+/**
+ * The Secrets Manager backend the config turns on: any prefix set turns it on, the kinds without one
+ * are not looked up there. Set beside a backend in airflowConfigurationOptions is a conflict: the
+ * stack would not know which prefixes the execution role reads.
+ */
+function parseSecretsBackend(
+  read: ConfigReader,
+  options: Record<string, string>,
+): SecretsManagerBackend | undefined {
+  const prefixes: Partial<Record<SecretKind, string>> = {};
+  for (const [kind, key] of Object.entries(PREFIX_KEYS) as [SecretKind, ConfigKeyName][]) {
+    const prefix = read.optional(key)?.replace(/\/+$/, "");
+    if (prefix === undefined) continue;
+    const problem = secretPrefixProblem(prefix);
+    if (problem) {
+      read.problems.push(
+        `${CONFIG_NAMESPACE}:${key} "${prefix}" ${problem}; give the prefix the secrets' names start with, e.g. ` +
+          `airflow/${kind}.`,
+      );
+      continue;
+    }
+    prefixes[kind] = prefix;
+  }
+  if (Object.keys(prefixes).length === 0) return undefined;
+  const conflicting = [SECRETS_BACKEND_OPTION, SECRETS_BACKEND_KWARGS_OPTION].filter((o) => o in options);
+  if (conflicting.length > 0)
+    read.problems.push(
+      `${CONFIG_NAMESPACE}:airflowConfigurationOptions sets ${conflicting.join(" and ")} while ` +
+        `${CONFIG_NAMESPACE}:secrets*Prefix turn the Secrets Manager backend on; remove ${conflicting.join(" and ")} ` +
+        `from airflowConfigurationOptions (the stack writes them from the prefixes).`,
+    );
+  return { prefixes, separator: "/" };
+}
+
+/** The backend's key: a KMS key ARN, and only where a backend can use it (given, or cloned from MWAA). */
+function parseSecretsKmsKeyArn(read: ConfigReader, backendGiven: boolean): string | undefined {
+  const keyArn = read.optional("secretsKmsKeyArn");
+  if (keyArn === undefined) return undefined;
+  if (!KMS_KEY_ARN.test(keyArn)) {
+    read.problems.push(
+      `${CONFIG_NAMESPACE}:secretsKmsKeyArn "${keyArn}" is not a KMS key ARN; give the key the backend's secrets ` +
+        `are encrypted with, arn:aws:kms:<region>:<account>:key/<key-id>, or leave it empty for aws/secretsmanager.`,
+    );
+  } else if (
+    !backendGiven &&
+    (read.text("cloneSourceSettings") !== "true" || read.optional("sourceAirflowUrl"))
+  ) {
+    read.problems.push(
+      `${CONFIG_NAMESPACE}:secretsKmsKeyArn is set but no Secrets Manager backend is: set ` +
+        `${CONFIG_NAMESPACE}:secretsConnectionsPrefix or secretsVariablesPrefix, or clear secretsKmsKeyArn.`,
+    );
+  }
+  return keyArn;
+}
+
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]+$/;
+
 /** A customer-managed key for the environment; undefined (an AWS-owned key) when empty. */
 function parseKmsKeyArn(read: ConfigReader): string | undefined {
   const kmsKeyArn = read.optional("kmsKeyArn");
-  if (kmsKeyArn && !/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]+$/.test(kmsKeyArn)) {
+  if (kmsKeyArn && !KMS_KEY_ARN.test(kmsKeyArn)) {
     read.problems.push(
       `${CONFIG_NAMESPACE}:kmsKeyArn "${kmsKeyArn}" is not a KMS key ARN; ` +
         `give arn:aws:kms:<region>:<account>:key/<key-id>, or leave it empty for an AWS-owned key.`,

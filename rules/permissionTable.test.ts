@@ -33,6 +33,17 @@ const FULL: DeployerScope = {
   purgeBundlesOnDelete: true,
 };
 
+/** FULL with a web UI mapping of every principal kind. */
+const WITH_WEB_UI: DeployerScope = {
+  ...FULL,
+  webUi: {
+    roleArns: [`arn:aws:iam::${ACCOUNT}:role/data/DataEngineers`],
+    userArns: [`arn:aws:iam::${ACCOUNT}:user/alice`],
+    groupArns: [`arn:aws:iam::${ACCOUNT}:group/Analysts`],
+    policyNames: ["new-web-ui-SalesTeam"],
+  },
+};
+
 const MWAA_ROWS = [
   "ReadEnvironments",
   "ManageTargetEnvironment",
@@ -48,6 +59,31 @@ const statement = (scope: DeployerScope, sid: string) => {
   assert.ok(found, `no ${sid} in the deployer policy`);
   return found;
 };
+
+describe("the deployer's rows for the web UI logins", () => {
+  it("put login policies on the mapped principals only, and manage only the permission sets' policies", () => {
+    assert.deepEqual(statement(WITH_WEB_UI, "WebUiLoginsOnRoles").Resource, [
+      `arn:aws:iam::${ACCOUNT}:role/data/DataEngineers`,
+    ]);
+    assert.deepEqual(statement(WITH_WEB_UI, "WebUiLoginsOnUsers").Action, [
+      "iam:PutUserPolicy",
+      "iam:DeleteUserPolicy",
+      "iam:GetUserPolicy",
+    ]);
+    assert.deepEqual(statement(WITH_WEB_UI, "WebUiLoginPoliciesForPermissionSets").Resource, [
+      `arn:aws:iam::${ACCOUNT}:policy/new-web-ui-SalesTeam`,
+    ]);
+    assert.ok(!sids(FULL).some((sid) => sid.startsWith("WebUi")));
+    const groupsOnly = {
+      ...WITH_WEB_UI,
+      webUi: { roleArns: [], userArns: [], groupArns: [`arn:aws:iam::${ACCOUNT}:group/A`], policyNames: [] },
+    };
+    assert.deepEqual(
+      sids(groupsOnly).filter((sid) => sid.startsWith("WebUi")),
+      ["WebUiLoginsOnGroups"],
+    );
+  });
+});
 
 describe("the permission table", () => {
   it("gives every row a Sid unique to its identity, at least one action, and the reason it is there", () => {
@@ -94,7 +130,7 @@ describe("the permission table", () => {
     }
     // With every part of the scope known, the deployer policy holds every deployer row.
     assert.deepEqual(
-      sids(FULL),
+      sids(WITH_WEB_UI),
       rowsOf("deployer").map((r) => r.sid),
     );
   });

@@ -29,11 +29,13 @@ import {
   airflowRoleArn,
   celeryQueuesArn,
   environmentLogGroupsArn,
+  iamPolicyArn,
   iamRolesUnderPath,
   mwaaEnvironmentArn,
   partitionOf,
   partitionOfArn,
   s3BucketArn,
+  secretsNamedUnder,
 } from "./arns";
 import { bucketNameOf, parseDagFolder, s3DagFolder } from "./dagLocation";
 import { importRunsInPlugin } from "./versions";
@@ -64,6 +66,16 @@ export interface ExecutionRoleScope {
   readonly environmentName: string;
   readonly dagBucketName: string;
   /** A customer-managed key for the environment; AWS-owned keys are used when absent. */
+  readonly kmsKeyArn?: string;
+  /** Airflow's Secrets Manager backend, when the environment runs it: what the execution role reads. */
+  readonly secretsBackend?: SecretsBackendScope;
+}
+
+/** The secrets Airflow's Secrets Manager backend reads, and the key they are encrypted with. */
+export interface SecretsBackendScope {
+  /** Secret-name prefixes, each ending in the backend's separator (`airflow/connections/`). */
+  readonly namePrefixes: readonly string[];
+  /** A customer-managed key of the secrets; absent, they use the aws/secretsmanager key, which needs no grant. */
   readonly kmsKeyArn?: string;
 }
 
@@ -100,6 +112,17 @@ export interface DeployerScope {
   readonly targetTaskLogGroupArn?: string;
   /** `purgeBundlesOnDelete`: deleting an export resource deletes its bundle, as the deployer. */
   readonly purgeBundlesOnDelete?: boolean;
+  /** The principals `webUiAccess` gives a login policy: the stack puts one on each. */
+  readonly webUi?: WebUiDeployerScope;
+}
+
+/** Where the web UI login policies go: principal ARNs by kind, and the permission sets' policy names. */
+export interface WebUiDeployerScope {
+  readonly roleArns: readonly string[];
+  readonly userArns: readonly string[];
+  readonly groupArns: readonly string[];
+  /** Customer-managed policies created for IAM Identity Center permission sets. */
+  readonly policyNames: readonly string[];
 }
 
 export type Identity = "execution-role" | "export-grant" | "import-grant" | "deployer";
@@ -313,6 +336,25 @@ export const PERMISSION_TABLE: readonly AnyPermissionRow[] = [
     why: "MWAA's documented statement for AWS-owned keys: any key outside this account, used only through SQS.",
   }),
 
+  row<"execution-role">({
+    identity: "execution-role",
+    sid: "ReadBackendSecrets",
+    actions: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+    resources: (s) => s.secretsBackend!.namePrefixes.map((prefix) => secretsNamedUnder(s, prefix)),
+    when: (s) => (s.secretsBackend?.namePrefixes.length ?? 0) > 0,
+    why: "Airflow's Secrets Manager backend reads connections, variables and config options under its prefixes, and no other secret.",
+  }),
+  row<"execution-role">({
+    identity: "execution-role",
+    sid: "DecryptBackendSecrets",
+    actions: ["kms:Decrypt"],
+    resources: (s) => s.secretsBackend!.kmsKeyArn!,
+    condition: (s) => ({ StringEquals: { "kms:ViaService": `secretsmanager.${s.region}.amazonaws.com` } }),
+    when: (s) =>
+      (s.secretsBackend?.namePrefixes.length ?? 0) > 0 && s.secretsBackend?.kmsKeyArn !== undefined,
+    why: "Secrets encrypted with a customer-managed key are decrypted by Secrets Manager on the role's behalf, through Secrets Manager only.",
+  }),
+
   // The export grant, on the source's execution role.
   row<"export-grant">({
     identity: "export-grant",
@@ -418,6 +460,48 @@ export const PERMISSION_TABLE: readonly AnyPermissionRow[] = [
       ...(s.sourceExecutionRoleArn ? [s.sourceExecutionRoleArn] : []),
     ],
     why: "The stack puts, reads and deletes the temporary grants on the two execution roles (aws.iam.RolePolicy).",
+  }),
+  row<"deployer">({
+    identity: "deployer",
+    sid: "WebUiLoginsOnRoles",
+    actions: ["iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:GetRolePolicy"],
+    resources: (s) => [...s.webUi!.roleArns],
+    when: (s) => (s.webUi?.roleArns.length ?? 0) > 0,
+    why: "The stack puts, reads and deletes the web UI login policy (aws.iam.RolePolicy) on the roles webUiAccess maps, and no other role.",
+  }),
+  row<"deployer">({
+    identity: "deployer",
+    sid: "WebUiLoginsOnUsers",
+    actions: ["iam:PutUserPolicy", "iam:DeleteUserPolicy", "iam:GetUserPolicy"],
+    resources: (s) => [...s.webUi!.userArns],
+    when: (s) => (s.webUi?.userArns.length ?? 0) > 0,
+    why: "The same for the users webUiAccess maps (aws.iam.UserPolicy).",
+  }),
+  row<"deployer">({
+    identity: "deployer",
+    sid: "WebUiLoginsOnGroups",
+    actions: ["iam:PutGroupPolicy", "iam:DeleteGroupPolicy", "iam:GetGroupPolicy"],
+    resources: (s) => [...s.webUi!.groupArns],
+    when: (s) => (s.webUi?.groupArns.length ?? 0) > 0,
+    why: "The same for the groups webUiAccess maps (aws.iam.GroupPolicy).",
+  }),
+  row<"deployer">({
+    identity: "deployer",
+    sid: "WebUiLoginPoliciesForPermissionSets",
+    actions: [
+      "iam:CreatePolicy",
+      "iam:DeletePolicy",
+      "iam:GetPolicy",
+      "iam:GetPolicyVersion",
+      "iam:ListPolicyVersions",
+      "iam:CreatePolicyVersion",
+      "iam:DeletePolicyVersion",
+      "iam:TagPolicy",
+      "iam:UntagPolicy",
+    ],
+    resources: (s) => s.webUi!.policyNames.map((name) => iamPolicyArn(s, name)),
+    when: (s) => (s.webUi?.policyNames.length ?? 0) > 0,
+    why: "The stack manages the customer-managed login policy of each IAM Identity Center permission set webUiAccess maps (aws.iam.Policy), by name.",
   }),
   row<"deployer">({
     identity: "deployer",

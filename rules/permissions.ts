@@ -25,6 +25,7 @@ export {
   type ExecutionRoleScope,
   type PolicyDocument,
   type PolicyStatement,
+  type SecretsBackendScope,
   STACK_ROLE_PATH,
   policyDocument,
 } from "./permissionTable";

@@ -37,6 +37,10 @@ export interface PackConfig {
   allowPublicWebserver: string[];
   /** Airflow versions accepted for new environments; replaces the built-in list when set. */
   supportedAirflowVersions: string[];
+  /** Secret-name prefixes execution roles may read (`airflow/connections`); empty accepts any `<prefix>/`. */
+  secretsPrefixes: string[];
+  /** Principals (ARNs or names of roles, users, groups; permission-set names) allowed the Admin Airflow role in the UI. */
+  webUiAdmins: string[];
 }
 
 export type ConfigKey = keyof PackConfig;
@@ -79,6 +83,10 @@ const SCHEMAS: Record<ConfigKey, PolicyConfigSchema["properties"][string]> = {
   supportedAirflowVersions: stringList(
     "Accepted Airflow versions; replaces the built-in list when non-empty.",
   ),
+  secretsPrefixes: stringList(
+    "Secret-name prefixes execution roles may read; empty: any prefix ending in /.",
+  ),
+  webUiAdmins: stringList("Principals (ARNs or names) allowed to open the Airflow UI as Admin."),
 };
 
 const DEFAULTS: PackConfig = {
@@ -96,6 +104,8 @@ const DEFAULTS: PackConfig = {
   exemptEnvironments: [],
   allowPublicWebserver: [],
   supportedAirflowVersions: [],
+  secretsPrefixes: [],
+  webUiAdmins: [],
 };
 
 /** The config schema for a policy that reads `keys`. */

@@ -264,3 +264,58 @@ export function checkExecutionRoleKmsViaService(resources: ResourceLike[], confi
     };
   });
 }
+
+/** What Airflow's Secrets Manager backend needs of a secret: its value and its metadata, nothing else. */
+const SECRETS_READ_ACTIONS = ["secretsmanager:getsecretvalue", "secretsmanager:describesecret"];
+
+const SECRET_PREFIX_ARN = /^arn:aws[a-z-]*:secretsmanager:([a-z0-9-]+):(\d{12}):secret:([^*?]+)\*$/i;
+
+/**
+ * Why a resource pattern reaches more secrets than one prefix of names: undefined when it is
+ * `arn:...:secretsmanager:<region>:<account>:secret:<prefix>/*` with a prefix the config accepts.
+ */
+function secretPatternProblem(pattern: string, allowed: string[]): string | undefined {
+  const match = SECRET_PREFIX_ARN.exec(pattern);
+  if (!match) return `${pattern} is not secret:<prefix>/* in one region and account`;
+  const namePrefix = match[3];
+  const listed = allowed.some((p) => namePrefix === p || namePrefix === `${p.replace(/\/+$/, "")}/`);
+  if (allowed.length > 0 && !listed) return `${pattern} is outside the prefixes ${allowed.join(", ")}`;
+  if (!listed && !namePrefix.endsWith("/"))
+    return `${pattern} does not end in /*, so it also reaches secrets whose names only start like the prefix`;
+  return undefined;
+}
+
+/**
+ * The execution role reads Secrets Manager only as Airflow's backend does: GetSecretValue and
+ * DescribeSecret on the secrets under its prefixes (`secret:<prefix>/*`), never `secret:*` or `*`.
+ */
+export function checkExecutionRoleSecrets(resources: ResourceLike[], config: PackConfig): Finding[] {
+  return eachAllowStatement(resources, config, (statement) => {
+    if (!touchesService(statement, "secretsmanager")) return undefined;
+    const problems: string[] = [];
+    if (statement.notActions)
+      problems.push("uses NotAction, which leaves every other Secrets Manager action open");
+    // Every action pattern that can name a Secrets Manager action, but the two the backend calls.
+    const beyond = statement.actions.filter((a) =>
+      a.includes(":")
+        ? globMatches(a.split(":")[0], "secretsmanager") && !SECRETS_READ_ACTIONS.includes(a)
+        : a.startsWith("*"),
+    );
+    if (beyond.length)
+      problems.push(
+        `grants ${asWritten(statement, beyond).join(", ")} beyond reading a secret's value and metadata`,
+      );
+    if (statement.notResources) problems.push("uses NotResource, which reaches every secret not listed");
+    else {
+      const wide = statement.resources
+        .map((r) => secretPatternProblem(r, config.secretsPrefixes))
+        .filter((p): p is string => p !== undefined);
+      if (wide.length) problems.push(`reaches secrets outside the backend's prefixes: ${wide.join("; ")}`);
+    }
+    if (!problems.length) return undefined;
+    return {
+      problem: `${problems.join("; ")}.`,
+      fix: "allow only secretsmanager:GetSecretValue and secretsmanager:DescribeSecret on arn:aws:secretsmanager:<region>:<account>:secret:<prefix>/* for each prefix of the backend (list them in secretsPrefixes).",
+    };
+  });
+}

@@ -36,6 +36,8 @@ const airflowRoleArn = (env: string, role: string) =>
   `arn:aws:airflow:${REGION}:${ACCOUNT}:role/${env}/${role}`;
 const logGroupArn = (group: string) => `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${group}`;
 const s3 = (bucket: string, key?: string) => `arn:aws:s3:::${bucket}${key === undefined ? "" : `/${key}`}`;
+const secretArn = (nameWithSuffix: string) =>
+  `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${nameWithSuffix}`;
 const viaS3 = { "kms:ViaService": `s3.${REGION}.amazonaws.com` };
 const viaSqs = { "kms:ViaService": `sqs.${REGION}.amazonaws.com` };
 const OTHER_KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/0a0b0c0d-1111-2222-3333-444455556666`;
@@ -84,6 +86,8 @@ const CARRIERS = {
   migrationBucket: "dev-migration-bucket-policy",
   dagBucket: "dev-migration-target-dags-policy",
   deployer: "output deployerPolicy",
+  webUiAnalysts: "dev-migration-web-ui-group-Analysts",
+  webUiDataEngineers: "dev-migration-web-ui-sso-DataEngineers",
 };
 
 /** A context in which every condition the program writes holds, so a probe tests the resource alone. */
@@ -243,6 +247,9 @@ describe("the IAM documents the dev stack writes", () => {
           "kms:DescribeKey",
           "kms:GenerateDataKey*",
           "kms:Encrypt",
+          // The source's Secrets Manager backend, carried by the clone (scoped to its prefixes below).
+          "secretsmanager:GetSecretValue",
+          "secretsmanager:DescribeSecret",
         ],
         "execution policy",
       );
@@ -279,6 +286,10 @@ describe("the IAM documents the dev stack writes", () => {
           OTHER_KEY,
           w.migrationKey,
           `arn:aws:iam::${ACCOUNT}:role/Admin`,
+          secretArn("prod/db-password-AbCdEf"),
+          secretArn("airflow/connections_legacy/db-AbCdEf"),
+          secretArn("other/airflow/connections/db-AbCdEf"),
+          `arn:aws:secretsmanager:eu-west-1:${ACCOUNT}:secret:airflow/connections/db-AbCdEf`,
         ],
         "execution policy",
         UNSCOPABLE_ACTIONS,
@@ -286,6 +297,27 @@ describe("the IAM documents the dev stack writes", () => {
       assert.ok(
         !JSON.stringify(doc("execution")).includes(SOURCE.name),
         "the execution policy names the source",
+      );
+    });
+
+    it("reads the secrets under the prefixes of the backend the clone carried from the source, and no other", () => {
+      // The source's kwargs name connections and variables prefixes and leave config to Airflow's default.
+      assertAllows(
+        doc("execution"),
+        ["airflow/connections/warehouse-AbCdEf", "airflow/variables/region-AbCdEf", "airflow/config/x-AbCdEf"]
+          .map(secretArn)
+          .flatMap((secret) =>
+            asks(["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], secret),
+          ),
+        "execution policy",
+      );
+      assertDoesNotAllow(
+        doc("execution"),
+        [
+          ask("secretsmanager:PutSecretValue", secretArn("airflow/connections/warehouse-AbCdEf")),
+          ask("secretsmanager:ListSecrets", "*"),
+        ],
+        "execution policy",
       );
     });
 
@@ -544,6 +576,29 @@ describe("the IAM documents the dev stack writes", () => {
     });
   });
 
+  describe("the web UI login policies (webUiAccess)", () => {
+    it("let each principal open the target's UI as its own Airflow role, and as no other role or environment", () => {
+      const login = (env: string, role: string) =>
+        ask("airflow:CreateWebLoginToken", airflowRoleArn(env, role));
+      assertAllows(doc("webUiAnalysts"), [login(TARGET, "Viewer")], "Analysts' login");
+      assertAllows(doc("webUiDataEngineers"), [login(TARGET, "Op")], "DataEngineers' login");
+      for (const which of ["webUiAnalysts", "webUiDataEngineers"] as const) {
+        assertDoesNotAllow(
+          doc(which),
+          [
+            login(TARGET, "Admin"),
+            login(TARGET, "User"),
+            login(SOURCE.name, "Viewer"),
+            login(SOURCE.name, "Op"),
+            ask("airflow:InvokeRestApi", airflowRoleArn(TARGET, "Viewer")),
+            ask("airflow:CreateCliToken", envArn(TARGET)),
+          ],
+          which,
+        );
+      }
+    });
+  });
+
   describe("the deployer policy (a stack output)", () => {
     const stackRole = `arn:aws:iam::${ACCOUNT}:role/mwaa-migration/dev-migration-target-execution-role-1a2b3c`;
     const toMwaa = { "iam:PassedToService": "airflow.amazonaws.com" };
@@ -749,6 +804,19 @@ describe("the IAM documents the dev stack writes", () => {
             "logs:DescribeLogGroups",
             "logs:CreateLogStream",
             "logs:PutLogEvents",
+            // The dev stack's webUiAccess maps a group and a permission set (scoped to them below).
+            "iam:PutGroupPolicy",
+            "iam:DeleteGroupPolicy",
+            "iam:GetGroupPolicy",
+            "iam:CreatePolicy",
+            "iam:DeletePolicy",
+            "iam:GetPolicy",
+            "iam:GetPolicyVersion",
+            "iam:ListPolicyVersions",
+            "iam:CreatePolicyVersion",
+            "iam:DeletePolicyVersion",
+            "iam:TagPolicy",
+            "iam:UntagPolicy",
           ],
           "deployer policy",
         );
@@ -775,6 +843,10 @@ describe("the IAM documents the dev stack writes", () => {
           airflowRoleArn("someone-elses-env", "Admin"),
           `arn:aws:iam::${ACCOUNT}:role/Admin`,
           `arn:aws:iam::${ACCOUNT}:role/service-role/AmazonMWAA-someone-elses-env-Zz9`,
+          `arn:aws:iam::${ACCOUNT}:group/Admins`,
+          `arn:aws:iam::${ACCOUNT}:user/alice`,
+          `arn:aws:iam::${ACCOUNT}:policy/AdminEverything`,
+          `arn:aws:iam::${ACCOUNT}:policy/${TARGET}-web-ui-SomeoneElse`,
           s3("someone-elses-bucket", `${PREFIX}/exp-1/manifest.json`),
           s3("someone-elses-bucket", "dags/mwaa_migration_export.py"),
           s3("someone-elses-bucket"),

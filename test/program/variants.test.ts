@@ -123,6 +123,8 @@ describe("stack variants", () => {
     const run = await runStackWithOutputs({
       ...loadDevConfig(),
       "mwaa-migration:networkEgress": "vpc-endpoints",
+      // Without an internet route pip cannot fetch the dev requirements (see the refusal below).
+      "mwaa-migration:requirementsFile": "",
     });
     const vpc = created(run, "awsx:ec2:Vpc")[0].inputs;
     assert.deepEqual(vpc.subnetSpecs, [{ type: "Isolated", name: "mwaa" }]);
@@ -142,6 +144,13 @@ describe("stack variants", () => {
       assert.deepEqual(e.inputs.subnetIds, environment(run).networkConfiguration.subnetIds);
       assert.deepEqual(e.inputs.securityGroupIds, [sgId]);
     }
+  });
+
+  it("with VPC endpoints, refuses at preview a requirements.txt that needs the internet", async () => {
+    await assert.rejects(
+      runStackWithOutputs({ ...loadDevConfig(), "mwaa-migration:networkEgress": "vpc-endpoints" }),
+      /mwaa-migration:networkEgress is vpc-endpoints, so the environment has no internet route, but mwaa-migration:requirementsFile \S*examples\/requirements.txt needs one: pip would fetch the constraint file https:\/\/raw.githubusercontent.com\/apache\/airflow\/constraints-2.11.0\/constraints-3.11.txt; apache-airflow-providers-amazon from PyPI/,
+    );
   });
 
   it("with a customer-managed key, encrypts the environment and its DAG bucket with it", async () => {
@@ -283,7 +292,13 @@ describe("stack variants", () => {
   });
 
   it("in a China region, names every resource in the aws-cn partition", async () => {
-    const run = await runStackWithOutputs({ ...loadDevConfig(), "aws:region": "cn-north-1" });
+    const run = await runStackWithOutputs({
+      ...loadDevConfig(),
+      "aws:region": "cn-north-1",
+      // The dev stack's principals are commercial ARNs, which a China target refuses (rules/webUiAccess.ts).
+      "mwaa-migration:webUiAccess":
+        '[{"principal":"arn:aws-cn:iam::123456789012:group/Analysts","airflowRole":"Viewer"}]',
+    });
     const everything = JSON.stringify([run.resources.map((r) => r.inputs), run.outputs]);
     assert.doesNotMatch(everything, /arn:aws:/, "no ARN of the commercial partition");
     assert.match(everything, /arn:aws-cn:airflow:cn-north-1:\d+:role\/legacy-airflow\/Admin/);

@@ -1,0 +1,205 @@
+/**
+ * AirflowRole: a custom Airflow role on the target, with exactly the permissions listed (the web UI
+ * mapping's role limited to some DAGs, rules/webUiAccess.ts). Airflow 2's stable REST API manages roles
+ * (`/roles`, API v1), reached through MWAA's InvokeRestApi as the deployer's Admin role, or directly on a
+ * self-managed Airflow. Airflow 3 moved role management to the FAB provider's own API, which InvokeRestApi
+ * does not reach: `check` refuses a 3.x target, and the program leaves such roles as an output.
+ *
+ * A role that already exists when the resource is created is adopted: its permissions are set to the
+ * listed ones, and deleting the resource leaves the role in place (it was not ours to remove).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as dynamic from "@pulumi/pulumi/dynamic";
+import type { AirflowPermission } from "../rules/webUiAccess";
+import { isBuiltInRole } from "../rules/webUiAccess";
+import { AirflowApiError } from "./airflow/client";
+import { DirectRestTransport } from "./airflow/directRest";
+import { InvokeRestApiTransport } from "./airflow/invokeRestApi";
+import type { RestTransport } from "./airflow/restClient";
+import { restApiVersionFor } from "./airflow/restPaths";
+import { Failures, fail, isUnknown } from "./framework/checks";
+import { PROVIDER_VERSION } from "./framework/commonInputs";
+import { type AirflowInputs, type ResourceType, resourceProvider } from "./framework/provider";
+import { RESOURCE_MODULE, workResourceOptions } from "./framework/resource";
+import { type AirflowTarget, connectionFor, describeAirflow } from "./framework/target";
+
+export interface AirflowRoleInputs extends AirflowInputs {
+  roleName: string;
+  permissions: AirflowPermission[];
+  providerVersion: string;
+}
+
+export interface AirflowRoleOutputs {
+  /** True when the role existed before: its permissions were set, and delete leaves it. */
+  adopted: boolean;
+  appliedAt: string;
+}
+
+const ROLE_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
+const rolePath = (name: string) => `/roles/${encodeURIComponent(name)}`;
+
+/** Airflow's answer to a role call, as an error that says what was asked. */
+function refused(what: string, status: number, body: unknown): AirflowApiError {
+  const detail =
+    typeof body === "object" && body !== null ? JSON.stringify(body).slice(0, 400) : String(body);
+  return new AirflowApiError(`${what} answered ${status}: ${detail}`, status, false, body);
+}
+
+/**
+ * Makes the role exist with exactly `permissions`: PATCH when it exists (adopted), else POST. Separate
+ * from the provider so tests drive it with a transport of their own.
+ */
+export async function applyRole(
+  transport: RestTransport,
+  roleName: string,
+  permissions: AirflowPermission[],
+  log: (line: string) => void,
+): Promise<{ adopted: boolean }> {
+  const body = { name: roleName, actions: permissions };
+  const existing = await transport.send({ method: "GET", path: rolePath(roleName) });
+  if (existing.status === 200) {
+    const patched = await transport.send({ method: "PATCH", path: rolePath(roleName), body });
+    if (patched.status !== 200) throw refused(`PATCH ${rolePath(roleName)}`, patched.status, patched.body);
+    log(`role ${roleName} existed: its permissions are now the ${permissions.length} listed`);
+    return { adopted: true };
+  }
+  if (existing.status !== 404) throw refused(`GET ${rolePath(roleName)}`, existing.status, existing.body);
+  const created = await transport.send({ method: "POST", path: "/roles", body });
+  if (created.status !== 200) throw refused("POST /roles", created.status, created.body);
+  log(`role ${roleName} created with ${permissions.length} permissions`);
+  return { adopted: false };
+}
+
+/** Sets an existing role's permissions (an update in place). */
+export async function updateRole(
+  transport: RestTransport,
+  roleName: string,
+  permissions: AirflowPermission[],
+): Promise<void> {
+  const patched = await transport.send({
+    method: "PATCH",
+    path: rolePath(roleName),
+    body: { name: roleName, actions: permissions },
+  });
+  if (patched.status !== 200) throw refused(`PATCH ${rolePath(roleName)}`, patched.status, patched.body);
+}
+
+/** Deletes the role; one already gone is fine. */
+export async function removeRole(transport: RestTransport, roleName: string): Promise<void> {
+  const deleted = await transport.send({ method: "DELETE", path: rolePath(roleName) });
+  if (deleted.status !== 204 && deleted.status !== 200 && deleted.status !== 404)
+    throw refused(`DELETE ${rolePath(roleName)}`, deleted.status, deleted.body);
+}
+
+/** The REST transport to the role API: InvokeRestApi for MWAA, the API itself for self-managed Airflow. */
+function roleTransport(target: AirflowTarget, region: string | undefined): RestTransport {
+  const connection = connectionFor(target, region);
+  const apiVersion = restApiVersionFor(target.airflowVersion);
+  switch (connection.kind) {
+    case "mwaa-rest":
+      return new InvokeRestApiTransport({
+        environmentName: connection.environmentName,
+        region: connection.region,
+        apiVersion,
+      });
+    case "airflow-rest":
+      return new DirectRestTransport({ ...connection, apiVersion });
+    default:
+      throw new Error(
+        `${describeAirflow(target)} has no REST API to manage roles through (InvokeRestApi needs Airflow 2.4.3 or later)`,
+      );
+  }
+}
+
+function checkPermissions(inputs: Record<string, unknown>, failures: Failures): void {
+  const value = inputs.permissions;
+  if (isUnknown(value)) return;
+  const valid =
+    Array.isArray(value) &&
+    value.length > 0 &&
+    value.every(
+      (p) =>
+        typeof p?.action?.name === "string" &&
+        p.action.name !== "" &&
+        typeof p?.resource?.name === "string" &&
+        p.resource.name !== "",
+    );
+  if (!valid)
+    fail(
+      failures,
+      "permissions",
+      'permissions must be a non-empty list of {"action": {"name": "can_read"}, "resource": {"name": "DAG:<dag_id>"}}',
+    );
+}
+
+export const airflowRoleType: ResourceType<AirflowRoleInputs, AirflowRoleOutputs> = {
+  name: "AirflowRole",
+  defaults: { providerVersion: PROVIDER_VERSION },
+  replacing: ["airflow", "roleName"],
+  check(inputs, failures) {
+    const name = inputs.roleName;
+    if (!isUnknown(name) && (typeof name !== "string" || !ROLE_NAME.test(name) || isBuiltInRole(name)))
+      fail(
+        failures,
+        "roleName",
+        `roleName ${JSON.stringify(name)} must be a custom role name (a letter, then letters, digits, _ or -), not one of Airflow's built-in roles`,
+      );
+    checkPermissions(inputs, failures);
+    const airflow = inputs.airflow as Partial<AirflowTarget> | undefined;
+    const version = airflow && !isUnknown(airflow) ? airflow.airflowVersion : undefined;
+    if (typeof version === "string" && /^3\./.test(version))
+      fail(
+        failures,
+        "airflow.airflowVersion",
+        `airflow.airflowVersion is ${version}: Airflow 3 manages roles through the FAB provider's API, which this resource does not reach; create the role by hand from its permissions`,
+      );
+  },
+  async create(inputs, context) {
+    const log = (line: string) => context.log(`[AirflowRole] ${line}`);
+    const transport = roleTransport(inputs.airflow, context.regionOf(inputs));
+    const { adopted } = await applyRole(transport, inputs.roleName, inputs.permissions, log);
+    return {
+      id: `${describeAirflow(inputs.airflow)}#role/${inputs.roleName}`,
+      outs: { adopted, appliedAt: new Date(context.clock.now()).toISOString() },
+    };
+  },
+  async update(_id, olds, news, context) {
+    await updateRole(roleTransport(news.airflow, context.regionOf(news)), news.roleName, news.permissions);
+    return { adopted: olds.adopted ?? false, appliedAt: new Date(context.clock.now()).toISOString() };
+  },
+  async delete(_id, props, context) {
+    if (typeof props.airflow !== "object" || props.airflow === null || typeof props.roleName !== "string")
+      return;
+    if (props.adopted) {
+      context.log(`[AirflowRole] role ${props.roleName} existed before this stack: left in place`);
+      return;
+    }
+    await removeRole(roleTransport(props.airflow, context.regionOf(props)), props.roleName);
+  },
+};
+
+export const airflowRoleProvider = resourceProvider(airflowRoleType);
+
+export interface AirflowRoleArgs {
+  airflow: pulumi.Input<AirflowTarget>;
+  roleName: pulumi.Input<string>;
+  permissions: pulumi.Input<AirflowPermission[]>;
+  region?: pulumi.Input<string>;
+}
+
+/** A custom Airflow role with exactly the listed permissions. */
+export class AirflowRole extends dynamic.Resource {
+  declare readonly adopted: pulumi.Output<boolean>;
+  declare readonly appliedAt: pulumi.Output<string>;
+
+  constructor(name: string, args: AirflowRoleArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      airflowRoleProvider,
+      name,
+      { ...args, adopted: undefined, appliedAt: undefined },
+      workResourceOptions(opts),
+      RESOURCE_MODULE,
+      "AirflowRole",
+    );
+  }
+}
