@@ -4,6 +4,7 @@
  * user runs them, through the same phase resources as the project's program (rehearsal/program.ts),
  * and a report that checks every count against both databases.
  */
+import { check as checkDags, type Report as CompatReport } from "../compat";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -120,6 +121,31 @@ function targetExtras(version: string): string[] {
   const zip = path.join(dir, "plugins.zip");
   fs.writeFileSync(zip, pluginsZipWithMigrationPlugin(DEFAULT_PAYLOAD_DIR));
   return [zip, JSON.stringify(bundleLocationOption(MIGRATION_BUCKET, BUNDLE_PREFIX))];
+}
+
+/** check-dags over the source's DAGs for the target: what the rehearsal's report shows before any history moves. */
+async function checkCompatibility(
+  dagsFolder: string,
+  options: RehearsalOptions,
+  display: Display,
+): Promise<CompatReport | { error: string }> {
+  try {
+    const result = await checkDags(
+      {
+        targetVersion: options.targetVersion,
+        sourceVersion: options.sourceVersion,
+        dags: dagsFolder,
+        config: {},
+        configOrigin: {},
+      },
+      (line) => display.line(line),
+    );
+    const blocking = result.findings.filter((f) => f.severity === "blocks").length;
+    display.line(`check-dags: ${blocking} blocking, ${result.findings.length - blocking} warnings`);
+    return result;
+  } catch (error) {
+    return { error: error instanceof Error ? error.message : String(error) };
+  }
 }
 
 export async function createAirflow(
@@ -268,7 +294,7 @@ export async function runRehearsal(options: RehearsalOptions, display: Display):
   const startedAt = new Date();
   const stages = new Stages(display);
 
-  const { source, target, seededRuns, sourceBefore, cli } = await stages.run(
+  const { source, target, seededRuns, sourceBefore, cli, compatibility } = await stages.run(
     "setup",
     `source Airflow ${options.sourceVersion} with history, target Airflow ${options.targetVersion}, the Pulumi CLI`,
     async () => {
@@ -278,6 +304,7 @@ export async function runRehearsal(options: RehearsalOptions, display: Display):
         (line) => display.line(line),
       );
       display.line(`history seeded in ${seeded.seconds} s: ${JSON.stringify(seeded.plan)}`);
+      const compatibility = await checkCompatibility(createdSource.dagsFolder, options, display);
       const createdTarget = await createAirflow(TARGET_NAME, options.targetVersion, display, "target");
       await createExecutionRoles([createdSource, createdTarget]);
       await startStandinFor([createdSource, createdTarget], display);
@@ -292,6 +319,7 @@ export async function runRehearsal(options: RehearsalOptions, display: Display):
         seededRuns: options.runs,
         sourceBefore: before,
         cli: pulumi,
+        compatibility,
       };
     },
   );
@@ -378,6 +406,7 @@ export async function runRehearsal(options: RehearsalOptions, display: Display):
       logs: report.logs.length ? logSummary(report.logs) : null,
       freezeWindowSeconds: report.freeze,
       refusedDags: report.refused,
+      dagCompatibility: compatibility,
       engine: {
         cli: { version: cli.version, builtSeconds: cli.builtSeconds },
         stages: records.map(engineStageSummary),

@@ -67,6 +67,49 @@ describe("rehearsal report rendering", () => {
     );
   });
 
+  it("shows what check-dags found in the source's DAGs for the target, blocking findings first", () => {
+    const dagCompatibility = {
+      targetVersion: "3.3.2",
+      sourceVersion: "2.10.3",
+      dagsFolder: "/dags",
+      notes: [],
+      dags: { "etl.py": ["etl"] },
+      blocked: true,
+      findings: [
+        {
+          category: "upgrade rules" as const,
+          severity: "warns" as const,
+          file: "etl.py",
+          line: 3,
+          rule: "AIR311",
+          message: "`airflow.DAG` moved",
+        },
+        {
+          category: "parse" as const,
+          severity: "blocks" as const,
+          file: "old.py",
+          line: 7,
+          rule: "ModuleNotFoundError",
+          message: "No module named 'airflow.operators.dummy'",
+        },
+      ],
+    };
+    const text = renderTerminal(report({ dagCompatibility }));
+    assert.match(
+      text,
+      /DAG compatibility \(check-dags, Airflow 3\.3\.2 from 2\.10\.3\): 1 blocking, 1 warnings/,
+    );
+    assert.match(
+      text,
+      /old\.py:7\s+blocks\s+ModuleNotFoundError\s+No module named 'airflow\.operators\.dummy'/,
+    );
+    assert.match(renderHtml(report({ dagCompatibility })), /<h2>DAG compatibility<\/h2><pre>/);
+    assert.match(
+      renderTerminal(report({ dagCompatibility: { error: "no lock" } })),
+      /could not run: no lock/,
+    );
+  });
+
   it("shows a bundle's DAGs with the paused state its manifest recorded", () => {
     const row = { ...report().dags[0], pausedOnSourceAfter: null, pausedOnTarget: null };
     const text = renderTerminal(report({ mode: "bundle", dags: [row], refusedDags: ["old_dag"] }));

@@ -2,6 +2,7 @@
  * The report's three renderings from one Report value: a terminal summary, a self-contained HTML
  * page (inline CSS, no scripts, no external resources) and JSON. Pure functions.
  */
+import { CATEGORIES, categoryTable } from "../compat";
 import type { DagRow, Report, TableRow } from "./report";
 
 export function formatSeconds(seconds: number | null): string {
@@ -30,6 +31,29 @@ export function textTable(header: string[], rows: string[][]): string[] {
       .join("  ")
       .trimEnd();
   return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)];
+}
+
+/** The check-dags section: its verdict, then each category that found something. */
+function compatibilityText(report: Report): string | undefined {
+  const result = report.dagCompatibility;
+  if (!result) return undefined;
+  if ("error" in result) return `DAG compatibility (check-dags) could not run: ${result.error}`;
+  const blocking = result.findings.filter((f) => f.severity === "blocks").length;
+  const lines = [
+    `DAG compatibility (check-dags, Airflow ${result.targetVersion}${result.sourceVersion ? ` from ${result.sourceVersion}` : ""}): ` +
+      `${blocking} blocking, ${result.findings.length - blocking} warnings` +
+      (blocking ? "; the DAGs named below will not run on the target as they are" : ""),
+  ];
+  for (const category of CATEGORIES)
+    if (result.findings.some((f) => f.category === category))
+      lines.push(
+        categoryTable(
+          category,
+          result.findings,
+          result.notes.find((n) => n.category === category),
+        ),
+      );
+  return lines.join("\n");
 }
 
 const TABLE_HEADER = ["table", "exported", "imported", "skipped", "not held by target"];
@@ -118,6 +142,8 @@ export function renderTerminal(report: Report): string {
   }
   if (report.refusedDags.length > 0)
     out.push("", `History refused (DAGs the target does not have): ${report.refusedDags.join(", ")}`);
+  const compatibility = compatibilityText(report);
+  if (compatibility) out.push("", compatibility);
   if (report.logs) {
     const l = report.logs;
     out.push(
@@ -207,6 +233,9 @@ export function renderHtml(report: Report): string {
             s.settled ? "no changes" : "changes",
           ]),
         )}`
+      : "",
+    compatibilityText(report)
+      ? `<h2>DAG compatibility</h2><pre>${escapeHtml(compatibilityText(report)!)}</pre>`
       : "",
     report.refusedDags.length
       ? `<h2>History refused</h2><p>DAGs the target does not have: ${escapeHtml(report.refusedDags.join(", "))}</p>`

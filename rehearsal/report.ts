@@ -3,6 +3,7 @@
  * reports, the task-log copy result) and from snapshots of both databases, then checked for
  * reconciliation. Pure functions only; rendering lives in render.ts.
  */
+import type { Report as CompatReport } from "../compat";
 import type { ExportSummary, ImportSummary } from "../contract";
 import type { TaskLogCopyResult } from "../providers";
 
@@ -84,6 +85,11 @@ export interface Report {
   freezeWindowSeconds: number | null;
   /** DAGs whose history the target refused or would refuse (not parsed there). */
   refusedDags: string[];
+  /**
+   * `npm run check-dags` over the source's DAG folder for the target version (rehearsals only): whether
+   * the workflows run on the target before their history moves there; `error` when the check could not run.
+   */
+  dagCompatibility?: CompatReport | { error: string };
   /** The Pulumi engine's view of each stage (absent in reports written before it ran the stages). */
   engine?: { cli: { version: string; builtSeconds: number | null }; stages: EngineStageSummary[] };
   reconciled: boolean;
