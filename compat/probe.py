@@ -43,6 +43,10 @@ def dagbag(folder, *rest):
 
         db.upgradedb(reserialize_dags=False)
         options = {"include_examples": False}
+    # The DAG processor puts the DAG folder on the path (Airflow 3 does it in the processor, not at start),
+    # so a DAG file may import a module beside it.
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
     started = time.monotonic()
     # Safe mode as the target's configuration has it (on by default): files that mention neither
     # "airflow" nor "dag" are helpers, not DAG files, for the scheduler too.

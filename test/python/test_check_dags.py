@@ -74,7 +74,9 @@ def found(report, file):
 
 def test_every_broken_file_is_expected():
     assert sorted(p.name for p in (CORPUS / "broken").glob("*.py")) == sorted(EXPECTED)
-    assert sorted(p.name for p in (CORPUS / "fixed").glob("*.py")) == sorted(EXPECTED)
+    # The fixed folder also holds a module its DAG files import (factory_operators.py), as DAG folders do.
+    helpers = ["factory_operators.py"]
+    assert sorted(p.name for p in (CORPUS / "fixed").glob("*.py")) == sorted(list(EXPECTED) + helpers)
 
 
 @pytest.mark.parametrize("file", sorted(EXPECTED))
