@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The Python layer of `npm test`: the migration payload (payload/) tested with pytest
 # against real Airflow (2.8.1 -> 2.11.0 and 2.10.3 -> 2.11.0; into Airflow 3 through the migration plugin:
-# 2.10.3 -> 3.3.2, 2.10.3 -> 3.0.6 and 3.0.6 -> 3.3.2), PostgreSQL and moto; and the DAG files the Data
-# Pipeline converter writes (datapipeline/), loaded by Airflow 2.11.0 and 3.3.2, checked with ruff from
-# the tools venv, and a few of them run on 2.11.0 against moto; and `npm run check-dags` on its corpus
+# 2.10.3 -> 3.3.2, 2.10.3 -> 3.0.6, 2.8.1 -> 3.0.6 and 3.0.6 -> 3.3.2), PostgreSQL and moto; and the DAG
+# files the Data Pipeline converter writes (datapipeline/), loaded by Airflow 2.11.0 and 3.3.2, checked with ruff
+# from the tools venv, and a few of them run on 2.11.0 against moto; and `npm run check-dags` on its corpus
 # of broken and fixed DAGs against Airflow 3.3.2 (from 2.10.3).
 # Brings the local stack up when it is not running, and takes down what it started.
 set -euo pipefail
@@ -32,7 +32,7 @@ if [ "${MWAA_TEST_LOCALSTACK:-0}" = 1 ]; then
 fi
 # MWAA_TEST_PYTHON_SHARD splits the layer in two for `npm test`, which runs the halves side by side on
 # two stacks: "airflow3" (the imports into Airflow 3 and the converted DAGs) and "airflow2" (the rest).
-airflow3_files=(test/python/test_airflow3.py test/python/test_airflow3_from3.py
+airflow3_files=(test/python/test_airflow3.py test/python/test_airflow3_from3.py test/python/test_airflow3_from28.py
   test/python/test_datapipeline_dags.py test/python/test_datapipeline_runs.py)
 selected=(test/python)
 case "${MWAA_TEST_PYTHON_SHARD:-}" in

@@ -79,8 +79,9 @@ def unreadable_task_logs(source: AirflowEnv, target: AirflowEnv) -> List[str]:
         )
         content = body.get("content") if isinstance(body, dict) else None
         shown = [e for e in content if isinstance(e, dict) and e.get("timestamp")] if isinstance(content, list) else []
-        # Airflow names the stream it read in the log's first lines, as the log's name (before the ':' rewrite).
-        source_line = any(name in str(e.get("event")) for e in content) if isinstance(content, list) else False
+        # Airflow names the stream it read at the log's head, as the log's name (before the ':' rewrite):
+        # 3.3 in an event, 3.0 in the event's "sources".
+        source_line = any(name in json.dumps(e) for e in content) if isinstance(content, list) else False
         if not source_line or len(shown) < len(events):
             problems.append(
                 "the target shows %d of the %d log events of %s (read from its stream: %s)"
