@@ -58,6 +58,8 @@ export = async () => {
     webUiPermissionSetPolicies: migration.webUi?.permissionSetPolicies ?? {},
     // Custom Airflow roles the stack cannot create (Airflow 3 targets): create each by hand with this spec.
     webUiCustomRolesToCreate: migration.webUi?.customRolesToCreate ?? [],
+    // The converted Data Pipeline definitions: each one's DAG file and what was approximated or not converted.
+    pipelineConversion: migration.pipelineConversion,
     deployerPolicy: migration.deployerPolicy,
   };
 };

@@ -1,3 +1,4 @@
+import { convertPipelineFolder, type ConvertedPipeline, type FolderConversion } from "../datapipeline/folder";
 import * as fs from "fs";
 import * as path from "path";
 import * as aws from "@pulumi/aws";
@@ -103,6 +104,16 @@ function offlineProblems(config: MigrationConfig, projectRoot: string): string[]
   return problem ? [problem] : [];
 }
 
+/** The stack's Data Pipeline definitions converted for the target's Airflow (none when the key is empty). */
+function pipelineConversion(config: MigrationConfig, projectRoot: string): FolderConversion {
+  if (!config.pipelineDefinitions) return { pipelines: [], problems: [] };
+  return convertPipelineFolder(
+    path.resolve(projectRoot, config.pipelineDefinitions),
+    config.targetAirflowVersion,
+    config.pipelineActivationTime,
+  );
+}
+
 /**
  * A whole migration: the source it reads, the target it builds, the bucket bundles travel through,
  * the temporary grants, and the phases the current stage runs.
@@ -122,6 +133,8 @@ export class Migration extends pulumi.ComponentResource {
   readonly secretsBackend: pulumi.Output<SecretsBackendGrant | undefined>;
   readonly webUi?: WebUiAccess;
   readonly deployerPolicy: pulumi.Output<string>;
+  /** Per converted pipeline: its DAG file and how many of its objects were converted, approximated or not. */
+  readonly pipelineConversion: Omit<ConvertedPipeline, "content">[];
 
   constructor(name: string, args: MigrationArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mwaa-migration:index:Migration", name, {}, opts);
@@ -137,7 +150,12 @@ export class Migration extends pulumi.ComponentResource {
       { source: config.source, region, account, password: args.sourcePassword },
       { parent: this },
     );
-    this.checks = this.runChecks(config, args.previousStage, offlineProblems(config, args.projectRoot));
+    const pipelines = pipelineConversion(config, args.projectRoot);
+    this.pipelineConversion = pipelines.pipelines.map(({ content: _content, ...summary }) => summary);
+    this.checks = this.runChecks(config, args.previousStage, [
+      ...offlineProblems(config, args.projectRoot),
+      ...pipelines.problems,
+    ]);
     this.targetSettings = this.resolveSettings(config);
     this.secretsBackend = this.targetSettings.apply((settings) => {
       const backend = targetSecretsBackend(settings.airflowConfigurationOptions, config.secretsKmsKeyArn);
@@ -150,7 +168,7 @@ export class Migration extends pulumi.ComponentResource {
       { prefix: config.migrationPrefix, expirationDays: config.bundleExpirationDays, tags: args.tags },
       { parent: this },
     );
-    this.target = this.buildTarget(name, args, version.python, account);
+    this.target = this.buildTarget(name, args, version.python, account, pipelines.pipelines);
     if (config.webUiAccess.length > 0)
       this.webUi = new WebUiAccess(
         `${name}-web-ui`,
@@ -227,6 +245,7 @@ export class Migration extends pulumi.ComponentResource {
     args: MigrationArgs,
     pythonVersion: string,
     account: pulumi.Output<string>,
+    pipelines: readonly ConvertedPipeline[],
   ): TargetEnvironment {
     const { config } = args;
     const resolve = (file: string | undefined) => (file ? path.resolve(args.projectRoot, file) : undefined);
@@ -261,6 +280,7 @@ export class Migration extends pulumi.ComponentResource {
           requirementsFile: resolve(config.requirementsFile),
           pluginsZip: resolve(config.pluginsZip),
           migrationPluginFrom: plugin ? DEFAULT_PAYLOAD_DIR : undefined,
+          generatedDags: pipelines.map((p) => ({ file: p.dagFile, content: p.content })),
           startupScript: resolve(config.startupScript),
           airflowVersion: config.targetAirflowVersion,
           problemsReportedByCaller: true,

@@ -22,6 +22,8 @@ export interface WorkflowAssetsArgs {
    * `complete`); the user's pluginsZip, if any, keeps its files beside it.
    */
   readonly migrationPluginFrom?: string;
+  /** DAG files made by the program (converted Data Pipeline definitions), by path in the DAG folder. */
+  readonly generatedDags?: readonly { readonly file: string; readonly content: string }[];
   /** Target Airflow and Python line, for the requirements.txt constraint check. */
   readonly airflowVersion: string;
   readonly pythonVersion: string;
@@ -86,6 +88,19 @@ export function missingAssetProblems(args: WorkflowAssetsArgs): string[] {
   return problems;
 }
 
+/** A generated DAG file may not take the place of one of the user's. */
+export function generatedDagProblems(args: WorkflowAssetsArgs): string[] {
+  if (!args.generatedDags?.length || !fs.existsSync(args.dagsFolder)) return [];
+  const own = new Set(listDagFiles(args.dagsFolder));
+  return args.generatedDags
+    .filter((dag) => own.has(dag.file))
+    .map(
+      (dag) =>
+        `mwaa-migration:dagsFolder ${args.dagsFolder} already has ${dag.file}, where the converted pipeline's DAG goes; ` +
+        `move that file or remove the pipeline from mwaa-migration:pipelineDefinitions.`,
+    );
+}
+
 /** Content problems: requirements.txt must pin the target's constraint file. */
 export function requirementsProblems(args: WorkflowAssetsArgs): string[] {
   if (!args.requirementsFile || !fs.existsSync(args.requirementsFile)) return [];
@@ -134,14 +149,14 @@ export class WorkflowAssets extends pulumi.ComponentResource {
     super("mwaa-migration:assets:WorkflowAssets", name, {}, opts);
     const missing = missingAssetProblems(args);
     if (missing.length > 0) throw new ConfigurationError(missing);
-    this.problems = requirementsProblems(args);
+    this.problems = [...requirementsProblems(args), ...generatedDagProblems(args)];
     if (this.problems.length > 0 && !args.problemsReportedByCaller)
       throw new ConfigurationError(this.problems);
 
-    const upload = (logicalName: string, key: string, file: string, contentType?: string) =>
+    const upload = (logicalName: string, key: string, source: pulumi.asset.Asset, contentType?: string) =>
       new aws.s3.BucketObjectv2(
         `${name}-${logicalName}`,
-        { bucket: args.bucket, key, source: new pulumi.asset.FileAsset(file), contentType },
+        { bucket: args.bucket, key, source, contentType },
         { parent: this },
       );
 
@@ -149,13 +164,23 @@ export class WorkflowAssets extends pulumi.ComponentResource {
       upload(
         dagObjectName(relative),
         `${args.dagS3Path}/${relative}`,
-        path.join(args.dagsFolder, relative),
+        new pulumi.asset.FileAsset(path.join(args.dagsFolder, relative)),
         relative.endsWith(".py") ? "text/x-python" : undefined,
       ),
     );
+    for (const dag of args.generatedDags ?? []) {
+      this.dagObjects.push(
+        upload(
+          dagObjectName(dag.file),
+          `${args.dagS3Path}/${dag.file}`,
+          new pulumi.asset.StringAsset(dag.content),
+          "text/x-python",
+        ),
+      );
+    }
     const versioned = (logicalName: string, key: string, file: string | undefined, type: string) => {
       if (!file) return undefined;
-      return { key, version: upload(logicalName, key, file, type).versionId };
+      return { key, version: upload(logicalName, key, new pulumi.asset.FileAsset(file), type).versionId };
     };
     this.requirements = versioned(
       "requirements",

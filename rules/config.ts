@@ -256,6 +256,18 @@ export const CONFIG_KEYS = {
     default: "",
     description: "Local startup shell script uploaded to the new environment; empty: none.",
   },
+  pipelineDefinitions: {
+    type: "string",
+    default: "",
+    description:
+      "Local folder of AWS Data Pipeline definitions (.json files), converted at preview into DAGs uploaded under datapipeline/ in the DAG folder; empty: none.",
+  },
+  pipelineActivationTime: {
+    type: "string",
+    default: "",
+    description:
+      "When pipelines that start at their first activation (FIRST_ACTIVATION_DATE_TIME) start as DAGs, ISO 8601; empty: none may.",
+  },
   migrationPrefix: {
     type: "string",
     default: "migration",
@@ -541,6 +553,9 @@ export interface MigrationConfig {
   readonly requirementsFile?: string;
   readonly pluginsZip?: string;
   readonly startupScript?: string;
+  /** Data Pipeline definitions to convert into DAGs, and the start of those that begin at activation. */
+  readonly pipelineDefinitions?: string;
+  readonly pipelineActivationTime?: Date;
   readonly migrationPrefix: string;
   readonly bundleExpirationDays: number;
   /** false: only the new environment is built (stage prepare); no history moves. */
@@ -703,6 +718,8 @@ export function parseConfig(raw: RawConfig): MigrationConfig {
     requirementsFile: read.optional("requirementsFile"),
     pluginsZip: read.optional("pluginsZip"),
     startupScript: read.optional("startupScript"),
+    pipelineDefinitions: read.optional("pipelineDefinitions"),
+    pipelineActivationTime: activationTime(read),
     migrationPrefix: prefixes.migrationPrefix,
     bundleExpirationDays: read.integer("bundleExpirationDays", 1),
     historyImport,
@@ -1108,6 +1125,20 @@ function parseHistoryImport(read: ConfigReader, stage: Stage, targetAirflowVersi
         `to build only the new environment (stage prepare).`,
     );
   return true;
+}
+
+/** The pipelines' activation time: an ISO 8601 instant, or undefined when empty. */
+function activationTime(read: ConfigReader): Date | undefined {
+  const text = read.optional("pipelineActivationTime");
+  if (text === undefined) return undefined;
+  const time = new Date(text);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(text) || Number.isNaN(time.getTime())) {
+    read.problems.push(
+      `${CONFIG_NAMESPACE}:pipelineActivationTime is "${text}"; set it to an ISO 8601 instant such as 2027-01-04T00:00:00Z, or "" for none.`,
+    );
+    return undefined;
+  }
+  return time;
 }
 
 /** The phases' deadlines, what cutover spares and leaves paused, which task logs are copied. */

@@ -197,6 +197,19 @@ describe("bad configuration fails at preview, naming the key and the fix", () =>
     );
   });
 
+  it("Data Pipeline definitions that start at activation, with no activation time, and a bad time", async () => {
+    await previewFails({ "mwaa-migration:pipelineDefinitions": "datapipeline/fixtures" }, [
+      /pipelineDefinitions: first-activation\.json starts at its first activation .*pipelineActivationTime/,
+    ]);
+    await previewFails(
+      {
+        "mwaa-migration:pipelineDefinitions": "datapipeline/fixtures",
+        "mwaa-migration:pipelineActivationTime": "next monday",
+      },
+      [/pipelineActivationTime is "next monday"; set it to an ISO 8601 instant/],
+    );
+  });
+
   it("a target DAG folder that is the source's", async () => {
     await previewFails(
       {

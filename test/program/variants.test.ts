@@ -291,6 +291,20 @@ describe("stack variants", () => {
     });
   });
 
+  it("converts the Data Pipeline definitions into DAGs under datapipeline/ and outputs what became of each", async () => {
+    const run = await runStackWithOutputs({
+      ...loadDevConfig(),
+      "mwaa-migration:pipelineDefinitions": "datapipeline/fixtures",
+      "mwaa-migration:pipelineActivationTime": "2027-01-04T00:00:00Z",
+    });
+    const definitions = fs.readdirSync("datapipeline/fixtures").filter((f) => f.endsWith(".json"));
+    const conversion = run.outputs.pipelineConversion as { dagFile: string; definition: string }[];
+    assert.deepEqual(conversion.map((p) => p.definition).sort(), definitions.sort());
+    const keys = created(run, "aws:s3/bucketObjectv2:BucketObjectv2").map((r) => r.inputs.key);
+    for (const p of conversion) assert.ok(keys.includes(`dags/${p.dagFile}`), p.dagFile);
+    assert.ok(keys.includes("dags/daily_sales_report.py"), "the user's own DAGs stay beside them");
+  });
+
   it("in a China region, names every resource in the aws-cn partition", async () => {
     const run = await runStackWithOutputs({
       ...loadDevConfig(),
