@@ -10,15 +10,6 @@ export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
 
 results=$(mktemp)
 cli_log=$(mktemp)
-trap 'rm -f "$results" "$cli_log"' EXIT
-# The engine layer needs the Pulumi CLI: on a machine without one it builds from the Go module proxy
-# (minutes when Go's caches are cold), at low priority while the other layers run.
-nice -n 19 bash local/pulumi-cli/build.sh >/dev/null 2>"$cli_log" &
-cli_build=$!
-
-# Half of the Python layer (the imports into Airflow 3, see test-python.sh), then the integration layer, run
-# beside the other layers on a stack of their own, from the start: most of their time is spent waiting on
-# Airflow. Their output is shown, in one piece, once they are done.
 shard_log=$(mktemp)
 shard_state="$PWD/local/.state-shard"
 shard=""
@@ -30,6 +21,14 @@ stop_shard() {
   rm -f "$results" "$cli_log" "$shard_log"
 }
 trap stop_shard EXIT
+# The engine layer needs the Pulumi CLI: on a machine without one it builds from the Go module proxy
+# (minutes when Go's caches are cold), at low priority while the other layers run.
+nice -n 19 bash local/pulumi-cli/build.sh >/dev/null 2>"$cli_log" &
+cli_build=$!
+
+# Half of the Python layer (the imports into Airflow 3, see test-python.sh), then the integration layer, run
+# beside the other layers on a stack of their own, from the start: most of their time is spent waiting on
+# Airflow. Their output is shown, in one piece, once they are done.
 (
   export MWAA_LOCAL_PORT_BASE=24300 MWAA_LOCAL_STATE_DIR="$shard_state"
   status=0
