@@ -1,7 +1,13 @@
 import { strict as assert } from "assert";
 import fc from "fast-check";
 import { MIGRATION_DAG_IDS } from "../contract";
-import { dagsToPauseOnSource, dagsToRevert, planTargetActivation, settlingRuns } from "./cutover";
+import {
+  dagsToPauseOnSource,
+  dagsToRevert,
+  planRunFinish,
+  planTargetActivation,
+  settlingRuns,
+} from "./cutover";
 import type { DagRunStatus, RunState } from "./airflow/client";
 
 const dag = (dagId: string, isPaused: boolean) => ({ dagId, isPaused });
@@ -28,6 +34,31 @@ describe("cutover decisions", () => {
       settlingRuns(runs).map((r) => r.runId),
       ["ended", "failing"],
     );
+  });
+
+  it("finishes a settling run as the scheduler would: failed when a leaf failed, success when every task succeeded", () => {
+    // t0 -> t1 (leaf), t2 (leaf)
+    const leaves = ["t1", "t2"];
+    assert.deepEqual(planRunFinish(run("ok", "running", ["success", "success", "success"]), leaves), {
+      state: "success",
+    });
+    assert.deepEqual(planRunFinish(run("leaf", "running", ["success", "failed", "success"]), leaves), {
+      state: "failed",
+    });
+    assert.deepEqual(planRunFinish(run("up", "running", ["failed", "upstream_failed", "success"]), leaves), {
+      state: "failed",
+    });
+  });
+
+  it("does not mark successful a run with skipped or failed tasks, which the REST API would rewrite", () => {
+    // A failed t0 with leaves that succeeded anyway (trigger rule all_done), and a branch that skipped t2.
+    const survived = planRunFinish(run("all-done", "running", ["failed", "success", "success"]), [
+      "t1",
+      "t2",
+    ]);
+    const branched = planRunFinish(run("branch", "running", ["success", "success", "skipped"]), ["t1", "t2"]);
+    assert.match("cannot" in survived ? survived.cannot : "", /its 1 failed task instances successful/);
+    assert.match("cannot" in branched ? branched.cannot : "", /its 1 skipped task instances successful/);
   });
 
   it("pauses only the source's active DAGs, never the migration DAGs or ones kept running", () => {

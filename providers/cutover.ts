@@ -5,7 +5,7 @@
  * and not the migration DAGs. Going back a stage reverses both, touching only what cutover
  * itself changed.
  */
-import type { DagRunStatus, DagSummary, InFlightTaskInstance } from "./airflow/client";
+import type { DagRunStatus, DagSummary, FinishedRunState, InFlightTaskInstance } from "./airflow/client";
 import { MIGRATION_DAG_IDS } from "../contract";
 
 /** DAGs cutover pauses on the source: the active ones, minus the migration DAGs and any kept running on purpose. */
@@ -99,6 +99,34 @@ export function settlingRuns(runs: readonly DagRunStatus[]): DagRunStatus[] {
       run.tasks.length > 0 &&
       run.tasks.every((task) => task.state !== null && FINISHED_TASK_STATES.includes(task.state)),
   );
+}
+
+/** How a settling run is to be finished once the source's scheduler has had its chance. */
+export type RunFinish = { state: FinishedRunState } | { cannot: string };
+
+const FAILED_LEAF_STATES: readonly string[] = ["failed", "upstream_failed"];
+
+/**
+ * The state the scheduler would give a settling run (a leaf failed: failed; otherwise success), and whether
+ * the REST API can give it that state without changing anything else. Marking a run failed only touches
+ * unfinished task instances, of which a settling run has none; marking it successful also marks its skipped
+ * and failed task instances successful on Airflow before 3.3, so that is done only when every task succeeded.
+ */
+export function planRunFinish(run: DagRunStatus, leafTaskIds: readonly string[]): RunFinish {
+  const leaves = new Set(leafTaskIds);
+  const leafStates = run.tasks
+    .filter((t) => leaves.has(t.taskId) && t.state !== "removed")
+    .map((t) => t.state);
+  if (leafStates.some((state) => state !== null && FAILED_LEAF_STATES.includes(state)))
+    return { state: "failed" };
+  const others = run.tasks.filter((t) => t.state !== "success");
+  if (others.length === 0) return { state: "success" };
+  const states = [...new Set(others.map((t) => t.state))].sort().join("/");
+  return {
+    cannot:
+      `marking it successful through the REST API would also mark its ${others.length} ${states} ` +
+      `task instances successful`,
+  };
 }
 
 export function describeRuns(runs: readonly { dagId: string; runId: string }[], limit = 10): string {

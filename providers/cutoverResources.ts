@@ -11,13 +11,14 @@ import * as pulumi from "@pulumi/pulumi";
 import * as dynamic from "@pulumi/pulumi/dynamic";
 import { pollUntil } from "./clock";
 import { createAirflowClient } from "./airflow/chooser";
-import type { AirflowClient, InFlightTaskInstance, RunRef } from "./airflow/client";
+import type { AirflowClient, DagRunStatus, InFlightTaskInstance, RunRef } from "./airflow/client";
 import {
   dagsToPauseOnSource,
   dagsToRevert,
   describeActivation,
   describeInFlight,
   describeRuns,
+  planRunFinish,
   planTargetActivation,
   settlingRuns,
 } from "./cutover";
@@ -98,6 +99,8 @@ export interface CutoverSourcePauseInputs extends AirflowInputs {
   keepRunning: string[];
   /** How long to wait for the paused DAGs' queued and running task instances to finish. */
   quiesceDeadlineSeconds: number;
+  /** How long the source's scheduler gets to finish a run whose tasks have all ended before the pause does. */
+  runFinishGraceSeconds: number;
   pollIntervalSeconds: number;
   providerVersion: string;
 }
@@ -110,24 +113,73 @@ export interface CutoverSourcePauseOutputs {
   quietAt: string;
   /** Task instances that were queued or running at the pause and finished before quietAt. */
   drainedTaskInstances: number;
+  /** Runs this resource marked finished on the source ("dag/run: state"), the scheduler having left them. */
+  finishedRuns: string[];
+}
+
+interface Quiet {
+  drainedTaskInstances: number;
+  finishedRuns: string[];
+}
+
+/**
+ * Finishes, through the REST API, the settling runs the scheduler has left unfinished. Airflow's scheduler
+ * finishes the runs of paused DAGs only in a sweep every 60 s, which can miss a run; unfinished, the run
+ * would hold the cutover until its deadline, and the export would leave it out. Returns what it finished;
+ * runs it cannot finish go into `refused` with the reason, and are not tried again.
+ */
+async function finishLeftRuns(
+  airflow: AirflowClient,
+  settling: readonly DagRunStatus[],
+  refused: Map<string, string>,
+  log: (line: string) => void,
+): Promise<string[]> {
+  const finished: string[] = [];
+  const leaves = new Map<string, Promise<string[]>>();
+  for (const run of settling) {
+    const key = `${run.dagId}/${run.runId}`;
+    if (refused.has(key)) continue;
+    try {
+      if (!leaves.has(run.dagId)) leaves.set(run.dagId, airflow.leafTaskIds(run.dagId));
+      const finish = planRunFinish(run, await leaves.get(run.dagId)!);
+      if ("cannot" in finish) {
+        refused.set(key, finish.cannot);
+        log(`the source's scheduler has not finished run ${key}, and this cannot: ${finish.cannot}`);
+        continue;
+      }
+      await airflow.setRunState(run.dagId, run.runId, finish.state);
+      finished.push(`${key}: ${finish.state}`);
+      log(
+        `marked run ${key} ${finish.state} on the source, as its scheduler would have ` +
+          `(its tasks had all ended; the DAG's own success and failure callbacks do not run for it)`,
+      );
+    } catch (e) {
+      refused.set(key, describeError(e));
+      log(`could not mark run ${key} finished on the source: ${describeError(e)}`);
+    }
+  }
+  return finished;
 }
 
 /**
  * Waits until the paused DAGs have nothing queued or running, and until their runs whose task
- * instances have all ended are finished too (the export carries finished runs only); throws at the
- * deadline, naming what is left. Returns how many task instances were in flight at the pause.
+ * instances have all ended are finished too (the export carries finished runs only), finishing those
+ * the scheduler leaves past the grace period; throws at the deadline, naming what is left.
  */
 async function waitUntilQuiet(
   airflow: AirflowClient,
   dagIds: readonly string[],
   inputs: CutoverSourcePauseInputs,
   context: ProviderContext,
-): Promise<number> {
+): Promise<Quiet> {
   const started = context.clock.now();
   let first: number | undefined;
   let inFlight: InFlightTaskInstance[] = [];
   // Known once no task is in flight: the runs still to be finalised.
-  let settling: RunRef[] | undefined;
+  let settling: DagRunStatus[] | undefined;
+  let settlingSince: number | undefined;
+  const finishedRuns: string[] = [];
+  const refused = new Map<string, string>();
   let lastLine = "";
   let lastLoggedAt = -Infinity;
   const statuses = (runs: readonly RunRef[]) =>
@@ -145,6 +197,12 @@ async function waitUntilQuiet(
       } else {
         settling = settlingRuns(await statuses(settling ?? (await airflow.unfinishedRuns(dagIds))));
         if (settling.length === 0) return true;
+        settlingSince ??= context.clock.now();
+        if (context.clock.now() - settlingSince >= inputs.runFinishGraceSeconds * 1000) {
+          finishedRuns.push(...(await finishLeftRuns(airflow, settling, refused, context.log)));
+          settling = settlingRuns(await statuses(settling));
+          if (settling.length === 0) return true;
+        }
         line = `waiting for ${settling.length} runs whose tasks have ended to finish: ${describeRuns(settling)}`;
       }
       const now = context.clock.now();
@@ -161,12 +219,28 @@ async function waitUntilQuiet(
           ? `the paused DAGs still had ${inFlight.length} queued or running task instances after ` +
               `quiesceDeadlineSeconds=${inputs.quiesceDeadlineSeconds}: ${describeInFlight(inFlight, 25)}; ` +
               `let them finish (or raise the deadline) and run pulumi up again`
-          : `the paused DAGs still had ${settling?.length ?? 0} runs not marked finished after ` +
-              `quiesceDeadlineSeconds=${inputs.quiesceDeadlineSeconds}, though their tasks had ended: ` +
-              `${describeRuns(settling ?? [], 25)}; check the source's scheduler and run pulumi up again`,
+          : unfinishedRunsError(settling ?? [], refused, inputs.quiesceDeadlineSeconds),
       ),
   );
-  return first ?? 0;
+  return { drainedTaskInstances: first ?? 0, finishedRuns };
+}
+
+function unfinishedRunsError(
+  settling: readonly RunRef[],
+  refused: ReadonlyMap<string, string>,
+  deadlineSeconds: number,
+): string {
+  const reasons = settling
+    .slice(0, 25)
+    .map((run) => `${run.dagId}/${run.runId}`)
+    .map((key) => (refused.has(key) ? `${key} (${refused.get(key)})` : key));
+  const more = settling.length > 25 ? ` and ${settling.length - 25} more` : "";
+  return (
+    `the paused DAGs still had ${settling.length} runs not marked finished after ` +
+    `quiesceDeadlineSeconds=${deadlineSeconds}, though their tasks had ended: ${reasons.join(", ")}${more}; ` +
+    `the pause is undone, so the source's scheduler finishes them now: run pulumi up again ` +
+    `(or mark them in the source's Airflow UI first)`
+  );
 }
 
 export const cutoverSourcePauseType = switchType<CutoverSourcePauseInputs, CutoverSourcePauseOutputs>({
@@ -174,6 +248,7 @@ export const cutoverSourcePauseType = switchType<CutoverSourcePauseInputs, Cutov
   defaults: {
     keepRunning: [],
     quiesceDeadlineSeconds: 1800,
+    runFinishGraceSeconds: 90,
     pollIntervalSeconds: 15,
     providerVersion: PROVIDER_VERSION,
   },
@@ -181,6 +256,7 @@ export const cutoverSourcePauseType = switchType<CutoverSourcePauseInputs, Cutov
   checkSpecific(inputs, failures) {
     optionalStringList(failures, inputs, "keepRunning");
     optionalSeconds(failures, inputs, "quiesceDeadlineSeconds", 0, 7 * 24 * 3600);
+    optionalSeconds(failures, inputs, "runFinishGraceSeconds", 0, 3600);
     optionalSeconds(failures, inputs, "pollIntervalSeconds", 1, 600);
   },
   async apply(airflow, inputs, ledger, context) {
@@ -190,14 +266,14 @@ export const cutoverSourcePauseType = switchType<CutoverSourcePauseInputs, Cutov
     );
     const pausedAt = new Date(context.clock.now()).toISOString();
     for (const dagId of toPause) await ledger.set(dagId, false, true);
-    const drained = await waitUntilQuiet(airflow, toPause, inputs, context);
+    const quiet = await waitUntilQuiet(airflow, toPause, inputs, context);
     const quietAt = new Date(context.clock.now()).toISOString();
     context.log(
-      drained > 0
-        ? `the paused DAGs are quiet: ${drained} task instances in flight at the pause have finished`
+      quiet.drainedTaskInstances > 0
+        ? `the paused DAGs are quiet: ${quiet.drainedTaskInstances} task instances in flight at the pause have finished`
         : "the paused DAGs had nothing queued or running",
     );
-    return { pausedDags: toPause, pausedAt, quietAt, drainedTaskInstances: drained };
+    return { pausedDags: toPause, pausedAt, quietAt, ...quiet };
   },
   async revert(airflow, props, log) {
     const toUnpause = dagsToRevert(stringList(props.pausedDags), await airflow.listDags(), true);
@@ -271,6 +347,7 @@ export interface CutoverSourcePauseArgs {
   airflow: pulumi.Input<AirflowTarget>;
   keepRunning?: pulumi.Input<pulumi.Input<string>[]>;
   quiesceDeadlineSeconds?: pulumi.Input<number>;
+  runFinishGraceSeconds?: pulumi.Input<number>;
   pollIntervalSeconds?: pulumi.Input<number>;
 }
 
@@ -279,6 +356,7 @@ export class CutoverSourcePause extends dynamic.Resource {
   declare readonly pausedAt: pulumi.Output<string>;
   declare readonly quietAt: pulumi.Output<string>;
   declare readonly drainedTaskInstances: pulumi.Output<number>;
+  declare readonly finishedRuns: pulumi.Output<string[]>;
 
   constructor(name: string, args: CutoverSourcePauseArgs, opts?: pulumi.CustomResourceOptions) {
     super(
@@ -290,6 +368,7 @@ export class CutoverSourcePause extends dynamic.Resource {
         pausedAt: undefined,
         quietAt: undefined,
         drainedTaskInstances: undefined,
+        finishedRuns: undefined,
       },
       workResourceOptions(opts),
       RESOURCE_MODULE,

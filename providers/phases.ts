@@ -48,6 +48,7 @@ export interface PhaseSettings {
   /** DAGs the cutover leaves running on the source. */
   readonly keepRunningDags?: readonly string[];
   readonly quiesceDeadlineSeconds?: number;
+  readonly runFinishGraceSeconds?: number;
   /** Leave the target's DAGs paused after cutover. */
   readonly leaveTargetPaused?: boolean;
   /** Which task instances' logs the import copies. */
@@ -156,6 +157,7 @@ export function migrationPhases(
         airflow: source.airflow,
         keepRunning: settings.keepRunningDags ? [...settings.keepRunningDags] : undefined,
         quiesceDeadlineSeconds: settings.quiesceDeadlineSeconds,
+        runFinishGraceSeconds: settings.runFinishGraceSeconds,
         pollIntervalSeconds: settings.export?.pollIntervalSeconds,
       },
       switchOptions(phases.bulkImport),

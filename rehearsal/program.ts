@@ -78,7 +78,7 @@ const REPORTED_OUTPUTS: Record<keyof MigrationPhases, readonly string[]> = {
   deltaExport: EXPORT_OUTPUTS,
   bulkImport: IMPORT_OUTPUTS,
   deltaImport: IMPORT_OUTPUTS,
-  pause: ["pausedDags", "pausedAt", "quietAt", "drainedTaskInstances"],
+  pause: ["pausedDags", "pausedAt", "quietAt", "drainedTaskInstances", "finishedRuns"],
   activation: ["unpausedDags", "alreadyActiveDags", "missingDags", "activatedAt"],
 };
 

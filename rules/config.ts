@@ -330,6 +330,12 @@ export const CONFIG_KEYS = {
     description:
       "At cutover, how long to wait for the paused DAGs' running tasks and runs to finish (0 to 604800); past it the pause is undone.",
   },
+  runFinishGraceSeconds: {
+    type: "integer",
+    default: 90,
+    description:
+      "At cutover, how long the source's scheduler gets to finish a paused DAG's run whose tasks have all ended (0 to 3600); then the pause marks it finished through the REST API.",
+  },
   keepRunningDags: {
     type: "array",
     default: [],
@@ -529,6 +535,7 @@ export interface PhaseConfig {
   readonly skipUnstorableRows: boolean;
   readonly keepRunningDags: readonly string[];
   readonly quiesceDeadlineSeconds: number;
+  readonly runFinishGraceSeconds: number;
   readonly leaveTargetPaused: boolean;
   readonly taskLogStates: readonly string[];
   readonly taskLogMaxAgeDays?: number;
@@ -1169,6 +1176,7 @@ function parsePhases(read: ConfigReader): PhaseConfig {
     skipUnstorableRows: read.flag("skipUnstorableRows"),
     keepRunningDags: read.list("keepRunningDags"),
     quiesceDeadlineSeconds: read.integer("quiesceDeadlineSeconds", 0, week),
+    runFinishGraceSeconds: read.integer("runFinishGraceSeconds", 0, 3600),
     leaveTargetPaused: read.flag("leaveTargetPaused"),
     taskLogStates,
     taskLogMaxAgeDays: maxAgeDays > 0 ? maxAgeDays : undefined,

@@ -211,6 +211,23 @@ export class MwaaCliClient implements AirflowClient {
     return found;
   }
 
+  async leafTaskIds(dagId: string): Promise<string[]> {
+    throw this.noRunStateCommand(dagId);
+  }
+
+  async setRunState(dagId: string): Promise<void> {
+    throw this.noRunStateCommand(dagId);
+  }
+
+  private noRunStateCommand(dagId: string): AirflowApiError {
+    return new AirflowApiError(
+      `the Airflow CLI has no command that marks a run of DAG ${dagId} finished; ` +
+        `mark it in the Airflow UI, or use the client "mwaa-rest"`,
+      501,
+      false,
+    );
+  }
+
   async taskLogTail(dagId: string, runId: string, taskId: string): Promise<string> {
     throw new AirflowApiError(
       `the Airflow CLI cannot print task logs; read task ${taskId} of run ${runId} (DAG ${dagId}) from the ` +

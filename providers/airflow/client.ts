@@ -29,7 +29,9 @@ export interface DagRunStatus {
   tasks: TaskInstanceState[];
 }
 
-/** A task instance that is still in the executor's hands (queued or running). */
+/** The states a run can be given through the REST API once its task instances have all ended. */
+export type FinishedRunState = "success" | "failed";
+
 export interface RunRef {
   dagId: string;
   runId: string;
@@ -93,6 +95,13 @@ export interface AirflowClient {
   inFlightTaskInstances(dagIds: readonly string[]): Promise<InFlightTaskInstance[]>;
   /** The queued and running DAG runs of these DAGs (a paused DAG's run stays so until it is finalised). */
   unfinishedRuns(dagIds: readonly string[]): Promise<RunRef[]>;
+  /** Ids of the DAG's leaf tasks (nothing downstream): the scheduler decides a run's state from them. */
+  leafTaskIds(dagId: string): Promise<string[]>;
+  /**
+   * Gives a run a finished state, as "Mark run as" in the UI does. Airflow also marks the run's unfinished
+   * task instances, and on some versions finished ones too when the state is success: callers decide first.
+   */
+  setRunState(dagId: string, runId: string, state: FinishedRunState): Promise<void>;
   /** The last `maxLines` lines of one try of a task's log. */
   taskLogTail(
     dagId: string,

@@ -3,6 +3,7 @@ import {
   AirflowClient,
   DagRunStatus,
   DagSummary,
+  FinishedRunState,
   IN_FLIGHT_STATES,
   InFlightTaskInstance,
   RunRef,
@@ -229,6 +230,23 @@ export class AirflowRestClient implements AirflowClient {
       for (const run of page) found.push({ dagId: String(run.dag_id), runId: String(run.dag_run_id) });
       if (page.length < PAGE_SIZE) return found;
     }
+  }
+
+  async leafTaskIds(dagId: string): Promise<string[]> {
+    const response = await this.call(
+      { method: "GET", path: restPaths.tasks(dagId) },
+      `listing the tasks of DAG ${dagId}`,
+    );
+    return asArray(asObject(response.body).tasks)
+      .filter((task) => !Array.isArray(task.downstream_task_ids) || task.downstream_task_ids.length === 0)
+      .map((task) => String(task.task_id));
+  }
+
+  async setRunState(dagId: string, runId: string, state: FinishedRunState): Promise<void> {
+    await this.call(
+      { method: "PATCH", path: restPaths.dagRun(dagId, runId), body: { state } },
+      `marking run ${runId} of DAG ${dagId} ${state}`,
+    );
   }
 
   async inFlightTaskInstances(dagIds: readonly string[]): Promise<InFlightTaskInstance[]> {

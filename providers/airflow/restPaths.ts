@@ -30,6 +30,7 @@ export const restPaths = {
   version: () => "/version",
   dags: () => "/dags",
   dag: (dagId: string) => `/dags/${seg(dagId)}`,
+  tasks: (dagId: string) => `/dags/${seg(dagId)}/tasks`,
   dagRuns: (dagId: string) => `/dags/${seg(dagId)}/dagRuns`,
   dagRun: (dagId: string, runId: string) => `/dags/${seg(dagId)}/dagRuns/${seg(runId)}`,
   taskInstances: (dagId: string, runId: string) => `/dags/${seg(dagId)}/dagRuns/${seg(runId)}/taskInstances`,

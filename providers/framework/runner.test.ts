@@ -24,6 +24,10 @@ function scriptedAirflow(
     version: async () => "2.10.3",
     listDags: async () => [...dags.values()],
     unfinishedRuns: async () => [],
+    leafTaskIds: async () => ["export_tables"],
+    setRunState: async (dagId, runId, state) => {
+      calls.push(`mark ${dagId}/${runId} ${state}`);
+    },
     setPaused: async (dagId, paused) => {
       calls.push(`${paused ? "pause" : "unpause"} ${dagId}`);
       dags.set(dagId, { dagId, isPaused: paused });

@@ -293,7 +293,9 @@ describe("the migration through the real Pulumi engine", function () {
     recordFault({
       fault: "Ctrl-C of pulumi up during the delta import",
       stage: "cutover",
-      outcome: `next up converged; ${String(phases.pause.drainedTaskInstances)} task instance(s) in flight at the pause migrated`,
+      outcome:
+        `next up converged; ${String(phases.pause.drainedTaskInstances)} task instance(s) in flight at the pause migrated; ` +
+        `runs the pause marked finished: ${JSON.stringify(phases.pause.finishedRuns)}`,
       rowsDiffering: rowsDiffering(sides.source, sides.target),
       pausedState: "paused by the cutover, as the stack records",
     });

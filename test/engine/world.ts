@@ -81,6 +81,8 @@ export const DEFAULT_SETTINGS: PhaseSettings = {
   export: { pollIntervalSeconds: 2, parseDeadlineSeconds: 300 },
   import: { pollIntervalSeconds: 2, parseDeadlineSeconds: 300 },
   quiesceDeadlineSeconds: 600,
+  // The pause finishes a run whose tasks ended after it at once, rather than after the scheduler's sweep.
+  runFinishGraceSeconds: 0,
 };
 
 export interface World {

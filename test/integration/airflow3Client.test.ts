@@ -236,6 +236,20 @@ describe(`direct REST client (API v2, JWT) against real Airflow ${AIRFLOW3_VERSI
     assert.match(tail, /Traceback \(most recent call last\):\n(.*\n)*RuntimeError: probe asked to fail/);
   });
 
+  it("reads the DAG's leaf tasks, and marks a failed run successful without touching its task", async () => {
+    const runId = `it-mark-${Date.now()}`;
+    await client.trigger({ dagId: DAG_ID, runId, conf: { fail: true } });
+    assert.equal((await runToEnd(client, runId, 240)).state, "failed");
+    assert.deepEqual(await client.leafTaskIds(DAG_ID), ["say"]);
+    await client.setRunState(DAG_ID, runId, "success");
+    const status = await client.runStatus(DAG_ID, runId);
+    assert.deepEqual(
+      [status.state, status.tasks.map((task) => [task.taskId, task.state])],
+      ["success", [["say", "failed"]]],
+      "Airflow 3.3 leaves a finished task instance as it was",
+    );
+  });
+
   it("gets a new token when Airflow no longer accepts the one it holds", async () => {
     const issued = recordIssuedTokens();
     try {

@@ -143,6 +143,27 @@ describe("Airflow clients against real Airflow", function () {
         }
       });
 
+      it("reads the DAG's leaf tasks, and marks a finished run failed and back without touching its tasks", async () => {
+        const client = make();
+        if (name === "MWAA CLI token") {
+          await assert.rejects(client.leafTaskIds(PROBE_DAG_ID), /no command that marks a run/);
+          await assert.rejects(
+            client.setRunState(PROBE_DAG_ID, runId, "failed"),
+            /use the client "mwaa-rest"/,
+          );
+          return;
+        }
+        assert.deepEqual(await client.leafTaskIds(PROBE_DAG_ID), ["say"]);
+        for (const state of ["failed", "success"] as const) {
+          await client.setRunState(PROBE_DAG_ID, runId, state);
+          const status = await client.runStatus(PROBE_DAG_ID, runId);
+          assert.deepEqual(
+            [status.state, status.tasks.map((task) => [task.taskId, task.state])],
+            [state, [["say", "success"]]],
+          );
+        }
+      });
+
       it("reports Airflow's 404 for a DAG that does not exist", async () => {
         await assert.rejects(make().setPaused("no_such_dag_anywhere", true), (error: Error) => {
           if (name === "MWAA CLI token") return /no_such_dag_anywhere/.test(error.message);
