@@ -60,6 +60,15 @@ export = async () => {
     webUiCustomRolesToCreate: migration.webUi?.customRolesToCreate ?? [],
     // The converted Data Pipeline definitions: each one's DAG file and what was approximated or not converted.
     pipelineConversion: migration.pipelineConversion,
+    // What the target parses of the DAGs active on the source; bulk and cutover refuse while one does not.
+    dagParse: migration.phases.dagParse
+      ? {
+          parsedDags: migration.phases.dagParse.parsedDags,
+          importErrors: migration.phases.dagParse.importErrors,
+          unparsedSourceDags: migration.phases.dagParse.unparsed,
+          checkedAt: migration.phases.dagParse.checkedAt,
+        }
+      : undefined,
     deployerPolicy: migration.deployerPolicy,
   };
 };

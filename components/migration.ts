@@ -393,6 +393,7 @@ export class Migration extends pulumi.ComponentResource {
       },
       bundleAccess: this.grants ? [this.grants] : [],
       targetReady: [target],
+      targetDagFiles: target.assets.dagFileHashes,
       settings: config.phases,
     };
   }

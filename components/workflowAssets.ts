@@ -141,6 +141,8 @@ export class WorkflowAssets extends pulumi.ComponentResource {
   /** Content problems found at preview (requirements.txt without the target's constraint). */
   readonly problems: readonly string[];
   readonly dagObjects: aws.s3.BucketObjectv2[];
+  /** Each uploaded DAG file (relative to the DAG prefix) -> sha256 of its content, known at preview. */
+  readonly dagFileHashes: Record<string, string>;
   readonly requirements?: { key: string; version: pulumi.Output<string> };
   readonly plugins?: { key: string; version: pulumi.Output<string> };
   readonly startupScript?: { key: string; version: pulumi.Output<string> };
@@ -168,6 +170,14 @@ export class WorkflowAssets extends pulumi.ComponentResource {
         relative.endsWith(".py") ? "text/x-python" : undefined,
       ),
     );
+    const sha256 = (content: string | Buffer) => crypto.createHash("sha256").update(content).digest("hex");
+    this.dagFileHashes = Object.fromEntries([
+      ...listDagFiles(args.dagsFolder).map((relative) => [
+        relative,
+        sha256(fs.readFileSync(path.join(args.dagsFolder, relative))),
+      ]),
+      ...(args.generatedDags ?? []).map((dag) => [dag.file, sha256(dag.content)]),
+    ]);
     for (const dag of args.generatedDags ?? []) {
       this.dagObjects.push(
         upload(

@@ -15,6 +15,14 @@ export {
   type CutoverTargetActivationOutputs,
 } from "./cutoverResources";
 export {
+  DagParseGate,
+  TargetDagParse,
+  type TargetDagParseArgs,
+  type TargetDagParseInputs,
+  type TargetDagParseOutputs,
+} from "./dagParseResources";
+export type { ImportErrorFinding, UnparsedDag } from "./dagParse";
+export {
   MetadataExport,
   type MetadataExportArgs,
   type MetadataExportInputs,

@@ -4,6 +4,10 @@
  * call `migrationPhases`, the program with what its AWS components expose and the rehearsal with the
  * local stand-ins for them, so a rehearsal runs exactly the resources `pulumi up` runs.
  *
+ * - prepare, bulk, cutover: TargetDagParse (after the target's DAG files: what the target parses, against
+ *   the DAGs active on the source);
+ * - bulk, cutover: DagParseGate, which refuses at preview while a DAG active on the source does not parse
+ *   on the target (unless accepted), before anything moves;
  * - bulk: MetadataExport (phase bulk) -> MetadataImport, after the grants and the target;
  * - cutover: CutoverSourcePause (pause, then wait until the paused DAGs are quiet) -> MetadataExport
  *   (delta from the bulk watermark, or full when no bulk ran) -> MetadataImport ->
@@ -17,6 +21,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ConflictPolicy } from "../contract";
 import type { StagePlan } from "../rules/stages";
 import { CutoverSourcePause, CutoverTargetActivation } from "./cutoverResources";
+import { DagParseGate, TargetDagParse } from "./dagParseResources";
 import type { AirflowTarget } from "./framework/target";
 import { MetadataExport } from "./metadataExport";
 import { MetadataImport } from "./metadataImport";
@@ -49,6 +54,8 @@ export interface PhaseSettings {
   readonly keepRunningDags?: readonly string[];
   readonly quiesceDeadlineSeconds?: number;
   readonly runFinishGraceSeconds?: number;
+  /** DAGs whose history may move although they do not parse on the target. */
+  readonly acceptUnparsedDags?: readonly string[];
   /** Leave the target's DAGs paused after cutover. */
   readonly leaveTargetPaused?: boolean;
   /** Which task instances' logs the import copies. */
@@ -71,10 +78,14 @@ export interface PhaseContext {
   readonly bundleAccess: readonly pulumi.Resource[];
   /** What the imports wait for: the target environment and its workflow assets. */
   readonly targetReady: readonly pulumi.Resource[];
+  /** The target's DAG files (name -> content hash), uploaded by what `targetReady` holds. */
+  readonly targetDagFiles: pulumi.Input<Record<string, pulumi.Input<string>>>;
   readonly settings: PhaseSettings;
 }
 
 export interface MigrationPhases {
+  readonly dagParse?: TargetDagParse;
+  readonly gate?: DagParseGate;
   readonly bulkExport?: MetadataExport;
   readonly bulkImport?: MetadataImport;
   readonly pause?: CutoverSourcePause;
@@ -142,8 +153,28 @@ export function migrationPhases(
     );
 
   const phases: { -readonly [K in keyof MigrationPhases]: MigrationPhases[K] } = {};
+  if (plan.dagParseCheck) {
+    phases.dagParse = new TargetDagParse(
+      `${name}-dag-parse`,
+      {
+        airflow: target.airflow,
+        sourceAirflow: source.airflow,
+        dagFiles: context.targetDagFiles,
+        parseDeadlineSeconds: settings.import?.parseDeadlineSeconds,
+        pollIntervalSeconds: settings.import?.pollIntervalSeconds,
+      },
+      after(...context.targetReady),
+    );
+  }
+  if (phases.dagParse && (plan.bulkExport || plan.cutover)) {
+    phases.gate = new DagParseGate(
+      `${name}-dag-parse-gate`,
+      { unparsed: phases.dagParse.unparsed, accepted: settings.acceptUnparsedDags ?? [] },
+      after(phases.dagParse),
+    );
+  }
   if (plan.bulkExport) {
-    phases.bulkExport = exportOf("bulk-export", "bulk");
+    phases.bulkExport = exportOf("bulk-export", "bulk", undefined, ...(phases.gate ? [phases.gate] : []));
     phases.bulkImport = importOf("bulk-import", phases.bulkExport);
   }
   if (plan.cutover || plan.cleanup) {
@@ -160,7 +191,7 @@ export function migrationPhases(
         runFinishGraceSeconds: settings.runFinishGraceSeconds,
         pollIntervalSeconds: settings.export?.pollIntervalSeconds,
       },
-      switchOptions(phases.bulkImport),
+      switchOptions(phases.bulkImport, phases.gate),
     );
     if (plan.cutover) {
       const bulk = phases.bulkExport;
@@ -190,6 +221,8 @@ export function migrationPhases(
 /** The phase resources in the order they run, for outputs and progress. */
 export function phasesInOrder(phases: MigrationPhases): pulumi.Resource[] {
   return [
+    phases.dagParse,
+    phases.gate,
     phases.bulkExport,
     phases.bulkImport,
     phases.pause,

@@ -74,6 +74,8 @@ const IMPORT_OUTPUTS = [
   "elapsedSeconds",
 ] as const;
 const REPORTED_OUTPUTS: Record<keyof MigrationPhases, readonly string[]> = {
+  dagParse: ["parsedDags", "importErrors", "sourceActiveDags", "unparsed", "checkedAt"],
+  gate: ["unparsed", "accepted"],
   bulkExport: EXPORT_OUTPUTS,
   deltaExport: EXPORT_OUTPUTS,
   bulkImport: IMPORT_OUTPUTS,
@@ -162,6 +164,7 @@ export function rehearsalProgram(facts: RehearsalFacts): () => Promise<Record<st
       },
       bundleAccess: grants ? [grants] : [],
       targetReady: [assets],
+      targetDagFiles: facts.workflowFiles,
       settings: facts.settings,
     });
 

@@ -336,6 +336,12 @@ export const CONFIG_KEYS = {
     description:
       "At cutover, how long the source's scheduler gets to finish a paused DAG's run whose tasks have all ended (0 to 3600); then the pause marks it finished through the REST API.",
   },
+  acceptUnparsedDags: {
+    type: "array",
+    default: [],
+    description:
+      "DAG ids whose history bulk and cutover may move although they are active on the source and do not parse on the target (the dag-parse check's findings).",
+  },
   keepRunningDags: {
     type: "array",
     default: [],
@@ -536,6 +542,7 @@ export interface PhaseConfig {
   readonly keepRunningDags: readonly string[];
   readonly quiesceDeadlineSeconds: number;
   readonly runFinishGraceSeconds: number;
+  readonly acceptUnparsedDags: readonly string[];
   readonly leaveTargetPaused: boolean;
   readonly taskLogStates: readonly string[];
   readonly taskLogMaxAgeDays?: number;
@@ -1177,6 +1184,7 @@ function parsePhases(read: ConfigReader): PhaseConfig {
     keepRunningDags: read.list("keepRunningDags"),
     quiesceDeadlineSeconds: read.integer("quiesceDeadlineSeconds", 0, week),
     runFinishGraceSeconds: read.integer("runFinishGraceSeconds", 0, 3600),
+    acceptUnparsedDags: read.list("acceptUnparsedDags"),
     leaveTargetPaused: read.flag("leaveTargetPaused"),
     taskLogStates,
     taskLogMaxAgeDays: maxAgeDays > 0 ? maxAgeDays : undefined,

@@ -24,6 +24,8 @@ export interface StagePlan {
   readonly cutover: boolean;
   /** Migration DAG files and grants removed; the bundle expires through the bucket's lifecycle rule. */
   readonly cleanup: boolean;
+  /** Check that the target parses the DAGs active on the source, before any history moves. */
+  readonly dagParseCheck: boolean;
 }
 
 /** What earlier updates of this stack did that the plan depends on, read from its own previous outputs. */
@@ -54,6 +56,7 @@ export function stagePlan(stage: Stage, history: StageHistory): StagePlan {
     bulkImport: bulk,
     cutover: stage === "cutover",
     cleanup: stage === "complete",
+    dagParseCheck: stage !== "complete",
   };
 }
 

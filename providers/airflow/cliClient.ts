@@ -1,6 +1,7 @@
 import {
   AirflowApiError,
   AirflowClient,
+  DagImportError,
   DagRunStatus,
   DagSummary,
   InFlightTaskInstance,
@@ -117,6 +118,18 @@ export class MwaaCliClient implements AirflowClient {
     return jsonRowsFromStdout(stdout, "dags list").map((row) => ({
       dagId: String(row.dag_id),
       isPaused: parsePaused(row.paused ?? row.is_paused),
+      ...(typeof row.fileloc === "string" ? { fileloc: row.fileloc } : {}),
+      ...(typeof row.filepath === "string" ? { fileloc: row.filepath } : {}),
+    }));
+  }
+
+  async importErrors(): Promise<DagImportError[]> {
+    const { stdout } = await this.run(cliCommands.importErrors());
+    // With no import errors the command prints "No data found" instead of an empty JSON list.
+    if (!/[[{]/.test(stdout)) return [];
+    return jsonRowsFromStdout(stdout, "dags list-import-errors").map((row) => ({
+      filename: String(row.filepath ?? row.filename),
+      stackTrace: String(row.error ?? row.stack_trace ?? ""),
     }));
   }
 

@@ -19,6 +19,7 @@ const major = (airflowVersion: string) => Number.parseInt(airflowVersion, 10);
 export const cliCommands = {
   version: () => ["version"],
   listDags: () => ["dags", "list", "--output", "json"],
+  importErrors: () => ["dags", "list-import-errors", "--output", "json"],
   setPaused: (dagId: string, paused: boolean) => ["dags", paused ? "pause" : "unpause", dagId],
   trigger: (dagId: string, runId: string, conf: Record<string, unknown>) => [
     "dags",

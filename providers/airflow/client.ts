@@ -9,6 +9,18 @@ import { pollUntil, realClock } from "../clock";
 export interface DagSummary {
   dagId: string;
   isPaused: boolean;
+  /** The file that defines it, as Airflow records it (absolute on 2.x, absolute or bundle-relative on 3.x). */
+  fileloc?: string;
+  /** When the DAG processor last parsed that file; absent where the transport does not say (the CLI). */
+  lastParsedTime?: string;
+}
+
+/** A DAG file Airflow could not import, from its import-error table. */
+export interface DagImportError {
+  filename: string;
+  /** When the DAG processor last recorded the error; absent where the transport does not say. */
+  timestamp?: string;
+  stackTrace: string;
 }
 
 /** Airflow's DAG-run states plus `unknown` for anything a newer Airflow adds. */
@@ -95,6 +107,8 @@ export interface AirflowClient {
   inFlightTaskInstances(dagIds: readonly string[]): Promise<InFlightTaskInstance[]>;
   /** The queued and running DAG runs of these DAGs (a paused DAG's run stays so until it is finalised). */
   unfinishedRuns(dagIds: readonly string[]): Promise<RunRef[]>;
+  /** Every DAG file the DAG processor could not import, all pages. */
+  importErrors(): Promise<DagImportError[]>;
   /** Ids of the DAG's leaf tasks (nothing downstream): the scheduler decides a run's state from them. */
   leafTaskIds(dagId: string): Promise<string[]>;
   /**

@@ -2,6 +2,7 @@ import {
   AirflowApiError,
   AirflowClient,
   DagRunStatus,
+  DagImportError,
   DagSummary,
   FinishedRunState,
   IN_FLIGHT_STATES,
@@ -98,7 +99,13 @@ export class AirflowRestClient implements AirflowClient {
         "listing DAGs",
       );
       const page = asArray(asObject(response.body).dags);
-      for (const dag of page) dags.push({ dagId: String(dag.dag_id), isPaused: dag.is_paused === true });
+      for (const dag of page)
+        dags.push({
+          dagId: String(dag.dag_id),
+          isPaused: dag.is_paused === true,
+          ...(typeof dag.fileloc === "string" ? { fileloc: dag.fileloc } : {}),
+          ...(typeof dag.last_parsed_time === "string" ? { lastParsedTime: dag.last_parsed_time } : {}),
+        });
       if (page.length < PAGE_SIZE) return dags;
     }
   }
@@ -229,6 +236,24 @@ export class AirflowRestClient implements AirflowClient {
       const page = asArray(asObject(response.body).dag_runs);
       for (const run of page) found.push({ dagId: String(run.dag_id), runId: String(run.dag_run_id) });
       if (page.length < PAGE_SIZE) return found;
+    }
+  }
+
+  async importErrors(): Promise<DagImportError[]> {
+    const errors: DagImportError[] = [];
+    for (let offset = 0; ; offset += PAGE_SIZE) {
+      const response = await this.call(
+        { method: "GET", path: restPaths.importErrors(), query: { limit: PAGE_SIZE, offset } },
+        "listing DAG import errors",
+      );
+      const page = asArray(asObject(response.body).import_errors);
+      for (const error of page)
+        errors.push({
+          filename: String(error.filename),
+          ...(typeof error.timestamp === "string" ? { timestamp: error.timestamp } : {}),
+          stackTrace: String(error.stack_trace ?? ""),
+        });
+      if (page.length < PAGE_SIZE) return errors;
     }
   }
 

@@ -36,6 +36,7 @@ export const restPaths = {
   taskInstances: (dagId: string, runId: string) => `/dags/${seg(dagId)}/dagRuns/${seg(runId)}/taskInstances`,
   taskLog: (dagId: string, runId: string, taskId: string, tryNumber: number) =>
     `/dags/${seg(dagId)}/dagRuns/${seg(runId)}/taskInstances/${seg(taskId)}/logs/${tryNumber}`,
+  importErrors: () => "/importErrors",
   dagRunBatch: () => "/dags/~/dagRuns/list",
   taskInstanceBatch: () => "/dags/~/dagRuns/~/taskInstances/list",
 };

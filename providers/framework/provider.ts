@@ -45,6 +45,8 @@ export interface ResourceType<I extends AirflowInputs, O> {
   create(inputs: I, context: ProviderContext): Promise<{ id: string; outs: O }>;
   /** In place: new deadlines or credentials, or resuming work left in partial state. Default: keep. */
   update?(id: string, olds: I & O, news: I, context: ProviderContext): Promise<O>;
+  /** What a refresh reads now, for a type whose outputs are observations; default: the state as it is. */
+  refresh?(id: string, props: I & O, context: ProviderContext): Promise<O>;
   /** Props written by any version of this type: tolerate missing fields. */
   delete(id: string, props: Partial<I & O>, context: ProviderContext): Promise<void>;
 }
@@ -140,7 +142,9 @@ export function resourceProvider<I extends AirflowInputs, O>(
     },
 
     async read(id: string, props?: I & O): Promise<dynamic.ReadResult<I & O>> {
-      return { id, props };
+      if (!type.refresh || !props) return { id, props };
+      const outs = await type.refresh(id, revealSecrets(props), callContext);
+      return { id, props: { ...props, ...outs } };
     },
 
     async delete(id: string, props: I & O): Promise<void> {

@@ -24,6 +24,7 @@ function scriptedAirflow(
     version: async () => "2.10.3",
     listDags: async () => [...dags.values()],
     unfinishedRuns: async () => [],
+    importErrors: async () => [],
     leafTaskIds: async () => ["export_tables"],
     setRunState: async (dagId, runId, state) => {
       calls.push(`mark ${dagId}/${runId} ${state}`);

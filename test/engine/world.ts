@@ -61,6 +61,21 @@ with DAG("${SLOW_DAG_ID}", start_date=pendulum.datetime(2024, 1, 1, tz="UTC"), s
     )
 `;
 
+/** A DAG active on the source that does not parse on the target's version: what the parse gate stops. */
+export const GATE_DAG_ID = "engine_gate";
+const gateDag = `
+import pendulum
+import airflow
+from airflow import DAG
+from airflow.operators.empty import EmptyOperator
+
+if airflow.__version__ == "${TARGET_VERSION}":
+    raise ImportError("engine_gate needs an operator Airflow ${TARGET_VERSION} no longer has")
+
+with DAG("${GATE_DAG_ID}", start_date=pendulum.datetime(2024, 1, 1, tz="UTC"), schedule=None, catchup=False):
+    EmptyOperator(task_id="noop")
+`;
+
 function releaseDirOf(source: LocalAirflow): string {
   return path.join(path.dirname(source.dagsFolder), "released");
 }
@@ -81,6 +96,8 @@ export const DEFAULT_SETTINGS: PhaseSettings = {
   export: { pollIntervalSeconds: 2, parseDeadlineSeconds: 300 },
   import: { pollIntervalSeconds: 2, parseDeadlineSeconds: 300 },
   quiesceDeadlineSeconds: 600,
+  // Accepted so the walk goes on; the test of the gate takes the acceptance away first.
+  acceptUnparsedDags: [GATE_DAG_ID],
   // The pause finishes a run whose tasks ended after it at once, rather than after the scheduler's sweep.
   runFinishGraceSeconds: 0,
 };
@@ -114,13 +131,16 @@ export async function startWorld(): Promise<World> {
   const source = await createAirflow("eng-src", SOURCE_VERSION, display);
   fs.mkdirSync(releaseDirOf(source), { recursive: true });
   fs.writeFileSync(path.join(source.dagsFolder, `${SLOW_DAG_ID}.py`), slowDag(releaseDirOf(source)));
+  fs.writeFileSync(path.join(source.dagsFolder, `${GATE_DAG_ID}.py`), gateDag);
   const seeded = await envsPy<{ seconds: number }>(["seed", source.name, "10"], say);
   say(`source history seeded in ${seeded.seconds} s`);
   // Every DAG of the source is parsed before a scenario looks at its paused states.
-  await airflowOf(source).waitUntilParsed(SLOW_DAG_ID, {
-    deadlineMs: Date.now() + 300_000,
-    pollIntervalMs: 2000,
-  });
+  for (const dagId of [SLOW_DAG_ID, GATE_DAG_ID])
+    await airflowOf(source).waitUntilParsed(dagId, {
+      deadlineMs: Date.now() + 300_000,
+      pollIntervalMs: 2000,
+    });
+  await airflowOf(source).setPaused(GATE_DAG_ID, false);
   const cli = await ensurePulumiCli(say);
   current = { source, proxy, cli, display, say };
   return current;
@@ -154,7 +174,8 @@ export class Scenario {
       expirationDays: 30,
       workflowFolder: world.source.dagsFolder,
       workflowFiles: workflowFilesOf(world.source.dagsFolder),
-      dagIds: Object.keys((await snapshotOf(world.source.name)).dags),
+      // The DAGs the target's assets wait for: all but the one that cannot parse there.
+      dagIds: Object.keys((await snapshotOf(world.source.name)).dags).filter((id) => id !== GATE_DAG_ID),
       settings: DEFAULT_SETTINGS,
     };
     const stack = await openStack({
@@ -207,6 +228,18 @@ export class Scenario {
         (e: Error) => e,
       );
     if (!outcome) throw new Error(`pulumi up at ${stage} succeeded; it was expected to fail`);
+    return `${outcome.message}\n${printed}`;
+  }
+
+  /** A preview expected to fail; resolves with the engine's error and output. */
+  async failingPreview(stage: string): Promise<string> {
+    await this.stack.setConfig(`${REHEARSAL_CONFIG}:stage`, { value: stage });
+    let printed = "";
+    const outcome = await this.stack.preview({ onOutput: (text) => (printed += text) }).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    if (!outcome) throw new Error(`pulumi preview at ${stage} succeeded; it was expected to fail`);
     return `${outcome.message}\n${printed}`;
   }
 

@@ -29,19 +29,29 @@ describe("stages as named resources in a preview (mocks)", function () {
       console.log(`| \`${name}\` | ${resources.map((r) => `\`${r}\``).join(", ") || "none"} |`);
   });
 
-  it("prepare moves no data", async () => {
-    seen.prepare = (await stage("prepare")).map(describeResource);
-    assert.deepEqual(seen.prepare, []);
+  it("prepare moves no data; it checks that the target parses the DAGs active on the source", async () => {
+    const resources = await stage("prepare");
+    seen.prepare = resources.map(describeResource);
+    assert.deepEqual(seen.prepare, ["TargetDagParse dev-migration-dag-parse"]);
+    const [parse] = resources;
+    assert.equal(parse.inputs.airflow.environmentName, "airflow-2-11");
+    assert.equal(parse.inputs.sourceAirflow.environmentName, "legacy-airflow");
+    assert.match(parse.inputs.dagFiles["daily_sales_report.py"], /^[0-9a-f]{64}$/);
   });
 
   it("bulk exports from the running source and imports into the target", async () => {
     const resources = await stage("bulk");
     seen.bulk = resources.map(describeResource);
     assert.deepEqual(seen.bulk, [
+      "TargetDagParse dev-migration-dag-parse",
+      "DagParseGate dev-migration-dag-parse-gate",
       "MetadataExport dev-migration-bulk-export",
       "MetadataImport dev-migration-bulk-import",
     ]);
-    const [exp, imp] = resources;
+    const [parse, gate, exp, imp] = resources;
+    assert.ok(gate.dependencies?.includes(parse.urn), "the gate reads the parse check's findings");
+    assert.ok(exp.dependencies?.includes(gate.urn), "nothing moves before the gate");
+    assert.deepEqual(gate.inputs.accepted, []);
     assert.equal(exp.inputs.phase, "bulk");
     assert.deepEqual(exp.inputs.airflow, {
       kind: "mwaa",
@@ -63,6 +73,8 @@ describe("stages as named resources in a preview (mocks)", function () {
     const resources = await stage("cutover");
     seen.cutover = resources.map(describeResource);
     assert.deepEqual(seen.cutover, [
+      "TargetDagParse dev-migration-dag-parse",
+      "DagParseGate dev-migration-dag-parse-gate",
       "MetadataExport dev-migration-bulk-export",
       "MetadataImport dev-migration-bulk-import",
       "CutoverSourcePause dev-migration-cutover-pause",
@@ -70,6 +82,9 @@ describe("stages as named resources in a preview (mocks)", function () {
       "MetadataImport dev-migration-delta-import",
       "CutoverTargetActivation dev-migration-cutover-activation",
     ]);
+    const gate = resources.find((r) => r.name === "dev-migration-dag-parse-gate")!;
+    const pause = resources.find((r) => r.name === "dev-migration-cutover-pause")!;
+    assert.ok(pause.dependencies?.includes(gate.urn), "the source is not paused before the gate");
     const delta = resources.find((r) => r.name === "dev-migration-delta-export")!;
     assert.equal(delta.inputs.phase, "delta");
   });

@@ -39,6 +39,8 @@ describe("stages of the dev stack", () => {
     assert.deepEqual(removed.sort(), [
       "dev-migration-bulk-export",
       "dev-migration-bulk-import",
+      "dev-migration-dag-parse",
+      "dev-migration-dag-parse-gate",
       "dev-migration-delta-export",
       "dev-migration-delta-import",
       "dev-migration-grants",
@@ -48,9 +50,13 @@ describe("stages of the dev stack", () => {
     assert.equal(runs.complete.outputs.exportGrantPolicy, undefined);
   });
 
-  it("adds exactly the bulk export and import at bulk, and plans no data phase at prepare", () => {
+  it("adds exactly the parse gate and the bulk export and import at bulk, and plans no data phase at prepare", () => {
     const added = [...names(runs.bulk)].filter((n) => !names(runs.prepare).has(n));
-    assert.deepEqual(added.sort(), ["dev-migration-bulk-export", "dev-migration-bulk-import"]);
+    assert.deepEqual(added.sort(), [
+      "dev-migration-bulk-export",
+      "dev-migration-bulk-import",
+      "dev-migration-dag-parse-gate",
+    ]);
     assert.ok(!runs.prepare.logs.some((l) => l.severity === "warning"), "prepare plans no phases");
     assert.ok(!runs.bulk.logs.some((l) => l.severity === "warning"), "every planned phase is built");
   });

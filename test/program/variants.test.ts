@@ -313,7 +313,9 @@ describe("stack variants", () => {
       "mwaa-migration:webUiAccess":
         '[{"principal":"arn:aws-cn:iam::123456789012:group/Analysts","airflowRole":"Viewer"}]',
     });
-    const everything = JSON.stringify([run.resources.map((r) => r.inputs), run.outputs]);
+    // A dynamic resource's serialized provider is code, not a resource's name: left out.
+    const inputs = run.resources.map(({ inputs: { __provider: _code, ...rest } }) => rest);
+    const everything = JSON.stringify([inputs, run.outputs]);
     assert.doesNotMatch(everything, /arn:aws:/, "no ARN of the commercial partition");
     assert.match(everything, /arn:aws-cn:airflow:cn-north-1:\d+:role\/legacy-airflow\/Admin/);
     assert.match(everything, /arn:aws-cn:s3:::/);

@@ -122,6 +122,18 @@ type ResourceMock = (
 ) => pulumi.runtime.MockResourceResult;
 
 const RESOURCES: Record<string, ResourceMock> = {
+  // The parse check's observation of a target that parses every DAG of a source with none active.
+  "pulumi-nodejs:dynamic/mwaa-migration:TargetDagParse": (args) => ({
+    id: `${args.name}-check`,
+    state: {
+      ...args.inputs,
+      parsedDags: [],
+      importErrors: [],
+      sourceActiveDags: [],
+      unparsed: [],
+      checkedAt: "2026-01-01T00:00:00.000Z",
+    },
+  }),
   "aws:mwaa/environment:Environment": (args, { region, source }) => {
     if (args.id !== undefined && args.id !== "") return readMwaaEnvironment(args.id, region, source);
     const name = args.inputs.name as string;
