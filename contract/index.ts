@@ -96,6 +96,8 @@ export interface ExportSummary {
   watermark: string | null;
   sourceAirflowVersion: string | null;
   rowsPerTable: Record<string, number>;
+  /** Seconds the export spent on each table (bundles written before it kept them have none). */
+  secondsPerTable: Record<string, number>;
   /** Task instances left out because they were still running/queued/... at export time. */
   skippedTaskInstances: number;
   /** DAG ids that were not paused when the export ran. */
@@ -105,8 +107,12 @@ export interface ExportSummary {
 /** manifest.json as the export DAG writes it (payload/mwaa_migration/export.py). */
 export function summariseManifest(manifest: Json): ExportSummary {
   const rowsPerTable: Record<string, number> = {};
-  for (const [table, entry] of Object.entries(asObject(manifest.tables)))
+  const secondsPerTable: Record<string, number> = {};
+  for (const [table, entry] of Object.entries(asObject(manifest.tables))) {
     rowsPerTable[table] = asNumber(asObject(entry).rows);
+    const seconds = asObject(entry).seconds;
+    if (typeof seconds === "number") secondsPerTable[table] = seconds;
+  }
   const dags = Array.isArray(manifest.dags) ? manifest.dags.map(asObject) : [];
   return {
     exportId: asString(manifest.exportId) ?? "",
@@ -114,6 +120,7 @@ export function summariseManifest(manifest: Json): ExportSummary {
     watermark: asString(manifest.watermark),
     sourceAirflowVersion: asString(asObject(manifest.source).airflowVersion),
     rowsPerTable,
+    secondsPerTable,
     skippedTaskInstances: sum(asObject(asObject(manifest.skipped).task_instance)),
     activeDags: dags
       .filter((dag) => dag.isPaused === false)
@@ -127,6 +134,8 @@ export interface ImportSummary {
   alreadyPresentPerTable: Record<string, number>;
   /** Rows the target had that a newer copy in the bundle brought up to date (a run re-run after the bulk export). */
   updatedPerTable: Record<string, number>;
+  /** Seconds the import spent on each table, all its steps (stage, key remapping, load, reconcile). */
+  secondsPerTable: Record<string, number>;
   /** Runs of each DAG in the target after the import that came from the bundle. */
   runsPerDag: Record<string, number>;
   /** Source DAGs the target has not parsed (their history is imported only with importOrphanHistory). */
@@ -145,10 +154,13 @@ export function summariseReport(report: Json): ImportSummary {
   const insertedPerTable: Record<string, number> = {};
   const alreadyPresentPerTable: Record<string, number> = {};
   const updatedPerTable: Record<string, number> = {};
+  const secondsPerTable: Record<string, number> = {};
   for (const [table, entry] of Object.entries(asObject(report.tables))) {
     insertedPerTable[table] = asNumber(asObject(entry).inserted);
     alreadyPresentPerTable[table] = asNumber(asObject(entry).alreadyPresent);
     updatedPerTable[table] = asNumber(asObject(entry).updated);
+    const laps = asObject(asObject(entry).seconds);
+    if (Object.keys(laps).length > 0) secondsPerTable[table] = sum(laps);
   }
   const notHeldByTarget: Record<string, { rows: number; reason: string }> = {};
   for (const [table, entry] of Object.entries(asObject(report.notHeldByTarget ?? {}))) {
@@ -177,6 +189,7 @@ export function summariseReport(report: Json): ImportSummary {
     insertedPerTable,
     alreadyPresentPerTable,
     updatedPerTable,
+    secondsPerTable,
     runsPerDag,
     missingDags,
     notHeldByTarget,

@@ -141,6 +141,7 @@ export class MetadataExport extends dynamic.Resource {
   declare readonly watermark: pulumi.Output<string | null>;
   declare readonly sourceAirflowVersion: pulumi.Output<string | null>;
   declare readonly rowsPerTable: pulumi.Output<Record<string, number>>;
+  declare readonly secondsPerTable: pulumi.Output<Record<string, number>>;
   declare readonly skippedTaskInstances: pulumi.Output<number>;
   declare readonly activeDags: pulumi.Output<string[]>;
   declare readonly elapsedSeconds: pulumi.Output<number>;
@@ -161,6 +162,7 @@ export class MetadataExport extends dynamic.Resource {
         bundleUri: undefined,
         sourceAirflowVersion: undefined,
         rowsPerTable: undefined,
+        secondsPerTable: undefined,
         skippedTaskInstances: undefined,
         activeDags: undefined,
         elapsedSeconds: undefined,

@@ -226,6 +226,7 @@ export class MetadataImport extends dynamic.Resource {
   declare readonly insertedPerTable: pulumi.Output<Record<string, number>>;
   declare readonly alreadyPresentPerTable: pulumi.Output<Record<string, number>>;
   declare readonly updatedPerTable: pulumi.Output<Record<string, number>>;
+  declare readonly secondsPerTable: pulumi.Output<Record<string, number>>;
   declare readonly runsPerDag: pulumi.Output<Record<string, number>>;
   declare readonly missingDags: pulumi.Output<string[]>;
   /** Tables the target's Airflow has no place for, with their rows and why (listed, never silently dropped). */
@@ -249,6 +250,7 @@ export class MetadataImport extends dynamic.Resource {
         insertedPerTable: undefined,
         alreadyPresentPerTable: undefined,
         updatedPerTable: undefined,
+        secondsPerTable: undefined,
         runsPerDag: undefined,
         missingDags: undefined,
         notHeldByTarget: undefined,

@@ -52,6 +52,7 @@ const EXPORT_OUTPUTS = [
   "phase",
   "watermark",
   "rowsPerTable",
+  "secondsPerTable",
   "skippedTaskInstances",
   "activeDags",
   "sourceAirflowVersion",
@@ -62,6 +63,7 @@ const EXPORT_OUTPUTS = [
 const IMPORT_OUTPUTS = [
   "exportId",
   "insertedPerTable",
+  "secondsPerTable",
   "alreadyPresentPerTable",
   "updatedPerTable",
   "runsPerDag",

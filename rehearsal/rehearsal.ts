@@ -254,6 +254,7 @@ function exportSummaryOf(outputs: Record<string, unknown>): ExportSummary {
     sourceAirflowVersion:
       typeof outputs.sourceAirflowVersion === "string" ? outputs.sourceAirflowVersion : null,
     rowsPerTable: (outputs.rowsPerTable ?? {}) as Record<string, number>,
+    secondsPerTable: (outputs.secondsPerTable ?? {}) as Record<string, number>,
     skippedTaskInstances: Number(outputs.skippedTaskInstances ?? 0),
     activeDags: (outputs.activeDags ?? []) as string[],
   };
@@ -264,6 +265,7 @@ function importSummaryOf(outputs: Record<string, unknown>): ImportSummary {
     insertedPerTable: (outputs.insertedPerTable ?? {}) as Record<string, number>,
     alreadyPresentPerTable: (outputs.alreadyPresentPerTable ?? {}) as Record<string, number>,
     updatedPerTable: (outputs.updatedPerTable ?? {}) as Record<string, number>,
+    secondsPerTable: (outputs.secondsPerTable ?? {}) as Record<string, number>,
     runsPerDag: (outputs.runsPerDag ?? {}) as Record<string, number>,
     missingDags: (outputs.missingDags ?? []) as string[],
     notHeldByTarget: (outputs.notHeldByTarget ?? {}) as ImportSummary["notHeldByTarget"],

@@ -14,7 +14,15 @@ const report = (overrides: Partial<Report> = {}): Report => ({
     { stage: "cutover", seconds: 48, ok: true },
   ],
   tables: [
-    { table: "task_instance", exported: 12345, imported: 12000, skipped: 345, notHeld: 0 },
+    {
+      table: "task_instance",
+      exported: 12345,
+      imported: 12000,
+      skipped: 345,
+      notHeld: 0,
+      exportSeconds: 1.5,
+      importSeconds: 4,
+    },
     {
       table: "sla_miss",
       exported: 3,
@@ -22,6 +30,8 @@ const report = (overrides: Partial<Report> = {}): Report => ({
       skipped: 0,
       notHeld: 3,
       notHeldReason: "Airflow 3 has no SLA misses",
+      exportSeconds: 0,
+      importSeconds: 0,
     },
   ],
   dags: [
@@ -136,6 +146,24 @@ describe("rehearsal report rendering", () => {
     assert.match(html, /12,345/);
     assert.match(html, /52\.4 s/);
     assert.match(html, /Reconciled/);
+  });
+
+  it("shows where the time went: a bar per stage, the freeze window inside the cutover, rows per second per table", () => {
+    const html = renderHtml(report());
+    assert.match(html, /<h2>Where the time went<\/h2>/);
+    // bulk 75.2 s then cutover 48 s; the 52.4 s window is longer than the cutover, so it fills it.
+    assert.match(html, /class="bar" style="left:0\.00%;width:61\.04%" title="bulk: 1 min 15 s"/);
+    assert.match(html, /class="bar freeze" style="left:61\.04%;width:38\.96%"/);
+    assert.match(
+      html,
+      /<td>task_instance<\/td><td class="num">12,345<\/td><td[^>]*>1\.5 s<\/td><td class="num">8,230<\/td>/,
+    );
+    assert.match(html, /<td class="num">12,345<\/td><td[^>]*>4\.0 s<\/td><td class="num">3,086<\/td>/);
+    const timeSection = html.slice(
+      html.indexOf("Where the time went"),
+      html.indexOf("<h2>", html.indexOf("Where the time went")),
+    );
+    assert.doesNotMatch(timeSection, /sla_miss/, "a table with no time has no rate row");
   });
 
   it("writes JSON that reads back as the same report", () => {

@@ -3,7 +3,7 @@
  * page (inline CSS, no scripts, no external resources) and JSON. Pure functions.
  */
 import { CATEGORIES, categoryTable } from "../compat";
-import type { DagRow, Report, TableRow } from "./report";
+import { type DagRow, type Report, type TableRow, rowsPerSecond, timeline } from "./report";
 
 export function formatSeconds(seconds: number | null): string {
   if (seconds === null) return "n/a";
@@ -193,6 +193,11 @@ table{border-collapse:collapse;font-size:13px;min-width:420px}th,td{padding:4px 
 th{background:#f4f6f9}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 .cols{display:flex;gap:32px;flex-wrap:wrap;align-items:flex-start}
 ul.problems{color:#8c1d1d}
+.timeline{margin:4px 0 14px;max-width:900px}.lane{display:flex;align-items:center;gap:8px;font-size:12px;margin:3px 0}
+.lbl{width:110px;color:#33415c}.secs{width:70px;text-align:right;font-variant-numeric:tabular-nums;color:#5c667a}
+.track{position:relative;flex:1;height:14px;background:#f4f6f9;border-radius:3px}
+.bar{position:absolute;top:0;bottom:0;background:#5b7bd5;border-radius:3px;min-width:2px}
+.bar.freeze{background:#d58a2b}.bar.failed{background:#c94a4a}
 `;
 
 export function renderHtml(report: Report): string {
@@ -223,6 +228,7 @@ export function renderHtml(report: Report): string {
       ? `<div><h2>DAGs</h2>${htmlTable(["dag", "runs before", "runs after", "source paused", "target"], report.dags.map(dagCells))}</div>`
       : "",
     `</div>`,
+    timeHtml(report),
     report.engine
       ? `<h2>Stages as the Pulumi engine ran them</h2>${htmlTable(
           ["stage", "preview proposed", "up", "preview after"],
@@ -264,6 +270,58 @@ ${sections.filter((s) => s !== "").join("\n")}
 </body></html>
 `;
 }
+
+/** Where the time went: the stages on one axis with the freeze window inside the cutover, then rows per second per table. */
+function timeHtml(report: Report): string {
+  const cutoverEngine = report.engine?.stages.find((s) => s.stage === "cutover");
+  const bars = timeline(
+    report.stages,
+    report.freezeWindowSeconds,
+    cutoverEngine ? cutoverEngine.previewSeconds + cutoverEngine.updateSeconds : undefined,
+  );
+  const pct = (fraction: number) => `${(fraction * 100).toFixed(2)}%`;
+  const rows = bars
+    .map(
+      (bar) =>
+        `<div class="lane"><span class="lbl">${escapeHtml(bar.label)}</span><span class="track">` +
+        `<span class="bar${bar.label === "freeze window" ? " freeze" : bar.ok ? "" : " failed"}" ` +
+        `style="left:${pct(bar.start)};width:${pct(bar.width)}" title="${escapeHtml(`${bar.label}: ${formatSeconds(bar.seconds)}`)}"></span>` +
+        `</span><span class="secs">${escapeHtml(formatSeconds(bar.seconds))}</span></div>`,
+    )
+    .join("\n");
+  const rates = report.tables
+    .filter((row) => row.exportSeconds > 0 || row.importSeconds > 0)
+    .map((row) => [
+      row.table,
+      n(row.exported),
+      formatSeconds(row.exportSeconds),
+      rate(rowsPerSecond(row.exported, row.exportSeconds)),
+      n(row.imported + row.skipped),
+      formatSeconds(row.importSeconds),
+      rate(rowsPerSecond(row.imported + row.skipped, row.importSeconds)),
+    ]);
+  if (bars.length === 0 && rates.length === 0) return "";
+  return (
+    `<h2>Where the time went</h2>` +
+    (bars.length ? `<div class="timeline">${rows}</div>` : "") +
+    (rates.length
+      ? htmlTable(
+          [
+            "table",
+            "exported",
+            "export time",
+            "export rows/s",
+            "imported or present",
+            "import time",
+            "import rows/s",
+          ],
+          rates,
+        )
+      : "")
+  );
+}
+
+const rate = (value: number | null) => (value === null ? "-" : n(value));
 
 export function renderJson(report: Report): string {
   return JSON.stringify(report, null, 2) + "\n";

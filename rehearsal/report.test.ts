@@ -7,8 +7,10 @@ import {
   logSummary,
   reconcile,
   reportBaseName,
+  rowsPerSecond,
   stageTotals,
   tableRows,
+  timeline,
 } from "./report";
 
 const exportOf = (rows: Record<string, number>, skippedTaskInstances = 0): ExportSummary => ({
@@ -17,6 +19,7 @@ const exportOf = (rows: Record<string, number>, skippedTaskInstances = 0): Expor
   watermark: null,
   sourceAirflowVersion: "2.8.1",
   rowsPerTable: rows,
+  secondsPerTable: {},
   skippedTaskInstances,
   activeDags: [],
 });
@@ -28,6 +31,7 @@ const importOf = (
   insertedPerTable: inserted,
   alreadyPresentPerTable: alreadyPresent,
   updatedPerTable: {},
+  secondsPerTable: {},
   runsPerDag: {},
   missingDags: [],
   notHeldByTarget: {},
@@ -50,6 +54,39 @@ const snapshot = (
 });
 
 describe("rehearsal report data", () => {
+  it("adds up the time each export and import spent on a table, and says rows per second only when it can", () => {
+    const [row] = tableRows(
+      [
+        { ...exportOf({ dag_run: 100 }), secondsPerTable: { dag_run: 0.5 } },
+        { ...exportOf({ dag_run: 20 }), secondsPerTable: { dag_run: 0.1 } },
+      ],
+      [{ ...importOf({ dag_run: 120 }), secondsPerTable: { dag_run: 1.2 } }],
+    );
+    assert.deepEqual([row.exportSeconds, row.importSeconds], [0.6, 1.2]);
+    assert.equal(rowsPerSecond(row.exported, row.exportSeconds), 200);
+    assert.equal(rowsPerSecond(5, 0.001), null, "too short to say");
+  });
+
+  it("lays the stages end to end and the freeze window inside the cutover, ending with its update", () => {
+    const stages = [
+      { stage: "setup", seconds: 50, ok: true },
+      { stage: "cutover", seconds: 40, ok: true },
+      { stage: "verify", seconds: 10, ok: false },
+    ];
+    const bars = timeline(stages, 20, 30);
+    assert.deepEqual(
+      bars.map((b) => [b.label, Number(b.start.toFixed(6)), Number(b.width.toFixed(6)), b.ok]),
+      [
+        ["setup", 0, 0.5, true],
+        ["cutover", 0.5, 0.4, true],
+        ["verify", 0.9, 0.1, false],
+        ["freeze window", 0.6, 0.2, true],
+      ],
+    );
+    assert.equal(timeline(stages, null).length, 3, "no freeze window without a cutover's times");
+    assert.deepEqual(timeline([], 5), []);
+  });
+
   it("adds bulk and delta per table; rows the delta found already imported and running task instances count as skipped", () => {
     const rows = tableRows(
       [
@@ -62,9 +99,33 @@ describe("rehearsal report data", () => {
       ],
     );
     assert.deepEqual(rows, [
-      { table: "dag_run", exported: 13, imported: 12, skipped: 1, notHeld: 0 },
-      { table: "task_instance", exported: 49, imported: 47, skipped: 5, notHeld: 0 },
-      { table: "variable", exported: 1, imported: 0, skipped: 0, notHeld: 0 },
+      {
+        table: "dag_run",
+        exported: 13,
+        imported: 12,
+        skipped: 1,
+        notHeld: 0,
+        exportSeconds: 0,
+        importSeconds: 0,
+      },
+      {
+        table: "task_instance",
+        exported: 49,
+        imported: 47,
+        skipped: 5,
+        notHeld: 0,
+        exportSeconds: 0,
+        importSeconds: 0,
+      },
+      {
+        table: "variable",
+        exported: 1,
+        imported: 0,
+        skipped: 0,
+        notHeld: 0,
+        exportSeconds: 0,
+        importSeconds: 0,
+      },
     ]);
   });
 
@@ -95,8 +156,24 @@ describe("rehearsal report data", () => {
   it("reconciles when the target gained exactly the source's migratable rows and kept each DAG's paused state", () => {
     const source = snapshot({ etl: [true, 6, 6], sensor: [true, 2, 2] }, { dag_run: 8, task_instance: 30 });
     const tables = [
-      { table: "dag_run", exported: 9, imported: 8, skipped: 1, notHeld: 0 },
-      { table: "task_instance", exported: 30, imported: 30, skipped: 0, notHeld: 0 },
+      {
+        table: "dag_run",
+        exported: 9,
+        imported: 8,
+        skipped: 1,
+        notHeld: 0,
+        exportSeconds: 0,
+        importSeconds: 0,
+      },
+      {
+        table: "task_instance",
+        exported: 30,
+        imported: 30,
+        skipped: 0,
+        notHeld: 0,
+        exportSeconds: 0,
+        importSeconds: 0,
+      },
     ];
     const dags = [
       {
@@ -122,7 +199,17 @@ describe("rehearsal report data", () => {
   it("names every count that does not add up", () => {
     const source = snapshot({ etl: [true, 6, 6] }, { dag_run: 6, task_instance: 30 });
     const problems = reconcile(
-      [{ table: "dag_run", exported: 6, imported: 5, skipped: 0, notHeld: 0 }],
+      [
+        {
+          table: "dag_run",
+          exported: 6,
+          imported: 5,
+          skipped: 0,
+          notHeld: 0,
+          exportSeconds: 0,
+          importSeconds: 0,
+        },
+      ],
       [
         {
           dagId: "etl",

@@ -36,6 +36,9 @@ export interface TableRow {
   notHeld: number;
   /** Why the target does not hold them; absent when it holds every row. */
   notHeldReason?: string;
+  /** Seconds the exports and the imports spent on the table (0 when the bundle did not say). */
+  exportSeconds: number;
+  importSeconds: number;
 }
 
 export interface DagRow {
@@ -113,12 +116,16 @@ export function tableRows(
   const skipped: Record<string, number> = {};
   const notHeld: Record<string, number> = {};
   const reasons: Record<string, string> = {};
+  const exportSeconds: Record<string, number> = {};
+  const importSeconds: Record<string, number> = {};
   for (const summary of exportSummaries) {
     add(exported, summary.rowsPerTable);
+    add(exportSeconds, summary.secondsPerTable ?? {});
     add(skipped, { task_instance: summary.skippedTaskInstances });
   }
   for (const summary of imports) {
     add(imported, summary.insertedPerTable);
+    add(importSeconds, summary.secondsPerTable ?? {});
     add(skipped, summary.alreadyPresentPerTable);
     for (const [table, entry] of Object.entries(summary.notHeldByTarget ?? {})) {
       add(notHeld, { [table]: entry.rows });
@@ -133,7 +140,62 @@ export function tableRows(
     skipped: skipped[table] ?? 0,
     notHeld: notHeld[table] ?? 0,
     ...(reasons[table] ? { notHeldReason: reasons[table] } : {}),
+    exportSeconds: round3(exportSeconds[table] ?? 0),
+    importSeconds: round3(importSeconds[table] ?? 0),
   }));
+}
+
+const round3 = (value: number) => Math.round(value * 1000) / 1000;
+
+/** Rows per second, or null when the time is too short to say (under 5 ms) or unknown. */
+export function rowsPerSecond(rows: number, seconds: number): number | null {
+  return seconds >= 0.005 ? Math.round(rows / seconds) : null;
+}
+
+/** One bar of the report's timeline, placed on a 0..1 axis of the whole run. */
+export interface TimelineBar {
+  label: string;
+  start: number;
+  width: number;
+  seconds: number;
+  ok: boolean;
+}
+
+/**
+ * The stages end to end on one axis, and the freeze window as its own bar inside the cutover stage.
+ * The window runs from the pause to the target's activation, the first and last steps of the
+ * cutover's update, so it ends where that update ends: `cutoverUpdateEndSeconds` after the stage
+ * began (its preview and update, from the engine's timings), else at the end of the stage.
+ */
+export function timeline(
+  stages: readonly StageTiming[],
+  freezeWindowSeconds: number | null,
+  cutoverUpdateEndSeconds?: number,
+): TimelineBar[] {
+  const total = stages.reduce((sum, s) => sum + s.seconds, 0);
+  if (total <= 0) return [];
+  const bars: TimelineBar[] = [];
+  let at = 0;
+  for (const stage of stages) {
+    bars.push({
+      label: stage.stage,
+      start: at / total,
+      width: stage.seconds / total,
+      seconds: stage.seconds,
+      ok: stage.ok,
+    });
+    at += stage.seconds;
+  }
+  const cutover = bars.find((bar) => bar.label === "cutover");
+  if (cutover && freezeWindowSeconds !== null) {
+    const end =
+      cutoverUpdateEndSeconds === undefined
+        ? cutover.start + cutover.width
+        : cutover.start + Math.min(cutoverUpdateEndSeconds / total, cutover.width);
+    const width = Math.min(freezeWindowSeconds / total, end - cutover.start);
+    bars.push({ label: "freeze window", start: end - width, width, seconds: freezeWindowSeconds, ok: true });
+  }
+  return bars;
 }
 
 /**

@@ -339,9 +339,10 @@ def run_export(
             table_started = time.monotonic()
             tables[spec.name] = _export_table(conn, s3, options, spec, read, since, cipher)
             entry = tables[spec.name]
+            entry["seconds"] = round(time.monotonic() - table_started, 3)
             log(
                 "exported %-30s %10d rows %8.1f s %10.1f MiB"
-                % (spec.name, entry["rows"], time.monotonic() - table_started, entry["bytes"] / 1048576.0)
+                % (spec.name, entry["rows"], entry["seconds"], entry["bytes"] / 1048576.0)
             )
         skipped = skipped_counts(conn, since)
         revision = db.alembic_revision(conn)
