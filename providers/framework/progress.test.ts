@@ -71,7 +71,8 @@ describe("bundle documents", () => {
       phase: "bulk",
       watermark: "2026-01-01T00:00:00+00:00",
       source: { airflowVersion: "2.8.1", alembicRevision: "x" },
-      tables: { dag_run: { rows: 3, sha256: "x" }, task_instance: { rows: 9 } },
+      // A table's time is absent from bundles written before the export kept it.
+      tables: { dag_run: { rows: 3, sha256: "x", seconds: 0.25 }, task_instance: { rows: 9 } },
       skipped: { dag_run: { running: 1 }, task_instance: { running: 2, queued: 1 } },
       dags: [
         { dagId: "b", isPaused: false },
@@ -85,6 +86,7 @@ describe("bundle documents", () => {
       watermark: "2026-01-01T00:00:00+00:00",
       sourceAirflowVersion: "2.8.1",
       rowsPerTable: { dag_run: 3, task_instance: 9 },
+      secondsPerTable: { dag_run: 0.25 },
       skippedTaskInstances: 3,
       activeDags: ["a", "b"],
     });
@@ -94,7 +96,13 @@ describe("bundle documents", () => {
     const report = {
       status: "succeeded",
       tables: {
-        dag_run: { staged: 4, inserted: 3, alreadyPresent: 1, updated: 1 },
+        dag_run: {
+          staged: 4,
+          inserted: 3,
+          alreadyPresent: 1,
+          updated: 1,
+          seconds: { stage: 0.5, load: 1.25, reconcile: 0.25 },
+        },
         xcom: { staged: 2, inserted: 2, alreadyPresent: 0 },
       },
       dags: {
@@ -113,6 +121,8 @@ describe("bundle documents", () => {
       alreadyPresentPerTable: { dag_run: 1, xcom: 0 },
       // A report written before updates existed counts none.
       updatedPerTable: { dag_run: 1, xcom: 0 },
+      // The sum of a table's step laps; none for a report written before they were kept.
+      secondsPerTable: { dag_run: 2 },
       runsPerDag: { etl: 4, gone: 0 },
       missingDags: ["gone"],
       notHeldByTarget: { sla_miss: { rows: 2, reason: "Airflow 3 has no SLA misses" } },
