@@ -162,7 +162,8 @@ export class WorkflowAssets extends pulumi.ComponentResource {
         { parent: this },
       );
 
-    this.dagObjects = listDagFiles(args.dagsFolder).map((relative) =>
+    const dagFiles = listDagFiles(args.dagsFolder);
+    this.dagObjects = dagFiles.map((relative) =>
       upload(
         dagObjectName(relative),
         `${args.dagS3Path}/${relative}`,
@@ -172,7 +173,7 @@ export class WorkflowAssets extends pulumi.ComponentResource {
     );
     const sha256 = (content: string | Buffer) => crypto.createHash("sha256").update(content).digest("hex");
     this.dagFileHashes = Object.fromEntries([
-      ...listDagFiles(args.dagsFolder).map((relative) => [
+      ...dagFiles.map((relative) => [
         relative,
         sha256(fs.readFileSync(path.join(args.dagsFolder, relative))),
       ]),

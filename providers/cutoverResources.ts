@@ -10,7 +10,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as dynamic from "@pulumi/pulumi/dynamic";
 import { pollUntil } from "./clock";
-import { createAirflowClient } from "./airflow/chooser";
 import type { AirflowClient, DagRunStatus, InFlightTaskInstance, RunRef } from "./airflow/client";
 import {
   dagsToPauseOnSource,
@@ -40,7 +39,7 @@ import {
   resourceProvider,
 } from "./framework/provider";
 import { RESOURCE_MODULE, workResourceOptions } from "./framework/resource";
-import { AirflowTarget, connectionFor, describeAirflow } from "./framework/target";
+import { AirflowTarget, airflowClientFor, describeAirflow } from "./framework/target";
 
 interface SwitchDefinition<I extends AirflowInputs, O> {
   name: string;
@@ -56,7 +55,7 @@ interface SwitchDefinition<I extends AirflowInputs, O> {
 /** A resource that flips paused states: made through a ledger, undone on failure and on delete. */
 function switchType<I extends AirflowInputs, O>(definition: SwitchDefinition<I, O>): ResourceType<I, O> {
   const clientFor = (inputs: Partial<I>, context: ProviderContext) =>
-    createAirflowClient(connectionFor(inputs.airflow!, context.regionOf(inputs)));
+    airflowClientFor(inputs.airflow!, context.regionOf(inputs));
   const prefixed = (context: ProviderContext) => (line: string) =>
     context.log(`[${definition.name}] ${line}`);
   return {

@@ -8,7 +8,6 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as dynamic from "@pulumi/pulumi/dynamic";
-import { createAirflowClient } from "./airflow/chooser";
 import type { AirflowClient } from "./airflow/client";
 import { pollUntil } from "./clock";
 import {
@@ -29,7 +28,7 @@ import {
   resourceProvider,
 } from "./framework/provider";
 import { RESOURCE_MODULE, workResourceOptions } from "./framework/resource";
-import { type AirflowTarget, checkAirflow, connectionFor, describeAirflow } from "./framework/target";
+import { type AirflowTarget, airflowClientFor, checkAirflow, describeAirflow } from "./framework/target";
 
 export interface TargetDagParseInputs extends AirflowInputs {
   /** The source, whose active DAGs the target should parse. */
@@ -46,7 +45,7 @@ export interface TargetDagParseOutputs extends ParseParity {
 }
 
 const clientOf = (target: AirflowTarget, inputs: Partial<TargetDagParseInputs>, context: ProviderContext) =>
-  createAirflowClient(connectionFor(target, context.regionOf(inputs)));
+  airflowClientFor(target, context.regionOf(inputs));
 
 /**
  * What the target parses of the source's active DAGs. `activeAtCheck`, on a refresh, holds the DAGs

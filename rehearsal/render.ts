@@ -284,7 +284,7 @@ function timeHtml(report: Report): string {
     .map(
       (bar) =>
         `<div class="lane"><span class="lbl">${escapeHtml(bar.label)}</span><span class="track">` +
-        `<span class="bar${bar.label === "freeze window" ? " freeze" : bar.ok ? "" : " failed"}" ` +
+        `<span class="bar${bar.kind === "freeze" ? " freeze" : bar.ok ? "" : " failed"}" ` +
         `style="left:${pct(bar.start)};width:${pct(bar.width)}" title="${escapeHtml(`${bar.label}: ${formatSeconds(bar.seconds)}`)}"></span>` +
         `</span><span class="secs">${escapeHtml(formatSeconds(bar.seconds))}</span></div>`,
     )

@@ -120,12 +120,12 @@ export function tableRows(
   const importSeconds: Record<string, number> = {};
   for (const summary of exportSummaries) {
     add(exported, summary.rowsPerTable);
-    add(exportSeconds, summary.secondsPerTable ?? {});
+    add(exportSeconds, summary.secondsPerTable);
     add(skipped, { task_instance: summary.skippedTaskInstances });
   }
   for (const summary of imports) {
     add(imported, summary.insertedPerTable);
-    add(importSeconds, summary.secondsPerTable ?? {});
+    add(importSeconds, summary.secondsPerTable);
     add(skipped, summary.alreadyPresentPerTable);
     for (const [table, entry] of Object.entries(summary.notHeldByTarget ?? {})) {
       add(notHeld, { [table]: entry.rows });
@@ -155,6 +155,8 @@ export function rowsPerSecond(rows: number, seconds: number): number | null {
 /** One bar of the report's timeline, placed on a 0..1 axis of the whole run. */
 export interface TimelineBar {
   label: string;
+  /** A stage, or the freeze window drawn inside the cutover. */
+  kind: "stage" | "freeze";
   start: number;
   width: number;
   seconds: number;
@@ -179,6 +181,7 @@ export function timeline(
   for (const stage of stages) {
     bars.push({
       label: stage.stage,
+      kind: "stage",
       start: at / total,
       width: stage.seconds / total,
       seconds: stage.seconds,
@@ -193,7 +196,14 @@ export function timeline(
         ? cutover.start + cutover.width
         : cutover.start + Math.min(cutoverUpdateEndSeconds / total, cutover.width);
     const width = Math.min(freezeWindowSeconds / total, end - cutover.start);
-    bars.push({ label: "freeze window", start: end - width, width, seconds: freezeWindowSeconds, ok: true });
+    bars.push({
+      label: "freeze window",
+      kind: "freeze",
+      start: end - width,
+      width,
+      seconds: freezeWindowSeconds,
+      ok: true,
+    });
   }
   return bars;
 }
