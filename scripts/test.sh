@@ -34,6 +34,8 @@ cli_build=$!
   status=0
   MWAA_TEST_PYTHON_SHARD=airflow3 bash scripts/test-python.sh || status=$?
   bash scripts/test-integration.sh || status=$?
+  # For a caller that runs more beside the test command (CI's rehearsal): these layers' stack is down now.
+  if [ -n "${MWAA_TEST_BESIDE_DONE_FILE:-}" ]; then echo "$status" >"$MWAA_TEST_BESIDE_DONE_FILE"; fi
   exit "$status"
 ) >"$shard_log" 2>&1 &
 shard=$!
