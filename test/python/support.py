@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
-from mwaa_local import AirflowEnv, new_fernet_key, stack_info
+from mwaa_local import AirflowEnv, AirflowEnvError, new_fernet_key, stack_info
 
 ROOT = Path(__file__).resolve().parents[2]
 PAYLOAD = ROOT / "payload"
@@ -46,7 +46,19 @@ def install_dags(env: AirflowEnv, history: bool = True) -> None:
     if history:
         shutil.copy(HISTORY_DAGS, folder / HISTORY_DAGS.name)
         shutil.copy(EDGE_DAGS, folder / EDGE_DAGS.name)
-    env.airflow("dags", "reserialize", timeout=300)
+    reserialize(env)
+
+
+def reserialize(env: AirflowEnv, attempts: int = 3) -> None:
+    """`airflow dags reserialize`, again when it raced a running scheduler's DAG processor writing the same
+    new DAG first (a duplicate key on `dag`): the second pass finds the row and updates it."""
+    for attempt in range(1, attempts + 1):
+        try:
+            env.airflow("dags", "reserialize", timeout=300)
+            return
+        except AirflowEnvError as error:
+            if "UniqueViolation" not in str(error) or attempt == attempts:
+                raise
 
 
 def create_env(name: str, version: str, history_dags: bool = True) -> AirflowEnv:

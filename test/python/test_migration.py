@@ -541,7 +541,7 @@ with DAG(dag_id="hist_orphan", schedule=None, catchup=False,
 def test_history_of_a_dag_the_target_lacks_is_reported_and_imported_only_on_request(migration):
     source, target = migration.source, migration.target
     (source.dags_folder / "hist_orphan.py").write_text(ORPHAN_DAG)
-    source.airflow("dags", "reserialize", timeout=300)
+    support.reserialize(source)
     source.rest("PATCH", "/dags/hist_orphan", json={"is_paused": False})
     support.wait_run(source, "hist_orphan", support.trigger(source, "hist_orphan"))
     orphan = ("hist_orphan",)
