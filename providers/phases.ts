@@ -9,7 +9,9 @@
  * - bulk, cutover: DagParseGate, which refuses at preview while a DAG active on the source does not parse
  *   on the target (unless accepted), before anything moves;
  * - bulk: MetadataExport (phase bulk) -> MetadataImport, after the grants and the target;
- * - cutover: CutoverSourcePause (pause, then wait until the paused DAGs are quiet) -> MetadataExport
+ * - cutover: MigrationDagStaging of the export DAG on the source and the import DAG on the target (delivered
+ *   and parsed while the source still runs, so the freeze window holds no parse wait) ->
+ *   CutoverSourcePause (pause, then wait until the paused DAGs are quiet) -> MetadataExport
  *   (delta from the bulk watermark, or full when no bulk ran) -> MetadataImport ->
  *   CutoverTargetActivation (the DAGs the pause found active);
  * - complete: no data moves; the two cutover switches stay as they are (source paused, target
@@ -25,6 +27,7 @@ import { DagParseGate, TargetDagParse } from "./dagParseResources";
 import type { AirflowTarget } from "./framework/target";
 import { MetadataExport } from "./metadataExport";
 import { MetadataImport } from "./metadataImport";
+import { MigrationDagStaging } from "./migrationDagStaging";
 
 /** One side of the migration as the phases reach it. */
 export interface MigrationSide {
@@ -88,6 +91,8 @@ export interface MigrationPhases {
   readonly gate?: DagParseGate;
   readonly bulkExport?: MetadataExport;
   readonly bulkImport?: MetadataImport;
+  readonly stageExport?: MigrationDagStaging;
+  readonly stageImport?: MigrationDagStaging;
   readonly pause?: CutoverSourcePause;
   readonly deltaExport?: MetadataExport;
   readonly deltaImport?: MetadataImport;
@@ -182,6 +187,27 @@ export function migrationPhases(
       ...after(...dependsOn),
       retainOnDelete: plan.cleanup,
     });
+    if (plan.cutover) {
+      const stagingOf = (
+        phaseName: string,
+        kind: "export" | "import",
+        side: MigrationSide,
+        timing?: PhaseTiming,
+      ) =>
+        new MigrationDagStaging(
+          `${name}-${phaseName}`,
+          {
+            airflow: side.airflow,
+            kind,
+            dagFolder: side.dagFolder,
+            parseDeadlineSeconds: timing?.parseDeadlineSeconds,
+            pollIntervalSeconds: timing?.pollIntervalSeconds,
+          },
+          after(phases.bulkImport, phases.gate),
+        );
+      phases.stageExport = stagingOf("cutover-stage-export", "export", source, settings.export);
+      phases.stageImport = stagingOf("cutover-stage-import", "import", target, settings.import);
+    }
     phases.pause = new CutoverSourcePause(
       `${name}-cutover-pause`,
       {
@@ -191,7 +217,7 @@ export function migrationPhases(
         runFinishGraceSeconds: settings.runFinishGraceSeconds,
         pollIntervalSeconds: settings.export?.pollIntervalSeconds,
       },
-      switchOptions(phases.bulkImport, phases.gate),
+      switchOptions(phases.bulkImport, phases.gate, phases.stageExport, phases.stageImport),
     );
     if (plan.cutover) {
       const bulk = phases.bulkExport;
@@ -225,6 +251,8 @@ export function phasesInOrder(phases: MigrationPhases): pulumi.Resource[] {
     phases.gate,
     phases.bulkExport,
     phases.bulkImport,
+    phases.stageExport,
+    phases.stageImport,
     phases.pause,
     phases.deltaExport,
     phases.deltaImport,

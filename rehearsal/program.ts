@@ -82,6 +82,8 @@ const REPORTED_OUTPUTS: Record<keyof MigrationPhases, readonly string[]> = {
   deltaExport: EXPORT_OUTPUTS,
   bulkImport: IMPORT_OUTPUTS,
   deltaImport: IMPORT_OUTPUTS,
+  stageExport: ["stagedDag", "note", "readyAt", "elapsedSeconds"],
+  stageImport: ["stagedDag", "note", "readyAt", "elapsedSeconds"],
   pause: ["pausedDags", "pausedAt", "quietAt", "drainedTaskInstances", "finishedRuns"],
   activation: ["unpausedDags", "alreadyActiveDags", "missingDags", "activatedAt"],
 };

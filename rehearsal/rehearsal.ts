@@ -27,6 +27,7 @@ import {
   dagRows,
   EngineStageSummary,
   freezeWindow,
+  freezeWindowParts,
   logSummary,
   reconcile,
   Report,
@@ -378,17 +379,27 @@ export async function runRehearsal(options: RehearsalOptions, display: Display):
       if (!record.settled)
         problems.push(`after the ${record.stage} update, a refresh or the next preview still found changes`);
     const logs = imports.map((i) => i.taskLogCopy).filter((l): l is TaskLogCopyResult => Boolean(l));
-    const pausedAt = Date.parse(String(cutover.pause?.pausedAt ?? ""));
-    const activatedAt = Date.parse(String(cutover.activation?.activatedAt ?? ""));
+    const instant = (value: unknown) => {
+      const ms = Date.parse(String(value ?? ""));
+      return Number.isNaN(ms) ? null : ms;
+    };
+    const seconds = (value: unknown) => (typeof value === "number" ? value : null);
+    const freeze = freezeWindow(instant(cutover.pause?.pausedAt), instant(cutover.activation?.activatedAt));
+    // The two stagings run side by side: the longer is what the cutover waited.
+    const staged = [cutover.stageExport, cutover.stageImport].map((s) => seconds(s?.elapsedSeconds));
     return {
       tables,
       dags,
       problems,
       logs,
-      freeze: freezeWindow(
-        Number.isNaN(pausedAt) ? null : pausedAt,
-        Number.isNaN(activatedAt) ? null : activatedAt,
-      ),
+      freeze,
+      freezeParts: freezeWindowParts(freeze, {
+        pausedAtMs: instant(cutover.pause?.pausedAt),
+        quietAtMs: instant(cutover.pause?.quietAt),
+        deltaExportSeconds: seconds(cutover.deltaExport?.elapsedSeconds),
+        deltaImportSeconds: seconds(cutover.deltaImport?.elapsedSeconds),
+      }),
+      stagedSeconds: staged.every((s) => s === null) ? null : Math.max(...staged.map((s) => s ?? 0)),
       refused: [...new Set(imports.flatMap((i) => (i.missingDags ?? []) as string[]))].sort(),
     };
   });
@@ -407,6 +418,8 @@ export async function runRehearsal(options: RehearsalOptions, display: Display):
       dags: report.dags,
       logs: report.logs.length ? logSummary(report.logs) : null,
       freezeWindowSeconds: report.freeze,
+      freezeWindowParts: report.freezeParts,
+      stagedBeforePauseSeconds: report.stagedSeconds,
       refusedDags: report.refused,
       dagCompatibility: compatibility,
       engine: {

@@ -67,6 +67,17 @@ describe("rehearsal report rendering", () => {
     assert.match(text, /RECONCILED/);
     assert.match(text, /bulk\s+1 min 15 s\s+ok/);
     assert.match(text, /Freeze window .*52\.4 s/);
+    const parted = renderTerminal(
+      report({
+        freezeWindowParts: [
+          { part: "pause and quiesce", seconds: 3.1 },
+          { part: "delta export", seconds: 20 },
+        ],
+        stagedBeforePauseSeconds: 21.5,
+      }),
+    );
+    assert.match(parted, /pause and quiesce 3\.1 s · delta export 20(\.0)? s/);
+    assert.match(parted, /staged and parsed in 21\.5 s/);
     assert.match(text, /task_instance\s+12,345\s+12,000\s+345\s+0/);
     assert.match(text, /sla_miss\s+3\s+0\s+0\s+3/);
     assert.match(text, /sla_miss: 3 rows not held by the target: Airflow 3 has no SLA misses/);

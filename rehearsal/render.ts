@@ -124,11 +124,19 @@ export function renderTerminal(report: Report): string {
       for (const step of stage.planned) out.push(`    ${step}`);
     }
   }
-  if (report.freezeWindowSeconds !== null)
+  if (report.freezeWindowSeconds !== null) {
     out.push(
       "",
       `Freeze window (source DAGs paused until the target took over): ${formatSeconds(report.freezeWindowSeconds)}`,
     );
+    const parts = report.freezeWindowParts ?? [];
+    if (parts.length > 0)
+      out.push(`  ${parts.map((p) => `${p.part} ${formatSeconds(p.seconds)}`).join(" · ")}`);
+    if (typeof report.stagedBeforePauseSeconds === "number")
+      out.push(
+        `  before it, the migration DAGs were staged and parsed in ${formatSeconds(report.stagedBeforePauseSeconds)}`,
+      );
+  }
   out.push("", "Tables");
   out.push(...textTable(TABLE_HEADER, report.tables.map(tableCells)), ...notHeldLines(report));
   if (report.dags.length > 0) {
@@ -278,6 +286,7 @@ function timeHtml(report: Report): string {
     report.stages,
     report.freezeWindowSeconds,
     cutoverEngine ? cutoverEngine.previewSeconds + cutoverEngine.updateSeconds : undefined,
+    report.freezeWindowParts ?? [],
   );
   const pct = (fraction: number) => `${(fraction * 100).toFixed(2)}%`;
   const rows = bars

@@ -4,6 +4,7 @@ import {
   DatabaseSnapshot,
   dagRows,
   freezeWindow,
+  freezeWindowParts,
   logSummary,
   reconcile,
   reportBaseName,
@@ -85,6 +86,40 @@ describe("rehearsal report data", () => {
     );
     assert.equal(timeline(stages, null).length, 3, "no freeze window without a cutover's times");
     assert.deepEqual(timeline([], 5), []);
+    const parts = [
+      { part: "pause and quiesce", seconds: 5 },
+      { part: "delta export", seconds: 10 },
+      { part: "activation and engine steps", seconds: 5 },
+    ];
+    assert.deepEqual(
+      timeline(stages, 20, 30, parts)
+        .slice(4)
+        .map((b) => [b.label, Number(b.start.toFixed(6)), Number(b.width.toFixed(6))]),
+      [
+        ["pause and quiesce", 0.6, 0.05],
+        ["delta export", 0.65, 0.1],
+        ["activation and engine steps", 0.75, 0.05],
+      ],
+      "the window's parts follow one another from its start",
+    );
+  });
+
+  it("splits the freeze window into the quiesce, the delta's export and import, and the rest", () => {
+    const pausedAtMs = Date.parse("2026-12-03T10:00:00Z");
+    const times = {
+      pausedAtMs,
+      quietAtMs: pausedAtMs + 2_340,
+      deltaExportSeconds: 6.1,
+      deltaImportSeconds: 4.5,
+    };
+    assert.deepEqual(freezeWindowParts(15, times), [
+      { part: "pause and quiesce", seconds: 2.3 },
+      { part: "delta export", seconds: 6.1 },
+      { part: "delta import", seconds: 4.5 },
+      { part: "activation and engine steps", seconds: 2.1 },
+    ]);
+    assert.deepEqual(freezeWindowParts(null, times), [], "no window, no parts");
+    assert.deepEqual(freezeWindowParts(15, { ...times, deltaImportSeconds: null }), [], "a part unknown");
   });
 
   it("adds bulk and delta per table; rows the delta found already imported and running task instances count as skipped", () => {

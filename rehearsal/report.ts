@@ -86,6 +86,10 @@ export interface Report {
   logs: LogSummary | null;
   /** How long the source's DAGs were paused: from the cutover pause to the target's activation. */
   freezeWindowSeconds: number | null;
+  /** What the freeze window was spent on, in order (absent in reports written before it was measured). */
+  freezeWindowParts?: FreezeWindowPart[];
+  /** How long the cutover took to stage its migration DAGs, before the pause (outside the window). */
+  stagedBeforePauseSeconds?: number | null;
   /** DAGs whose history the target refused or would refuse (not parsed there). */
   refusedDags: string[];
   /**
@@ -164,7 +168,8 @@ export interface TimelineBar {
 }
 
 /**
- * The stages end to end on one axis, and the freeze window as its own bar inside the cutover stage.
+ * The stages end to end on one axis, and the freeze window as its own bar inside the cutover stage,
+ * followed by a bar per part of the window.
  * The window runs from the pause to the target's activation, the first and last steps of the
  * cutover's update, so it ends where that update ends: `cutoverUpdateEndSeconds` after the stage
  * began (its preview and update, from the engine's timings), else at the end of the stage.
@@ -173,6 +178,7 @@ export function timeline(
   stages: readonly StageTiming[],
   freezeWindowSeconds: number | null,
   cutoverUpdateEndSeconds?: number,
+  parts: readonly FreezeWindowPart[] = [],
 ): TimelineBar[] {
   const total = stages.reduce((sum, s) => sum + s.seconds, 0);
   if (total <= 0) return [];
@@ -204,6 +210,20 @@ export function timeline(
       seconds: freezeWindowSeconds,
       ok: true,
     });
+    // The window's parts, one after the other from its start, on the same scale.
+    let partStart = end - width;
+    for (const part of parts) {
+      const partWidth = Math.min(part.seconds / total, end - partStart);
+      bars.push({
+        label: part.part,
+        kind: "freeze",
+        start: partStart,
+        width: partWidth,
+        seconds: part.seconds,
+        ok: true,
+      });
+      partStart += partWidth;
+    }
   }
   return bars;
 }
@@ -240,6 +260,39 @@ export function logSummary(result: TaskLogCopyResult | TaskLogCopyResult[]): Log
     eventsArchived: results.reduce((n, r) => n + r.eventsArchived, 0),
     archiveLocation: results.map((r) => r.archiveLocation).find((l) => l !== undefined) ?? null,
   };
+}
+
+export interface FreezeWindowPart {
+  part: string;
+  seconds: number;
+}
+
+/** What the cutover's phases report about their own time, for the window's parts. */
+export interface CutoverTimes {
+  pausedAtMs: number | null;
+  quietAtMs: number | null;
+  deltaExportSeconds: number | null;
+  deltaImportSeconds: number | null;
+}
+
+/**
+ * The freeze window in its parts: the pause until the source was quiet, the delta's export and import
+ * (each run's own time), and the rest (the engine's steps between the phases and the target's
+ * activation). Empty when the window or a part is unknown.
+ */
+export function freezeWindowParts(windowSeconds: number | null, times: CutoverTimes): FreezeWindowPart[] {
+  const { pausedAtMs, quietAtMs, deltaExportSeconds, deltaImportSeconds } = times;
+  if (windowSeconds === null || pausedAtMs === null || quietAtMs === null) return [];
+  if (deltaExportSeconds === null || deltaImportSeconds === null) return [];
+  const tenths = (seconds: number) => Math.round(seconds * 10) / 10;
+  const quiesce = tenths(Math.max(0, (quietAtMs - pausedAtMs) / 1000));
+  const rest = tenths(Math.max(0, windowSeconds - quiesce - deltaExportSeconds - deltaImportSeconds));
+  return [
+    { part: "pause and quiesce", seconds: quiesce },
+    { part: "delta export", seconds: tenths(deltaExportSeconds) },
+    { part: "delta import", seconds: tenths(deltaImportSeconds) },
+    { part: "activation and engine steps", seconds: rest },
+  ];
 }
 
 /** Seconds between two instants (ms), or null when either is unknown. */

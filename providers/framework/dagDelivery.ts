@@ -3,6 +3,7 @@
  * environment's S3 DAG prefix (MWAA syncs it to the workers); for self-managed Airflow it is an
  * S3 URI the deployment syncs from, or a local folder. The S3 client is built per call.
  */
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import type { PayloadFile } from "./payload";
@@ -41,6 +42,63 @@ export async function deliverPayload(
   } finally {
     client.destroy();
   }
+}
+
+/** A file as it is in the DAG folder: its content's MD5 (hex) and when it was last written. */
+export interface DeliveredFile {
+  md5: string;
+  modifiedAtMs: number;
+}
+
+/**
+ * The files of `keys` that are in the DAG folder now. On S3 the MD5 is the object's ETag, which is the
+ * content's MD5 for a plain upload (a KMS-encrypted or multipart object has another: it then reads as
+ * different, and the caller delivers again).
+ */
+export async function deliveredFiles(
+  dagFolder: string,
+  keys: readonly string[],
+  region?: string,
+): Promise<Map<string, DeliveredFile>> {
+  const folder = parseDagFolder(dagFolder);
+  const found = new Map<string, DeliveredFile>();
+  if (folder.kind === "folder") {
+    for (const key of keys) {
+      const file = path.join(folder.path, ...key.split("/"));
+      if (!fs.existsSync(file)) continue;
+      const md5 = crypto.createHash("md5").update(fs.readFileSync(file)).digest("hex");
+      found.set(key, { md5, modifiedAtMs: fs.statSync(file).mtimeMs });
+    }
+    return found;
+  }
+  const { ListObjectsV2Command } = require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3");
+  const client = s3Client(region);
+  try {
+    // One listing per top-level folder of the keys (the library), and one for the files at the root.
+    const wanted = new Set(keys);
+    const listings = new Set(keys.map((key) => (key.includes("/") ? `${key.split("/")[0]}/` : key)));
+    for (const listing of listings) {
+      let token: string | undefined;
+      do {
+        const page = await client.send(
+          new ListObjectsV2Command({
+            Bucket: folder.bucket,
+            Prefix: `${folder.prefix}${listing}`,
+            ContinuationToken: token,
+          }),
+        );
+        for (const object of page.Contents ?? []) {
+          const key = (object.Key ?? "").slice(folder.prefix.length);
+          if (!wanted.has(key) || !object.ETag || !object.LastModified) continue;
+          found.set(key, { md5: object.ETag.replace(/"/g, ""), modifiedAtMs: object.LastModified.getTime() });
+        }
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+    }
+  } finally {
+    client.destroy();
+  }
+  return found;
 }
 
 /** Removes what deliverPayload wrote. Missing files are not an error (a re-run, or a manual clean-up). */

@@ -7,6 +7,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import type { AirflowClient, DagRunStatus, DagSummary } from "../airflow/client";
+import { deliverPayload } from "./dagDelivery";
+import { readPayload } from "./payload";
 import { runMigrationDag, RunSpec } from "./runner";
 import { fakeClock } from "../../test/support/fakeClock";
 
@@ -113,6 +115,35 @@ describe("migration DAG run", () => {
       airflow.calls[0],
       "wait for a parse of mwaa_migration_export after 2026-12-03T12:44:58.000000+00:00",
     );
+  });
+
+  it("a DAG staged before the run (same files, parsed since) is triggered without delivering or waiting", async () => {
+    const folder = newFolder();
+    const runSpec = spec(folder);
+    await deliverPayload(folder, readPayload(runSpec.payloadDir, runSpec.dagId));
+    const parsedLater = new Date(Date.now() + 60_000).toISOString();
+    const airflow = scriptedAirflow(["success"], { lastParsed: parsedLater });
+    const lines: string[] = [];
+    const outcome = await runMigrationDag(
+      { airflow: airflow.client, clock: fakeClock(), log: (l) => lines.push(l) },
+      runSpec,
+    );
+    assert.equal(outcome.kind, "succeeded");
+    assert.ok(!airflow.calls.some((c) => c.startsWith("wait for a parse")), airflow.calls.join("\n"));
+    assert.ok(
+      lines.some((l) => l.includes("is staged in")),
+      lines.join("\n"),
+    );
+    assert.deepEqual(fs.readdirSync(folder), [], "the run still takes its DAG out afterwards");
+  });
+
+  it("a staged DAG whose files changed since is delivered again and waited for", async () => {
+    const folder = newFolder();
+    const runSpec = spec(folder);
+    fs.writeFileSync(path.join(folder, "mwaa_migration_export.py"), "# an older dag\n");
+    const airflow = scriptedAirflow(["success"], { lastParsed: new Date(Date.now() + 60_000).toISOString() });
+    await runMigrationDag({ airflow: airflow.client, clock: fakeClock(), log: () => {} }, runSpec);
+    assert.match(airflow.calls[0], /^wait for a parse of mwaa_migration_export after /);
   });
 
   it("a failed task: paused state restored, files removed, the failing task's log in the reason", async () => {

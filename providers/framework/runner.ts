@@ -1,13 +1,15 @@
 /**
- * The create flow both resources share: deliver the DAG, wait until it is parsed, trigger it
- * with a deterministic run id, poll to a deadline with progress lines, then take the DAG out.
+ * The create flow both resources share: deliver the DAG and wait until it is parsed (unless it is
+ * staged already, see staging.ts), trigger it with a deterministic run id, poll to a deadline with
+ * progress lines, then take the DAG out.
  * The outcome is a value, not an exception, so the provider decides what goes into state.
  */
 import type { AirflowClient, DagRunStatus } from "../airflow/client";
-import { deliverPayload, removePayload } from "./dagDelivery";
+import { removePayload } from "./dagDelivery";
 import { describeError } from "./partialState";
 import { readPayload } from "./payload";
 import { pauseLedger } from "./pauseLedger";
+import { checkStaged, stageMigrationDag } from "./staging";
 import { type Clock, pollUntil } from "../clock";
 import { formatProgress, lastTableProgress, TableProgress } from "./progress";
 
@@ -182,21 +184,13 @@ export async function runMigrationDag(deps: RunDeps, spec: RunSpec): Promise<Run
 
   let triggered = false;
   try {
-    // Unknown when Airflow does not answer yet: the wait below then reports what is wrong, at its deadline.
-    const parsedBefore = await deps.airflow.lastParsedTime(spec.dagId).catch(() => undefined);
-    await deliverPayload(spec.dagFolder, files, spec.region);
-    deps.log(
-      `[${spec.resource}] delivered ${spec.dagId} (${files.length} files) to ${spec.dagFolder}; waiting for Airflow to parse it`,
-    );
-    try {
-      await deps.airflow.waitUntilParsed(spec.dagId, {
-        deadlineMs: startedAt + spec.parseDeadlineSeconds * 1000,
-        pollIntervalMs: spec.pollIntervalSeconds * 1000,
-        parsedAfter: parsedBefore,
-      });
-    } catch (e) {
-      throw new Error(
-        `${spec.dagId} was not parsed within parseDeadlineSeconds=${spec.parseDeadlineSeconds} of delivery to ${spec.dagFolder} (${describeError(e)}); check that this is the environment's DAG folder and look for import errors in Airflow`,
+    const staged = await checkStaged(deps.airflow, spec.dagId, files, spec.dagFolder, spec.region);
+    if (staged.staged) {
+      deps.log(`[${spec.resource}] ${spec.dagId} is staged in ${spec.dagFolder} and parsed; triggering it`);
+    } else {
+      await stageMigrationDag(
+        { airflow: deps.airflow, log: deps.log, resource: spec.resource },
+        { ...spec, files, parseDeadlineMs: startedAt + spec.parseDeadlineSeconds * 1000 },
       );
     }
     const dag = (await deps.airflow.listDags()).find((d) => d.dagId === spec.dagId);

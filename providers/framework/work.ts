@@ -107,7 +107,7 @@ export function workResourceType<I extends CommonWorkInputs, O>(
           attempt,
           completed: true,
           runState: "success",
-          elapsedSeconds: Math.round(outcome.elapsedMs / 1000),
+          elapsedSeconds: Math.round(outcome.elapsedMs / 100) / 10,
         };
         return { ...outs, ...state };
       }

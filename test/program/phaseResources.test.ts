@@ -77,6 +77,8 @@ describe("stages as named resources in a preview (mocks)", function () {
       "DagParseGate dev-migration-dag-parse-gate",
       "MetadataExport dev-migration-bulk-export",
       "MetadataImport dev-migration-bulk-import",
+      "MigrationDagStaging dev-migration-cutover-stage-export",
+      "MigrationDagStaging dev-migration-cutover-stage-import",
       "CutoverSourcePause dev-migration-cutover-pause",
       "MetadataExport dev-migration-delta-export",
       "MetadataImport dev-migration-delta-import",
@@ -85,6 +87,17 @@ describe("stages as named resources in a preview (mocks)", function () {
     const gate = resources.find((r) => r.name === "dev-migration-dag-parse-gate")!;
     const pause = resources.find((r) => r.name === "dev-migration-cutover-pause")!;
     assert.ok(pause.dependencies?.includes(gate.urn), "the source is not paused before the gate");
+    // The migration DAGs are delivered and parsed while the source still runs, not in the freeze window.
+    for (const [phase, kind, environment] of [
+      ["export", "export", "legacy-airflow"],
+      ["import", "import", "airflow-2-11"],
+    ]) {
+      const staging = resources.find((r) => r.name === `dev-migration-cutover-stage-${phase}`)!;
+      assert.ok(pause.dependencies?.includes(staging.urn), `the pause waits for the ${phase} DAG's staging`);
+      assert.equal(staging.inputs.kind, kind);
+      assert.equal(staging.inputs.airflow.environmentName, environment);
+      assert.match(staging.inputs.dagFolder, /^s3:\/\/.+\/dags$/);
+    }
     const delta = resources.find((r) => r.name === "dev-migration-delta-export")!;
     assert.equal(delta.inputs.phase, "delta");
   });

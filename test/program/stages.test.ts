@@ -39,6 +39,8 @@ describe("stages of the dev stack", () => {
     assert.deepEqual(removed.sort(), [
       "dev-migration-bulk-export",
       "dev-migration-bulk-import",
+      "dev-migration-cutover-stage-export",
+      "dev-migration-cutover-stage-import",
       "dev-migration-dag-parse",
       "dev-migration-dag-parse-gate",
       "dev-migration-delta-export",
@@ -61,12 +63,14 @@ describe("stages of the dev stack", () => {
     assert.ok(!runs.bulk.logs.some((l) => l.severity === "warning"), "every planned phase is built");
   });
 
-  it("adds the pause, the delta export and import and the target's activation at cutover, and nothing at complete", () => {
+  it("adds the DAG staging, the pause, the delta export and import and the target's activation at cutover, and nothing at complete", () => {
     const added = (from: string, to: string) =>
       [...names(runs[to])].filter((n) => !names(runs[from]).has(n)).sort();
     assert.deepEqual(added("bulk", "cutover"), [
       "dev-migration-cutover-activation",
       "dev-migration-cutover-pause",
+      "dev-migration-cutover-stage-export",
+      "dev-migration-cutover-stage-import",
       "dev-migration-delta-export",
       "dev-migration-delta-import",
     ]);

@@ -134,6 +134,16 @@ const RESOURCES: Record<string, ResourceMock> = {
       checkedAt: "2026-01-01T00:00:00.000Z",
     },
   }),
+  "pulumi-nodejs:dynamic/mwaa-migration:MigrationDagStaging": (args) => ({
+    id: `${args.name}-staged`,
+    state: {
+      ...args.inputs,
+      stagedDag: null,
+      note: "",
+      readyAt: "2026-01-01T00:00:00.000Z",
+      elapsedSeconds: 0,
+    },
+  }),
   "aws:mwaa/environment:Environment": (args, { region, source }) => {
     if (args.id !== undefined && args.id !== "") return readMwaaEnvironment(args.id, region, source);
     const name = args.inputs.name as string;
