@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PAYLOAD = ROOT / "payload"
 SEED = ROOT / "bench" / "seed.sql"
 BUCKET = "bench-bundles"
+PREFIX = "bench"
 
 TARGETS = os.environ.get("BENCH_TARGETS", "2.11.0,3.3.2").split(",")
 FULL = {"runs": 200_000, "tis_per_run": 5, "logs": 500_000, "xcoms": 100_000, "dags": 50}
@@ -101,9 +102,9 @@ def measured(argv: List[str], env: Dict[str, str]) -> Tuple[float, float, str]:
     return wall, usage.ru_maxrss / 1024.0, text
 
 
-def direct(env: AirflowEnv, command: str, export_id: str) -> Tuple[float, float, str]:
+def direct(env: AirflowEnv, command: str, export_id: str, *extra: str) -> Tuple[float, float, str]:
     argv = [str(env.venv / "bin" / "python"), "-m", "mwaa_migration", command, "--db-url", env.sql_url,
-            "--bucket", BUCKET, "--prefix", "bench", "--export-id", export_id]
+            "--bucket", BUCKET, "--prefix", PREFIX, "--export-id", export_id, *extra]
     if command == "export":
         # The seeded tables hold no secrets; the bucket's default key is enough on moto.
         argv.append("--allow-secrets-without-kms-key")
