@@ -1,6 +1,9 @@
 """Checks a rehearsal report against the databases themselves: every number the report states about
 runs, rows and task logs is counted again with SQL on the source and target (and in the log groups),
-and every migrated run and task instance is looked up on the target by its natural key.
+and every migrated run and task instance is looked up on the target by its natural key. Then the
+target's scheduler, which has had the DAGs the cutover activated for at least SCHEDULER_SECONDS, must
+have created no run: every seeded schedule ends within the migrated history, so any run it made is a
+catch-up or a duplicate of an interval the source already ran.
 
     check_report.py <report.json> [<source env> <target env>]
 
@@ -10,12 +13,16 @@ Run from the tools venv with PYTHONPATH=local while the rehearsal's environments
 
 import json
 import sys
+import time
+from datetime import datetime
 from typing import Any, Dict, List, Set, Tuple
 
 from envs import FINISHED_RUN_STATES, OWN_DAG_IDS, UNFINISHED_TI_STATES, snapshot
 from mwaa_local import AirflowEnv
 
 RECOUNTED_TABLES = ("dag_run", "task_instance", "variable", "connection", "slot_pool")
+# The target's scheduler heartbeats every few seconds locally: this gives it several loops.
+SCHEDULER_SECONDS = 30
 
 
 def run_keys(env: AirflowEnv) -> Set[Tuple[str, str, str]]:
@@ -90,6 +97,23 @@ def unreadable_task_logs(source: AirflowEnv, target: AirflowEnv) -> List[str]:
     return problems
 
 
+def runs_the_target_created(report: Dict[str, Any], source: AirflowEnv, target: AirflowEnv) -> List[str]:
+    """The runs of the source's DAGs on the target that did not come from the source, once the target's
+    scheduler has had the activated DAGs for SCHEDULER_SECONDS after the report was written."""
+    finished = datetime.fromisoformat(report["finishedAt"].replace("Z", "+00:00")).timestamp()
+    time.sleep(max(0.0, finished + SCHEDULER_SECONDS - time.time()))
+    active = [dag["dagId"] for dag in report["dags"] if dag["pausedOnTarget"] is False]
+    query = "SELECT dag_id, run_id, run_type FROM dag_run WHERE dag_id = ANY(%s)"
+    migrated = {(dag_id, run_id) for dag_id, run_id, _ in source.query(query, (active,))}
+    created = sorted(row for row in target.query(query, (active,)) if (row[0], row[1]) not in migrated)
+    if not created:
+        return []
+    return [
+        "the target's scheduler created %d runs of the activated DAGs %s, e.g. %s: a catch-up or a duplicate"
+        " of intervals the source ran" % (len(created), ", ".join(sorted({r[0] for r in created})), created[:3])
+    ]
+
+
 def check(report: Dict[str, Any], source: AirflowEnv, target: AirflowEnv) -> List[str]:
     problems: List[str] = []
 
@@ -139,6 +163,7 @@ def check(report: Dict[str, Any], source: AirflowEnv, target: AirflowEnv) -> Lis
             "the target's task log group has %d streams of migrated DAGs, the source %d"
             % (len(target_streams), len(source_streams))
         )
+    problems.extend(runs_the_target_created(report, source, target))
     return problems
 
 
@@ -155,8 +180,9 @@ def main(argv: List[str]) -> int:
     dags = len(report["dags"])
     runs = sum(dag["runsBefore"] for dag in report["dags"])
     print(
-        "report matches the databases: %d DAGs, %d runs, %d task instances, %d log streams"
-        % (dags, runs, next(r["imported"] for r in report["tables"] if r["table"] == "task_instance"), report["logs"]["copied"])
+        "report matches the databases: %d DAGs, %d runs, %d task instances, %d log streams; the target's scheduler"
+        " created no run in %d s with the DAGs active"
+        % (dags, runs, next(r["imported"] for r in report["tables"] if r["table"] == "task_instance"), report["logs"]["copied"], SCHEDULER_SECONDS)
     )
     return 0
 
