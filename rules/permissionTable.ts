@@ -506,18 +506,18 @@ export const PERMISSION_TABLE: readonly AnyPermissionRow[] = [
   row<"deployer">({
     identity: "deployer",
     sid: "DeliverExportDag",
-    actions: ["s3:PutObject", "s3:DeleteObject"],
+    actions: ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"],
     resources: (s) => payloadObjects(s.sourceDags!, EXPORT_DAG_ID, s.region),
     when: (s) => s.sourceDags !== undefined,
-    why: "MetadataExport copies the export DAG and its mwaa_migration/ library into the source's DAG folder and removes them after the run.",
+    why: "MetadataExport copies the export DAG and its mwaa_migration/ library into the source's DAG folder and removes them after the run; the cutover's staging puts them there before the pause, and the run reads them back (HeadObject) to find them staged.",
   }),
   row<"deployer">({
     identity: "deployer",
     sid: "DeliverImportDag",
-    actions: ["s3:PutObject", "s3:DeleteObject"],
+    actions: ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"],
     resources: (s) => payloadObjects(s.targetDags!, IMPORT_DAG_ID, s.region),
     when: (s) => s.targetDags !== undefined && importRunsAsDag(s),
-    why: "MetadataImport copies the import DAG and its mwaa_migration/ library into the target's DAG folder and removes them after the run (not on Airflow 3, where the plugin imports).",
+    why: "MetadataImport copies the import DAG and its mwaa_migration/ library into the target's DAG folder and removes them after the run, staged before the pause at cutover as the export's are (not on Airflow 3, where the plugin imports).",
   }),
   row<"deployer">({
     identity: "deployer",

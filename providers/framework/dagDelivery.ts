@@ -51,9 +51,10 @@ export interface DeliveredFile {
 }
 
 /**
- * The files of `keys` that are in the DAG folder now. On S3 the MD5 is the object's ETag, which is the
- * content's MD5 for a plain upload (a KMS-encrypted or multipart object has another: it then reads as
- * different, and the caller delivers again).
+ * The files of `keys` that are in the DAG folder now. On S3 each is read with HeadObject (the deployer may
+ * read the payload's objects, nothing else in the bucket): the MD5 is the object's ETag, which is the
+ * content's MD5 for a plain upload (a KMS-encrypted or multipart object has another, and reads as
+ * different). S3 answers a missing key with 403 to a caller without s3:ListBucket: either way it is absent.
  */
 export async function deliveredFiles(
   dagFolder: string,
@@ -71,30 +72,23 @@ export async function deliveredFiles(
     }
     return found;
   }
-  const { ListObjectsV2Command } = require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3");
+  const { HeadObjectCommand } = require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3");
   const client = s3Client(region);
   try {
-    // One listing per top-level folder of the keys (the library), and one for the files at the root.
-    const wanted = new Set(keys);
-    const listings = new Set(keys.map((key) => (key.includes("/") ? `${key.split("/")[0]}/` : key)));
-    for (const listing of listings) {
-      let token: string | undefined;
-      do {
-        const page = await client.send(
-          new ListObjectsV2Command({
-            Bucket: folder.bucket,
-            Prefix: `${folder.prefix}${listing}`,
-            ContinuationToken: token,
-          }),
-        );
-        for (const object of page.Contents ?? []) {
-          const key = (object.Key ?? "").slice(folder.prefix.length);
-          if (!wanted.has(key) || !object.ETag || !object.LastModified) continue;
-          found.set(key, { md5: object.ETag.replace(/"/g, ""), modifiedAtMs: object.LastModified.getTime() });
+    await Promise.all(
+      keys.map(async (key) => {
+        try {
+          const head = await client.send(
+            new HeadObjectCommand({ Bucket: folder.bucket, Key: `${folder.prefix}${key}` }),
+          );
+          if (head.ETag && head.LastModified)
+            found.set(key, { md5: head.ETag.replace(/"/g, ""), modifiedAtMs: head.LastModified.getTime() });
+        } catch (e) {
+          const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+          if (status !== 404 && status !== 403) throw e;
         }
-        token = page.IsTruncated ? page.NextContinuationToken : undefined;
-      } while (token);
-    }
+      }),
+    );
   } finally {
     client.destroy();
   }

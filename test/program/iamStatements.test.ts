@@ -638,11 +638,14 @@ describe("the IAM documents the dev stack writes", () => {
       );
     });
 
-    it("delivers and removes the migration DAGs in each side's DAG folder, and nothing else there", () => {
+    it("delivers, reads back and removes the migration DAGs in each side's DAG folder, and nothing else there", () => {
       assertAllows(
         doc("deployer"),
         [
           ...asks(["s3:PutObject", "s3:DeleteObject"], sourceDags("mwaa_migration_export.py")),
+          // A run reads its staged DAG back (HeadObject) to trigger it without delivering it again.
+          ask("s3:GetObject", sourceDags("mwaa_migration_export.py")),
+          ask("s3:GetObject", targetDags("mwaa_migration/importer.py")),
           ...asks(
             ["s3:PutObject", "s3:DeleteObject"],
             sourceDags("mwaa_migration/contract_data/bundle.json"),
@@ -662,8 +665,8 @@ describe("the IAM documents the dev stack writes", () => {
           ...asks(["s3:PutObject", "s3:DeleteObject"], sourceDags("mwaa_migration_import.py")),
           ...asks(["s3:PutObject", "s3:DeleteObject"], s3(SOURCE_BUCKET, "requirements.txt")),
           ...asks(["s3:PutObject", "s3:DeleteObject"], s3(w.dagBucket, "plugins.zip")),
-          ...asks(["s3:PutObject"], s3(SOURCE_BUCKET, "mwaa_migration_export.py")),
-          ask("s3:GetObject", sourceDags("mwaa_migration_export.py")),
+          ...asks(["s3:PutObject", "s3:GetObject"], s3(SOURCE_BUCKET, "mwaa_migration_export.py")),
+          ask("s3:GetObject", targetDags("mwaa_migration_export.py")),
           ask("s3:ListBucket", s3(SOURCE_BUCKET), { "s3:prefix": "dags/" }),
           ask("s3:DeleteObjectVersion", sourceDags("mwaa_migration_export.py")),
         ],

@@ -8,15 +8,15 @@
  *     => {"<operation>": {"ok": true, "detail": ...} | {"ok": false, "error": "<name>", "message": "..."}}
  *
  * Each operation is the providers' code, called as the resources call it, with credentials and endpoint from
- * the default AWS chain (the environment the test sets): the DAG delivery and removal of the runner
- * (providers/framework/dagDelivery.ts), the manifest and report reads of the resources' outputs
+ * the default AWS chain (the environment the test sets): the DAG delivery, read-back (is it staged?) and
+ * removal of the runner (providers/framework/dagDelivery.ts), the manifest and report reads of the resources' outputs
  * (providers/framework/bundleStore.ts), the import's task-log copy (copyLogsOfBundle in
  * providers/metadataImport.ts) and the export resource's delete with purgeOnDelete. An operation that throws
  * is reported with the error's name (AccessDenied, ...), and the next one still runs.
  */
 import { EXPORT_DAG_ID, IMPORT_DAG_ID, IMPORT_REPORT_FILE, MANIFEST_FILE } from "../../contract";
 import { readBundleJson } from "../../providers/framework/bundleStore";
-import { deliverPayload, removePayload } from "../../providers/framework/dagDelivery";
+import { deliveredFiles, deliverPayload, removePayload } from "../../providers/framework/dagDelivery";
 import { readPayload } from "../../providers/framework/payload";
 import { realClock } from "../../providers/clock";
 import { metadataExportType } from "../../providers/metadataExport";
@@ -58,6 +58,10 @@ function operations(spec: OperationsSpec): Record<string, () => Promise<unknown>
   return {
     "deliver-export-dag": () => deliver(spec.sourceDagFolder, EXPORT_DAG_ID),
     "remove-export-dag": () => removePayload(spec.sourceDagFolder, keysOf(EXPORT_DAG_ID), spec.region),
+    "find-staged-export-dag": async () =>
+      [...(await deliveredFiles(spec.sourceDagFolder, keysOf(EXPORT_DAG_ID), spec.region)).keys()].sort(),
+    "find-staged-import-dag": async () =>
+      [...(await deliveredFiles(spec.targetDagFolder, keysOf(IMPORT_DAG_ID), spec.region)).keys()].sort(),
     "deliver-import-dag": () => deliver(spec.targetDagFolder, IMPORT_DAG_ID),
     "remove-import-dag": () => removePayload(spec.targetDagFolder, keysOf(IMPORT_DAG_ID), spec.region),
     "read-manifest": () => readJson(MANIFEST_FILE),

@@ -375,9 +375,13 @@ def test_every_statement_is_judged_here_or_named_as_not(world):
 
 
 def test_every_operation_succeeds_with_the_deployer_policy(world):
-    outcomes = world.run("deployer", ["deliver-export-dag", "deliver-import-dag"])
+    staged = ["find-staged-export-dag", "find-staged-import-dag"]
+    outcomes = world.run("deployer", ["deliver-export-dag", "deliver-import-dag"] + staged)
     assert _failed(outcomes) == {}
     delivered = {o: outcomes[o]["detail"] for o in ("deliver-export-dag", "deliver-import-dag")}
+    # A run reads the payload back to find it staged (HeadObject): every file is found through the policy.
+    assert outcomes["find-staged-export-dag"]["detail"] == sorted(delivered["deliver-export-dag"])
+    assert outcomes["find-staged-import-dag"]["detail"] == sorted(delivered["deliver-import-dag"])
     for bucket, operation, dag in (
         (SOURCE_DAGS, "deliver-export-dag", "mwaa_migration_export.py"),
         (TARGET_DAGS, "deliver-import-dag", "mwaa_migration_import.py"),
