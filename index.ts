@@ -3,11 +3,13 @@
  * and return the outputs a reviewer and the next stage need.
  *
  * An async program (the Pulumi language host awaits it): what the last update recorded decides which
- * phases exist, so it is read before any resource is declared.
+ * phases exist, and the Data Pipeline pipelines of `pipelineIds` become DAG files, so both are read before
+ * any resource is declared.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { CONFIG_NAMESPACE, parseConfig } from "./rules/config";
 import { Migration } from "./components/migration";
+import { readConfiguredPipelines } from "./datapipeline/live";
 import { stageHistory } from "./rules/stages";
 
 export = async () => {
@@ -24,6 +26,9 @@ export = async () => {
     self.getOutputValue("bulkApplied") as Promise<unknown>,
   ]);
 
+  // Pipelines to convert from the account: read now, so their DAGs are files of this preview.
+  const livePipelines = await readConfiguredPipelines(settings.pipelineIds, region);
+
   const migration = new Migration(`${pulumi.getStack()}-migration`, {
     config: settings,
     region,
@@ -32,6 +37,7 @@ export = async () => {
     history: stageHistory({ stage: previousStage, bulkApplied }),
     sourcePassword:
       settings.source.kind === "self-managed" ? config.requireSecret("sourceAirflowPassword") : undefined,
+    livePipelines,
     tags: {
       "mwaa-migration:stack": pulumi.getStack(),
       "mwaa-migration:target": settings.targetEnvironmentName,

@@ -1,4 +1,11 @@
-import { convertPipelineFolder, type ConvertedPipeline, type FolderConversion } from "../datapipeline/folder";
+import {
+  convertPipelines,
+  type ConvertedPipeline,
+  type FolderConversion,
+  livePipelineSource,
+  pipelineFolderSources,
+} from "../datapipeline/folder";
+import type { LivePipeline } from "../datapipeline/live";
 import * as fs from "fs";
 import * as path from "path";
 import * as aws from "@pulumi/aws";
@@ -51,6 +58,8 @@ export interface MigrationArgs {
   readonly history: StageHistory;
   readonly sourcePassword?: pulumi.Input<string>;
   readonly tags?: Record<string, string>;
+  /** The pipelines of `pipelineIds`, read from the account (see `readConfiguredPipelines`). */
+  readonly livePipelines?: readonly LivePipeline[];
 }
 
 export interface MigrationChecks {
@@ -104,14 +113,25 @@ function offlineProblems(config: MigrationConfig, projectRoot: string): string[]
   return problem ? [problem] : [];
 }
 
-/** The stack's Data Pipeline definitions converted for the target's Airflow (none when the key is empty). */
-function pipelineConversion(config: MigrationConfig, projectRoot: string): FolderConversion {
-  if (!config.pipelineDefinitions) return { pipelines: [], problems: [] };
-  return convertPipelineFolder(
-    path.resolve(projectRoot, config.pipelineDefinitions),
+/**
+ * The stack's Data Pipeline pipelines converted for the target's Airflow: the definition files of
+ * `pipelineDefinitions` and the pipelines of `pipelineIds`, read from the account before the program builds
+ * anything (none when both keys are empty).
+ */
+function pipelineConversion(
+  config: MigrationConfig,
+  projectRoot: string,
+  livePipelines: readonly LivePipeline[],
+): FolderConversion {
+  const folder = config.pipelineDefinitions
+    ? pipelineFolderSources(path.resolve(projectRoot, config.pipelineDefinitions))
+    : { sources: [], problems: [] };
+  const converted = convertPipelines(
+    [...folder.sources, ...livePipelines.map(livePipelineSource)],
     config.targetAirflowVersion,
     config.pipelineActivationTime,
   );
+  return { pipelines: converted.pipelines, problems: [...folder.problems, ...converted.problems] };
 }
 
 /**
@@ -150,7 +170,7 @@ export class Migration extends pulumi.ComponentResource {
       { source: config.source, region, account, password: args.sourcePassword },
       { parent: this },
     );
-    const pipelines = pipelineConversion(config, args.projectRoot);
+    const pipelines = pipelineConversion(config, args.projectRoot, args.livePipelines ?? []);
     this.pipelineConversion = pipelines.pipelines.map(({ content: _content, ...summary }) => summary);
     this.checks = this.runChecks(config, args.previousStage, [
       ...offlineProblems(config, args.projectRoot),
@@ -356,6 +376,7 @@ export class Migration extends pulumi.ComponentResource {
               targetTaskLogGroupArn: targetLogs,
               purgeBundlesOnDelete: config.phases.purgeBundlesOnDelete,
               webUi: webUiDeployerScope(config.targetEnvironmentName, config.webUiAccess),
+              pipelineIds: config.pipelineIds,
             }),
           ),
       );

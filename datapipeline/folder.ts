@@ -6,8 +6,9 @@
 import * as fs from "fs";
 import * as path from "path";
 import { convertDefinition, DEFAULT_OPTIONS } from "./convert";
-import { DefinitionError, parseDefinition } from "./definition";
+import { DefinitionError, parseDefinition, type PipelineDefinition } from "./definition";
 import { counts } from "./report";
+import type { LivePipeline } from "./live";
 import { renderDag } from "./render";
 
 export interface ConvertedPipeline {
@@ -32,7 +33,54 @@ export interface FolderConversion {
 export const PIPELINE_DAG_FOLDER = "datapipeline";
 
 const KEY = "mwaa-migration:pipelineDefinitions";
+const IDS_KEY = "mwaa-migration:pipelineIds";
 const ACTIVATION_KEY = "mwaa-migration:pipelineActivationTime";
+
+/** One pipeline to convert: where it came from, the name its DAG takes, and its definition (read lazily). */
+export interface PipelineSource {
+  /** How the conversion table and problems name it: the file, or the pipeline id. */
+  label: string;
+  /** The config key that brought it in, for problems. */
+  key: string;
+  name: string;
+  /** What the DAG's comments cite as its source, e.g. "file etl.json" or "pipeline df-..." */
+  source: string;
+  definition: () => PipelineDefinition;
+}
+
+/** The *.json definitions in `folder`, by file name, or the problem with the folder itself. */
+export function pipelineFolderSources(folder: string): { sources: PipelineSource[]; problems: string[] } {
+  if (!fs.existsSync(folder) || !fs.statSync(folder).isDirectory())
+    return { sources: [], problems: [`${KEY} ${folder} is not a folder; point it at the definition files.`] };
+  const files = fs
+    .readdirSync(folder)
+    .filter((f) => f.endsWith(".json"))
+    .sort();
+  if (files.length === 0)
+    return {
+      sources: [],
+      problems: [`${KEY} ${folder} holds no *.json definition; set the key to "" for none.`],
+    };
+  const sources = files.map((file) => ({
+    label: file,
+    key: KEY,
+    name: file.replace(/\.json$/, ""),
+    source: `file ${file}`,
+    definition: () => parseDefinition(JSON.parse(fs.readFileSync(path.join(folder, file), "utf8"))),
+  }));
+  return { sources, problems: [] };
+}
+
+/** A pipeline read from the account (`mwaa-migration:pipelineIds`), named as the pipeline is named there. */
+export function livePipelineSource(pipeline: LivePipeline): PipelineSource {
+  return {
+    label: pipeline.id,
+    key: IDS_KEY,
+    name: pipeline.name,
+    source: `pipeline ${pipeline.id}`,
+    definition: () => pipeline.definition,
+  };
+}
 
 /**
  * Converts every *.json definition in `folder` for `airflowVersion`. `activationTime` stands for the
@@ -44,31 +92,30 @@ export function convertPipelineFolder(
   airflowVersion: string,
   activationTime?: Date,
 ): FolderConversion {
-  if (!fs.existsSync(folder) || !fs.statSync(folder).isDirectory())
-    return {
-      pipelines: [],
-      problems: [`${KEY} ${folder} is not a folder; point it at the definition files.`],
-    };
-  const files = fs
-    .readdirSync(folder)
-    .filter((f) => f.endsWith(".json"))
-    .sort();
-  if (files.length === 0)
-    return {
-      pipelines: [],
-      problems: [`${KEY} ${folder} holds no *.json definition; set the key to "" for none.`],
-    };
+  const { sources, problems } = pipelineFolderSources(folder);
+  if (problems.length > 0) return { pipelines: [], problems };
+  return convertPipelines(sources, airflowVersion, activationTime);
+}
+
+/**
+ * Converts each pipeline for `airflowVersion`, one DAG file each under PIPELINE_DAG_FOLDER; a pipeline that
+ * cannot be converted, or whose DAG file another one already takes, is a problem naming it and the fix.
+ */
+export function convertPipelines(
+  sources: readonly PipelineSource[],
+  airflowVersion: string,
+  activationTime?: Date,
+): FolderConversion {
   const pipelines: ConvertedPipeline[] = [];
   const problems: string[] = [];
   const byDagFile = new Map<string, string>();
-  for (const file of files) {
+  for (const pipeline of sources) {
     const render = (activation: Date) => {
-      const definition = parseDefinition(JSON.parse(fs.readFileSync(path.join(folder, file), "utf8")));
-      const plan = convertDefinition(definition, {
+      const plan = convertDefinition(pipeline.definition(), {
         ...DEFAULT_OPTIONS,
         airflowVersion,
-        pipelineName: file.replace(/\.json$/, ""),
-        source: `file ${file}`,
+        pipelineName: pipeline.name,
+        source: pipeline.source,
         activationTime: activation,
       });
       return { plan, content: renderDag(plan) };
@@ -77,7 +124,7 @@ export function convertPipelineFolder(
       const { plan, content } = render(activationTime ?? new Date(0));
       if (!activationTime && render(new Date(Date.UTC(2000, 0, 1))).content !== content) {
         problems.push(
-          `${KEY}: ${file} starts at its first activation (FIRST_ACTIVATION_DATE_TIME); set ${ACTIVATION_KEY} ` +
+          `${pipeline.key}: ${pipeline.label} starts at its first activation (FIRST_ACTIVATION_DATE_TIME); set ${ACTIVATION_KEY} ` +
             `to when its DAG should start (ISO 8601, e.g. 2027-01-04T00:00:00Z).`,
         );
         continue;
@@ -85,13 +132,15 @@ export function convertPipelineFolder(
       const dagFile = `${PIPELINE_DAG_FOLDER}/${plan.dagId}.py`;
       const other = byDagFile.get(dagFile);
       if (other) {
-        problems.push(`${KEY}: ${file} and ${other} both become ${dagFile}; rename one pipeline.`);
+        problems.push(
+          `${pipeline.key}: ${pipeline.label} and ${other} both become ${dagFile}; rename one pipeline.`,
+        );
         continue;
       }
-      byDagFile.set(dagFile, file);
+      byDagFile.set(dagFile, pipeline.label);
       const c = counts(plan);
       pipelines.push({
-        definition: file,
+        definition: pipeline.label,
         dagId: plan.dagId,
         dagFile,
         content,
@@ -101,7 +150,7 @@ export function convertPipelineFolder(
       });
     } catch (error) {
       const what = error instanceof DefinitionError ? "is not a valid definition" : "could not be converted";
-      problems.push(`${KEY}: ${file} ${what}: ${(error as Error).message}`);
+      problems.push(`${pipeline.key}: ${pipeline.label} ${what}: ${(error as Error).message}`);
     }
   }
   return { pipelines, problems };

@@ -2,32 +2,10 @@ import * as assert from "assert";
 import type { DataPipelineClient } from "@aws-sdk/client-data-pipeline";
 import { DescribePipelinesCommand, GetPipelineDefinitionCommand } from "@aws-sdk/client-data-pipeline";
 import { convertDefinition, DEFAULT_OPTIONS } from "./convert";
-import { loadFixture } from "./fixtures/load";
+import { apiShape, loadFixture } from "./fixtures/load";
 import { PipelineDefinition } from "./definition";
 import { PIPELINE_ID, readPipeline } from "./live";
 import { renderDag } from "./render";
-
-/** The definition in the API's shape, as GetPipelineDefinition returns it. */
-export function apiShape(definition: PipelineDefinition) {
-  return {
-    pipelineObjects: definition.objects.map((o) => ({
-      id: o.id,
-      name: o.name,
-      fields: Object.entries(o.fields).flatMap(([key, values]) =>
-        values.map((v) => ("ref" in v ? { key, refValue: v.ref } : { key, stringValue: v.string })),
-      ),
-    })),
-    parameterObjects: definition.parameters.map((p) => ({
-      id: p.id,
-      attributes: Object.entries(p.attributes).flatMap(([key, values]) =>
-        values.map((stringValue) => ({ key, stringValue })),
-      ),
-    })),
-    parameterValues: Object.entries(definition.values).flatMap(([id, values]) =>
-      values.map((stringValue) => ({ id, stringValue })),
-    ),
-  };
-}
 
 function fakeClient(name: string, definition: PipelineDefinition, calls: string[]): DataPipelineClient {
   return {

@@ -49,3 +49,34 @@ export async function readPipeline(
     if (!client) dp.destroy();
   }
 }
+
+/**
+ * The pipelines of the stack's `mwaa-migration:pipelineIds`, read before the program declares anything, so
+ * that their DAGs are files of the preview like those of definition files. A pipeline that cannot be read
+ * fails the preview with its id, the reason and what the deployer needs.
+ */
+export async function readConfiguredPipelines(
+  pipelineIds: readonly string[],
+  region: string,
+  client?: DataPipelineClient,
+): Promise<LivePipeline[]> {
+  if (pipelineIds.length === 0) return [];
+  const sdk = require("@aws-sdk/client-data-pipeline") as typeof import("@aws-sdk/client-data-pipeline");
+  const dp = client ?? new sdk.DataPipelineClient({ region });
+  const pipelines: LivePipeline[] = [];
+  const problems: string[] = [];
+  for (const id of pipelineIds) {
+    try {
+      pipelines.push(await readPipeline(id, "latest", dp));
+    } catch (error) {
+      problems.push(
+        `mwaa-migration:pipelineIds: ${id} could not be read from the Data Pipeline API: ${(error as Error).message}. ` +
+          "Check the id and the region (aws:region), and that the deployer may call datapipeline:DescribePipelines " +
+          "and datapipeline:GetPipelineDefinition (the deployerPolicy output's ReadDataPipelineDefinitions statement).",
+      );
+    }
+  }
+  if (!client) dp.destroy();
+  if (problems.length > 0) throw new Error(problems.join("\n"));
+  return pipelines;
+}

@@ -6,6 +6,7 @@
  * else the built-in default": the Pulumi CLI fills declared defaults in before the program runs, so a
  * non-empty default would always override the cloned value.
  */
+import { PIPELINE_ID } from "../datapipeline/live";
 import { parseDagFolder } from "./dagLocation";
 import { isStage, Stage } from "./stages";
 import { LOG_LEVELS, LogLevel, ScalarEnvironmentSettings, TASK_LOG_LEVELS } from "./clone";
@@ -261,6 +262,12 @@ export const CONFIG_KEYS = {
     default: "",
     description:
       "Local folder of AWS Data Pipeline definitions (.json files), converted at preview into DAGs uploaded under datapipeline/ in the DAG folder; empty: none.",
+  },
+  pipelineIds: {
+    type: "array",
+    default: [],
+    description:
+      "AWS Data Pipeline ids (df-...) read from the account at preview (their latest definitions) and converted like pipelineDefinitions; the deployer then needs datapipeline:DescribePipelines and GetPipelineDefinition on them.",
   },
   pipelineActivationTime: {
     type: "string",
@@ -569,6 +576,8 @@ export interface MigrationConfig {
   readonly startupScript?: string;
   /** Data Pipeline definitions to convert into DAGs, and the start of those that begin at activation. */
   readonly pipelineDefinitions?: string;
+  /** Data Pipeline ids to read from the account and convert the same way. */
+  readonly pipelineIds: readonly string[];
   readonly pipelineActivationTime?: Date;
   readonly migrationPrefix: string;
   readonly bundleExpirationDays: number;
@@ -733,6 +742,7 @@ export function parseConfig(raw: RawConfig): MigrationConfig {
     pluginsZip: read.optional("pluginsZip"),
     startupScript: read.optional("startupScript"),
     pipelineDefinitions: read.optional("pipelineDefinitions"),
+    pipelineIds: pipelineIds(read),
     pipelineActivationTime: activationTime(read),
     migrationPrefix: prefixes.migrationPrefix,
     bundleExpirationDays: read.integer("bundleExpirationDays", 1),
@@ -1139,6 +1149,18 @@ function parseHistoryImport(read: ConfigReader, stage: Stage, targetAirflowVersi
         `to build only the new environment (stage prepare).`,
     );
   return true;
+}
+
+/** The pipeline ids of `pipelineIds`, each the Data Pipeline API's form, or a problem naming it. */
+function pipelineIds(read: ConfigReader): string[] {
+  const ids = read.list("pipelineIds");
+  const malformed = ids.filter((id) => !PIPELINE_ID.test(id));
+  if (malformed.length > 0)
+    read.problems.push(
+      `${CONFIG_NAMESPACE}:pipelineIds has ${malformed.map((id) => JSON.stringify(id)).join(", ")}, which is not a Data Pipeline id; ` +
+        "give ids as `aws datapipeline list-pipelines` prints them (df- and the rest, e.g. df-0123456789ABCDEFGHIJ).",
+    );
+  return ids.filter((id) => PIPELINE_ID.test(id));
 }
 
 /** The pipelines' activation time: an ISO 8601 instant, or undefined when empty. */

@@ -85,6 +85,22 @@ describe("the deployer's rows for the web UI logins", () => {
   });
 });
 
+describe("the deployer's row for Data Pipeline reads", () => {
+  it("reads pipelines only when pipelineIds names one, on every pipeline since the actions take no ARN", () => {
+    assert.ok(!sids(FULL).includes("ReadDataPipelineDefinitions"));
+    assert.ok(!sids({ ...FULL, pipelineIds: [] }).includes("ReadDataPipelineDefinitions"));
+    const reading = statement(
+      { ...FULL, pipelineIds: ["df-0123456789ABCDEFGHIJ"] },
+      "ReadDataPipelineDefinitions",
+    );
+    assert.deepEqual(reading.Action, [
+      "datapipeline:DescribePipelines",
+      "datapipeline:GetPipelineDefinition",
+    ]);
+    assert.equal(reading.Resource, "*");
+  });
+});
+
 describe("the permission table", () => {
   it("gives every row a Sid unique to its identity, at least one action, and the reason it is there", () => {
     for (const identity of IDENTITIES) {
@@ -130,7 +146,7 @@ describe("the permission table", () => {
     }
     // With every part of the scope known, the deployer policy holds every deployer row.
     assert.deepEqual(
-      sids(WITH_WEB_UI),
+      sids({ ...WITH_WEB_UI, pipelineIds: ["df-0123456789ABCDEFGHIJ"] }),
       rowsOf("deployer").map((r) => r.sid),
     );
   });

@@ -114,6 +114,8 @@ export interface DeployerScope {
   readonly purgeBundlesOnDelete?: boolean;
   /** The principals `webUiAccess` gives a login policy: the stack puts one on each. */
   readonly webUi?: WebUiDeployerScope;
+  /** `pipelineIds`: the Data Pipeline pipelines the preview reads from the account. */
+  readonly pipelineIds?: readonly string[];
 }
 
 /** Where the web UI login policies go: principal ARNs by kind, and the permission sets' policy names. */
@@ -502,6 +504,14 @@ export const PERMISSION_TABLE: readonly AnyPermissionRow[] = [
     resources: (s) => s.webUi!.policyNames.map((name) => iamPolicyArn(s, name)),
     when: (s) => (s.webUi?.policyNames.length ?? 0) > 0,
     why: "The stack manages the customer-managed login policy of each IAM Identity Center permission set webUiAccess maps (aws.iam.Policy), by name.",
+  }),
+  row<"deployer">({
+    identity: "deployer",
+    sid: "ReadDataPipelineDefinitions",
+    actions: ["datapipeline:DescribePipelines", "datapipeline:GetPipelineDefinition"],
+    resources: () => "*",
+    when: (s) => (s.pipelineIds?.length ?? 0) > 0,
+    why: "The preview reads the name and latest definition of each pipeline of pipelineIds to convert it into a DAG. Data Pipeline's actions take no resource ARN (AWS's Service Authorization Reference lists no resource type for them), so the statement names every pipeline; both actions only read.",
   }),
   row<"deployer">({
     identity: "deployer",

@@ -210,6 +210,12 @@ describe("bad configuration fails at preview, naming the key and the fix", () =>
     );
   });
 
+  it("pipeline ids that are not Data Pipeline ids, before anything is read from the account", async () => {
+    await previewFails({ "mwaa-migration:pipelineIds": '["nightly.json", "df-0123456789ABCDEFGHIJ"]' }, [
+      /pipelineIds has "nightly\.json", which is not a Data Pipeline id; give ids as `aws datapipeline list-pipelines` prints them/,
+    ]);
+  });
+
   it("a target DAG folder that is the source's", async () => {
     await previewFails(
       {

@@ -2,7 +2,9 @@ import * as assert from "node:assert/strict";
 import * as fs from "fs";
 import { readZip } from "../../providers/framework/zip";
 import { interfaceEndpointServices } from "../../rules/network";
+import { loadFixture } from "../../datapipeline/fixtures/load";
 import { KNOWN_SUBNETS } from "../support/awsMocks";
+import { startDataPipelineStub } from "../support/dataPipelineStub";
 import { StackRun, loadDevConfig, runStackWithOutputs } from "../support/stackUnderMocks";
 
 const created = (run: StackRun, type: string) => run.resources.filter((r) => r.type === type && !r.read);
@@ -319,5 +321,59 @@ describe("stack variants", () => {
     assert.doesNotMatch(everything, /arn:aws:/, "no ARN of the commercial partition");
     assert.match(everything, /arn:aws-cn:airflow:cn-north-1:\d+:role\/legacy-airflow\/Admin/);
     assert.match(everything, /arn:aws-cn:s3:::/);
+  });
+});
+
+describe("Data Pipeline pipelines read from the account (pipelineIds)", function () {
+  this.timeout(120_000);
+  const PIPELINE = "df-0123456789ABCDEFGHIJ";
+  let stub: Awaited<ReturnType<typeof startDataPipelineStub>>;
+  before(async () => {
+    stub = await startDataPipelineStub({
+      [PIPELINE]: { name: "nightly-copy", definition: loadFixture("s3-copy-daily") },
+    });
+  });
+  after(() => stub.stop());
+
+  it("reads each pipeline at preview and uploads its DAG like a definition file's, with the deployer's read", async () => {
+    const run = await runStackWithOutputs({
+      ...loadDevConfig(),
+      "mwaa-migration:pipelineIds": JSON.stringify([PIPELINE]),
+    });
+    assert.ok(stub.calls.includes(`DescribePipelines ${PIPELINE}`), stub.calls.join("; "));
+    assert.ok(stub.calls.includes(`GetPipelineDefinition ${PIPELINE}`), stub.calls.join("; "));
+    const conversion = run.outputs.pipelineConversion as { dagFile: string; definition: string }[];
+    assert.deepEqual(
+      conversion.map((p) => [p.definition, p.dagFile]),
+      [[PIPELINE, "datapipeline/nightly_copy.py"]],
+    );
+    const keys = created(run, "aws:s3/bucketObjectv2:BucketObjectv2").map((r) => r.inputs.key);
+    assert.ok(keys.includes("dags/datapipeline/nightly_copy.py"), keys.join(", "));
+    const statements = JSON.parse(run.outputs.deployerPolicy as string).Statement as {
+      Sid: string;
+      Action: string[];
+    }[];
+    assert.deepEqual(statements.find((st) => st.Sid === "ReadDataPipelineDefinitions")?.Action, [
+      "datapipeline:DescribePipelines",
+      "datapipeline:GetPipelineDefinition",
+    ]);
+  });
+
+  it("stops the preview on a pipeline it cannot read, naming the id, the reason and the statement", async () => {
+    const missing = "df-MISSING0000000000000";
+    await assert.rejects(
+      runStackWithOutputs({ ...loadDevConfig(), "mwaa-migration:pipelineIds": JSON.stringify([missing]) }),
+      (error: Error) => {
+        assert.match(error.message, new RegExp(`pipelineIds: ${missing} could not be read`));
+        assert.match(error.message, /not found/);
+        assert.match(error.message, /ReadDataPipelineDefinitions/);
+        return true;
+      },
+    );
+  });
+
+  it("has no read statement without pipeline ids", async () => {
+    const run = await runStackWithOutputs(loadDevConfig());
+    assert.doesNotMatch(run.outputs.deployerPolicy as string, /datapipeline:/);
   });
 });
