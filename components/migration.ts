@@ -414,6 +414,7 @@ export class Migration extends pulumi.ComponentResource {
       },
       bundleAccess: this.grants ? [this.grants] : [],
       targetReady: [target],
+      targetAirflowVersion: config.targetAirflowVersion,
       targetDagFiles: target.assets.dagFileHashes,
       settings: config.phases,
     };

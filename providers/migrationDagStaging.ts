@@ -1,13 +1,13 @@
 /**
  * MigrationDagStaging: puts a migration DAG (the export DAG on the source, the import DAG on the target)
- * in its DAG folder and waits until Airflow has parsed it. The cutover creates one per side before it
- * pauses the source, so the freeze window holds no parse wait: the delta export and import find their
- * DAG staged and trigger it at once (framework/staging.ts). On MWAA, where the DAG bucket is synced and
- * parsed on the environment's own schedule, that wait is minutes.
+ * in its DAG folder and waits until Airflow has parsed it. The cutover creates one per side whose work runs
+ * as a DAG, before it pauses the source, so the freeze window holds no parse wait: the delta export and
+ * import find their DAG staged and trigger it at once (framework/staging.ts). On MWAA, where the DAG bucket
+ * is synced and parsed on the environment's own schedule, that wait is minutes.
  *
- * Where the work runs in the migration plugin (an Airflow 3 target) there is no DAG: the resource
- * records that and stages nothing. Deleting it takes out whatever of the DAG is still in the folder
- * (the run that used it normally has).
+ * Where the side's version gives the work no DAG (the versions table, known only once the environment is
+ * read), the resource records why and stages nothing. Deleting it takes out whatever of the DAG is still
+ * in the folder (the run that used it normally has).
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as dynamic from "@pulumi/pulumi/dynamic";

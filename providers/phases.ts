@@ -9,8 +9,8 @@
  * - bulk, cutover: DagParseGate, which refuses at preview while a DAG active on the source does not parse
  *   on the target (unless accepted), before anything moves;
  * - bulk: MetadataExport (phase bulk) -> MetadataImport, after the grants and the target;
- * - cutover: MigrationDagStaging of the export DAG on the source and the import DAG on the target (delivered
- *   and parsed while the source still runs, so the freeze window holds no parse wait) ->
+ * - cutover: MigrationDagStaging of the export DAG on the source and the import DAG on an Airflow 2 target
+ *   (delivered and parsed while the source still runs, so the freeze window holds no parse wait) ->
  *   CutoverSourcePause (pause, then wait until the paused DAGs are quiet) -> MetadataExport
  *   (delta from the bulk watermark, or full when no bulk ran) -> MetadataImport ->
  *   CutoverTargetActivation (the DAGs the pause found active);
@@ -25,6 +25,7 @@ import type { StagePlan } from "../rules/stages";
 import { CutoverSourcePause, CutoverTargetActivation } from "./cutoverResources";
 import { DagParseGate, TargetDagParse } from "./dagParseResources";
 import type { AirflowTarget } from "./framework/target";
+import { workPathFor } from "./framework/workPath";
 import { MetadataExport } from "./metadataExport";
 import { MetadataImport } from "./metadataImport";
 import { MigrationDagStaging } from "./migrationDagStaging";
@@ -81,6 +82,8 @@ export interface PhaseContext {
   readonly bundleAccess: readonly pulumi.Resource[];
   /** What the imports wait for: the target environment and its workflow assets. */
   readonly targetReady: readonly pulumi.Resource[];
+  /** The target's Airflow version as the stack builds it: whether its import runs as a DAG to stage. */
+  readonly targetAirflowVersion: string;
   /** The target's DAG files (name -> content hash), uploaded by what `targetReady` holds. */
   readonly targetDagFiles: pulumi.Input<Record<string, pulumi.Input<string>>>;
   readonly settings: PhaseSettings;
@@ -206,7 +209,9 @@ export function migrationPhases(
           after(phases.bulkImport, phases.gate),
         );
       phases.stageExport = stagingOf("cutover-stage-export", "export", source, settings.export);
-      phases.stageImport = stagingOf("cutover-stage-import", "import", target, settings.import);
+      // An Airflow 3 target imports in the migration plugin: it has no import DAG to stage.
+      if (workPathFor("import", context.targetAirflowVersion).kind === "dag-task")
+        phases.stageImport = stagingOf("cutover-stage-import", "import", target, settings.import);
     }
     phases.pause = new CutoverSourcePause(
       `${name}-cutover-pause`,

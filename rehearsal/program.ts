@@ -168,6 +168,7 @@ export function rehearsalProgram(facts: RehearsalFacts): () => Promise<Record<st
       },
       bundleAccess: grants ? [grants] : [],
       targetReady: [assets],
+      targetAirflowVersion: target.airflowVersion,
       targetDagFiles: facts.workflowFiles,
       settings: facts.settings,
     });

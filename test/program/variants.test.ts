@@ -261,6 +261,13 @@ describe("stack variants", () => {
     it("carries the migration plugin beside the user's plugins, and the bundle location it may read", async () => {
       for (const stage of ["prepare", "bulk", "cutover"]) {
         const run = await toAirflow3(stage);
+        if (stage === "cutover") {
+          // The import runs in the plugin: only the export DAG is staged before the pause.
+          const staged = run.resources
+            .filter((r) => r.type.endsWith(":MigrationDagStaging"))
+            .map((r) => r.name);
+          assert.deepEqual(staged, ["dev-migration-cutover-stage-export"]);
+        }
         const names = uploadedPlugins(run);
         assert.ok(names.includes("mwaa_migration_plugin.py"), `${stage}: the plugin module`);
         assert.ok(names.includes("mwaa_migration/plugin_app.py"), `${stage}: the library beside it`);
