@@ -83,6 +83,11 @@ def add_dags(env: AirflowEnv, count: int) -> None:
              " WHERE dag_id LIKE 'bench_dag_%' AND NOT EXISTS (SELECT 1 FROM dag_version v WHERE v.dag_id = dag.dag_id)")
 
 
+def exported_rows(output: str) -> Dict[str, int]:
+    """Rows per table from the export's per-table lines ("exported <table> <rows> rows ...")."""
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^exported (\S+)\s+(\d+) rows", output, re.M)}
+
+
 def count(env: AirflowEnv, table: str) -> int:
     return env.query("SELECT count(*) FROM %s" % table)[0][0]
 
@@ -161,7 +166,7 @@ def main() -> int:
 
         export_id = "%s-%d" % (label, int(time.time()))
         exp_wall, exp_rss, exp_out = direct(source, "export", export_id)
-        rows = sum(int(m.group(1)) for m in re.finditer(r"^exported \S+\s+(\d+) rows", exp_out, re.M))
+        rows = sum(exported_rows(exp_out).values())
         print(exp_out.strip().splitlines()[-2] if exp_out.strip() else "", flush=True)
         imports = []
         for target in targets:

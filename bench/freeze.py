@@ -14,12 +14,11 @@ Run with bench/run.sh freeze (it starts the local stack first).
 
 import json
 import os
-import re
 import sys
 import time
 from typing import Dict, List
 
-from bench import BUCKET, HISTORY, PREFIX, SEED, add_dags, count, direct, existing, psql, reset
+from bench import BUCKET, HISTORY, PREFIX, SEED, add_dags, count, direct, existing, exported_rows, psql, reset
 from mwaa_local import AirflowEnv, ensure_stack, new_fernet_key
 
 DELTA = SEED.parent / "delta.sql"
@@ -28,10 +27,6 @@ SCALES = [int(s) for s in os.environ.get("BENCH_FREEZE_SCALES", "1,10").split(",
 DAGS = 50
 DELTA_RUNS_PER_DAG = 12  # an hour at five-minute intervals
 DELTA_RERUNS = 1000
-
-
-def exported_rows(output: str) -> Dict[str, int]:
-    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^exported (\S+)\s+(\d+) rows", output, re.M)}
 
 
 def watermark_of(env: AirflowEnv, export_id: str) -> str:

@@ -19,7 +19,7 @@ import { readPayload } from "./framework/payload";
 import { type AirflowInputs, type ResourceType, resourceProvider } from "./framework/provider";
 import { payloadInputs, RESOURCE_MODULE, workResourceOptions } from "./framework/resource";
 import type { WorkKind } from "./framework/runIds";
-import { checkStaged, stageMigrationDag } from "./framework/staging";
+import { ensureStaged } from "./framework/staging";
 import { type AirflowTarget, airflowClientFor, checkDagFolder, describeAirflow } from "./framework/target";
 import { workPathFor } from "./framework/workPath";
 
@@ -73,22 +73,18 @@ export const migrationDagStagingType: ResourceType<MigrationDagStagingInputs, Mi
     const dagId = DAG_OF[inputs.kind];
     const region = context.regionOf(inputs);
     const airflow = airflowClientFor(inputs.airflow, region);
-    const files = readPayload(inputs.payloadDir, dagId);
-    const already = await checkStaged(airflow, dagId, files, inputs.dagFolder, region);
-    if (!already.staged) {
-      await stageMigrationDag(
-        { airflow, log: context.log, resource: "MigrationDagStaging" },
-        {
-          dagId,
-          files,
-          dagFolder: inputs.dagFolder,
-          region,
-          parseDeadlineMs: started + inputs.parseDeadlineSeconds * 1000,
-          parseDeadlineSeconds: inputs.parseDeadlineSeconds,
-          pollIntervalSeconds: inputs.pollIntervalSeconds,
-        },
-      );
-    }
+    await ensureStaged(
+      { airflow, log: context.log, resource: "MigrationDagStaging" },
+      {
+        dagId,
+        files: readPayload(inputs.payloadDir, dagId),
+        dagFolder: inputs.dagFolder,
+        region,
+        parseDeadlineMs: started + inputs.parseDeadlineSeconds * 1000,
+        parseDeadlineSeconds: inputs.parseDeadlineSeconds,
+        pollIntervalSeconds: inputs.pollIntervalSeconds,
+      },
+    );
     const elapsedSeconds = Math.round((context.clock.now() - started) / 100) / 10;
     context.log(`${name}: ${dagId} is parsed and ready to trigger (${elapsedSeconds} s)`);
     return {

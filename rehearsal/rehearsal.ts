@@ -384,7 +384,8 @@ export async function runRehearsal(options: RehearsalOptions, display: Display):
       return Number.isNaN(ms) ? null : ms;
     };
     const seconds = (value: unknown) => (typeof value === "number" ? value : null);
-    const freeze = freezeWindow(instant(cutover.pause?.pausedAt), instant(cutover.activation?.activatedAt));
+    const pausedAtMs = instant(cutover.pause?.pausedAt);
+    const freeze = freezeWindow(pausedAtMs, instant(cutover.activation?.activatedAt));
     // The two stagings run side by side: the longer is what the cutover waited.
     const staged = [cutover.stageExport, cutover.stageImport].map((s) => seconds(s?.elapsedSeconds));
     return {
@@ -394,7 +395,7 @@ export async function runRehearsal(options: RehearsalOptions, display: Display):
       logs,
       freeze,
       freezeParts: freezeWindowParts(freeze, {
-        pausedAtMs: instant(cutover.pause?.pausedAt),
+        pausedAtMs,
         quietAtMs: instant(cutover.pause?.quietAt),
         deltaExportSeconds: seconds(cutover.deltaExport?.elapsedSeconds),
         deltaImportSeconds: seconds(cutover.deltaImport?.elapsedSeconds),

@@ -44,6 +44,9 @@ export async function deliverPayload(
   }
 }
 
+/** The MD5 (hex) of a file's content, as S3 gives it in a plain upload's ETag. */
+export const contentMd5 = (body: Buffer): string => crypto.createHash("md5").update(body).digest("hex");
+
 /** A file as it is in the DAG folder: its content's MD5 (hex) and when it was last written. */
 export interface DeliveredFile {
   md5: string;
@@ -67,8 +70,7 @@ export async function deliveredFiles(
     for (const key of keys) {
       const file = path.join(folder.path, ...key.split("/"));
       if (!fs.existsSync(file)) continue;
-      const md5 = crypto.createHash("md5").update(fs.readFileSync(file)).digest("hex");
-      found.set(key, { md5, modifiedAtMs: fs.statSync(file).mtimeMs });
+      found.set(key, { md5: contentMd5(fs.readFileSync(file)), modifiedAtMs: fs.statSync(file).mtimeMs });
     }
     return found;
   }

@@ -9,7 +9,7 @@ import { removePayload } from "./dagDelivery";
 import { describeError } from "./partialState";
 import { readPayload } from "./payload";
 import { pauseLedger } from "./pauseLedger";
-import { checkStaged, stageMigrationDag } from "./staging";
+import { ensureStaged } from "./staging";
 import { type Clock, pollUntil } from "../clock";
 import { formatProgress, lastTableProgress, TableProgress } from "./progress";
 
@@ -184,15 +184,10 @@ export async function runMigrationDag(deps: RunDeps, spec: RunSpec): Promise<Run
 
   let triggered = false;
   try {
-    const staged = await checkStaged(deps.airflow, spec.dagId, files, spec.dagFolder, spec.region);
-    if (staged.staged) {
-      deps.log(`[${spec.resource}] ${spec.dagId} is staged in ${spec.dagFolder} and parsed; triggering it`);
-    } else {
-      await stageMigrationDag(
-        { airflow: deps.airflow, log: deps.log, resource: spec.resource },
-        { ...spec, files, parseDeadlineMs: startedAt + spec.parseDeadlineSeconds * 1000 },
-      );
-    }
+    await ensureStaged(
+      { airflow: deps.airflow, log: deps.log, resource: spec.resource },
+      { ...spec, files, parseDeadlineMs: startedAt + spec.parseDeadlineSeconds * 1000 },
+    );
     const dag = (await deps.airflow.listDags()).find((d) => d.dagId === spec.dagId);
     // A DAG must be unpaused for its triggered run to be scheduled; the ledger puts it back.
     await ledger.set(spec.dagId, dag?.isPaused ?? true, false);

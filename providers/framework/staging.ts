@@ -4,15 +4,12 @@
  * source is paused, so the freeze window does not wait for a parse. A run then finds its DAG already
  * staged (the same bytes in the folder, parsed since they were written) and goes straight to its trigger.
  */
-import * as crypto from "crypto";
 import type { AirflowClient } from "../airflow/client";
-import { deliveredFiles, deliverPayload, type DeliveredFile } from "./dagDelivery";
+import { contentMd5, deliveredFiles, deliverPayload, type DeliveredFile } from "./dagDelivery";
 import { describeError } from "./partialState";
 import type { PayloadFile } from "./payload";
 
 export type StagedVerdict = { staged: true } | { staged: false; reason: string };
-
-const md5 = (body: Buffer) => crypto.createHash("md5").update(body).digest("hex");
 
 /**
  * Whether a run can trigger its DAG without delivering it again: every payload file is in the folder
@@ -29,7 +26,7 @@ export function stagedVerdict(
   for (const file of expected) {
     const found = delivered.get(file.key);
     if (!found) return { staged: false, reason: `${file.key} is not in the DAG folder` };
-    if (found.md5 !== md5(file.body))
+    if (found.md5 !== contentMd5(file.body))
       return { staged: false, reason: `${file.key} in the DAG folder differs` };
     newest = Math.max(newest, found.modifiedAtMs);
   }
@@ -45,7 +42,7 @@ export function stagedVerdict(
 }
 
 /** Whether the DAG is staged now; any error reading the folder or Airflow counts as not staged. */
-export async function checkStaged(
+async function checkStaged(
   airflow: AirflowClient,
   dagId: string,
   files: readonly PayloadFile[],
@@ -79,7 +76,7 @@ export interface StageSpec {
 }
 
 /** Delivers the DAG and waits until Airflow has parsed it (after the delivery); throws at the deadline. */
-export async function stageMigrationDag(
+async function stageMigrationDag(
   deps: { airflow: AirflowClient; log: (line: string) => void; resource: string },
   spec: StageSpec,
 ): Promise<void> {
@@ -100,4 +97,21 @@ export async function stageMigrationDag(
       `${spec.dagId} was not parsed within parseDeadlineSeconds=${spec.parseDeadlineSeconds} of delivery to ${spec.dagFolder} (${describeError(e)}); check that this is the environment's DAG folder and look for import errors in Airflow`,
     );
   }
+}
+
+/**
+ * Makes sure the DAG is staged: triggers nothing, but delivers it and waits for a parse unless it is staged
+ * already (then it only says so). Returns whether it delivered.
+ */
+export async function ensureStaged(
+  deps: { airflow: AirflowClient; log: (line: string) => void; resource: string },
+  spec: StageSpec,
+): Promise<boolean> {
+  const staged = await checkStaged(deps.airflow, spec.dagId, spec.files, spec.dagFolder, spec.region);
+  if (staged.staged) {
+    deps.log(`[${deps.resource}] ${spec.dagId} is staged in ${spec.dagFolder} and parsed; triggering it`);
+    return false;
+  }
+  await stageMigrationDag(deps, spec);
+  return true;
 }
