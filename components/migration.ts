@@ -129,7 +129,7 @@ function pipelineConversion(
   const converted = convertPipelines(
     [...folder.sources, ...livePipelines.map(livePipelineSource)],
     config.targetAirflowVersion,
-    config.pipelineActivationTime,
+    { activationTime: config.pipelineActivationTime, choices: config.pipelineConversionOptions },
   );
   return { pipelines: converted.pipelines, problems: [...folder.problems, ...converted.problems] };
 }

@@ -37,7 +37,9 @@ describe("a folder of pipeline definitions for the stack", () => {
       without.problems[0],
       /first-activation\.json starts at its first activation .*pipelineActivationTime/,
     );
-    const withTime = convertPipelineFolder(folder, "2.11.0", new Date("2027-01-04T00:00:00Z"));
+    const withTime = convertPipelineFolder(folder, "2.11.0", {
+      activationTime: new Date("2027-01-04T00:00:00Z"),
+    });
     assert.deepEqual(withTime.problems, []);
     assert.equal(withTime.pipelines.length, 2);
   });

@@ -5,10 +5,11 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { convertDefinition, DEFAULT_OPTIONS } from "./convert";
+import { convertDefinition } from "./convert";
 import { DefinitionError, parseDefinition, type PipelineDefinition } from "./definition";
 import { counts } from "./report";
 import type { LivePipeline } from "./live";
+import { DEFAULT_CHOICES, type ConversionChoices } from "./options";
 import { renderDag } from "./render";
 
 export interface ConvertedPipeline {
@@ -82,19 +83,25 @@ export function livePipelineSource(pipeline: LivePipeline): PipelineSource {
   };
 }
 
-/**
- * Converts every *.json definition in `folder` for `airflowVersion`. `activationTime` stands for the
- * pipelines' first activation (`startAt: FIRST_ACTIVATION_DATE_TIME`); without it such a pipeline is a
- * problem, since "now" would change the DAG at every preview.
- */
+/** What a stack converts with besides the target's Airflow version. */
+export interface StackConversion {
+  /**
+   * Stands for the pipelines' first activation (`startAt: FIRST_ACTIVATION_DATE_TIME`); without it such a
+   * pipeline is a problem, since "now" would change the DAG at every preview.
+   */
+  activationTime?: Date;
+  choices?: ConversionChoices;
+}
+
+/** Converts every *.json definition in `folder` for `airflowVersion`. */
 export function convertPipelineFolder(
   folder: string,
   airflowVersion: string,
-  activationTime?: Date,
+  conversion: StackConversion = {},
 ): FolderConversion {
   const { sources, problems } = pipelineFolderSources(folder);
   if (problems.length > 0) return { pipelines: [], problems };
-  return convertPipelines(sources, airflowVersion, activationTime);
+  return convertPipelines(sources, airflowVersion, conversion);
 }
 
 /**
@@ -104,7 +111,7 @@ export function convertPipelineFolder(
 export function convertPipelines(
   sources: readonly PipelineSource[],
   airflowVersion: string,
-  activationTime?: Date,
+  { activationTime, choices = DEFAULT_CHOICES }: StackConversion = {},
 ): FolderConversion {
   const pipelines: ConvertedPipeline[] = [];
   const problems: string[] = [];
@@ -112,7 +119,7 @@ export function convertPipelines(
   for (const pipeline of sources) {
     const render = (activation: Date) => {
       const plan = convertDefinition(pipeline.definition(), {
-        ...DEFAULT_OPTIONS,
+        ...choices,
         airflowVersion,
         pipelineName: pipeline.name,
         source: pipeline.source,

@@ -7,6 +7,7 @@
  * non-empty default would always override the cloned value.
  */
 import { PIPELINE_ID } from "../datapipeline/live";
+import { type ConversionChoices, parseConversionOptions } from "../datapipeline/options";
 import { parseDagFolder } from "./dagLocation";
 import { isStage, Stage } from "./stages";
 import { LOG_LEVELS, LogLevel, ScalarEnvironmentSettings, TASK_LOG_LEVELS } from "./clone";
@@ -274,6 +275,12 @@ export const CONFIG_KEYS = {
     default: "",
     description:
       "When pipelines that start at their first activation (FIRST_ACTIVATION_DATE_TIME) start as DAGs, ISO 8601; empty: none may.",
+  },
+  pipelineConversionOptions: {
+    type: "string",
+    default: "{}",
+    description:
+      'JSON object of the converter\'s choices for every pipeline: shellRunner (worker, ssm or ecs), ssmTargetTag, ecsCluster, ecsTaskDefinition, ecsContainer, awsConnId, roleConnections ({"<IAM role name>":"<connection id>"}); empty: the defaults of convert-pipeline.',
   },
   migrationPrefix: {
     type: "string",
@@ -579,6 +586,8 @@ export interface MigrationConfig {
   /** Data Pipeline ids to read from the account and convert the same way. */
   readonly pipelineIds: readonly string[];
   readonly pipelineActivationTime?: Date;
+  /** The converter's choices for those pipelines. */
+  readonly pipelineConversionOptions: ConversionChoices;
   readonly migrationPrefix: string;
   readonly bundleExpirationDays: number;
   /** false: only the new environment is built (stage prepare); no history moves. */
@@ -744,6 +753,7 @@ export function parseConfig(raw: RawConfig): MigrationConfig {
     pipelineDefinitions: read.optional("pipelineDefinitions"),
     pipelineIds: pipelineIds(read),
     pipelineActivationTime: activationTime(read),
+    pipelineConversionOptions: conversionChoices(read),
     migrationPrefix: prefixes.migrationPrefix,
     bundleExpirationDays: read.integer("bundleExpirationDays", 1),
     historyImport,
@@ -1161,6 +1171,13 @@ function pipelineIds(read: ConfigReader): string[] {
         "give ids as `aws datapipeline list-pipelines` prints them (df- and the rest, e.g. df-0123456789ABCDEFGHIJ).",
     );
   return ids.filter((id) => PIPELINE_ID.test(id));
+}
+
+/** The converter's choices of `pipelineConversionOptions`, with their problems added to the read's. */
+function conversionChoices(read: ConfigReader): ConversionChoices {
+  const { choices, problems } = parseConversionOptions(read.text("pipelineConversionOptions"));
+  read.problems.push(...problems);
+  return choices;
 }
 
 /** The pipelines' activation time: an ISO 8601 instant, or undefined when empty. */

@@ -210,6 +210,28 @@ describe("bad configuration fails at preview, naming the key and the fix", () =>
     );
   });
 
+  it("converter choices that are not the converter's, each named with the field and what it takes", async () => {
+    await previewFails(
+      {
+        "mwaa-migration:pipelineConversionOptions": JSON.stringify({
+          shellRunner: "lambda",
+          ecsCluster: "",
+          roleConnections: { DataPipelineDefaultRole: "aws etl" },
+          runner: "ssm",
+        }),
+      },
+      [
+        /pipelineConversionOptions\.shellRunner is "lambda"; choose worker, ssm, ecs/,
+        /pipelineConversionOptions\.ecsCluster is ""; give a non-empty name/,
+        /pipelineConversionOptions\.roleConnections\.DataPipelineDefaultRole is "aws etl"; give an Airflow connection id/,
+        /pipelineConversionOptions has runner; it takes shellRunner/,
+      ],
+    );
+    await previewFails({ "mwaa-migration:pipelineConversionOptions": "ssm" }, [
+      /pipelineConversionOptions is not a JSON object; set it like \{"shellRunner":"ssm"/,
+    ]);
+  });
+
   it("pipeline ids that are not Data Pipeline ids, before anything is read from the account", async () => {
     await previewFails({ "mwaa-migration:pipelineIds": '["nightly.json", "df-0123456789ABCDEFGHIJ"]' }, [
       /pipelineIds has "nightly\.json", which is not a Data Pipeline id; give ids as `aws datapipeline list-pipelines` prints them/,

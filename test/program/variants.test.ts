@@ -1,5 +1,8 @@
 import * as assert from "node:assert/strict";
+import * as crypto from "node:crypto";
 import * as fs from "fs";
+import { convertPipelineFolder } from "../../datapipeline/folder";
+import { parseConversionOptions } from "../../datapipeline/options";
 import { readZip } from "../../providers/framework/zip";
 import { interfaceEndpointServices } from "../../rules/network";
 import { loadFixture } from "../../datapipeline/fixtures/load";
@@ -312,6 +315,37 @@ describe("stack variants", () => {
     const keys = created(run, "aws:s3/bucketObjectv2:BucketObjectv2").map((r) => r.inputs.key);
     for (const p of conversion) assert.ok(keys.includes(`dags/${p.dagFile}`), p.dagFile);
     assert.ok(keys.includes("dags/daily_sales_report.py"), "the user's own DAGs stay beside them");
+  });
+
+  it("converts with the stack's converter choices: shell commands through ECS, a role's own connection", async () => {
+    const run = await runStackWithOutputs({
+      ...loadDevConfig(),
+      "mwaa-migration:pipelineDefinitions": "datapipeline/fixtures",
+      "mwaa-migration:pipelineActivationTime": "2027-01-04T00:00:00Z",
+      "mwaa-migration:pipelineConversionOptions": JSON.stringify({
+        shellRunner: "ecs",
+        ecsCluster: "etl-shell",
+        roleConnections: { DataPipelineDefaultRole: "aws_etl" },
+      }),
+    });
+    // An uploaded string asset is recorded without its text: the parse check's file hashes stand for it.
+    const expected = convertPipelineFolder("datapipeline/fixtures", "2.11.0", {
+      activationTime: new Date("2027-01-04T00:00:00Z"),
+      choices: parseConversionOptions(
+        '{"shellRunner":"ecs","ecsCluster":"etl-shell","roleConnections":{"DataPipelineDefaultRole":"aws_etl"}}',
+      ).choices,
+    }).pipelines.find((p) => p.dagFile === "datapipeline/shell_staging.py");
+    const content = expected?.content ?? "";
+    const parseCheck = run.resources.find((r) => r.inputs.dagFiles !== undefined);
+    assert.equal(
+      (parseCheck?.inputs.dagFiles as Record<string, string>)["datapipeline/shell_staging.py"],
+      crypto.createHash("sha256").update(content).digest("hex"),
+      "the uploaded DAG is the one converted with the stack's choices",
+    );
+    assert.match(content, /EcsRunTaskOperator\(/);
+    assert.match(content, /cluster="etl-shell"/);
+    assert.match(content, /aws_conn_id="aws_etl"/);
+    assert.doesNotMatch(content, /aws_conn_id="aws_default"/);
   });
 
   it("in a China region, names every resource in the aws-cn partition", async () => {
