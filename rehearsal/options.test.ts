@@ -5,7 +5,7 @@ const LOCKED = ["2.8.1", "2.10.3", "2.11.0"];
 
 describe("rehearsal options", () => {
   it("defaults to a few hundred runs from 2.8.1 to 2.11.0", () => {
-    assert.deepEqual(parseOptions([], LOCKED), { ...DEFAULTS, keep: false, bundle: null });
+    assert.deepEqual(parseOptions([], LOCKED), { ...DEFAULTS, keep: false, bundle: null, pipelines: null });
   });
 
   it("reads every flag, with a space or an equals sign", () => {
@@ -20,6 +20,8 @@ describe("rehearsal options", () => {
           "--keep",
           "--reports-dir",
           "/tmp/r",
+          "--pipelines",
+          "pipelines/",
         ],
         LOCKED,
       ),
@@ -30,6 +32,7 @@ describe("rehearsal options", () => {
         keep: true,
         bundle: null,
         reportsDir: "/tmp/r",
+        pipelines: "pipelines/",
       },
     );
     assert.equal(
@@ -56,6 +59,10 @@ describe("rehearsal options", () => {
     assert.throws(() => parseOptions(["--runs"], LOCKED), /--runs needs a value/);
     assert.throws(() => parseOptions(["--fast"], LOCKED), /unknown option --fast/);
     assert.throws(() => parseOptions(["--bundle", "s3://"], LOCKED), /s3:\/\/bucket\/prefix\/exportId/);
+    assert.throws(
+      () => parseOptions(["--bundle", "bundles/bulk-1", "--pipelines", "pipelines/"], LOCKED),
+      /--pipelines runs with a full rehearsal/,
+    );
   });
 
   it("knows the locked versions from the lock file names, in version order", () => {

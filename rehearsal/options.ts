@@ -16,6 +16,8 @@ export interface RehearsalOptions {
   bundle: string | null;
   /** Where the three report files go. */
   reportsDir: string;
+  /** A folder of Data Pipeline definitions to convert, deliver to the target and run once each there. */
+  pipelines: string | null;
 }
 
 export const DEFAULTS = {
@@ -38,6 +40,9 @@ export const USAGE = `usage: npm run rehearse -- [options]
   --bundle <folder|s3-uri>   import an existing export bundle into a local target of --target-version
                              and report what would be imported, skipped or refused
   --reports-dir <folder>     where the report files go (default ${DEFAULTS.reportsDir}/)
+  --pipelines <folder>       also convert the AWS Data Pipeline definitions (*.json) in <folder> for the target,
+                             deliver the DAGs with its workflow assets and run each once there against the
+                             local AWS stand-in; files under <folder>/s3/<bucket>/ are put into that bucket first
   --help                     this text
 
 Ports come from MWAA_LOCAL_PORT_BASE (see local/stack.sh).`;
@@ -51,7 +56,7 @@ export function parseOptions(
   argv: readonly string[],
   lockedVersions: readonly string[],
 ): RehearsalOptions | "help" {
-  const options: RehearsalOptions = { ...DEFAULTS, keep: false, bundle: null };
+  const options: RehearsalOptions = { ...DEFAULTS, keep: false, bundle: null, pipelines: null };
   const value = (i: number, flag: string): string => {
     const next = argv[i + 1];
     if (next === undefined || next.startsWith("--"))
@@ -88,6 +93,9 @@ export function parseOptions(
       case "--reports-dir":
         options.reportsDir = take();
         break;
+      case "--pipelines":
+        options.pipelines = take();
+        break;
       default:
         throw new UsageError(`unknown option ${argv[i]}\n\n${USAGE}`);
     }
@@ -105,6 +113,10 @@ export function parseOptions(
   if (options.bundle === null && compareVersions(options.targetVersion, options.sourceVersion) < 0)
     throw new UsageError(
       `--target-version ${options.targetVersion} is older than --source-version ${options.sourceVersion}; a migration goes to the same or a newer Airflow`,
+    );
+  if (options.bundle !== null && options.pipelines !== null)
+    throw new UsageError(
+      "--pipelines runs with a full rehearsal; a --bundle import has no migration to deliver the DAGs with",
     );
   if (
     options.bundle !== null &&

@@ -43,6 +43,8 @@ export interface RehearsalFacts {
   workflowFiles: Record<string, string>;
   /** The DAGs those files define. */
   dagIds: string[];
+  /** Converted Data Pipeline pipelines (`--pipelines`): uploaded beside those files, as the stack does. */
+  generatedDags: { file: string; content: string; dagId: string; sha256: string }[];
   settings: PhaseSettings;
 }
 
@@ -142,12 +144,18 @@ export function rehearsalProgram(facts: RehearsalFacts): () => Promise<Record<st
     const assets = new LocalWorkflowAssets("rehearsal-target-assets", {
       folder: facts.workflowFolder,
       files: facts.workflowFiles,
+      generatedDags: facts.generatedDags.map(({ file, content }) => ({ file, content })),
       bucket: target.dagBucket,
       dagPath: target.dagPath,
       airflow: targetAirflow,
-      dagIds: facts.dagIds,
+      dagIds: [...facts.dagIds, ...facts.generatedDags.map((dag) => dag.dagId)],
       parseDeadlineSeconds: 300,
     });
+    // What the program's WorkflowAssets hashes: the files and the generated DAGs.
+    const targetDagFiles = {
+      ...facts.workflowFiles,
+      ...Object.fromEntries(facts.generatedDags.map((dag) => [dag.file, dag.sha256])),
+    };
 
     const phases = migrationPhases(PHASE_NAME, plan, {
       source: {
@@ -169,7 +177,7 @@ export function rehearsalProgram(facts: RehearsalFacts): () => Promise<Record<st
       bundleAccess: grants ? [grants] : [],
       targetReady: [assets],
       targetAirflowVersion: target.airflowVersion,
-      targetDagFiles: facts.workflowFiles,
+      targetDagFiles,
       settings: facts.settings,
     });
 

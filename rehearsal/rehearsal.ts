@@ -18,6 +18,16 @@ import {
 import { STAGES } from "../rules/stages";
 import { importRunsInPlugin } from "../rules/versions";
 import type { Display } from "./display";
+import {
+  convertForRehearsal,
+  generatedDagHashes,
+  pipelineRuns,
+  RUN_CAP_SECONDS,
+  seedS3,
+  taskSummary,
+  type PipelineRun,
+  type RunOnceResult,
+} from "./pipelines";
 import { ensurePulumiCli, openStack, runStage, type StageRecord } from "./engine";
 import type { RehearsalOptions } from "./options";
 import { envsPy, onCleanup, readStackInfo, startStandin, stateDir, StackInfo } from "./processes";
@@ -296,6 +306,13 @@ export function engineStageSummary(record: StageRecord): EngineStageSummary {
 export async function runRehearsal(options: RehearsalOptions, display: Display): Promise<RehearsalResult> {
   const startedAt = new Date();
   const stages = new Stages(display);
+  // Before anything starts: a definition that does not convert is the user's to fix first.
+  const pipelines = options.pipelines
+    ? convertForRehearsal(options.pipelines, options.targetVersion, startedAt)
+    : [];
+  if (options.pipelines)
+    display.line(`--pipelines: ${pipelines.length} pipelines converted for Airflow ${options.targetVersion}`);
+  const pipelineHashes = generatedDagHashes(pipelines);
 
   const { source, target, seededRuns, sourceBefore, cli, compatibility } = await stages.run(
     "setup",
@@ -336,6 +353,12 @@ export async function runRehearsal(options: RehearsalOptions, display: Display):
     workflowFolder: source.dagsFolder,
     workflowFiles: workflowFilesOf(source.dagsFolder),
     dagIds: Object.keys(sourceBefore.dags),
+    generatedDags: pipelines.map((p) => ({
+      file: p.dagFile,
+      content: p.content,
+      dagId: p.dagId,
+      sha256: pipelineHashes[p.dagFile],
+    })),
     settings: {
       export: { pollIntervalSeconds: 3, parseDeadlineSeconds: 300 },
       import: { pollIntervalSeconds: 3, parseDeadlineSeconds: 300 },
@@ -405,6 +428,14 @@ export async function runRehearsal(options: RehearsalOptions, display: Display):
     };
   });
 
+  const pipelineResults = options.pipelines
+    ? await stages.run(
+        "pipelines",
+        `run the ${pipelines.length} converted pipelines once each on the target`,
+        () => runPipelinesOnce(options.pipelines!, pipelines, options.reportsDir, display),
+      )
+    : undefined;
+
   return {
     envs: [source, target],
     report: {
@@ -423,6 +454,7 @@ export async function runRehearsal(options: RehearsalOptions, display: Display):
       stagedBeforePauseSeconds: report.stagedSeconds,
       refusedDags: report.refused,
       dagCompatibility: compatibility,
+      ...(pipelineResults ? { pipelines: pipelineResults } : {}),
       engine: {
         cli: { version: cli.version, builtSeconds: cli.builtSeconds },
         stages: records.map(engineStageSummary),
@@ -431,4 +463,24 @@ export async function runRehearsal(options: RehearsalOptions, display: Display):
       problems: report.problems,
     },
   };
+}
+
+/** Seeds moto's S3 from the folder, then runs every converted DAG once on the target (run_once.py). */
+async function runPipelinesOnce(
+  folder: string,
+  pipelines: Parameters<typeof pipelineRuns>[0],
+  reportsDir: string,
+  display: Display,
+): Promise<{ runs: PipelineRun[]; capSeconds: number; log: string }> {
+  const seeded = await seedS3(folder);
+  if (seeded > 0) display.line(`put ${seeded} files from ${folder}/s3/ into the local S3`);
+  fs.mkdirSync(reportsDir, { recursive: true });
+  const log = path.resolve(reportsDir, "pipeline-runs.log");
+  const results = await envsPy<Record<string, RunOnceResult>>(
+    ["run-once", TARGET_NAME, "datapipeline", String(RUN_CAP_SECONDS), log, ...pipelines.map((p) => p.dagId)],
+    (line) => display.line(line),
+  );
+  const runs = pipelineRuns(pipelines, results);
+  for (const run of runs) display.line(`${run.dagId}: ${run.state} (${taskSummary(run)})`);
+  return { runs, capSeconds: RUN_CAP_SECONDS, log };
 }

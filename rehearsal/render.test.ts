@@ -139,6 +139,51 @@ describe("rehearsal report rendering", () => {
     assert.match(text, /History refused \(DAGs the target does not have\): old_dag/);
   });
 
+  it("shows each converted pipeline's run on the target, its tasks, and what the run bounded", () => {
+    const withPipelines = report({
+      pipelines: {
+        capSeconds: 60,
+        log: "/tmp/reports/pipeline-runs.log",
+        runs: [
+          {
+            definition: "nightly-log-archive.json",
+            dagId: "nightly_log_archive",
+            dagFile: "datapipeline/nightly_log_archive.py",
+            converted: 6,
+            approximated: 1,
+            notConverted: 0,
+            state: "success",
+            seconds: 4.2,
+            tasks: { wait_for_raw_logs: "success", archive_logs: "success" },
+            bounded: { archive_logs: ["retries 3 -> 0"] },
+          },
+          {
+            definition: "<orders>.json",
+            dagId: "orders",
+            dagFile: "datapipeline/orders.py",
+            converted: 2,
+            approximated: 0,
+            notConverted: 1,
+            state: "failed",
+            tasks: { load: "failed" },
+            bounded: {},
+          },
+        ],
+      },
+    });
+    const text = renderTerminal(withPipelines);
+    assert.match(text, /Data Pipeline pipelines: 1 of 2 converted DAGs ran to success on the target/);
+    assert.match(
+      text,
+      /nightly-log-archive\.json +nightly_log_archive +6 +1 +0 +success in 4\.2 s +2 of 2 tasks succeeded/,
+    );
+    assert.match(text, /0 of 1 tasks succeeded; failed: load/);
+    assert.match(text, /every wait within 60 s; bounded: nightly_log_archive\.archive_logs: retries 3 -> 0/);
+    const html = renderHtml(withPipelines);
+    assert.match(html, /&lt;orders&gt;\.json/);
+    assert.doesNotMatch(renderTerminal(report()), /Data Pipeline pipelines/);
+  });
+
   it("lists the problems when the counts do not reconcile", () => {
     const text = renderTerminal(
       report({ reconciled: false, problems: ["dag_run: the source has 6, the target gained 5"] }),

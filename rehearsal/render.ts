@@ -4,6 +4,7 @@
  */
 import { CATEGORIES, categoryTable } from "../compat";
 import { type DagRow, type Report, type TableRow, rowsPerSecond, timeline } from "./report";
+import { boundedLines, taskSummary, type PipelineRun } from "./pipelines";
 
 export function formatSeconds(seconds: number | null): string {
   if (seconds === null) return "n/a";
@@ -152,6 +153,11 @@ export function renderTerminal(report: Report): string {
     out.push("", `History refused (DAGs the target does not have): ${report.refusedDags.join(", ")}`);
   const compatibility = compatibilityText(report);
   if (compatibility) out.push("", compatibility);
+  if (report.pipelines) {
+    out.push("", pipelinesTitle(report.pipelines.runs));
+    out.push(...textTable(PIPELINE_HEADER, report.pipelines.runs.map(pipelineCells)));
+    out.push(...pipelineNotes(report.pipelines));
+  }
   if (report.logs) {
     const l = report.logs;
     out.push(
@@ -162,6 +168,33 @@ export function renderTerminal(report: Report): string {
     );
   }
   return out.join("\n") + "\n";
+}
+
+const PIPELINE_HEADER = ["pipeline", "dag", "converted", "approximated", "not converted", "run", "tasks"];
+
+function pipelinesTitle(runs: readonly PipelineRun[]): string {
+  const succeeded = runs.filter((r) => r.state === "success").length;
+  return `Data Pipeline pipelines: ${succeeded} of ${runs.length} converted DAGs ran to success on the target`;
+}
+
+function pipelineCells(run: PipelineRun): string[] {
+  return [
+    run.definition,
+    run.dagId,
+    String(run.converted),
+    String(run.approximated),
+    String(run.notConverted),
+    `${run.state}${run.seconds !== undefined ? ` in ${formatSeconds(run.seconds)}` : ""}`,
+    taskSummary(run),
+  ];
+}
+
+function pipelineNotes(pipelines: NonNullable<Report["pipelines"]>): string[] {
+  const bounded = boundedLines(pipelines.runs);
+  return [
+    `One run each, against the local AWS stand-in, with one attempt per task and every wait within ` +
+      `${pipelines.capSeconds} s${bounded.length ? `; bounded: ${bounded.join("; ")}` : ""}. Their output: ${pipelines.log}`,
+  ];
 }
 
 /** "2 create, 1 delete", or "no changes". */
@@ -250,6 +283,14 @@ export function renderHtml(report: Report): string {
       : "",
     compatibilityText(report)
       ? `<h2>DAG compatibility</h2><pre>${escapeHtml(compatibilityText(report)!)}</pre>`
+      : "",
+    report.pipelines
+      ? `<h2>${escapeHtml(pipelinesTitle(report.pipelines.runs))}</h2>${htmlTable(
+          PIPELINE_HEADER,
+          report.pipelines.runs.map(pipelineCells),
+        )}${pipelineNotes(report.pipelines)
+          .map((line) => `<p>${escapeHtml(line)}</p>`)
+          .join("")}`
       : "",
     report.refusedDags.length
       ? `<h2>History refused</h2><p>DAGs the target does not have: ${escapeHtml(report.refusedDags.join(", "))}</p>`

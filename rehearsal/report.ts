@@ -6,6 +6,7 @@
 import type { Report as CompatReport } from "../compat";
 import type { ExportSummary, ImportSummary } from "../contract";
 import type { TaskLogCopyResult } from "../providers";
+import type { PipelineRun } from "./pipelines";
 
 export const REPORT_FORMAT_VERSION = 1;
 
@@ -97,6 +98,11 @@ export interface Report {
    * the workflows run on the target before their history moves there; `error` when the check could not run.
    */
   dagCompatibility?: CompatReport | { error: string };
+  /**
+   * `--pipelines`: each converted Data Pipeline pipeline and its one run on the target, every wait within
+   * `capSeconds`; the runs' output is in `log`.
+   */
+  pipelines?: { runs: PipelineRun[]; capSeconds: number; log: string };
   /** The Pulumi engine's view of each stage (absent in reports written before it ran the stages). */
   engine?: { cli: { version: string; builtSeconds: number | null }; stages: EngineStageSummary[] };
   reconciled: boolean;

@@ -9,6 +9,10 @@ environments. Each command prints one JSON document on its last stdout line; mes
     envs.py seed     <name> <runs>                    real history through the scheduler (mwaa_local.seed_history)
     envs.py snapshot <name>                           per DAG: runs and paused state; per table: migratable rows
     envs.py bucket   <bucket>                         the migration bucket and its KMS key in moto
+    envs.py run-once <name> <folder> <cap s> <log> <dag id>...
+                                                      each DAG of <folder> (inside the env's DAG folder) run once
+                                                      with dag.test(), bounded by the cap (run_once.py); the
+                                                      runs' output goes to <log>
     envs.py stop     <name> [<name> ...]              stops those environments' processes
 
 Run from the tools venv with PYTHONPATH=local (rehearsal/processes.ts does).
@@ -16,6 +20,7 @@ Run from the tools venv with PYTHONPATH=local (rehearsal/processes.ts does).
 
 import json
 import os
+import subprocess
 import sys
 import zipfile
 from pathlib import Path
@@ -205,6 +210,31 @@ def migration_bucket(bucket: str) -> Dict[str, Any]:
     return {"bucket": bucket, "kmsKeyId": key_id}
 
 
+def run_once(name: str, folder: str, cap: int, log: str, dag_ids: List[str]) -> Dict[str, Any]:
+    env = AirflowEnv.load(name)
+    runner = Path(__file__).resolve().parent / "run_once.py"
+    output = Path(log).with_suffix(".json")
+    say("running %d DAGs once each on %r (every wait within %d s) ..." % (len(dag_ids), name, cap))
+    # Each task waits at most the cap, one after another; twenty such waits per DAG is far beyond any
+    # run that is not stuck.
+    budget = 120 + cap * 20 * len(dag_ids)
+    try:
+        result = env.python(
+            [str(runner), str(Path(env.dags_folder) / folder), str(cap), str(output)] + dag_ids,
+            check=False,
+            timeout=budget,
+        )
+    except subprocess.TimeoutExpired as expired:
+        Path(log).write_text(str(expired.stdout or "") + str(expired.stderr or ""))
+        raise AirflowEnvError("the runs on %r took over %d s; their output is in %s" % (name, budget, log))
+    Path(log).write_text(result.stdout + result.stderr)
+    if result.returncode != 0 or not output.exists():
+        raise AirflowEnvError(
+            "the runs on %r ended with exit code %d; their output is in %s" % (name, result.returncode, log)
+        )
+    return json.loads(output.read_text())
+
+
 def stop(names: List[str]) -> Dict[str, Any]:
     stopped = []
     for name in names:
@@ -232,6 +262,8 @@ def main(argv: List[str]) -> int:
             emit(snapshot(args[0]))
         elif command == "bucket":
             emit(migration_bucket(args[0]))
+        elif command == "run-once":
+            emit(run_once(args[0], args[1], int(args[2]), args[3], args[4:]))
         elif command == "stop":
             emit(stop(args))
         else:

@@ -14,6 +14,8 @@ export interface LocalWorkflowAssetsInputs {
   folder: string;
   /** File name -> sha256, so a changed file shows in the preview. */
   files: Record<string, string>;
+  /** DAG files the program generates (converted Data Pipeline pipelines): path under dagPath, and content. */
+  generatedDags: { file: string; content: string }[];
   bucket: string;
   dagPath: string;
   airflow: AirflowTarget;
@@ -38,11 +40,20 @@ const provider: dynamic.ResourceProvider = {
           }),
         );
       }
+      for (const dag of inputs.generatedDags ?? []) {
+        await s3.send(
+          new s3sdk.PutObjectCommand({
+            Bucket: inputs.bucket,
+            Key: `${inputs.dagPath}/${dag.file}`,
+            Body: dag.content,
+          }),
+        );
+      }
     } finally {
       s3.destroy();
     }
     console.log(
-      `[LocalWorkflowAssets] uploaded ${Object.keys(inputs.files).length} files to s3://${inputs.bucket}/${inputs.dagPath}/`,
+      `[LocalWorkflowAssets] uploaded ${Object.keys(inputs.files).length + (inputs.generatedDags ?? []).length} files to s3://${inputs.bucket}/${inputs.dagPath}/`,
     );
     const client = airflowClientFor(inputs.airflow);
     const deadline = Date.now() + inputs.parseDeadlineSeconds * 1000;
@@ -60,7 +71,10 @@ const provider: dynamic.ResourceProvider = {
     return { id: `s3://${inputs.bucket}/${inputs.dagPath}`, outs: inputs };
   },
   async diff(_id: string, olds: LocalWorkflowAssetsInputs, news: LocalWorkflowAssetsInputs) {
-    const changed = JSON.stringify(olds.files) !== JSON.stringify(news.files) || olds.bucket !== news.bucket;
+    const changed =
+      JSON.stringify(olds.files) !== JSON.stringify(news.files) ||
+      JSON.stringify(olds.generatedDags ?? []) !== JSON.stringify(news.generatedDags ?? []) ||
+      olds.bucket !== news.bucket;
     return { changes: changed, replaces: changed ? ["files"] : [] };
   },
 };

@@ -176,6 +176,7 @@ export class Scenario {
       workflowFiles: workflowFilesOf(world.source.dagsFolder),
       // The DAGs the target's assets wait for: all but the one that cannot parse there.
       dagIds: Object.keys((await snapshotOf(world.source.name)).dags).filter((id) => id !== GATE_DAG_ID),
+      generatedDags: [],
       settings: DEFAULT_SETTINGS,
     };
     const stack = await openStack({

@@ -3,7 +3,9 @@ runs, rows and task logs is counted again with SQL on the source and target (and
 and every migrated run and task instance is looked up on the target by its natural key. Then the
 target's scheduler, which has had the DAGs the cutover activated for at least SCHEDULER_SECONDS, must
 have created no run: every seeded schedule ends within the migrated history, so any run it made is a
-catch-up or a duplicate of an interval the source already ran.
+catch-up or a duplicate of an interval the source already ran. With --pipelines, each converted
+pipeline's run is looked up on the target with its tasks' states, and every one must have succeeded
+(the examples CI runs are seeded with what they read).
 
     check_report.py <report.json> [<source env> <target env>]
 
@@ -114,6 +116,23 @@ def runs_the_target_created(report: Dict[str, Any], source: AirflowEnv, target: 
     ]
 
 
+def pipeline_run_problems(report: Dict[str, Any], target: AirflowEnv) -> List[str]:
+    """The converted pipelines' runs as the target's database has them, against the report."""
+    problems: List[str] = []
+    for run in report["pipelines"]["runs"]:
+        dag_id = run["dagId"]
+        if run["state"] != "success":
+            problems.append("pipeline %s: its DAG %s did not succeed: %s" % (run["definition"], dag_id, run.get("error") or run["tasks"]))
+        runs = target.query("SELECT run_id, state FROM dag_run WHERE dag_id = %s", (dag_id,))
+        if len(runs) != 1 or runs[0][1] != run["state"]:
+            problems.append("pipeline DAG %s: the report says one %s run, the target has %r" % (dag_id, run["state"], runs))
+            continue
+        tasks = dict(target.query("SELECT task_id, state FROM task_instance WHERE dag_id = %s AND run_id = %s", (dag_id, runs[0][0])))
+        if tasks != run["tasks"]:
+            problems.append("pipeline DAG %s: the report's tasks %r, the target's %r" % (dag_id, run["tasks"], tasks))
+    return problems
+
+
 def check(report: Dict[str, Any], source: AirflowEnv, target: AirflowEnv) -> List[str]:
     problems: List[str] = []
 
@@ -163,6 +182,8 @@ def check(report: Dict[str, Any], source: AirflowEnv, target: AirflowEnv) -> Lis
             "the target's task log group has %d streams of migrated DAGs, the source %d"
             % (len(target_streams), len(source_streams))
         )
+    if "pipelines" in report:
+        problems.extend(pipeline_run_problems(report, target))
     problems.extend(runs_the_target_created(report, source, target))
     return problems
 
@@ -179,6 +200,8 @@ def main(argv: List[str]) -> int:
         return 1
     dags = len(report["dags"])
     runs = sum(dag["runsBefore"] for dag in report["dags"])
+    if "pipelines" in report:
+        print("the %d converted pipelines' runs match the target's database" % len(report["pipelines"]["runs"]))
     print(
         "report matches the databases: %d DAGs, %d runs, %d task instances, %d log streams; the target's scheduler"
         " created no run in %d s with the DAGs active"
