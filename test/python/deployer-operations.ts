@@ -11,9 +11,12 @@
  * the default AWS chain (the environment the test sets): the DAG delivery, read-back (is it staged?) and
  * removal of the runner (providers/framework/dagDelivery.ts), the manifest and report reads of the resources' outputs
  * (providers/framework/bundleStore.ts), the import's task-log copy (copyLogsOfBundle in
- * providers/metadataImport.ts) and the export resource's delete with purgeOnDelete. An operation that throws
+ * providers/metadataImport.ts), the export resource's delete with purgeOnDelete, and the preview's read of
+ * the Data Pipeline pipelines of `pipelineIds` (datapipeline/live.ts). An operation that throws
  * is reported with the error's name (AccessDenied, ...), and the next one still runs.
  */
+import { DataPipelineClient } from "@aws-sdk/client-data-pipeline";
+import { readPipeline } from "../../datapipeline/live";
 import { EXPORT_DAG_ID, IMPORT_DAG_ID, IMPORT_REPORT_FILE, MANIFEST_FILE } from "../../contract";
 import { readBundleJson } from "../../providers/framework/bundleStore";
 import { deliveredFiles, deliverPayload, removePayload } from "../../providers/framework/dagDelivery";
@@ -37,6 +40,8 @@ export interface OperationsSpec {
   sourceLogGroup: string;
   targetLogGroup: string;
   targetAirflowVersion: string;
+  /** The Data Pipeline pipelines the preview reads (`pipelineIds`). */
+  pipelineIds: string[];
   operations: string[];
 }
 
@@ -64,6 +69,17 @@ function operations(spec: OperationsSpec): Record<string, () => Promise<unknown>
       [...(await deliveredFiles(spec.targetDagFolder, keysOf(IMPORT_DAG_ID), spec.region)).keys()].sort(),
     "deliver-import-dag": () => deliver(spec.targetDagFolder, IMPORT_DAG_ID),
     "remove-import-dag": () => removePayload(spec.targetDagFolder, keysOf(IMPORT_DAG_ID), spec.region),
+    "read-pipelines": async () => {
+      // As readConfiguredPipelines reads them at preview, with the SDK's own error kept for the report.
+      const client = new DataPipelineClient({ region: spec.region });
+      try {
+        const names: string[] = [];
+        for (const id of spec.pipelineIds) names.push((await readPipeline(id, "latest", client)).name);
+        return names;
+      } finally {
+        client.destroy();
+      }
+    },
     "read-manifest": () => readJson(MANIFEST_FILE),
     "read-report": () => readJson(IMPORT_REPORT_FILE),
     "copy-task-logs": () => {

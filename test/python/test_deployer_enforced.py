@@ -12,12 +12,14 @@ own AWS operations then run as that user, through deployer-operations.ts, exactl
   target's retention archived and each finished stream recorded in the migration bucket;
 - the export resource's delete with purgeOnDelete (MetadataExport's provider), which lists and deletes a
   bundle;
+- the preview's read of the Data Pipeline pipelines of `pipelineIds` (DescribePipelines and
+  GetPipelineDefinition, datapipeline/live.ts), of a pipeline created in moto's Data Pipeline;
 - and, with boto3, the calls the AWS provider makes for the grants' aws.iam.RolePolicy resources
   (PutRolePolicy, GetRolePolicy, DeleteRolePolicy on the target's and the source's execution role).
 Every operation succeeds with the policy. For each statement moto can judge, the policy without it makes the
-operations that need it fail with AccessDenied, and only those (moto answers a refused CloudWatch Logs call
-with an XML AccessDenied that the SDK's JSON client cannot read, so for those the same call is made through
-boto3 as the same user and its answer read). The statements moto cannot judge are named below, and removing
+operations that need it fail with AccessDenied, and only those (moto answers a refused CloudWatch Logs or Data
+Pipeline call with an XML AccessDenied that the SDK's JSON client may not read, so for those the same call is
+made through boto3 as the same user and its answer read). The statements moto cannot judge are named below, and removing
 them all at once changes nothing here.
 
 What moto 5.2's IAM simulation does not judge, and what this test does about it:
@@ -63,10 +65,11 @@ SOURCE_ROLE = "AmazonMWAA-legacy-x1Yz9Q"  # under /service-role/, as MWAA names 
 TARGET_VERSION = "2.11.0"
 USER_DAG = "dags/etl.py"
 RUN_ID = "scheduled__2024-05-01T00:00:00+00:00"
+PIPELINE_NAME = "nightly-copy"
 # Full access, for setting up, resetting and reading what the deployer did. No operation runs with it.
 ADMIN_POLICY = {
     "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Action": ["s3:*", "iam:*", "logs:*", "kms:*"], "Resource": "*"}],
+    "Statement": [{"Effect": "Allow", "Action": ["s3:*", "iam:*", "logs:*", "kms:*", "datapipeline:*"], "Resource": "*"}],
 }
 
 OPERATIONS = [
@@ -78,6 +81,7 @@ OPERATIONS = [
     "read-report",
     "copy-task-logs",
     "purge-bundle",
+    "read-pipelines",
     "put-grants",  # run here, with boto3: the AWS provider's calls for the grants
 ]
 
@@ -95,6 +99,7 @@ NEEDED_BY = {
     "ReadTargetLogRetention": {"copy-task-logs"},
     "ArchiveOldTaskLogEvents": {"copy-task-logs"},
     "RecordCopiedTaskLogStreams": {"copy-task-logs"},
+    "ReadDataPipelineDefinitions": {"read-pipelines"},
 }
 
 # The statements moto cannot judge, and why (see the module's docstring).
@@ -151,6 +156,7 @@ class DeployerWorld:
         self.keys: Dict[str, Dict[str, str]] = {}
         self.runs = 0
         self.now_ms = int(time.time() * 1000)
+        self.pipeline_id = ""
 
     # --- setup, as the admin ----------------------------------------------------------------------------
 
@@ -171,6 +177,7 @@ class DeployerWorld:
             "sourceTaskLogGroupArn": self.arn("logs", "log-group:%s" % SOURCE_GROUP),
             "targetTaskLogGroupArn": self.arn("logs", "log-group:%s" % TARGET_GROUP),
             "purgeBundlesOnDelete": purge,
+            "pipelineIds": [self.pipeline_id],
         }
 
     def prepare(self) -> None:
@@ -200,6 +207,14 @@ class DeployerWorld:
         iam.create_role(RoleName="Admin", AssumeRolePolicyDocument=trust)
         self.place_bundle(self.moto.client("s3"), EXPORT_ID)
         self.seed_logs(self.moto.client("logs"))
+        datapipeline = self.moto.client("datapipeline")
+        self.pipeline_id = datapipeline.create_pipeline(name=PIPELINE_NAME, uniqueId="nightly-1")["pipelineId"]
+        datapipeline.put_pipeline_definition(
+            pipelineId=self.pipeline_id,
+            pipelineObjects=[
+                {"id": "Default", "name": "Default", "fields": [{"key": "scheduleType", "stringValue": "ondemand"}]}
+            ],
+        )
         self.policy = _node("policy", json.dumps(self.scope()))
         self.keys["admin"] = self.moto.user_with_policy("admin", ADMIN_POLICY)
         self.keys["deployer"] = self.moto.user_with_policy("deployer", as_moto_judges(self.policy))
@@ -318,6 +333,7 @@ class DeployerWorld:
             "sourceLogGroup": self.arn("logs", "log-group:%s" % SOURCE_GROUP),
             "targetLogGroup": self.arn("logs", "log-group:%s" % TARGET_GROUP),
             "targetAirflowVersion": TARGET_VERSION,
+            "pipelineIds": [self.pipeline_id],
             "operations": [o for o in operations if o != "put-grants"],
         }
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp")}
@@ -396,6 +412,7 @@ def test_every_operation_succeeds_with_the_deployer_policy(world):
         assert world.keys_under(bucket, "dags/") == [USER_DAG]
     assert outcomes["read-manifest"]["detail"] == ["exportId", "formatVersion", "phase", "source", "tables"]
     assert "status" in outcomes["read-report"]["detail"]
+    assert outcomes["read-pipelines"]["detail"] == [PIPELINE_NAME]
 
     copied = outcomes["copy-task-logs"]["detail"]
     streams = {"total": 2, "copied": 2, "resumed": 0, "skipped": 0, "missing": 0, "archivedOnly": 0}
@@ -418,20 +435,25 @@ def test_every_operation_succeeds_with_the_deployer_policy(world):
 
 # moto refuses a CloudWatch Logs call with an XML AccessDenied, which the SDK's JSON client cannot read: the
 # copy fails with the SDK's "not valid JSON". The same call through boto3, as the same user, shows the refusal.
-LOGS_PROBES = {
-    "ReadTaskLogs": ("describe_log_streams", {"logGroupName": TARGET_GROUP}),
-    "WriteTargetTaskLogs": ("create_log_stream", {"logGroupName": TARGET_GROUP, "logStreamName": "probe"}),
-    "ReadTargetLogRetention": ("describe_log_groups", {"logGroupNamePrefix": TARGET_GROUP}),
+PROBES = {
+    "ReadTaskLogs": ("logs", "describe_log_streams", lambda w: {"logGroupName": TARGET_GROUP}),
+    "WriteTargetTaskLogs": (
+        "logs",
+        "create_log_stream",
+        lambda w: {"logGroupName": TARGET_GROUP, "logStreamName": "probe"},
+    ),
+    "ReadTargetLogRetention": ("logs", "describe_log_groups", lambda w: {"logGroupNamePrefix": TARGET_GROUP}),
+    "ReadDataPipelineDefinitions": ("datapipeline", "describe_pipelines", lambda w: {"pipelineIds": [w.pipeline_id]}),
 }
 
 
-def _logs_refusal(world: DeployerWorld, user: str, sid: str) -> str:
-    """The body of moto's answer to the Logs call the statement allows, made with boto3 as user."""
+def _refusal(world: DeployerWorld, user: str, sid: str) -> str:
+    """The body of moto's answer to the call the statement allows, made with boto3 as user."""
     from botocore.exceptions import ClientError
 
-    method, arguments = LOGS_PROBES[sid]
+    service, method, arguments = PROBES[sid]
     with pytest.raises(ClientError) as refused:
-        getattr(world.client("logs", user), method)(**arguments)
+        getattr(world.client(service, user), method)(**arguments(world))
     return refused.value.response["Error"]["Message"]
 
 
@@ -441,10 +463,11 @@ def test_without_a_statement_the_operations_that_need_it_fail(world, sid):
     failed = _failed(world.run(user))
     assert set(failed) == NEEDED_BY[sid], failed
     for operation, error in failed.items():
-        if sid in LOGS_PROBES and "AccessDenied" not in error:
+        if sid in PROBES and "AccessDenied" not in error:
             assert "is not valid JSON" in error, (operation, error)
-            refusal = _logs_refusal(world, user, sid)
-            assert "<Code>AccessDenied</Code>" in refusal and "is not authorized to perform: logs:" in refusal
+            refusal = _refusal(world, user, sid)
+            service = PROBES[sid][0]
+            assert "<Code>AccessDenied</Code>" in refusal and ("is not authorized to perform: %s:" % service) in refusal
         else:
             assert "AccessDenied" in error, (operation, error)
 
