@@ -148,3 +148,20 @@ export function parseGateRefusal(
       `target has parsed them), or list the DAG ids in ${acceptKey} to move their history anyway.`,
   ].join("\n");
 }
+
+/** The parse check as lines: what the target parses, its import errors, and the source's active DAGs it lacks. */
+export function describeParity(parity: ParseParity): string[] {
+  const lines = [
+    `the target parses ${parity.parsedDags.length} DAGs; ${parity.importErrors.length} files fail to import`,
+  ];
+  for (const finding of parity.importErrors) lines.push(`  ${describeFinding(finding)}`);
+  lines.push(
+    parity.unparsed.length === 0
+      ? `all ${parity.sourceActiveDags.length} DAGs active on the source parse on the target`
+      : `${parity.unparsed.length} of ${parity.sourceActiveDags.length} DAGs active on the source do not parse on the target:`,
+  );
+  for (const dag of parity.unparsed) lines.push(`  ${dag.dagId}: ${dag.reason}`);
+  return lines;
+}
+
+const describeFinding = (f: ImportErrorFinding) => `${f.file}:${f.line} ${f.error}`;

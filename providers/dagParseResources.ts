@@ -14,6 +14,7 @@ import {
   type ImportErrorFinding,
   type ParseParity,
   type UnparsedDag,
+  describeParity,
   parseGateRefusal,
   parseParity,
   settleParity,
@@ -67,22 +68,6 @@ async function observe(
     : listed;
   return { sourceDags, parity: parseParity({ sourceDags, targetDags, targetImportErrors, parsedSince }) };
 }
-
-function describeParity(parity: ParseParity): string[] {
-  const lines = [
-    `the target parses ${parity.parsedDags.length} DAGs; ${parity.importErrors.length} files fail to import`,
-  ];
-  for (const finding of parity.importErrors) lines.push(`  ${describeFinding(finding)}`);
-  lines.push(
-    parity.unparsed.length === 0
-      ? `all ${parity.sourceActiveDags.length} DAGs active on the source parse on the target`
-      : `${parity.unparsed.length} of ${parity.sourceActiveDags.length} DAGs active on the source do not parse on the target:`,
-  );
-  for (const dag of parity.unparsed) lines.push(`  ${dag.dagId}: ${dag.reason}`);
-  return lines;
-}
-
-const describeFinding = (f: ImportErrorFinding) => `${f.file}:${f.line} ${f.error}`;
 
 export const targetDagParseType: ResourceType<TargetDagParseInputs, TargetDagParseOutputs> = {
   name: "TargetDagParse",

@@ -21,7 +21,8 @@ export {
   type TargetDagParseInputs,
   type TargetDagParseOutputs,
 } from "./dagParseResources";
-export type { ImportErrorFinding, UnparsedDag } from "./dagParse";
+export type { ImportErrorFinding, ParseParity, UnparsedDag } from "./dagParse";
+export { describeParity } from "./dagParse";
 export {
   MetadataExport,
   type MetadataExportArgs,

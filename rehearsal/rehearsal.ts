@@ -11,6 +11,7 @@ import * as path from "node:path";
 import type { ExportSummary, ImportSummary } from "../contract";
 import {
   DEFAULT_PAYLOAD_DIR,
+  type ParseParity,
   bundleLocationOption,
   pluginsZipWithMigrationPlugin,
   type TaskLogCopyResult,
@@ -286,6 +287,17 @@ function importSummaryOf(outputs: Record<string, unknown>): ImportSummary {
 }
 
 type Phases = Record<string, Record<string, unknown>>;
+
+/** The parse check's outputs in the report's shape. */
+function parityOf(outputs: Record<string, unknown>): ParseParity {
+  const list = <T>(value: unknown) => (Array.isArray(value) ? (value as T[]) : []);
+  return {
+    parsedDags: list(outputs.parsedDags),
+    importErrors: list(outputs.importErrors),
+    sourceActiveDags: list(outputs.sourceActiveDags),
+    unparsed: list(outputs.unparsed),
+  };
+}
 const phasesOf = (record: StageRecord | undefined): Phases => (record?.outputs.phases ?? {}) as Phases;
 
 /** A stage's record as the report shows it. */
@@ -388,6 +400,7 @@ export async function runRehearsal(options: RehearsalOptions, display: Display):
 
   const report = await stages.run("verify", "verify: count both sides", async () => {
     const cutover = phasesOf(records.find((r) => r.stage === "cutover"));
+    const parse = phasesOf(records.find((r) => r.stage === "prepare")).dagParse;
     const bulk = phasesOf(records.find((r) => r.stage === "bulk"));
     // Not named `exports`: under CommonJS that name would hide the module's own exports object.
     const exportSummaries = [bulk.bulkExport, cutover.deltaExport]
@@ -425,6 +438,7 @@ export async function runRehearsal(options: RehearsalOptions, display: Display):
       }),
       stagedSeconds: staged.every((s) => s === null) ? null : Math.max(...staged.map((s) => s ?? 0)),
       refused: [...new Set(imports.flatMap((i) => (i.missingDags ?? []) as string[]))].sort(),
+      targetParse: parse ? parityOf(parse) : undefined,
     };
   });
 
@@ -454,6 +468,7 @@ export async function runRehearsal(options: RehearsalOptions, display: Display):
       stagedBeforePauseSeconds: report.stagedSeconds,
       refusedDags: report.refused,
       dagCompatibility: compatibility,
+      ...(report.targetParse ? { targetParse: report.targetParse } : {}),
       ...(pipelineResults ? { pipelines: pipelineResults } : {}),
       engine: {
         cli: { version: cli.version, builtSeconds: cli.builtSeconds },

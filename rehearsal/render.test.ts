@@ -184,6 +184,41 @@ describe("rehearsal report rendering", () => {
     assert.doesNotMatch(renderTerminal(report()), /Data Pipeline pipelines/);
   });
 
+  it("shows the target's parse check: its import errors and the source's active DAGs it does not parse", () => {
+    const parsed = report({
+      targetParse: {
+        parsedDags: ["seed_etl"],
+        importErrors: [
+          {
+            file: "dags/legacy.py",
+            line: 3,
+            error: "ModuleNotFoundError: No module named 'airflow.contrib'",
+          },
+        ],
+        sourceActiveDags: ["seed_etl", "legacy"],
+        unparsed: [
+          {
+            dagId: "legacy",
+            file: "dags/legacy.py",
+            reason: "does not parse on the target: dags/legacy.py:3",
+          },
+        ],
+      },
+    });
+    const text = renderTerminal(parsed);
+    assert.match(text, /DAG parse on the target\n  the target parses 1 DAGs; 1 files fail to import/);
+    assert.match(text, /dags\/legacy\.py:3 ModuleNotFoundError: No module named 'airflow\.contrib'/);
+    assert.match(
+      text,
+      /1 of 2 DAGs active on the source do not parse on the target:\n    legacy: does not parse/,
+    );
+    assert.match(
+      renderHtml(parsed),
+      /<h2>DAG parse on the target<\/h2><pre>[^<]*No module named &#39;airflow\.contrib&#39;/,
+    );
+    assert.doesNotMatch(renderTerminal(report()), /DAG parse on the target/);
+  });
+
   it("lists the problems when the counts do not reconcile", () => {
     const text = renderTerminal(
       report({ reconciled: false, problems: ["dag_run: the source has 6, the target gained 5"] }),

@@ -3,6 +3,7 @@
  * page (inline CSS, no scripts, no external resources) and JSON. Pure functions.
  */
 import { CATEGORIES, categoryTable } from "../compat";
+import { describeParity } from "../providers";
 import { type DagRow, type Report, type TableRow, rowsPerSecond, timeline } from "./report";
 import { boundedLines, taskSummary, type PipelineRun } from "./pipelines";
 
@@ -151,6 +152,8 @@ export function renderTerminal(report: Report): string {
   }
   if (report.refusedDags.length > 0)
     out.push("", `History refused (DAGs the target does not have): ${report.refusedDags.join(", ")}`);
+  if (report.targetParse)
+    out.push("", "DAG parse on the target", ...describeParity(report.targetParse).map((l) => `  ${l}`));
   const compatibility = compatibilityText(report);
   if (compatibility) out.push("", compatibility);
   if (report.pipelines) {
@@ -280,6 +283,9 @@ export function renderHtml(report: Report): string {
             s.settled ? "no changes" : "changes",
           ]),
         )}`
+      : "",
+    report.targetParse
+      ? `<h2>DAG parse on the target</h2><pre>${escapeHtml(describeParity(report.targetParse).join("\n"))}</pre>`
       : "",
     compatibilityText(report)
       ? `<h2>DAG compatibility</h2><pre>${escapeHtml(compatibilityText(report)!)}</pre>`

@@ -5,7 +5,7 @@
  */
 import type { Report as CompatReport } from "../compat";
 import type { ExportSummary, ImportSummary } from "../contract";
-import type { TaskLogCopyResult } from "../providers";
+import type { ParseParity, TaskLogCopyResult } from "../providers";
 import type { PipelineRun } from "./pipelines";
 
 export const REPORT_FORMAT_VERSION = 1;
@@ -98,6 +98,8 @@ export interface Report {
    * the workflows run on the target before their history moves there; `error` when the check could not run.
    */
   dagCompatibility?: CompatReport | { error: string };
+  /** The prepare stage's parse check on the target (TargetDagParse): what parses there and what does not. */
+  targetParse?: ParseParity;
   /**
    * `--pipelines`: each converted Data Pipeline pipeline and its one run on the target, every wait within
    * `capSeconds`; the runs' output is in `log`.
