@@ -30,13 +30,28 @@ PREFIX = "bench"
 TARGETS = os.environ.get("BENCH_TARGETS", "2.11.0,3.3.2").split(",")
 FULL = {"runs": 200_000, "tis_per_run": 5, "logs": 500_000, "xcoms": 100_000, "dags": 50}
 SIZES = [("quarter", {k: (v // 4 if k in ("runs", "logs", "xcoms") else v) for k, v in FULL.items()}), ("full", FULL)]
-if os.environ.get("BENCH_SIZES") == "small":  # a quick check of the harness itself
-    SIZES = [("tiny", {"runs": 2000, "tis_per_run": 5, "logs": 5000, "xcoms": 1000, "dags": 10})]
+if os.environ.get("BENCH_SIZES"):  # "small": a quick check of the harness itself; "quarter": the quarter size only
+    SIZES = {"small": [("tiny", {"runs": 2000, "tis_per_run": 5, "logs": 5000, "xcoms": 1000, "dags": 10})],
+             "quarter": SIZES[:1]}[os.environ["BENCH_SIZES"]]
 
 HISTORY = ["dag_run", "task_instance", "task_instance_history", "task_fail", "task_reschedule", "xcom",
            "rendered_task_instance_fields", "dag_run_note", "task_instance_note", "sla_miss", "log", "job"]
 # What the COPY baseline moves: the seeded tables, parents first.
 BASELINE_TABLES = ["dag_run", "task_instance", "xcom", "log"]
+PEER = ["mwaa-dr==2.2.0", "smart-open==7.1.0"]  # smart-open is mwaa-dr's one requirement; wrapt, its own, is in Airflow
+PEER_VERSION = "2.10.3"  # mwaa-dr restores into the version it backed up
+# What else mwaa-dr 2.2.0 moves for Airflow 2.10 (active_dag is its own table of unpaused DAGs, active_dags).
+PEER_OTHER_TABLES = ["variable", "connection", "slot_pool", "job", "trigger", "task_fail", "active_dags"]
+# Every 29th run goes, with its task instances, XComs and log rows: the runs left have gaps in their ids.
+GAPS = """
+DELETE FROM log l USING dag_run r WHERE r.id % 29 = 3 AND l.dag_id = r.dag_id AND l.execution_date = r.execution_date;
+DELETE FROM xcom x USING dag_run r WHERE r.id % 29 = 3 AND x.dag_run_id = r.id;
+DELETE FROM task_instance t USING dag_run r WHERE r.id % 29 = 3 AND t.dag_id = r.dag_id AND t.run_id = r.run_id;
+DELETE FROM dag_run WHERE id % 29 = 3;
+"""
+# XComs whose dag_run_id is not the id of their own (dag_id, run_id) on the database.
+WRONG_RUN = """SELECT count(*) FROM xcom x LEFT JOIN dag_run r ON r.id = x.dag_run_id
+WHERE r.id IS NULL OR (r.dag_id, r.run_id) <> (x.dag_id, x.run_id)"""
 
 
 def psql(dsn: str, *args: str, stdin=None, stdout=None) -> None:
@@ -92,6 +107,51 @@ def count(env: AirflowEnv, table: str) -> int:
     return env.query("SELECT count(*) FROM %s" % table)[0][0]
 
 
+def scalar(dsn: str, sql: str) -> int:
+    out = subprocess.run(["psql", "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", dsn, "-c", sql],
+                         check=True, capture_output=True, text=True).stdout
+    return int(out.strip())
+
+
+def rows_on_target(source: AirflowEnv, target: AirflowEnv, tables: List[str], what: str) -> List[str]:
+    """Prints each table's rows on the source and the target; returns the tables where they differ."""
+    moved = {t: (count(source, t), count(target, t)) for t in tables}
+    print("  %s (source -> target): %s" % (what, ", ".join(
+        "%s %d -> %d" % (t, a, b) for t, (a, b) in moved.items())), flush=True)
+    return [t for t, (a, b) in moved.items() if a != b]
+
+
+def wrong_run(dsn: str) -> int:
+    return scalar(dsn, WRONG_RUN)
+
+
+def seed(source: AirflowEnv, label: str, size: Dict[str, int]) -> None:
+    """The synthetic history, less every 29th run (so the run ids left have gaps)."""
+    started = time.monotonic()
+    psql(source.dsn, *sum((["-v", "%s=%d" % kv] for kv in size.items()), []), "-f", str(SEED))
+    psql(source.dsn, "-c", GAPS)
+    psql(source.dsn, "-c", "VACUUM ANALYZE")
+    print("[%s] seeded in %.1f s: %s; %d runs left after the gaps, ids up to %d; xcom rows pointing at the wrong"
+          " run on the source: %d" % (label, time.monotonic() - started, size, count(source, "dag_run"),
+                                      scalar(source.dsn, "SELECT max(id) FROM dag_run"), wrong_run(source.dsn)),
+          flush=True)
+
+
+def run_peer(source: AirflowEnv, target: AirflowEnv, site: Path, label: str) -> Dict[str, float]:
+    """mwaa-dr's backup of the source and its restore into the (emptied) target, timed, with the rows checked."""
+    prefix = "mwaa-dr/%s-%d" % (label, int(time.time()))
+    backup_wall, backup_rss, _ = peer(source, "backup", site, prefix)
+    restore_wall, restore_rss, out = peer(target, "restore", site, prefix)
+    print("mwaa-dr into %s: %s" % (target.version, "; ".join(
+        line.split(" ", 1)[1] for line in out.splitlines() if line.startswith("mwaa-dr restore_"))))
+    short = rows_on_target(source, target, BASELINE_TABLES, "rows on the target")
+    if short:
+        print("  mwaa-dr's rows differ from the source's in %s" % ", ".join(short))
+    rows_on_target(source, target, existing(source, PEER_OTHER_TABLES), "also moved by mwaa-dr")
+    return {"backup": backup_wall, "backup_rss": backup_rss, "restore": restore_wall, "restore_rss": restore_rss,
+            "rows": sum(count(target, t) for t in BASELINE_TABLES), "wrong": wrong_run(target.dsn)}
+
+
 def measured(argv: List[str], env: Dict[str, str]) -> Tuple[float, float, str]:
     """Runs a command; returns wall seconds, peak RSS in MiB and its output."""
     started = time.monotonic()
@@ -116,6 +176,22 @@ def direct(env: AirflowEnv, command: str, export_id: str, *extra: str) -> Tuple[
     return measured(argv, env.process_env({"PYTHONPATH": str(PAYLOAD)}))
 
 
+def install_peer(env: AirflowEnv) -> Path:
+    """mwaa-dr and smart-open, without dependencies, in a new directory for the PYTHONPATH of env's python."""
+    uv = subprocess.run(["bash", "-c", "source local/lib/venv.sh && mwaa_uv"], cwd=ROOT, check=True,
+                        capture_output=True, text=True).stdout.strip()
+    site = Path(tempfile.mkdtemp(prefix="bench-mwaa-dr-"))
+    subprocess.run([uv, "pip", "install", "--quiet", "--no-deps", "--python", str(env.venv / "bin" / "python"),
+                    "--target", str(site)] + PEER, check=True)
+    return site
+
+
+def peer(env: AirflowEnv, step: str, site: Path, prefix: str) -> Tuple[float, float, str]:
+    argv = [str(env.venv / "bin" / "python"), str(ROOT / "bench" / "peer_mwaa_dr.py"), step,
+            "--bucket", BUCKET, "--prefix", prefix]
+    return measured(argv, env.process_env({"PYTHONPATH": str(site)}))
+
+
 def copy_baseline(source: AirflowEnv, copy_dsn: str, workdir: Path) -> Tuple[float, float, int]:
     out_seconds = in_seconds = 0.0
     total = 0
@@ -137,9 +213,12 @@ def copy_baseline(source: AirflowEnv, copy_dsn: str, workdir: Path) -> Tuple[flo
 def main() -> int:
     ensure_stack()
     info = stack_info()
-    print("creating benchmark environments (Airflow 2.10.3 source; targets %s) ..." % ", ".join(TARGETS), flush=True)
+    print("creating benchmark environments (Airflow 2.10.3 source; targets %s; mwaa-dr into %s) ..."
+          % (", ".join(TARGETS), PEER_VERSION), flush=True)
     source = AirflowEnv.create("bench-src", "2.10.3", new_fernet_key())
     targets = [AirflowEnv.create("bench-tgt-%s" % v.replace(".", ""), v, new_fernet_key()) for v in TARGETS]
+    peer_target = AirflowEnv.create("bench-tgt-dr", PEER_VERSION, new_fernet_key())
+    site = install_peer(peer_target)
     copy_db = "bench_copy"
     admin = info["postgres_url"]
     psql(admin, "-c", "DROP DATABASE IF EXISTS %s WITH (FORCE)" % copy_db)
@@ -156,13 +235,11 @@ def main() -> int:
         reset(source, existing(source, HISTORY))
         reset(copy_dsn, BASELINE_TABLES)
         add_dags(source, size["dags"])
-        for target in targets:
+        for target in targets + [peer_target]:
             reset(target, existing(target, HISTORY))
             add_dags(target, size["dags"])
-        started = time.monotonic()
-        psql(source.dsn, *sum((["-v", "%s=%d" % kv] for kv in size.items()), []), "-f", str(SEED))
-        psql(source.dsn, "-c", "VACUUM ANALYZE")
-        print("[%s] seeded in %.1f s: %s" % (label, time.monotonic() - started, size), flush=True)
+        psql(peer_target.dsn, "-c", "DROP TABLE IF EXISTS active_dags")
+        seed(source, label, size)
 
         export_id = "%s-%d" % (label, int(time.time()))
         exp_wall, exp_rss, exp_out = direct(source, "export", export_id)
@@ -171,42 +248,79 @@ def main() -> int:
         imports = []
         for target in targets:
             imp_wall, imp_rss, imp_out = direct(target, "import", export_id)
-            imports.append((target.version, imp_wall, imp_rss))
             print("into %s: %s" % (target.version, "; ".join(
-                " ".join(l.split()) for l in imp_out.splitlines() if l.startswith("imported task_instance "))))
-            moved = {t: (count(source, t), count(target, t)) for t in BASELINE_TABLES}
-            print("  rows on the target (source -> target): %s" % ", ".join(
-                "%s %d -> %d" % (t, a, b) for t, (a, b) in moved.items()), flush=True)
-            short = [t for t, (a, b) in moved.items() if a != b]
+                " ".join(line.split()) for line in imp_out.splitlines() if line.startswith("imported task_instance "))))
+            short = rows_on_target(source, target, BASELINE_TABLES, "rows on the target")
             if short:
                 raise SystemExit("the import into %s did not move every row of %s" % (target.version, ", ".join(short)))
+            imports.append((target.version, imp_wall, imp_rss, wrong_run(target.dsn)))
+        peer_result = run_peer(source, peer_target, site, label)
         copy_out, copy_in, copy_rows = copy_baseline(source, copy_dsn, Path(tempfile.mkdtemp()))
-        results.append((label, rows, exp_wall, exp_rss, imports, copy_rows, copy_out, copy_in))
+        results.append({"label": label, "rows": rows, "exp_wall": exp_wall, "exp_rss": exp_rss, "imports": imports,
+                        "peer": peer_result, "copy_rows": copy_rows, "copy_out": copy_out, "copy_in": copy_in,
+                        "copy_wrong": wrong_run(copy_dsn)})
 
     print()
+    print_steps(results)
+    print()
+    print_side_by_side(results)
+    if len(results) > 1:
+        small, large = results[0], results[-1]
+        print("\npeak RSS from %s to %s (%.1fx the rows): export %.0f -> %.0f MiB; import %s; mwaa-dr backup"
+              " %.0f -> %.0f MiB, restore %.0f -> %.0f MiB"
+              % (small["label"], large["label"], large["rows"] / small["rows"], small["exp_rss"], large["exp_rss"],
+                 ", ".join("into %s %.0f -> %.0f MiB" % (a[0], a[2], b[2])
+                           for a, b in zip(small["imports"], large["imports"])),
+                 small["peer"]["backup_rss"], large["peer"]["backup_rss"],
+                 small["peer"]["restore_rss"], large["peer"]["restore_rss"]))
+    return 0
+
+
+def print_steps(results: List[Dict]) -> None:
+    """Each step of each tool, timed, against the COPY step it compares with."""
     print("%-8s %-28s %10s %9s %12s %12s %9s" % ("size", "step", "rows", "wall s", "rows/s", "peak RSS MiB", "vs COPY"))
-    for label, rows, exp_wall, exp_rss, imports, copy_rows, copy_out, copy_in in results:
-        lines = [("export (direct mode)", rows, exp_wall, exp_rss, exp_wall / copy_out)]
-        for version, imp_wall, imp_rss in imports:
+    for r in results:
+        exp_wall, exp_rss, copy_out, copy_in, dr = r["exp_wall"], r["exp_rss"], r["copy_out"], r["copy_in"], r["peer"]
+        lines = [("export (direct mode)", r["rows"], exp_wall, exp_rss, exp_wall / copy_out)]
+        for version, imp_wall, imp_rss, _ in r["imports"]:
             lines += [
-                ("import into %s" % version, rows, imp_wall, imp_rss, imp_wall / copy_in),
-                ("export + import into %s" % version, rows, exp_wall + imp_wall, max(exp_rss, imp_rss),
+                ("import into %s" % version, r["rows"], imp_wall, imp_rss, imp_wall / copy_in),
+                ("export + import into %s" % version, r["rows"], exp_wall + imp_wall, max(exp_rss, imp_rss),
                  (exp_wall + imp_wall) / (copy_out + copy_in)),
             ]
         lines += [
-            ("psql COPY TO STDOUT", copy_rows, copy_out, None, 1.0),
-            ("psql COPY FROM STDIN", copy_rows, copy_in, None, 1.0),
-            ("COPY out + in", copy_rows, copy_out + copy_in, None, 1.0),
+            ("mwaa-dr backup", dr["rows"], dr["backup"], dr["backup_rss"], dr["backup"] / copy_out),
+            ("mwaa-dr restore into %s" % PEER_VERSION, dr["rows"], dr["restore"], dr["restore_rss"],
+             dr["restore"] / copy_in),
+            ("mwaa-dr backup + restore", dr["rows"], dr["backup"] + dr["restore"],
+             max(dr["backup_rss"], dr["restore_rss"]), (dr["backup"] + dr["restore"]) / (copy_out + copy_in)),
+            ("psql COPY TO STDOUT", r["copy_rows"], copy_out, None, 1.0),
+            ("psql COPY FROM STDIN", r["copy_rows"], copy_in, None, 1.0),
+            ("COPY out + in", r["copy_rows"], copy_out + copy_in, None, 1.0),
         ]
         for step, n, wall, rss, ratio in lines:
             print("%-8s %-28s %10d %9.1f %12.0f %12s %8.2fx" % (
-                label, step, n, wall, n / wall if wall else 0, "%.0f" % rss if rss else "-", ratio))
-    if len(results) > 1:
-        small, large = results[0], results[-1]
-        print("\npeak RSS from %s to %s (%.1fx the rows): export %.0f -> %.0f MiB; import %s"
-              % (small[0], large[0], large[1] / small[1], small[3], large[3], ", ".join(
-                  "into %s %.0f -> %.0f MiB" % (a[0], a[2], b[2]) for a, b in zip(small[4], large[4]))))
-    return 0
+                r["label"], step, n, wall, n / wall if wall else 0, "%.0f" % rss if rss else "-", ratio))
+
+
+def print_side_by_side(results: List[Dict]) -> None:
+    """Ours / mwaa-dr / COPY over the same seeded rows (dag_run, task_instance, xcom, log), out + in."""
+    print("%-8s %-26s %10s %9s %9s %9s %10s %12s %8s  %s" % (
+        "size", "tool (out + in)", "rows", "out s", "in s", "total s", "rows/s", "peak RSS MiB", "vs COPY",
+        "xcom rows pointing at the wrong run"))
+    for r in results:
+        copy_total = r["copy_out"] + r["copy_in"]
+        dr = r["peer"]
+        tools = [("mwaa-migration -> %s" % v, r["exp_wall"], wall, max(r["exp_rss"], rss), wrong)
+                 for v, wall, rss, wrong in r["imports"]]
+        tools += [("mwaa-dr 2.2.0 -> %s" % PEER_VERSION, dr["backup"], dr["restore"],
+                   max(dr["backup_rss"], dr["restore_rss"]), dr["wrong"]),
+                  ("psql COPY", r["copy_out"], r["copy_in"], None, r["copy_wrong"])]
+        for tool, out_s, in_s, rss, wrong in tools:
+            total = out_s + in_s
+            print("%-8s %-26s %10d %9.1f %9.1f %9.1f %10.0f %12s %7.2fx  %d" % (
+                r["label"], tool, r["copy_rows"], out_s, in_s, total, r["copy_rows"] / total,
+                "%.0f" % rss if rss else "-", total / copy_total, wrong))
 
 
 if __name__ == "__main__":
