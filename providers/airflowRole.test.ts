@@ -4,8 +4,21 @@ import { airflowRoleProvider, applyRole, removeRole, updateRole } from "./airflo
 import type { RestRequest, RestResponse, RestTransport } from "./airflow/restClient";
 import { UNKNOWN } from "./framework/checks";
 
-/** Airflow's /roles endpoints in memory, recording every request. */
-function fakeRoleApi(existing: Record<string, unknown[]> = {}) {
+type Permission = { action: { name: string }; resource: { name: string } };
+type User = {
+  username: string;
+  email: string;
+  first_name: string;
+  last_name: string;
+  roles: { name: string }[];
+};
+const key = (p: Permission) => `${p.action.name} ${p.resource.name}`;
+
+/**
+ * Airflow 2's /roles and /users endpoints in memory, recording every request. As in Airflow, PATCH /roles
+ * only adds permissions, and deleting a role takes it away from its users.
+ */
+function fakeRoleApi(existing: Record<string, Permission[]> = {}, users: User[] = []) {
   const roles = new Map(Object.entries(existing));
   const requests: string[] = [];
   const transport: RestTransport = {
@@ -13,8 +26,9 @@ function fakeRoleApi(existing: Record<string, unknown[]> = {}) {
     apiVersion: "v1",
     async send(request: RestRequest): Promise<RestResponse> {
       requests.push(`${request.method} ${request.path}`);
+      if (request.path.startsWith("/users")) return usersEndpoint(request);
       const name = decodeURIComponent(request.path.replace(/^\/roles\/?/, ""));
-      const body = request.body as { name: string; actions: unknown[] } | undefined;
+      const body = request.body as { name: string; actions: Permission[] } | undefined;
       switch (request.method) {
         case "GET":
           return roles.has(name)
@@ -24,18 +38,38 @@ function fakeRoleApi(existing: Record<string, unknown[]> = {}) {
           if (roles.has(body!.name)) return { status: 409, body: { detail: "exists" } };
           roles.set(body!.name, body!.actions);
           return { status: 200, body };
-        case "PATCH":
-          if (!roles.has(name)) return { status: 404, body: {} };
-          roles.set(name, body!.actions);
+        case "PATCH": {
+          const held = roles.get(name);
+          if (!held) return { status: 404, body: {} };
+          const have = new Set(held.map(key));
+          roles.set(name, [...held, ...body!.actions.filter((p) => !have.has(key(p)))]);
           return { status: 200, body };
+        }
         case "DELETE":
-          return roles.delete(name) ? { status: 204, body: undefined } : { status: 404, body: {} };
+          if (!roles.delete(name)) return { status: 404, body: {} };
+          for (const u of users) u.roles = u.roles.filter((r) => r.name !== name);
+          return { status: 204, body: undefined };
         default:
           return { status: 405, body: {} };
       }
     },
   };
-  return { transport, roles, requests };
+  function usersEndpoint(request: RestRequest): RestResponse {
+    if (request.method === "GET") {
+      const offset = Number(request.query?.offset ?? 0);
+      const limit = Number(request.query?.limit ?? 100);
+      return {
+        status: 200,
+        body: { users: users.slice(offset, offset + limit), total_entries: users.length },
+      };
+    }
+    const user = users.find((u) => `/users/${u.username}` === request.path);
+    if (request.method !== "PATCH" || !user || request.query?.update_mask !== "roles")
+      return { status: 400, body: {} };
+    user.roles = (request.body as User).roles;
+    return { status: 200, body: user };
+  }
+  return { transport, roles, requests, users };
 }
 
 const spec = customRoleSpec("SalesViewer", ["sales_daily"]);
@@ -63,17 +97,60 @@ describe("AirflowRole", () => {
     assert.deepEqual(await applyRole(api.transport, spec.name, spec.actions, () => undefined), {
       adopted: true,
     });
-    assert.deepEqual(api.requests, ["GET /roles/SalesViewer", "PATCH /roles/SalesViewer"]);
+    // The role held a permission on every DAG, which Airflow's PATCH would have kept: recreated instead.
+    assert.deepEqual(api.requests, [
+      "GET /roles/SalesViewer",
+      "GET /users",
+      "DELETE /roles/SalesViewer",
+      "POST /roles",
+    ]);
     assert.deepEqual(api.roles.get("SalesViewer"), spec.actions, "no permission on every DAG is left");
   });
 
   it("updates in place and deletes, a role already gone included", async () => {
     const api = fakeRoleApi({ SalesViewer: [] });
-    await updateRole(api.transport, spec.name, spec.actions);
+    await updateRole(api.transport, spec.name, spec.actions, () => undefined);
     assert.deepEqual(api.roles.get("SalesViewer"), spec.actions);
     await removeRole(api.transport, spec.name);
     await removeRole(api.transport, spec.name);
     assert.equal(api.roles.size, 0);
+  });
+
+  it("takes a permission away by recreating the role, and gives it back to every user that held it", async () => {
+    const wider = customRoleSpec("SalesViewer", ["sales_daily", "sales_weekly"]).actions;
+    const person = (username: string, roles: string[]): User => ({
+      username,
+      email: `${username}@example.com`,
+      first_name: username,
+      last_name: "X",
+      roles: roles.map((name) => ({ name })),
+    });
+    const users = [
+      ...Array.from({ length: 120 }, (_, i) => person(`viewer${i}`, ["Viewer"])),
+      person("ana", ["SalesViewer", "Viewer"]),
+    ];
+    const api = fakeRoleApi({ SalesViewer: wider }, users);
+    const lines: string[] = [];
+    await updateRole(api.transport, spec.name, spec.actions, (l) => lines.push(l));
+    assert.deepEqual(api.roles.get("SalesViewer")!.map(key).sort(), spec.actions.map(key).sort());
+    assert.deepEqual(users.find((u) => u.username === "ana")!.roles, [
+      { name: "SalesViewer" },
+      { name: "Viewer" },
+    ]);
+    assert.match(
+      lines[0],
+      /holds 2 permissions not listed \(can_read on DAG:sales_weekly, can_edit on DAG:sales_weekly\)/,
+    );
+    assert.deepEqual(
+      api.requests.filter((r) => !r.startsWith("GET /users")),
+      ["GET /roles/SalesViewer", "DELETE /roles/SalesViewer", "POST /roles", "PATCH /users/ana"],
+    );
+
+    // Only adding: a PATCH, and no user is touched.
+    api.requests.length = 0;
+    await updateRole(api.transport, spec.name, wider, () => undefined);
+    assert.deepEqual(api.requests, ["GET /roles/SalesViewer", "PATCH /roles/SalesViewer"]);
+    assert.deepEqual(api.roles.get("SalesViewer")!.map(key).sort(), wider.map(key).sort());
   });
 
   it("reports Airflow's refusal with the request and the answer", async () => {

@@ -6,7 +6,8 @@
  * does not reach: `check` refuses a 3.x target, and the program leaves such roles as an output.
  *
  * A role that already exists when the resource is created is adopted: its permissions are set to the
- * listed ones, and deleting the resource leaves the role in place (it was not ours to remove).
+ * listed ones, and deleting the resource leaves the role in place (it was not ours to remove). Setting
+ * permissions may recreate the role (see setPermissions): its users keep it.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as dynamic from "@pulumi/pulumi/dynamic";
@@ -45,9 +46,11 @@ function refused(what: string, status: number, body: unknown): AirflowApiError {
   return new AirflowApiError(`${what} answered ${status}: ${detail}`, status, false, body);
 }
 
+const permissionKey = (p: AirflowPermission) => `${p.action.name} on ${p.resource.name}`;
+
 /**
- * Makes the role exist with exactly `permissions`: PATCH when it exists (adopted), else POST. Separate
- * from the provider so tests drive it with a transport of their own.
+ * Makes the role exist with exactly `permissions`: set on the role when it exists (adopted), else POST.
+ * Separate from the provider so tests drive it with a transport of their own.
  */
 export async function applyRole(
   transport: RestTransport,
@@ -55,33 +58,123 @@ export async function applyRole(
   permissions: AirflowPermission[],
   log: (line: string) => void,
 ): Promise<{ adopted: boolean }> {
-  const body = { name: roleName, actions: permissions };
   const existing = await transport.send({ method: "GET", path: rolePath(roleName) });
   if (existing.status === 200) {
-    const patched = await transport.send({ method: "PATCH", path: rolePath(roleName), body });
-    if (patched.status !== 200) throw refused(`PATCH ${rolePath(roleName)}`, patched.status, patched.body);
+    await setPermissions(transport, roleName, heldPermissions(existing.body), permissions, log);
     log(`role ${roleName} existed: its permissions are now the ${permissions.length} listed`);
     return { adopted: true };
   }
   if (existing.status !== 404) throw refused(`GET ${rolePath(roleName)}`, existing.status, existing.body);
-  const created = await transport.send({ method: "POST", path: "/roles", body });
-  if (created.status !== 200) throw refused("POST /roles", created.status, created.body);
+  await createRole(transport, roleName, permissions);
   log(`role ${roleName} created with ${permissions.length} permissions`);
   return { adopted: false };
 }
 
-/** Sets an existing role's permissions (an update in place). */
+/** Sets an existing role's permissions to exactly the listed ones (an update in place). */
 export async function updateRole(
   transport: RestTransport,
   roleName: string,
   permissions: AirflowPermission[],
+  log: (line: string) => void,
 ): Promise<void> {
-  const patched = await transport.send({
-    method: "PATCH",
-    path: rolePath(roleName),
+  const existing = await transport.send({ method: "GET", path: rolePath(roleName) });
+  if (existing.status === 404) {
+    await createRole(transport, roleName, permissions);
+    log(`role ${roleName} was gone: created it again with the ${permissions.length} listed permissions`);
+    return;
+  }
+  if (existing.status !== 200) throw refused(`GET ${rolePath(roleName)}`, existing.status, existing.body);
+  await setPermissions(transport, roleName, heldPermissions(existing.body), permissions, log);
+}
+
+function heldPermissions(role: unknown): AirflowPermission[] {
+  const actions = (role as { actions?: unknown } | undefined)?.actions;
+  return Array.isArray(actions) ? (actions as AirflowPermission[]) : [];
+}
+
+async function createRole(transport: RestTransport, roleName: string, permissions: AirflowPermission[]) {
+  const created = await transport.send({
+    method: "POST",
+    path: "/roles",
     body: { name: roleName, actions: permissions },
   });
-  if (patched.status !== 200) throw refused(`PATCH ${rolePath(roleName)}`, patched.status, patched.body);
+  if (created.status !== 200) throw refused("POST /roles", created.status, created.body);
+}
+
+/**
+ * Airflow's PATCH /roles only adds permissions (the FAB security manager's bulk_sync_roles never takes one
+ * away), and the API has no call that removes one. So a role holding a permission that is not listed is
+ * recreated with the listed ones, and given back to every user that held it.
+ */
+async function setPermissions(
+  transport: RestTransport,
+  roleName: string,
+  held: AirflowPermission[],
+  permissions: AirflowPermission[],
+  log: (line: string) => void,
+): Promise<void> {
+  const listed = new Set(permissions.map(permissionKey));
+  const unlisted = held.filter((p) => !listed.has(permissionKey(p)));
+  if (unlisted.length === 0) {
+    const body = { name: roleName, actions: permissions };
+    const patched = await transport.send({ method: "PATCH", path: rolePath(roleName), body });
+    if (patched.status !== 200) throw refused(`PATCH ${rolePath(roleName)}`, patched.status, patched.body);
+    return;
+  }
+  const holders = await usersHolding(transport, roleName);
+  log(
+    `role ${roleName} holds ${unlisted.length} permissions not listed (${unlisted.map(permissionKey).join(", ")}); ` +
+      `Airflow's API cannot take one away, so the role is recreated and given back to ${holders.length} users`,
+  );
+  const deleted = await transport.send({ method: "DELETE", path: rolePath(roleName) });
+  if (deleted.status !== 204 && deleted.status !== 200)
+    throw refused(`DELETE ${rolePath(roleName)}`, deleted.status, deleted.body);
+  try {
+    await createRole(transport, roleName, permissions);
+    for (const user of holders) {
+      const path = `/users/${encodeURIComponent(user.username)}`;
+      const patched = await transport.send({
+        method: "PATCH",
+        path,
+        query: { update_mask: "roles" },
+        body: user,
+      });
+      if (patched.status !== 200) throw refused(`PATCH ${path}`, patched.status, patched.body);
+    }
+  } catch (error) {
+    throw new Error(
+      `${(error as Error).message}; role ${roleName} was deleted to be recreated, and these users held it: ` +
+        `${holders.map((u) => u.username).join(", ") || "none"}. Run the update again, or give them the role back by hand.`,
+    );
+  }
+}
+
+interface RoleHolder {
+  username: string;
+  email: string;
+  first_name: string;
+  last_name: string;
+  roles: { name: string }[];
+}
+
+/** The users holding the role, each as the body that gives them their roles again (GET /users, paged). */
+async function usersHolding(transport: RestTransport, roleName: string): Promise<RoleHolder[]> {
+  const holders: RoleHolder[] = [];
+  for (let offset = 0; ; offset += 100) {
+    const page = await transport.send({ method: "GET", path: "/users", query: { limit: 100, offset } });
+    if (page.status !== 200) throw refused("GET /users", page.status, page.body);
+    const users = ((page.body as { users?: RoleHolder[] }).users ?? []) as RoleHolder[];
+    for (const u of users)
+      if (u.roles?.some((r) => r.name === roleName))
+        holders.push({
+          username: u.username,
+          email: u.email,
+          first_name: u.first_name,
+          last_name: u.last_name,
+          roles: u.roles.map((r) => ({ name: r.name })),
+        });
+    if (users.length < 100) return holders;
+  }
 }
 
 /** Deletes the role; one already gone is fine. */
@@ -164,7 +257,13 @@ export const airflowRoleType: ResourceType<AirflowRoleInputs, AirflowRoleOutputs
     };
   },
   async update(_id, olds, news, context) {
-    await updateRole(roleTransport(news.airflow, context.regionOf(news)), news.roleName, news.permissions);
+    const log = (line: string) => context.log(`[AirflowRole] ${line}`);
+    await updateRole(
+      roleTransport(news.airflow, context.regionOf(news)),
+      news.roleName,
+      news.permissions,
+      log,
+    );
     return { adopted: olds.adopted ?? false, appliedAt: new Date(context.clock.now()).toISOString() };
   },
   async delete(_id, props, context) {
