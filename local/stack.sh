@@ -158,7 +158,9 @@ moto_up() {
     return 0
   fi
   port_in_use "$MOTO_PORT" && die "port $MOTO_PORT (moto = MWAA_LOCAL_PORT_BASE) is taken by another process; pick another MWAA_LOCAL_PORT_BASE"
-  setsid "$tools/bin/moto_server" -H 127.0.0.1 -p "$MOTO_PORT" >"$LOGS_DIR/moto.log" 2>&1 </dev/null &
+  # A test may record the requests moto serves (its recorder API); the recording stays in the state dir.
+  MOTO_RECORDER_FILEPATH="$LOGS_DIR/moto-recording.jsonl" \
+    setsid "$tools/bin/moto_server" -H 127.0.0.1 -p "$MOTO_PORT" >"$LOGS_DIR/moto.log" 2>&1 </dev/null &
   echo $! >"$PIDS_DIR/moto.pid"
   local waited=0
   until "$tools/bin/python" - "$MOTO_PORT" <<'PY' 2>/dev/null; do

@@ -31,9 +31,10 @@ if [ "${MWAA_TEST_LOCALSTACK:-0}" = 1 ]; then
   ignore=()
 fi
 # MWAA_TEST_PYTHON_SHARD splits the layer in two for `npm test`, which runs the halves side by side on
-# two stacks: "airflow3" (the imports into Airflow 3 and the converted DAGs) and "airflow2" (the rest).
+# two stacks: "airflow3" (the imports into Airflow 3, the converted DAGs and the secrets backend on both
+# lines) and "airflow2" (the rest).
 airflow3_files=(test/python/test_airflow3.py test/python/test_airflow3_from3.py test/python/test_airflow3_from28.py
-  test/python/test_datapipeline_dags.py test/python/test_datapipeline_runs.py)
+  test/python/test_datapipeline_dags.py test/python/test_datapipeline_runs.py test/python/test_secrets_backend.py)
 selected=(test/python)
 case "${MWAA_TEST_PYTHON_SHARD:-}" in
   "") ;;
