@@ -197,6 +197,7 @@ export class Migration extends pulumi.ComponentResource {
           region,
           account,
           mappings: config.webUiAccess,
+          ssoInstanceArn: config.ssoInstanceArn,
           airflowVersion: config.targetAirflowVersion,
           // Through the environment's reported version: a custom role is created once the environment exists.
           airflow: this.target.environment.airflowVersion.apply((v) =>
@@ -375,7 +376,11 @@ export class Migration extends pulumi.ComponentResource {
               sourceTaskLogGroupArn: sourceLogs,
               targetTaskLogGroupArn: targetLogs,
               purgeBundlesOnDelete: config.phases.purgeBundlesOnDelete,
-              webUi: webUiDeployerScope(config.targetEnvironmentName, config.webUiAccess),
+              webUi: webUiDeployerScope(
+                config.targetEnvironmentName,
+                config.webUiAccess,
+                config.ssoInstanceArn,
+              ),
               pipelineIds: config.pipelineIds,
             }),
           ),

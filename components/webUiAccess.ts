@@ -16,6 +16,8 @@ export interface WebUiAccessArgs {
   readonly region: string;
   readonly account: pulumi.Input<string>;
   readonly mappings: readonly WebUiMapping[];
+  /** Where the mapped permission sets are: their login policies are attached there. Undefined: left to the user. */
+  readonly ssoInstanceArn?: string;
   /** The target's Airflow version: roles are created through the REST API on 2.x only. */
   readonly airflowVersion: string;
   /** The target as the providers reach it; resolves once the environment exists. */
@@ -28,7 +30,8 @@ const slug = (m: WebUiMapping) => `${m.principal.kind}-${m.principal.name}`.repl
 
 /**
  * The target's UI access: for each mapped principal, a policy allowing `airflow:CreateWebLoginToken` on
- * the environment's Airflow role, attached as the principal's kind allows (see rules/webUiAccess.ts).
+ * the environment's Airflow role, attached as the principal's kind allows (see rules/webUiAccess.ts); a
+ * permission set's policy is attached to it when the stack names the Identity Center instance.
  * Custom roles are created on an Airflow 2 target (AirflowRole, through the REST API); Airflow 3 manages
  * roles through the FAB provider's API, which the providers do not reach, so there their specs are an
  * output to create by hand.
@@ -37,6 +40,8 @@ export class WebUiAccess extends pulumi.ComponentResource {
   readonly policies: pulumi.Resource[] = [];
   /** For each IAM Identity Center permission set: the customer-managed policy it should reference. */
   readonly permissionSetPolicies: Record<string, pulumi.Output<string>> = {};
+  /** The policies attached to their permission sets (with `ssoInstanceArn`). */
+  readonly permissionSetAttachments: aws.ssoadmin.CustomerManagedPolicyAttachment[] = [];
   /** Custom Airflow roles the mapping names, as the REST API's POST /roles body. */
   readonly customRoles: CustomRoleSpec[];
   /** The custom roles the stack creates (Airflow 2 targets). */
@@ -87,6 +92,7 @@ export class WebUiAccess extends pulumi.ComponentResource {
           );
           this.policies.push(managed);
           this.permissionSetPolicies[m.principal.name] = managed.name;
+          if (args.ssoInstanceArn) this.attach(logical, args.ssoInstanceArn, m.principal.name, managed);
           break;
         }
       }
@@ -104,5 +110,26 @@ export class WebUiAccess extends pulumi.ComponentResource {
           ),
         );
     this.registerOutputs({ customRoles: this.customRoles, customRolesToCreate: this.customRolesToCreate });
+  }
+
+  /**
+   * Attaches the login policy to the permission set, found by name in the instance. The AWS provider then
+   * provisions the permission set again, so the policy reaches every account it is assigned in (the policy
+   * must exist there by the same name: this stack creates it in the target's account).
+   */
+  private attach(logical: string, instanceArn: string, permissionSet: string, policy: aws.iam.Policy): void {
+    const found = aws.ssoadmin.getPermissionSetOutput({ instanceArn, name: permissionSet }, { parent: this });
+    this.permissionSetAttachments.push(
+      new aws.ssoadmin.CustomerManagedPolicyAttachment(
+        `${logical}-attachment`,
+        {
+          instanceArn,
+          permissionSetArn: found.arn,
+          // The login policy is created at IAM's root path.
+          customerManagedPolicyReference: { name: policy.name, path: "/" },
+        },
+        { parent: this },
+      ),
+    );
   }
 }

@@ -83,3 +83,22 @@ export function secretsNamedUnder(scope: AccountScope, namePrefix: string): stri
 export function iamPolicyArn(scope: AccountScope, name: string): string {
   return `arn:${partitionOf(scope.region)}:iam::${scope.account}:policy/${name}`;
 }
+
+/** An IAM Identity Center instance's id (`ssoins-...`) and partition, from its ARN; undefined when it is not one. */
+export function parseSsoInstanceArn(
+  instanceArn: string,
+): { partition: string; instanceId: string } | undefined {
+  const match = /^arn:(aws[\w-]*):sso:::instance\/(ssoins-[0-9a-f]{16})$/.exec(instanceArn);
+  return match ? { partition: match[1], instanceId: match[2] } : undefined;
+}
+
+/** Every permission set of an Identity Center instance (their ARNs carry ids the preview does not know). */
+export function ssoPermissionSetsArn(instanceArn: string): string {
+  const { partition, instanceId } = parseSsoInstanceArn(instanceArn)!;
+  return `arn:${partition}:sso:::permissionSet/${instanceId}/*`;
+}
+
+/** The accounts a permission set is provisioned to (Identity Center names them without a region or owner). */
+export function ssoAccountsArn(instanceArn: string): string {
+  return `arn:${parseSsoInstanceArn(instanceArn)!.partition}:sso:::account/*`;
+}

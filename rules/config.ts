@@ -8,6 +8,7 @@
  */
 import { PIPELINE_ID } from "../datapipeline/live";
 import { type ConversionChoices, parseConversionOptions } from "../datapipeline/options";
+import { parseSsoInstanceArn } from "./arns";
 import { parseDagFolder } from "./dagLocation";
 import { isStage, Stage } from "./stages";
 import { LOG_LEVELS, LogLevel, ScalarEnvironmentSettings, TASK_LOG_LEVELS } from "./clone";
@@ -210,6 +211,12 @@ export const CONFIG_KEYS = {
     default: "[]",
     description:
       'JSON list mapping IAM principals to Airflow roles in the target\'s UI, e.g. [{"principal":"arn:aws:iam::<account>:role/Analysts","airflowRole":"Viewer"}]; a custom role takes "dags".',
+  },
+  ssoInstanceArn: {
+    type: "string",
+    default: "",
+    description:
+      "IAM Identity Center instance ARN (arn:aws:sso:::instance/ssoins-...) administered from the deployer's account: each permission set webUiAccess maps gets its login policy attached and is provisioned again; empty: the policies are created for you to attach.",
   },
   subnetIds: {
     type: "array",
@@ -599,6 +606,8 @@ export interface MigrationConfig {
   readonly secretsKmsKeyArn?: string;
   /** Who may open the target's UI, as which Airflow role. */
   readonly webUiAccess: readonly WebUiMapping[];
+  /** The Identity Center instance where the mapped permission sets get their login policies attached. */
+  readonly ssoInstanceArn?: string;
 }
 
 export class ConfigurationError extends Error {
@@ -761,6 +770,7 @@ export function parseConfig(raw: RawConfig): MigrationConfig {
     secretsBackend,
     secretsKmsKeyArn,
     webUiAccess: webUi.mappings,
+    ssoInstanceArn: ssoInstanceArn(read),
   };
   if (read.problems.length > 0) throw new ConfigurationError(read.problems);
   return result;
@@ -1178,6 +1188,17 @@ function conversionChoices(read: ConfigReader): ConversionChoices {
   const { choices, problems } = parseConversionOptions(read.text("pipelineConversionOptions"));
   read.problems.push(...problems);
   return choices;
+}
+
+/** `ssoInstanceArn`: an Identity Center instance's ARN, or undefined when empty. */
+function ssoInstanceArn(read: ConfigReader): string | undefined {
+  const arn = read.optional("ssoInstanceArn");
+  if (arn !== undefined && !parseSsoInstanceArn(arn))
+    read.problems.push(
+      `${CONFIG_NAMESPACE}:ssoInstanceArn "${arn}" is not an IAM Identity Center instance ARN; give it as ` +
+        '`aws sso-admin list-instances` prints it (arn:aws:sso:::instance/ssoins-<16 hex digits>), or "" for none.',
+    );
+  return arn;
 }
 
 /** The pipelines' activation time: an ISO 8601 instant, or undefined when empty. */

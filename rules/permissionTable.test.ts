@@ -41,6 +41,7 @@ const WITH_WEB_UI: DeployerScope = {
     userArns: [`arn:aws:iam::${ACCOUNT}:user/alice`],
     groupArns: [`arn:aws:iam::${ACCOUNT}:group/Analysts`],
     policyNames: ["new-web-ui-SalesTeam"],
+    ssoInstanceArn: "arn:aws:sso:::instance/ssoins-0123456789abcdef",
   },
 };
 
@@ -81,6 +82,14 @@ describe("the deployer's rows for the web UI logins", () => {
     assert.deepEqual(
       sids(groupsOnly).filter((sid) => sid.startsWith("WebUi")),
       ["WebUiLoginsOnGroups"],
+    );
+    const unattached = { ...WITH_WEB_UI, webUi: { ...WITH_WEB_UI.webUi!, ssoInstanceArn: undefined } };
+    assert.ok(!sids(unattached).includes("WebUiPermissionSetAttachments"), "no instance: nothing to attach");
+    assert.ok(
+      !sids({ ...WITH_WEB_UI, webUi: { ...WITH_WEB_UI.webUi!, policyNames: [] } }).includes(
+        "WebUiPermissionSetAttachments",
+      ),
+      "no permission set mapped: nothing to attach",
     );
   });
 });

@@ -36,6 +36,8 @@ import {
   partitionOfArn,
   s3BucketArn,
   secretsNamedUnder,
+  ssoAccountsArn,
+  ssoPermissionSetsArn,
 } from "./arns";
 import { bucketNameOf, parseDagFolder, s3DagFolder } from "./dagLocation";
 import { importRunsInPlugin } from "./versions";
@@ -125,6 +127,8 @@ export interface WebUiDeployerScope {
   readonly groupArns: readonly string[];
   /** Customer-managed policies created for IAM Identity Center permission sets. */
   readonly policyNames: readonly string[];
+  /** `ssoInstanceArn`: the Identity Center instance where the stack attaches those policies to their permission sets. */
+  readonly ssoInstanceArn?: string;
 }
 
 export type Identity = "execution-role" | "export-grant" | "import-grant" | "deployer";
@@ -504,6 +508,27 @@ export const PERMISSION_TABLE: readonly AnyPermissionRow[] = [
     resources: (s) => s.webUi!.policyNames.map((name) => iamPolicyArn(s, name)),
     when: (s) => (s.webUi?.policyNames.length ?? 0) > 0,
     why: "The stack manages the customer-managed login policy of each IAM Identity Center permission set webUiAccess maps (aws.iam.Policy), by name.",
+  }),
+  row<"deployer">({
+    identity: "deployer",
+    sid: "WebUiPermissionSetAttachments",
+    actions: [
+      "sso:ListPermissionSets",
+      "sso:DescribePermissionSet",
+      "sso:AttachCustomerManagedPolicyReferenceToPermissionSet",
+      "sso:DetachCustomerManagedPolicyReferenceFromPermissionSet",
+      "sso:ListCustomerManagedPolicyReferencesInPermissionSet",
+      "sso:ProvisionPermissionSet",
+      "sso:DescribePermissionSetProvisioningStatus",
+      "sso:ListAccountsForProvisionedPermissionSet",
+    ],
+    resources: (s) => [
+      s.webUi!.ssoInstanceArn!,
+      ssoPermissionSetsArn(s.webUi!.ssoInstanceArn!),
+      ssoAccountsArn(s.webUi!.ssoInstanceArn!),
+    ],
+    when: (s) => (s.webUi?.policyNames.length ?? 0) > 0 && s.webUi?.ssoInstanceArn !== undefined,
+    why: "With ssoInstanceArn, the stack finds each mapped permission set by name, attaches its login policy (aws.ssoadmin.CustomerManagedPolicyAttachment) and provisions the permission set again to the accounts it is in. A permission set's ARN carries an id the preview does not know, so the statement names the instance's permission sets.",
   }),
   row<"deployer">({
     identity: "deployer",

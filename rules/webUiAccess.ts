@@ -259,7 +259,14 @@ export function customRoles(mappings: readonly WebUiMapping[]): CustomRoleSpec[]
 export function webUiDeployerScope(
   environmentName: string,
   mappings: readonly WebUiMapping[],
-): { roleArns: string[]; userArns: string[]; groupArns: string[]; policyNames: string[] } {
+  ssoInstanceArn?: string,
+): {
+  roleArns: string[];
+  userArns: string[];
+  groupArns: string[];
+  policyNames: string[];
+  ssoInstanceArn?: string;
+} {
   const given = (kind: PrincipalKind) =>
     mappings.filter((m) => m.principal.kind === kind).map((m) => m.principal.given);
   return {
@@ -269,5 +276,6 @@ export function webUiDeployerScope(
     policyNames: mappings
       .filter((m) => m.principal.kind === "sso")
       .map((m) => webLoginPolicyName(environmentName, m.principal)),
+    ...(ssoInstanceArn ? { ssoInstanceArn } : {}),
   };
 }

@@ -210,6 +210,12 @@ describe("bad configuration fails at preview, naming the key and the fix", () =>
     );
   });
 
+  it("an Identity Center instance that is not an instance ARN", async () => {
+    await previewFails({ "mwaa-migration:ssoInstanceArn": "ssoins-0123456789abcdef" }, [
+      /ssoInstanceArn "ssoins-0123456789abcdef" is not an IAM Identity Center instance ARN; give it as `aws sso-admin list-instances` prints it/,
+    ]);
+  });
+
   it("converter choices that are not the converter's, each named with the field and what it takes", async () => {
     await previewFails(
       {

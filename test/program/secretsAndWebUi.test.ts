@@ -154,6 +154,50 @@ describe("web UI access in the stack", () => {
     assert.deepEqual(run.outputs.webUiCustomRolesToCreate, []);
   });
 
+  it("with ssoInstanceArn, attaches each permission set's login policy to it, and the deployer may", async () => {
+    const instance = "arn:aws:sso:::instance/ssoins-0123456789abcdef";
+    const run = await runStackWithOutputs({
+      ...loadDevConfig(),
+      "mwaa-migration:webUiAccess": JSON.stringify([
+        { principal: "sso:SalesTeam", airflowRole: "Viewer" },
+        { principal: `arn:aws:iam::${MOCK_ACCOUNT}:group/Analysts`, airflowRole: "Viewer" },
+      ]),
+      "mwaa-migration:ssoInstanceArn": instance,
+    });
+    const attachments = run.resources.filter(
+      (r) => r.type === "aws:ssoadmin/customerManagedPolicyAttachment:CustomerManagedPolicyAttachment",
+    );
+    assert.equal(attachments.length, 1, "one attachment, for the one permission set");
+    const [attachment] = attachments;
+    assert.equal(attachment.inputs.instanceArn, instance);
+    assert.match(
+      attachment.inputs.permissionSetArn,
+      /^arn:aws:sso:::permissionSet\/ssoins-0123456789abcdef\/ps-/,
+    );
+    assert.deepEqual(attachment.inputs.customerManagedPolicyReference, {
+      name: `${TARGET}-web-ui-SalesTeam`,
+      path: "/",
+    });
+    const deployer = JSON.parse(run.outputs.deployerPolicy as string) as {
+      Statement: { Sid: string; Resource: string[] }[];
+    };
+    assert.deepEqual(deployer.Statement.find((st) => st.Sid === "WebUiPermissionSetAttachments")?.Resource, [
+      instance,
+      "arn:aws:sso:::permissionSet/ssoins-0123456789abcdef/*",
+      "arn:aws:sso:::account/*",
+    ]);
+
+    const without = await runStackWithOutputs({
+      ...loadDevConfig(),
+      "mwaa-migration:webUiAccess": JSON.stringify([{ principal: "sso:SalesTeam", airflowRole: "Viewer" }]),
+    });
+    assert.ok(
+      !without.resources.some((r) => r.type.startsWith("aws:ssoadmin/")),
+      "no instance: nothing attached",
+    );
+    assert.ok(!(without.outputs.deployerPolicy as string).includes("WebUiPermissionSetAttachments"));
+  });
+
   it("on an Airflow 3 target, leaves the custom role as an output to create by hand", async () => {
     const run = await runStackWithOutputs({
       ...loadDevConfig(),

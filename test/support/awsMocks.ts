@@ -342,6 +342,13 @@ export function call(args: pulumi.runtime.MockCallArgs, options: MockOptions): R
         region: options.region,
       };
     }
+    case "aws:ssoadmin/getPermissionSet:getPermissionSet": {
+      const instanceArn = args.inputs.instanceArn as string;
+      const name = args.inputs.name as string;
+      const instanceId = instanceArn.split("/").pop();
+      const arn = `${instanceArn.split(":sso:")[0]}:sso:::permissionSet/${instanceId}/${hexId("ps", name)}`;
+      return { id: arn, arn, name, instanceArn };
+    }
     default:
       throw new Error(`no mock for data source ${args.token}; add one to test/support/awsMocks.ts`);
   }
