@@ -7,7 +7,6 @@ import {
   convertForRehearsal,
   generatedDagHashes,
   pipelineRuns,
-  s3SeedFiles,
   taskSummary,
 } from "./pipelines";
 
@@ -19,6 +18,7 @@ describe("rehearsal --pipelines", () => {
     assert.deepEqual(pipelines.map((p) => p.dagFile).sort(), [
       "datapipeline/hourly_clicks.py",
       "datapipeline/nightly_log_archive.py",
+      "datapipeline/sessions_backup.py",
     ]);
     const hashes = generatedDagHashes(pipelines);
     assert.match(hashes["datapipeline/hourly_clicks.py"], /^[0-9a-f]{64}$/);
@@ -41,20 +41,6 @@ describe("rehearsal --pipelines", () => {
       () => convertForRehearsal(path.join(folder, "nope"), "2.11.0", new Date()),
       /is not a folder/,
     );
-  });
-
-  it("finds the S3 seed files by bucket and key, and none where the folder has no s3/", () => {
-    assert.deepEqual(
-      s3SeedFiles(EXAMPLES).map((f) => `${f.bucket} ${f.key}`),
-      [
-        "example-archive .keep",
-        "example-clicks-archive .keep",
-        "example-clicks-raw clicks/2024-03-01-00/part-0000.tsv",
-        "example-raw-logs 2024-01-01/_SUCCESS",
-        "example-raw-logs 2024-01-01/events.csv",
-      ],
-    );
-    assert.deepEqual(s3SeedFiles(os.tmpdir() + "/no-such-folder"), []);
   });
 
   it("reports each pipeline's run, a DAG the runner skipped as not run, and what the run bounded", () => {

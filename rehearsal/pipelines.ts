@@ -2,18 +2,14 @@
  * `npm run rehearse -- --pipelines <folder>`: the folder's Data Pipeline definitions converted for the
  * target as the stack converts `pipelineDefinitions`, delivered with the target's workflow assets, and
  * each DAG run once on the local target against the stack's AWS stand-in (moto). What a pipeline reads
- * can be put into moto's S3 first: `<folder>/s3/<bucket>/<key>` files land in `s3://<bucket>/<key>`.
+ * is put into moto first (`envs.py seed-aws`): `<folder>/s3/<bucket>/<key>` files land in
+ * `s3://<bucket>/<key>`, and `<folder>/dynamodb/<table>.json` files become tables with their items.
  */
 import * as crypto from "node:crypto";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { convertPipelineFolder, type ConvertedPipeline } from "../datapipeline/folder";
 
 /** The longest any one task, sensor or wait of a rehearsal run may take. */
 export const RUN_CAP_SECONDS = 60;
-
-/** Where the seed files sit inside the definitions folder. */
-export const S3_SEED_FOLDER = "s3";
 
 /** One converted pipeline and its run on the target, as the report shows it. */
 export interface PipelineRun {
@@ -70,52 +66,6 @@ export function generatedDagHashes(pipelines: readonly ConvertedPipeline[]): Rec
   return Object.fromEntries(
     pipelines.map((p) => [p.dagFile, crypto.createHash("sha256").update(p.content).digest("hex")]),
   );
-}
-
-/** The seed files under `<folder>/s3`, as bucket, key and local path; none when there is no such folder. */
-export function s3SeedFiles(folder: string): { bucket: string; key: string; file: string }[] {
-  const root = path.join(folder, S3_SEED_FOLDER);
-  if (!fs.existsSync(root)) return [];
-  const files: { bucket: string; key: string; file: string }[] = [];
-  const walk = (dir: string) => {
-    for (const entry of fs
-      .readdirSync(dir, { withFileTypes: true })
-      .sort((a, b) => a.name.localeCompare(b.name))) {
-      const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) walk(full);
-      else {
-        const [bucket, ...key] = path.relative(root, full).split(path.sep);
-        if (key.length > 0) files.push({ bucket, key: key.join("/"), file: full });
-      }
-    }
-  };
-  walk(root);
-  return files;
-}
-
-/** Puts the seed files into the stand-in's S3, creating their buckets. */
-export async function seedS3(folder: string): Promise<number> {
-  const files = s3SeedFiles(folder);
-  if (files.length === 0) return 0;
-  const s3sdk = await import("@aws-sdk/client-s3");
-  const s3 = new s3sdk.S3Client({ forcePathStyle: true });
-  try {
-    for (const bucket of new Set(files.map((f) => f.bucket))) {
-      try {
-        await s3.send(new s3sdk.CreateBucketCommand({ Bucket: bucket }));
-      } catch (e) {
-        if (!["BucketAlreadyOwnedByYou", "BucketAlreadyExists"].includes((e as { name?: string }).name ?? ""))
-          throw e;
-      }
-    }
-    for (const f of files)
-      await s3.send(
-        new s3sdk.PutObjectCommand({ Bucket: f.bucket, Key: f.key, Body: fs.readFileSync(f.file) }),
-      );
-  } finally {
-    s3.destroy();
-  }
-  return files.length;
 }
 
 /** Each converted pipeline with its run; a DAG the runner did not report is "not run". */

@@ -24,7 +24,6 @@ import {
   generatedDagHashes,
   pipelineRuns,
   RUN_CAP_SECONDS,
-  seedS3,
   taskSummary,
   type PipelineRun,
   type RunOnceResult,
@@ -480,15 +479,22 @@ export async function runRehearsal(options: RehearsalOptions, display: Display):
   };
 }
 
-/** Seeds moto's S3 from the folder, then runs every converted DAG once on the target (run_once.py). */
+/** Seeds moto from the folder (envs.py seed-aws), then runs every converted DAG once on the target (run_once.py). */
 async function runPipelinesOnce(
   folder: string,
   pipelines: Parameters<typeof pipelineRuns>[0],
   reportsDir: string,
   display: Display,
 ): Promise<{ runs: PipelineRun[]; capSeconds: number; log: string }> {
-  const seeded = await seedS3(folder);
-  if (seeded > 0) display.line(`put ${seeded} files from ${folder}/s3/ into the local S3`);
+  const seeded = await envsPy<{ s3Objects: number; dynamodbTables: Record<string, number> }>(
+    ["seed-aws", path.resolve(folder)],
+    (line) => display.line(line),
+  );
+  const tables = Object.entries(seeded.dynamodbTables).map(([table, items]) => `${table} (${items} items)`);
+  display.line(
+    `seeded the local AWS from ${folder}: ${seeded.s3Objects} S3 objects` +
+      (tables.length ? `, DynamoDB tables ${tables.join(", ")}` : ""),
+  );
   fs.mkdirSync(reportsDir, { recursive: true });
   const log = path.resolve(reportsDir, "pipeline-runs.log");
   const results = await envsPy<Record<string, RunOnceResult>>(

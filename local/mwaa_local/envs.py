@@ -9,6 +9,9 @@ environments. Each command prints one JSON document on its last stdout line; mes
     envs.py seed     <name> <runs>                    real history through the scheduler (mwaa_local.seed_history)
     envs.py snapshot <name>                           per DAG: runs and paused state; per table: migratable rows
     envs.py bucket   <bucket>                         the migration bucket and its KMS key in moto
+    envs.py seed-aws <folder>                         what a rehearsed pipeline reads, into moto:
+                                                      <folder>/s3/<bucket>/<key> files as objects and
+                                                      <folder>/dynamodb/<table>.json as tables with items
     envs.py run-once <name> <folder> <cap s> <log> <dag id>...
                                                       each DAG of <folder> (inside the env's DAG folder) run once
                                                       with dag.test(), bounded by the cap (run_once.py); the
@@ -24,7 +27,7 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from mwaa_local import AirflowEnv, AirflowEnvError, new_fernet_key, stack_info
 
@@ -185,22 +188,68 @@ def _count(env: AirflowEnv, sql: str, params: Any) -> int:
     return int(env.query(sql, params)[0][0])
 
 
-def migration_bucket(bucket: str) -> Dict[str, Any]:
-    """The bucket the bundles go to, and the customer-managed key they are encrypted with."""
+def _stack_session() -> Tuple[Any, str]:
+    """A boto3 session with the stack's credentials and region, and moto's endpoint."""
     import boto3
 
     info = stack_info()
-    session = boto3.session.Session(
+    return boto3.session.Session(
         aws_access_key_id=info["env"]["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=info["env"]["AWS_SECRET_ACCESS_KEY"],
         region_name=info["aws_region"],
-    )
-    s3 = session.client("s3", endpoint_url=info["aws_endpoint_url"])
+    ), info["aws_endpoint_url"]
+
+
+def seed_aws(folder: str) -> Dict[str, Any]:
+    """The S3 objects and DynamoDB tables under `folder` put into moto. A table file holds what
+    `aws dynamodb create-table` takes for its key (KeySchema, AttributeDefinitions) and the Items to put,
+    in DynamoDB's JSON; a table already there is made anew, so a second rehearsal sees only these items."""
+    session, endpoint = _stack_session()
+    root = Path(folder)
+    objects = sorted(p for p in (root / "s3").rglob("*") if p.is_file()) if (root / "s3").is_dir() else []
+    s3 = session.client("s3", endpoint_url=endpoint)
+    for bucket in sorted({p.relative_to(root / "s3").parts[0] for p in objects}):
+        try:
+            s3.create_bucket(Bucket=bucket)
+        except s3.exceptions.BucketAlreadyOwnedByYou:
+            pass
+    seeded = 0
+    for path in objects:
+        bucket, *key = path.relative_to(root / "s3").parts
+        if key:
+            s3.put_object(Bucket=bucket, Key="/".join(key), Body=path.read_bytes())
+            seeded += 1
+    tables: Dict[str, int] = {}
+    dynamodb = session.client("dynamodb", endpoint_url=endpoint)
+    for path in sorted((root / "dynamodb").glob("*.json")) if (root / "dynamodb").is_dir() else []:
+        try:
+            spec = json.loads(path.read_text())
+            key_schema, definitions, items = spec["KeySchema"], spec["AttributeDefinitions"], spec["Items"]
+        except (ValueError, KeyError, TypeError) as error:
+            raise AirflowEnvError(
+                "%s: give a JSON object with KeySchema and AttributeDefinitions (as `aws dynamodb create-table` "
+                "takes them) and Items (in DynamoDB's JSON); %s" % (path, error)
+            )
+        table = path.stem
+        if table in dynamodb.list_tables()["TableNames"]:
+            dynamodb.delete_table(TableName=table)
+        dynamodb.create_table(TableName=table, KeySchema=key_schema, AttributeDefinitions=definitions,
+                              BillingMode="PAY_PER_REQUEST")
+        for item in items:
+            dynamodb.put_item(TableName=table, Item=item)
+        tables[table] = len(items)
+    return {"s3Objects": seeded, "dynamodbTables": tables}
+
+
+def migration_bucket(bucket: str) -> Dict[str, Any]:
+    """The bucket the bundles go to, and the customer-managed key they are encrypted with."""
+    session, endpoint = _stack_session()
+    s3 = session.client("s3", endpoint_url=endpoint)
     try:
         s3.create_bucket(Bucket=bucket)
     except s3.exceptions.BucketAlreadyOwnedByYou:
         pass
-    kms = session.client("kms", endpoint_url=info["aws_endpoint_url"])
+    kms = session.client("kms", endpoint_url=endpoint)
     alias = "alias/%s" % bucket
     for entry in kms.list_aliases()["Aliases"]:
         if entry["AliasName"] == alias and entry.get("TargetKeyId"):
@@ -262,6 +311,8 @@ def main(argv: List[str]) -> int:
             emit(snapshot(args[0]))
         elif command == "bucket":
             emit(migration_bucket(args[0]))
+        elif command == "seed-aws":
+            emit(seed_aws(args[0]))
         elif command == "run-once":
             emit(run_once(args[0], args[1], int(args[2]), args[3], args[4:]))
         elif command == "stop":
