@@ -243,7 +243,7 @@ def test_a_wrong_or_missing_fernet_key_names_the_side_and_the_row(migration):
     source, target = migration.source, migration.target
     wrong = new_fernet_key()
     args = support.direct_args(migration.conf("bulk-1"))
-    message = support.failed_clearly(support.direct(target, "import", args + ["--fernet-key", wrong], check=False), "import")
+    message = support.failed_clearly(support.direct(target, "import", args + [f"--fernet-key={wrong}"], check=False), "import")
     assert "the target's variable '" in message and "cannot be decrypted" in message
     missing = support.direct(target, "import", args, check=False, extra_env={"AIRFLOW__CORE__FERNET_KEY": ""})
     assert "no Fernet key for the target" in support.failed_clearly(missing, "import")
@@ -251,10 +251,10 @@ def test_a_wrong_or_missing_fernet_key_names_the_side_and_the_row(migration):
                               extra_env={"AIRFLOW__CORE__FERNET_KEY": ""})
     assert "are stored encrypted, so it has one" in support.failed_clearly(declared, "import")
     export = support.direct(source, "export", support.direct_args(migration.conf("wrong-key", tables="variable"))
-                            + ["--fernet-key", wrong], check=False)
+                            + [f"--fernet-key={wrong}"], check=False)
     message = support.failed_clearly(export, "export")
     assert "the source's variable '" in message and "cannot be decrypted" in message
-    debug = support.direct(target, "import", args + ["--fernet-key", wrong, "--debug"], check=False)
+    debug = support.direct(target, "import", args + [f"--fernet-key={wrong}", "--debug"], check=False)
     assert debug.returncode == 1 and "Traceback" in debug.stderr
 
 
