@@ -8,7 +8,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { CONFIG_NAMESPACE, parseConfig } from "./rules/config";
-import { Migration } from "./components/migration";
+import { clonesWebUiAccess, Migration } from "./components/migration";
+import { readConfiguredLoginPolicies } from "./reads/sourceWebUi";
 import { readConfiguredPipelines } from "./datapipeline/live";
 import { stageHistory } from "./rules/stages";
 
@@ -28,6 +29,8 @@ export = async () => {
 
   // Pipelines to convert from the account: read now, so their DAGs are files of this preview.
   const livePipelines = await readConfiguredPipelines(settings.pipelineIds, region);
+  // With cloneWebUiAccess, the policies that may map principals into the source's UI.
+  const sourceLoginPolicies = await readConfiguredLoginPolicies(clonesWebUiAccess(settings), region);
 
   const migration = new Migration(`${pulumi.getStack()}-migration`, {
     config: settings,
@@ -38,6 +41,7 @@ export = async () => {
     sourcePassword:
       settings.source.kind === "self-managed" ? config.requireSecret("sourceAirflowPassword") : undefined,
     livePipelines,
+    sourceLoginPolicies,
     tags: {
       "mwaa-migration:stack": pulumi.getStack(),
       "mwaa-migration:target": settings.targetEnvironmentName,
@@ -64,6 +68,8 @@ export = async () => {
     webUiPermissionSetPolicies: migration.webUi?.permissionSetPolicies ?? {},
     // Custom Airflow roles the stack cannot create (Airflow 3 targets): create each by hand with this spec.
     webUiCustomRolesToCreate: migration.webUi?.customRolesToCreate ?? [],
+    // Where the target's pip gets requirements.txt's packages (as written, wheels in plugins.zip, a private index).
+    requirementsSource: migration.requirementsSource,
     // The converted Data Pipeline definitions: each one's DAG file and what was approximated or not converted.
     pipelineConversion: migration.pipelineConversion,
     // What the target parses of the DAGs active on the source; bulk and cutover refuse while one does not.

@@ -40,10 +40,18 @@ import {
   type StagePlan,
 } from "../rules/stages";
 import { TargetEnvironment } from "./targetEnvironment";
+import type { WorkflowAssetsArgs } from "./workflowAssets";
 import { WebUiAccess } from "./webUiAccess";
 import { type SecretsBackendGrant, targetSecretsBackend } from "../rules/secretsBackend";
-import { offlineRequirementsProblem } from "../rules/offlineRequirements";
-import { webUiDeployerScope } from "../rules/webUiAccess";
+import {
+  choosePackageSource,
+  installableRequirements,
+  packageSourceSummary,
+  SHIPPED_CONSTRAINTS,
+} from "../rules/packageSource";
+import { buildWheelhouse } from "../wheelhouse/build";
+import { type WebUiMapping, webUiDeployerScope } from "../rules/webUiAccess";
+import { type AttachedPolicy, sourceWebUiMappings, withClonedMappings } from "../rules/webUiClone";
 import { resolveTargetSettings, type TargetSettings } from "../rules/targetSettings";
 import { checkVersionChange, exportRefusal, findMwaaVersion, type UpgradePath } from "../rules/versions";
 
@@ -60,6 +68,8 @@ export interface MigrationArgs {
   readonly tags?: Record<string, string>;
   /** The pipelines of `pipelineIds`, read from the account (see `readConfiguredPipelines`). */
   readonly livePipelines?: readonly LivePipeline[];
+  /** With `cloneWebUiAccess`: the account's policies that may carry the source's UI mapping (`readLoginPolicies`). */
+  readonly sourceLoginPolicies?: readonly AttachedPolicy[];
 }
 
 export interface MigrationChecks {
@@ -104,13 +114,77 @@ export function migrationProblems(input: {
   return { problems, upgradePath: versions.path };
 }
 
-/** A requirements.txt the target cannot install without an internet route (see rules/offlineRequirements). */
-function offlineProblems(config: MigrationConfig, projectRoot: string): string[] {
-  if (!config.requirementsFile) return [];
+/**
+ * Where the target's pip gets requirements.txt's packages (rules/packageSource): as written, or, without
+ * an internet route, from wheels built now into plugins.zip or from a private repository, with the
+ * constraint file shipped beside them. Problems refuse the preview.
+ */
+function requirementPackages(
+  config: MigrationConfig,
+  projectRoot: string,
+  python: string,
+): { problems: string[]; summary?: string; packages?: WorkflowAssetsArgs["packages"] } {
+  if (!config.requirementsFile) return { problems: [] };
   const file = path.resolve(projectRoot, config.requirementsFile);
-  if (!fs.existsSync(file)) return [];
-  const problem = offlineRequirementsProblem(config.network, file, fs.readFileSync(file, "utf8"));
-  return problem ? [problem] : [];
+  if (!fs.existsSync(file)) return { problems: [] };
+  const requirements = fs.readFileSync(file, "utf8");
+  const chosen = choosePackageSource(config.packageSource, config.network, file, requirements);
+  if (chosen.problem) return { problems: [chosen.problem] };
+  const source = chosen.source;
+  if (source.kind === "as-written") return { problems: [], summary: packageSourceSummary(source) };
+  const built = buildWheelhouse({
+    requirements,
+    requirementsPath: file,
+    constraintsFile: config.constraintsFile ? path.resolve(projectRoot, config.constraintsFile) : undefined,
+    python,
+    source,
+  });
+  if (!built.ok) return { problems: [built.problem] };
+  const bytes = built.wheels.reduce((sum, wheel) => sum + wheel.bytes, 0);
+  return {
+    problems: [],
+    summary: packageSourceSummary(source, { wheels: built.wheels.length, bytes, python }),
+    packages: {
+      requirements: installableRequirements(requirements, source, config.requirementsFile),
+      pluginFiles: [
+        { name: SHIPPED_CONSTRAINTS, data: Buffer.from(built.constraints) },
+        ...built.wheels.map((wheel) => ({ name: wheel.name, data: fs.readFileSync(wheel.path) })),
+      ],
+    },
+  };
+}
+
+/** Whether the preview reads the source's web UI mapping (an MWAA source, cloning, cloneWebUiAccess). */
+export function clonesWebUiAccess(config: MigrationConfig): boolean {
+  return config.cloneWebUiAccess && config.cloneSourceSettings && config.source.kind === "mwaa";
+}
+
+/**
+ * The web UI mapping to build: webUiAccess, plus what the source's policies give principals it does not
+ * name (rules/webUiClone); what cannot be carried is logged for the reviewer.
+ */
+function webUiMappingsWithSource(
+  config: MigrationConfig,
+  region: string,
+  policies: readonly AttachedPolicy[],
+  parent: pulumi.Resource,
+): WebUiMapping[] {
+  if (!clonesWebUiAccess(config) || config.source.kind !== "mwaa" || policies.length === 0)
+    return [...config.webUiAccess];
+  const [, partition, , , account] = policies[0].policyArn.split(":");
+  const source = { name: config.source.environmentName, region, account, partition };
+  const cloned = sourceWebUiMappings(source, policies);
+  for (const note of cloned.notes) pulumi.log.warn(`web UI access: ${note}`, parent);
+  const merged = withClonedMappings(config.webUiAccess, cloned.mappings);
+  const carried = merged.slice(config.webUiAccess.length);
+  pulumi.log.info(
+    `web UI access carried from ${source.name}: ` +
+      (carried.length === 0
+        ? "nothing webUiAccess does not already name"
+        : carried.map((m) => `${m.principal.given} as ${m.airflowRole}`).join(", ")),
+    parent,
+  );
+  return merged;
 }
 
 /**
@@ -153,6 +227,8 @@ export class Migration extends pulumi.ComponentResource {
   readonly secretsBackend: pulumi.Output<SecretsBackendGrant | undefined>;
   readonly webUi?: WebUiAccess;
   readonly deployerPolicy: pulumi.Output<string>;
+  /** Where the target's pip gets requirements.txt's packages (undefined: no requirements file). */
+  readonly requirementsSource?: string;
   /** Per converted pipeline: its DAG file and how many of its objects were converted, approximated or not. */
   readonly pipelineConversion: Omit<ConvertedPipeline, "content">[];
 
@@ -172,10 +248,10 @@ export class Migration extends pulumi.ComponentResource {
     );
     const pipelines = pipelineConversion(config, args.projectRoot, args.livePipelines ?? []);
     this.pipelineConversion = pipelines.pipelines.map(({ content: _content, ...summary }) => summary);
-    this.checks = this.runChecks(config, args.previousStage, [
-      ...offlineProblems(config, args.projectRoot),
-      ...pipelines.problems,
-    ]);
+    const packages = requirementPackages(config, args.projectRoot, version.python);
+    this.requirementsSource = packages.summary;
+    if (packages.summary) pulumi.log.info(packages.summary, this);
+    this.checks = this.runChecks(config, args.previousStage, [...packages.problems, ...pipelines.problems]);
     this.targetSettings = this.resolveSettings(config);
     this.secretsBackend = this.targetSettings.apply((settings) => {
       const backend = targetSecretsBackend(settings.airflowConfigurationOptions, config.secretsKmsKeyArn);
@@ -188,15 +264,23 @@ export class Migration extends pulumi.ComponentResource {
       { prefix: config.migrationPrefix, expirationDays: config.bundleExpirationDays, tags: args.tags },
       { parent: this },
     );
-    this.target = this.buildTarget(name, args, version.python, account, pipelines.pipelines);
-    if (config.webUiAccess.length > 0)
+    this.target = this.buildTarget(
+      name,
+      args,
+      version.python,
+      account,
+      pipelines.pipelines,
+      packages.packages,
+    );
+    const webUiMappings = webUiMappingsWithSource(config, region, args.sourceLoginPolicies ?? [], this);
+    if (webUiMappings.length > 0)
       this.webUi = new WebUiAccess(
         `${name}-web-ui`,
         {
           environmentName: config.targetEnvironmentName,
           region,
           account,
-          mappings: config.webUiAccess,
+          mappings: webUiMappings,
           ssoInstanceArn: config.ssoInstanceArn,
           airflowVersion: config.targetAirflowVersion,
           // Through the environment's reported version: a custom role is created once the environment exists.
@@ -210,7 +294,7 @@ export class Migration extends pulumi.ComponentResource {
     // Only the environment is built when no history moves: no grant is needed.
     if (this.plan.grants && config.historyImport) this.grants = this.buildGrants(name, config);
     this.phases = migrationPhases(name, this.plan, this.phaseContext(config, region), this);
-    this.deployerPolicy = this.deployerPolicyFor(config, region, account);
+    this.deployerPolicy = this.deployerPolicyFor(config, region, account, webUiMappings);
 
     this.registerOutputs({
       stage: config.stage,
@@ -267,6 +351,7 @@ export class Migration extends pulumi.ComponentResource {
     pythonVersion: string,
     account: pulumi.Output<string>,
     pipelines: readonly ConvertedPipeline[],
+    packages: WorkflowAssetsArgs["packages"],
   ): TargetEnvironment {
     const { config } = args;
     const resolve = (file: string | undefined) => (file ? path.resolve(args.projectRoot, file) : undefined);
@@ -300,6 +385,7 @@ export class Migration extends pulumi.ComponentResource {
           dagsFolder: resolve(config.dagsFolder)!,
           requirementsFile: resolve(config.requirementsFile),
           pluginsZip: resolve(config.pluginsZip),
+          packages,
           migrationPluginFrom: plugin ? DEFAULT_PAYLOAD_DIR : undefined,
           generatedDags: pipelines.map((p) => ({ file: p.dagFile, content: p.content })),
           startupScript: resolve(config.startupScript),
@@ -336,6 +422,7 @@ export class Migration extends pulumi.ComponentResource {
     config: MigrationConfig,
     region: string,
     account: pulumi.Output<string>,
+    webUiMappings: readonly WebUiMapping[],
   ): pulumi.Output<string> {
     const { source, target } = this;
     const sourceSide = pulumi.all([
@@ -376,11 +463,8 @@ export class Migration extends pulumi.ComponentResource {
               sourceTaskLogGroupArn: sourceLogs,
               targetTaskLogGroupArn: targetLogs,
               purgeBundlesOnDelete: config.phases.purgeBundlesOnDelete,
-              webUi: webUiDeployerScope(
-                config.targetEnvironmentName,
-                config.webUiAccess,
-                config.ssoInstanceArn,
-              ),
+              webUi: webUiDeployerScope(config.targetEnvironmentName, webUiMappings, config.ssoInstanceArn),
+              readsSourceWebUi: clonesWebUiAccess(config),
               pipelineIds: config.pipelineIds,
             }),
           ),

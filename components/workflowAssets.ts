@@ -6,7 +6,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigurationError } from "../rules/config";
 import { constraintProblem } from "../rules/requirements";
-import { pluginsZipWithMigrationPlugin } from "../providers";
+import { pluginsZipWithMigrationPlugin, zipWithFiles } from "../providers";
 
 export interface WorkflowAssetsArgs {
   readonly bucket: pulumi.Input<string>;
@@ -22,6 +22,14 @@ export interface WorkflowAssetsArgs {
    * `complete`); the user's pluginsZip, if any, keeps its files beside it.
    */
   readonly migrationPluginFrom?: string;
+  /**
+   * Where requirements.txt's packages come from when not as written (rules/packageSource): the file
+   * uploaded in place of requirementsFile, and the files (wheels, the constraint file) plugins.zip carries.
+   */
+  readonly packages?: {
+    readonly requirements: string;
+    readonly pluginFiles: readonly { readonly name: string; readonly data: Buffer }[];
+  };
   /** DAG files made by the program (converted Data Pipeline definitions), by path in the DAG folder. */
   readonly generatedDags?: readonly { readonly file: string; readonly content: string }[];
   /** Target Airflow and Python line, for the requirements.txt constraint check. */
@@ -114,22 +122,41 @@ export function requirementsProblems(args: WorkflowAssetsArgs): string[] {
 }
 
 /**
- * The plugins.zip to upload: the user's file as it is, or, when the migration plugin goes in, a file
- * holding the user's archive plus the plugin. Written under the system's temporary folder and named by
- * its content, so an unchanged plugin gives the same file and no diff.
+ * The plugins.zip to upload: the user's file as it is, or, when the migration plugin or the packages'
+ * wheels go in, a file holding the user's archive plus those.
  */
 export function pluginsArchive(
-  args: Pick<WorkflowAssetsArgs, "pluginsZip" | "migrationPluginFrom">,
+  args: Pick<WorkflowAssetsArgs, "pluginsZip" | "migrationPluginFrom" | "packages">,
 ): string | undefined {
-  if (!args.migrationPluginFrom) return args.pluginsZip;
+  const packageFiles = args.packages?.pluginFiles ?? [];
+  if (!args.migrationPluginFrom && packageFiles.length === 0) return args.pluginsZip;
   const userZip = args.pluginsZip ? fs.readFileSync(args.pluginsZip) : undefined;
-  const archive = pluginsZipWithMigrationPlugin(args.migrationPluginFrom, userZip);
-  const digest = crypto.createHash("sha256").update(archive).digest("hex").slice(0, 16);
+  const withPlugin = args.migrationPluginFrom
+    ? pluginsZipWithMigrationPlugin(args.migrationPluginFrom, userZip)
+    : userZip;
+  const archive = packageFiles.length > 0 ? zipWithFiles(withPlugin, packageFiles) : withPlugin!;
+  return contentFile("plugins", ".zip", archive);
+}
+
+/**
+ * A file the program made, under the system's temporary folder and named by its content, so the same
+ * content gives the same file and no diff.
+ */
+function contentFile(stem: string, extension: string, content: Buffer | string): string {
+  const digest = crypto.createHash("sha256").update(content).digest("hex").slice(0, 16);
   const folder = path.join(os.tmpdir(), "mwaa-migration");
   fs.mkdirSync(folder, { recursive: true });
-  const file = path.join(folder, `plugins-${digest}.zip`);
-  if (!fs.existsSync(file)) fs.writeFileSync(file, archive);
+  const file = path.join(folder, `${stem}-${digest}${extension}`);
+  if (!fs.existsSync(file)) fs.writeFileSync(file, content);
   return file;
+}
+
+/** The requirements.txt to upload: the user's file, or the one rewritten for where the packages come from. */
+export function requirementsUpload(
+  args: Pick<WorkflowAssetsArgs, "requirementsFile" | "packages">,
+): string | undefined {
+  if (!args.requirementsFile || !args.packages) return args.requirementsFile;
+  return contentFile("requirements", ".txt", args.packages.requirements);
 }
 
 /**
@@ -196,7 +223,7 @@ export class WorkflowAssets extends pulumi.ComponentResource {
     this.requirements = versioned(
       "requirements",
       ASSET_KEYS.requirements,
-      args.requirementsFile,
+      requirementsUpload(args),
       "text/plain",
     );
     this.plugins = versioned("plugins", ASSET_KEYS.plugins, pluginsArchive(args), "application/zip");

@@ -51,6 +51,7 @@ export {
   bundleLocationOption,
   migrationPluginFiles,
   pluginsZipWithMigrationPlugin,
+  zipWithFiles,
 } from "./framework/pluginPackage";
 export { DEFAULT_PAYLOAD_DIR } from "./framework/resource";
 export { readBundleJson } from "./framework/bundleStore";

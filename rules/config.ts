@@ -14,6 +14,7 @@ import { isStage, Stage } from "./stages";
 import { LOG_LEVELS, LogLevel, ScalarEnvironmentSettings, TASK_LOG_LEVELS } from "./clone";
 import { environmentNameProblems } from "./names";
 import { NetworkEgress, subnetIdProblems } from "./network";
+import { parsePackageSource, type PackageSourceSetting } from "./packageSource";
 import {
   SECRETS_BACKEND_KWARGS_OPTION,
   SECRETS_BACKEND_OPTION,
@@ -212,6 +213,12 @@ export const CONFIG_KEYS = {
     description:
       'JSON list mapping IAM principals to Airflow roles in the target\'s UI, e.g. [{"principal":"arn:aws:iam::<account>:role/Analysts","airflowRole":"Viewer"}]; a custom role takes "dags".',
   },
+  cloneWebUiAccess: {
+    type: "boolean",
+    default: false,
+    description:
+      "With cloneSourceSettings and an MWAA source: read the source's web UI mapping at preview (customer-managed IAM policies allowing airflow:CreateWebLoginToken on its Airflow roles) and give the same principals the same built-in roles on the target; webUiAccess entries win.",
+  },
   ssoInstanceArn: {
     type: "string",
     default: "",
@@ -259,6 +266,18 @@ export const CONFIG_KEYS = {
     type: "string",
     default: "",
     description: "Local plugins.zip uploaded to the new environment; empty: none.",
+  },
+  packageSource: {
+    type: "string",
+    default: "auto",
+    description:
+      "Where the environment's pip gets requirementsFile's packages: wheels (built at preview into plugins.zip, installed with --no-index), an https:// private repository index URL, pypi (as written), or auto (wheels when the built VPC has no internet route).",
+  },
+  constraintsFile: {
+    type: "string",
+    default: "",
+    description:
+      "Local copy of the target's Airflow constraint file, shipped in plugins.zip for wheels or a private index; empty: the URL requirementsFile pins is downloaded at preview.",
   },
   startupScript: {
     type: "string",
@@ -588,6 +607,9 @@ export interface MigrationConfig {
   readonly requirementsFile?: string;
   readonly pluginsZip?: string;
   readonly startupScript?: string;
+  /** Where the environment's pip gets the packages (rules/packageSource). */
+  readonly packageSource: PackageSourceSetting;
+  readonly constraintsFile?: string;
   /** Data Pipeline definitions to convert into DAGs, and the start of those that begin at activation. */
   readonly pipelineDefinitions?: string;
   /** Data Pipeline ids to read from the account and convert the same way. */
@@ -606,6 +628,8 @@ export interface MigrationConfig {
   readonly secretsKmsKeyArn?: string;
   /** Who may open the target's UI, as which Airflow role. */
   readonly webUiAccess: readonly WebUiMapping[];
+  /** Read the MWAA source's web UI mapping at preview and carry it (explicit webUiAccess wins). */
+  readonly cloneWebUiAccess: boolean;
   /** The Identity Center instance where the mapped permission sets get their login policies attached. */
   readonly ssoInstanceArn?: string;
 }
@@ -759,6 +783,8 @@ export function parseConfig(raw: RawConfig): MigrationConfig {
     requirementsFile: read.optional("requirementsFile"),
     pluginsZip: read.optional("pluginsZip"),
     startupScript: read.optional("startupScript"),
+    packageSource: packageSource(read),
+    constraintsFile: read.optional("constraintsFile"),
     pipelineDefinitions: read.optional("pipelineDefinitions"),
     pipelineIds: pipelineIds(read),
     pipelineActivationTime: activationTime(read),
@@ -770,10 +796,18 @@ export function parseConfig(raw: RawConfig): MigrationConfig {
     secretsBackend,
     secretsKmsKeyArn,
     webUiAccess: webUi.mappings,
+    cloneWebUiAccess: read.flag("cloneWebUiAccess"),
     ssoInstanceArn: ssoInstanceArn(read),
   };
   if (read.problems.length > 0) throw new ConfigurationError(read.problems);
   return result;
+}
+
+function packageSource(read: ConfigReader): PackageSourceSetting {
+  const parsed = parsePackageSource(read.text("packageSource"));
+  if (typeof parsed !== "string") return parsed;
+  read.problems.push(parsed);
+  return { kind: "auto" };
 }
 
 /** The stage to apply; `prepare` stands in for a misspelt one (already a problem). */

@@ -54,7 +54,7 @@ describe("requirements in an environment without an internet route", () => {
       problem!,
       /mwaa-migration:requirementsFile \/p\/requirements.txt needs one: pip would fetch the constraint file https:/,
     );
-    assert.match(problem!, /Set networkEgress to nat-gateway, or set requirementsFile to ""/);
+    assert.match(problem!, /Set packageSource to auto or wheels .*or set networkEgress to nat-gateway\./);
     assert.equal(offlineRequirementsProblem({ kind: "vpc", egress: "nat-gateway" }, "r", text), undefined);
     assert.equal(offlineRequirementsProblem({ kind: "subnets" }, "r", text), undefined);
     assert.equal(

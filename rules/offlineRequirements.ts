@@ -5,8 +5,7 @@
  * (which pip looks up on PyPI) fails there, after a long environment update. Preview refuses it instead.
  *
  * What pip can do offline: `--no-index` with `--find-links` to a local folder (MWAA unpacks plugins.zip
- * to /usr/local/airflow/plugins), and local constraint files. This stack does not build those wheels
- * yet, so the refusal names the ways out that work today.
+ * to /usr/local/airflow/plugins), and local constraint files; rules/packageSource builds on that.
  */
 import type { NetworkEgress } from "./network";
 
@@ -49,7 +48,8 @@ export function internetNeeds(requirements: string): string[] {
 }
 
 /**
- * The refusal of a requirements file an environment without an internet route cannot install; undefined
+ * The refusal of a requirements file an environment without an internet route cannot install as written
+ * (packageSource pypi); undefined
  * when the network has a NAT gateway, the stack does not build it (given subnets: their routes are not
  * the stack's to know), or the file needs nothing from outside.
  */
@@ -64,7 +64,7 @@ export function offlineRequirementsProblem(
   return (
     `mwaa-migration:networkEgress is vpc-endpoints, so the environment has no internet route, but ` +
     `mwaa-migration:requirementsFile ${requirementsPath} needs one: pip would fetch ${needs.join("; ")}. ` +
-    `Set networkEgress to nat-gateway, or set requirementsFile to "" and ship the packages the DAGs need as ` +
-    `wheels in plugins.zip (this stack does not build them yet).`
+    `Set packageSource to auto or wheels (the stack builds the wheels into plugins.zip), or to the index ` +
+    `URL of a private repository the VPC reaches, or set networkEgress to nat-gateway.`
   );
 }

@@ -94,6 +94,18 @@ describe("the deployer's rows for the web UI logins", () => {
   });
 });
 
+describe("the deployer's rows for reading the source's web UI mapping", () => {
+  it("list and read customer-managed policies only with cloneWebUiAccess, the reads on the account's policies", () => {
+    assert.ok(!sids(FULL).includes("ListPoliciesForSourceWebUi"));
+    assert.ok(!sids(FULL).includes("ReadPoliciesForSourceWebUi"));
+    const scope = { ...FULL, readsSourceWebUi: true };
+    assert.deepEqual(statement(scope, "ListPoliciesForSourceWebUi").Action, ["iam:ListPolicies"]);
+    const reads = statement(scope, "ReadPoliciesForSourceWebUi");
+    assert.deepEqual(reads.Action, ["iam:GetPolicyVersion", "iam:ListEntitiesForPolicy"]);
+    assert.equal(reads.Resource, `arn:aws:iam::${FULL.account}:policy/*`);
+  });
+});
+
 describe("the deployer's row for Data Pipeline reads", () => {
   it("reads pipelines only when pipelineIds names one, on every pipeline since the actions take no ARN", () => {
     assert.ok(!sids(FULL).includes("ReadDataPipelineDefinitions"));
@@ -155,7 +167,7 @@ describe("the permission table", () => {
     }
     // With every part of the scope known, the deployer policy holds every deployer row.
     assert.deepEqual(
-      sids({ ...WITH_WEB_UI, pipelineIds: ["df-0123456789ABCDEFGHIJ"] }),
+      sids({ ...WITH_WEB_UI, pipelineIds: ["df-0123456789ABCDEFGHIJ"], readsSourceWebUi: true }),
       rowsOf("deployer").map((r) => r.sid),
     );
   });

@@ -118,6 +118,8 @@ export interface DeployerScope {
   readonly webUi?: WebUiDeployerScope;
   /** `pipelineIds`: the Data Pipeline pipelines the preview reads from the account. */
   readonly pipelineIds?: readonly string[];
+  /** `cloneWebUiAccess`: the preview reads the account's customer-managed policies for the source's UI mapping. */
+  readonly readsSourceWebUi?: boolean;
 }
 
 /** Where the web UI login policies go: principal ARNs by kind, and the permission sets' policy names. */
@@ -537,6 +539,22 @@ export const PERMISSION_TABLE: readonly AnyPermissionRow[] = [
     resources: () => "*",
     when: (s) => (s.pipelineIds?.length ?? 0) > 0,
     why: "The preview reads the name and latest definition of each pipeline of pipelineIds to convert it into a DAG. Data Pipeline's actions take no resource ARN (AWS's Service Authorization Reference lists no resource type for them), so the statement names every pipeline; both actions only read.",
+  }),
+  row<"deployer">({
+    identity: "deployer",
+    sid: "ListPoliciesForSourceWebUi",
+    actions: ["iam:ListPolicies"],
+    resources: () => "*",
+    when: (s) => s.readsSourceWebUi === true,
+    why: "With cloneWebUiAccess, the preview lists the account's attached customer-managed policies to find those that let principals into the source's UI. ListPolicies takes no resource ARN; it only reads.",
+  }),
+  row<"deployer">({
+    identity: "deployer",
+    sid: "ReadPoliciesForSourceWebUi",
+    actions: ["iam:GetPolicyVersion", "iam:ListEntitiesForPolicy"],
+    resources: (s) => `arn:${partitionOf(s.region)}:iam::${s.account}:policy/*`,
+    when: (s) => s.readsSourceWebUi === true,
+    why: "With cloneWebUiAccess, the preview reads each of those policies' document and the roles, users and groups it is attached to, to carry the source's web UI mapping; both only read.",
   }),
   row<"deployer">({
     identity: "deployer",

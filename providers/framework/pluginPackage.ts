@@ -78,6 +78,13 @@ export function pluginsZipWithMigrationPlugin(payloadDir: string, userZip?: Buff
   return writeZip(entries);
 }
 
+/** An archive holding `files`, plus the entries of `zip` (if any) that `files` do not replace. */
+export function zipWithFiles(zip: Buffer | undefined, files: readonly ZipEntry[]): Buffer {
+  const names = new Set(files.map((file) => file.name));
+  const kept = zip ? readZip(zip).filter((entry) => !names.has(entry.name)) : [];
+  return writeZip([...kept, ...files]);
+}
+
 /** The Airflow configuration option (MWAA's airflowConfigurationOptions) naming where the bundles are. */
 export function bundleLocationOption(bucket: string, prefix: string): Record<string, string> {
   const clean = prefix.replace(/^\/+|\/+$/g, "");

@@ -12,7 +12,8 @@
  * removal of the runner (providers/framework/dagDelivery.ts), the manifest and report reads of the resources' outputs
  * (providers/framework/bundleStore.ts), the import's task-log copy (copyLogsOfBundle in
  * providers/metadataImport.ts), the export resource's delete with purgeOnDelete, and the preview's read of
- * the Data Pipeline pipelines of `pipelineIds` (datapipeline/live.ts). An operation that throws
+ * the Data Pipeline pipelines of `pipelineIds` (datapipeline/live.ts), and its read of the source's web UI
+ * mapping for `cloneWebUiAccess` (reads/sourceWebUi.ts, judged by rules/webUiClone.ts). An operation that throws
  * is reported with the error's name (AccessDenied, ...), and the next one still runs.
  */
 import { DataPipelineClient } from "@aws-sdk/client-data-pipeline";
@@ -25,6 +26,8 @@ import { realClock } from "../../providers/clock";
 import { metadataExportType } from "../../providers/metadataExport";
 import { copyLogsOfBundle, type MetadataImportInputs } from "../../providers/metadataImport";
 import { deployerPolicy, type DeployerScope } from "../../rules/permissions";
+import { sourceWebUiMappings } from "../../rules/webUiClone";
+import { readLoginPolicies } from "../../reads/sourceWebUi";
 
 export interface OperationsSpec {
   region: string;
@@ -42,6 +45,9 @@ export interface OperationsSpec {
   targetAirflowVersion: string;
   /** The Data Pipeline pipelines the preview reads (`pipelineIds`). */
   pipelineIds: string[];
+  /** The source environment whose web UI mapping the preview reads (`cloneWebUiAccess`), and its account. */
+  sourceEnvironmentName: string;
+  account: string;
   operations: string[];
 }
 
@@ -79,6 +85,17 @@ function operations(spec: OperationsSpec): Record<string, () => Promise<unknown>
       } finally {
         client.destroy();
       }
+    },
+    "read-web-ui": async () => {
+      const policies = await readLoginPolicies(spec.region);
+      const source = {
+        name: spec.sourceEnvironmentName,
+        region: spec.region,
+        account: spec.account,
+        partition: "aws",
+      };
+      const { mappings } = sourceWebUiMappings(source, policies);
+      return mappings.map((m) => `${m.principal.given}=${m.airflowRole}`);
     },
     "read-manifest": () => readJson(MANIFEST_FILE),
     "read-report": () => readJson(IMPORT_REPORT_FILE),

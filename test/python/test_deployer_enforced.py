@@ -14,6 +14,8 @@ own AWS operations then run as that user, through deployer-operations.ts, exactl
   bundle;
 - the preview's read of the Data Pipeline pipelines of `pipelineIds` (DescribePipelines and
   GetPipelineDefinition, datapipeline/live.ts), of a pipeline created in moto's Data Pipeline;
+- the preview's read of the source's web UI mapping for `cloneWebUiAccess` (reads/sourceWebUi.ts): a managed
+  policy letting a role into the source's UI as Viewer, found and carried;
 - and, with boto3, the calls the AWS provider makes for the grants' aws.iam.RolePolicy resources
   (PutRolePolicy, GetRolePolicy, DeleteRolePolicy on the target's and the source's execution role).
 Every operation succeeds with the policy. For each statement moto can judge, the policy without it makes the
@@ -28,6 +30,8 @@ What moto 5.2's IAM simulation does not judge, and what this test does about it:
   the Logs statements' resources widened to "*": ReadTaskLogs, WriteTargetTaskLogs and
   ReadTargetLogRetention are judged by their actions only, their scoping to the two task log groups is not
   (test/program/iamStatements.test.ts evaluates it).
+- IAM policy reads: moto authorises GetPolicyVersion and ListEntitiesForPolicy against "*" too, so the user
+  holds ReadPoliciesForSourceWebUi on "*": its actions are judged, its scoping to the account's policies is not.
 - Batch deletes: moto authorises a DeleteObjects request as s3:DeleteObject on the bucket, where AWS
   authorises each key. The user here holds the DeleteObject statements with their buckets added: a
   statement's absence is judged, its key scope for a batch delete is not (a single DeleteObject on any other
@@ -66,6 +70,7 @@ TARGET_VERSION = "2.11.0"
 USER_DAG = "dags/etl.py"
 RUN_ID = "scheduled__2024-05-01T00:00:00+00:00"
 PIPELINE_NAME = "nightly-copy"
+ANALYSTS_ROLE = "Analysts"
 # Full access, for setting up, resetting and reading what the deployer did. No operation runs with it.
 ADMIN_POLICY = {
     "Version": "2012-10-17",
@@ -82,6 +87,7 @@ OPERATIONS = [
     "copy-task-logs",
     "purge-bundle",
     "read-pipelines",
+    "read-web-ui",
     "put-grants",  # run here, with boto3: the AWS provider's calls for the grants
 ]
 
@@ -100,6 +106,8 @@ NEEDED_BY = {
     "ArchiveOldTaskLogEvents": {"copy-task-logs"},
     "RecordCopiedTaskLogStreams": {"copy-task-logs"},
     "ReadDataPipelineDefinitions": {"read-pipelines"},
+    "ListPoliciesForSourceWebUi": {"read-web-ui"},
+    "ReadPoliciesForSourceWebUi": {"read-web-ui"},
 }
 
 # The statements moto cannot judge, and why (see the module's docstring).
@@ -123,11 +131,12 @@ def _node(*args: str, env: Optional[Dict[str, str]] = None) -> Any:
 
 
 def as_moto_judges(policy: Dict[str, Any]) -> Dict[str, Any]:
-    """The policy as moto can authorise it: Logs statements on "*", DeleteObject statements with their buckets."""
+    """The policy as moto can authorise it: Logs statements and the IAM policy reads on "*", DeleteObject
+    statements with their buckets."""
     adapted = copy.deepcopy(policy)
     for statement in adapted["Statement"]:
         actions = statement["Action"]
-        if all(a.startswith("logs:") for a in actions):
+        if all(a.startswith("logs:") for a in actions) or statement["Sid"] == "ReadPoliciesForSourceWebUi":
             statement["Resource"] = "*"
         elif "s3:DeleteObject" in actions:
             resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
@@ -178,6 +187,7 @@ class DeployerWorld:
             "targetTaskLogGroupArn": self.arn("logs", "log-group:%s" % TARGET_GROUP),
             "purgeBundlesOnDelete": purge,
             "pipelineIds": [self.pipeline_id],
+            "readsSourceWebUi": True,
         }
 
     def prepare(self) -> None:
@@ -205,6 +215,15 @@ class DeployerWorld:
         iam.create_role(RoleName=STACK_ROLE, Path="/mwaa-migration/", AssumeRolePolicyDocument=trust)
         iam.create_role(RoleName=SOURCE_ROLE, Path="/service-role/", AssumeRolePolicyDocument=trust)
         iam.create_role(RoleName="Admin", AssumeRolePolicyDocument=trust)
+        # The source's web UI mapping, as the migration guide's tutorial writes it: a managed policy on a role.
+        iam.create_role(RoleName=ANALYSTS_ROLE, AssumeRolePolicyDocument=trust)
+        login = {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "airflow:CreateWebLoginToken",
+                           "Resource": "arn:aws:airflow:%s:%s:role/legacy/Viewer" % (self.region, ACCOUNT)}],
+        }
+        viewers = iam.create_policy(PolicyName="legacy-web-ui-viewers", PolicyDocument=json.dumps(login))
+        iam.attach_role_policy(RoleName=ANALYSTS_ROLE, PolicyArn=viewers["Policy"]["Arn"])
         self.place_bundle(self.moto.client("s3"), EXPORT_ID)
         self.seed_logs(self.moto.client("logs"))
         datapipeline = self.moto.client("datapipeline")
@@ -334,6 +353,8 @@ class DeployerWorld:
             "targetLogGroup": self.arn("logs", "log-group:%s" % TARGET_GROUP),
             "targetAirflowVersion": TARGET_VERSION,
             "pipelineIds": [self.pipeline_id],
+            "sourceEnvironmentName": "legacy",
+            "account": ACCOUNT,
             "operations": [o for o in operations if o != "put-grants"],
         }
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp")}
@@ -413,6 +434,7 @@ def test_every_operation_succeeds_with_the_deployer_policy(world):
     assert outcomes["read-manifest"]["detail"] == ["exportId", "formatVersion", "phase", "source", "tables"]
     assert "status" in outcomes["read-report"]["detail"]
     assert outcomes["read-pipelines"]["detail"] == [PIPELINE_NAME]
+    assert outcomes["read-web-ui"]["detail"] == ["arn:aws:iam::%s:role/%s=Viewer" % (ACCOUNT, ANALYSTS_ROLE)]
 
     copied = outcomes["copy-task-logs"]["detail"]
     streams = {"total": 2, "copied": 2, "resumed": 0, "skipped": 0, "missing": 0, "archivedOnly": 0}
@@ -490,10 +512,12 @@ def test_without_purge_the_deployer_deletes_nothing_in_the_migration_bucket(worl
 
 
 def test_moto_refuses_the_policy_as_generated_where_it_authorises_otherwise_than_aws(world):
-    """The two adaptations are needed, and nothing else is: with the policy exactly as generated, moto refuses
-    the batch deletes (it asks for s3:DeleteObject on the bucket) and the log copy (Logs against "*")."""
+    """The adaptations are needed, and nothing else is: with the policy exactly as generated, moto refuses
+    the batch deletes (it asks for s3:DeleteObject on the bucket), the log copy (Logs against "*") and the
+    policy reads (IAM against "*")."""
     failed = _failed(world.run("as-generated"))
-    assert set(failed) == {"remove-export-dag", "remove-import-dag", "copy-task-logs", "purge-bundle"}, failed
+    expected = {"remove-export-dag", "remove-import-dag", "copy-task-logs", "purge-bundle", "read-web-ui"}
+    assert set(failed) == expected, failed
 
 
 def test_the_deployer_reaches_nothing_else(world):
