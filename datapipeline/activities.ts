@@ -740,7 +740,7 @@ function hiveCopy(c: Converter, activity: PipelineObject): ActivityTasks {
     const to = s3Location(c, output);
     const split = splitS3(c, output, to);
     const reasons = [
-      "DynamoDBToS3Operator writes the items as DynamoDB JSON, not in the output's data format, and needs no EMR cluster",
+      "DynamoDBToS3Operator writes the items as lines of DynamoDB JSON (DynamoDB's export format, numbers exact), not in the output's data format, and needs no EMR cluster",
     ];
     if (split.fixed) reasons.push(split.fixed);
     if (c.pipeline.has(activity, "filterSql"))
@@ -760,6 +760,7 @@ function hiveCopy(c: Converter, activity: PipelineObject): ActivityTasks {
         ["dynamodb_table_name", str(c.requiredTemplate(input, "tableName"))],
         ["s3_bucket_name", str(split.bucket)],
         ["s3_key_prefix", str(split.key)],
+        ["process_func", code(c.useHelper("dynamodb_item_line"))],
       ],
       comments: [sourceComment(c, activity)],
       sourceIds: [activity.id, input.id, output.id],

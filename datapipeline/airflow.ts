@@ -106,6 +106,17 @@ export const HELPERS: Record<string, Helper> = {
     if not keys:
         raise ValueError(f"nothing to copy under {source}")`,
   },
+  dynamodb_item_line: {
+    modules: ["base64", "json", "boto3.dynamodb.types"],
+    classes: [],
+    source: `def dynamodb_item_line(item):
+    """One item as a line of DynamoDB JSON, {"Item": {...}} as DynamoDB's own exports write it: numbers keep
+    every digit (the operator's default writes them as floats) and binary values are base64."""
+    serializer = boto3.dynamodb.types.TypeSerializer()
+    typed = {name: serializer.serialize(value) for name, value in item.items()}
+    line = json.dumps({"Item": typed}, default=lambda raw: base64.b64encode(bytes(raw)).decode("ascii"))
+    return (line + "\\n").encode("utf-8")`,
+  },
   parse_csv: {
     modules: ["csv"],
     classes: [],

@@ -79,6 +79,9 @@ function isortOrder(a: string, b: string): number {
   );
 }
 
+/** Modules the generated DAGs import whole that are not Python's own (isort's third-party section). */
+const THIRD_PARTY_MODULES = ["boto3", "pendulum"];
+
 class Imports {
   private readonly modules = new Set<string>();
   private readonly names = new Map<string, Set<string>>();
@@ -117,14 +120,18 @@ class Imports {
         ? one
         : `from ${module} import (\n${names.map((n) => `    ${n},`).join("\n")}\n)`;
     };
+    const isThirdParty = (m: string) => THIRD_PARTY_MODULES.some((p) => m === p || m.startsWith(`${p}.`));
     const standard = [...this.modules]
-      .filter((m) => m !== "pendulum")
+      .filter((m) => !isThirdParty(m))
       .sort()
       .map((m) => `import ${m}`);
     const fromModules = [...this.names.keys()];
     standard.push(...fromModules.filter((m) => m === "datetime").map(line));
     const thirdParty = [
-      ...(this.modules.has("pendulum") ? ["import pendulum"] : []),
+      ...[...this.modules]
+        .filter(isThirdParty)
+        .sort()
+        .map((m) => `import ${m}`),
       ...fromModules.filter((m) => m.startsWith("dateutil")).map(line),
     ];
     const airflow = fromModules

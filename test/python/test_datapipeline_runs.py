@@ -28,6 +28,16 @@ RUNS = [
 ]
 
 
+# An item with the values a float or a plain JSON dump would change: 23 significant digits, bytes, a set.
+SESSION_ITEM = {
+    "id": {"S": "s-1"},
+    "user": {"S": "ada"},
+    "score": {"N": "12345678901234567890.125"},
+    "token": {"B": bytes([0, 1, 2, 255])},
+    "tags": {"SS": ["early", "beta"]},
+}
+
+
 def aws(stack, service):
     return boto3.client(service, endpoint_url=stack["aws_endpoint_url"], region_name=stack["aws_region"],
                         aws_access_key_id="testing", aws_secret_access_key="testing")
@@ -56,7 +66,7 @@ def seed(stack):
     dynamodb.create_table(TableName="user-sessions", BillingMode="PAY_PER_REQUEST",
                           KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
                           AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}])
-    dynamodb.put_item(TableName="user-sessions", Item={"id": {"S": "s-1"}, "user": {"S": "ada"}})
+    dynamodb.put_item(TableName="user-sessions", Item=SESSION_ITEM)
     topic = aws(stack, "sns").create_topic(Name="ops")["TopicArn"]
     sqs = aws(stack, "sqs")
     queue = sqs.create_queue(QueueName="ops-alarms")["QueueUrl"]
@@ -103,9 +113,19 @@ def test_an_s3_prefix_copy_waits_for_the_prefix_and_copies_every_object(runs, st
 def test_a_dynamodb_export_waits_for_the_table_and_its_data(runs, stack):
     run = runs["result"]["dynamodb_export"]
     assert run["state"] == "success", run
-    listed = aws(stack, "s3").list_objects_v2(Bucket="example-backups",
-                                              Prefix="dynamodb/user-sessions/2024-08-15-22-00-00")
+    s3 = aws(stack, "s3")
+    listed = s3.list_objects_v2(Bucket="example-backups", Prefix="dynamodb/user-sessions/2024-08-15-22-00-00")
     assert listed.get("KeyCount", 0) >= 1, listed
+    # Every value as the table holds it: a number with more digits than a float keeps, a binary, a set.
+    lines = [
+        json.loads(line)
+        for item in listed["Contents"]
+        for line in s3.get_object(Bucket="example-backups", Key=item["Key"])["Body"].read().decode().splitlines()
+    ]
+    assert len(lines) == 1, lines
+    item = lines[0]["Item"]
+    assert item["score"] == {"N": "12345678901234567890.125"} and item["token"] == {"B": "AAEC/w=="}, item
+    assert sorted(item["tags"]["SS"]) == ["beta", "early"] and item["id"] == {"S": "s-1"}, item
 
 
 def test_a_failing_activity_sends_its_sns_alarm(runs, stack):
