@@ -106,6 +106,61 @@ function listWheels(folder: string): WheelFile[] {
     }));
 }
 
+function offlineProblem(request: WheelhouseRequest, reason: string): string {
+  return (
+    `mwaa-migration:requirementsFile ${request.requirementsPath} cannot be installed without the ` +
+    `internet: pip found no complete set of wheels for ${targetPlatformName(request.python)} under ` +
+    `the target's constraints (${reason}). Build the missing wheels yourself and add ` +
+    `them to pluginsZip, or set mwaa-migration:packageSource to a private repository's index URL.`
+  );
+}
+
+/**
+ * Wheels built here from the source archives pip resolves for these requirements (on this machine's
+ * Python, which is enough to find the packages that publish no wheel), kept in `files.built` when they
+ * are pure Python; a problem names a package that only builds for this machine's platform.
+ */
+function buildPureWheels(
+  python: string,
+  files: { requirements: string; constraints: string; built: string },
+  targetPython: string,
+): { wheels: number; problem?: string } {
+  const report = path.join(files.built, "..", "resolution.json");
+  const resolved = run(python, [
+    ...["-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet", "--disable-pip-version-check"],
+    ...["--report", report, "-r", files.requirements, "-c", files.constraints],
+  ]);
+  if (!resolved.ok) return { wheels: 0, problem: pipReason(resolved.stderr) };
+  const install = (JSON.parse(fs.readFileSync(report, "utf8")).install ?? []) as {
+    download_info?: { url?: string };
+    metadata?: { name?: string; version?: string };
+  }[];
+  const sources = install.filter((item) => !(item.download_info?.url ?? "").endsWith(".whl"));
+  for (const item of sources) {
+    const pin = `${item.metadata?.name}==${item.metadata?.version}`;
+    const built = run(python, [
+      ...["-m", "pip", "wheel", "--quiet", "--disable-pip-version-check", "--no-deps"],
+      ...["--wheel-dir", files.built, pin],
+    ]);
+    if (!built.ok)
+      return {
+        wheels: 0,
+        problem: `${pin} publishes no wheel and did not build: ${pipReason(built.stderr)}`,
+      };
+  }
+  const platformBound = (fs.existsSync(files.built) ? fs.readdirSync(files.built) : []).filter(
+    (name) => name.endsWith(".whl") && !name.endsWith("-none-any.whl"),
+  );
+  if (platformBound.length > 0)
+    return {
+      wheels: 0,
+      problem:
+        `${platformBound.join(", ")} publish no wheel for ${targetPlatformName(targetPython)} and build ` +
+        `only for this machine's platform`,
+    };
+  return { wheels: sources.length };
+}
+
 /** The wheels and constraint file for `request`, built (or found in the cache), or why they cannot be. */
 export function buildWheelhouse(request: WheelhouseRequest): Wheelhouse {
   const python = request.pythonCommand ?? "python3";
@@ -136,36 +191,34 @@ export function buildWheelhouse(request: WheelhouseRequest): Wheelhouse {
   fs.mkdirSync(root, { recursive: true });
   const work = fs.mkdtempSync(path.join(root, `.building-${key}-`));
   try {
-    const wheels = path.join(work, "wheels");
-    fs.writeFileSync(path.join(work, "requirements.txt"), [...indexes, ...packages, ""].join("\n"));
-    fs.writeFileSync(path.join(work, "constraints.txt"), text);
-    const pip = run(python, [
-      "-m",
-      "pip",
-      "download",
-      "--quiet",
-      "--disable-pip-version-check",
-      "--dest",
-      wheels,
-      ...platform,
-      "-r",
-      path.join(work, "requirements.txt"),
-      "-c",
-      path.join(work, "constraints.txt"),
-    ]);
-    if (!pip.ok)
-      return {
-        ok: false,
-        problem:
-          `mwaa-migration:requirementsFile ${request.requirementsPath} cannot be installed without the ` +
-          `internet: pip found no complete set of wheels for ${targetPlatformName(request.python)} under ` +
-          `the target's constraints (${pipReason(pip.stderr)}). Build the missing wheels yourself and add ` +
-          `them to pluginsZip, or set mwaa-migration:packageSource to a private repository's index URL.`,
-      };
-    fs.mkdirSync(wheels, { recursive: true });
-    fs.writeFileSync(path.join(wheels, ".complete"), "");
+    const files = {
+      requirements: path.join(work, "requirements.txt"),
+      constraints: path.join(work, "constraints.txt"),
+      wheels: path.join(work, "wheels"),
+      built: path.join(work, "built"),
+    };
+    fs.writeFileSync(files.requirements, [...indexes, ...packages, ""].join("\n"));
+    fs.writeFileSync(files.constraints, text);
+    const download = (extraLinks: string[]) =>
+      run(python, [
+        ...["-m", "pip", "download", "--quiet", "--disable-pip-version-check", "--dest", files.wheels],
+        ...platform,
+        ...extraLinks.flatMap((folder) => ["--find-links", folder]),
+        ...["-r", files.requirements, "-c", files.constraints],
+      ]);
+    let pip = download([]);
+    if (!pip.ok) {
+      // Some packages publish only a source archive (Airflow 2's python-nvd3 among them): build those
+      // here, keep the pure-Python ones (they install anywhere) and resolve again with them at hand.
+      const built = buildPureWheels(python, files, request.python);
+      if (built.problem) return { ok: false, problem: offlineProblem(request, built.problem) };
+      if (built.wheels > 0) pip = download([files.built]);
+    }
+    if (!pip.ok) return { ok: false, problem: offlineProblem(request, pipReason(pip.stderr)) };
+    fs.mkdirSync(files.wheels, { recursive: true });
+    fs.writeFileSync(path.join(files.wheels, ".complete"), "");
     fs.rmSync(folder, { recursive: true, force: true });
-    fs.renameSync(wheels, folder);
+    fs.renameSync(files.wheels, folder);
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }

@@ -30,9 +30,13 @@ describe("requirements for an environment without an internet route", function (
     const names = pluginsZip(run).map((entry) => entry.name);
     assert.ok(names.includes("constraints.txt"));
     const wheels = names.filter((n) => n.endsWith(".whl")).map((n) => n.split("-").slice(0, 2).join("-"));
-    // The versions the constraint file pins, the dependency included; psutil's wheel is compiled.
-    assert.deepEqual(wheels.sort(), [
+    // The versions the constraint file pins, the dependencies included; psutil's wheel is compiled, and
+    // python-nvd3 publishes only a source archive: its pure-Python wheel is built here.
+    assert.deepEqual(wheels.map((w) => w.toLowerCase()).sort(), [
+      "jinja2-3.1.6",
+      "markupsafe-3.0.2",
       "psutil-7.0.0",
+      "python_nvd3-0.16.0",
       "python_slugify-8.0.4",
       "tabulate-0.9.0",
       "text_unidecode-1.3",
@@ -43,7 +47,7 @@ describe("requirements for an environment without an internet route", function (
     assert.doesNotMatch(requirements, /https?:\/\//);
     assert.match(
       String(run.outputs.requirementsSource),
-      /^requirements.txt is installed without an index from 4 wheels/,
+      /^requirements.txt is installed without an index from 7 wheels/,
     );
 
     // A worker of the target (CPython 3.11, Linux x86_64) with plugins.zip unpacked and no index at all.
@@ -77,7 +81,7 @@ describe("requirements for an environment without an internet route", function (
       ]);
       const versions = sh(python, [
         "-c",
-        "import tabulate, slugify, psutil; print(tabulate.__version__, psutil.__version__)",
+        "import tabulate, slugify, psutil, nvd3; print(tabulate.__version__, psutil.__version__)",
       ]);
       assert.equal(versions.trim(), "0.9.0 7.0.0");
     } finally {
@@ -108,6 +112,7 @@ describe("requirements for an environment without an internet route", function (
         "tabulate",
         "python-slugify",
         "psutil",
+        "python-nvd3",
       ],
     );
     assert.match(
@@ -137,15 +142,14 @@ describe("requirements for an environment without an internet route", function (
     );
   });
 
-  it("refuses a package without a wheel for the target, and a constraint file it cannot read", async () => {
+  it("refuses a package pip cannot find, and a constraint file it cannot read", async () => {
     const work = fs.mkdtempSync(path.join(os.tmpdir(), "offline-reqs-"));
     try {
-      const sdistOnly = path.join(work, "requirements.txt");
-      // docopt publishes only a source archive: nothing pip can install offline without building it.
-      fs.writeFileSync(sdistOnly, `${fs.readFileSync(REQUIREMENTS, "utf8")}docopt\n`);
+      const unknown = path.join(work, "requirements.txt");
+      fs.writeFileSync(unknown, `${fs.readFileSync(REQUIREMENTS, "utf8")}no-such-package-anywhere\n`);
       await assert.rejects(
-        runStackWithOutputs({ ...loadDevConfig(), ...OFFLINE, "mwaa-migration:requirementsFile": sdistOnly }),
-        /requirementsFile \S+requirements.txt cannot be installed without the internet: pip found no complete set of wheels for CPython 3.11 on manylinux x86_64 .*docopt.*set mwaa-migration:packageSource to a private repository's index URL/,
+        runStackWithOutputs({ ...loadDevConfig(), ...OFFLINE, "mwaa-migration:requirementsFile": unknown }),
+        /requirementsFile \S+requirements.txt cannot be installed without the internet: pip found no complete set of wheels for CPython 3.11 on manylinux x86_64 .*no-such-package-anywhere.*set mwaa-migration:packageSource to a private repository's index URL/,
       );
       await assert.rejects(
         runStackWithOutputs({ ...loadDevConfig(), ...OFFLINE, "mwaa-migration:constraintsFile": "" }),
