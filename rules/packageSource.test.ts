@@ -55,6 +55,16 @@ describe("packageSource: where the target's pip gets its packages", () => {
     assert.equal(choosePackageSource({ kind: "pypi" }, NAT, "r", REQUIREMENTS).problem, undefined);
   });
 
+  it("refuses packages given by URL when they are to come from a private repository", () => {
+    const index = { kind: "index", url: "https://pypi.internal.example/simple/" } as const;
+    assert.deepEqual(choosePackageSource(index, OFFLINE, "r.txt", REQUIREMENTS), { source: index });
+    const byUrl = `${REQUIREMENTS}mylib @ https://files.example/mylib-1.0-py3-none-any.whl\n`;
+    assert.match(
+      choosePackageSource(index, OFFLINE, "/p/r.txt", byUrl).problem!,
+      /^mwaa-migration:requirementsFile \/p\/r.txt names packages by URL \(mylib @ https:\/\/files.example\/mylib-1.0-py3-none-any.whl\), which the private repository https:\/\/pypi.internal.example\/simple\/ does not serve/,
+    );
+  });
+
   it("rewrites requirements.txt to install from the shipped wheels, keeping the package lines", () => {
     assert.deepEqual(requirementLines(REQUIREMENTS), [
       "apache-airflow-providers-snowflake",

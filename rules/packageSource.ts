@@ -57,8 +57,20 @@ export function choosePackageSource(
 ): { source: PackageSource; problem?: string } {
   switch (setting.kind) {
     case "wheels":
-    case "index":
       return { source: setting };
+    case "index": {
+      // The private index serves the packages; a package given by URL still needs that URL's host.
+      const byUrl = requirementLines(requirements).filter(
+        (line) => /\S+:\/\/\S+/.test(line) && !/file:\/\//.test(line),
+      );
+      if (byUrl.length === 0) return { source: setting };
+      return {
+        source: setting,
+        problem:
+          `mwaa-migration:requirementsFile ${requirementsPath} names packages by URL (${byUrl.join("; ")}), which ` +
+          `the private repository ${setting.url} does not serve: publish them there and name them by name.`,
+      };
+    }
     case "pypi": {
       const problem = offlineRequirementsProblem(network, requirementsPath, requirements);
       return { source: { kind: "as-written" }, problem };
