@@ -22,17 +22,21 @@ _NAMED = 20
 
 
 def _other_unique_keys(conn: Any, table: str) -> List[tuple]:
-    """(name, columns) of the target's unique constraints and indexes."""
-    return db.rows(
+    """(name, columns) of the target's unique constraints and indexes.
+
+    Two queries without a join: a big table's load plans without nested loops, and a
+    catalog join planned that way costs a quarter of a second.
+    """
+    names = dict(
+        db.rows(conn, "SELECT attnum, attname FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attnum > 0", (table,))
+    )
+    indexes = db.rows(
         conn,
-        "SELECT c.relname, array_agg(a.attname ORDER BY k.n) FROM pg_index i"
-        " JOIN pg_class c ON c.oid = i.indexrelid"
-        " CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, n)"
-        " JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum"
-        " WHERE i.indrelid = to_regclass(%s) AND i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL"
-        " GROUP BY c.relname ORDER BY c.relname",
+        "SELECT indexrelid::regclass::text, indkey::int2[] FROM pg_index"
+        " WHERE indrelid = to_regclass(%s) AND indisunique AND indpred IS NULL AND indexprs IS NULL",
         (table,),
     )
+    return sorted((name, [names[n] for n in key]) for name, key in indexes)
 
 
 def check_unique_keys(conn: Any, load: TableLoad) -> None:
