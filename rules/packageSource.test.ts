@@ -65,6 +65,16 @@ describe("packageSource: where the target's pip gets its packages", () => {
     );
   });
 
+  it("refuses nested requirement files and editable projects, which the rewritten file cannot carry", () => {
+    const nested = `${REQUIREMENTS}-r extra-requirements.txt\n-e ./libs/common\n`;
+    for (const setting of [{ kind: "wheels" }, { kind: "auto" }] as const)
+      assert.match(
+        choosePackageSource(setting, OFFLINE, "/p/r.txt", nested).problem!,
+        /^mwaa-migration:requirementsFile \/p\/r.txt reads other files or local projects \(-r extra-requirements.txt; -e .\/libs\/common\), which do not travel with it/,
+      );
+    assert.equal(choosePackageSource({ kind: "auto" }, NAT, "r", nested).problem, undefined);
+  });
+
   it("rewrites requirements.txt to install from the shipped wheels, keeping the package lines", () => {
     assert.deepEqual(requirementLines(REQUIREMENTS), [
       "apache-airflow-providers-snowflake",

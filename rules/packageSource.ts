@@ -55,34 +55,45 @@ export function choosePackageSource(
   requirementsPath: string,
   requirements: string,
 ): { source: PackageSource; problem?: string } {
-  switch (setting.kind) {
-    case "wheels":
-      return { source: setting };
-    case "index": {
-      // The private index serves the packages; a package given by URL still needs that URL's host.
-      const byUrl = requirementLines(requirements).filter(
-        (line) => /\S+:\/\/\S+/.test(line) && !/file:\/\//.test(line),
-      );
-      if (byUrl.length === 0) return { source: setting };
-      return {
-        source: setting,
-        problem:
-          `mwaa-migration:requirementsFile ${requirementsPath} names packages by URL (${byUrl.join("; ")}), which ` +
-          `the private repository ${setting.url} does not serve: publish them there and name them by name.`,
-      };
-    }
-    case "pypi": {
-      const problem = offlineRequirementsProblem(network, requirementsPath, requirements);
-      return { source: { kind: "as-written" }, problem };
-    }
-    case "auto": {
-      const offline = network.kind === "vpc" && network.egress === "vpc-endpoints";
-      return {
-        source:
-          offline && internetNeeds(requirements).length > 0 ? { kind: "wheels" } : { kind: "as-written" },
-      };
-    }
-  }
+  if (setting.kind === "pypi")
+    return {
+      source: { kind: "as-written" },
+      problem: offlineRequirementsProblem(network, requirementsPath, requirements),
+    };
+  const offline = network.kind === "vpc" && network.egress === "vpc-endpoints";
+  const source: PackageSource =
+    setting.kind !== "auto"
+      ? setting
+      : offline && internetNeeds(requirements).length > 0
+        ? { kind: "wheels" }
+        : { kind: "as-written" };
+  if (source.kind === "as-written") return { source };
+  const problem = rewriteProblem(source, requirementsPath, requirements);
+  return problem ? { source, problem } : { source };
+}
+
+/** Lines the rewritten requirements.txt cannot carry to the environment, and why; undefined: none. */
+function rewriteProblem(
+  source: Exclude<PackageSource, { kind: "as-written" }>,
+  requirementsPath: string,
+  requirements: string,
+): string | undefined {
+  const lines = requirementLines(requirements);
+  const key = `mwaa-migration:requirementsFile ${requirementsPath}`;
+  const nested = lines.filter((line) => /^(?:-r|--requirement|-e|--editable)(?:\s*=\s*|\s+)/.test(line));
+  if (nested.length > 0)
+    return (
+      `${key} reads other files or local projects (${nested.join("; ")}), which do not travel with it to the ` +
+      `environment: put their packages in the file itself.`
+    );
+  // The private index serves the packages; a package given by URL still needs that URL's host.
+  const byUrl = lines.filter((line) => /\S+:\/\/\S+/.test(line) && !/file:\/\//.test(line));
+  if (source.kind === "index" && byUrl.length > 0)
+    return (
+      `${key} names packages by URL (${byUrl.join("; ")}), which the private repository ${source.url} does ` +
+      `not serve: publish them there and name them by name.`
+    );
+  return undefined;
 }
 
 /** One requirements.txt line without its comment, or undefined for a blank or comment-only line. */
