@@ -102,16 +102,27 @@ function meaningful(raw: string): string | undefined {
   return line === "" ? undefined : line;
 }
 
+const INDEX_OPTION =
+  /^(?:--index-url|-i|--extra-index-url|--find-links|-f|--trusted-host)(?:\s*=\s*|\s+)\S+$/;
 /** Options the rewritten file sets itself: where packages and constraints come from. */
-const SOURCE_OPTION =
-  /^(?:--constraint|-c|--index-url|-i|--extra-index-url|--find-links|-f|--trusted-host)(?:\s*=\s*|\s+)\S+$|^--no-index$/;
+const SOURCE_OPTION = /^(?:--constraint|-c)(?:\s*=\s*|\s+)\S+$|^--no-index$/;
+
+const meaningfulLines = (requirements: string): string[] =>
+  requirements
+    .split(/\r?\n/)
+    .map(meaningful)
+    .filter((line): line is string => line !== undefined);
 
 /** The lines of requirements.txt that name packages (and pip options other than where they come from). */
 export function requirementLines(requirements: string): string[] {
-  return requirements
-    .split(/\r?\n/)
-    .map(meaningful)
-    .filter((line): line is string => line !== undefined && !SOURCE_OPTION.test(line));
+  return meaningfulLines(requirements).filter(
+    (line) => !SOURCE_OPTION.test(line) && !INDEX_OPTION.test(line),
+  );
+}
+
+/** The lines of requirements.txt that name package indexes or links (what the deployer's pip reads from). */
+export function indexLines(requirements: string): string[] {
+  return meaningfulLines(requirements).filter((line) => INDEX_OPTION.test(line));
 }
 
 /**

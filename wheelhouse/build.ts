@@ -12,6 +12,7 @@ import * as path from "path";
 import { spawnSync } from "child_process";
 import { pinnedConstraints } from "../rules/requirements";
 import {
+  indexLines,
   requirementLines,
   targetPlatformArgs,
   targetPlatformName,
@@ -171,12 +172,7 @@ export function buildWheelhouse(request: WheelhouseRequest): Wheelhouse {
 
   const packages = requirementLines(request.requirements);
   const platform = targetPlatformArgs(request.python);
-  const indexes = request.requirements
-    .split(/\r?\n/)
-    .map((l) => l.replace(/(^|\s)#.*$/, "").trim())
-    .filter((l) =>
-      /^(?:--index-url|-i|--extra-index-url|--find-links|-f|--trusted-host)(?:\s*=\s*|\s+)\S+$/.test(l),
-    );
+  const indexes = indexLines(request.requirements);
   const key = crypto
     .createHash("sha256")
     .update(JSON.stringify({ packages, indexes, platform, constraints: text }))
