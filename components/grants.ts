@@ -9,6 +9,8 @@ export interface MigrationGrantsArgs {
   /** The MWAA source's execution role; absent for a self-managed source (see `exportPolicy`). */
   readonly sourceRoleName?: pulumi.Input<string>;
   readonly targetRoleName: pulumi.Input<string>;
+  /** The target side's provider when the target is in another account (the source's grant keeps the default). */
+  readonly targetProvider?: aws.Provider;
 }
 
 /**
@@ -42,7 +44,7 @@ export class MigrationGrants extends pulumi.ComponentResource {
     this.targetImportGrant = new aws.iam.RolePolicy(
       `${name}-target-import`,
       { name: `${name}-target-import`, role: args.targetRoleName, policy: this.importPolicy },
-      { parent: this },
+      { parent: this, provider: args.targetProvider },
     );
     this.registerOutputs({ exportPolicy: this.exportPolicy, importPolicy: this.importPolicy });
   }

@@ -16,11 +16,13 @@ import {
   rewriteLegacySecretsBackend,
   sharedDagLocationProblem,
 } from "../rules/clone";
-import { ConfigurationError, type MigrationConfig } from "../rules/config";
+import { ConfigurationError, type MigrationConfig, type TargetAccess } from "../rules/config";
+import { partitionOf } from "../rules/arns";
 import { MigrationGrants } from "./grants";
 import { deployerPolicy } from "../rules/permissions";
 import { MigrationBucket } from "./migrationBucket";
 import {
+  ASSUMED_SESSION_NAME,
   DEFAULT_PAYLOAD_DIR,
   bundleLocationOption,
   migrationPhases,
@@ -28,6 +30,7 @@ import {
   selfManagedAirflow,
   type MigrationPhases,
   type PhaseContext,
+  type RegionalAccess,
 } from "../providers";
 import { s3DagFolder } from "../rules/dagLocation";
 import { SourceEnvironment } from "./sourceEnvironment";
@@ -154,6 +157,31 @@ function requirementPackages(
   };
 }
 
+/** The target's side as the program reaches it: its own region, role or profile, or the stack's. */
+export interface TargetSide {
+  readonly separate: boolean;
+  readonly access: RegionalAccess;
+}
+
+export function targetSide(given: TargetAccess, stackRegion: string): TargetSide {
+  const separate =
+    given.assumeRoleArn !== undefined ||
+    given.profile !== undefined ||
+    (given.region !== undefined && given.region !== stackRegion);
+  return { separate, access: { ...given, region: given.region ?? stackRegion } };
+}
+
+/** The target side's AWS provider: its region, and the role it assumes or the profile it uses. */
+export function targetProviderArgs(access: RegionalAccess): aws.ProviderArgs {
+  return {
+    region: access.region as aws.Region,
+    ...(access.profile ? { profile: access.profile } : {}),
+    ...(access.assumeRoleArn
+      ? { assumeRoles: [{ roleArn: access.assumeRoleArn, sessionName: ASSUMED_SESSION_NAME }] }
+      : {}),
+  };
+}
+
 /** Whether the preview reads the source's web UI mapping (an MWAA source, cloning, cloneWebUiAccess). */
 export function clonesWebUiAccess(config: MigrationConfig): boolean {
   return config.cloneWebUiAccess && config.cloneSourceSettings && config.source.kind === "mwaa";
@@ -231,19 +259,31 @@ export class Migration extends pulumi.ComponentResource {
   readonly requirementsSource?: string;
   /** Per converted pipeline: its DAG file and how many of its objects were converted, approximated or not. */
   readonly pipelineConversion: Omit<ConvertedPipeline, "content">[];
+  /** How the target's side is reached; `separate` when it has its own account, region or credentials. */
+  readonly targetSide: TargetSide;
+  /** The target side's AWS provider; undefined when the target shares the stack's default provider. */
+  readonly targetProvider?: aws.Provider;
 
   constructor(name: string, args: MigrationArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mwaa-migration:index:Migration", name, {}, opts);
     const { config, region } = args;
     this.plan = stagePlan(config.stage, args.history);
     this.bulkApplied = this.plan.bulkExport || args.history.bulkApplied;
-    const account = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
+    this.targetSide = targetSide(config.targetAccess, region);
+    this.targetProvider = this.targetSide.separate
+      ? new aws.Provider(`${name}-target-aws`, targetProviderArgs(this.targetSide.access), { parent: this })
+      : undefined;
+    const sourceAccount = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
+    const account = this.targetProvider
+      ? aws.getCallerIdentityOutput({}, { parent: this, provider: this.targetProvider }).accountId
+      : sourceAccount;
+    const targetRegion = this.targetSide.access.region;
     const version = findMwaaVersion(config.targetAirflowVersion);
     if (!version) throw new ConfigurationError([`unknown target version ${config.targetAirflowVersion}`]);
 
     this.source = new SourceEnvironment(
       `${name}-source`,
-      { source: config.source, region, account, password: args.sourcePassword },
+      { source: config.source, region, account: sourceAccount, password: args.sourcePassword },
       { parent: this },
     );
     const pipelines = pipelineConversion(config, args.projectRoot, args.livePipelines ?? []);
@@ -261,8 +301,20 @@ export class Migration extends pulumi.ComponentResource {
     });
     this.bucket = new MigrationBucket(
       `${name}-bucket`,
-      { prefix: config.migrationPrefix, expirationDays: config.bundleExpirationDays, tags: args.tags },
-      { parent: this },
+      {
+        prefix: config.migrationPrefix,
+        expirationDays: config.bundleExpirationDays,
+        sourceWriter: this.targetProvider
+          ? {
+              roleArn: this.source.executionRoleArn,
+              account,
+              partition: partitionOf(targetRegion),
+              region: targetRegion,
+            }
+          : undefined,
+        tags: args.tags,
+      },
+      this.onTargetSide(),
     );
     this.target = this.buildTarget(
       name,
@@ -278,23 +330,28 @@ export class Migration extends pulumi.ComponentResource {
         `${name}-web-ui`,
         {
           environmentName: config.targetEnvironmentName,
-          region,
+          region: targetRegion,
           account,
           mappings: webUiMappings,
           ssoInstanceArn: config.ssoInstanceArn,
           airflowVersion: config.targetAirflowVersion,
           // Through the environment's reported version: a custom role is created once the environment exists.
           airflow: this.target.environment.airflowVersion.apply((v) =>
-            mwaaAirflow(config.targetEnvironmentName, v, region),
+            mwaaAirflow(config.targetEnvironmentName, v, targetRegion, this.targetSide.access),
           ),
           tags: args.tags,
         },
-        { parent: this },
+        this.onTargetSide(),
       );
     // Only the environment is built when no history moves: no grant is needed.
     if (this.plan.grants && config.historyImport) this.grants = this.buildGrants(name, config);
     this.phases = migrationPhases(name, this.plan, this.phaseContext(config, region), this);
-    this.deployerPolicy = this.deployerPolicyFor(config, region, account, webUiMappings);
+    this.deployerPolicy = this.deployerPolicyFor(
+      config,
+      region,
+      { source: sourceAccount, target: account },
+      webUiMappings,
+    );
 
     this.registerOutputs({
       stage: config.stage,
@@ -315,7 +372,10 @@ export class Migration extends pulumi.ComponentResource {
     localProblems: string[],
   ): pulumi.Output<MigrationChecks> {
     const targetDagBucketArn = config.targetDagBucketName
-      ? aws.s3.getBucketOutput({ bucket: config.targetDagBucketName }, { parent: this }).arn
+      ? aws.s3.getBucketOutput(
+          { bucket: config.targetDagBucketName },
+          { parent: this, provider: this.targetProvider },
+        ).arn
       : undefined;
     return pulumi
       .all([
@@ -373,7 +433,7 @@ export class Migration extends pulumi.ComponentResource {
         // The environment waits for the checks: a failed check stops the stack before MWAA is touched.
         airflowVersion: this.checks.apply(() => config.targetAirflowVersion),
         pythonVersion,
-        region: args.region,
+        region: this.targetSide.access.region,
         account,
         network: config.network,
         kmsKeyArn: config.kmsKeyArn,
@@ -394,8 +454,13 @@ export class Migration extends pulumi.ComponentResource {
         },
         tags: args.tags,
       },
-      { parent: this },
+      this.onTargetSide(),
     );
+  }
+
+  /** Options of a component on the target's side: the target's AWS provider when it has its own. */
+  private onTargetSide(): pulumi.ComponentResourceOptions {
+    return this.targetProvider ? { parent: this, providers: { aws: this.targetProvider } } : { parent: this };
   }
 
   /** The temporary grants: export on the source's role, import on the target's (after the checks pass). */
@@ -408,6 +473,7 @@ export class Migration extends pulumi.ComponentResource {
         keyArn: this.bucket.keyArn,
         sourceRoleName: this.source.executionRoleName,
         targetRoleName: this.checks.apply(() => this.target.executionRoleName),
+        targetProvider: this.targetProvider,
       },
       { parent: this },
     );
@@ -421,18 +487,19 @@ export class Migration extends pulumi.ComponentResource {
   private deployerPolicyFor(
     config: MigrationConfig,
     region: string,
-    account: pulumi.Output<string>,
+    accounts: { source: pulumi.Output<string>; target: pulumi.Output<string> },
     webUiMappings: readonly WebUiMapping[],
   ): pulumi.Output<string> {
     const { source, target } = this;
     const sourceSide = pulumi.all([
+      accounts.source,
       source.executionRoleArn,
       source.sourceBucketArn,
       source.dagS3Path,
       source.taskLogGroupArn,
     ]);
     const targetSide = pulumi.all([
-      account,
+      accounts.target,
       this.bucket.bucketName,
       this.bucket.keyArn,
       target.dagBucketName,
@@ -443,12 +510,14 @@ export class Migration extends pulumi.ComponentResource {
       .apply(
         ([
           [acct, bucketName, keyArn, targetBucket, targetLogs],
-          [roleArn, sourceBucket, sourceDagPath, sourceLogs],
+          [sourceAccount, roleArn, sourceBucket, sourceDagPath, sourceLogs],
         ]) =>
           JSON.stringify(
             deployerPolicy({
-              region,
+              region: this.targetSide.access.region,
               account: acct,
+              sourceSide: { region, account: sourceAccount },
+              targetRoleArn: this.targetSide.access.assumeRoleArn,
               targetEnvironmentName: config.targetEnvironmentName,
               sourceEnvironmentName:
                 config.source.kind === "mwaa" ? config.source.environmentName : undefined,
@@ -486,11 +555,17 @@ export class Migration extends pulumi.ComponentResource {
             .all([source.sourceBucketArn!, source.dagS3Path!])
             .apply(([arn, dagPath]) => s3DagFolder(arn, dagPath))
         : source.dagsLocation!;
+    const targetAccess = this.targetSide.access;
     return {
-      source: { airflow: sourceAirflow, dagFolder: sourceDagFolder, taskLogGroup: source.taskLogGroupArn },
+      source: {
+        airflow: sourceAirflow,
+        dagFolder: sourceDagFolder,
+        taskLogGroup: source.taskLogGroupArn,
+        access: { region },
+      },
       target: {
         airflow: target.environment.airflowVersion.apply((version) =>
-          mwaaAirflow(target.environmentName, version, region),
+          mwaaAirflow(target.environmentName, version, targetAccess.region, targetAccess),
         ),
         dagFolder: target.dagBucketName.apply((bucket) => s3DagFolder(bucket, target.dagS3Path)),
         taskLogGroup: target.taskLogGroupArn,
@@ -499,7 +574,8 @@ export class Migration extends pulumi.ComponentResource {
         bucket: this.bucket.bucketName,
         prefix: config.migrationPrefix,
         kmsKeyId: this.bucket.keyArn,
-        region,
+        region: targetAccess.region,
+        access: targetAccess,
       },
       bundleAccess: this.grants ? [this.grants] : [],
       targetReady: [target],

@@ -1,7 +1,12 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { baselineBucketControls } from "./bucketControls";
-import { migrationBucketPolicy } from "../rules/permissions";
+import { accountOfArn } from "../rules/arns";
+import {
+  crossAccountExportStatements,
+  migrationBucketPolicy,
+  migrationKeyPolicy,
+} from "../rules/permissions";
 import { bucketNamePrefix } from "../rules/names";
 
 export interface MigrationBucketArgs {
@@ -9,8 +14,23 @@ export interface MigrationBucketArgs {
   readonly prefix: string;
   /** Days after which bundles (current and noncurrent versions) are deleted. */
   readonly expirationDays: number;
+  /**
+   * The source's execution role, when it may be in another account than the bucket (`account`): the bucket
+   * and key policies then let it write the bundle, as its export grant says, and nothing else.
+   */
+  readonly sourceWriter?: {
+    readonly roleArn: pulumi.Input<string | undefined>;
+    readonly account: pulumi.Input<string>;
+    readonly partition: string;
+    /** The bucket's and key's region. */
+    readonly region: string;
+  };
   readonly tags?: Record<string, string>;
 }
+
+/** Whether a writer role is another account's than the bucket's (and so needs the resource policies). */
+const crossAccountWriter = (roleArn: string | undefined, bucketAccount: string) =>
+  roleArn !== undefined && accountOfArn(roleArn) !== undefined && accountOfArn(roleArn) !== bucketAccount;
 
 /**
  * The bucket export bundles travel through. Bundles carry decrypted variables and connections, so the
@@ -26,6 +46,22 @@ export class MigrationBucket extends pulumi.ComponentResource {
   constructor(name: string, args: MigrationBucketArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mwaa-migration:storage:MigrationBucket", name, {}, opts);
     const parent = { parent: this };
+    const writer = args.sourceWriter;
+    // The writer's statements for a placeholder key ARN: the key's policy cannot name the key's own ARN.
+    const keyWriterStatements = writer
+      ? pulumi.all([writer.roleArn, writer.account]).apply(([roleArn, account]) =>
+          crossAccountWriter(roleArn, account)
+            ? crossAccountExportStatements(
+                {
+                  bucketName: "*",
+                  prefix: args.prefix,
+                  keyArn: `arn:${writer.partition}:kms:${writer.region}:${account}:key/*`,
+                },
+                roleArn!,
+              ).key
+            : [],
+        )
+      : undefined;
 
     this.key = new aws.kms.Key(
       `${name}-key`,
@@ -33,6 +69,16 @@ export class MigrationBucket extends pulumi.ComponentResource {
         description: `Encrypts the MWAA migration export bundles of ${name}`,
         enableKeyRotation: true,
         deletionWindowInDays: 30,
+        policy:
+          writer && keyWriterStatements
+            ? pulumi
+                .all([writer.account, keyWriterStatements])
+                .apply(([account, statements]) =>
+                  statements.length > 0
+                    ? JSON.stringify(migrationKeyPolicy(writer.partition, account, statements))
+                    : undefined,
+                )
+            : undefined,
         tags: args.tags,
       },
       parent,
@@ -83,8 +129,21 @@ export class MigrationBucket extends pulumi.ComponentResource {
       {
         bucket: bucketId,
         policy: pulumi
-          .all([this.bucket.bucket, this.key.arn])
-          .apply(([bucket, keyArn]) => JSON.stringify(migrationBucketPolicy(bucket, keyArn))),
+          .all([this.bucket.bucket, this.key.arn, writer?.roleArn, writer?.account])
+          .apply(([bucket, keyArn, roleArn, account]) =>
+            JSON.stringify(
+              migrationBucketPolicy(
+                bucket,
+                keyArn,
+                account !== undefined && crossAccountWriter(roleArn, account)
+                  ? crossAccountExportStatements(
+                      { bucketName: bucket, prefix: args.prefix, keyArn },
+                      roleArn!,
+                    ).bucket
+                  : [],
+              ),
+            ),
+          ),
       },
       { parent: this, dependsOn: controls },
     );

@@ -4,7 +4,12 @@ import * as fs from "fs";
 import * as path from "path";
 import type { PolicyResource } from "@pulumi/policy";
 import * as p from "./policies";
-import { executionRolePolicy } from "../rules/permissions";
+import {
+  crossAccountExportStatements,
+  executionRolePolicy,
+  migrationBucketPolicy,
+  migrationKeyPolicy,
+} from "../rules/permissions";
 import { webLoginPolicy } from "../rules/webUiAccess";
 import { resource, runPolicy, runResourcePolicy } from "./test/engine";
 import {
@@ -162,6 +167,25 @@ function webLogin(
     [prop]: principal,
     policy: JSON.stringify(policy),
   });
+}
+
+/** The source's execution role, in an account of its own. */
+const SOURCE_ROLE = "arn:aws:iam::999988887777:role/source-execution-role";
+const CROSS_BUNDLE = { bucketName: MIGRATION_BUCKET, prefix: PREFIX, keyArn: KEY_ARN };
+
+/** The migration bucket's and key's policies as the program writes them for a source in another account. */
+function sourceWritesAcrossAccounts(s: Stack): PolicyResource[] {
+  s.byName("source").props.executionRoleArn = SOURCE_ROLE;
+  const writer = crossAccountExportStatements(CROSS_BUNDLE, SOURCE_ROLE);
+  setPolicy(s, "migration-bucket-tls", migrationBucketPolicy(MIGRATION_BUCKET, KEY_ARN, writer.bucket));
+  return setPolicy(s, "migration-key", migrationKeyPolicy("aws", ACCOUNT, writer.key));
+}
+
+/** The cross-account stack with one more statement in the bucket's (or the key's) policy. */
+function withResourceStatement(s: Stack, on: "migration-bucket-tls" | "migration-key", statement: object) {
+  sourceWritesAcrossAccounts(s);
+  const current = JSON.parse(s.byName(on).props.policy) as { Statement: object[] };
+  return setPolicy(s, on, { ...current, Statement: [...current.Statement, statement] });
 }
 
 const cases: Record<string, { policy: (typeof p.allPolicies)[number]; failing: Case[]; passing: Case[] }> = {
@@ -518,6 +542,109 @@ const cases: Record<string, { policy: (typeof p.allPolicies)[number]; failing: C
             }),
           ),
         config: { extraExportActions: ["s3:PutObjectTagging"], migrationPrefix: PREFIX },
+        expect: [],
+      },
+    ],
+  },
+  "migration-bucket-source-writer-only": {
+    policy: p.migrationResourcePolicies,
+    failing: [
+      {
+        title: "the bucket policy lets everyone read the bundle",
+        change: (s) =>
+          withResourceStatement(s, "migration-bucket-tls", {
+            Sid: "PublicRead",
+            Effect: "Allow",
+            Principal: "*",
+            Action: "s3:GetObject",
+            Resource: `arn:aws:s3:::${MIGRATION_BUCKET}/${PREFIX}/*`,
+          }),
+        expect: [
+          /BucketPolicy "migration-bucket-tls": policy statement PublicRead .*allows every principal; allows s3:GetObject, beyond the bundle's writes\. Fix: let the bucket's and key's policies name only the source's execution role/,
+        ],
+        urnOf: "migration-bucket-tls",
+      },
+      {
+        title: "the source's role may also read and delete through the bucket policy",
+        change: (s) =>
+          withResourceStatement(s, "migration-bucket-tls", {
+            Sid: "SourceReads",
+            Effect: "Allow",
+            Principal: { AWS: SOURCE_ROLE },
+            Action: ["s3:GetObject", "s3:DeleteObject"],
+            Resource: `arn:aws:s3:::${MIGRATION_BUCKET}/*`,
+          }),
+        expect: [
+          /SourceReads .*allows s3:GetObject, s3:DeleteObject, beyond the bundle's writes; .*covers the whole bucket/,
+        ],
+      },
+      {
+        title: "another account's role writes the bundle",
+        change: (s) =>
+          withResourceStatement(s, "migration-bucket-tls", {
+            Sid: "Stranger",
+            Effect: "Allow",
+            Principal: { AWS: "arn:aws:iam::444455556666:role/elsewhere" },
+            Action: "s3:PutObject",
+            Resource: `arn:aws:s3:::${MIGRATION_BUCKET}/${PREFIX}/*`,
+          }),
+        expect: [
+          /Stranger .*allows AWS arn:aws:iam::444455556666:role\/elsewhere, which is not the source's execution role/,
+        ],
+      },
+      {
+        title: "the key policy lets the source's role use the key outside S3, and another account manage it",
+        change: (s) => {
+          withResourceStatement(s, "migration-key", {
+            Sid: "DirectUse",
+            Effect: "Allow",
+            Principal: { AWS: SOURCE_ROLE },
+            Action: "kms:Decrypt",
+            Resource: "*",
+          });
+          const current = JSON.parse(s.byName("migration-key").props.policy) as { Statement: object[] };
+          return setPolicy(s, "migration-key", {
+            ...current,
+            Statement: [
+              ...current.Statement,
+              {
+                Sid: "OtherRoot",
+                Effect: "Allow",
+                Principal: { AWS: "arn:aws:iam::444455556666:root" },
+                Action: "kms:*",
+                Resource: "*",
+              },
+            ],
+          });
+        },
+        expect: [
+          /Key "migration-key": policy statement DirectUse .*lets the key be used outside S3 \(no kms:ViaService condition\)/,
+          /OtherRoot .*allows the account arn:aws:iam::444455556666:root, not one role; allows kms:\*, beyond the bundle's writes/,
+        ],
+      },
+      {
+        title: "the key policy hands the key to the source's whole account",
+        change: (s) =>
+          withResourceStatement(s, "migration-key", {
+            Sid: "SourceAccount",
+            Effect: "Allow",
+            Principal: { AWS: "999988887777" },
+            Action: ["kms:GenerateDataKey"],
+            Resource: "*",
+            Condition: { StringEquals: { "kms:ViaService": "s3.us-east-1.amazonaws.com" } },
+          }),
+        expect: [/SourceAccount .*allows the account 999988887777, not one role\./],
+      },
+    ],
+    passing: [
+      {
+        title: "one account: the bucket and key policies allow no one",
+        change: (s) => s.resources,
+        expect: [],
+      },
+      {
+        title: "a source in another account: its role writes the bundle as its export grant says",
+        change: sourceWritesAcrossAccounts,
         expect: [],
       },
     ],

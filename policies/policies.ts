@@ -33,6 +33,7 @@ import {
   checkExportGrant,
   checkGrantsRemovedAfterComplete,
   checkImportGrant,
+  checkMigrationResourcePolicies,
   checkNoDeleteOnMigrationBucket,
 } from "./rules/grants";
 
@@ -212,6 +213,20 @@ export const migrationBucketNoDelete = stackPolicy(
   checkNoDeleteOnMigrationBucket,
 );
 
+export const migrationResourcePolicies = stackPolicy(
+  {
+    name: "migration-bucket-source-writer-only",
+    description:
+      "The migration bucket's and key's own policies allow no one but the source's execution role (a source in another account), and it only the export grant's writes under the migration prefix and the key through S3.",
+    enforcementLevel: "mandatory",
+    severity: "high",
+    remediationSteps:
+      "Name only the source environment's execution role in Allow statements of the bucket policy (s3:PutObject/AbortMultipartUpload on <bucket>/<prefix>/*) and of the key policy (the export grant's KMS actions with a kms:ViaService condition); the key's own account root may keep kms:*.",
+  },
+  [...GRANT_KEYS, "extraExportActions"],
+  checkMigrationResourcePolicies,
+);
+
 export const grantsRemovedAfterComplete = stackPolicy(
   {
     name: "migration-grants-removed-after-complete",
@@ -300,6 +315,7 @@ export const allPolicies: (ResourceValidationPolicy | StackValidationPolicy)[] =
   exportGrantWriteOnly,
   importGrantReadOnly,
   migrationBucketNoDelete,
+  migrationResourcePolicies,
   grantsRemovedAfterComplete,
   bucketDataProtection,
   environmentLogging,

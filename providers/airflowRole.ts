@@ -18,6 +18,7 @@ import { DirectRestTransport } from "./airflow/directRest";
 import { InvokeRestApiTransport } from "./airflow/invokeRestApi";
 import type { RestTransport } from "./airflow/restClient";
 import { restApiVersionFor } from "./airflow/restPaths";
+import { accessOf } from "./framework/awsAccess";
 import { Failures, fail, isUnknown } from "./framework/checks";
 import { PROVIDER_VERSION } from "./framework/commonInputs";
 import { type AirflowInputs, type ResourceType, resourceProvider } from "./framework/provider";
@@ -191,8 +192,9 @@ function roleTransport(target: AirflowTarget, region: string | undefined): RestT
   switch (connection.kind) {
     case "mwaa-rest":
       return new InvokeRestApiTransport({
-        environmentName: connection.environmentName,
+        ...accessOf(connection),
         region: connection.region,
+        environmentName: connection.environmentName,
         apiVersion,
       });
     case "airflow-rest":

@@ -46,6 +46,7 @@ export {
   type PhaseTiming,
 } from "./phases";
 export { mwaaAirflow, selfManagedAirflow } from "./framework/phaseInputs";
+export { ASSUMED_SESSION_NAME, type AwsAccess, type RegionalAccess } from "./framework/awsAccess";
 export {
   BUNDLE_LOCATION_OPTION,
   bundleLocationOption,

@@ -110,6 +110,38 @@ describe("export/import inputs", () => {
     assert.deepEqual(rotated, { changes: true, replaces: [], deleteBeforeReplace: false });
   });
 
+  it("reaching a side as another role or profile updates in place; the environment or bundle changing replaces", async () => {
+    const olds = (await metadataExportProvider.check!({}, base)).inputs;
+    const role = "arn:aws:iam::210987654321:role/mwaa-migration-deployer";
+    const olderAirflow = olds.airflow as Record<string, unknown>;
+    const asRole = await metadataExportProvider.diff!("id", olds, {
+      ...olds,
+      airflow: { ...olderAirflow, assumeRoleArn: role, profile: "source-admin" },
+      bundleAssumeRoleArn: role,
+      bundleProfile: "target-admin",
+    });
+    assert.deepEqual(asRole, { changes: true, replaces: [], deleteBeforeReplace: false });
+    const elsewhere = await metadataExportProvider.diff!("id", olds, { ...olds, region: "eu-west-1" });
+    assert.deepEqual(elsewhere.replaces, ["region"]);
+  });
+
+  it("names a role to assume that is not a role ARN, and the fix", async () => {
+    const checked = await metadataExportProvider.check!(
+      {},
+      {
+        ...base,
+        airflow: { ...(base.airflow as object), assumeRoleArn: "arn:aws:iam::210987654321:user/alice" },
+        bundleAssumeRoleArn: "mwaa-migration-deployer",
+      },
+    );
+    assert.deepEqual(checked.failures?.map((f) => f.property).sort(), [
+      "airflow.assumeRoleArn",
+      "bundleAssumeRoleArn",
+    ]);
+    for (const failure of checked.failures ?? [])
+      assert.match(failure.reason, /must be an IAM role ARN, e\.g\. "arn:aws:iam::/);
+  });
+
   it("reads the self-managed kind as older states spell it without a change in the preview", async () => {
     const selfManaged = { kind: "self-managed", airflowVersion: "2.8.1", url: "http://127.0.0.1:8080" };
     const olds = (await metadataExportProvider.check!({}, { ...base, airflow: selfManaged })).inputs;

@@ -96,9 +96,9 @@ export const metadataExportType = workResourceType<
       pauseActive: false,
     };
   },
-  async outputs(inputs, region) {
+  async outputs(inputs, bundle) {
     const where = bundleLocation(inputs);
-    const manifest = await readBundleJson(where, MANIFEST_FILE, region);
+    const manifest = await readBundleJson(where, MANIFEST_FILE, bundle);
     if (!manifest)
       throw new Error(`no ${MANIFEST_FILE} under ${bundleUri(where)}; the export did not complete`);
     const summary = summariseManifest(manifest);
@@ -109,11 +109,11 @@ export const metadataExportType = workResourceType<
     }
     return { ...summary, exportId: where.exportId, bundleUri: bundleUri(where) };
   },
-  async onDelete(props, region, log) {
+  async onDelete(props, bundle, log) {
     if (typeof props.bucket !== "string" || typeof props.exportId !== "string") return;
     const where = bundleLocation(props);
     if (props.purgeOnDelete === true) {
-      const removed = await purgeBundle(where, region);
+      const removed = await purgeBundle(where, bundle);
       log(`[MetadataExport] purged ${removed} objects under ${bundleUri(where)}`);
     } else {
       log(

@@ -19,12 +19,14 @@ import {
   summariseManifest,
   summariseReport,
 } from "../contract";
+import type { AwsAccess } from "./framework/awsAccess";
 import { readBundleJson, readBundleRows } from "./framework/bundleStore";
 import { Failures, fail, isUnknown, optionalBoolean, optionalOneOf, requireString } from "./framework/checks";
 import { logGroupName, logicalDates, migratedTaskInstances } from "./framework/taskLogSelection";
 import { COMMON_REPLACING, type CommonWorkInputs } from "./framework/commonInputs";
 import { resourceProvider } from "./framework/provider";
 import { payloadInputs, RESOURCE_MODULE, WorkResourceArgs, workResourceOptions } from "./framework/resource";
+import { checkAssumeRole, sideAccess } from "./framework/target";
 import { workResourceType, type WorkState } from "./framework/work";
 
 /** Task-log copy after the import: CloudWatch task logs of every migrated task instance. */
@@ -70,6 +72,11 @@ export interface MetadataImportInputs extends CommonWorkInputs {
   /** Leave out (and report) rows the target cannot store, instead of failing the import. */
   skipUnstorableRows: boolean;
   taskLogs?: TaskLogCopySettings;
+  /**
+   * How the source's task log group is read (awsAccess) when the source is another account's or region's;
+   * the target's group is written as the target's side is reached. Not in `taskLogs`: a new role re-runs nothing.
+   */
+  taskLogsSourceAccess?: AwsAccess;
 }
 
 /** The import report's summary and where the bundle is, plus the run that wrote it. */
@@ -84,14 +91,14 @@ export interface MetadataImportOutputs extends Omit<ImportSummary, "problems">, 
  */
 export async function copyLogsOfBundle(
   inputs: MetadataImportInputs,
-  region: string | undefined,
+  bundle: AwsAccess,
   log: (line: string) => void,
 ): Promise<TaskLogCopyResult> {
   const settings = inputs.taskLogs!;
   const where = bundleLocation(inputs);
-  const manifest = summariseManifest((await readBundleJson(where, MANIFEST_FILE, region)) ?? {});
+  const manifest = summariseManifest((await readBundleJson(where, MANIFEST_FILE, bundle)) ?? {});
   const runs: Record<string, unknown>[] = [];
-  await readBundleRows(where, "dag_run", region, (row) =>
+  await readBundleRows(where, "dag_run", bundle, (row) =>
     runs.push({
       dag_id: row.dag_id,
       run_id: row.run_id,
@@ -100,7 +107,7 @@ export async function copyLogsOfBundle(
     }),
   );
   const taskRows: Record<string, unknown>[] = [];
-  await readBundleRows(where, "task_instance", region, (row) => taskRows.push(row));
+  await readBundleRows(where, "task_instance", bundle, (row) => taskRows.push(row));
   const taskInstances = migratedTaskInstances(taskRows, logicalDates(runs));
   log(
     `[MetadataImport] copying task logs of ${taskInstances.length} task instances from ${settings.sourceLogGroup} to ${settings.targetLogGroup}`,
@@ -108,7 +115,10 @@ export async function copyLogsOfBundle(
   const airflow = inputs.airflow;
   return copyTaskLogs(
     {
-      region: region ?? "",
+      region: bundle.region ?? "",
+      sourceAccess: inputs.taskLogsSourceAccess,
+      targetAccess: sideAccess(airflow, bundle.region),
+      archiveAccess: bundle,
       sourceLogGroup: logGroupName(settings.sourceLogGroup),
       targetLogGroup: logGroupName(settings.targetLogGroup),
       sourceAirflowVersion: manifest.sourceAirflowVersion ?? airflow.airflowVersion,
@@ -157,6 +167,9 @@ export const metadataImportType = workResourceType<
     optionalBoolean(failures, inputs, "continueSchedules");
     optionalBoolean(failures, inputs, "skipUnstorableRows");
     checkTaskLogs(failures, inputs.taskLogs);
+    const sourceAccess = inputs.taskLogsSourceAccess as AwsAccess | undefined;
+    if (sourceAccess && !isUnknown(sourceAccess))
+      checkAssumeRole(failures, "taskLogsSourceAccess.assumeRoleArn", sourceAccess.assumeRoleArn);
   },
   derive: (inputs) => inputs,
   conf(inputs) {
@@ -171,9 +184,9 @@ export const metadataImportType = workResourceType<
       skipUnstorableRows: inputs.skipUnstorableRows,
     };
   },
-  async outputs(inputs, region, _airflow, log) {
+  async outputs(inputs, bundle, _airflow, log) {
     const where = bundleLocation(inputs);
-    const report = await readBundleJson(where, IMPORT_REPORT_FILE, region);
+    const report = await readBundleJson(where, IMPORT_REPORT_FILE, bundle);
     if (!report)
       throw new Error(
         `no ${IMPORT_REPORT_FILE} under ${bundleUri(where)}; the import did not write its report (its task log says ` +
@@ -185,12 +198,12 @@ export const metadataImportType = workResourceType<
         `the import report under ${bundleUri(where)} does not reconcile: ${summary.problems.join("; ") || "verification failed"}`,
       );
     }
-    const taskLogCopy = inputs.taskLogs ? await copyLogsOfBundle(inputs, region, log) : null;
+    const taskLogCopy = inputs.taskLogs ? await copyLogsOfBundle(inputs, bundle, log) : null;
     return { ...summary, bundleUri: bundleUri(where), taskLogCopy };
   },
-  async failureDetail(inputs, region, since) {
+  async failureDetail(inputs, bundle, since) {
     const where = bundleLocation(inputs);
-    const report = (await readBundleJson(where, IMPORT_REPORT_FILE, region)) as
+    const report = (await readBundleJson(where, IMPORT_REPORT_FILE, bundle)) as
       { error?: unknown; finishedAt?: unknown } | undefined;
     // A report older than this run (with a minute for clock skew) is an earlier attempt's.
     const finishedAt = Date.parse(String(report?.finishedAt));
@@ -218,6 +231,8 @@ export interface MetadataImportArgs extends WorkResourceArgs {
   skipUnstorableRows?: pulumi.Input<boolean>;
   /** Copy the migrated task instances' CloudWatch logs after the import (MWAA sources). */
   taskLogs?: pulumi.Input<TaskLogCopySettings>;
+  /** How the source's task log group is read when the source is in another account or region. */
+  taskLogsSourceAccess?: pulumi.Input<AwsAccess>;
 }
 
 export class MetadataImport extends dynamic.Resource {

@@ -20,7 +20,13 @@ import { type AirflowInputs, type ResourceType, resourceProvider } from "./frame
 import { payloadInputs, RESOURCE_MODULE, workResourceOptions } from "./framework/resource";
 import type { WorkKind } from "./framework/runIds";
 import { ensureStaged } from "./framework/staging";
-import { type AirflowTarget, airflowClientFor, checkDagFolder, describeAirflow } from "./framework/target";
+import {
+  type AirflowTarget,
+  airflowClientFor,
+  checkDagFolder,
+  describeAirflow,
+  sideAccess,
+} from "./framework/target";
 import { workPathFor } from "./framework/workPath";
 
 const DAG_OF: Record<WorkKind, string> = { export: EXPORT_DAG_ID, import: IMPORT_DAG_ID };
@@ -79,7 +85,7 @@ export const migrationDagStagingType: ResourceType<MigrationDagStagingInputs, Mi
         dagId,
         files: readPayload(inputs.payloadDir, dagId),
         dagFolder: inputs.dagFolder,
-        region,
+        dagFolderAccess: sideAccess(inputs.airflow, region),
         parseDeadlineMs: started + inputs.parseDeadlineSeconds * 1000,
         parseDeadlineSeconds: inputs.parseDeadlineSeconds,
         pollIntervalSeconds: inputs.pollIntervalSeconds,
@@ -102,7 +108,7 @@ export const migrationDagStagingType: ResourceType<MigrationDagStagingInputs, Mi
     if (typeof props.payloadDir !== "string") return;
     try {
       const keys = readPayload(props.payloadDir, props.stagedDag).map((f) => f.key);
-      await removePayload(props.dagFolder, keys, context.regionOf(props));
+      await removePayload(props.dagFolder, keys, sideAccess(props.airflow, context.regionOf(props)));
     } catch (e) {
       context.log(`[MigrationDagStaging] could not remove ${props.stagedDag}: ${(e as Error).message}`);
     }

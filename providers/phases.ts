@@ -24,6 +24,7 @@ import type { ConflictPolicy } from "../contract";
 import type { StagePlan } from "../rules/stages";
 import { CutoverSourcePause, CutoverTargetActivation } from "./cutoverResources";
 import { DagParseGate, TargetDagParse } from "./dagParseResources";
+import type { AwsAccess } from "./framework/awsAccess";
 import type { AirflowTarget } from "./framework/target";
 import { workPathFor } from "./framework/workPath";
 import { MetadataExport } from "./metadataExport";
@@ -37,6 +38,8 @@ export interface MigrationSide {
   readonly dagFolder: pulumi.Input<string>;
   /** The side's CloudWatch task log group (ARN or name); MWAA environments have one. */
   readonly taskLogGroup?: pulumi.Input<string>;
+  /** How the side's own AWS resources are reached when not with the default chain in the stack's region. */
+  readonly access?: AwsAccess;
 }
 
 /** How long each kind of phase may take, and how often it looks. */
@@ -77,6 +80,8 @@ export interface PhaseContext {
     readonly prefix: string;
     readonly kmsKeyId: pulumi.Input<string>;
     readonly region: string;
+    /** Who reaches the bucket: the target's side when the bucket is in another account. */
+    readonly access?: AwsAccess;
   };
   /** What the phases that read or write the bundle wait for (the grants). */
   readonly bundleAccess: readonly pulumi.Resource[];
@@ -114,7 +119,13 @@ export function migrationPhases(
     parent,
     dependsOn: dependsOn.filter((r): r is pulumi.Resource => r !== undefined),
   });
-  const bundle = { ...context.bundle, purgeOnDelete: settings.purgeBundlesOnDelete };
+  const { access: bundleSide, ...bundleWhere } = context.bundle;
+  const bundle = {
+    ...bundleWhere,
+    bundleAssumeRoleArn: bundleSide?.assumeRoleArn,
+    bundleProfile: bundleSide?.profile,
+    purgeOnDelete: settings.purgeBundlesOnDelete,
+  };
   // Task logs are copied where the source has a log group (MWAA, or a self-managed Airflow logging to CloudWatch).
   const taskLogs =
     source.taskLogGroup && target.taskLogGroup
@@ -156,6 +167,7 @@ export function migrationPhases(
         importOrphanHistory: settings.importOrphanHistory,
         skipUnstorableRows: settings.skipUnstorableRows,
         taskLogs,
+        taskLogsSourceAccess: taskLogs ? source.access : undefined,
       },
       after(...context.bundleAccess, ...context.targetReady, exported),
     );

@@ -8,6 +8,18 @@
  */
 
 /** A region's partition: `aws-cn` for cn-*, `aws-us-gov` for us-gov-*, the ISO partitions, else `aws`. */
+/** An IAM role ARN, as a side's role to assume is given. */
+export const IAM_ROLE_ARN_PATTERN = /^arn:aws[\w-]*:iam::\d{12}:role\/[\w+=,.@\-/]{1,512}$/;
+
+/** A region name such as us-east-1 or eu-central-2. */
+export const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+
+/** The account id of an ARN (`arn:<partition>:<service>:<region>:<account>:...`); undefined when it has none. */
+export function accountOfArn(arn: string): string | undefined {
+  const account = arn.split(":")[4];
+  return account && /^\d{12}$/.test(account) ? account : undefined;
+}
+
 export function partitionOf(region: string): string {
   if (region.startsWith("cn-")) return "aws-cn";
   if (region.startsWith("us-gov-")) return "aws-us-gov";

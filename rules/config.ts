@@ -8,7 +8,7 @@
  */
 import { PIPELINE_ID } from "../datapipeline/live";
 import { type ConversionChoices, parseConversionOptions } from "../datapipeline/options";
-import { parseSsoInstanceArn } from "./arns";
+import { IAM_ROLE_ARN_PATTERN, parseSsoInstanceArn, REGION_PATTERN } from "./arns";
 import { parseDagFolder } from "./dagLocation";
 import { isStage, Stage } from "./stages";
 import { LOG_LEVELS, LogLevel, ScalarEnvironmentSettings, TASK_LOG_LEVELS } from "./clone";
@@ -218,6 +218,24 @@ export const CONFIG_KEYS = {
     default: false,
     description:
       "With cloneSourceSettings and an MWAA source: read the source's web UI mapping at preview (customer-managed IAM policies allowing airflow:CreateWebLoginToken on its Airflow roles) and give the same principals the same built-in roles on the target; webUiAccess entries win.",
+  },
+  targetRoleArn: {
+    type: "string",
+    default: "",
+    description:
+      "A role in the target's account that the deployer assumes for everything on the target's side: the environment, network, buckets, migration bucket and key, execution role, web UI policies, and the phases' calls to the target and the bundle; empty: the target is in the account of the stack's credentials.",
+  },
+  targetProfile: {
+    type: "string",
+    default: "",
+    description:
+      "A named profile of the shared AWS config files for the target's side, in place of the default credentials (with targetRoleArn, the role is assumed with this profile's credentials).",
+  },
+  targetRegion: {
+    type: "string",
+    default: "",
+    description:
+      "The target's region when it is not the source's (aws:region, where the source is read); the migration bucket is created there too.",
   },
   ssoInstanceArn: {
     type: "string",
@@ -632,6 +650,15 @@ export interface MigrationConfig {
   readonly cloneWebUiAccess: boolean;
   /** The Identity Center instance where the mapped permission sets get their login policies attached. */
   readonly ssoInstanceArn?: string;
+  /** How the target's side is reached when it is another account's or region's (empty: as the source's). */
+  readonly targetAccess: TargetAccess;
+}
+
+/** The target's side as the config gives it; each field absent when not set. */
+export interface TargetAccess {
+  readonly region?: string;
+  readonly assumeRoleArn?: string;
+  readonly profile?: string;
 }
 
 export class ConfigurationError extends Error {
@@ -798,6 +825,7 @@ export function parseConfig(raw: RawConfig): MigrationConfig {
     webUiAccess: webUi.mappings,
     cloneWebUiAccess: read.flag("cloneWebUiAccess"),
     ssoInstanceArn: ssoInstanceArn(read),
+    targetAccess: targetAccess(read),
   };
   if (read.problems.length > 0) throw new ConfigurationError(read.problems);
   return result;
@@ -1225,6 +1253,27 @@ function conversionChoices(read: ConfigReader): ConversionChoices {
 }
 
 /** `ssoInstanceArn`: an Identity Center instance's ARN, or undefined when empty. */
+function targetAccess(read: ConfigReader): TargetAccess {
+  const assumeRoleArn = read.optional("targetRoleArn");
+  const profile = read.optional("targetProfile");
+  const region = read.optional("targetRegion");
+  if (assumeRoleArn !== undefined && !IAM_ROLE_ARN_PATTERN.test(assumeRoleArn))
+    read.problems.push(
+      `${CONFIG_NAMESPACE}:targetRoleArn "${assumeRoleArn}" is not an IAM role ARN; give the role in the ` +
+        `target's account the deployer may assume, arn:aws:iam::<account>:role/<name>, or "" for the stack's own account.`,
+    );
+  if (region !== undefined && !REGION_PATTERN.test(region))
+    read.problems.push(
+      `${CONFIG_NAMESPACE}:targetRegion "${region}" is not a region name; give one such as "eu-west-1", or "" ` +
+        `for aws:region.`,
+    );
+  return {
+    ...(region !== undefined ? { region } : {}),
+    ...(assumeRoleArn !== undefined ? { assumeRoleArn } : {}),
+    ...(profile !== undefined ? { profile } : {}),
+  };
+}
+
 function ssoInstanceArn(read: ConfigReader): string | undefined {
   const arn = read.optional("ssoInstanceArn");
   if (arn !== undefined && !parseSsoInstanceArn(arn))

@@ -167,9 +167,36 @@ describe("the permission table", () => {
     }
     // With every part of the scope known, the deployer policy holds every deployer row.
     assert.deepEqual(
-      sids({ ...WITH_WEB_UI, pipelineIds: ["df-0123456789ABCDEFGHIJ"], readsSourceWebUi: true }),
+      sids({
+        ...WITH_WEB_UI,
+        pipelineIds: ["df-0123456789ABCDEFGHIJ"],
+        readsSourceWebUi: true,
+        targetRoleArn: "arn:aws:iam::210987654321:role/deployer",
+      }),
       rowsOf("deployer").map((r) => r.sid),
     );
+  });
+
+  it("names the source's environment and policies in the source's own account when the target has its own", () => {
+    const target = { region: "eu-west-1", account: "210987654321" };
+    const scope: DeployerScope = {
+      ...FULL,
+      ...target,
+      sourceSide: { region: REGION, account: ACCOUNT },
+      targetRoleArn: "arn:aws:iam::210987654321:role/deployer",
+      readsSourceWebUi: true,
+    };
+    assert.deepEqual(statement(scope, "ReadEnvironments").Resource, [
+      "arn:aws:airflow:eu-west-1:210987654321:environment/new",
+      `arn:aws:airflow:us-east-1:${ACCOUNT}:environment/legacy`,
+    ]);
+    assert.deepEqual(statement(scope, "ReachAirflowAsAdmin").Resource, [
+      "arn:aws:airflow:eu-west-1:210987654321:role/new/Admin",
+      `arn:aws:airflow:us-east-1:${ACCOUNT}:role/legacy/Admin`,
+    ]);
+    assert.equal(statement(scope, "ReadPoliciesForSourceWebUi").Resource, `arn:aws:iam::${ACCOUNT}:policy/*`);
+    assert.deepEqual(statement(scope, "AssumeTargetRole").Action, ["sts:AssumeRole"]);
+    assert.ok(!sids(FULL).includes("AssumeTargetRole"), "one account: no role to assume");
   });
 
   it("picks the execution role's key statement by whether the environment has a key of its own", () => {

@@ -26,6 +26,7 @@ import {
 } from "../contract";
 import {
   accountKmsKeysArn,
+  type AccountScope,
   airflowRoleArn,
   celeryQueuesArn,
   environmentLogGroupsArn,
@@ -120,6 +121,13 @@ export interface DeployerScope {
   readonly pipelineIds?: readonly string[];
   /** `cloneWebUiAccess`: the preview reads the account's customer-managed policies for the source's UI mapping. */
   readonly readsSourceWebUi?: boolean;
+  /**
+   * The source's account and region when they are not the target's (`region` and `account` above are the
+   * target's): the statements on the source's environment name these.
+   */
+  readonly sourceSide?: AccountScope;
+  /** `targetRoleArn`: the role the deployer assumes for the target's side. */
+  readonly targetRoleArn?: string;
 }
 
 /** Where the web UI login policies go: principal ARNs by kind, and the permission sets' policy names. */
@@ -228,8 +236,14 @@ function importRunsAsDag(scope: DeployerScope): boolean {
   return !importRunsInPlugin(scope.targetAirflowVersion);
 }
 
-const environments = (s: DeployerScope) =>
-  [s.targetEnvironmentName, s.sourceEnvironmentName].filter((n): n is string => n !== undefined);
+/** The source's account and region: its own when the config gives the target another side. */
+const sourceScope = (s: DeployerScope): AccountScope => s.sourceSide ?? s;
+
+/** Each environment's ARN by `arn`: the target's in the target's account, the source's in its own. */
+const environments = (s: DeployerScope, arn: (scope: AccountScope, name: string) => string): string[] => [
+  arn(s, s.targetEnvironmentName),
+  ...(s.sourceEnvironmentName !== undefined ? [arn(sourceScope(s), s.sourceEnvironmentName)] : []),
+];
 
 // --- the table ---------------------------------------------------------------------------------------
 
@@ -420,7 +434,7 @@ export const PERMISSION_TABLE: readonly AnyPermissionRow[] = [
     identity: "deployer",
     sid: "ReadEnvironments",
     actions: ["airflow:GetEnvironment"],
-    resources: (s) => environments(s).map((name) => mwaaEnvironmentArn(s, name)),
+    resources: (s) => environments(s, mwaaEnvironmentArn),
     why: "The program reads the source environment; the Airflow clients read each environment's webserver host and version.",
   }),
   row<"deployer">({
@@ -441,14 +455,14 @@ export const PERMISSION_TABLE: readonly AnyPermissionRow[] = [
     identity: "deployer",
     sid: "ReachAirflowAsAdmin",
     actions: ["airflow:InvokeRestApi", "airflow:CreateWebLoginToken"],
-    resources: (s) => environments(s).map((name) => airflowRoleArn(s, name, "Admin")),
+    resources: (s) => environments(s, (scope, name) => airflowRoleArn(scope, name, "Admin")),
     why: "The providers call Airflow's REST API (InvokeRestApi) and the migration plugin (web login) as the Admin Airflow role.",
   }),
   row<"deployer">({
     identity: "deployer",
     sid: "RunAirflowCli",
     actions: ["airflow:CreateCliToken"],
-    resources: (s) => environments(s).map((name) => mwaaEnvironmentArn(s, name)),
+    resources: (s) => environments(s, mwaaEnvironmentArn),
     why: "The mwaa-cli client runs Airflow CLI commands where InvokeRestApi is not available.",
   }),
   row<"deployer">({
@@ -534,6 +548,14 @@ export const PERMISSION_TABLE: readonly AnyPermissionRow[] = [
   }),
   row<"deployer">({
     identity: "deployer",
+    sid: "AssumeTargetRole",
+    actions: ["sts:AssumeRole"],
+    resources: (s) => s.targetRoleArn!,
+    when: (s) => s.targetRoleArn !== undefined,
+    why: "With targetRoleArn, the stack's target-side provider and the phases reach the target's account, the migration bucket and the target's task logs as that role; the role needs this document too (attach it to both).",
+  }),
+  row<"deployer">({
+    identity: "deployer",
     sid: "ReadDataPipelineDefinitions",
     actions: ["datapipeline:DescribePipelines", "datapipeline:GetPipelineDefinition"],
     resources: () => "*",
@@ -552,7 +574,7 @@ export const PERMISSION_TABLE: readonly AnyPermissionRow[] = [
     identity: "deployer",
     sid: "ReadPoliciesForSourceWebUi",
     actions: ["iam:GetPolicyVersion", "iam:ListEntitiesForPolicy"],
-    resources: (s) => `arn:${partitionOf(s.region)}:iam::${s.account}:policy/*`,
+    resources: (s) => `arn:${partitionOf(s.region)}:iam::${sourceScope(s).account}:policy/*`,
     when: (s) => s.readsSourceWebUi === true,
     why: "With cloneWebUiAccess, the preview reads each of those policies' document and the roles, users and groups it is attached to, to carry the source's web UI mapping; both only read.",
   }),

@@ -86,14 +86,20 @@ export function tlsOnlyBucketPolicy(bucketName: string, region: string): PolicyD
 }
 
 /**
- * Migration bucket policy: TLS only, and every object written under the migration key. A PUT without
+ * Migration bucket policy: TLS only, and every object written under the migration key (and, for a source in
+ * another account, what its role may write: `crossAccountExportStatements`). A PUT without
  * encryption headers gets the bucket default, which is that key. A PUT that names SSE-KMS but no key
  * would get the account's AWS managed key (aws/s3) instead, so it is denied like one naming another key.
  */
-export function migrationBucketPolicy(bucketName: string, keyArn: string): PolicyDocument {
+export function migrationBucketPolicy(
+  bucketName: string,
+  keyArn: string,
+  crossAccountWriters: PolicyStatement[] = [],
+): PolicyDocument {
   const bucket = bucketArnBeside(keyArn, bucketName);
   return policyDocument([
     denyInsecureTransport(bucket),
+    ...crossAccountWriters,
     {
       Sid: "DenyPutWithOtherEncryption",
       Effect: "Deny",
@@ -134,4 +140,50 @@ export function migrationBucketPolicy(bucketName: string, keyArn: string): Polic
  */
 export function deployerPolicy(scope: DeployerScope): PolicyDocument {
   return policyDocument(statementsFor("deployer", scope));
+}
+
+/**
+ * A migration bucket in the target's account, written by the source's execution role in another account:
+ * S3 and KMS both require the resource's own policy to name a principal of another account. These are the
+ * export grant's statements again, as the bucket's and the key's statements naming that role, so the role
+ * can do across accounts exactly what its grant lets it do, and nothing else.
+ */
+export function crossAccountExportStatements(
+  scope: BundleScope,
+  sourceRoleArn: string,
+): { bucket: PolicyStatement[]; key: PolicyStatement[] } {
+  const named = (statement: PolicyStatement): PolicyStatement => ({
+    ...statement,
+    Sid: `SourceRole${statement.Sid}`,
+    Principal: { AWS: sourceRoleArn },
+  });
+  const grant = statementsFor("export-grant", scope);
+  const isKms = (statement: PolicyStatement) => statement.Action.every((action) => action.startsWith("kms:"));
+  return {
+    bucket: grant.filter((statement) => !isKms(statement)).map(named),
+    // In a key policy the resource is the key itself: "*".
+    key: grant.filter(isKms).map((statement) => ({ ...named(statement), Resource: "*" })),
+  };
+}
+
+/**
+ * The migration key's policy when another account's role writes the bundle: the key's own account keeps
+ * managing and using it through IAM policies (the default key policy's statement), and the source's role
+ * may use it as its export grant says.
+ */
+export function migrationKeyPolicy(
+  partition: string,
+  account: string,
+  writerStatements: PolicyStatement[],
+): PolicyDocument {
+  return policyDocument([
+    {
+      Sid: "KeyAccountManagesThroughIam",
+      Effect: "Allow",
+      Principal: { AWS: `arn:${partition}:iam::${account}:root` },
+      Action: ["kms:*"],
+      Resource: "*",
+    },
+    ...writerStatements,
+  ]);
 }

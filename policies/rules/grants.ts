@@ -16,7 +16,12 @@ import {
   lowered,
 } from "../lib/facts";
 import { Finding } from "../lib/findings";
-import { MigrationSource, migrationSource, notSourceTaskLogGroups } from "../lib/sourceEnvironment";
+import {
+  MigrationSource,
+  isCreatedHere,
+  migrationSource,
+  notSourceTaskLogGroups,
+} from "../lib/sourceEnvironment";
 import { Statement, asWritten, describeStatement, globMatches, requiresCondition } from "../lib/iamDocument";
 import {
   CarriedDocument,
@@ -262,4 +267,98 @@ export function checkGrantsRemovedAfterComplete(resources: ResourceLike[], confi
       "remove the export and import grants from the stack (the complete stage should not create them).",
     ),
   );
+}
+
+/** The execution roles of the environments the stack reads: the source, whose role writes the bundle. */
+function sourceWriterRoles(resources: ResourceLike[]): string[] {
+  return ofType(resources, TYPES.environment)
+    .filter((env) => !isCreatedHere(resources, env))
+    .map((env) => env.props.executionRoleArn)
+    .filter((arn): arn is string => typeof arn === "string" && arn !== "");
+}
+
+/** The KMS keys that encrypt a migration bucket, by the bucket's encryption configuration. */
+function migrationKeys(resources: ResourceLike[], config: PackConfig): ResourceLike[] {
+  const buckets = migrationBuckets(resources, config.migrationBuckets);
+  const encryptions = ofType(resources, TYPES.encryption).filter((e) =>
+    buckets.some((b) => refersTo(e, "bucket", b)),
+  );
+  return ofType(resources, TYPES.kmsKey).filter((key) =>
+    encryptions.some(
+      (e) => refersTo(e, "rules", key) || JSON.stringify(e.props.rules ?? "").includes(String(key.props.arn)),
+    ),
+  );
+}
+
+const ACCOUNT_ROOT = /^(?:arn:aws[a-z-]*:iam::(\d{12}):root|(\d{12}))$/;
+
+/**
+ * Who a statement of the migration bucket's or key's own policy may allow: the source's execution role (a
+ * source in another account writes the bundle through these policies), and on the key its own account's
+ * root (the default key policy, which hands the key to that account's IAM policies), never the source's
+ * account root. Returns the problem.
+ */
+function principalProblem(statement: Statement, writers: string[], keyAccount?: string): string | undefined {
+  if (statement.notPrincipals) return "uses NotPrincipal";
+  for (const principal of statement.principals) {
+    if (principal.kind === "*" || principal.value === "*") return "allows every principal";
+    const root = ACCOUNT_ROOT.exec(principal.value);
+    if (root && principal.kind === "AWS") {
+      const account = root[1] ?? root[2];
+      const writerAccount = writers.some((w) => w.split(":")[4] === account);
+      // Before the key exists its account is not known: only the source's own account is certainly wrong.
+      if (!writerAccount && (keyAccount === undefined || account === keyAccount)) continue;
+      return `allows the account ${principal.value}, not one role`;
+    }
+    if (principal.kind !== "AWS" || !writers.includes(principal.value))
+      return `allows ${principal.kind} ${principal.value}, which is not the source's execution role (${writers.join(", ") || "the stack reads no source environment"})`;
+  }
+  return undefined;
+}
+
+/**
+ * The migration bucket's and key's own policies allow no one but the source's execution role, and it only
+ * what the export grant allows: object writes under the prefix, the key through S3.
+ */
+export function checkMigrationResourcePolicies(resources: ResourceLike[], config: PackConfig): Finding[] {
+  const buckets = migrationBucketNames(resources, config);
+  const writers = sourceWriterRoles(resources);
+  const allowed = lowered([...EXPORT_GRANT_ACTIONS, ...config.extraExportActions]);
+  const findings: Finding[] = [];
+  const bucketPolicies = ofType(resources, TYPES.bucketPolicy)
+    .filter((p) => migrationBuckets(resources, config.migrationBuckets).some((b) => refersTo(p, "bucket", b)))
+    .map((p) => ({ doc: carried(p, "policy", p.props.policy), keyAccount: undefined }));
+  const keyPolicies = migrationKeys(resources, config)
+    .filter((key) => key.props.policy !== undefined)
+    .map((key) => ({
+      doc: carried(key, "policy", key.props.policy),
+      keyAccount: /^arn:aws[a-z-]*:kms:[^:]*:(\d{12}):/.exec(String(key.props.arn))?.[1],
+    }));
+  const fix =
+    "let the bucket's and key's policies name only the source's execution role, with the export grant's actions: s3:PutObject/AbortMultipartUpload on <prefix>/*, and the key's data-key actions with a kms:ViaService condition (the key's own account root may keep kms:*).";
+  for (const { doc, keyAccount } of [...bucketPolicies, ...keyPolicies]) {
+    if (doc.unknown || !doc.parsed) continue;
+    const isKeyPolicy = doc.carrier.type === TYPES.kmsKey;
+    for (const statement of doc.parsed.statements.filter((s) => s.effect === "Allow")) {
+      const principal = principalProblem(statement, writers, keyAccount);
+      const root = statement.principals.every((p) => ACCOUNT_ROOT.test(p.value));
+      if (isKeyPolicy && root && !principal) continue;
+      const problems: string[] = principal ? [principal] : [];
+      if (statement.notActions) problems.push("uses NotAction");
+      const extra = statement.actions.filter((a) => !allowed.includes(a));
+      if (extra.length)
+        problems.push(`allows ${asWritten(statement, extra).join(", ")}, beyond the bundle's writes`);
+      if (isKeyPolicy) {
+        if (!requiresCondition(statement, "kms:ViaService"))
+          problems.push("lets the key be used outside S3 (no kms:ViaService condition)");
+      } else {
+        for (const resource of statement.resources) {
+          const problem = objectArnProblem(resource, buckets, config.migrationPrefix);
+          if (problem) problems.push(problem);
+        }
+      }
+      if (problems.length) findings.push(finding(doc, statement, `${problems.join("; ")}.`, fix));
+    }
+  }
+  return findings;
 }

@@ -1,3 +1,4 @@
+import { type RegionalAccess, accessOf } from "../framework/awsAccess";
 import { AirflowClient } from "./client";
 import { MwaaCliClient } from "./cliClient";
 import { DirectRestTransport } from "./directRest";
@@ -53,7 +54,7 @@ export function chooseAirflowClientKind(
 }
 
 export type AirflowConnection =
-  | { kind: "mwaa-rest" | "mwaa-cli"; environmentName: string; region: string; airflowVersion: string }
+  | ({ kind: "mwaa-rest" | "mwaa-cli"; environmentName: string; airflowVersion: string } & RegionalAccess)
   | { kind: "airflow-rest"; baseUrl: string; username: string; password: string; airflowVersion: string };
 
 /** Builds a client for one call; nothing here is cached between provider calls. */
@@ -63,8 +64,9 @@ export function createAirflowClient(connection: AirflowConnection): AirflowClien
     case "mwaa-rest":
       return new AirflowRestClient(
         new InvokeRestApiTransport({
-          environmentName: connection.environmentName,
+          ...accessOf(connection),
           region: connection.region,
+          environmentName: connection.environmentName,
           apiVersion,
         }),
       );

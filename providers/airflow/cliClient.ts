@@ -21,12 +21,12 @@ import {
   jsonRowsFromStdout,
   parsePaused,
 } from "./cliCommands";
+import type { RegionalAccess } from "../framework/awsAccess";
 import { mwaaSdkConfig } from "./endpoint";
 import { DEFAULT_RETRY, RetryPolicy, isRetryableStatus, withRetry } from "./retry";
 
-export interface MwaaCliOptions {
+export interface MwaaCliOptions extends RegionalAccess {
   environmentName: string;
-  region: string;
   /** The environment's Airflow version; a few commands changed their arguments in 3.x. */
   airflowVersion: string;
   timeoutMs?: number;
@@ -74,7 +74,7 @@ export class MwaaCliClient implements AirflowClient {
   private async runOnce(command: string): Promise<CliOutput> {
     const { MWAAClient, CreateCliTokenCommand } =
       require("@aws-sdk/client-mwaa") as typeof import("@aws-sdk/client-mwaa");
-    const mwaa = new MWAAClient(mwaaSdkConfig(this.options.region));
+    const mwaa = new MWAAClient(mwaaSdkConfig(this.options));
     let token: { CliToken?: string; WebServerHostname?: string };
     try {
       token = await mwaa.send(new CreateCliTokenCommand({ Name: this.options.environmentName }));

@@ -105,8 +105,14 @@ describe("MWAA endpoint resolution", () => {
   });
 
   it("keeps the SDK's host prefix only for AWS's own endpoints", () => {
-    assert.deepEqual(mwaaSdkConfig("us-east-1", {}), { region: "us-east-1", disableHostPrefix: false });
-    assert.equal(mwaaSdkConfig("us-east-1", { AWS_ENDPOINT_URL_MWAA: "http://x" }).disableHostPrefix, true);
+    assert.deepEqual(mwaaSdkConfig({ region: "us-east-1" }, {}), {
+      region: "us-east-1",
+      disableHostPrefix: false,
+    });
+    assert.equal(
+      mwaaSdkConfig({ region: "us-east-1" }, { AWS_ENDPOINT_URL_MWAA: "http://x" }).disableHostPrefix,
+      true,
+    );
   });
 
   it("refuses a malformed region, naming the setting", () => {

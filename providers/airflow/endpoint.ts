@@ -9,6 +9,9 @@
  * the SDK client gets `disableHostPrefix` for the same reason (see `mwaaSdkConfig`).
  */
 
+import { REGION_PATTERN } from "../../rules/arns";
+import { type RegionalAccess, sdkSettings } from "../framework/awsAccess";
+
 export type Environment = Record<string, string | undefined>;
 
 export function configuredMwaaEndpoint(env: Environment = process.env): string | undefined {
@@ -20,7 +23,7 @@ export function configuredMwaaEndpoint(env: Environment = process.env): string |
 
 /** The base URL of MWAA's `env.` operations (InvokeRestApi, CreateCliToken) in `region`. */
 export function mwaaEnvEndpoint(region: string, env: Environment = process.env): string {
-  if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) {
+  if (!REGION_PATTERN.test(region)) {
     throw new Error(
       `AWS region "${region}" is not a region name (e.g. "us-east-1"); set aws:region or the region input`,
     );
@@ -31,7 +34,14 @@ export function mwaaEnvEndpoint(region: string, env: Environment = process.env):
   return `https://env.airflow.${region}.${dnsSuffix}`;
 }
 
-/** Client settings for @aws-sdk/client-mwaa: keep the host prefix only for AWS's own regional endpoints. */
-export function mwaaSdkConfig(region: string, env: Environment = process.env) {
-  return { region, disableHostPrefix: configuredMwaaEndpoint(env) !== undefined };
+/**
+ * Client settings for @aws-sdk/client-mwaa: the side's region and credentials (see awsAccess), and the host
+ * prefix kept only for AWS's own regional endpoints.
+ */
+export function mwaaSdkConfig(access: RegionalAccess, env: Environment = process.env) {
+  return {
+    ...sdkSettings(access),
+    region: access.region,
+    disableHostPrefix: configuredMwaaEndpoint(env) !== undefined,
+  };
 }

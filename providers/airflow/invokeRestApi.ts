@@ -2,11 +2,11 @@ import { AirflowApiError } from "./client";
 import { mwaaEnvEndpoint } from "./endpoint";
 import { INVOKE_REST_API_MAX_PATH, RestApiVersion } from "./restPaths";
 import { RestRequest, RestResponse, RestTransport } from "./restClient";
+import { type RegionalAccess, credentialsFor } from "../framework/awsAccess";
 import { signRequest } from "./sigv4";
 
-export interface InvokeRestApiOptions {
+export interface InvokeRestApiOptions extends RegionalAccess {
   environmentName: string;
-  region: string;
   apiVersion: RestApiVersion;
   /** Client-side wait for one call; MWAA itself gives the webserver 10 s. */
   timeoutMs?: number;
@@ -53,6 +53,7 @@ export class InvokeRestApiTransport implements RestTransport {
       body,
       region,
       service: "airflow",
+      credentials: credentialsFor(this.options),
     });
     const response = await fetch(url, {
       method: "POST",

@@ -1,3 +1,4 @@
+import type { RegionalAccess } from "../framework/awsAccess";
 import { mwaaSdkConfig } from "./endpoint";
 
 /** What the providers need to know about an MWAA environment, from GetEnvironment. */
@@ -27,10 +28,10 @@ export function logGroupNameFromArn(arn: string): string {
   return match[1];
 }
 
-export async function getMwaaEnvironment(name: string, region: string): Promise<MwaaEnvironmentInfo> {
+export async function getMwaaEnvironment(name: string, access: RegionalAccess): Promise<MwaaEnvironmentInfo> {
   const { MWAAClient, GetEnvironmentCommand } =
     require("@aws-sdk/client-mwaa") as typeof import("@aws-sdk/client-mwaa");
-  const mwaa = new MWAAClient(mwaaSdkConfig(region));
+  const mwaa = new MWAAClient(mwaaSdkConfig(access));
   try {
     const { Environment: env } = await mwaa.send(new GetEnvironmentCommand({ Name: name }));
     if (!env) throw new Error(`GetEnvironment ${name} returned no environment`);

@@ -4,6 +4,7 @@
  * on self-managed Airflow from `/auth/token` with the REST credentials; on MWAA through the web login
  * (CreateWebLoginToken), since InvokeRestApi's `Path` is relative to `/api/v2` and cannot reach a plugin.
  */
+import type { RegionalAccess } from "../framework/awsAccess";
 import { AirflowApiError } from "./client";
 import { isTokenRefusal, requestAirflowJwt } from "./jwt";
 import { DEFAULT_RETRY, RetryPolicy, isRetryableStatus, withRetry } from "./retry";
@@ -67,11 +68,9 @@ export function selfManagedSessions(login: {
   };
 }
 
-export function mwaaWebSessions(target: {
-  environmentName: string;
-  region: string;
-  airflowVersion: string;
-}): SessionSource {
+export function mwaaWebSessions(
+  target: RegionalAccess & { environmentName: string; airflowVersion: string },
+): SessionSource {
   return {
     description: `the migration plugin of MWAA environment ${target.environmentName} (web login)`,
     session: () => mwaaWebLogin(target),

@@ -1,4 +1,5 @@
 import { createHash, createHmac } from "node:crypto";
+import type { AwsCredentialIdentityProvider } from "@smithy/types";
 
 type SourceData = string | ArrayBuffer | ArrayBufferView;
 
@@ -41,11 +42,13 @@ export interface SignedRequestInput {
   region: string;
   /** The signing name from the service model (`airflow` for MWAA). */
   service: string;
+  /** The side's credentials (awsAccess); the default provider chain when absent. */
+  credentials?: AwsCredentialIdentityProvider;
 }
 
 /**
- * Signs a request with SigV4 using credentials from the default provider chain, resolved now (per call, never
- * cached across calls), and returns the headers to send.
+ * Signs a request with SigV4 using the side's credentials, by default the default provider chain resolved now
+ * (per call), and returns the headers to send.
  */
 export async function signRequest(input: SignedRequestInput): Promise<Record<string, string>> {
   const { SignatureV4 } = require("@smithy/signature-v4") as typeof import("@smithy/signature-v4");
@@ -53,7 +56,7 @@ export async function signRequest(input: SignedRequestInput): Promise<Record<str
     require("@aws-sdk/credential-providers") as typeof import("@aws-sdk/credential-providers");
   const url = new URL(input.url);
   const signer = new SignatureV4({
-    credentials: fromNodeProviderChain(),
+    credentials: input.credentials ?? fromNodeProviderChain(),
     region: input.region,
     service: input.service,
     sha256: NodeSha256,

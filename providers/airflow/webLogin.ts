@@ -1,4 +1,5 @@
 import { AirflowApiError } from "./client";
+import type { RegionalAccess } from "../framework/awsAccess";
 import { mwaaSdkConfig } from "./endpoint";
 
 /**
@@ -41,15 +42,16 @@ const MAX_REDIRECTS = 5;
  * token POSTed to the login route. The login may answer with the cookie directly or through redirects on the
  * same host; cookies are collected from every answer.
  */
-export async function mwaaWebLogin(options: {
-  environmentName: string;
-  region: string;
-  airflowVersion: string;
-  timeoutMs?: number;
-}): Promise<WebSession> {
+export async function mwaaWebLogin(
+  options: RegionalAccess & {
+    environmentName: string;
+    airflowVersion: string;
+    timeoutMs?: number;
+  },
+): Promise<WebSession> {
   const { MWAAClient, CreateWebLoginTokenCommand } =
     require("@aws-sdk/client-mwaa") as typeof import("@aws-sdk/client-mwaa");
-  const mwaa = new MWAAClient(mwaaSdkConfig(options.region));
+  const mwaa = new MWAAClient(mwaaSdkConfig(options));
   let reply: { WebToken?: string; WebServerHostname?: string };
   try {
     reply = await mwaa.send(new CreateWebLoginTokenCommand({ Name: options.environmentName }));

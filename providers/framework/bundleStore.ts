@@ -3,22 +3,24 @@
  * row, and the purge on delete. Where each object sits is the contract's (contract/bundle.ts).
  */
 import { type BundleLocation, bundleKeyPrefix, tableStreamKey } from "../../contract";
+import { type AwsAccess, sdkSettings } from "./awsAccess";
 
 type Json = Record<string, unknown>;
 
-function s3Client(region: string | undefined) {
+/** The side's client: the migration bucket's for the bundle, the environment's for its DAG folder. */
+function s3Client(access: AwsAccess | undefined) {
   const { S3Client } = require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3");
-  return new S3Client(region ? { region } : {});
+  return new S3Client(sdkSettings(access));
 }
 
 /** Reads a JSON document from the bundle; undefined when it is not there (yet). */
 export async function readBundleJson(
   location: BundleLocation,
   name: string,
-  region?: string,
+  access?: AwsAccess,
 ): Promise<Json | undefined> {
   const { GetObjectCommand } = require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3");
-  const client = s3Client(region);
+  const client = s3Client(access);
   try {
     const reply = await client.send(
       new GetObjectCommand({ Bucket: location.bucket, Key: `${bundleKeyPrefix(location)}${name}` }),
@@ -41,13 +43,13 @@ export async function readBundleJson(
 export async function readBundleRows(
   location: BundleLocation,
   table: string,
-  region: string | undefined,
+  access: AwsAccess | undefined,
   onRow: (row: Json) => void,
 ): Promise<number> {
   const { GetObjectCommand } = require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3");
   const zlib = require("zlib") as typeof import("zlib");
   const readline = require("readline") as typeof import("readline");
-  const client = s3Client(region);
+  const client = s3Client(access);
   let rows = 0;
   try {
     let body: NodeJS.ReadableStream;
@@ -76,10 +78,10 @@ export async function readBundleRows(
 }
 
 /** Deletes every object under the bundle prefix (purgeOnDelete). Returns how many were removed. */
-export async function purgeBundle(location: BundleLocation, region?: string): Promise<number> {
+export async function purgeBundle(location: BundleLocation, access?: AwsAccess): Promise<number> {
   const { ListObjectsV2Command, DeleteObjectsCommand } =
     require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3");
-  const client = s3Client(region);
+  const client = s3Client(access);
   let removed = 0;
   try {
     let token: string | undefined;

@@ -11,7 +11,8 @@ import {
 } from "./checks";
 import { DEFAULT_BUNDLE_PREFIX } from "../../contract";
 import type { AirflowInputs } from "./provider";
-import { checkDagFolder } from "./target";
+import { checkAssumeRole, checkDagFolder } from "./target";
+import { accessOf, type AwsAccess } from "./awsAccess";
 
 /** The inputs of every work resource (export, import), as `check` leaves them: defaults filled in. */
 export interface CommonWorkInputs extends AirflowInputs {
@@ -27,6 +28,12 @@ export interface CommonWorkInputs extends AirflowInputs {
   /** Set by the export (a hash of what decides the bundle's content); the import takes the export's. */
   exportId: string;
   kmsKeyId?: string;
+  /**
+   * Who reaches the migration bucket: a role in the bucket's account, assumed with the default chain, or a
+   * named profile (awsAccess). Absent: the default chain, as for a bucket in the deployer's own account.
+   */
+  bundleAssumeRoleArn?: string;
+  bundleProfile?: string;
   deadlineSeconds: number;
   parseDeadlineSeconds: number;
   pollIntervalSeconds: number;
@@ -102,4 +109,17 @@ export function checkCommonInputs(inputs: Record<string, unknown>, failures: Fai
   optionalSeconds(failures, inputs, "parseDeadlineSeconds", 10, 24 * 3600);
   optionalSeconds(failures, inputs, "pollIntervalSeconds", 1, 600);
   optionalBoolean(failures, inputs, "purgeOnDelete");
+  checkAssumeRole(failures, "bundleAssumeRoleArn", inputs.bundleAssumeRoleArn);
+}
+
+/** How the migration bucket is reached: its region (the inputs' own, else the provider's) and identity. */
+export function bundleAccessOf(
+  inputs: { region?: string; bundleAssumeRoleArn?: string; bundleProfile?: string },
+  defaultRegion: string | undefined,
+): AwsAccess {
+  return accessOf({
+    region: inputs.region ?? defaultRegion,
+    assumeRoleArn: inputs.bundleAssumeRoleArn,
+    profile: inputs.bundleProfile,
+  });
 }

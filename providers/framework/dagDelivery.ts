@@ -8,16 +8,18 @@ import * as fs from "fs";
 import * as path from "path";
 import type { PayloadFile } from "./payload";
 import { DagFolder, parseDagFolder } from "../../rules/dagLocation";
+import { type AwsAccess, sdkSettings } from "./awsAccess";
 
-function s3Client(region: string | undefined) {
+/** The side's client: the migration bucket's for the bundle, the environment's for its DAG folder. */
+function s3Client(access: AwsAccess | undefined) {
   const { S3Client } = require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3");
-  return new S3Client(region ? { region } : {});
+  return new S3Client(sdkSettings(access));
 }
 
 export async function deliverPayload(
   dagFolder: string,
   files: readonly PayloadFile[],
-  region?: string,
+  access?: AwsAccess,
 ): Promise<void> {
   const folder: DagFolder = parseDagFolder(dagFolder);
   if (folder.kind === "folder") {
@@ -31,7 +33,7 @@ export async function deliverPayload(
     return;
   }
   const { PutObjectCommand } = require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3");
-  const client = s3Client(region);
+  const client = s3Client(access);
   try {
     // Library first, DAG file last: the DAG must not be parsed before what it imports is there.
     for (const file of [...files.slice(1), files[0]]) {
@@ -62,7 +64,7 @@ export interface DeliveredFile {
 export async function deliveredFiles(
   dagFolder: string,
   keys: readonly string[],
-  region?: string,
+  access?: AwsAccess,
 ): Promise<Map<string, DeliveredFile>> {
   const folder = parseDagFolder(dagFolder);
   const found = new Map<string, DeliveredFile>();
@@ -75,7 +77,7 @@ export async function deliveredFiles(
     return found;
   }
   const { HeadObjectCommand } = require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3");
-  const client = s3Client(region);
+  const client = s3Client(access);
   try {
     await Promise.all(
       keys.map(async (key) => {
@@ -101,7 +103,7 @@ export async function deliveredFiles(
 export async function removePayload(
   dagFolder: string,
   keys: readonly string[],
-  region?: string,
+  access?: AwsAccess,
 ): Promise<void> {
   const folder = parseDagFolder(dagFolder);
   if (folder.kind === "folder") {
@@ -123,7 +125,7 @@ export async function removePayload(
     return;
   }
   const { DeleteObjectsCommand } = require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3");
-  const client = s3Client(region);
+  const client = s3Client(access);
   try {
     for (let i = 0; i < keys.length; i += 1000) {
       const batch = keys.slice(i, i + 1000).map((key) => ({ Key: `${folder.prefix}${key}` }));

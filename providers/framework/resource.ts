@@ -33,6 +33,10 @@ export interface WorkResourceArgs {
   purgeOnDelete?: pulumi.Input<boolean>;
   /** Defaults to airflow.region, then aws:region. */
   region?: pulumi.Input<string>;
+  /** A role in the migration bucket's account that reaches the bundle (awsAccess); default: the default chain. */
+  bundleAssumeRoleArn?: pulumi.Input<string>;
+  /** A named profile that reaches the bundle, in place of the default chain. */
+  bundleProfile?: pulumi.Input<string>;
   /** Defaults to the project's payload folder. */
   payloadDir?: string;
 }

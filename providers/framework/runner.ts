@@ -12,6 +12,7 @@ import { pauseLedger } from "./pauseLedger";
 import { ensureStaged } from "./staging";
 import { type Clock, pollUntil } from "../clock";
 import { formatProgress, lastTableProgress, TableProgress } from "./progress";
+import type { AwsAccess } from "./awsAccess";
 
 export interface RunSpec {
   /** Shown in progress lines, e.g. "MetadataExport". */
@@ -21,7 +22,8 @@ export interface RunSpec {
   conf: Record<string, unknown>;
   dagFolder: string;
   payloadDir: string;
-  region?: string;
+  /** How the DAG folder is reached: the side's account and region (awsAccess). */
+  dagFolderAccess?: AwsAccess;
   parseDeadlineSeconds: number;
   deadlineSeconds: number;
   pollIntervalSeconds: number;
@@ -175,7 +177,7 @@ export async function runMigrationDag(deps: RunDeps, spec: RunSpec): Promise<Run
   const cleanUp = async (): Promise<string[]> => {
     const problems = await ledger.restore();
     try {
-      await removePayload(spec.dagFolder, keys, spec.region);
+      await removePayload(spec.dagFolder, keys, spec.dagFolderAccess);
     } catch (e) {
       problems.push(`could not remove the DAG files from ${spec.dagFolder}: ${describeError(e)}`);
     }

@@ -8,6 +8,7 @@ import type { AirflowClient } from "../airflow/client";
 import { contentMd5, deliveredFiles, deliverPayload, type DeliveredFile } from "./dagDelivery";
 import { describeError } from "./partialState";
 import type { PayloadFile } from "./payload";
+import type { AwsAccess } from "./awsAccess";
 
 export type StagedVerdict = { staged: true } | { staged: false; reason: string };
 
@@ -47,14 +48,14 @@ async function checkStaged(
   dagId: string,
   files: readonly PayloadFile[],
   dagFolder: string,
-  region: string | undefined,
+  dagFolderAccess: AwsAccess | undefined,
 ): Promise<StagedVerdict> {
   try {
     const [delivered, lastParsed] = await Promise.all([
       deliveredFiles(
         dagFolder,
         files.map((f) => f.key),
-        region,
+        dagFolderAccess,
       ),
       airflow.lastParsedTime(dagId),
     ]);
@@ -68,7 +69,8 @@ export interface StageSpec {
   dagId: string;
   files: readonly PayloadFile[];
   dagFolder: string;
-  region?: string;
+  /** How the DAG folder is reached (awsAccess). */
+  dagFolderAccess?: AwsAccess;
   /** The wait's deadline, as an instant of the clock (ms). */
   parseDeadlineMs: number;
   parseDeadlineSeconds: number;
@@ -82,7 +84,7 @@ async function stageMigrationDag(
 ): Promise<void> {
   // Unknown when Airflow does not answer yet: the wait below then reports what is wrong, at its deadline.
   const parsedBefore = await deps.airflow.lastParsedTime(spec.dagId).catch(() => undefined);
-  await deliverPayload(spec.dagFolder, spec.files, spec.region);
+  await deliverPayload(spec.dagFolder, spec.files, spec.dagFolderAccess);
   deps.log(
     `[${deps.resource}] delivered ${spec.dagId} (${spec.files.length} files) to ${spec.dagFolder}; waiting for Airflow to parse it`,
   );
@@ -107,7 +109,13 @@ export async function ensureStaged(
   deps: { airflow: AirflowClient; log: (line: string) => void; resource: string },
   spec: StageSpec,
 ): Promise<boolean> {
-  const staged = await checkStaged(deps.airflow, spec.dagId, spec.files, spec.dagFolder, spec.region);
+  const staged = await checkStaged(
+    deps.airflow,
+    spec.dagId,
+    spec.files,
+    spec.dagFolder,
+    spec.dagFolderAccess,
+  );
   if (staged.staged) {
     deps.log(`[${deps.resource}] ${spec.dagId} is staged in ${spec.dagFolder} and parsed; triggering it`);
     return false;

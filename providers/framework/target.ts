@@ -1,6 +1,7 @@
 /**
  * Where the migration DAGs run and how they get there. These shapes are resource inputs, so
- * they hold names and addresses only: AWS credentials always come from the default chain. A
+ * they hold names and addresses only: AWS credentials come from the default chain, or from a
+ * role assumed with it or a named profile (awsAccess) for a side in another account. A
  * self-managed Airflow's login is an input (there is no other place for it) and is therefore
  * kept secret in state by the resources.
  */
@@ -14,6 +15,7 @@ import {
   selfManagedSessions,
 } from "../airflow/pluginClient";
 import { parseDagFolder } from "../../rules/dagLocation";
+import { ASSUME_ROLE_ARN_PATTERN, type AwsAccess, accessOf } from "./awsAccess";
 import { Failures, fail, isUnknown } from "./checks";
 
 export interface AirflowTarget {
@@ -24,6 +26,13 @@ export interface AirflowTarget {
   environmentName?: string;
   /** MWAA: defaults to the provider's `aws:region`. */
   region?: string;
+  /**
+   * MWAA in another account: the role its side is reached as (assumed with the default chain). Its DAG
+   * folder, task logs and the environment's own APIs are all called as this role.
+   */
+  assumeRoleArn?: string;
+  /** MWAA: a named profile of the shared AWS config files for this side, in place of the default chain. */
+  profile?: string;
   /** Self-managed: base URL of the webserver / API server, e.g. http://127.0.0.1:8080. */
   url?: string;
   username?: string;
@@ -40,7 +49,15 @@ export function describeAirflow(target: AirflowTarget): string {
 /** Which Airflow it is, without the login or transport: what decides where the work runs. */
 export function airflowIdentity(value: unknown): unknown {
   if (typeof value !== "object" || value === null) return value;
-  const { username: _u, password: _p, client: _c, ...identity } = value as Record<string, unknown>;
+  // Who the side is reached as is not which Airflow it is: a new role or profile re-runs nothing.
+  const {
+    username: _u,
+    password: _p,
+    client: _c,
+    assumeRoleArn: _r,
+    profile: _f,
+    ...identity
+  } = value as Record<string, unknown>;
   const kind = airflowKindOf(identity.kind);
   return kind ? { ...identity, kind } : identity;
 }
@@ -67,7 +84,22 @@ export function connectionFor(target: AirflowTarget, defaultRegion: string | und
       `no region for ${describeAirflow(target)}: set airflow.region on the resource or \`pulumi config set aws:region <region>\``,
     );
   }
-  return { kind, environmentName: target.environmentName!, region, airflowVersion: target.airflowVersion };
+  return {
+    kind,
+    environmentName: target.environmentName!,
+    airflowVersion: target.airflowVersion,
+    ...accessOf(target),
+    region,
+  };
+}
+
+/**
+ * How a side's own AWS resources are reached (its DAG folder in S3, its task logs): as its MWAA environment
+ * is, or, for a self-managed Airflow, with the provider's region and the default chain.
+ */
+export function sideAccess(target: AirflowTarget | undefined, defaultRegion: string | undefined): AwsAccess {
+  const region = target?.region ?? defaultRegion;
+  return accessOf({ ...(target?.kind === "mwaa" ? target : {}), region });
 }
 
 /**
@@ -90,8 +122,9 @@ export function pluginClientFor(
   }
   return new PluginHttpClient(
     mwaaWebSessions({
-      environmentName: connection.environmentName,
+      ...accessOf(connection),
       region: connection.region,
+      environmentName: connection.environmentName,
       airflowVersion: connection.airflowVersion,
     }),
   );
@@ -123,6 +156,7 @@ export function checkAirflow(failures: Failures, property: string, value: unknow
     fail(failures, `${property}.airflowVersion`, `${property}.airflowVersion is required, e.g. "2.10.3"`);
   }
   if (kind === "mwaa") {
+    checkAssumeRole(failures, `${property}.assumeRoleArn`, target.assumeRoleArn);
     if (
       !isUnknown(target.environmentName) &&
       (typeof target.environmentName !== "string" ||
@@ -159,6 +193,17 @@ export function checkAirflow(failures: Failures, property: string, value: unknow
       fail(failures, `${property}.client`, (e as Error).message);
     }
   }
+}
+
+/** An optional role to assume: an IAM role ARN. */
+export function checkAssumeRole(failures: Failures, property: string, value: unknown): void {
+  if (value === undefined || isUnknown(value)) return;
+  if (typeof value !== "string" || !ASSUME_ROLE_ARN_PATTERN.test(value))
+    fail(
+      failures,
+      property,
+      `${property} must be an IAM role ARN, e.g. "arn:aws:iam::210987654321:role/mwaa-migration-target"`,
+    );
 }
 
 export function checkDagFolder(failures: Failures, property: string, value: unknown): void {

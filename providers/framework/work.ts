@@ -10,7 +10,7 @@ import { cloudWatchTaskLogTail } from "../taskLogs/logTail";
 import type { AirflowClient } from "../airflow/client";
 import { bundleLocation } from "../../contract";
 import { Failures } from "./checks";
-import { checkCommonInputs, COMMON_DEFAULTS, type CommonWorkInputs } from "./commonInputs";
+import { bundleAccessOf, checkCommonInputs, COMMON_DEFAULTS, type CommonWorkInputs } from "./commonInputs";
 import { removePayload } from "./dagDelivery";
 import { partialCreateError, PartialCreateError } from "./partialState";
 import { readPayload } from "./payload";
@@ -18,7 +18,8 @@ import type { ProviderContext, ResourceType } from "./provider";
 import { runIdFor, WorkKind } from "./runIds";
 import { runPluginImport } from "./pluginRunner";
 import { runMigrationDag, type RunOutcome, type TaskLogTail } from "./runner";
-import { connectionFor, pluginClientFor } from "./target";
+import { connectionFor, pluginClientFor, sideAccess } from "./target";
+import { accessOf, type AwsAccess } from "./awsAccess";
 import { workPathFor } from "./workPath";
 
 /** What every work resource records besides its inputs. */
@@ -43,23 +44,14 @@ export interface WorkDefinition<I extends CommonWorkInputs, O> {
   derive(inputs: I): I;
   conf(inputs: I): Record<string, unknown>;
   /** Reads the manifest/report after a successful run; throws to mark the run as failed. */
-  outputs(
-    inputs: I,
-    region: string | undefined,
-    airflow: AirflowClient,
-    log: (line: string) => void,
-  ): Promise<O>;
+  outputs(inputs: I, bundle: AwsAccess, airflow: AirflowClient, log: (line: string) => void): Promise<O>;
   /**
    * What the run itself recorded about its failure (the import writes its report even when it fails),
    * for the error a user reads; the task log is not always readable (InvokeRestApi's path limit).
    */
-  failureDetail?(inputs: I, region: string | undefined, since: Date): Promise<string | undefined>;
+  failureDetail?(inputs: I, bundle: AwsAccess, since: Date): Promise<string | undefined>;
   /** Extra clean-up for delete (e.g. purging the bundle). */
-  onDelete(
-    props: Partial<I & O & WorkState>,
-    region: string | undefined,
-    log: (line: string) => void,
-  ): Promise<void>;
+  onDelete(props: Partial<I & O & WorkState>, bundle: AwsAccess, log: (line: string) => void): Promise<void>;
 }
 
 export function workResourceType<I extends CommonWorkInputs, O>(
@@ -69,6 +61,7 @@ export function workResourceType<I extends CommonWorkInputs, O>(
 
   async function perform(inputs: I, attempt: number, context: ProviderContext): Promise<O & WorkState> {
     const region = context.regionOf(inputs);
+    const bundle = bundleAccessOf(inputs, region);
     const exportId = String(inputs.exportId);
     const connection = connectionFor(inputs.airflow, region);
     const airflow = createAirflowClient(connection);
@@ -83,7 +76,7 @@ export function workResourceType<I extends CommonWorkInputs, O>(
       case "notStarted":
         throw new Error(`${definition.name}: ${outcome.reason}`);
       case "failed": {
-        const detail = await definition.failureDetail?.(inputs, region, startedAt).catch(() => undefined);
+        const detail = await definition.failureDetail?.(inputs, bundle, startedAt).catch(() => undefined);
         throw partial("failed", [
           `${definition.name}: ${outcome.reason}`,
           ...(detail ? [detail] : []),
@@ -95,7 +88,7 @@ export function workResourceType<I extends CommonWorkInputs, O>(
       case "succeeded": {
         let outs: O;
         try {
-          outs = await definition.outputs(inputs, region, airflow, context.log);
+          outs = await definition.outputs(inputs, bundle, airflow, context.log);
         } catch (e) {
           throw partial("failed", [
             `${definition.name}: run ${runId} succeeded but its result is not acceptable: ${(e as Error).message}`,
@@ -155,7 +148,7 @@ export function workResourceType<I extends CommonWorkInputs, O>(
         conf: definition.conf(inputs),
         dagFolder: inputs.dagFolder,
         payloadDir: inputs.payloadDir,
-        region,
+        dagFolderAccess: sideAccess(inputs.airflow, region),
         parseDeadlineSeconds: inputs.parseDeadlineSeconds,
         deadlineSeconds: inputs.deadlineSeconds,
         pollIntervalSeconds: inputs.pollIntervalSeconds,
@@ -198,12 +191,12 @@ export function workResourceType<I extends CommonWorkInputs, O>(
       ) {
         try {
           const keys = readPayload(props.payloadDir, definition.dagId).map((f) => f.key);
-          await removePayload(props.dagFolder, keys, region);
+          await removePayload(props.dagFolder, keys, sideAccess(props.airflow, region));
         } catch (e) {
           context.log(`[${definition.name}] could not remove leftover DAG files: ${(e as Error).message}`);
         }
       }
-      await definition.onDelete(props, region, context.log);
+      await definition.onDelete(props, bundleAccessOf(props, region), context.log);
     },
   };
 }
@@ -213,7 +206,7 @@ function taskLogFallbackFor(connection: AirflowConnection): TaskLogTail | undefi
   if (connection.kind === "airflow-rest") return undefined;
   return (dagId, runId, taskId, tryNumber, maxLines) =>
     cloudWatchTaskLogTail({
-      region: connection.region,
+      access: accessOf(connection),
       logGroupName: taskLogGroupName(connection.environmentName),
       airflowVersion: connection.airflowVersion,
       key: { dagId, runId, taskId, tryNumber, mapIndex: -1 },

@@ -23,6 +23,7 @@ import {
 import { listStreamNames, targetRetentionDays, targetStreamWriter } from "./targetGroup";
 import { type Clock, realClock } from "../clock";
 import { TokenBucket } from "./tokenBucket";
+import { type AwsAccess, sdkSettings } from "../framework/awsAccess";
 
 export { ARCHIVE_PART_BYTES, ARCHIVE_PART_EVENTS, archiveKey, archivePrefix } from "./archive";
 export { completionPrefix } from "./completions";
@@ -43,7 +44,14 @@ export interface MigratedTaskInstance {
 }
 
 export interface TaskLogCopyInput {
+  /** The region of both groups and the archive, unless an access below names its own. */
   region: string;
+  /** Who reads the source group (awsAccess): the source's side, in another account or region. */
+  sourceAccess?: AwsAccess;
+  /** Who writes the target group. */
+  targetAccess?: AwsAccess;
+  /** Who writes the archive and the copy records in the migration bucket. */
+  archiveAccess?: AwsAccess;
   sourceLogGroup: string;
   targetLogGroup: string;
   sourceAirflowVersion: string;
@@ -140,8 +148,15 @@ export async function copyTaskLogs(
   const progress = options.progress ?? (() => undefined);
   const clock = options.clock ?? realClock;
   const nowMs = options.nowMs ?? clock.now();
-  const cwl = new logs.CloudWatchLogsClient({ region: input.region, maxAttempts: 1 });
-  const s3 = new s3sdk.S3Client({ region: input.region, forcePathStyle: input.s3ForcePathStyle });
+  const sideClient = (access: AwsAccess | undefined) =>
+    new logs.CloudWatchLogsClient({ region: input.region, ...sdkSettings(access), maxAttempts: 1 });
+  const sourceLogs = sideClient(input.sourceAccess);
+  const cwl = sideClient(input.targetAccess);
+  const s3 = new s3sdk.S3Client({
+    region: input.region,
+    ...sdkSettings(input.archiveAccess),
+    forcePathStyle: input.s3ForcePathStyle,
+  });
   const bucket = new TokenBucket(input.getLogEventsPerSecond ?? DEFAULT_GET_LOG_EVENTS_PER_SECOND);
   const result: TaskLogCopyResult = {
     streams: { total: 0, copied: 0, resumed: 0, skipped: 0, missing: 0, archivedOnly: 0 },
@@ -151,10 +166,12 @@ export async function copyTaskLogs(
     getLogEventsCalls: 0,
     throttledCalls: 0,
   };
-  const reader = pageReader(cwl, bucket, {
+  const counts = {
     called: () => result.getLogEventsCalls++,
     throttled: () => result.throttledCalls++,
-  });
+  };
+  const reader = pageReader(sourceLogs, bucket, counts);
+  const targetReader = pageReader(cwl, bucket, counts);
   const records = completionRecords(s3, {
     bucket: input.archive.bucket,
     prefix: input.archive.recordsPrefix ?? input.archive.prefix,
@@ -193,7 +210,7 @@ export async function copyTaskLogs(
       targetRetentionDays(cwl, input.targetLogGroup),
       records.finished(),
       writesTriggerStreams(input.sourceAirflowVersion) && tries.length > 0
-        ? sourceStreamNames(cwl, input.sourceLogGroup, clock)
+        ? sourceStreamNames(sourceLogs, input.sourceLogGroup, clock)
         : new Set<string>(),
     ]);
     const pairs = withTriggerStreams(tries, sourceStreams);
@@ -213,6 +230,7 @@ export async function copyTaskLogs(
     // 3. Copy the rest, a few streams at a time; every stream in flight ends before the copy answers.
     const parts: Omit<StreamCopyParts, "stopped"> = {
       reader,
+      targetReader,
       sourceLogGroup: input.sourceLogGroup,
       targetLogGroup: input.targetLogGroup,
       cutoff,
@@ -251,6 +269,7 @@ export async function copyTaskLogs(
     return result;
   } finally {
     cwl.destroy();
+    sourceLogs.destroy();
     s3.destroy();
   }
 }

@@ -6,11 +6,13 @@
  * The SDK is required inside the function: this code runs inside a dynamic provider serialized by
  * Pulumi's closure serializer.
  */
+import { type AwsAccess, sdkSettings } from "../framework/awsAccess";
 import { errorName } from "./awsErrors";
 import { logTemplateFor, renderStreamName, type TaskInstanceLogKey } from "./streamNames";
 
 export interface TaskLogTailRequest {
-  region: string;
+  /** The environment's side: its region and who reads its logs (awsAccess). */
+  access: AwsAccess;
   logGroupName: string;
   airflowVersion: string;
   key: Omit<TaskInstanceLogKey, "logicalDate">;
@@ -24,7 +26,7 @@ export async function cloudWatchTaskLogTail(request: TaskLogTailRequest): Promis
     { ...request.key, logicalDate: null },
     logTemplateFor(request.airflowVersion),
   );
-  const cwl = new logs.CloudWatchLogsClient({ region: request.region, maxAttempts: 2 });
+  const cwl = new logs.CloudWatchLogsClient({ ...sdkSettings(request.access), maxAttempts: 2 });
   try {
     const page = await cwl.send(
       new logs.GetLogEventsCommand({

@@ -40,6 +40,14 @@ function scripted(
         }
       },
       async resumePoint() {
+        throw new Error("the source's reader was asked where a target stream ends");
+      },
+    },
+    targetReader: {
+      async readForward() {
+        throw new Error("the target's reader was asked for source events");
+      },
+      async resumePoint() {
         steps.push("resume point");
         return options.resumeAt ?? { timestamp: -Infinity, eventsAtTimestamp: 0 };
       },

@@ -15,7 +15,10 @@ import { TargetStreamWriter } from "./targetGroup";
 export type StreamOutcome = "copied" | "resumed" | "archivedOnly" | "missing";
 
 export interface StreamCopyParts {
+  /** Reads the source group. */
   reader: PageReader;
+  /** Reads the target group (where a half-written stream ends): the target side's identity. */
+  targetReader: PageReader;
   sourceLogGroup: string;
   targetLogGroup: string;
   /** Events before this instant (ms) are archived, not copied. */
@@ -35,7 +38,7 @@ export async function copyStream(
   parts: StreamCopyParts,
 ): Promise<StreamOutcome> {
   const from = targetExists
-    ? await parts.reader.resumePoint(parts.targetLogGroup, pair.target)
+    ? await parts.targetReader.resumePoint(parts.targetLogGroup, pair.target)
     : fromTheStart();
   const filter = new ResumeFilter(from);
   const batcher = new StreamBatcher();

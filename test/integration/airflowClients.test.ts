@@ -70,14 +70,14 @@ describe("Airflow clients against real Airflow", function () {
   });
 
   it("describes the environment through GetEnvironment, and the chooser picks InvokeRestApi for it", async () => {
-    const env = await getMwaaEnvironment(info.environmentName, info.region);
+    const env = await getMwaaEnvironment(info.environmentName, { region: info.region });
     assert.deepEqual(
       [env.airflowVersion, env.status, env.dagBucket, env.dagS3Path, env.taskLogGroup],
       [info.airflowVersion, "AVAILABLE", info.dagBucket, info.dagPrefix, info.taskLogGroup],
     );
     assert.equal(chooseAirflowClientKind("mwaa", env.airflowVersion), "mwaa-rest");
     await assert.rejects(
-      getMwaaEnvironment("no-such-env", info.region),
+      getMwaaEnvironment("no-such-env", { region: info.region }),
       (error: Error) => error.name === "ResourceNotFoundException",
     );
   });

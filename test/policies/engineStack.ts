@@ -41,7 +41,14 @@ export function engineView(run: StackRun, region: string, firstPreview = false):
   const outputsOf = (r: StackRun["resources"][number]) => {
     if (r.type.startsWith("mwaa-migration:")) return r.inputs;
     const { state } = newResource(
-      { type: r.type, name: r.name, inputs: r.inputs, id: r.read ? r.id : undefined, custom: true },
+      {
+        type: r.type,
+        name: r.name,
+        inputs: r.inputs,
+        id: r.read ? r.id : undefined,
+        custom: true,
+        provider: r.provider,
+      },
       options,
     );
     const id = firstPreview && !r.read ? UNKNOWN_DURING_PREVIEW : r.id;

@@ -68,6 +68,29 @@ describe("the project's own stack under the policy pack", function () {
     assert.deepStrictEqual(await mandatoryFailures(view), []);
   });
 
+  it("passes every mandatory policy with a target in another account and region", async () => {
+    const crossAccount = {
+      "mwaa-migration:targetRoleArn": "arn:aws:iam::210987654321:role/mwaa-migration-deployer",
+      "mwaa-migration:targetRegion": "eu-west-1",
+      "mwaa-migration:webUiAccess":
+        '[{"principal":"arn:aws:iam::210987654321:group/Analysts","airflowRole":"Viewer"}]',
+    };
+    const view = await stackAt("bulk", crossAccount);
+    assert.match(named(view, "-bucket-key").props.policy, /SourceRoleEncryptWithMigrationKey/);
+    assert.deepStrictEqual(await mandatoryFailures(view), []);
+    // The source's role gains nothing beyond the bundle's writes: a read slipped into the bucket policy is refused.
+    const bucketPolicy = named(view, "-bucket-policy");
+    const written = JSON.parse(bucketPolicy.props.policy) as {
+      Statement: { Sid: string; Action: string[] }[];
+    };
+    written.Statement.find((st) => st.Sid === "SourceRoleWriteExportBundle")!.Action.push("s3:GetObject");
+    bucketPolicy.props.policy = JSON.stringify(written);
+    assert.deepStrictEqual(
+      (await mandatoryFailures(view)).map((f) => f.split(":")[0]),
+      ["migration-bucket-source-writer-only"],
+    );
+  });
+
   it("advises when grants outlive the complete stage, read from the stack's stage output", async () => {
     const advisory = allPolicies.find(
       (p) => p.name === "migration-grants-removed-after-complete",

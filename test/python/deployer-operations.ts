@@ -55,26 +55,27 @@ type Outcome = { ok: true; detail: unknown } | { ok: false; error: string; messa
 
 function operations(spec: OperationsSpec): Record<string, () => Promise<unknown>> {
   const bundle = { bucket: spec.bucket, prefix: spec.prefix, exportId: spec.exportId };
+  const side = { region: spec.region };
   const keysOf = (dagId: string) => readPayload(spec.payloadDir, dagId).map((f) => f.key);
   const readJson = async (name: string) => {
-    const document = await readBundleJson(bundle, name, spec.region);
+    const document = await readBundleJson(bundle, name, side);
     if (document === undefined) throw Object.assign(new Error(`no ${name}`), { name: "NotFound" });
     return Object.keys(document).sort();
   };
   const deliver = async (folder: string, dagId: string) => {
     const files = readPayload(spec.payloadDir, dagId);
-    await deliverPayload(folder, files, spec.region);
+    await deliverPayload(folder, files, side);
     return files.map((f) => f.key);
   };
   return {
     "deliver-export-dag": () => deliver(spec.sourceDagFolder, EXPORT_DAG_ID),
-    "remove-export-dag": () => removePayload(spec.sourceDagFolder, keysOf(EXPORT_DAG_ID), spec.region),
+    "remove-export-dag": () => removePayload(spec.sourceDagFolder, keysOf(EXPORT_DAG_ID), side),
     "find-staged-export-dag": async () =>
-      [...(await deliveredFiles(spec.sourceDagFolder, keysOf(EXPORT_DAG_ID), spec.region)).keys()].sort(),
+      [...(await deliveredFiles(spec.sourceDagFolder, keysOf(EXPORT_DAG_ID), side)).keys()].sort(),
     "find-staged-import-dag": async () =>
-      [...(await deliveredFiles(spec.targetDagFolder, keysOf(IMPORT_DAG_ID), spec.region)).keys()].sort(),
+      [...(await deliveredFiles(spec.targetDagFolder, keysOf(IMPORT_DAG_ID), side)).keys()].sort(),
     "deliver-import-dag": () => deliver(spec.targetDagFolder, IMPORT_DAG_ID),
-    "remove-import-dag": () => removePayload(spec.targetDagFolder, keysOf(IMPORT_DAG_ID), spec.region),
+    "remove-import-dag": () => removePayload(spec.targetDagFolder, keysOf(IMPORT_DAG_ID), side),
     "read-pipelines": async () => {
       // As readConfiguredPipelines reads them at preview, with the SDK's own error kept for the report.
       const client = new DataPipelineClient({ region: spec.region });
@@ -107,7 +108,7 @@ function operations(spec: OperationsSpec): Record<string, () => Promise<unknown>
         airflow: { kind: "mwaa", environmentName: "target", airflowVersion: spec.targetAirflowVersion },
         taskLogs: { sourceLogGroup: spec.sourceLogGroup, targetLogGroup: spec.targetLogGroup },
       } as unknown as MetadataImportInputs;
-      return copyLogsOfBundle(inputs, spec.region, () => undefined);
+      return copyLogsOfBundle(inputs, side, () => undefined);
     },
     "purge-bundle": async () => {
       const lines: string[] = [];

@@ -79,6 +79,8 @@ export const KNOWN_SUBNETS: Record<string, { availabilityZone: string; vpcId: st
 
 export interface MockOptions {
   region: string;
+  /** The account resources are created in: the stack's, or a side's own (see `onProviderSide`). */
+  account?: string;
   source: SourceEnvironmentFixture;
   /** Outputs of this stack's previous update, for the StackReference the program keeps to itself. */
   previousOutputs: Record<string, unknown>;
@@ -144,28 +146,28 @@ const RESOURCES: Record<string, ResourceMock> = {
       elapsedSeconds: 0,
     },
   }),
-  "aws:mwaa/environment:Environment": (args, { region, source }) => {
+  "aws:mwaa/environment:Environment": (args, { region, source, account = MOCK_ACCOUNT }) => {
     if (args.id !== undefined && args.id !== "") return readMwaaEnvironment(args.id, region, source);
     const name = args.inputs.name as string;
     return {
       id: name,
       state: {
         ...args.inputs,
-        arn: `arn:${partitionOf(region)}:airflow:${region}:${MOCK_ACCOUNT}:environment/${name}`,
+        arn: `arn:${partitionOf(region)}:airflow:${region}:${account}:environment/${name}`,
         webserverUrl: `${digest(name).slice(0, 8)}-${digest(name, "u").slice(0, 4)}.c7.${region}.airflow.amazonaws.com`,
-        serviceRoleArn: `arn:${partitionOf(region)}:iam::${MOCK_ACCOUNT}:role/aws-service-role/airflow.amazonaws.com/AWSServiceRoleForAmazonMWAA`,
+        serviceRoleArn: `arn:${partitionOf(region)}:iam::${account}:role/aws-service-role/airflow.amazonaws.com/AWSServiceRoleForAmazonMWAA`,
         status: "AVAILABLE",
       },
     };
   },
-  "aws:kms/key:Key": (args, { region }) => {
+  "aws:kms/key:Key": (args, { region, account = MOCK_ACCOUNT }) => {
     const keyId = [8, 4, 4, 4, 12].map((n, i) => digest(args.name, String(i)).slice(0, n)).join("-");
     return {
       id: keyId,
       state: {
         ...args.inputs,
         keyId,
-        arn: `arn:${partitionOf(region)}:kms:${region}:${MOCK_ACCOUNT}:key/${keyId}`,
+        arn: `arn:${partitionOf(region)}:kms:${region}:${account}:key/${keyId}`,
       },
     };
   },
@@ -186,7 +188,7 @@ const RESOURCES: Record<string, ResourceMock> = {
       etag: digest(args.name).slice(0, 32),
     },
   }),
-  "aws:iam/role:Role": (args, { region }) => {
+  "aws:iam/role:Role": (args, { region, account = MOCK_ACCOUNT }) => {
     const name = (args.inputs.name as string | undefined) ?? `${args.name}-${digest(args.name).slice(0, 7)}`;
     const rolePath = (args.inputs.path as string | undefined) ?? "/";
     return {
@@ -194,7 +196,7 @@ const RESOURCES: Record<string, ResourceMock> = {
       state: {
         ...args.inputs,
         name,
-        arn: `arn:${partitionOf(region)}:iam::${MOCK_ACCOUNT}:role${rolePath}${name}`,
+        arn: `arn:${partitionOf(region)}:iam::${account}:role${rolePath}${name}`,
         uniqueId: hexId("AROA", name, 16),
       },
     };
@@ -203,13 +205,13 @@ const RESOURCES: Record<string, ResourceMock> = {
     id: `${args.inputs.role}:${args.inputs.name ?? args.name}`,
     state: { ...args.inputs },
   }),
-  "aws:ec2/securityGroup:SecurityGroup": (args, { region }) => {
+  "aws:ec2/securityGroup:SecurityGroup": (args, { region, account = MOCK_ACCOUNT }) => {
     const id = hexId("sg", args.name);
     return {
       id,
       state: {
         ...args.inputs,
-        arn: `arn:${partitionOf(region)}:ec2:${region}:${MOCK_ACCOUNT}:security-group/${id}`,
+        arn: `arn:${partitionOf(region)}:ec2:${region}:${account}:security-group/${id}`,
       },
     };
   },
@@ -290,10 +292,36 @@ function readMwaaEnvironment(
   };
 }
 
+/** AWS providers the program declared, by name: the region and account their resources live in. */
+const awsProviders = new Map<string, { region: string; account: string }>();
+
+/**
+ * The options of a resource or call made through an explicit AWS provider: that provider's region, and the
+ * account of the role it assumes (a target in another account).
+ */
+function onProviderSide(provider: string | undefined, options: MockOptions): MockOptions {
+  const name = provider ? /pulumi:providers:aws::([^:]+)::/.exec(provider)?.[1] : undefined;
+  const side = name ? awsProviders.get(name) : undefined;
+  return side ? { ...options, ...side } : options;
+}
+
+function recordAwsProvider(args: pulumi.runtime.MockResourceArgs, options: MockOptions): void {
+  // A provider's structured inputs reach the engine as JSON text.
+  const given = args.inputs.assumeRoles as string | { roleArn?: string }[] | undefined;
+  const roles = (typeof given === "string" ? JSON.parse(given) : given) as { roleArn?: string }[] | undefined;
+  const roleArn = roles?.[0]?.roleArn;
+  awsProviders.set(args.name, {
+    region: (args.inputs.region as string | undefined) ?? options.region,
+    account: (roleArn && /^arn:[^:]+:iam::(\d{12}):/.exec(roleArn)?.[1]) || MOCK_ACCOUNT,
+  });
+}
+
 export function newResource(
   args: pulumi.runtime.MockResourceArgs,
-  options: MockOptions,
+  stackOptions: MockOptions,
 ): pulumi.runtime.MockResourceResult {
+  if (args.type === "pulumi:providers:aws") recordAwsProvider(args, stackOptions);
+  const options = onProviderSide(args.provider, stackOptions);
   const mock = RESOURCES[args.type];
   const result = mock
     ? mock(args, options)
@@ -307,14 +335,16 @@ export function newResource(
     : result;
 }
 
-export function call(args: pulumi.runtime.MockCallArgs, options: MockOptions): Record<string, unknown> {
+export function call(args: pulumi.runtime.MockCallArgs, stackOptions: MockOptions): Record<string, unknown> {
+  const options = onProviderSide(args.provider, stackOptions);
+  const account = options.account ?? MOCK_ACCOUNT;
   switch (args.token) {
     case "aws:index/getCallerIdentity:getCallerIdentity":
       return {
-        accountId: MOCK_ACCOUNT,
-        arn: `arn:${partitionOf(options.region)}:iam::${MOCK_ACCOUNT}:user/deployer`,
+        accountId: account,
+        arn: `arn:${partitionOf(options.region)}:iam::${account}:user/deployer`,
         userId: "AIDAEXAMPLEDEPLOYER01",
-        id: MOCK_ACCOUNT,
+        id: account,
       };
     case "aws:ec2/getSubnet:getSubnet": {
       const id = args.inputs.id as string;

@@ -34,6 +34,8 @@ export interface RecordedResource {
   /** Resolved inputs as plain JSON values (secrets unwrapped). For reads: the properties passed. */
   inputs: Record<string, JsonValue>;
   parent?: string;
+  /** The explicit provider reference (`<urn>::<id>`) a resource was registered with; undefined: the default. */
+  provider?: string;
   id: string;
   /** True for resources the program only reads (`Environment.get`, the StackReference). */
   read?: boolean;
@@ -232,6 +234,7 @@ interface ResourceRequest {
   };
   getName(): string;
   getParent(): string;
+  getProvider?(): string;
   getObject?(): unknown;
   getProperties?(): unknown;
   getId?(): string;
@@ -275,6 +278,7 @@ function recordRegistrations(recorded: Map<string, RecordedResource>): void {
             urn,
             inputs: unwrap(inputs) as Record<string, JsonValue>,
             parent: req.getParent() || undefined,
+            provider: req.getProvider?.() || undefined,
             id: (read ? req.getId!() : resp.getId!()) ?? "",
             ...(read ? { read: true } : {}),
             ...(secretInputs.length > 0 ? { secretInputs } : {}),
