@@ -48,6 +48,11 @@ export interface OperationsSpec {
   /** The source environment whose web UI mapping the preview reads (`cloneWebUiAccess`), and its account. */
   sourceEnvironmentName: string;
   account: string;
+  /**
+   * A target in another account: the role the target's side (its DAG folder and task logs, the migration
+   * bucket) is reached as, assumed with the default chain, as `targetRoleArn` makes the program do.
+   */
+  targetAssumeRoleArn?: string;
   operations: string[];
 }
 
@@ -56,26 +61,27 @@ type Outcome = { ok: true; detail: unknown } | { ok: false; error: string; messa
 function operations(spec: OperationsSpec): Record<string, () => Promise<unknown>> {
   const bundle = { bucket: spec.bucket, prefix: spec.prefix, exportId: spec.exportId };
   const side = { region: spec.region };
+  const targetSide = { ...side, ...(spec.targetAssumeRoleArn ? { assumeRoleArn: spec.targetAssumeRoleArn } : {}) };
   const keysOf = (dagId: string) => readPayload(spec.payloadDir, dagId).map((f) => f.key);
   const readJson = async (name: string) => {
-    const document = await readBundleJson(bundle, name, side);
+    const document = await readBundleJson(bundle, name, targetSide);
     if (document === undefined) throw Object.assign(new Error(`no ${name}`), { name: "NotFound" });
     return Object.keys(document).sort();
   };
-  const deliver = async (folder: string, dagId: string) => {
+  const deliver = async (folder: string, dagId: string, access: typeof side) => {
     const files = readPayload(spec.payloadDir, dagId);
-    await deliverPayload(folder, files, side);
+    await deliverPayload(folder, files, access);
     return files.map((f) => f.key);
   };
   return {
-    "deliver-export-dag": () => deliver(spec.sourceDagFolder, EXPORT_DAG_ID),
+    "deliver-export-dag": () => deliver(spec.sourceDagFolder, EXPORT_DAG_ID, side),
     "remove-export-dag": () => removePayload(spec.sourceDagFolder, keysOf(EXPORT_DAG_ID), side),
     "find-staged-export-dag": async () =>
       [...(await deliveredFiles(spec.sourceDagFolder, keysOf(EXPORT_DAG_ID), side)).keys()].sort(),
     "find-staged-import-dag": async () =>
-      [...(await deliveredFiles(spec.targetDagFolder, keysOf(IMPORT_DAG_ID), side)).keys()].sort(),
-    "deliver-import-dag": () => deliver(spec.targetDagFolder, IMPORT_DAG_ID),
-    "remove-import-dag": () => removePayload(spec.targetDagFolder, keysOf(IMPORT_DAG_ID), side),
+      [...(await deliveredFiles(spec.targetDagFolder, keysOf(IMPORT_DAG_ID), targetSide)).keys()].sort(),
+    "deliver-import-dag": () => deliver(spec.targetDagFolder, IMPORT_DAG_ID, targetSide),
+    "remove-import-dag": () => removePayload(spec.targetDagFolder, keysOf(IMPORT_DAG_ID), targetSide),
     "read-pipelines": async () => {
       // As readConfiguredPipelines reads them at preview, with the SDK's own error kept for the report.
       const client = new DataPipelineClient({ region: spec.region });
@@ -105,16 +111,23 @@ function operations(spec: OperationsSpec): Record<string, () => Promise<unknown>
         ...bundle,
         kmsKeyId: spec.kmsKeyId,
         region: spec.region,
-        airflow: { kind: "mwaa", environmentName: "target", airflowVersion: spec.targetAirflowVersion },
+        airflow: {
+          kind: "mwaa",
+          environmentName: "target",
+          airflowVersion: spec.targetAirflowVersion,
+          ...targetSide,
+        },
         taskLogs: { sourceLogGroup: spec.sourceLogGroup, targetLogGroup: spec.targetLogGroup },
+        taskLogsSourceAccess: side,
       } as unknown as MetadataImportInputs;
-      return copyLogsOfBundle(inputs, side, () => undefined);
+      return copyLogsOfBundle(inputs, targetSide, () => undefined);
     },
     "purge-bundle": async () => {
       const lines: string[] = [];
       const props = {
         ...bundle,
         exportId: spec.purgeExportId,
+        bundleAssumeRoleArn: spec.targetAssumeRoleArn,
         purgeOnDelete: true,
         completed: true,
         region: spec.region,
