@@ -23,7 +23,7 @@ import {
 import { listStreamNames, targetRetentionDays, targetStreamWriter } from "./targetGroup";
 import { type Clock, realClock } from "../clock";
 import { TokenBucket } from "./tokenBucket";
-import { type AwsAccess, sdkSettings } from "../framework/awsAccess";
+import { type AwsAccess, describeAccess, sdkSettings } from "../framework/awsAccess";
 
 export { ARCHIVE_PART_BYTES, ARCHIVE_PART_EVENTS, archiveKey, archivePrefix } from "./archive";
 export { completionPrefix } from "./completions";
@@ -207,7 +207,11 @@ export async function copyTaskLogs(
     //    and, from a 3.x source, the triggerer streams of those tries.
     const [existingTargets, retentionDays, finished, sourceStreams] = await Promise.all([
       listStreamNames(cwl, input.targetLogGroup, clock),
-      targetRetentionDays(cwl, input.targetLogGroup),
+      targetRetentionDays(
+        cwl,
+        input.targetLogGroup,
+        `in ${input.targetAccess?.region ?? input.region}, reached ${describeAccess(input.targetAccess)}`,
+      ),
       records.finished(),
       writesTriggerStreams(input.sourceAirflowVersion) && tries.length > 0
         ? sourceStreamNames(sourceLogs, input.sourceLogGroup, clock)

@@ -26,16 +26,23 @@ export async function listStreamNames(
   return names;
 }
 
-/** The target group's retention in days (undefined: never expires); rejects if the group does not exist. */
+/**
+ * The target group's retention in days (undefined: never expires); rejects if the group does not exist where
+ * it was looked for (`where`: the region and identity, for the message).
+ */
 export async function targetRetentionDays(
   cwl: CloudWatchLogsClient,
   group: string,
+  where = "",
 ): Promise<number | undefined> {
   const logs = require("@aws-sdk/client-cloudwatch-logs") as typeof import("@aws-sdk/client-cloudwatch-logs");
   const page = await cwl.send(new logs.DescribeLogGroupsCommand({ logGroupNamePrefix: group }));
   const found = page.logGroups?.find((candidate) => candidate.logGroupName === group);
   if (!found) {
-    throw new Error(`target log group ${group} does not exist; create the target environment first`);
+    throw new Error(
+      `target log group ${group} does not exist${where ? ` ${where}` : ""}; create the target environment first, ` +
+        `or, for a target in another account or region, set targetRoleArn (or targetProfile) and targetRegion`,
+    );
   }
   return found.retentionInDays;
 }

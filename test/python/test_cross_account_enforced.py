@@ -270,7 +270,11 @@ def test_reaching_the_target_with_the_deployers_own_credentials_finds_nothing_of
     accounts.reset_target_logs()
     outcomes = accounts.run("deployer", assume_role=False)
     assert outcomes["copy-task-logs"]["ok"] is False, outcomes["copy-task-logs"]
-    assert "target log group airflow-new-Task does not exist" in outcomes["copy-task-logs"]["message"]
+    message = outcomes["copy-task-logs"]["message"]
+    assert "target log group airflow-new-Task does not exist in %s, reached with the default credentials" % (
+        accounts.region
+    ) in message, message
+    assert "set targetRoleArn" in message
     assert accounts.target_streams() == []
 
 
