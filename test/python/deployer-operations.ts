@@ -61,7 +61,10 @@ type Outcome = { ok: true; detail: unknown } | { ok: false; error: string; messa
 function operations(spec: OperationsSpec): Record<string, () => Promise<unknown>> {
   const bundle = { bucket: spec.bucket, prefix: spec.prefix, exportId: spec.exportId };
   const side = { region: spec.region };
-  const targetSide = { ...side, ...(spec.targetAssumeRoleArn ? { assumeRoleArn: spec.targetAssumeRoleArn } : {}) };
+  const targetSide = {
+    ...side,
+    ...(spec.targetAssumeRoleArn ? { assumeRoleArn: spec.targetAssumeRoleArn } : {}),
+  };
   const keysOf = (dagId: string) => readPayload(spec.payloadDir, dagId).map((f) => f.key);
   const readJson = async (name: string) => {
     const document = await readBundleJson(bundle, name, targetSide);
