@@ -17,7 +17,7 @@ import {
   sharedDagLocationProblem,
 } from "../rules/clone";
 import { ConfigurationError, type MigrationConfig, type TargetAccess } from "../rules/config";
-import { partitionOf } from "../rules/arns";
+import { accountOfArn, partitionOf } from "../rules/arns";
 import { MigrationGrants } from "./grants";
 import { deployerPolicy } from "../rules/permissions";
 import { MigrationBucket } from "./migrationBucket";
@@ -200,6 +200,18 @@ function webUiMappingsWithSource(
   if (!clonesWebUiAccess(config) || config.source.kind !== "mwaa" || policies.length === 0)
     return [...config.webUiAccess];
   const [, partition, , , account] = policies[0].policyArn.split(":");
+  const targetAccount = config.targetAccess.assumeRoleArn
+    ? accountOfArn(config.targetAccess.assumeRoleArn)
+    : undefined;
+  if (targetAccount !== undefined && targetAccount !== account) {
+    // The source's principals cannot log in to another account's environment through its policies.
+    pulumi.log.warn(
+      `web UI access of ${config.source.environmentName} is not carried: its principals are in account ${account}, ` +
+        `the target in ${targetAccount}; map principals of ${targetAccount} in webUiAccess`,
+      parent,
+    );
+    return [...config.webUiAccess];
+  }
   const source = { name: config.source.environmentName, region, account, partition };
   const cloned = sourceWebUiMappings(source, policies);
   for (const note of cloned.notes) pulumi.log.warn(`web UI access: ${note}`, parent);

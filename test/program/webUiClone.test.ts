@@ -65,6 +65,26 @@ describe("cloneWebUiAccess: the source's web UI mapping carried to the target", 
     assert.ok(sids.includes("ListPoliciesForSourceWebUi") && sids.includes("ReadPoliciesForSourceWebUi"));
   });
 
+  it("carries nothing to a target in another account, and says why", async () => {
+    const run = await runStackWithOutputs({
+      ...loadDevConfig(),
+      "mwaa-migration:cloneWebUiAccess": "true",
+      "mwaa-migration:targetRoleArn": "arn:aws:iam::210987654321:role/mwaa-migration-deployer",
+      "mwaa-migration:webUiAccess": "[]",
+    });
+    assert.deepEqual(loginPolicies(run), []);
+    assert.ok(
+      run.logs.some(
+        (l) =>
+          l.severity === "warning" &&
+          l.message.includes(
+            `its principals are in account ${MOCK_ACCOUNT}, the target in 210987654321; map principals of 210987654321 in webUiAccess`,
+          ),
+      ),
+      run.logs.map((l) => l.message).join("\n"),
+    );
+  });
+
   it("reads nothing without cloneWebUiAccess", async () => {
     const before = stub.calls.length;
     const run = await runStackWithOutputs(loadDevConfig());
