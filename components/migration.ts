@@ -357,6 +357,14 @@ export class Migration extends pulumi.ComponentResource {
       );
     // Only the environment is built when no history moves: no grant is needed.
     if (this.plan.grants && config.historyImport) this.grants = this.buildGrants(name, config);
+    if (this.grants && config.source.kind === "self-managed" && config.targetAccess.assumeRoleArn)
+      // The bucket's policy names an MWAA source's role; a self-managed Airflow's identity is not known here.
+      pulumi.log.warn(
+        `the migration bucket is built in the target's account (targetRoleArn): the identity your Airflow ` +
+          `writes the bundle with needs the exportGrantPolicy output and must be of that account (e.g. a role ` +
+          `of it that your Airflow assumes); the bucket's policy names no identity of another account`,
+        this,
+      );
     this.phases = migrationPhases(name, this.plan, this.phaseContext(config, region), this);
     this.deployerPolicy = this.deployerPolicyFor(
       config,

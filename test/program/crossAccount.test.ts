@@ -173,6 +173,27 @@ describe("a target in another account and region (mocks)", function () {
     ]);
   });
 
+  it("tells a self-managed source's owner which identity may write a bundle into the target's account", async () => {
+    const config: Record<string, string> = {
+      ...crossAccountConfig("bulk"),
+      "mwaa-migration:sourceAirflowUrl": "https://airflow.corp.internal",
+      "mwaa-migration:sourceAirflowUsername": "migration",
+      "mwaa-migration:sourceAirflowPassword": "s3cret",
+      "mwaa-migration:sourceAirflowVersion": "2.10.3",
+      "mwaa-migration:sourceDagsLocation": "s3://corp-airflow/dags",
+    };
+    delete config["mwaa-migration:sourceEnvironmentName"];
+    const { logs } = await runStackWithOutputs(config);
+    assert.ok(
+      logs.some(
+        (l) =>
+          l.severity === "warning" &&
+          /needs the exportGrantPolicy output and must be of that account/.test(l.message),
+      ),
+      logs.map((l) => l.message).join("\n"),
+    );
+  });
+
   it("keeps a one-account stack as it was: no second provider, no resource policy for the source's role", async () => {
     const { resources } = await runStackWithOutputs({ ...loadDevConfig(), "mwaa-migration:stage": "bulk" });
     assert.equal(resources.filter((r) => r.type === "pulumi:providers:aws").length, 0);
