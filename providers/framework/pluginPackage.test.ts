@@ -3,6 +3,10 @@
  * replaced, and the same bytes for the same files (so an upload changes only when a file does).
  */
 import { strict as assert } from "assert";
+import * as childProcess from "child_process";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { DEFAULT_PAYLOAD_DIR } from "./resource";
 import { bundleLocationOption, migrationPluginFiles, pluginsZipWithMigrationPlugin } from "./pluginPackage";
@@ -72,5 +76,29 @@ describe("ZIP", () => {
     ];
     assert.deepEqual(readZip(writeZip(entries)), entries);
     assert.throws(() => readZip(Buffer.from("not a zip")), /not a ZIP archive/);
+  });
+
+  it("stores wheels as they are and deflates the rest, in an archive Python's zipfile checks clean", () => {
+    const wheel = crypto.randomBytes(64 * 1024);
+    const entries = [
+      { name: "tabulate-0.9.0-py3-none-any.whl", data: wheel },
+      { name: "constraints.txt", data: Buffer.from("tabulate==0.9.0\n".repeat(200)) },
+    ];
+    const zip = writeZip(entries);
+    assert.deepEqual(readZip(zip), entries);
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "zip-")), "plugins.zip");
+    fs.writeFileSync(file, zip);
+    const checked = childProcess.execFileSync(
+      "python3",
+      [
+        "-c",
+        "import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); assert z.testzip() is None; " +
+          "print(' '.join('%s=%d' % (i.filename, i.compress_type) for i in z.infolist()))",
+        file,
+      ],
+      { encoding: "utf8" },
+    );
+    assert.equal(checked.trim(), "tabulate-0.9.0-py3-none-any.whl=0 constraints.txt=8");
+    assert.ok(zip.length < wheel.length + 2000, "the constraint file is deflated");
   });
 });

@@ -27,6 +27,9 @@ const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
 });
 
 export function crc32(data: Buffer): number {
+  // Node's own (20.15 and later) is native; the table loop is the fallback.
+  const native = (zlib as { crc32?: (data: Buffer) => number }).crc32;
+  if (native) return native(data) >>> 0;
   let crc = 0xffffffff;
   for (const byte of data) crc = CRC_TABLE[(crc ^ byte) & 0xff] ^ (crc >>> 8);
   return (crc ^ 0xffffffff) >>> 0;
@@ -71,19 +74,25 @@ export function readZip(zip: Buffer): ZipEntry[] {
 }
 
 /** An archive of the entries, deflated, in the order given. */
+/** Wheels and archives are compressed already: deflating them again costs seconds and saves nothing. */
+function isCompressedAlready(name: string): boolean {
+  return /\.(whl|zip|gz|tgz|bz2|xz|jar)$/i.test(name);
+}
+
 export function writeZip(entries: readonly ZipEntry[]): Buffer {
   const locals: Buffer[] = [];
   const centrals: Buffer[] = [];
   let offset = 0;
   for (const entry of entries) {
     const name = Buffer.from(entry.name, "utf8");
-    const compressed = zlib.deflateRawSync(entry.data);
+    const method = isCompressedAlready(entry.name) ? STORED : DEFLATED;
+    const compressed = method === STORED ? entry.data : zlib.deflateRawSync(entry.data);
     const crc = crc32(entry.data);
     const local = Buffer.alloc(30);
     local.writeUInt32LE(LOCAL_HEADER, 0);
     local.writeUInt16LE(20, 4); // version needed: 2.0
     local.writeUInt16LE(0x0800, 6); // names are UTF-8
-    local.writeUInt16LE(DEFLATED, 8);
+    local.writeUInt16LE(method, 8);
     local.writeUInt16LE(DOS_TIME, 10);
     local.writeUInt16LE(DOS_DATE, 12);
     local.writeUInt32LE(crc, 14);
@@ -96,7 +105,7 @@ export function writeZip(entries: readonly ZipEntry[]): Buffer {
     central.writeUInt16LE(0x0314, 4); // made by: Unix, 2.0
     central.writeUInt16LE(20, 6);
     central.writeUInt16LE(0x0800, 8);
-    central.writeUInt16LE(DEFLATED, 10);
+    central.writeUInt16LE(method, 10);
     central.writeUInt16LE(DOS_TIME, 12);
     central.writeUInt16LE(DOS_DATE, 14);
     central.writeUInt32LE(crc, 16);
