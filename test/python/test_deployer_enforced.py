@@ -48,6 +48,7 @@ What moto 5.2's IAM simulation does not judge, and what this test does about it:
 """
 
 import copy
+import datetime
 import gzip
 import json
 import os
@@ -57,6 +58,7 @@ from typing import Any, Dict, List, Optional
 
 import pytest
 from enforcing_moto import ROOT, EnforcingMoto, without_statement
+from mwaa_migration import codec
 
 OPERATIONS_SCRIPT = ROOT / "test" / "python" / "deployer-operations.ts"
 PAYLOAD = ROOT / "payload"
@@ -145,8 +147,21 @@ def as_moto_judges(policy: Dict[str, Any]) -> Dict[str, Any]:
     return adapted
 
 
-def _gzip_lines(rows: List[Dict[str, Any]]) -> bytes:
-    return gzip.compress("".join(json.dumps(r) + "\n" for r in rows).encode())
+def _gzip_csv(columns: List[Dict[str, str]], rows: List[Dict[str, Any]]) -> bytes:
+    """A table stream as the export writes it (codec.py): a header, then each row's values as text."""
+    names = [c["name"] for c in columns]
+    return gzip.compress(
+        codec.header(names)
+        + b"".join(codec.csv_record([codec.encode_value(r.get(c["name"]), c["type"]) for c in columns]) for r in rows)
+    )
+
+
+RUN_COLUMNS = [{"name": "dag_id", "type": "text"}, {"name": "run_id", "type": "text"},
+               {"name": "execution_date", "type": "timestamp"}]
+TI_COLUMNS = [{"name": "dag_id", "type": "text"}, {"name": "run_id", "type": "text"}, {"name": "task_id", "type": "text"},
+              {"name": "map_index", "type": "integer"}, {"name": "try_number", "type": "integer"},
+              {"name": "state", "type": "text"}, {"name": "end_date", "type": "timestamp"}]
+CONNECTION_COLUMNS = [{"name": "conn_id", "type": "text"}, {"name": "password", "type": "text"}]
 
 
 def _stream(task_id: str) -> str:
@@ -242,17 +257,18 @@ class DeployerWorld:
     def place_bundle(self, s3: Any, export_id: str) -> List[str]:
         """A bundle as the export writes it (manifest last) with the import's report beside it."""
         folder = "%s/%s/" % (PREFIX, export_id)
-        runs = [{"dag_id": "etl", "run_id": RUN_ID, "execution_date": "2024-05-01T00:00:00+00:00"}]
-        ended = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
+        runs = [{"dag_id": "etl", "run_id": RUN_ID,
+                 "execution_date": datetime.datetime(2024, 5, 1, tzinfo=datetime.timezone.utc)}]
+        ended = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
         tis = [
             {"dag_id": "etl", "run_id": RUN_ID, "task_id": task, "map_index": -1, "try_number": 1,
              "state": "success", "end_date": ended}
             for task in ("extract", "load")
         ]
         objects = {
-            "tables/dag_run.jsonl.gz": _gzip_lines(runs),
-            "tables/task_instance.jsonl.gz": _gzip_lines(tis),
-            "tables/connection.jsonl.gz": _gzip_lines([{"conn_id": "warehouse", "password": "decrypted"}]),
+            "tables/dag_run.csv.gz": _gzip_csv(RUN_COLUMNS, runs),
+            "tables/task_instance.csv.gz": _gzip_csv(TI_COLUMNS, tis),
+            "tables/connection.csv.gz": _gzip_csv(CONNECTION_COLUMNS, [{"conn_id": "warehouse", "password": "decrypted"}]),
             "import-report.json": json.dumps(
                 {
                     "status": "succeeded",
@@ -262,11 +278,15 @@ class DeployerWorld:
             ).encode(),
             "manifest.json": json.dumps(
                 {
-                    "formatVersion": 1,
+                    "formatVersion": 2,
                     "exportId": export_id,
                     "phase": "bulk",
                     "source": {"airflowVersion": "2.10.3"},
-                    "tables": {"dag_run": {"rows": 1}, "task_instance": {"rows": 2}, "connection": {"rows": 1}},
+                    "tables": {
+                        "dag_run": {"rows": 1, "columns": RUN_COLUMNS},
+                        "task_instance": {"rows": 2, "columns": TI_COLUMNS},
+                        "connection": {"rows": 1, "columns": CONNECTION_COLUMNS},
+                    },
                 }
             ).encode(),
         }
@@ -532,7 +552,7 @@ def test_the_deployer_reaches_nothing_else(world):
     other = "dags/mwaa_migration_import.py"
     assert _denied(lambda: s3.put_object(Bucket=SOURCE_DAGS, Key=other, Body=b"")) == "AccessDenied"
     # The bundle's secrets, and writes to what the export wrote.
-    secrets = "%s/%s/tables/connection.jsonl.gz" % (PREFIX, EXPORT_ID)
+    secrets = "%s/%s/tables/connection.csv.gz" % (PREFIX, EXPORT_ID)
     assert _denied(lambda: s3.get_object(Bucket=BUCKET, Key=secrets)) == "AccessDenied"
     assert _denied(lambda: s3.put_object(Bucket=BUCKET, Key=manifest, Body=b"{}")) == "AccessDenied"
     assert _denied(lambda: s3.get_object(Bucket=BUCKET, Key="elsewhere/%s/manifest.json" % EXPORT_ID)) == "AccessDenied"
