@@ -1,6 +1,6 @@
 /**
  * The export bundle contract: where a bundle's objects sit (`s3://bucket/prefix/exportId/` with
- * `tables/<table>.jsonl.gz`, manifest.json written last so its presence marks a complete export, and
+ * `tables/<table>.csv.gz`, manifest.json written last so its presence marks a complete export, and
  * import-report.json), the DAG ids and run parameters of the payload, and the manifest and report as
  * the TypeScript side reads them. The names are data in bundle.json, which the Python payload reads
  * too, so both sides share one definition.
@@ -70,7 +70,7 @@ export function tableStreamKey(location: BundleLocation, table: string): string 
   return `${bundleKeyPrefix(location)}${contract.files.tablesFolder}/${table}${contract.files.tableStreamExtension}`;
 }
 
-/** Whether a path relative to the bundle's folder names a table stream, e.g. "tables/dag_run.jsonl.gz". */
+/** Whether a path relative to the bundle's folder names a table stream, e.g. "tables/dag_run.csv.gz". */
 export function isTableStreamPath(relative: string): boolean {
   const folder = `${contract.files.tablesFolder}/`;
   return (
@@ -105,6 +105,24 @@ export interface ExportSummary {
 }
 
 /** manifest.json as the export DAG writes it (payload/mwaa_migration/export.py). */
+/** A table stream's columns (name and portable type) as the manifest lists them; none for a table it lacks. */
+export function streamColumns(manifest: Json, table: string): { name: string; type: string }[] {
+  const columns = asObject(asObject(manifest.tables)[table]).columns;
+  return Array.isArray(columns)
+    ? columns.map(asObject).map((column) => ({ name: String(column.name), type: String(column.type) }))
+    : [];
+}
+
+/** Why this release cannot read the bundle's streams (another format version); undefined when it can. */
+export function bundleFormatProblem(manifest: Json): string | undefined {
+  const version = manifest.formatVersion;
+  if (version === BUNDLE_FORMAT_VERSION) return undefined;
+  return (
+    `the bundle's manifest has format version ${JSON.stringify(version ?? null)}; this release reads version ` +
+    `${BUNDLE_FORMAT_VERSION} (gzip CSV streams): export again with this release (a new exportId), then import that bundle`
+  );
+}
+
 export function summariseManifest(manifest: Json): ExportSummary {
   const rowsPerTable: Record<string, number> = {};
   const secondsPerTable: Record<string, number> = {};

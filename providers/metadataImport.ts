@@ -13,11 +13,13 @@ import {
   IMPORT_DAG_ID,
   IMPORT_REPORT_FILE,
   MANIFEST_FILE,
+  bundleFormatProblem,
   bundleLocation,
   bundleUri,
   type ImportSummary,
   summariseManifest,
   summariseReport,
+  streamColumns,
 } from "../contract";
 import type { AwsAccess } from "./framework/awsAccess";
 import { readBundleJson, readBundleRows } from "./framework/bundleStore";
@@ -96,9 +98,12 @@ export async function copyLogsOfBundle(
 ): Promise<TaskLogCopyResult> {
   const settings = inputs.taskLogs!;
   const where = bundleLocation(inputs);
-  const manifest = summariseManifest((await readBundleJson(where, MANIFEST_FILE, bundle)) ?? {});
+  const document = (await readBundleJson(where, MANIFEST_FILE, bundle)) ?? {};
+  const problem = bundleFormatProblem(document);
+  if (problem) throw new Error(`[MetadataImport] cannot copy the task logs: ${problem}`);
+  const manifest = summariseManifest(document);
   const runs: Record<string, unknown>[] = [];
-  await readBundleRows(where, "dag_run", bundle, (row) =>
+  await readBundleRows(where, "dag_run", bundle, streamColumns(document, "dag_run"), (row) =>
     runs.push({
       dag_id: row.dag_id,
       run_id: row.run_id,
@@ -107,7 +112,9 @@ export async function copyLogsOfBundle(
     }),
   );
   const taskRows: Record<string, unknown>[] = [];
-  await readBundleRows(where, "task_instance", bundle, (row) => taskRows.push(row));
+  await readBundleRows(where, "task_instance", bundle, streamColumns(document, "task_instance"), (row) =>
+    taskRows.push(row),
+  );
   const taskInstances = migratedTaskInstances(taskRows, logicalDates(runs));
   log(
     `[MetadataImport] copying task logs of ${taskInstances.length} task instances from ${settings.sourceLogGroup} to ${settings.targetLogGroup}`,

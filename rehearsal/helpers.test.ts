@@ -77,12 +77,12 @@ describe("rehearsal helpers", () => {
     assert.deepEqual(
       bundleFilesToCopy([
         "import-report.json",
-        "tables/dag_run.jsonl.gz",
+        "tables/dag_run.csv.gz",
         "manifest.json",
         "tables/../../x",
         "notes.txt",
       ]),
-      ["manifest.json", "tables/dag_run.jsonl.gz"],
+      ["manifest.json", "tables/dag_run.csv.gz"],
     );
   });
 

@@ -317,8 +317,8 @@ describe("the permission table", () => {
         "arn:aws:s3:::mig-bucket/migration/*/import-report.json",
       ]);
       assert.deepEqual(statement(FULL, "ReadBundleTaskInstances").Resource, [
-        "arn:aws:s3:::mig-bucket/migration/*/tables/dag_run.jsonl.gz",
-        "arn:aws:s3:::mig-bucket/migration/*/tables/task_instance.jsonl.gz",
+        "arn:aws:s3:::mig-bucket/migration/*/tables/dag_run.csv.gz",
+        "arn:aws:s3:::mig-bucket/migration/*/tables/task_instance.csv.gz",
       ]);
     });
 

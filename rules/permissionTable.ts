@@ -199,7 +199,7 @@ const everyBundle = (b: BundleScope) => ({ bucket: b.bucketName, prefix: b.prefi
 const inEveryBundle = (b: BundleScope, relative: string) =>
   `${migrationBucket(b)}/${bundleKeyPrefix(everyBundle(b))}${relative}`;
 
-/** One table's stream in every bundle, `<prefix>/<any exportId>/tables/<table>.jsonl.gz` (the contract's naming). */
+/** One table's stream in every bundle, `<prefix>/<any exportId>/tables/<table>.csv.gz` (the contract's naming). */
 const tableInEveryBundle = (b: BundleScope, table: string) =>
   `${migrationBucket(b)}/${tableStreamKey(everyBundle(b), table)}`;
 

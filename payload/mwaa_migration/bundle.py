@@ -1,4 +1,4 @@
-"""The bundle in S3: gzip JSON-Lines streams with their checksums, and the manifest.
+"""The bundle in S3: gzip CSV streams (one per table) with their checksums, and the manifest.
 
 Streams are written as S3 multipart uploads while the rows are produced, so an
 export's memory use is one part buffer, whatever the table size. Every object is
@@ -45,8 +45,8 @@ def _sse_args(kms_key_id: Optional[str]) -> Dict[str, str]:
 class StreamWriter:
     """A file-like sink: gzip, sha256 and multipart upload of whatever is written.
 
-    Counts newline-terminated rows. Call close() to finish the object or abort()
-    to discard it; a failed upload is always aborted.
+    The caller counts the rows (a CSV record may span lines). Call close() to finish the
+    object or abort() to discard it; a failed upload is always aborted.
     """
 
     def __init__(self, s3: Any, bucket: str, key: str, kms_key_id: Optional[str]) -> None:
@@ -58,7 +58,6 @@ class StreamWriter:
         self._raw = bytearray()
         self._buffer = bytearray()
         self._parts = []  # type: list
-        self.rows = 0
         self.bytes_written = 0
         upload = s3.create_multipart_upload(Bucket=bucket, Key=key, **_sse_args(kms_key_id))
         self._upload_id = upload["UploadId"]
@@ -73,7 +72,6 @@ class StreamWriter:
         return len(data)
 
     def _compress_batch(self) -> None:
-        self.rows += self._raw.count(b"\n")
         self._buffer += self._compressor.compress(self._raw)
         self._raw = bytearray()
         if len(self._buffer) >= PART_SIZE:
@@ -130,7 +128,7 @@ class ChecksumMismatch(Exception):
 
 
 class StreamReader:
-    """A file-like source (read(n)) of one table's JSON lines, decompressed.
+    """A file-like source (read(n)) of one table's stream, decompressed.
 
     Hashes the stored bytes as they are read; verify() compares with the manifest
     once the stream is exhausted. The import reads the stream into its staging
@@ -180,6 +178,28 @@ class StreamReader:
         out = self._pending[self._offset : self._offset + size]
         self._offset += len(out)
         return out
+
+    def first_line(self, limit: int = 1024 * 1024) -> bytes:
+        """The stream's first line, with its line end (a CSV stream's header); read() goes on after it."""
+        while b"\n" not in self._pending[self._offset :] and not self._done:
+            block = next(self._blocks, None)
+            if block is None:
+                self._done = True
+                break
+            self._pending = self._pending[self._offset :] + block
+            self._offset = 0
+            if len(self._pending) > limit:
+                break
+        end = self._pending.find(b"\n", self._offset)
+        end = len(self._pending) if end < 0 else end + 1
+        line = self._pending[self._offset : end]
+        self._offset = end
+        return line
+
+    def drain(self) -> None:
+        """Reads the rest of the stream (hashing it), so that verify() can tell whether it was altered."""
+        while self.read(self.CHUNK):
+            pass
 
     def lines(self) -> Iterator[bytes]:
         rest = b""

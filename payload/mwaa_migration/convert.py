@@ -10,7 +10,6 @@ written as JSON, non-finite floats quoted and NUL characters stripped (migration
 pickled XCom is not unpickled (migration 0049 archives those instead).
 """
 
-import base64
 import json
 import math
 import pickle
@@ -116,13 +115,12 @@ END $$
 
 
 # Pickles of an empty dict (protocols 4 and 5): the conf of most runs, converted in SQL.
-_EMPTY_DICT_PICKLES = ("gAR9lC4=", "gAV9lC4=")
+_EMPTY_DICT_PICKLES = (b"\x80\x04}\x94.", b"\x80\x05}\x94.")
 _BATCH = 1000
 
 
 def _decode_staged(value: Any) -> bytes:
-    document = value if isinstance(value, dict) else json.loads(value)
-    return base64.b64decode(document[codec.B64_TAG])
+    return bytes(value)  # bytea: psycopg2 reads a memoryview
 
 
 def convert_columns(
@@ -143,12 +141,11 @@ def convert_columns(
             target = codec.quote_ident(converted_column(source))
             value = "s.%s" % codec.quote_ident(source)
             cur.execute("ALTER TABLE %s ADD COLUMN %s text" % (staging, target))
-            sql_bytes = "decode(%s->>'%s', 'base64')" % (value, codec.B64_TAG)
             if conversion.converter == "xcom-json":
-                cur.execute("UPDATE %s s SET %s = pg_temp.mm_json_bytes(%s)" % (staging, target, sql_bytes))
+                cur.execute("UPDATE %s s SET %s = pg_temp.mm_json_bytes(%s)" % (staging, target, value))
             else:
                 cur.execute(
-                    "UPDATE %s s SET %s = '{}' WHERE %s->>'%s' = ANY(%%s)" % (staging, target, value, codec.B64_TAG),
+                    "UPDATE %s s SET %s = '{}' WHERE %s = ANY(%%s)" % (staging, target, value),
                     (list(_EMPTY_DICT_PICKLES),),
                 )
             keys = ", ".join("s.%s::text" % codec.quote_ident(k) for k in key_columns)

@@ -1,12 +1,12 @@
 """Export: every table in spec order, streamed from PostgreSQL to the bundle.
 
-PostgreSQL renders each row as a JSON line (row_to_json) and COPY streams the
-lines to a StreamWriter (gzip, sha256, multipart upload) as they come, so memory
-stays at one upload part however large the table. The manifest goes last.
+PostgreSQL renders each row as a CSV record (COPY ... TO STDOUT, codec.py has the
+rules) and streams the records to a StreamWriter (gzip, sha256, multipart upload) as
+they come, so memory stays at one upload part however large the table. The manifest
+goes last.
 """
 
 import datetime
-import json
 import time
 from typing import Any, Callable, Dict, List, NamedTuple, Optional
 
@@ -29,10 +29,6 @@ from .spec import (
 )
 
 PHASES = EXPORT_PHASES
-
-# COPY in CSV mode with quote and delimiter set to control characters that a
-# JSON text never holds raw: each line arrives exactly as row_to_json wrote it.
-COPY_JSON_LINES = "WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')"
 
 
 class ExportOptions(NamedTuple):
@@ -224,14 +220,13 @@ def row_source(spec: TableSpec, since: Optional[str], table: Optional[str] = Non
     return "FROM %s t WHERE %s" % (name, " AND ".join(conditions))
 
 
-def select_json_lines(
-    spec: TableSpec, columns: List[db.Column], since: Optional[str], table: Optional[str] = None
-) -> str:
+def select_rows(spec: TableSpec, columns: List[db.Column], since: Optional[str], table: Optional[str] = None) -> str:
+    """The SELECT whose result is the table's stream: one column per manifest column, named alike."""
     exprs = ", ".join(
         "%s AS %s" % (codec.export_expression("t", c.name, c.data_type), codec.quote_ident(c.name))
         for c in columns
     )
-    return "SELECT row_to_json(x)::text FROM (SELECT %s %s) x" % (exprs, row_source(spec, since, table))
+    return "SELECT %s %s" % (exprs, row_source(spec, since, table))
 
 
 def manifest_columns(spec: TableSpec, columns: List[db.Column]) -> List[Dict[str, Any]]:
@@ -259,16 +254,23 @@ def _export_table(
     key = bundle.table_key(options.prefix, options.export_id, spec.name)
     writer = bundle.StreamWriter(s3, options.bucket, key, options.kms_key_id)
     columns = read.columns
-    query = select_json_lines(spec, columns, since, read.sql)
+    query = select_rows(spec, columns, since, read.sql)
     try:
         with conn.cursor() as cur:
             if spec.secrets:
                 # Few rows; each passes through Python to have its secrets decrypted.
+                names = [c.name for c in columns]
+                types = [codec.portable_type(spec.name, c.name, c.data_type) for c in columns]
+                writer.write(codec.header(names))
                 cur.execute(query)
-                for (line,) in cur:
-                    writer.write(codec.dump_line(reveal_row(spec, json.loads(line), cipher)))
+                rows = 0
+                for values in cur:
+                    row = reveal_row(spec, dict(zip(names, values)), cipher)
+                    writer.write(codec.csv_record([codec.encode_value(row[n], t) for n, t in zip(names, types)]))
+                    rows += 1
             else:
-                cur.copy_expert("COPY (%s) TO STDOUT %s" % (query, COPY_JSON_LINES), writer)
+                cur.copy_expert("COPY (%s) TO STDOUT %s" % (query, codec.COPY_OUT), writer)
+                rows = cur.rowcount
         sha256 = writer.close()
     except BaseException:
         writer.abort()
@@ -276,7 +278,7 @@ def _export_table(
     return {
         "key": key,
         "columns": manifest_columns(spec, columns),
-        "rows": writer.rows,
+        "rows": rows,
         "sha256": sha256,
         "bytes": writer.bytes_written,
     }
@@ -329,6 +331,9 @@ def run_export(
 
         # One snapshot for every table, so that children match their parents.
         conn.set_session(isolation_level="REPEATABLE READ", readonly=True)
+        with conn.cursor() as cur:
+            for setting in codec.EXPORT_SETTINGS:
+                cur.execute(setting)
         tables: Dict[str, Any] = {}
         absent: List[str] = []
         for spec in select_tables(options.tables):

@@ -64,11 +64,19 @@ def check_target_version(version: Optional[str]) -> None:
         raise ValueError("the target runs Airflow %s: %s" % (version, row.get("importRefusal")))
 
 
+# Bundle formats this release no longer reads, and what their streams were.
+FORMAT_VERSIONS_BEFORE = {1: "gzip JSON Lines streams"}
+
+
 def check_manifest(manifest: Dict[str, Any]) -> None:
-    if manifest.get("formatVersion") != bundle.FORMAT_VERSION:
+    version = manifest.get("formatVersion")
+    if version != bundle.FORMAT_VERSION:
+        earlier = version in FORMAT_VERSIONS_BEFORE
         raise ImportFailed(
-            "the manifest has format version %r; this import reads version %d: run the "
-            "export with the same release of the migration DAGs" % (manifest.get("formatVersion"), bundle.FORMAT_VERSION)
+            "the manifest has format version %r%s; this import reads version %d (gzip CSV streams): export "
+            "again with this release of the migration DAGs (a new exportId), then import that bundle"
+            % (version, " (%s, written by an earlier release)" % FORMAT_VERSIONS_BEFORE[version] if earlier else "",
+               bundle.FORMAT_VERSION)
         )
     for name, entry in manifest.get("tables", {}).items():
         for field in ("key", "columns", "rows", "sha256"):

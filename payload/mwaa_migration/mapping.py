@@ -227,8 +227,6 @@ def value_expression(plan: ColumnPlan, target: Column, alias: str = "s") -> str:
     ref = "%s.%s" % (alias, codec.quote_ident(plan.source or plan.target))
     if plan.kind == CONVERT:
         return "%s.%s::%s" % (alias, codec.quote_ident(converted_column(plan.source or "")), target.udt_name)
-    if plan.portable == "bytes":
-        return "decode(%s->>'%s', 'base64')" % (ref, codec.B64_TAG)
     if plan.portable in ("json-text", "json"):
         return "%s::%s" % (ref, target.udt_name)
     if plan.value_map:

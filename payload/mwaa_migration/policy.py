@@ -6,7 +6,6 @@ conflict policy: skip (keep the target's), overwrite (take the bundle's) or fail
 Secrets are compared in clear text and written encrypted with the target's key.
 """
 
-import json
 from typing import Any, Dict, List, Optional
 
 from . import bundle, codec, db
@@ -15,16 +14,26 @@ from .load_sql import ident
 from .mapping import COPY, DERIVE, REMAP, ColumnPlan, TablePlan
 from .secrets import Cipher, reveal_row, seal_row
 from .spec import TableSpec
+from .staging import check_header
 
 
 def _read_stream(s3: Any, bucket: str, spec: TableSpec, entry: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """The stream's rows as Python values (few rows, read whole: secrets never reach a table of the
+    target's database in clear text)."""
     reader = bundle.StreamReader(s3, bucket, entry["key"])
-    types = dict(codec.columns_with_types(entry["columns"]))
-    rows = []
-    for line in reader.lines():
-        raw = json.loads(line)
-        rows.append({k: codec.decode_value(v, types.get(k, "text")) for k, v in raw.items()})
+    columns = codec.columns_with_types(entry["columns"])
+    first = reader.first_line()
+    text = reader.read()
     reader.verify(entry["sha256"])
+    check_header(spec.name, entry, first)
+    rows = []
+    for record in codec.parse_records(text.decode("utf-8")):
+        if len(record) != len(columns):
+            raise ImportFailed(
+                "table %s: a row of the stream has %d fields, the manifest %d columns; the bundle is "
+                "altered, export again" % (spec.name, len(record), len(columns))
+            )
+        rows.append({name: codec.decode_value(v, portable) for (name, portable), v in zip(columns, record)})
     if len(rows) != entry["rows"]:
         raise ImportFailed("table %s: %d rows in the stream, %d in the manifest" % (spec.name, len(rows), entry["rows"]))
     return rows

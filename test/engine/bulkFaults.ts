@@ -136,7 +136,7 @@ export function bulkFaultTests(context: () => BulkFaultContext): void {
       r.urn.endsWith("::rehearsal-bulk-export"),
     );
     const exportId = String(exported?.outputs?.exportId);
-    const key = `${scenario.label}/${exportId}/tables/dag_run.jsonl.gz`;
+    const key = `${scenario.label}/${exportId}/tables/dag_run.csv.gz`;
     const original = Buffer.from(
       await (
         await s3.send(new GetObjectCommand({ Bucket: MIGRATION_BUCKET, Key: key }))

@@ -275,7 +275,7 @@ describe("the IAM documents the dev stack writes", () => {
           s3(SOURCE_BUCKET),
           s3(SOURCE_BUCKET, "dags/etl.py"),
           s3(w.migrationBucket),
-          s3(w.migrationBucket, `${PREFIX}/exp-1/tables/connection.jsonl.gz`),
+          s3(w.migrationBucket, `${PREFIX}/exp-1/tables/connection.csv.gz`),
           s3("someone-elses-bucket", "dags/etl.py"),
           envArn(SOURCE.name),
           envArn("someone-elses-env"),
@@ -361,7 +361,7 @@ describe("the IAM documents the dev stack writes", () => {
       assertAllows(
         doc("exportGrant"),
         [
-          ...asks(["s3:PutObject", "s3:AbortMultipartUpload"], bundle("tables/dag_run.jsonl.gz")),
+          ...asks(["s3:PutObject", "s3:AbortMultipartUpload"], bundle("tables/dag_run.csv.gz")),
           ask("s3:PutObject", bundle("manifest.json")),
           ...asks(["kms:GenerateDataKey", "kms:Decrypt"], w.migrationKey, viaS3),
         ],
@@ -431,7 +431,7 @@ describe("the IAM documents the dev stack writes", () => {
       assertAllows(
         doc("importGrant"),
         [
-          ...asks(["s3:GetObject", "s3:GetObjectVersion"], bundle("tables/dag_run.jsonl.gz")),
+          ...asks(["s3:GetObject", "s3:GetObjectVersion"], bundle("tables/dag_run.csv.gz")),
           ask("s3:GetObject", bundle("manifest.json")),
           ask("s3:ListBucket", s3(w.migrationBucket), { "s3:prefix": `${PREFIX}/exp-1/` }),
           ask("s3:PutObject", bundle("import-report.json")),
@@ -461,7 +461,7 @@ describe("the IAM documents the dev stack writes", () => {
         doc("importGrant"),
         [
           ...asks(["s3:PutObject"], bundle("manifest.json")),
-          ...asks(["s3:PutObject"], bundle("tables/dag_run.jsonl.gz")),
+          ...asks(["s3:PutObject"], bundle("tables/dag_run.csv.gz")),
           ...asks(["s3:DeleteObject", "s3:DeleteObjectVersion"], bundle("manifest.json")),
           ask("s3:ListBucket", s3(w.migrationBucket)),
           ask("s3:ListBucket", s3(w.migrationBucket), { "s3:prefix": "" }),
@@ -482,7 +482,7 @@ describe("the IAM documents the dev stack writes", () => {
         w,
         doc("importGrant"),
         [
-          s3(w.migrationBucket, "elsewhere/tables/connection.jsonl.gz"),
+          s3(w.migrationBucket, "elsewhere/tables/connection.csv.gz"),
           s3(w.migrationBucket, "import-report.json"),
           s3(w.dagBucket, "dags/etl.py"),
           s3(SOURCE_BUCKET, "dags/etl.py"),
@@ -503,7 +503,7 @@ describe("the IAM documents the dev stack writes", () => {
   });
 
   describe("the migration bucket's policy", () => {
-    const object = () => s3(w.migrationBucket, `${PREFIX}/exp-1/tables/variable.jsonl.gz`);
+    const object = () => s3(w.migrationBucket, `${PREFIX}/exp-1/tables/variable.csv.gz`);
     const put = (context: Record<string, string>) => ask("s3:PutObject", object(), context);
     const tls = { "aws:SecureTransport": "true" };
     const withMigrationKey = () => ({
@@ -680,8 +680,8 @@ describe("the IAM documents the dev stack writes", () => {
         [
           ask("s3:GetObject", bundle("manifest.json")),
           ask("s3:GetObject", bundle("import-report.json")),
-          ask("s3:GetObject", bundle("tables/task_instance.jsonl.gz")),
-          ask("s3:GetObject", bundle("tables/dag_run.jsonl.gz")),
+          ask("s3:GetObject", bundle("tables/task_instance.csv.gz")),
+          ask("s3:GetObject", bundle("tables/dag_run.csv.gz")),
           ask("kms:Decrypt", w.migrationKey, viaS3),
           ask("s3:ListBucket", s3(w.migrationBucket), {
             "s3:prefix": `${PREFIX}/task-log-copies/${sourceGroup}/`,
@@ -692,13 +692,13 @@ describe("the IAM documents the dev stack writes", () => {
       assertDoesNotAllow(
         doc("deployer"),
         [
-          ask("s3:GetObject", bundle("tables/connection.jsonl.gz")),
-          ask("s3:GetObject", bundle("tables/variable.jsonl.gz")),
-          ask("s3:GetObject", bundle("tables/xcom.jsonl.gz")),
+          ask("s3:GetObject", bundle("tables/connection.csv.gz")),
+          ask("s3:GetObject", bundle("tables/variable.csv.gz")),
+          ask("s3:GetObject", bundle("tables/xcom.csv.gz")),
           ask("s3:GetObject", s3(w.migrationBucket, "elsewhere/exp-1/manifest.json")),
           ...asks(["s3:PutObject", "s3:DeleteObject"], bundle("manifest.json")),
           ...asks(["s3:PutObject", "s3:DeleteObject"], bundle("import-report.json")),
-          ask("s3:PutObject", bundle("tables/task_instance.jsonl.gz")),
+          ask("s3:PutObject", bundle("tables/task_instance.csv.gz")),
           ask("kms:Decrypt", w.migrationKey),
           ask("kms:Decrypt", w.migrationKey, viaSqs),
           ask("kms:Encrypt", w.migrationKey, viaS3),
@@ -767,7 +767,7 @@ describe("the IAM documents the dev stack writes", () => {
         withPurge,
         [
           ...asks(["s3:DeleteObject"], bundle("manifest.json")),
-          ask("s3:DeleteObject", bundle("tables/connection.jsonl.gz")),
+          ask("s3:DeleteObject", bundle("tables/connection.csv.gz")),
           ask("s3:ListBucket", s3(purging.migrationBucket), { "s3:prefix": `${PREFIX}/exp-1/` }),
         ],
         "deployer policy with purgeBundlesOnDelete",
@@ -777,7 +777,7 @@ describe("the IAM documents the dev stack writes", () => {
         [
           ask("s3:DeleteObject", s3(purging.migrationBucket, "elsewhere/exp-1/manifest.json")),
           ask("s3:DeleteObjectVersion", bundle("manifest.json")),
-          ask("s3:GetObject", bundle("tables/connection.jsonl.gz")),
+          ask("s3:GetObject", bundle("tables/connection.csv.gz")),
           ask("s3:DeleteBucket", s3(purging.migrationBucket)),
         ],
         "deployer policy with purgeBundlesOnDelete",

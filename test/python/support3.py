@@ -74,7 +74,7 @@ def copy_bundle(env: AirflowEnv, prefix: str, export_id: str, new_id: str, tampe
             if item["Key"].endswith("import-report.json"):
                 continue
             body = s3.get_object(Bucket=support.BUCKET, Key=item["Key"])["Body"].read()
-            if tamper and item["Key"].endswith("/tables/%s.jsonl.gz" % tamper):
+            if tamper and item["Key"].endswith("/tables/%s.csv.gz" % tamper):
                 body = gzip.compress(gzip.decompress(body).replace(b"hist_", b"hisT_", 1))
             if item["Key"].endswith("/manifest.json"):
                 # The manifest names each stream's key: the copy's streams are its own.

@@ -18,7 +18,6 @@ cross-account bucket and key policies are checked under mocks (test/program/cros
 the policy pack, not here.
 """
 
-import gzip
 import json
 import os
 import subprocess
@@ -26,6 +25,7 @@ import time
 from typing import Any, Dict, List, Optional
 
 import pytest
+from bundle_fixture import TASKS, place_bundle, task_log_stream as _stream
 from enforcing_moto import ROOT, EnforcingMoto, without_statement
 
 OPERATIONS_SCRIPT = ROOT / "test" / "python" / "deployer-operations.ts"
@@ -37,7 +37,6 @@ TARGET_ROLE_ARN = "arn:aws:iam::%s:role/%s" % (TARGET_ACCOUNT, TARGET_ROLE)
 SOURCE_DAGS, TARGET_DAGS, BUCKET, PREFIX = "legacy-dags-a", "new-dags-b", "migration-bundles-b", "migration"
 SOURCE_GROUP, TARGET_GROUP = "airflow-legacy-Task", "airflow-new-Task"
 EXPORT_ID = "bulk-1"
-RUN_ID = "scheduled__2024-05-01T00:00:00+00:00"
 ADMIN_POLICY = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Action": ["s3:*", "iam:*", "logs:*", "kms:*", "sts:*"], "Resource": "*"}],
@@ -61,14 +60,6 @@ def as_moto_judges(policy: Dict[str, Any]) -> Dict[str, Any]:
         if all(a.startswith("logs:") for a in statement["Action"]):
             statement["Resource"] = "*"
     return adapted
-
-
-def _gzip_lines(rows: List[Dict[str, Any]]) -> bytes:
-    return gzip.compress("".join(json.dumps(r) + "\n" for r in rows).encode())
-
-
-def _stream(task_id: str) -> str:
-    return ("dag_id=etl/run_id=%s/task_id=%s/attempt=1.log" % (RUN_ID, task_id)).replace(":", "_")
 
 
 class TwoAccounts:
@@ -113,7 +104,7 @@ class TwoAccounts:
             s3_b.create_bucket(Bucket=bucket)
         self.key_arn = self.in_target("kms").create_key(Description="migration bundles")["KeyMetadata"]["Arn"]
         assert (":%s:" % TARGET_ACCOUNT) in self.key_arn
-        self.place_bundle(s3_b)
+        place_bundle(s3_b, BUCKET, PREFIX, EXPORT_ID, self.key_arn)
         logs_b = self.in_target("logs")
         logs_b.create_log_group(logGroupName=TARGET_GROUP)
         logs_b.put_retention_policy(logGroupName=TARGET_GROUP, retentionInDays=1)
@@ -123,7 +114,7 @@ class TwoAccounts:
         logs_a = self.moto.client("logs")
         logs_a.create_log_group(logGroupName=SOURCE_GROUP)
         now = int(time.time() * 1000)
-        for task in ("extract", "load"):
+        for task in TASKS:
             logs_a.create_log_stream(logGroupName=SOURCE_GROUP, logStreamName=_stream(task))
             logs_a.put_log_events(
                 logGroupName=SOURCE_GROUP,
@@ -172,28 +163,6 @@ class TwoAccounts:
             "targetTaskLogGroupArn": self.logs_arn(TARGET_ACCOUNT, TARGET_GROUP),
             "purgeBundlesOnDelete": False,
         }
-
-    def place_bundle(self, s3: Any) -> None:
-        folder = "%s/%s/" % (PREFIX, EXPORT_ID)
-        runs = [{"dag_id": "etl", "run_id": RUN_ID, "execution_date": "2024-05-01T00:00:00+00:00"}]
-        ended = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
-        tis = [
-            {"dag_id": "etl", "run_id": RUN_ID, "task_id": task, "map_index": -1, "try_number": 1,
-             "state": "success", "end_date": ended}
-            for task in ("extract", "load")
-        ]
-        objects = {
-            "tables/dag_run.jsonl.gz": _gzip_lines(runs),
-            "tables/task_instance.jsonl.gz": _gzip_lines(tis),
-            "import-report.json": json.dumps({"status": "succeeded", "tables": {}}).encode(),
-            "manifest.json": json.dumps(
-                {"formatVersion": 1, "exportId": EXPORT_ID, "phase": "bulk", "source": {"airflowVersion": "2.10.3"},
-                 "tables": {"dag_run": {"rows": 1}, "task_instance": {"rows": 2}}}
-            ).encode(),
-        }
-        for name, body in objects.items():
-            s3.put_object(Bucket=BUCKET, Key=folder + name, Body=body, ServerSideEncryption="aws:kms",
-                          SSEKMSKeyId=self.key_arn)
 
     def run(self, user: str, assume_role: bool = True) -> Dict[str, Dict[str, Any]]:
         spec = {
@@ -256,7 +225,7 @@ def test_the_deployer_reaches_the_target_account_as_the_role_and_the_source_as_i
     copy = outcomes["copy-task-logs"]["detail"]
     assert copy["streams"]["copied"] == 2 and copy["eventsCopied"] == 6
     # The copied streams are in the target's account; the source's account has no such group.
-    assert accounts.target_streams() == sorted(_stream(t) for t in ("extract", "load"))
+    assert accounts.target_streams() == sorted(_stream(t) for t in TASKS)
     from botocore.exceptions import ClientError
 
     with pytest.raises(ClientError) as missing:

@@ -48,7 +48,6 @@ What moto 5.2's IAM simulation does not judge, and what this test does about it:
 """
 
 import copy
-import gzip
 import json
 import os
 import subprocess
@@ -57,6 +56,7 @@ from typing import Any, Dict, List, Optional
 
 import pytest
 from enforcing_moto import ROOT, EnforcingMoto, without_statement
+from bundle_fixture import place_bundle, task_log_stream as _stream
 
 OPERATIONS_SCRIPT = ROOT / "test" / "python" / "deployer-operations.ts"
 PAYLOAD = ROOT / "payload"
@@ -68,7 +68,6 @@ STACK_ROLE = "new-execution-role"  # under the stack's path, /mwaa-migration/
 SOURCE_ROLE = "AmazonMWAA-legacy-x1Yz9Q"  # under /service-role/, as MWAA names them
 TARGET_VERSION = "2.11.0"
 USER_DAG = "dags/etl.py"
-RUN_ID = "scheduled__2024-05-01T00:00:00+00:00"
 PIPELINE_NAME = "nightly-copy"
 ANALYSTS_ROLE = "Analysts"
 # Full access, for setting up, resetting and reading what the deployer did. No operation runs with it.
@@ -143,14 +142,6 @@ def as_moto_judges(policy: Dict[str, Any]) -> Dict[str, Any]:
             buckets = sorted({r.split("/", 1)[0] for r in resources})
             statement["Resource"] = resources + [b for b in buckets if b not in resources]
     return adapted
-
-
-def _gzip_lines(rows: List[Dict[str, Any]]) -> bytes:
-    return gzip.compress("".join(json.dumps(r) + "\n" for r in rows).encode())
-
-
-def _stream(task_id: str) -> str:
-    return ("dag_id=etl/run_id=%s/task_id=%s/attempt=1.log" % (RUN_ID, task_id)).replace(":", "_")
 
 
 class DeployerWorld:
@@ -241,40 +232,7 @@ class DeployerWorld:
 
     def place_bundle(self, s3: Any, export_id: str) -> List[str]:
         """A bundle as the export writes it (manifest last) with the import's report beside it."""
-        folder = "%s/%s/" % (PREFIX, export_id)
-        runs = [{"dag_id": "etl", "run_id": RUN_ID, "execution_date": "2024-05-01T00:00:00+00:00"}]
-        ended = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
-        tis = [
-            {"dag_id": "etl", "run_id": RUN_ID, "task_id": task, "map_index": -1, "try_number": 1,
-             "state": "success", "end_date": ended}
-            for task in ("extract", "load")
-        ]
-        objects = {
-            "tables/dag_run.jsonl.gz": _gzip_lines(runs),
-            "tables/task_instance.jsonl.gz": _gzip_lines(tis),
-            "tables/connection.jsonl.gz": _gzip_lines([{"conn_id": "warehouse", "password": "decrypted"}]),
-            "import-report.json": json.dumps(
-                {
-                    "status": "succeeded",
-                    "tables": {"dag_run": {"inserted": 1}},
-                    "dags": {"runs": {"etl": {"runs": 1, "imported": 1}}},
-                }
-            ).encode(),
-            "manifest.json": json.dumps(
-                {
-                    "formatVersion": 1,
-                    "exportId": export_id,
-                    "phase": "bulk",
-                    "source": {"airflowVersion": "2.10.3"},
-                    "tables": {"dag_run": {"rows": 1}, "task_instance": {"rows": 2}, "connection": {"rows": 1}},
-                }
-            ).encode(),
-        }
-        for name, body in objects.items():
-            s3.put_object(
-                Bucket=BUCKET, Key=folder + name, Body=body, ServerSideEncryption="aws:kms", SSEKMSKeyId=self.key_arn
-            )
-        return [folder + name for name in objects]
+        return place_bundle(s3, BUCKET, PREFIX, export_id, self.key_arn)
 
     def seed_logs(self, logs: Any) -> None:
         """The source's streams (extract: fresh events; load: events older than the target's retention, then
@@ -532,7 +490,7 @@ def test_the_deployer_reaches_nothing_else(world):
     other = "dags/mwaa_migration_import.py"
     assert _denied(lambda: s3.put_object(Bucket=SOURCE_DAGS, Key=other, Body=b"")) == "AccessDenied"
     # The bundle's secrets, and writes to what the export wrote.
-    secrets = "%s/%s/tables/connection.jsonl.gz" % (PREFIX, EXPORT_ID)
+    secrets = "%s/%s/tables/connection.csv.gz" % (PREFIX, EXPORT_ID)
     assert _denied(lambda: s3.get_object(Bucket=BUCKET, Key=secrets)) == "AccessDenied"
     assert _denied(lambda: s3.put_object(Bucket=BUCKET, Key=manifest, Body=b"{}")) == "AccessDenied"
     assert _denied(lambda: s3.get_object(Bucket=BUCKET, Key="elsewhere/%s/manifest.json" % EXPORT_ID)) == "AccessDenied"

@@ -19,6 +19,7 @@ import edge_rows
 import pytest
 import support
 from mwaa_local import AirflowEnv, new_fernet_key
+from mwaa_migration import codec
 from mwaa_migration.spec import UNFINISHED_TI_STATES
 
 PAIRS = [
@@ -181,7 +182,7 @@ def test_runs_are_visible_through_the_target_rest_api(migration):
 
 def test_manifest_describes_the_bundle(migration):
     manifest = migration.bulk_manifest
-    assert manifest["formatVersion"] == 1 and manifest["phase"] == "bulk"
+    assert manifest["formatVersion"] == 2 and manifest["phase"] == "bulk"
     assert manifest["source"]["airflowVersion"] == migration.source.version
     assert manifest["source"]["alembicRevision"]
     assert {d["dagId"]: d["isPaused"] for d in manifest["dags"]}["hist_etl"] is False
@@ -192,8 +193,10 @@ def test_manifest_describes_the_bundle(migration):
         assert head["ServerSideEncryption"] == "aws:kms", name
         assert migration.kms_key in head.get("SSEKMSKeyId", ""), name
         body = s3.get_object(Bucket=support.BUCKET, Key=entry["key"])["Body"].read()
-        lines = gzip.decompress(body).decode("utf-8").splitlines()
-        assert len(lines) == entry["rows"], name
+        header, *records = codec.parse_records(gzip.decompress(body).decode("utf-8"))
+        assert header == [c["name"] for c in entry["columns"]], name
+        assert len(records) == entry["rows"], name
+        assert entry["key"].endswith("/tables/%s.csv.gz" % name), name
     # The export leaves out its own DAG and the import DAG.
     runs = gzip.decompress(
         s3.get_object(Bucket=support.BUCKET, Key=manifest["tables"]["dag_run"]["key"])["Body"].read()
@@ -350,7 +353,7 @@ def test_delta_with_failures_first_then_equal(migration):
     # A tampered stream is refused by its checksum, and nothing of the import stays.
     _copy_bundle(migration, "delta-1", "delta-tampered")
     s3 = source.boto3_client("s3")
-    key = "%s/delta-tampered/tables/log.jsonl.gz" % migration.prefix
+    key = "%s/delta-tampered/tables/log.csv.gz" % migration.prefix
     original = gzip.decompress(s3.get_object(Bucket=support.BUCKET, Key=key)["Body"].read())
     s3.put_object(
         Bucket=support.BUCKET, Key=key, Body=gzip.compress(original.replace(b"hist_manual", b"hist_manuaX", 1)),
