@@ -168,28 +168,28 @@ class StreamReader:
             rest = self._pending[self._offset :] + b"".join(self._blocks)
             self._pending, self._offset, self._done = b"", 0, True
             return rest
-        while len(self._pending) - self._offset < size and not self._done:
-            block = next(self._blocks, None)
-            if block is None:
-                self._done = True
-                break
-            self._pending = self._pending[self._offset :] + block
-            self._offset = 0
+        while len(self._pending) - self._offset < size and self._pull():
+            pass
         out = self._pending[self._offset : self._offset + size]
         self._offset += len(out)
         return out
 
+    def _pull(self) -> bool:
+        """Appends the next block to what is pending; False once the blocks are used up."""
+        if self._done:
+            return False
+        block = next(self._blocks, None)
+        if block is None:
+            self._done = True
+            return False
+        self._pending = self._pending[self._offset :] + block
+        self._offset = 0
+        return True
+
     def first_line(self, limit: int = 1024 * 1024) -> bytes:
         """The stream's first line, with its line end (a CSV stream's header); read() goes on after it."""
-        while b"\n" not in self._pending[self._offset :] and not self._done:
-            block = next(self._blocks, None)
-            if block is None:
-                self._done = True
-                break
-            self._pending = self._pending[self._offset :] + block
-            self._offset = 0
-            if len(self._pending) > limit:
-                break
+        while b"\n" not in self._pending[self._offset :] and len(self._pending) <= limit and self._pull():
+            pass
         end = self._pending.find(b"\n", self._offset)
         end = len(self._pending) if end < 0 else end + 1
         line = self._pending[self._offset : end]

@@ -161,3 +161,34 @@ class EnforcingMoto:
             "AWS_DEFAULT_REGION": self.region,
         }
 
+
+
+OPERATIONS_SCRIPT = ROOT / "test" / "python" / "deployer-operations.ts"
+
+
+def deployer_operations(*args: str, env: Optional[Dict[str, str]] = None) -> Any:
+    """Runs deployer-operations.ts (the deployer policy, or the providers' own operations) and reads its JSON."""
+    argv = ["node", "-r", "ts-node/register/transpile-only", str(OPERATIONS_SCRIPT), *args]
+    result = subprocess.run(argv, cwd=str(ROOT), capture_output=True, text=True, timeout=300, env=env)
+    if result.returncode != 0:
+        raise RuntimeError("deployer-operations.ts %s failed:\n%s" % (args[0], result.stderr[-4000:]))
+    return json.loads(result.stdout)
+
+
+def failed_operations(outcomes: Dict[str, Dict[str, Any]]) -> Dict[str, str]:
+    """The operations that failed, each with its error and message."""
+    return {name: "%s: %s" % (o["error"], o["message"]) for name, o in outcomes.items() if not o["ok"]}
+
+def as_moto_judges(policy: Dict[str, Any]) -> Dict[str, Any]:
+    """The policy as moto can authorise it: Logs statements and the IAM policy reads on "*", DeleteObject
+    statements with their buckets."""
+    adapted = copy.deepcopy(policy)
+    for statement in adapted["Statement"]:
+        actions = statement["Action"]
+        if all(a.startswith("logs:") for a in actions) or statement["Sid"] == "ReadPoliciesForSourceWebUi":
+            statement["Resource"] = "*"
+        elif "s3:DeleteObject" in actions:
+            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            buckets = sorted({r.split("/", 1)[0] for r in resources})
+            statement["Resource"] = resources + [b for b in buckets if b not in resources]
+    return adapted

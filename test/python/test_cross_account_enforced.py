@@ -20,15 +20,14 @@ the policy pack, not here.
 
 import json
 import os
-import subprocess
 import time
 from typing import Any, Dict, List, Optional
 
 import pytest
 from bundle_fixture import TASKS, place_bundle, task_log_stream as _stream
 from enforcing_moto import ROOT, EnforcingMoto, without_statement
+from enforcing_moto import as_moto_judges, deployer_operations as _node, failed_operations as _failed
 
-OPERATIONS_SCRIPT = ROOT / "test" / "python" / "deployer-operations.ts"
 PAYLOAD = ROOT / "payload"
 SOURCE_ACCOUNT = "123456789012"  # moto's default account
 TARGET_ACCOUNT = "210987654321"
@@ -45,21 +44,8 @@ OPERATIONS = ["deliver-export-dag", "deliver-import-dag", "read-manifest", "read
 TARGET_SIDE = {"deliver-import-dag", "read-manifest", "read-report", "copy-task-logs"}
 
 
-def _node(*args: str, env: Optional[Dict[str, str]] = None) -> Any:
-    argv = ["node", "-r", "ts-node/register/transpile-only", str(OPERATIONS_SCRIPT), *args]
-    result = subprocess.run(argv, cwd=str(ROOT), capture_output=True, text=True, timeout=300, env=env)
-    if result.returncode != 0:
-        raise RuntimeError("deployer-operations.ts %s failed:\n%s" % (args[0], result.stderr[-4000:]))
-    return json.loads(result.stdout)
 
 
-def as_moto_judges(policy: Dict[str, Any]) -> Dict[str, Any]:
-    """moto authorises every Logs action against "*" (see test_deployer_enforced.py)."""
-    adapted = json.loads(json.dumps(policy))
-    for statement in adapted["Statement"]:
-        if all(a.startswith("logs:") for a in statement["Action"]):
-            statement["Resource"] = "*"
-    return adapted
 
 
 class TwoAccounts:
@@ -214,8 +200,6 @@ def accounts(stack):
         moto.stop()
 
 
-def _failed(outcomes: Dict[str, Dict[str, Any]]) -> Dict[str, str]:
-    return {name: "%s: %s" % (o["error"], o["message"]) for name, o in outcomes.items() if not o["ok"]}
 
 
 def test_the_deployer_reaches_the_target_account_as_the_role_and_the_source_as_itself(accounts):

@@ -47,18 +47,16 @@ What moto 5.2's IAM simulation does not judge, and what this test does about it:
   the buckets here have none.
 """
 
-import copy
 import json
 import os
-import subprocess
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
 import pytest
 from enforcing_moto import ROOT, EnforcingMoto, without_statement
+from enforcing_moto import as_moto_judges, deployer_operations as _node, failed_operations as _failed
 from bundle_fixture import place_bundle, task_log_stream as _stream
 
-OPERATIONS_SCRIPT = ROOT / "test" / "python" / "deployer-operations.ts"
 PAYLOAD = ROOT / "payload"
 ACCOUNT = "123456789012"  # moto's default account
 SOURCE_DAGS, TARGET_DAGS, BUCKET, PREFIX = "legacy-dags", "new-dags", "migration-bundles", "migration"
@@ -121,27 +119,8 @@ NOT_JUDGED = {
 }
 
 
-def _node(*args: str, env: Optional[Dict[str, str]] = None) -> Any:
-    argv = ["node", "-r", "ts-node/register/transpile-only", str(OPERATIONS_SCRIPT), *args]
-    result = subprocess.run(argv, cwd=str(ROOT), capture_output=True, text=True, timeout=300, env=env)
-    if result.returncode != 0:
-        raise RuntimeError("deployer-operations.ts %s failed:\n%s" % (args[0], result.stderr[-4000:]))
-    return json.loads(result.stdout)
 
 
-def as_moto_judges(policy: Dict[str, Any]) -> Dict[str, Any]:
-    """The policy as moto can authorise it: Logs statements and the IAM policy reads on "*", DeleteObject
-    statements with their buckets."""
-    adapted = copy.deepcopy(policy)
-    for statement in adapted["Statement"]:
-        actions = statement["Action"]
-        if all(a.startswith("logs:") for a in actions) or statement["Sid"] == "ReadPoliciesForSourceWebUi":
-            statement["Resource"] = "*"
-        elif "s3:DeleteObject" in actions:
-            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-            buckets = sorted({r.split("/", 1)[0] for r in resources})
-            statement["Resource"] = resources + [b for b in buckets if b not in resources]
-    return adapted
 
 
 class DeployerWorld:
@@ -351,8 +330,6 @@ def world(stack):
         moto.stop()
 
 
-def _failed(outcomes: Dict[str, Dict[str, Any]]) -> Dict[str, str]:
-    return {name: "%s: %s" % (o["error"], o["message"]) for name, o in outcomes.items() if not o["ok"]}
 
 
 def _denied(call: Any) -> str:
