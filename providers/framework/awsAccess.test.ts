@@ -95,6 +95,21 @@ describe("awsAccess: who each side calls AWS as", function () {
     }
   });
 
+  it("carries no assumed credentials of the program's process into a dynamic provider's code", async () => {
+    const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
+    const sts = await startStsStub(3600_000);
+    try {
+      await credentialsFor({ region: "eu-west-1", assumeRoleArn: ROLE })!();
+    } finally {
+      await sts.stop();
+    }
+    // What a dynamic provider's create does: the serializer captures what the function reaches.
+    const serialized = await pulumi.runtime.serializeFunction(() =>
+      sdkSettings({ assumeRoleArn: "arn:aws:iam::111122223333:role/other" }),
+    );
+    assert.doesNotMatch(serialized.text, /mwaa-migration-deployer|ASIAASSUMED/);
+  });
+
   it("assumes the role again when its credentials are about to expire", async () => {
     const sts = await startStsStub(60_000);
     try {

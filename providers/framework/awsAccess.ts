@@ -26,8 +26,17 @@ export const ASSUMED_SESSION_NAME = "mwaa-migration";
 const REFRESH_MARGIN_MS = 5 * 60_000;
 
 type Cached = { identity: Promise<AwsCredentialIdentity> };
-// A plain object: the closure serializer carries a Map into a dynamic provider as an empty object.
-const assumed: Record<string, Cached | undefined> = {};
+const CACHE_GLOBAL = "__mwaaMigrationAssumedRoles";
+
+/**
+ * The process's cache, looked up on the global object at each call: a module variable would be captured by
+ * the closure serializer and carried into the dynamic providers' process with whatever the program's process
+ * had put in it (a promise arrives there as a plain object).
+ */
+function assumedRoles(): Record<string, Cached | undefined> {
+  const holder = globalThis as unknown as Record<string, Record<string, Cached | undefined> | undefined>;
+  return (holder[CACHE_GLOBAL] ??= {});
+}
 
 function expiresSoon(identity: AwsCredentialIdentity, now: number): boolean {
   return identity.expiration !== undefined && identity.expiration.getTime() - now < REFRESH_MARGIN_MS;
@@ -42,6 +51,7 @@ function sharedIdentity(
   resolve: () => Promise<AwsCredentialIdentity>,
 ): AwsCredentialIdentityProvider {
   return async () => {
+    const assumed = assumedRoles();
     const cached = assumed[key];
     if (cached) {
       const identity = await cached.identity.catch(() => undefined);
