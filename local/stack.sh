@@ -159,8 +159,10 @@ moto_up() {
   fi
   port_in_use "$MOTO_PORT" && die "port $MOTO_PORT (moto = MWAA_LOCAL_PORT_BASE) is taken by another process; pick another MWAA_LOCAL_PORT_BASE"
   # A test may record the requests moto serves (its recorder API); the recording stays in the state dir.
+  # moto_server.py is moto's server plus who each issued key belongs to (for the MWAA stand-in).
   MOTO_RECORDER_FILEPATH="$LOGS_DIR/moto-recording.jsonl" \
-    setsid "$tools/bin/moto_server" -H 127.0.0.1 -p "$MOTO_PORT" >"$LOGS_DIR/moto.log" 2>&1 </dev/null &
+    setsid "$tools/bin/python" "$LOCAL_DIR/mwaa_local/moto_server.py" -H 127.0.0.1 -p "$MOTO_PORT" \
+    >"$LOGS_DIR/moto.log" 2>&1 </dev/null &
   echo $! >"$PIDS_DIR/moto.pid"
   local waited=0
   until "$tools/bin/python" - "$MOTO_PORT" <<'PY' 2>/dev/null; do

@@ -46,7 +46,12 @@ export {
   type PhaseTiming,
 } from "./phases";
 export { mwaaAirflow, selfManagedAirflow } from "./framework/phaseInputs";
-export { ASSUMED_SESSION_NAME, type AwsAccess, type RegionalAccess } from "./framework/awsAccess";
+export {
+  ASSUMED_SESSION_NAME,
+  type AwsAccess,
+  type RegionalAccess,
+  sdkSettings,
+} from "./framework/awsAccess";
 export {
   BUNDLE_LOCATION_OPTION,
   bundleLocationOption,

@@ -13,6 +13,7 @@ const env: LocalAirflow = {
   dagsFolder: "/state/airflow/rehearse-src/dags",
   dagBucket: "rehearse-src-dags",
   logGroup: "airflow-rehearse-src-Task",
+  account: "123456789012",
   dsn: "postgresql://postgres@127.0.0.1:58001/airflow_rehearse_src",
   cli: { command: "/venv/bin/airflow", env: { AIRFLOW_HOME: "/state/airflow/rehearse-src" } },
   region: "us-east-1",
@@ -33,8 +34,11 @@ describe("rehearsal helpers", () => {
   });
 
   it("describes each local Airflow to the MWAA stand-in", () => {
-    const info = { aws_region: "us-east-1" } as StackInfo;
-    const config = standinConfig(info, [env]) as { environments: Record<string, Record<string, unknown>> };
+    const info = { aws_region: "us-east-1", aws_endpoint_url: "http://127.0.0.1:58002" } as StackInfo;
+    const config = standinConfig(info, [env]) as {
+      iamEndpoint?: string;
+      environments: Record<string, Record<string, unknown>>;
+    };
     assert.deepEqual(config.environments["rehearse-src"], {
       airflowVersion: "2.8.1",
       restApiUrl: "http://127.0.0.1:58010",
@@ -47,6 +51,18 @@ describe("rehearsal helpers", () => {
       executionRoleArn: "arn:aws:iam::123456789012:role/rehearse-src-execution",
       logGroups: { Task: "airflow-rehearse-src-Task" },
     });
+    assert.equal(config.iamEndpoint, "http://127.0.0.1:58002");
+  });
+
+  it("places a target of another account in it: the stand-in serves it only to that account's keys", () => {
+    const info = { aws_region: "us-east-1", aws_endpoint_url: "http://127.0.0.1:58002" } as StackInfo;
+    const target = { ...env, name: "rehearse-tgt", account: "210987654321" };
+    assert.deepEqual(rehearsalEnvironment(target).account, "210987654321");
+    const described = (
+      standinConfig(info, [target]) as { environments: Record<string, Record<string, unknown>> }
+    ).environments["rehearse-tgt"];
+    assert.equal(described.accountId, "210987654321");
+    assert.equal(described.executionRoleArn, "arn:aws:iam::210987654321:role/rehearse-tgt-execution");
   });
 
   it("copies the source's DAG files and their settings as workflow assets, never the migration DAGs", () => {

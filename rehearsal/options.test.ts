@@ -5,7 +5,13 @@ const LOCKED = ["2.8.1", "2.10.3", "2.11.0"];
 
 describe("rehearsal options", () => {
   it("defaults to a few hundred runs from 2.8.1 to 2.11.0", () => {
-    assert.deepEqual(parseOptions([], LOCKED), { ...DEFAULTS, keep: false, bundle: null, pipelines: null });
+    assert.deepEqual(parseOptions([], LOCKED), {
+      ...DEFAULTS,
+      keep: false,
+      bundle: null,
+      pipelines: null,
+      targetAccount: null,
+    });
   });
 
   it("reads every flag, with a space or an equals sign", () => {
@@ -22,6 +28,8 @@ describe("rehearsal options", () => {
           "/tmp/r",
           "--pipelines",
           "pipelines/",
+          "--target-account",
+          "210987654321",
         ],
         LOCKED,
       ),
@@ -33,6 +41,7 @@ describe("rehearsal options", () => {
         bundle: null,
         reportsDir: "/tmp/r",
         pipelines: "pipelines/",
+        targetAccount: "210987654321",
       },
     );
     assert.equal(
@@ -62,6 +71,18 @@ describe("rehearsal options", () => {
     assert.throws(
       () => parseOptions(["--bundle", "bundles/bulk-1", "--pipelines", "pipelines/"], LOCKED),
       /--pipelines runs with a full rehearsal/,
+    );
+  });
+
+  it("takes a target account of 12 digits other than the source's", () => {
+    assert.throws(() => parseOptions(["--target-account", "2109"], LOCKED), /12 digits/);
+    assert.throws(
+      () => parseOptions(["--target-account", "123456789012"], LOCKED),
+      /is the source's account.*give another id/,
+    );
+    assert.throws(
+      () => parseOptions(["--bundle", "bundles/bulk-1", "--target-account", "210987654321"], LOCKED),
+      /--target-account runs with a full rehearsal/,
     );
   });
 

@@ -18,7 +18,12 @@ export interface RehearsalOptions {
   reportsDir: string;
   /** A folder of Data Pipeline definitions to convert, deliver to the target and run once each there. */
   pipelines: string | null;
+  /** The target in this other AWS account of the local stack, reached as its deployer role. */
+  targetAccount: string | null;
 }
+
+/** moto's default account: the stack's own keys, the source's side. */
+export const STACK_ACCOUNT_ID = "123456789012";
 
 export const DEFAULTS = {
   sourceVersion: "2.8.1",
@@ -43,6 +48,9 @@ export const USAGE = `usage: npm run rehearse -- [options]
   --pipelines <folder>       also convert the AWS Data Pipeline definitions (*.json) in <folder> for the target,
                              deliver the DAGs with its workflow assets and run each once there against the
                              local AWS stand-in; files under <folder>/s3/<bucket>/ are put into that bucket first
+  --target-account <id>      put the target in another AWS account (12 digits) of the local stack: its Airflow,
+                             DAG bucket, log group, execution role and the migration bucket live there, and the
+                             migration reaches them as that account's role (targetRoleArn), as a stack does
   --help                     this text
 
 Ports come from MWAA_LOCAL_PORT_BASE (see local/stack.sh).`;
@@ -56,7 +64,13 @@ export function parseOptions(
   argv: readonly string[],
   lockedVersions: readonly string[],
 ): RehearsalOptions | "help" {
-  const options: RehearsalOptions = { ...DEFAULTS, keep: false, bundle: null, pipelines: null };
+  const options: RehearsalOptions = {
+    ...DEFAULTS,
+    keep: false,
+    bundle: null,
+    pipelines: null,
+    targetAccount: null,
+  };
   const value = (i: number, flag: string): string => {
     const next = argv[i + 1];
     if (next === undefined || next.startsWith("--"))
@@ -96,6 +110,17 @@ export function parseOptions(
       case "--pipelines":
         options.pipelines = take();
         break;
+      case "--target-account": {
+        const account = take();
+        if (!/^\d{12}$/.test(account))
+          throw new UsageError(`--target-account ${account}: give an AWS account id of 12 digits`);
+        if (account === STACK_ACCOUNT_ID)
+          throw new UsageError(
+            `--target-account ${account} is the source's account (the local stack's own); give another id, e.g. 210987654321`,
+          );
+        options.targetAccount = account;
+        break;
+      }
       default:
         throw new UsageError(`unknown option ${argv[i]}\n\n${USAGE}`);
     }
@@ -117,6 +142,10 @@ export function parseOptions(
   if (options.bundle !== null && options.pipelines !== null)
     throw new UsageError(
       "--pipelines runs with a full rehearsal; a --bundle import has no migration to deliver the DAGs with",
+    );
+  if (options.bundle !== null && options.targetAccount !== null)
+    throw new UsageError(
+      "--target-account runs with a full rehearsal; a --bundle import reads the bundle with your own credentials",
     );
   if (
     options.bundle !== null &&

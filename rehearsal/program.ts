@@ -8,6 +8,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { LocalGrants, LocalMigrationBucket, LocalWorkflowAssets } from "../local/standins";
 import {
+  type AwsAccess,
   migrationPhases,
   mwaaAirflow,
   phasesInOrder,
@@ -35,6 +36,8 @@ export interface RehearsalEnvironment {
 export interface RehearsalFacts {
   source: RehearsalEnvironment;
   target: RehearsalEnvironment;
+  /** A target in another account: reached as its role (the program's `targetRoleArn`). */
+  targetAccess?: AwsAccess;
   bucketName: string;
   prefix: string;
   expirationDays: number;
@@ -122,16 +125,24 @@ export function rehearsalProgram(facts: RehearsalFacts): () => Promise<Record<st
     const history = stageHistory({ stage: previousStage, bulkApplied });
     const plan = stagePlan(stage, history);
 
-    const { source, target } = facts;
+    const { source, target, targetAccess } = facts;
+    // As the program's MigrationBucket: in the target's account, naming the source's role when that is another's.
     const bucket = new LocalMigrationBucket("rehearsal-bucket", {
       bucketName: facts.bucketName,
       prefix: facts.prefix,
       expirationDays: facts.expirationDays,
+      ...(targetAccess
+        ? {
+            access: targetAccess,
+            sourceWriterRoleArn: `arn:aws:iam::${source.account}:role/${source.executionRoleName}`,
+          }
+        : {}),
     });
     const grants = plan.grants
       ? new LocalGrants("rehearsal-grants", {
           sourceRoleName: source.executionRoleName,
           targetRoleName: target.executionRoleName,
+          ...(targetAccess ? { targetAccess } : {}),
           exportPolicy: bucket.keyArn.apply((keyArn) =>
             JSON.stringify(exportGrantPolicy({ bucketName: facts.bucketName, prefix: facts.prefix, keyArn })),
           ),
@@ -140,8 +151,9 @@ export function rehearsalProgram(facts: RehearsalFacts): () => Promise<Record<st
           ),
         })
       : undefined;
-    const targetAirflow = mwaaAirflow(target.name, target.airflowVersion, target.region);
+    const targetAirflow = mwaaAirflow(target.name, target.airflowVersion, target.region, targetAccess);
     const assets = new LocalWorkflowAssets("rehearsal-target-assets", {
+      ...(targetAccess ? { access: targetAccess } : {}),
       folder: facts.workflowFolder,
       files: facts.workflowFiles,
       generatedDags: facts.generatedDags.map(({ file, content }) => ({ file, content })),
@@ -173,6 +185,7 @@ export function rehearsalProgram(facts: RehearsalFacts): () => Promise<Record<st
         prefix: facts.prefix,
         kmsKeyId: bucket.keyArn,
         region: target.region,
+        ...(targetAccess ? { access: targetAccess } : {}),
       },
       bundleAccess: grants ? [grants] : [],
       targetReady: [assets],

@@ -10,10 +10,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { ExportSummary, ImportSummary } from "../contract";
 import {
+  type AwsAccess,
   DEFAULT_PAYLOAD_DIR,
   type ParseParity,
   bundleLocationOption,
   pluginsZipWithMigrationPlugin,
+  sdkSettings,
   type TaskLogCopyResult,
 } from "../providers";
 import { STAGES } from "../rules/stages";
@@ -29,7 +31,7 @@ import {
   type RunOnceResult,
 } from "./pipelines";
 import { ensurePulumiCli, openStack, runStage, type StageRecord } from "./engine";
-import type { RehearsalOptions } from "./options";
+import { STACK_ACCOUNT_ID, type RehearsalOptions } from "./options";
 import { envsPy, onCleanup, readStackInfo, startStandin, stateDir, StackInfo } from "./processes";
 import { REHEARSAL_CONFIG, rehearsalProgram, type RehearsalEnvironment } from "./program";
 import {
@@ -51,7 +53,6 @@ export const SOURCE_NAME = "rehearse-src";
 export const TARGET_NAME = "rehearse-tgt";
 export const MIGRATION_BUCKET = "rehearsal-migration";
 export const BUNDLE_PREFIX = "rehearsal";
-export const ACCOUNT_ID = "123456789012";
 
 /** What envs.py create returns. */
 export interface LocalAirflow {
@@ -63,6 +64,8 @@ export interface LocalAirflow {
   dagsFolder: string;
   dagBucket: string;
   logGroup: string;
+  /** The AWS account of moto the environment is in (its processes, DAG bucket and log group). */
+  account: string;
   dsn: string;
   cli: { command: string; env: Record<string, string> };
   region: string;
@@ -72,7 +75,9 @@ export interface LocalAirflow {
 export function standinConfig(info: StackInfo, envs: LocalAirflow[]): Record<string, unknown> {
   return {
     region: info.aws_region,
-    accountId: ACCOUNT_ID,
+    accountId: STACK_ACCOUNT_ID,
+    // A target in another account is reached with that account's keys, which moto issued.
+    iamEndpoint: info.aws_endpoint_url,
     environments: Object.fromEntries(
       envs.map((env) => [
         env.name,
@@ -85,8 +90,9 @@ export function standinConfig(info: StackInfo, envs: LocalAirflow[]): Record<str
           sourceBucketArn: `arn:aws:s3:::${env.dagBucket}`,
           dagS3Path: "dags",
           dagsFolder: env.dagsFolder,
-          executionRoleArn: `arn:aws:iam::${ACCOUNT_ID}:role/${env.name}-execution`,
+          executionRoleArn: `arn:aws:iam::${env.account}:role/${executionRoleName(env.name)}`,
           logGroups: { Task: env.logGroup },
+          ...(env.account !== STACK_ACCOUNT_ID ? { accountId: env.account } : {}),
         },
       ]),
     ),
@@ -164,13 +170,15 @@ export async function createAirflow(
   version: string,
   display: Display,
   role: "source" | "target" = "source",
+  account?: string,
 ): Promise<LocalAirflow> {
   onCleanup(`Airflow ${name}`, async () => {
     await envsPy(["stop", name]);
   });
   const extras = role === "target" ? targetExtras(version) : [];
-  const env = await envsPy<LocalAirflow>(["create", name, version, `${name}-dags`, ...extras], (line) =>
-    display.line(line),
+  const env = await envsPy<LocalAirflow>(
+    ["create", name, version, `${name}-dags`, ...extras, ...(account ? [`--account=${account}`] : [])],
+    (line) => display.line(line),
   );
   createdAirflows.push(env);
   return env;
@@ -205,7 +213,7 @@ export function rehearsalEnvironment(env: LocalAirflow): RehearsalEnvironment {
     name: env.name,
     airflowVersion: env.airflowVersion,
     region: env.region,
-    account: ACCOUNT_ID,
+    account: env.account,
     dagBucket: env.dagBucket,
     dagPath: "dags",
     logGroup: env.logGroup,
@@ -215,32 +223,39 @@ export function rehearsalEnvironment(env: LocalAirflow): RehearsalEnvironment {
 
 export const executionRoleName = (environment: string) => `${environment}-execution`;
 
-/** The execution roles the grants land on, in moto's IAM (on AWS they exist before the migration). */
-export async function createExecutionRoles(envs: LocalAirflow[]): Promise<void> {
+/**
+ * The execution roles the grants land on, in moto's IAM (on AWS they exist before the migration), each in
+ * its environment's account: reached there with `access` when that is not the stack's own.
+ */
+export async function createExecutionRoles(
+  envs: LocalAirflow[],
+  access: (env: LocalAirflow) => AwsAccess | undefined = () => undefined,
+): Promise<void> {
   const iam = require("@aws-sdk/client-iam") as typeof import("@aws-sdk/client-iam");
-  const client = new iam.IAMClient({});
   const trust = JSON.stringify({
     Version: "2012-10-17",
     Statement: [
       { Effect: "Allow", Principal: { Service: "airflow.amazonaws.com" }, Action: "sts:AssumeRole" },
     ],
   });
-  try {
-    for (const env of envs) {
-      try {
-        await client.send(
-          new iam.CreateRoleCommand({
-            RoleName: executionRoleName(env.name),
-            AssumeRolePolicyDocument: trust,
-          }),
-        );
-      } catch (e) {
-        if ((e as { name?: string }).name !== "EntityAlreadyExistsException") throw e;
-      }
+  for (const env of envs) {
+    const client = new iam.IAMClient(sdkSettings(access(env)));
+    try {
+      await client.send(
+        new iam.CreateRoleCommand({ RoleName: executionRoleName(env.name), AssumeRolePolicyDocument: trust }),
+      );
+    } catch (e) {
+      if ((e as { name?: string }).name !== "EntityAlreadyExistsException") throw e;
+    } finally {
+      client.destroy();
     }
-  } finally {
-    client.destroy();
   }
+}
+
+/** The target's side when it is in another account: reached as that account's deployer role. */
+export async function otherAccountAccess(account: string, region: string): Promise<AwsAccess> {
+  const ready = await envsPy<{ deployerRoleArn: string }>(["account", account]);
+  return { region, assumeRoleArn: ready.deployerRoleArn };
 }
 
 /** The source's DAG files by name with their sha256: the target's workflow assets. */
@@ -325,9 +340,10 @@ export async function runRehearsal(options: RehearsalOptions, display: Display):
     display.line(`--pipelines: ${pipelines.length} pipelines converted for Airflow ${options.targetVersion}`);
   const pipelineHashes = generatedDagHashes(pipelines);
 
-  const { source, target, seededRuns, sourceBefore, cli, compatibility } = await stages.run(
+  const { source, target, targetAccess, seededRuns, sourceBefore, cli, compatibility } = await stages.run(
     "setup",
-    `source Airflow ${options.sourceVersion} with history, target Airflow ${options.targetVersion}, the Pulumi CLI`,
+    `source Airflow ${options.sourceVersion} with history, target Airflow ${options.targetVersion}` +
+      `${options.targetAccount ? ` in account ${options.targetAccount}` : ""}, the Pulumi CLI`,
     async () => {
       const createdSource = await createAirflow(SOURCE_NAME, options.sourceVersion, display);
       const seeded = await envsPy<{ plan: Record<string, number>; seconds: number }>(
@@ -336,8 +352,23 @@ export async function runRehearsal(options: RehearsalOptions, display: Display):
       );
       display.line(`history seeded in ${seeded.seconds} s: ${JSON.stringify(seeded.plan)}`);
       const compatibility = await checkCompatibility(createdSource.dagsFolder, options, display);
-      const createdTarget = await createAirflow(TARGET_NAME, options.targetVersion, display, "target");
-      await createExecutionRoles([createdSource, createdTarget]);
+      const createdTarget = await createAirflow(
+        TARGET_NAME,
+        options.targetVersion,
+        display,
+        "target",
+        options.targetAccount ?? undefined,
+      );
+      const targetAccess = options.targetAccount
+        ? await otherAccountAccess(options.targetAccount, createdTarget.region)
+        : undefined;
+      if (targetAccess)
+        display.line(
+          `the target is in account ${options.targetAccount}, reached as ${targetAccess.assumeRoleArn}`,
+        );
+      await createExecutionRoles([createdSource, createdTarget], (env) =>
+        env === createdTarget ? targetAccess : undefined,
+      );
       await startStandinFor([createdSource, createdTarget], display);
       const before = await envsPy<DatabaseSnapshot>(["snapshot", SOURCE_NAME]);
       const pulumi = await ensurePulumiCli((line) => display.line(line));
@@ -347,6 +378,7 @@ export async function runRehearsal(options: RehearsalOptions, display: Display):
       return {
         source: createdSource,
         target: createdTarget,
+        targetAccess,
         seededRuns: options.runs,
         sourceBefore: before,
         cli: pulumi,
@@ -358,6 +390,7 @@ export async function runRehearsal(options: RehearsalOptions, display: Display):
   const program = rehearsalProgram({
     source: rehearsalEnvironment(source),
     target: rehearsalEnvironment(target),
+    ...(targetAccess ? { targetAccess } : {}),
     bucketName: MIGRATION_BUCKET,
     prefix: BUNDLE_PREFIX,
     expirationDays: 30,
@@ -456,8 +489,12 @@ export async function runRehearsal(options: RehearsalOptions, display: Display):
       mode: "rehearsal",
       startedAt: startedAt.toISOString(),
       finishedAt: new Date().toISOString(),
-      source: { airflowVersion: source.airflowVersion, seededRuns },
-      target: { airflowVersion: target.airflowVersion },
+      source: { airflowVersion: source.airflowVersion, seededRuns, account: source.account },
+      target: {
+        airflowVersion: target.airflowVersion,
+        account: target.account,
+        ...(targetAccess?.assumeRoleArn ? { reachedAs: targetAccess.assumeRoleArn } : {}),
+      },
       stages: stageTotals(stages.timings),
       tables: report.tables,
       dags: report.dags,
@@ -487,7 +524,7 @@ async function runPipelinesOnce(
   display: Display,
 ): Promise<{ runs: PipelineRun[]; capSeconds: number; log: string }> {
   const seeded = await envsPy<{ s3Objects: number; dynamodbTables: Record<string, number> }>(
-    ["seed-aws", path.resolve(folder)],
+    ["seed-aws", path.resolve(folder), TARGET_NAME],
     (line) => display.line(line),
   );
   const tables = Object.entries(seeded.dynamodbTables).map(([table, items]) => `${table} (${items} items)`);

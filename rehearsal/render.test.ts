@@ -219,6 +219,27 @@ describe("rehearsal report rendering", () => {
     assert.doesNotMatch(renderTerminal(report()), /DAG parse on the target/);
   });
 
+  it("says which account each side was in when the target is in another, and as whom it was reached", () => {
+    const twoAccounts = report({
+      source: { airflowVersion: "2.8.1", seededRuns: 300, account: "123456789012" },
+      target: {
+        airflowVersion: "2.11.0",
+        account: "210987654321",
+        reachedAs: "arn:aws:iam::210987654321:role/mwaa-migration-deployer",
+      },
+    });
+    const line =
+      "source in account 123456789012, target in account 210987654321 " +
+      "(reached as arn:aws:iam::210987654321:role/mwaa-migration-deployer)";
+    assert.ok(renderTerminal(twoAccounts).split("\n").includes(line));
+    assert.ok(renderHtml(twoAccounts).includes(line));
+    const oneAccount = report({
+      source: { airflowVersion: "2.8.1", seededRuns: 300, account: "123456789012" },
+      target: { airflowVersion: "2.11.0", account: "123456789012" },
+    });
+    assert.doesNotMatch(renderTerminal(oneAccount), /in account/);
+  });
+
   it("lists the problems when the counts do not reconcile", () => {
     const text = renderTerminal(
       report({ reconciled: false, problems: ["dag_run: the source has 6, the target gained 5"] }),

@@ -93,8 +93,19 @@ function title(report: Report): string {
     : `Migration rehearsal: Airflow ${report.source?.airflowVersion ?? "?"} -> ${report.target.airflowVersion}`;
 }
 
+/** Where each side was, when the target is in another account than the source. */
+export function accountsLine(report: Report): string | null {
+  const { source, target } = report;
+  if (!source?.account || !target.account || source.account === target.account) return null;
+  return (
+    `source in account ${source.account}, target in account ${target.account}` +
+    (target.reachedAs ? ` (reached as ${target.reachedAs})` : "")
+  );
+}
+
 export function renderTerminal(report: Report): string {
-  const out: string[] = [title(report), ""];
+  const accounts = accountsLine(report);
+  const out: string[] = [title(report), ...(accounts ? [accounts] : []), ""];
   out.push(
     report.reconciled
       ? "RECONCILED: every count adds up"
@@ -257,6 +268,7 @@ export function renderHtml(report: Report): string {
     `<h1>${escapeHtml(title(report))}</h1>`,
     `<div class="meta">started ${escapeHtml(report.startedAt)} · finished ${escapeHtml(report.finishedAt)}` +
       (report.source?.seededRuns ? ` · seeded history: about ${n(report.source.seededRuns)} DAG runs` : "") +
+      (accountsLine(report) ? ` · ${escapeHtml(accountsLine(report)!)}` : "") +
       `</div>`,
     report.reconciled
       ? `<div class="badge ok">Reconciled: every count adds up</div>`

@@ -79,8 +79,9 @@ export interface Report {
   mode: "rehearsal" | "bundle";
   startedAt: string;
   finishedAt: string;
-  source: { airflowVersion: string; seededRuns: number | null } | null;
-  target: { airflowVersion: string };
+  source: { airflowVersion: string; seededRuns: number | null; account?: string } | null;
+  /** `reachedAs`: the role the migration reached a target in another account as. */
+  target: { airflowVersion: string; account?: string; reachedAs?: string };
   stages: StageTiming[];
   tables: TableRow[];
   dags: DagRow[];

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The rehearsal as CI runs it: a small history (MWAA_REHEARSE_CI_RUNS, default 10 DAG runs) migrated
 # end to end by `npm run rehearse` from Airflow 2.10.3 to Airflow 3.3.2 (MWAA_REHEARSE_CI_SOURCE and
-# MWAA_REHEARSE_CI_TARGET; the engine layer covers 2.x targets), with the Data Pipeline examples converted,
+# MWAA_REHEARSE_CI_TARGET; the engine layer covers 2.x targets), with the target in a second AWS account of
+# moto (MWAA_REHEARSE_CI_TARGET_ACCOUNT, reached as its role) and the Data Pipeline examples converted,
 # delivered and run once on the target (--pipelines examples/pipelines), then every number of its report counted
 # again in the source and target databases and log groups, and on an Airflow 3 target a migrated task's
 # log read through the target's REST API (test/rehearsal/check_report.py). Then the end-to-end tests of the
@@ -14,6 +15,7 @@ ROOT=$(pwd)
 RUNS=${MWAA_REHEARSE_CI_RUNS:-10}
 SOURCE_VERSION=${MWAA_REHEARSE_CI_SOURCE:-2.10.3}
 TARGET_VERSION=${MWAA_REHEARSE_CI_TARGET:-3.3.2}
+TARGET_ACCOUNT=${MWAA_REHEARSE_CI_TARGET_ACCOUNT:-210987654321}
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
 REPORTS="$ROOT/reports/ci"
 STATE_DIR=${MWAA_LOCAL_STATE_DIR:-local/.state}
@@ -45,7 +47,7 @@ trap stop_all EXIT
 started=$(date +%s)
 status=0
 npm run --silent rehearse -- --source-version "$SOURCE_VERSION" --target-version "$TARGET_VERSION" --runs "$RUNS" --keep --reports-dir "$REPORTS" \
-  --pipelines examples/pipelines || status=$?
+  --pipelines examples/pipelines --target-account "$TARGET_ACCOUNT" || status=$?
 if [ ! -f "$REPORTS/latest.json" ]; then
   echo "ci-rehearsal: the rehearsal wrote no report (exit $status)" >&2
   exit 1

@@ -17,15 +17,22 @@ export interface LocalEnvironment {
   dagS3Path: string;
   dagsFolder: string;
   executionRoleArn: string;
+  /** The account the environment is in (default: the stand-in's `accountId`): only its identities reach it. */
+  accountId?: string;
   /** Log group names; default `airflow-<name>-<Type>` as MWAA names them. */
   logGroups?: Partial<Record<"Task" | "DAGProcessing" | "Scheduler" | "WebServer" | "Worker", string>>;
 }
 
 export interface StandinConfig {
   region: string;
+  /** The account of the stand-in's own key pair, and of every environment that names no other. */
   accountId: string;
+  /** moto's endpoint: the keys it issued (IAM users', assumed roles') are accepted too, each in its account. */
+  iamEndpoint?: string;
   environments: Record<string, LocalEnvironment>;
 }
+
+export const accountOf = (config: StandinConfig, env: LocalEnvironment) => env.accountId ?? config.accountId;
 
 const ENVIRONMENT_NAME = /^[a-zA-Z][0-9a-zA-Z_-]{0,79}$/;
 
@@ -41,6 +48,8 @@ export function parseStandinConfig(text: string, source: string): StandinConfig 
       if (!env[field]) problems.push(`environments.${name}.${field} is missing`);
     }
     if (!env.cli?.command) problems.push(`environments.${name}.cli.command is missing`);
+    if (env.accountId !== undefined && !/^\d{12}$/.test(env.accountId))
+      problems.push(`environments.${name}.accountId must be 12 digits`);
     if (!/^arn:aws:s3:::[a-z0-9.-]+$/.test(env.sourceBucketArn ?? "")) {
       problems.push(`environments.${name}.sourceBucketArn must be an S3 bucket ARN (arn:aws:s3:::bucket)`);
     }

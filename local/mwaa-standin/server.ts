@@ -3,8 +3,9 @@ import { randomBytes } from "node:crypto";
 import { IncomingMessage, Server, ServerResponse, createServer } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import { splitCommandLine } from "./commandLine";
-import { LocalEnvironment, StandinConfig, logGroupName } from "./config";
-import { Credentials, verifySigV4 } from "./sigv4Verify";
+import { LocalEnvironment, StandinConfig, accountOf, logGroupName } from "./config";
+import { identityLookup, type IdentityLookup } from "./identities";
+import { Credentials, signingAccessKeyId, verifySigV4 } from "./sigv4Verify";
 import {
   AIRFLOW2_LOGIN_PATH,
   AIRFLOW3_LOGIN_PATH,
@@ -22,7 +23,8 @@ import {
  * and, on a separate HTTPS port that plays the webserver hostname, POST /aws_mwaa/cli running the real Airflow
  * CLI of the environment, POST /pluginsv2/aws_mwaa/login (Airflow 3: the web login token for the `_token`
  * cookie, webLogin.ts), and every other path of a signed-in session passed on to that environment's Airflow.
- * Every API request must carry a valid SigV4 signature for the configured credentials.
+ * Every API request must carry a valid SigV4 signature of a known identity (identities.ts), and reaches only the
+ * environments of that identity's account: another account's environment is not found, as on AWS.
  */
 
 export const CLI_TOKEN_TTL_MS = 60_000;
@@ -66,6 +68,7 @@ const SUPPORTED_CLI = new Set([
 
 export interface StandinOptions {
   config: StandinConfig;
+  /** The stand-in's own key pair, in the config's `accountId`. */
   credentials: Credentials;
   /** The host:port that GetEnvironment and CreateCliToken give as the webserver hostname. */
   webServerHostname: string;
@@ -140,10 +143,15 @@ export class MwaaStandin {
   private readonly startedAt: number;
   private readonly log: (line: string) => void;
   private readonly now: () => number;
+  private readonly identities: IdentityLookup;
 
   constructor(private readonly options: StandinOptions) {
     this.log = options.log ?? ((line) => console.log(line));
     this.now = options.now ?? Date.now;
+    this.identities = identityLookup(
+      { credentials: options.credentials, accountId: options.config.accountId },
+      options.config.iamEndpoint,
+    );
     this.startedAt = this.now();
     this.webLogins = new WebLogins(options.config.environments, this.now);
   }
@@ -188,9 +196,11 @@ export class MwaaStandin {
   private async handleApi(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const body = await readBody(request);
     const url = new URL(request.url ?? "/", "http://standin");
+    const signedWith = signingAccessKeyId(request.headers);
+    const identity = signedWith ? await this.identities(signedWith) : undefined;
     const verdict = verifySigV4(
       { method: request.method ?? "GET", rawUrl: request.url ?? "/", headers: request.headers, body },
-      this.options.credentials,
+      identity?.credentials ?? this.options.credentials,
       this.options.config.region,
       "airflow",
       this.now(),
@@ -210,6 +220,15 @@ export class MwaaStandin {
     const name = decodeURIComponent(encodedName);
     const env = this.environment(name);
     if ("type" in env) return sendError(response, env);
+    const account = identity?.accountId ?? this.options.config.accountId;
+    if (accountOf(this.options.config, env) !== account) {
+      this.log(`api: ${operation} ${name} signed in account ${account}, the environment is in another`);
+      return sendError(response, {
+        status: 404,
+        type: "ResourceNotFoundException",
+        message: `Environment ${name} was not found.`,
+      });
+    }
     if (operation === "environments" && request.method === "GET")
       return sendJson(response, 200, { Environment: this.describe(name, env) });
     if (operation === "clitoken" && request.method === "POST")
@@ -230,7 +249,8 @@ export class MwaaStandin {
   }
 
   describe(name: string, env: LocalEnvironment) {
-    const { region, accountId } = this.options.config;
+    const { region } = this.options.config;
+    const accountId = accountOf(this.options.config, env);
     const logArn = (type: "Task" | "DAGProcessing" | "Scheduler" | "WebServer" | "Worker") =>
       `arn:aws:logs:${region}:${accountId}:log-group:${logGroupName(name, env, type)}`;
     const logging = (type: "Task" | "DAGProcessing" | "Scheduler" | "WebServer" | "Worker") => ({

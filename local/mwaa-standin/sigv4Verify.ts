@@ -9,6 +9,8 @@ import { createHash, createHmac } from "node:crypto";
 export interface Credentials {
   accessKeyId: string;
   secretAccessKey: string;
+  /** Temporary credentials (an assumed role's) are valid only with their token, sent as X-Amz-Security-Token. */
+  sessionToken?: string;
 }
 
 export interface IncomingSignedRequest {
@@ -49,6 +51,14 @@ function header(headers: IncomingSignedRequest["headers"], name: string): string
   return Array.isArray(value) ? value.join(",") : value;
 }
 
+const AUTHORIZATION =
+  /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request,\s*SignedHeaders=([^,]+),\s*Signature=([0-9a-f]{64})$/;
+
+/** The access key a request says it is signed with, before any check: what the secret is looked up by. */
+export function signingAccessKeyId(headers: IncomingSignedRequest["headers"]): string | undefined {
+  return AUTHORIZATION.exec((header(headers, "authorization") ?? "").trim())?.[1];
+}
+
 export function verifySigV4(
   request: IncomingSignedRequest,
   credentials: Credentials,
@@ -64,13 +74,16 @@ export function verifySigV4(
   });
   const authorization = header(request.headers, "authorization");
   if (!authorization) return fail("MissingAuthenticationTokenException", "Missing Authentication Token");
-  const match =
-    /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request,\s*SignedHeaders=([^,]+),\s*Signature=([0-9a-f]{64})$/.exec(
-      authorization.trim(),
-    );
+  const match = AUTHORIZATION.exec(authorization.trim());
   if (!match) return fail("IncompleteSignatureException", "Authorization header is not a SigV4 signature");
   const [, accessKeyId, day, signedRegion, signedService, signedHeaders, signature] = match;
   if (accessKeyId !== credentials.accessKeyId) {
+    return fail("UnrecognizedClientException", "The security token included in the request is invalid.");
+  }
+  if (
+    credentials.sessionToken !== undefined &&
+    header(request.headers, "x-amz-security-token") !== credentials.sessionToken
+  ) {
     return fail("UnrecognizedClientException", "The security token included in the request is invalid.");
   }
   if (signedRegion !== region || signedService !== service) {

@@ -1,8 +1,12 @@
 import * as assert from "node:assert/strict";
 import { createHash, createHmac } from "node:crypto";
-import { parseStandinConfig } from "./config";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { parseStandinConfig, type LocalEnvironment } from "./config";
 import { localPathFor, planDagSync } from "./dagSync";
-import { verifySigV4 } from "./sigv4Verify";
+import { IDENTITIES_PATH } from "./identities";
+import { MwaaStandin } from "./server";
+import { verifySigV4, type Credentials } from "./sigv4Verify";
 import { signRequest } from "../../providers/airflow/sigv4";
 
 const credentials = {
@@ -111,6 +115,105 @@ describe("MWAA stand-in SigV4 check", () => {
       },
     };
     assert.equal(verifySigV4(request, credentials, "us-east-1", "airflow").ok, true);
+  });
+});
+
+describe("MWAA stand-in across accounts", () => {
+  const OTHER_ACCOUNT = "210987654321";
+  const role: Credentials = {
+    accessKeyId: "ASIAROLEKEY",
+    secretAccessKey: "role-secret",
+    sessionToken: "token-b",
+  };
+  const environment = (accountId?: string): LocalEnvironment => ({
+    airflowVersion: "2.11.0",
+    restApiUrl: "http://127.0.0.1:1",
+    username: "admin",
+    password: "admin",
+    cli: { command: "airflow", env: {} },
+    sourceBucketArn: "arn:aws:s3:::dags",
+    dagS3Path: "dags",
+    dagsFolder: "/tmp/dags",
+    executionRoleArn: `arn:aws:iam::${accountId ?? "123456789012"}:role/x`,
+    ...(accountId ? { accountId } : {}),
+  });
+  const servers: Server[] = [];
+  let api = "";
+
+  before(async () => {
+    const listen = (server: Server) =>
+      new Promise<string>((resolve) => {
+        servers.push(server);
+        server.listen(0, "127.0.0.1", () =>
+          resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`),
+        );
+      });
+    // What local/mwaa_local/moto_server.py answers: the keys moto issued, each in its account.
+    const issued: Record<string, unknown> = {
+      [role.accessKeyId]: {
+        accountId: OTHER_ACCOUNT,
+        secretAccessKey: role.secretAccessKey,
+        sessionToken: role.sessionToken,
+      },
+    };
+    const moto = await listen(
+      createServer((request, response) => {
+        const key = (request.url ?? "").startsWith(IDENTITIES_PATH)
+          ? issued[decodeURIComponent(request.url!.slice(IDENTITIES_PATH.length))]
+          : undefined;
+        response.writeHead(key ? 200 : 404, { "content-type": "application/json" });
+        response.end(JSON.stringify(key ?? { message: "no such access key" }));
+      }),
+    );
+    const standin = new MwaaStandin({
+      config: {
+        region: "us-east-1",
+        accountId: "123456789012",
+        iamEndpoint: moto,
+        environments: { "env-a": environment(), "env-b": environment(OTHER_ACCOUNT) },
+      },
+      credentials,
+      webServerHostname: "127.0.0.1:1",
+      log: () => undefined,
+    });
+    api = await listen(standin.apiServer());
+  });
+  after(() => servers.forEach((server) => server.close()));
+
+  async function getEnvironment(name: string, as: Credentials) {
+    const url = `${api}/environments/${name}`;
+    const headers = await signRequest({
+      url,
+      method: "GET",
+      headers: {},
+      body: "",
+      region: "us-east-1",
+      service: "airflow",
+      credentials: async () => as,
+    });
+    const response = await fetch(url, { headers });
+    return { status: response.status, body: (await response.json()) as { Environment?: { Arn: string } } };
+  }
+
+  it("serves an environment to its own account's identity, with that account in its ARNs", async () => {
+    const own = await getEnvironment("env-a", credentials);
+    assert.equal(own.status, 200);
+    const other = await getEnvironment("env-b", role);
+    assert.equal(other.status, 200);
+    assert.equal(other.body.Environment?.Arn, `arn:aws:airflow:us-east-1:${OTHER_ACCOUNT}:environment/env-b`);
+  });
+
+  it("does not find an environment for another account's identity", async () => {
+    assert.equal((await getEnvironment("env-b", credentials)).status, 404);
+    assert.equal((await getEnvironment("env-a", role)).status, 404);
+  });
+
+  it("refuses an assumed role's key without its session token", async () => {
+    assert.equal((await getEnvironment("env-b", { ...role, sessionToken: "another" })).status, 403);
+    assert.equal(
+      (await getEnvironment("env-b", { accessKeyId: "AKIAUNKNOWN", secretAccessKey: "x" })).status,
+      403,
+    );
   });
 });
 

@@ -165,6 +165,7 @@ class AirflowEnv:
         aws_endpoint_url: Optional[str] = None,
         options: Optional[Dict[str, Dict[str, str]]] = None,
         users: Optional[Dict[str, Tuple[str, str]]] = None,
+        aws_account: Optional[Dict[str, str]] = None,
     ) -> "AirflowEnv":
         """A fresh environment: database dropped and recreated, AIRFLOW_HOME emptied, the log
         group recreated in moto, `airflow db migrate` run and an Admin user created.
@@ -172,7 +173,9 @@ class AirflowEnv:
         than the stack's moto, e.g. through a proxy that injects faults. options adds Airflow
         configuration ({section: {key: value}}, as MWAA's airflowConfigurationOptions do).
         users adds Airflow 3 simple auth manager users besides the Admin: {name: (role, password)},
-        role one of VIEWER, USER, OP, ADMIN."""
+        role one of VIEWER, USER, OP, ADMIN. aws_account puts the environment in another AWS account
+        of moto ({"account_id", "access_key_id", "secret_access_key"}, from accounts.other_account): its
+        processes, log group and DAG bucket are that account's."""
         if not _NAME_PATTERN.match(name):
             raise AirflowEnvError(
                 "environment name %r must be lowercase letters, digits and '-', starting with a letter, "
@@ -215,6 +218,8 @@ class AirflowEnv:
         }
         if aws_endpoint_url:
             settings["aws_endpoint_url"] = aws_endpoint_url
+        if aws_account:
+            settings["aws_account"] = dict(aws_account)
         if options:
             settings["options"] = options
         if users:
@@ -355,8 +360,20 @@ class AirflowEnv:
         return "postgresql://postgres@127.0.0.1:%d/%s" % (stack_info()["ports"]["postgres"], self.database)
 
     @property
+    def account_id(self) -> str:
+        return self._settings.get("aws_account", {}).get("account_id", MOTO_ACCOUNT_ID)
+
+    @property
     def log_group_arn(self) -> str:
-        return "arn:aws:logs:%s:%s:log-group:%s" % (stack_info()["aws_region"], MOTO_ACCOUNT_ID, self.log_group)
+        return "arn:aws:logs:%s:%s:log-group:%s" % (stack_info()["aws_region"], self.account_id, self.log_group)
+
+    def _aws_keys(self) -> Dict[str, str]:
+        """The keys this environment calls AWS with: its account's, or the stack's own."""
+        account = self._settings.get("aws_account")
+        if account:
+            return {"AWS_ACCESS_KEY_ID": account["access_key_id"], "AWS_SECRET_ACCESS_KEY": account["secret_access_key"]}
+        env = stack_info()["env"]
+        return {"AWS_ACCESS_KEY_ID": env["AWS_ACCESS_KEY_ID"], "AWS_SECRET_ACCESS_KEY": env["AWS_SECRET_ACCESS_KEY"]}
 
     def env_vars(self) -> Dict[str, str]:
         """Airflow's configuration for this environment, as AIRFLOW__* variables."""
@@ -401,6 +418,7 @@ class AirflowEnv:
             "AIRFLOW__LOGGING__ENCRYPT_S3_LOGS": "False",
             "AIRFLOW_CONN_AWS_DEFAULT": json.dumps(aws_conn),
             "AWS_ENDPOINT_URL": endpoint,
+            **self._aws_keys(),
             # No usage telemetry from a test stack.
             "AIRFLOW__USAGE_DATA_COLLECTION__ENABLED": "False",
             "SCARF_ANALYTICS": "false",
@@ -719,8 +737,8 @@ class AirflowEnv:
             service,
             endpoint_url=info["aws_endpoint_url"],
             region_name=info["aws_region"],
-            aws_access_key_id=info["env"]["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=info["env"]["AWS_SECRET_ACCESS_KEY"],
+            aws_access_key_id=self._aws_keys()["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=self._aws_keys()["AWS_SECRET_ACCESS_KEY"],
         )
 
     def __repr__(self) -> str:

@@ -1,15 +1,18 @@
 """The rehearsal's hands on the local stack: creates, seeds, inspects and stops the local Airflow
 environments. Each command prints one JSON document on its last stdout line; messages go to stderr.
 
-    envs.py create   <name> <version> <dag-bucket> [<plugins.zip> [<options json>]]
+    envs.py create   <name> <version> <dag-bucket> [<plugins.zip> [<options json>]] [--account=<id>]
                                                       fresh env, started, healthy; its DAG bucket in moto
                                                       (MWAA_LOCAL_AWS_ENDPOINT_URL: its AWS calls go there);
                                                       plugins.zip unpacked and {"section.key": value} options
-                                                      set before it starts, as MWAA does
+                                                      set before it starts, as MWAA does; --account puts it
+                                                      in another account of moto (accounts.py)
+    envs.py account  <id>                             that account made ready: its deployer role's ARN
     envs.py seed     <name> <runs>                    real history through the scheduler (mwaa_local.seed_history)
     envs.py snapshot <name>                           per DAG: runs and paused state; per table: migratable rows
     envs.py bucket   <bucket>                         the migration bucket and its KMS key in moto
-    envs.py seed-aws <folder>                         what a rehearsed pipeline reads, into moto:
+    envs.py seed-aws <folder> [<name>]                what a rehearsed pipeline reads, into moto (into the
+                                                      account of environment <name>, where it runs):
                                                       <folder>/s3/<bucket>/<key> files as objects and
                                                       <folder>/dynamodb/<table>.json as tables with items
     envs.py run-once <name> <folder> <cap s> <log> <dag id>...
@@ -30,6 +33,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 from mwaa_local import AirflowEnv, AirflowEnvError, new_fernet_key, stack_info
+from mwaa_local.accounts import airflow_keys, deployer_role
 
 # The export's own rules for what it carries (own DAGs left out, finished runs, resumable task
 # states), read from the payload so that the rehearsal counts exactly what the export should.
@@ -59,17 +63,27 @@ def _option_sections(options: Dict[str, str]) -> Dict[str, Dict[str, str]]:
 
 
 def create(
-    name: str, version: str, dag_bucket: str, plugins_zip: Optional[str] = None, options: Optional[Dict[str, str]] = None
+    name: str,
+    version: str,
+    dag_bucket: str,
+    plugins_zip: Optional[str] = None,
+    options: Optional[Dict[str, str]] = None,
+    account_id: Optional[str] = None,
 ) -> Dict[str, Any]:
     """A started environment. plugins_zip is unpacked into its plugins folder and options set before it
-    starts, as MWAA does with an environment's plugins.zip and airflowConfigurationOptions."""
+    starts, as MWAA does with an environment's plugins.zip and airflowConfigurationOptions. With
+    account_id, the environment and its DAG bucket and log group are in that account of moto."""
     say("creating Airflow %s environment %r (database, airflow db migrate, admin user) ..." % (version, name))
+    aws_account = None
+    if account_id:
+        aws_account = {"account_id": account_id, **airflow_keys(account_id)}
     env = AirflowEnv.create(
         name,
         version,
         new_fernet_key(),
         aws_endpoint_url=os.environ.get("MWAA_LOCAL_AWS_ENDPOINT_URL") or None,
         options=_option_sections(options or {}),
+        aws_account=aws_account,
     )
     if plugins_zip:
         env.plugins_folder.mkdir(parents=True, exist_ok=True)
@@ -102,6 +116,7 @@ def describe(env: AirflowEnv, dag_bucket: str) -> Dict[str, Any]:
         "dagsFolder": str(env.dags_folder),
         "dagBucket": dag_bucket,
         "logGroup": env.log_group,
+        "account": env.account_id,
         "dsn": env.dsn,
         "cli": {"command": str(env.venv / "bin" / "airflow"), "env": env.process_env()},
         "region": stack_info()["aws_region"],
@@ -188,6 +203,11 @@ def _count(env: AirflowEnv, sql: str, params: Any) -> int:
     return int(env.query(sql, params)[0][0])
 
 
+def _stack_client(service: str) -> Any:
+    session, endpoint = _stack_session()
+    return session.client(service, endpoint_url=endpoint)
+
+
 def _stack_session() -> Tuple[Any, str]:
     """A boto3 session with the stack's credentials and region, and moto's endpoint."""
     import boto3
@@ -200,14 +220,15 @@ def _stack_session() -> Tuple[Any, str]:
     ), info["aws_endpoint_url"]
 
 
-def seed_aws(folder: str) -> Dict[str, Any]:
-    """The S3 objects and DynamoDB tables under `folder` put into moto. A table file holds what
+def seed_aws(folder: str, name: Optional[str] = None) -> Dict[str, Any]:
+    """The S3 objects and DynamoDB tables under `folder` put into moto, in the account of environment
+    `name` when given (DynamoDB tables are an account's own). A table file holds what
     `aws dynamodb create-table` takes for its key (KeySchema, AttributeDefinitions) and the Items to put,
     in DynamoDB's JSON; a table already there is made anew, so a second rehearsal sees only these items."""
-    session, endpoint = _stack_session()
+    client = AirflowEnv.load(name).boto3_client if name else _stack_client
     root = Path(folder)
     objects = sorted(p for p in (root / "s3").rglob("*") if p.is_file()) if (root / "s3").is_dir() else []
-    s3 = session.client("s3", endpoint_url=endpoint)
+    s3 = client("s3")
     for bucket in sorted({p.relative_to(root / "s3").parts[0] for p in objects}):
         try:
             s3.create_bucket(Bucket=bucket)
@@ -220,7 +241,7 @@ def seed_aws(folder: str) -> Dict[str, Any]:
             s3.put_object(Bucket=bucket, Key="/".join(key), Body=path.read_bytes())
             seeded += 1
     tables: Dict[str, int] = {}
-    dynamodb = session.client("dynamodb", endpoint_url=endpoint)
+    dynamodb = client("dynamodb")
     for path in sorted((root / "dynamodb").glob("*.json")) if (root / "dynamodb").is_dir() else []:
         try:
             spec = json.loads(path.read_text())
@@ -302,9 +323,13 @@ def main(argv: List[str]) -> int:
     command, args = argv[0], argv[1:]
     try:
         if command == "create":
+            accounts = [a.split("=", 1)[1] for a in args if a.startswith("--account=")]
+            args = [a for a in args if not a.startswith("--account=")]
             plugins_zip = args[3] if len(args) > 3 and args[3] else None
             options = json.loads(args[4]) if len(args) > 4 else None
-            emit(create(args[0], args[1], args[2], plugins_zip, options))
+            emit(create(args[0], args[1], args[2], plugins_zip, options, accounts[-1] if accounts else None))
+        elif command == "account":
+            emit({"accountId": args[0], "deployerRoleArn": deployer_role(args[0])})
         elif command == "seed":
             emit(seed(args[0], int(args[1])))
         elif command == "snapshot":
@@ -312,7 +337,7 @@ def main(argv: List[str]) -> int:
         elif command == "bucket":
             emit(migration_bucket(args[0]))
         elif command == "seed-aws":
-            emit(seed_aws(args[0]))
+            emit(seed_aws(args[0], args[1] if len(args) > 1 else None))
         elif command == "run-once":
             emit(run_once(args[0], args[1], int(args[2]), args[3], args[4:]))
         elif command == "stop":

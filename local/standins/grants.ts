@@ -1,10 +1,12 @@
 /**
  * The migration grants on moto's IAM: the export grant on the source's execution role and the import
- * grant on the target's, with the documents the program builds (rules/permissions.ts). Deleting the
- * resource removes both, as the `complete` stage does on AWS.
+ * grant on the target's (in the target's account when `targetAccess` names another), with the documents
+ * the program builds (rules/permissions.ts). Deleting the resource removes both, as the `complete` stage
+ * does on AWS.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as dynamic from "@pulumi/pulumi/dynamic";
+import { type AwsAccess, sdkSettings } from "../../providers";
 import { STANDIN_MODULE } from "./module";
 
 export interface LocalGrantsInputs {
@@ -12,6 +14,7 @@ export interface LocalGrantsInputs {
   targetRoleName: string;
   exportPolicy: string;
   importPolicy: string;
+  targetAccess?: AwsAccess;
 }
 
 const EXPORT_POLICY_NAME = "mwaa-migration-export";
@@ -20,43 +23,43 @@ const IMPORT_POLICY_NAME = "mwaa-migration-import";
 const provider: dynamic.ResourceProvider = {
   async create(inputs: LocalGrantsInputs): Promise<dynamic.CreateResult> {
     const iam = require("@aws-sdk/client-iam") as typeof import("@aws-sdk/client-iam");
-    const client = new iam.IAMClient({});
-    try {
-      for (const [role, name, document] of [
-        [inputs.sourceRoleName, EXPORT_POLICY_NAME, inputs.exportPolicy],
-        [inputs.targetRoleName, IMPORT_POLICY_NAME, inputs.importPolicy],
-      ]) {
+    for (const [role, name, document, access] of [
+      [inputs.sourceRoleName, EXPORT_POLICY_NAME, inputs.exportPolicy, undefined],
+      [inputs.targetRoleName, IMPORT_POLICY_NAME, inputs.importPolicy, inputs.targetAccess],
+    ] as const) {
+      const client = new iam.IAMClient(sdkSettings(access));
+      try {
         await client.send(
           new iam.PutRolePolicyCommand({ RoleName: role, PolicyName: name, PolicyDocument: document }),
         );
+      } finally {
+        client.destroy();
       }
-      return { id: `${inputs.sourceRoleName}+${inputs.targetRoleName}`, outs: inputs };
-    } finally {
-      client.destroy();
     }
+    return { id: `${inputs.sourceRoleName}+${inputs.targetRoleName}`, outs: inputs };
   },
   async diff(_id: string, olds: LocalGrantsInputs, news: LocalGrantsInputs) {
-    const replaces = (["sourceRoleName", "targetRoleName", "exportPolicy", "importPolicy"] as const).filter(
-      (k) => olds[k] !== news[k],
-    );
+    const replaces: string[] = (
+      ["sourceRoleName", "targetRoleName", "exportPolicy", "importPolicy"] as const
+    ).filter((k) => olds[k] !== news[k]);
+    if (JSON.stringify(olds.targetAccess ?? {}) !== JSON.stringify(news.targetAccess ?? {}))
+      replaces.push("targetAccess");
     return { changes: replaces.length > 0, replaces };
   },
   async delete(_id: string, props: LocalGrantsInputs): Promise<void> {
     const iam = require("@aws-sdk/client-iam") as typeof import("@aws-sdk/client-iam");
-    const client = new iam.IAMClient({});
-    try {
-      for (const [role, name] of [
-        [props.sourceRoleName, EXPORT_POLICY_NAME],
-        [props.targetRoleName, IMPORT_POLICY_NAME],
-      ]) {
-        try {
-          await client.send(new iam.DeleteRolePolicyCommand({ RoleName: role, PolicyName: name }));
-        } catch (e) {
-          if ((e as { name?: string }).name !== "NoSuchEntityException") throw e;
-        }
+    for (const [role, name, access] of [
+      [props.sourceRoleName, EXPORT_POLICY_NAME, undefined],
+      [props.targetRoleName, IMPORT_POLICY_NAME, props.targetAccess],
+    ] as const) {
+      const client = new iam.IAMClient(sdkSettings(access));
+      try {
+        await client.send(new iam.DeleteRolePolicyCommand({ RoleName: role, PolicyName: name }));
+      } catch (e) {
+        if ((e as { name?: string }).name !== "NoSuchEntityException") throw e;
+      } finally {
+        client.destroy();
       }
-    } finally {
-      client.destroy();
     }
   },
 };

@@ -6,7 +6,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as dynamic from "@pulumi/pulumi/dynamic";
-import { airflowClientFor, type AirflowTarget } from "../../providers";
+import { airflowClientFor, type AirflowTarget, type AwsAccess, sdkSettings } from "../../providers";
 import { STANDIN_MODULE } from "./module";
 
 export interface LocalWorkflowAssetsInputs {
@@ -18,6 +18,8 @@ export interface LocalWorkflowAssetsInputs {
   generatedDags: { file: string; content: string }[];
   bucket: string;
   dagPath: string;
+  /** The target's side, when it is another account's (the bucket is uploaded to as that side). */
+  access?: AwsAccess;
   airflow: AirflowTarget;
   /** The DAGs the files define: the wait ends when the target lists them all. */
   dagIds: string[];
@@ -29,7 +31,7 @@ const provider: dynamic.ResourceProvider = {
     const fs = require("node:fs") as typeof import("node:fs");
     const path = require("node:path") as typeof import("node:path");
     const s3sdk = require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3");
-    const s3 = new s3sdk.S3Client({ forcePathStyle: true });
+    const s3 = new s3sdk.S3Client({ ...sdkSettings(inputs.access), forcePathStyle: true });
     try {
       for (const file of Object.keys(inputs.files).sort()) {
         await s3.send(

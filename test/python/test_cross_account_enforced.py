@@ -13,7 +13,8 @@ What this shows: moto keeps each account's IAM, CloudWatch Logs groups and strea
 role's trust policy and each identity's policies. The task-log copy only finds the target's group, and the
 copied streams only land in it, because the target's side is reached as the role; the deployer without
 AssumeTargetRole reaches the source and nothing of the target. What it cannot show: moto's S3 serves every
-account's buckets to any identity its policy allows and never reads a bucket's or a key's own policy, so the
+account's buckets to any identity its policy allows, applies a bucket policy's denials without S3's
+condition keys, and never needs a bucket's or a key's own policy to let another account in, so the
 cross-account bucket and key policies are checked under mocks (test/program/crossAccount.test.ts) and by
 the policy pack, not here.
 """

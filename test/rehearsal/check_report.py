@@ -22,6 +22,8 @@ from typing import Any, Dict, List, Set, Tuple
 from envs import FINISHED_RUN_STATES, OWN_DAG_IDS, UNFINISHED_TI_STATES, snapshot
 from mwaa_local import AirflowEnv
 
+# The rehearsal's migration bucket (rehearsal/rehearsal.ts MIGRATION_BUCKET).
+MIGRATION_BUCKET = "rehearsal-migration"
 RECOUNTED_TABLES = ("dag_run", "task_instance", "variable", "connection", "slot_pool")
 # The target's scheduler heartbeats every few seconds locally: this gives it several loops.
 SCHEDULER_SECONDS = 30
@@ -133,6 +135,35 @@ def pipeline_run_problems(report: Dict[str, Any], target: AirflowEnv) -> List[st
     return problems
 
 
+def account_problems(report: Dict[str, Any], source: AirflowEnv, target: AirflowEnv) -> List[str]:
+    """Each side is in the account the report names; with two accounts, the bundle is encrypted with a key of
+    the target's account and nothing of the target's was written into the source's account."""
+    problems: List[str] = []
+    for side, env in (("source", source), ("target", target)):
+        reported = (report.get(side) or {}).get("account")
+        if reported != env.account_id:
+            problems.append("the report puts the %s in account %r, it is in %s" % (side, reported, env.account_id))
+    if source.account_id == target.account_id:
+        return problems
+    strays = source.boto3_client("logs").describe_log_groups(logGroupNamePrefix=target.log_group)["logGroups"]
+    if strays:
+        problems.append("the source's account %s has the target's log group %s" % (source.account_id, target.log_group))
+    s3 = target.boto3_client("s3")
+    manifests = [
+        item["Key"]
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=MIGRATION_BUCKET)
+        for item in page.get("Contents", [])
+        if item["Key"].endswith("/manifest.json")
+    ]
+    if not manifests:
+        problems.append("the migration bucket %s holds no manifest" % MIGRATION_BUCKET)
+    for key in manifests:
+        key_arn = s3.head_object(Bucket=MIGRATION_BUCKET, Key=key).get("SSEKMSKeyId", "")
+        if ":%s:" % target.account_id not in key_arn:
+            problems.append("%s is encrypted with %r, not a key of the target's account" % (key, key_arn))
+    return problems
+
+
 def check(report: Dict[str, Any], source: AirflowEnv, target: AirflowEnv) -> List[str]:
     problems: List[str] = []
 
@@ -185,6 +216,7 @@ def check(report: Dict[str, Any], source: AirflowEnv, target: AirflowEnv) -> Lis
     if "pipelines" in report:
         problems.extend(pipeline_run_problems(report, target))
     problems.extend(runs_the_target_created(report, source, target))
+    problems.extend(account_problems(report, source, target))
     return problems
 
 
@@ -192,7 +224,8 @@ def main(argv: List[str]) -> int:
     report = json.loads(open(argv[0], encoding="utf-8").read())
     source_name = argv[1] if len(argv) > 1 else "rehearse-src"
     target_name = argv[2] if len(argv) > 2 else "rehearse-tgt"
-    problems = check(report, AirflowEnv.load(source_name), AirflowEnv.load(target_name))
+    source, target = AirflowEnv.load(source_name), AirflowEnv.load(target_name)
+    problems = check(report, source, target)
     if problems:
         print("the report does not match the databases:")
         for problem in problems:
@@ -202,6 +235,8 @@ def main(argv: List[str]) -> int:
     runs = sum(dag["runsBefore"] for dag in report["dags"])
     if "pipelines" in report:
         print("the %d converted pipelines' runs match the target's database" % len(report["pipelines"]["runs"]))
+    if source.account_id != target.account_id:
+        print("the target is in account %s, the source in %s, as the report says" % (target.account_id, source.account_id))
     print(
         "report matches the databases: %d DAGs, %d runs, %d task instances, %d log streams; the target's scheduler"
         " created no run in %d s with the DAGs active"
