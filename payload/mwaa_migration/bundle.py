@@ -31,6 +31,16 @@ def manifest_key(prefix: str, export_id: str) -> str:
     return "%s/%s" % (export_root(prefix, export_id), MANIFEST_NAME)
 
 
+def read_where_found(manifest: Dict[str, Any], prefix: str, export_id: str) -> Dict[str, Any]:
+    """The manifest with each table's stream key beside the manifest itself: a bundle is read where it was
+    found, not where it was written (the manifest records the export's own keys, and a bundle copied to
+    another bucket or prefix keeps them)."""
+    tables = {
+        name: dict(entry, key=table_key(prefix, export_id, name)) for name, entry in manifest.get("tables", {}).items()
+    }
+    return dict(manifest, tables=tables)
+
+
 def report_key(prefix: str, export_id: str) -> str:
     return "%s/%s" % (export_root(prefix, export_id), REPORT_NAME)
 

@@ -244,7 +244,11 @@ def run_import(conn: Any, s3: Any, options: ImportOptions, log: Callable[[str], 
     """Loads the bundle, writes import-report.json beside the manifest, returns the report."""
     validate(options)
     started = time.monotonic()
-    manifest = bundle.get_json(s3, options.bucket, bundle.manifest_key(options.prefix, options.export_id))
+    manifest = bundle.read_where_found(
+        bundle.get_json(s3, options.bucket, bundle.manifest_key(options.prefix, options.export_id)),
+        options.prefix,
+        options.export_id,
+    )
     result = report.new_report(
         options.export_id, manifest, options.airflow_version, options.conflict_policy, options.run_id
     )

@@ -177,3 +177,14 @@ def test_a_bundle_of_the_earlier_format_is_refused_naming_its_version_and_the_fi
     with pytest.raises(ImportFailed, match=r"format version 1 \(gzip JSON Lines streams.*reads version 2.*export again"):
         check_manifest({"formatVersion": 1, "tables": {}})
     check_manifest({"formatVersion": bundle.FORMAT_VERSION, "tables": {}})
+
+
+def test_a_bundle_is_read_where_its_manifest_was_found_not_where_it_was_written():
+    written = {
+        "formatVersion": bundle.FORMAT_VERSION,
+        "tables": {"dag_run": {"key": "nightly/bulk-1/tables/dag_run.csv.gz", "rows": 3, "sha256": "x", "columns": []}},
+    }
+    moved = bundle.read_where_found(written, "copied/", "bulk-1")
+    assert moved["tables"]["dag_run"]["key"] == "copied/bulk-1/tables/dag_run.csv.gz"
+    assert moved["tables"]["dag_run"]["rows"] == 3
+    assert written["tables"]["dag_run"]["key"] == "nightly/bulk-1/tables/dag_run.csv.gz"
