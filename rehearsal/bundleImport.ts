@@ -22,7 +22,6 @@ import { envsPy } from "./processes";
 import {
   createAirflow,
   LocalAirflow,
-  MIGRATION_BUCKET,
   rehearsalEnvironment,
   Stages,
   startStandinFor,
@@ -33,6 +32,8 @@ import { DagRow, DatabaseSnapshot, Report, REPORT_FORMAT_VERSION, stageTotals, t
 /** The environment before the rehearsal pointed the AWS SDK at the local stack: used to read a real S3 bundle. */
 const USER_ENV = { ...process.env };
 const IMPORT_PREFIX = "bundle-import";
+/** Its own bucket: a full rehearsal's migration bucket may be another account's on the same local AWS. */
+const BUNDLE_IMPORT_BUCKET = "rehearsal-bundle-import";
 
 export interface BundleSource {
   kind: "folder" | "s3";
@@ -157,8 +158,10 @@ export async function runBundleRehearsal(
     "prepare",
     "local target and migration bucket",
     async () => {
-      const created = await createAirflow(TARGET_NAME, options.targetVersion, display, "target");
-      const { kmsKeyId } = await envsPy<{ kmsKeyId: string }>(["bucket", MIGRATION_BUCKET]);
+      const created = await createAirflow(TARGET_NAME, options.targetVersion, display, {
+        migrationBucket: BUNDLE_IMPORT_BUCKET,
+      });
+      const { kmsKeyId } = await envsPy<{ kmsKeyId: string }>(["bucket", BUNDLE_IMPORT_BUCKET]);
       await startStandinFor([created], display);
       const { S3Client, PutObjectCommand } =
         require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3");
@@ -167,7 +170,7 @@ export async function runBundleRehearsal(
         for (const name of bundleFilesToCopy([...files.keys()])) {
           await s3.send(
             new PutObjectCommand({
-              Bucket: MIGRATION_BUCKET,
+              Bucket: BUNDLE_IMPORT_BUCKET,
               Key: `${IMPORT_PREFIX}/${exportId}/${name}`,
               Body: files.get(name),
               ServerSideEncryption: "aws:kms",
@@ -179,7 +182,7 @@ export async function runBundleRehearsal(
         s3.destroy();
       }
       display.line(
-        `bundle ${exportId} (Airflow ${exported.sourceAirflowVersion ?? "?"}, phase ${exported.phase}) copied to s3://${MIGRATION_BUCKET}/${IMPORT_PREFIX}/${exportId}/`,
+        `bundle ${exportId} (Airflow ${exported.sourceAirflowVersion ?? "?"}, phase ${exported.phase}) copied to s3://${BUNDLE_IMPORT_BUCKET}/${IMPORT_PREFIX}/${exportId}/`,
       );
       const pulumi = await ensurePulumiCli((line) => display.line(line));
       return { target: created, kmsKeyId, cli: pulumi };
@@ -192,7 +195,7 @@ export async function runBundleRehearsal(
     const imported = new MetadataImport("bundle-import", {
       airflow: mwaaAirflow(env.name, env.airflowVersion, env.region),
       dagFolder: `s3://${env.dagBucket}/${env.dagPath}`,
-      bucket: MIGRATION_BUCKET,
+      bucket: BUNDLE_IMPORT_BUCKET,
       prefix: IMPORT_PREFIX,
       kmsKeyId,
       exportId,
@@ -224,7 +227,7 @@ export async function runBundleRehearsal(
         errors.find((line) => /MetadataImport/.test(line)) ?? errors[0] ?? e.message.split("\n")[0];
     });
   const written = await readBundleJson(
-    { bucket: MIGRATION_BUCKET, prefix: IMPORT_PREFIX, exportId },
+    { bucket: BUNDLE_IMPORT_BUCKET, prefix: IMPORT_PREFIX, exportId },
     IMPORT_REPORT_FILE,
   );
   const imported = written ? summariseReport(written) : null;

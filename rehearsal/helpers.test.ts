@@ -1,7 +1,13 @@
 import { strict as assert } from "assert";
 import { bundleDagRows, bundleFilesToCopy, parseBundleSource } from "./bundleImport";
 import { progressPrefix } from "./display";
-import { rehearsalEnvironment, standinConfig, workflowAssetFiles, LocalAirflow } from "./rehearsal";
+import {
+  dagBucketName,
+  rehearsalEnvironment,
+  standinConfig,
+  workflowAssetFiles,
+  LocalAirflow,
+} from "./rehearsal";
 import type { StackInfo } from "./processes";
 
 const env: LocalAirflow = {
@@ -63,6 +69,8 @@ describe("rehearsal helpers", () => {
     ).environments["rehearse-tgt"];
     assert.equal(described.accountId, "210987654321");
     assert.equal(described.executionRoleArn, "arn:aws:iam::210987654321:role/rehearse-tgt-execution");
+    // Bucket names are global: each account's environment of one name has its own DAG bucket.
+    assert.notEqual(dagBucketName("rehearse-tgt", "210987654321"), dagBucketName("rehearse-tgt"));
   });
 
   it("copies the source's DAG files and their settings as workflow assets, never the migration DAGs", () => {

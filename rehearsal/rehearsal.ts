@@ -131,13 +131,19 @@ export class Stages {
  * What MWAA would put into a target environment besides its DAGs: for a target whose import runs in the
  * migration plugin (Airflow 3), the plugins.zip and the bundle location option the stack gives it.
  */
-function targetExtras(version: string): string[] {
+function targetExtras(version: string, migrationBucket: string): string[] {
   if (!importRunsInPlugin(version)) return [];
   const dir = path.join(stateDir(), "rehearse");
   fs.mkdirSync(dir, { recursive: true });
   const zip = path.join(dir, "plugins.zip");
   fs.writeFileSync(zip, pluginsZipWithMigrationPlugin(DEFAULT_PAYLOAD_DIR));
-  return [zip, JSON.stringify(bundleLocationOption(MIGRATION_BUCKET, BUNDLE_PREFIX))];
+  return [zip, JSON.stringify(bundleLocationOption(migrationBucket, BUNDLE_PREFIX))];
+}
+
+/** A target environment: the migration bucket it imports from, and its account when not the stack's own. */
+export interface TargetPlacement {
+  migrationBucket: string;
+  account?: string;
 }
 
 /** check-dags over the source's DAGs for the target: what the rehearsal's report shows before any history moves. */
@@ -165,19 +171,34 @@ async function checkCompatibility(
   }
 }
 
+/**
+ * An environment's DAG bucket; in another account its name carries the account, since bucket names are
+ * global and moto lets only the owner delete a bucket: a rehearsal in either account can follow the other's
+ * on one stack.
+ */
+export const dagBucketName = (environment: string, account?: string) =>
+  account ? `${environment}-dags-${account}` : `${environment}-dags`;
+
 export async function createAirflow(
   name: string,
   version: string,
   display: Display,
-  role: "source" | "target" = "source",
-  account?: string,
+  target?: TargetPlacement,
 ): Promise<LocalAirflow> {
   onCleanup(`Airflow ${name}`, async () => {
     await envsPy(["stop", name]);
   });
-  const extras = role === "target" ? targetExtras(version) : [];
+  const account = target?.account;
+  const extras = target ? targetExtras(version, target.migrationBucket) : [];
   const env = await envsPy<LocalAirflow>(
-    ["create", name, version, `${name}-dags`, ...extras, ...(account ? [`--account=${account}`] : [])],
+    [
+      "create",
+      name,
+      version,
+      dagBucketName(name, account),
+      ...extras,
+      ...(account ? [`--account=${account}`] : []),
+    ],
     (line) => display.line(line),
   );
   createdAirflows.push(env);
@@ -352,13 +373,10 @@ export async function runRehearsal(options: RehearsalOptions, display: Display):
       );
       display.line(`history seeded in ${seeded.seconds} s: ${JSON.stringify(seeded.plan)}`);
       const compatibility = await checkCompatibility(createdSource.dagsFolder, options, display);
-      const createdTarget = await createAirflow(
-        TARGET_NAME,
-        options.targetVersion,
-        display,
-        "target",
-        options.targetAccount ?? undefined,
-      );
+      const createdTarget = await createAirflow(TARGET_NAME, options.targetVersion, display, {
+        migrationBucket: MIGRATION_BUCKET,
+        ...(options.targetAccount ? { account: options.targetAccount } : {}),
+      });
       const targetAccess = options.targetAccount
         ? await otherAccountAccess(options.targetAccount, createdTarget.region)
         : undefined;

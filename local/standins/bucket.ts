@@ -61,7 +61,13 @@ const provider: dynamic.ResourceProvider = {
       try {
         await s3.send(new s3sdk.CreateBucketCommand({ Bucket: inputs.bucketName }));
       } catch (e) {
-        if ((e as { name?: string }).name !== "BucketAlreadyOwnedByYou") throw e;
+        const name = (e as { name?: string }).name;
+        if (name === "BucketAlreadyExists")
+          throw new Error(
+            `the migration bucket ${inputs.bucketName} exists in another account of the local AWS, left by an ` +
+              `earlier rehearsal with another --target-account; stop the local stack (bash local/stack.sh down) and rehearse again`,
+          );
+        if (name !== "BucketAlreadyOwnedByYou") throw e;
       }
       await s3.send(
         new s3sdk.PutBucketVersioningCommand({
