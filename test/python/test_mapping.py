@@ -3,6 +3,7 @@
 import pytest
 from mwaa_migration import mapping
 from mwaa_migration.db import Column
+from mwaa_migration.load_sql import insert_order
 from mwaa_migration.spec import TABLES, TableSpec, select_tables, table_spec
 
 
@@ -172,3 +173,12 @@ def test_values_the_target_cannot_store_are_found_in_sql(stack):
     finally:
         conn.close()
     assert found == [[], ["short"], ["short"], ["doc"], ["doc"], ["n"]]
+
+
+def test_new_rows_go_in_in_the_order_of_the_targets_unique_index_over_the_natural_key():
+    ti_key = ["dag_id", "task_id", "run_id", "map_index"]
+    airflow3 = [("task_instance_composite_key", ti_key), ("task_instance_pkey", ["id"])]
+    assert insert_order(ti_key, airflow3) == ti_key
+    assert insert_order(["dag_id", "run_id"], [("dag_run_pkey", ["id"]), ("k", ["run_id", "dag_id"])]) == ["run_id", "dag_id"]
+    # No index over log's natural key on the target: the bundle's order.
+    assert insert_order(["dttm", "event", "dag_id", "task_id", "execution_date"], [("log_pkey", ["id"])]) == []
