@@ -104,6 +104,8 @@ class TableLoad:
             if self.resolves_through_table(column):
                 return "%s.id" % alias
             return "%s.tgt_id" % alias
+        if column.lookup is not None:
+            return "lk_%s.value" % column.target
         if column.kind == DERIVE or (column.kind == IDENTITY and column.source is None):
             return mapping.derivation_expression(column)
         return mapping.value_expression(column, self.target[column.target])
@@ -131,6 +133,10 @@ class TableLoad:
             if column.kind == REMAP:
                 required = strict and not self.target[column.target].nullable
                 parts.append(self.reference_join(column, required))
+            if column.lookup is not None:
+                # One row per key: a statement that does not use the value plans without the join.
+                parts.append("LEFT JOIN (%s) lk_%s ON lk_%s.key = s.%s" % (
+                    column.lookup.rows, column.target, column.target, ident(column.lookup.key)))
         return " ".join(parts)
 
     def eligible(self) -> str:
