@@ -21,7 +21,7 @@ For each table, in foreign-key order:
 
 from typing import Any, Dict, List, Optional
 
-from . import collisions, convert, db, staging, storable
+from . import analyze, collisions, convert, db, staging, storable
 from .errors import ImportFailed
 from .load_sql import MAPPED_TABLES, REFRESHED_RUNS, STALE_RUNS, ImportState, TableLoad, ident, insert_order
 from .mapping import REMAP, TablePlan
@@ -235,6 +235,9 @@ def load_history_table(
     state.tables.add(staging.staging_table(spec.name))
     steps.lap("stage")
     load = TableLoad(spec, plan, target, [c["name"] for c in entry["columns"]], state)
+    with conn.cursor() as cur:
+        # Statistics on the columns the load's statements join and filter staged rows on.
+        cur.execute("ANALYZE %s (%s)" % (load.rows, ", ".join(ident(c) for c in analyze.staging_columns(load))))
     unconverted = convert.convert_columns(conn, spec, plan, load.rows, load.key_source_columns())
     left_out = sum(found["rows"] for found in (unconverted or {}).values() if found["leftOut"])
     if unconverted:
@@ -267,9 +270,10 @@ def load_history_table(
     steps.lap("insert")
     if spec.lookup_only and inserted:
         _keep_target_log_template_current(conn, previous_latest)
-    if inserted or removed:
-        # Fresh statistics, or the planner takes a table that just grew from empty to
-        # millions of rows for empty and later joins against it turn quadratic.
+    if (inserted or removed) and spec.name in state.analyzed:
+        # Fresh statistics for a table that later loads read (analyze.py), or the planner
+        # takes a table that just grew from empty to millions of rows for empty and later
+        # joins against it turn quadratic.
         with conn.cursor() as cur:
             cur.execute("ANALYZE %s" % spec.name)
     # Reconcile. Each inserted row comes from one eligible staged row that the target

@@ -53,6 +53,7 @@ class ImportState:
         self.skip_unstorable_rows = skip_unstorable_rows
         self.tables: Set[str] = set()  # temporary tables that exist (staging, skips, refreshed runs)
         self.runs = {REFRESHED_RUNS: 0, STALE_RUNS: 0}  # rows of each run table
+        self.analyzed: Set[str] = set()  # target tables given fresh statistics once loaded (analyze.py)
 
 
 class TableLoad:
