@@ -1,6 +1,6 @@
 """PostgreSQL access: connections, schema reflection, small query helpers."""
 
-from typing import Any, Dict, List, NamedTuple, Optional, Sequence
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 
 class Column(NamedTuple):
@@ -73,6 +73,24 @@ def alembic_revision(conn: Any) -> Optional[str]:
         cur.execute("SELECT version_num FROM alembic_version")
         row = cur.fetchone()
     return row[0] if row else None
+
+
+def unique_indexes(conn: Any, table: str) -> List[Tuple[str, List[str]]]:
+    """(name, columns in the index's order) of the table's unique indexes over plain columns.
+
+    Two queries without a join: a big table's load plans without nested loops, and a
+    catalog join planned that way costs a quarter of a second.
+    """
+    names = dict(
+        rows(conn, "SELECT attnum, attname FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attnum > 0", (table,))
+    )
+    indexes = rows(
+        conn,
+        "SELECT indexrelid::regclass::text, indkey::int2[] FROM pg_index"
+        " WHERE indrelid = to_regclass(%s) AND indisunique AND indpred IS NULL AND indexprs IS NULL",
+        (table,),
+    )
+    return sorted((name, [names[n] for n in key]) for name, key in indexes)
 
 
 def scalar(conn: Any, sql: str, params: Sequence[Any] = ()) -> Any:

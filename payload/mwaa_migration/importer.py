@@ -11,6 +11,7 @@ import time
 from typing import Any, Callable, Dict, List, NamedTuple, Optional, Set
 
 from . import bundle, codec, db, mapping, report
+from .analyze import analyze_after_load
 from .contract import CONFLICT_POLICIES, capabilities_of
 from .errors import ImportFailed, PolicyConflict  # noqa: F401  (raised to callers)
 from .history import load_history_table
@@ -209,8 +210,11 @@ def _import(conn: Any, s3: Any, options: ImportOptions, manifest: Dict[str, Any]
     target_dags = _target_dags(conn)
     result["target"]["alembicRevision"] = db.alembic_revision(conn)
     state = ImportState(options.import_orphan_history, options.skip_unstorable_rows)
+    specs = select_tables(options.tables)
+    rows = {name: entry.get("rows", 0) for name, entry in manifest.get("tables", {}).items()}
+    state.analyzed = {s.name for i, s in enumerate(specs) if analyze_after_load(s.name, specs[i + 1 :], rows)}
     schema = TargetSchema(conn)
-    for spec in select_tables(options.tables):
+    for spec in specs:
         entry = manifest["tables"].get(spec.name)
         if entry is None:
             continue

@@ -7,7 +7,7 @@ rows are eligible, when a staged row is newer than the target's copy, and which
 DAG run a row belongs to.
 """
 
-from typing import Dict, List, Optional, Set
+from typing import Dict, List, Optional, Set, Tuple
 
 from . import codec, db, mapping
 from .mapping import CONVERT, COPY, DERIVE, IDENTITY, REMAP, SURROGATE, ColumnPlan, TablePlan
@@ -53,6 +53,7 @@ class ImportState:
         self.skip_unstorable_rows = skip_unstorable_rows
         self.tables: Set[str] = set()  # temporary tables that exist (staging, skips, refreshed runs)
         self.runs = {REFRESHED_RUNS: 0, STALE_RUNS: 0}  # rows of each run table
+        self.analyzed: Set[str] = set()  # target tables given fresh statistics once loaded (analyze.py)
 
 
 class TableLoad:
@@ -104,6 +105,8 @@ class TableLoad:
             if self.resolves_through_table(column):
                 return "%s.id" % alias
             return "%s.tgt_id" % alias
+        if column.lookup is not None:
+            return "lk_%s.value" % column.target
         if column.kind == DERIVE or (column.kind == IDENTITY and column.source is None):
             return mapping.derivation_expression(column)
         return mapping.value_expression(column, self.target[column.target])
@@ -131,6 +134,10 @@ class TableLoad:
             if column.kind == REMAP:
                 required = strict and not self.target[column.target].nullable
                 parts.append(self.reference_join(column, required))
+            if column.lookup is not None:
+                # One row per key: a statement that does not use the value plans without the join.
+                parts.append("LEFT JOIN (%s) lk_%s ON lk_%s.key = s.%s" % (
+                    column.lookup.rows, column.target, column.target, ident(column.lookup.key)))
         return " ".join(parts)
 
     def eligible(self) -> str:
@@ -188,6 +195,11 @@ class TableLoad:
             else:
                 terms.append("%s IS NOT DISTINCT FROM %s" % (left, right))
         return " AND ".join(terms)
+
+    def order_by(self, columns: List[str]) -> str:
+        """ORDER BY over the staged rows' values of these target columns ('' for none)."""
+        by_target = self.plan.by_target()
+        return " ORDER BY %s" % ", ".join(self.expression(by_target[c]) for c in columns) if columns else ""
 
     def present(self) -> str:
         return "EXISTS (SELECT 1 FROM %s x WHERE %s)" % (self.spec.name, self.key_match("x"))
@@ -274,6 +286,21 @@ class TableLoad:
             return "EXISTS (SELECT 1 FROM mm_rows_task_instance t JOIN task_instance ti ON %s WHERE ti.id = x.%s)" % (
                 _match("t", "ti", TI_KEY), ident(by_id.target))
         return "EXISTS (SELECT 1 FROM mm_rows_task_instance t WHERE %s)" % _match("t", "x", TI_KEY)
+
+
+def insert_order(key: List[str], unique_indexes: List[Tuple[str, List[str]]]) -> List[str]:
+    """The target columns to insert a table's new rows in order of: those of the target's unique
+    index over the natural key, in the index's order; none when the target has no such index.
+
+    In that order each new row goes into the index at the right-hand end of what came before it,
+    and so into the other indexes that lead with the same column (dag_id): an insert in that
+    order is faster than one in the bundle's order (task_instance at quarter size: a quarter to a
+    third less, below the time of COPY of the same rows), sort included.
+    """
+    for _name, columns in unique_indexes:
+        if sorted(columns) == sorted(key):
+            return list(columns)
+    return []
 
 
 def _match(left: str, right: str, columns: tuple) -> str:

@@ -11,7 +11,7 @@ from typing import Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from . import codec
 from .db import Column
-from .spec import TABLES, Derivation, TableSpec
+from .spec import TABLES, Derivation, Lookup, TableSpec
 
 # ColumnPlan.kind
 COPY = "copy"  # the source column's value (possibly renamed)
@@ -36,6 +36,7 @@ class ColumnPlan(NamedTuple):
     expression: Optional[str] = None  # DERIVE / IDENTITY without source: SQL with {column} placeholders
     value_map: Optional[Dict[str, str]] = None  # COPY: values renamed on the way in
     null_value: Optional[str] = None  # COPY: SQL literal written for NULL (target NOT NULL)
+    lookup: Optional[Lookup] = None  # DERIVE: the target's own value (spec.from_target), joined
 
 
 def converted_column(source: str) -> str:
@@ -141,7 +142,7 @@ def plan_table(
             used.add(name)
             continue
         if name in spec.from_target:
-            plans.append(ColumnPlan(name, DERIVE, expression=spec.from_target[name]))
+            plans.append(ColumnPlan(name, DERIVE, lookup=spec.from_target[name]))
             if name in source:
                 used.add(name)
                 replaced.append(name)

@@ -105,6 +105,15 @@ CLEAR_VALUE = "clear"
 LEAVE_ROW_OUT = "leave-out"
 
 
+class Lookup(NamedTuple):
+    """A value the target holds for each value of a staged column (from_target): `rows` is a query
+    over the target with one row per `key` and its `value`; joined once per statement on the staged
+    column `key`, rather than looked up row by row."""
+
+    rows: str
+    key: str
+
+
 class ValueMap(NamedTuple):
     """Values a column's meaning renamed (dataset_triggered became asset_triggered), applied when
     the target has `target_table` (the schema that introduced the new name)."""
@@ -165,9 +174,9 @@ class TableSpec(NamedTuple):
     # The row's own UUID: copied when the bundle has it, else generated (SQL over staged
     # columns, like derivations); never changed once the row exists.
     identities: Dict[str, str] = {}
-    # Target column -> SQL over staged columns, taken from the target itself whatever the
-    # bundle holds (a DAG version the target parsed); the bundle's value is reported dropped.
-    from_target: Dict[str, str] = {}
+    # Target column -> the target's own value for the row, whatever the bundle holds (a DAG
+    # version the target parsed); the bundle's value is reported dropped.
+    from_target: Dict[str, Lookup] = {}
     conversions: Dict[str, Conversion] = {}
     value_maps: Dict[str, ValueMap] = {}
     # What a NULL becomes in a column the target declares NOT NULL, as Airflow's own
@@ -203,8 +212,9 @@ _TRY_UUID = _UUID7.replace("{time}", "coalesce({start_date}, {queued_dttm}, now(
 
 # The DAG version a row of history links to: the newest the target has parsed for its DAG
 # (the source's versions are not migrated; NULL for a DAG the target has not parsed).
-_TARGET_DAG_VERSION = (
-    "(SELECT v.id FROM dag_version v WHERE v.dag_id = {dag_id} ORDER BY v.version_number DESC LIMIT 1)"
+_TARGET_DAG_VERSION = Lookup(
+    "SELECT DISTINCT ON (dag_id) dag_id AS key, id AS value FROM dag_version ORDER BY dag_id, version_number DESC",
+    "dag_id",
 )
 
 _AIRFLOW3_DROPS_SLAS = "Airflow 3 removed SLAs (sla_miss); its Deadline Alerts keep no history of earlier misses"

@@ -49,7 +49,6 @@ def stage(conn: Any, s3: Any, bucket: str, name: str, entry: Dict[str, Any]) -> 
             raise
         staged = cur.rowcount
         reader.verify(entry["sha256"])
-        cur.execute("ANALYZE %s" % staging_table(name))
     if staged != entry["rows"]:
         raise ImportFailed(
             "table %s: the stream holds %d rows but the manifest records %d; the bundle is "

@@ -2,7 +2,9 @@
 
 import pytest
 from mwaa_migration import mapping
-from mwaa_migration.db import Column
+from mwaa_migration.analyze import analyze_after_load, staging_columns
+from mwaa_migration.db import Column, column_map
+from mwaa_migration.load_sql import ImportState, TableLoad, insert_order
 from mwaa_migration.spec import TABLES, TableSpec, select_tables, table_spec
 
 
@@ -172,3 +174,38 @@ def test_values_the_target_cannot_store_are_found_in_sql(stack):
     finally:
         conn.close()
     assert found == [[], ["short"], ["short"], ["doc"], ["doc"], ["n"]]
+
+
+def test_new_rows_go_in_in_the_order_of_the_targets_unique_index_over_the_natural_key():
+    ti_key = ["dag_id", "task_id", "run_id", "map_index"]
+    airflow3 = [("task_instance_composite_key", ti_key), ("task_instance_pkey", ["id"])]
+    assert insert_order(ti_key, airflow3) == ti_key
+    assert insert_order(["dag_id", "run_id"], [("dag_run_pkey", ["id"]), ("k", ["run_id", "dag_id"])]) == ["run_id", "dag_id"]
+    # No index over log's natural key on the target: the bundle's order.
+    assert insert_order(["dttm", "event", "dag_id", "task_id", "execution_date"], [("log_pkey", ["id"])]) == []
+
+
+def test_statistics_are_gathered_on_the_tables_later_loads_read():
+    specs = select_tables(None)
+    names = [s.name for s in specs]
+
+    def later(name):
+        return specs[names.index(name) + 1 :]
+
+    rows = {"dag_run": 10, "task_instance": 50, "xcom": 5, "log": 20}
+    assert analyze_after_load("job", later("job"), rows)  # dag_run refers to its jobs
+    assert analyze_after_load("dag_run", later("dag_run"), {"dag_run": 10})  # the schedules read it
+    assert not analyze_after_load("task_instance", later("task_instance"), rows)
+    assert analyze_after_load("task_instance", later("task_instance"), dict(rows, task_instance_note=1))
+    assert not analyze_after_load("xcom", later("xcom"), rows) and not analyze_after_load("log", later("log"), rows)
+
+
+def test_staged_rows_get_statistics_on_the_columns_the_load_joins_on():
+    spec = table_spec("task_instance")
+    source = [("dag_id", "text"), ("task_id", "text"), ("run_id", "text"), ("map_index", "integer"),
+              ("job_id", "integer"), ("hostname", "text")]
+    target = [col("dag_id", nullable=False), col("task_id", nullable=False), col("run_id", nullable=False),
+              col("map_index", "int4", nullable=False), col("job_id", "int4"), col("hostname")]
+    plan = mapping.plan_table(spec, source, target)
+    load = TableLoad(spec, plan, column_map(target), [name for name, _ in source], ImportState(False, False))
+    assert staging_columns(load) == ["dag_id", "task_id", "run_id", "map_index", "job_id"]

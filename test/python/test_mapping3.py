@@ -50,7 +50,8 @@ def test_task_instance_gets_a_uuid_per_try_and_the_targets_dag_version():
     columns = plan.by_target()
     assert columns["id"].kind == mapping.IDENTITY and "gen_random_uuid()" in columns["id"].expression
     assert "{start_date}" in columns["id"].expression
-    assert columns["dag_version_id"].kind == mapping.DERIVE and "dag_version" in columns["dag_version_id"].expression
+    version = columns["dag_version_id"]
+    assert version.kind == mapping.DERIVE and "FROM dag_version" in version.lookup.rows and version.lookup.key == "dag_id"
     assert plan.dropped == ["job_id"]
     # A 3.x source's ids are the task instances' own: copied, never regenerated.
     source3 = TI_KEY_210 + [("id", "uuid"), ("dag_version_id", "uuid")]
