@@ -203,15 +203,16 @@ export async function copyTaskLogs(
     const targetTemplate = logTemplateFor(input.targetAirflowVersion);
     const tries = chosen.selected.flatMap((ti) => streamPairsFor(ti, sourceTemplate, targetTemplate));
 
-    // 2. What the target already has: streams (half-written unless recorded as finished) and its retention;
-    //    and, from a 3.x source, the triggerer streams of those tries.
-    const [existingTargets, retentionDays, finished, sourceStreams] = await Promise.all([
+    // 2. What the target already has: its retention, first, since a missing group is best told with where
+    //    it was looked for; its streams (half-written unless recorded as finished); and, from a 3.x source,
+    //    the triggerer streams of those tries.
+    const retentionDays = await targetRetentionDays(
+      cwl,
+      input.targetLogGroup,
+      `in ${input.targetAccess?.region ?? input.region}, reached ${describeAccess(input.targetAccess)}`,
+    );
+    const [existingTargets, finished, sourceStreams] = await Promise.all([
       listStreamNames(cwl, input.targetLogGroup, clock),
-      targetRetentionDays(
-        cwl,
-        input.targetLogGroup,
-        `in ${input.targetAccess?.region ?? input.region}, reached ${describeAccess(input.targetAccess)}`,
-      ),
       records.finished(),
       writesTriggerStreams(input.sourceAirflowVersion) && tries.length > 0
         ? sourceStreamNames(sourceLogs, input.sourceLogGroup, clock)
