@@ -24,7 +24,8 @@ def airflow_user(account_id: str) -> str:
     return "mwaa-local-airflow-%s" % account_id
 
 
-def _client(service: str, keys: Dict[str, str]) -> Any:
+def client_with_keys(service: str, keys: Dict[str, str]) -> Any:
+    """A boto3 client of the local moto signing with `keys` (AccessKeyId, SecretAccessKey[, SessionToken])."""
     import boto3
 
     info = stack_info()
@@ -43,10 +44,10 @@ def _setup_iam(account_id: str) -> Any:
         raise AirflowEnvError("account %s is the stack's own account; give another 12-digit id" % account_id)
     info = stack_info()
     stack_keys = {"AccessKeyId": info["env"]["AWS_ACCESS_KEY_ID"], "SecretAccessKey": info["env"]["AWS_SECRET_ACCESS_KEY"]}
-    setup = _client("sts", stack_keys).assume_role(
+    setup = client_with_keys("sts", stack_keys).assume_role(
         RoleArn="arn:aws:iam::%s:role/mwaa-local-setup" % account_id, RoleSessionName="mwaa-local-setup"
     )["Credentials"]
-    return _client("iam", {k: setup[k] for k in ("AccessKeyId", "SecretAccessKey", "SessionToken")})
+    return client_with_keys("iam", {k: setup[k] for k in ("AccessKeyId", "SecretAccessKey", "SessionToken")})
 
 
 def airflow_keys(account_id: str) -> Dict[str, str]:

@@ -5,7 +5,6 @@ import json
 import urllib.error
 import urllib.request
 
-import boto3
 import pytest
 
 OTHER_ACCOUNT = "210987654321"
@@ -23,15 +22,10 @@ def identity(stack, access_key_id):
 
 
 def client(stack, service, keys=None):
+    from mwaa_local.accounts import client_with_keys
+
     keys = keys or {"AccessKeyId": stack["env"]["AWS_ACCESS_KEY_ID"], "SecretAccessKey": stack["env"]["AWS_SECRET_ACCESS_KEY"]}
-    return boto3.client(
-        service,
-        endpoint_url=stack["aws_endpoint_url"],
-        region_name=stack["aws_region"],
-        aws_access_key_id=keys["AccessKeyId"],
-        aws_secret_access_key=keys["SecretAccessKey"],
-        aws_session_token=keys.get("SessionToken"),
-    )
+    return client_with_keys(service, keys)
 
 
 def test_an_assumed_roles_key_is_in_the_roles_account_with_its_token(stack):
