@@ -66,8 +66,6 @@ export = async () => {
       (grant) => grant?.namePrefixes.map((p) => `${p}*`) ?? [],
     ),
     webUiPermissionSetPolicies: migration.webUi?.permissionSetPolicies ?? {},
-    // Custom Airflow roles the stack cannot create (Airflow 3 targets): create each by hand with this spec.
-    webUiCustomRolesToCreate: migration.webUi?.customRolesToCreate ?? [],
     // Where the target's pip gets requirements.txt's packages (as written, wheels in plugins.zip, a private index).
     requirementsSource: migration.requirementsSource,
     // The converted Data Pipeline definitions: each one's DAG file and what was approximated or not converted.

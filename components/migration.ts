@@ -346,7 +346,6 @@ export class Migration extends pulumi.ComponentResource {
           account,
           mappings: webUiMappings,
           ssoInstanceArn: config.ssoInstanceArn,
-          airflowVersion: config.targetAirflowVersion,
           // Through the environment's reported version: a custom role is created once the environment exists.
           airflow: this.target.environment.airflowVersion.apply((v) =>
             mwaaAirflow(config.targetEnvironmentName, v, targetRegion, this.targetSide.access),

@@ -18,8 +18,6 @@ export interface WebUiAccessArgs {
   readonly mappings: readonly WebUiMapping[];
   /** Where the mapped permission sets are: their login policies are attached there. Undefined: left to the user. */
   readonly ssoInstanceArn?: string;
-  /** The target's Airflow version: roles are created through the REST API on 2.x only. */
-  readonly airflowVersion: string;
   /** The target as the providers reach it; resolves once the environment exists. */
   readonly airflow: pulumi.Input<AirflowTarget>;
   readonly tags?: Record<string, string>;
@@ -32,9 +30,8 @@ const slug = (m: WebUiMapping) => `${m.principal.kind}-${m.principal.name}`.repl
  * The target's UI access: for each mapped principal, a policy allowing `airflow:CreateWebLoginToken` on
  * the environment's Airflow role, attached as the principal's kind allows (see rules/webUiAccess.ts); a
  * permission set's policy is attached to it when the stack names the Identity Center instance.
- * Custom roles are created on an Airflow 2 target (AirflowRole, through the REST API); Airflow 3 manages
- * roles through the FAB provider's API, which the providers do not reach, so there their specs are an
- * output to create by hand.
+ * Custom roles are created on the target (AirflowRole: Airflow 2's REST API, the FAB auth manager's API
+ * on Airflow 3).
  */
 export class WebUiAccess extends pulumi.ComponentResource {
   readonly policies: pulumi.Resource[] = [];
@@ -44,10 +41,8 @@ export class WebUiAccess extends pulumi.ComponentResource {
   readonly permissionSetAttachments: aws.ssoadmin.CustomerManagedPolicyAttachment[] = [];
   /** Custom Airflow roles the mapping names, as the REST API's POST /roles body. */
   readonly customRoles: CustomRoleSpec[];
-  /** The custom roles the stack creates (Airflow 2 targets). */
+  /** The custom roles the stack creates. */
   readonly airflowRoles: AirflowRole[] = [];
-  /** The custom roles left to create by hand (Airflow 3 targets). */
-  readonly customRolesToCreate: CustomRoleSpec[];
 
   constructor(name: string, args: WebUiAccessArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mwaa-migration:webui:WebUiAccess", name, {}, opts);
@@ -98,18 +93,15 @@ export class WebUiAccess extends pulumi.ComponentResource {
       }
     }
     this.customRoles = customRoles(args.mappings);
-    const createsRoles = /^2\./.test(args.airflowVersion);
-    this.customRolesToCreate = createsRoles ? [] : this.customRoles;
-    if (createsRoles)
-      for (const role of this.customRoles)
-        this.airflowRoles.push(
-          new AirflowRole(
-            `${name}-role-${role.name}`,
-            { airflow: args.airflow, roleName: role.name, permissions: role.actions, region: args.region },
-            parent,
-          ),
-        );
-    this.registerOutputs({ customRoles: this.customRoles, customRolesToCreate: this.customRolesToCreate });
+    for (const role of this.customRoles)
+      this.airflowRoles.push(
+        new AirflowRole(
+          `${name}-role-${role.name}`,
+          { airflow: args.airflow, roleName: role.name, permissions: role.actions, region: args.region },
+          parent,
+        ),
+      );
+    this.registerOutputs({ customRoles: this.customRoles });
   }
 
   /**

@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import { customRoleSpec } from "../rules/webUiAccess";
-import { airflowRoleProvider, applyRole, removeRole, updateRole } from "./airflowRole";
-import type { RestRequest, RestResponse, RestTransport } from "./airflow/restClient";
+import { type RoleTransport, airflowRoleProvider, applyRole, removeRole, updateRole } from "./airflowRole";
+import type { RestRequest, RestResponse } from "./airflow/restClient";
 import { UNKNOWN } from "./framework/checks";
 
 type Permission = { action: { name: string }; resource: { name: string } };
@@ -16,14 +16,20 @@ const key = (p: Permission) => `${p.action.name} ${p.resource.name}`;
 
 /**
  * Airflow 2's /roles and /users endpoints in memory, recording every request. As in Airflow, PATCH /roles
- * only adds permissions, and deleting a role takes it away from its users.
+ * only adds permissions, and deleting a role takes it away from its users. `fab` makes it the FAB auth
+ * manager's API of Airflow 3: it says its PATCH sets permissions exactly, and does so unless `patchAdds`
+ * (an older FAB provider).
  */
-function fakeRoleApi(existing: Record<string, Permission[]> = {}, users: User[] = []) {
+function fakeRoleApi(
+  existing: Record<string, Permission[]> = {},
+  users: User[] = [],
+  fab?: { patchAdds?: boolean },
+) {
   const roles = new Map(Object.entries(existing));
   const requests: string[] = [];
-  const transport: RestTransport = {
+  const transport: RoleTransport = {
     description: "fake",
-    apiVersion: "v1",
+    ...(fab ? { patchSetsExactly: true } : {}),
     async send(request: RestRequest): Promise<RestResponse> {
       requests.push(`${request.method} ${request.path}`);
       if (request.path.startsWith("/users")) return usersEndpoint(request);
@@ -42,7 +48,8 @@ function fakeRoleApi(existing: Record<string, Permission[]> = {}, users: User[] 
           const held = roles.get(name);
           if (!held) return { status: 404, body: {} };
           const have = new Set(held.map(key));
-          roles.set(name, [...held, ...body!.actions.filter((p) => !have.has(key(p)))]);
+          if (fab && !fab.patchAdds) roles.set(name, body!.actions);
+          else roles.set(name, [...held, ...body!.actions.filter((p) => !have.has(key(p)))]);
           return { status: 200, body };
         }
         case "DELETE":
@@ -153,10 +160,52 @@ describe("AirflowRole", () => {
     assert.deepEqual(api.roles.get("SalesViewer")!.map(key).sort(), wider.map(key).sort());
   });
 
+  it("on Airflow 3's FAB API, takes a permission away in place: no role is recreated", async () => {
+    const every = { action: { name: "can_read" }, resource: { name: "DAGs" } };
+    const holder = {
+      username: "ann",
+      email: "a@x",
+      first_name: "A",
+      last_name: "N",
+      roles: [{ name: "SalesViewer" }],
+    };
+    const api = fakeRoleApi({ SalesViewer: [...spec.actions, every] }, [holder], {});
+    await updateRole(api.transport, spec.name, spec.actions, () => undefined);
+    assert.deepEqual(api.requests, [
+      "GET /roles/SalesViewer",
+      "PATCH /roles/SalesViewer",
+      "GET /roles/SalesViewer",
+    ]);
+    assert.deepEqual(api.roles.get("SalesViewer"), spec.actions);
+    assert.deepEqual(holder.roles, [{ name: "SalesViewer" }]);
+  });
+
+  it("says so when an older FAB provider's PATCH kept a permission it was to take away", async () => {
+    const every = { action: { name: "can_read" }, resource: { name: "DAGs" } };
+    const api = fakeRoleApi({ SalesViewer: [...spec.actions, every] }, [], { patchAdds: true });
+    await assert.rejects(
+      updateRole(api.transport, spec.name, spec.actions, () => undefined),
+      /role SalesViewer still holds can_read on DAGs after fake was asked to set its permissions: .*Upgrade apache-airflow-providers-fab/,
+    );
+  });
+
+  it("tells a role refused for a DAG the target has not parsed what to do", async () => {
+    const transport: RoleTransport = {
+      description: "fake",
+      send: async (request) =>
+        request.method === "GET"
+          ? { status: 404, body: { detail: "Role with name 'SalesViewer' does not exist." } }
+          : { status: 400, body: { detail: "The specified resource: 'DAG:sales_daily' was not found" } },
+    };
+    await assert.rejects(
+      applyRole(transport, spec.name, spec.actions, () => undefined),
+      /POST \/roles answered 400: .*DAG:sales_daily.* once Airflow has parsed the DAG: deploy its file and run the update again/,
+    );
+  });
+
   it("reports Airflow's refusal with the request and the answer", async () => {
-    const forbidden: RestTransport = {
+    const forbidden: RoleTransport = {
       description: "forbidden",
-      apiVersion: "v1",
       send: async () => ({ status: 403, body: { detail: "Forbidden" } }),
     };
     await assert.rejects(
@@ -166,7 +215,7 @@ describe("AirflowRole", () => {
     await assert.rejects(removeRole(forbidden, "Team"), /DELETE \/roles\/Team answered 403/);
   });
 
-  it("check refuses a built-in role, empty permissions and an Airflow 3 target; leaves unknowns alone", async () => {
+  it("check refuses a built-in role and empty permissions, takes an Airflow 3 target; leaves unknowns alone", async () => {
     const good = await airflowRoleProvider.check!(
       {},
       { airflow, roleName: "SalesViewer", permissions: spec.actions },
@@ -179,9 +228,17 @@ describe("AirflowRole", () => {
     );
     assert.deepEqual(
       bad.failures?.map((f) => f.property),
-      ["roleName", "permissions", "airflow.airflowVersion"],
+      ["roleName", "permissions"],
     );
-    assert.match(bad.failures![2].reason, /Airflow 3 manages roles through the FAB provider's API/);
+    const airflow3 = await airflowRoleProvider.check!(
+      {},
+      {
+        airflow: { ...airflow, airflowVersion: "3.0.6" },
+        roleName: "SalesViewer",
+        permissions: spec.actions,
+      },
+    );
+    assert.deepEqual(airflow3.failures, []);
     const preview = await airflowRoleProvider.check!(
       {},
       { airflow, roleName: UNKNOWN, permissions: UNKNOWN },

@@ -2,8 +2,9 @@
  * AirflowRole: a custom Airflow role on the target, with exactly the permissions listed (the web UI
  * mapping's role limited to some DAGs, rules/webUiAccess.ts). Airflow 2's stable REST API manages roles
  * (`/roles`, API v1), reached through MWAA's InvokeRestApi as the deployer's Admin role, or directly on a
- * self-managed Airflow. Airflow 3 moved role management to the FAB provider's own API, which InvokeRestApi
- * does not reach: `check` refuses a 3.x target, and the program leaves such roles as an output.
+ * self-managed Airflow. Airflow 3 moved them to the FAB auth manager's own API (`/auth/fab/v1/roles`),
+ * which InvokeRestApi does not reach: there the API server is reached with its JWT, through MWAA's web
+ * login as the deployer's Admin role, or from `/auth/token` on a self-managed Airflow.
  *
  * A role that already exists when the resource is created is adopted: its permissions are set to the
  * listed ones, and deleting the resource leaves the role in place (it was not ours to remove). Setting
@@ -15,6 +16,7 @@ import type { AirflowPermission } from "../rules/webUiAccess";
 import { isBuiltInRole } from "../rules/webUiAccess";
 import { AirflowApiError } from "./airflow/client";
 import { DirectRestTransport } from "./airflow/directRest";
+import { FabApiTransport } from "./airflow/fabApi";
 import { InvokeRestApiTransport } from "./airflow/invokeRestApi";
 import type { RestTransport } from "./airflow/restClient";
 import { restApiVersionFor } from "./airflow/restPaths";
@@ -23,7 +25,7 @@ import { Failures, fail, isUnknown } from "./framework/checks";
 import { PROVIDER_VERSION } from "./framework/commonInputs";
 import { type AirflowInputs, type ResourceType, resourceProvider } from "./framework/provider";
 import { RESOURCE_MODULE, workResourceOptions } from "./framework/resource";
-import { type AirflowTarget, connectionFor, describeAirflow } from "./framework/target";
+import { type AirflowTarget, connectionFor, describeAirflow, sessionsFor } from "./framework/target";
 
 export interface AirflowRoleInputs extends AirflowInputs {
   roleName: string;
@@ -40,11 +42,34 @@ export interface AirflowRoleOutputs {
 const ROLE_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 const rolePath = (name: string) => `/roles/${encodeURIComponent(name)}`;
 
+/**
+ * Where a target's roles are: Airflow 2's REST API, whose PATCH only adds permissions, or the FAB auth
+ * manager's API on Airflow 3, whose PATCH sets them exactly (`patchSetsExactly`).
+ */
+export interface RoleTransport extends Pick<RestTransport, "description" | "send"> {
+  readonly patchSetsExactly?: boolean;
+}
+
+/** What to do about a refusal the user can act on. */
+export function roleRefusalHint(status: number, body: unknown): string {
+  const text = typeof body === "string" ? body : JSON.stringify(body ?? "");
+  if (status === 400 && /resource.*(not found|does not exist)/i.test(text))
+    return "; a DAG's permissions exist on the target once Airflow has parsed the DAG: deploy its file and run the update again";
+  if (status === 404)
+    return "; the target has no role API there (Airflow 3 needs the FAB auth manager, apache-airflow-providers-fab 3.x)";
+  return "";
+}
+
 /** Airflow's answer to a role call, as an error that says what was asked. */
 function refused(what: string, status: number, body: unknown): AirflowApiError {
   const detail =
     typeof body === "object" && body !== null ? JSON.stringify(body).slice(0, 400) : String(body);
-  return new AirflowApiError(`${what} answered ${status}: ${detail}`, status, false, body);
+  return new AirflowApiError(
+    `${what} answered ${status}: ${detail}${roleRefusalHint(status, body)}`,
+    status,
+    false,
+    body,
+  );
 }
 
 const permissionKey = (p: AirflowPermission) => `${p.action.name} on ${p.resource.name}`;
@@ -54,7 +79,7 @@ const permissionKey = (p: AirflowPermission) => `${p.action.name} on ${p.resourc
  * Separate from the provider so tests drive it with a transport of their own.
  */
 export async function applyRole(
-  transport: RestTransport,
+  transport: RoleTransport,
   roleName: string,
   permissions: AirflowPermission[],
   log: (line: string) => void,
@@ -73,7 +98,7 @@ export async function applyRole(
 
 /** Sets an existing role's permissions to exactly the listed ones (an update in place). */
 export async function updateRole(
-  transport: RestTransport,
+  transport: RoleTransport,
   roleName: string,
   permissions: AirflowPermission[],
   log: (line: string) => void,
@@ -93,13 +118,14 @@ function heldPermissions(role: unknown): AirflowPermission[] {
   return Array.isArray(actions) ? (actions as AirflowPermission[]) : [];
 }
 
-async function createRole(transport: RestTransport, roleName: string, permissions: AirflowPermission[]) {
+async function createRole(transport: RoleTransport, roleName: string, permissions: AirflowPermission[]) {
   const created = await transport.send({
     method: "POST",
     path: "/roles",
     body: { name: roleName, actions: permissions },
   });
-  if (created.status !== 200) throw refused("POST /roles", created.status, created.body);
+  if (created.status !== 200 && created.status !== 201)
+    throw refused("POST /roles", created.status, created.body);
 }
 
 /**
@@ -108,7 +134,7 @@ async function createRole(transport: RestTransport, roleName: string, permission
  * recreated with the listed ones, and given back to every user that held it.
  */
 async function setPermissions(
-  transport: RestTransport,
+  transport: RoleTransport,
   roleName: string,
   held: AirflowPermission[],
   permissions: AirflowPermission[],
@@ -116,10 +142,11 @@ async function setPermissions(
 ): Promise<void> {
   const listed = new Set(permissions.map(permissionKey));
   const unlisted = held.filter((p) => !listed.has(permissionKey(p)));
-  if (unlisted.length === 0) {
+  if (unlisted.length === 0 || transport.patchSetsExactly) {
     const body = { name: roleName, actions: permissions };
     const patched = await transport.send({ method: "PATCH", path: rolePath(roleName), body });
     if (patched.status !== 200) throw refused(`PATCH ${rolePath(roleName)}`, patched.status, patched.body);
+    if (unlisted.length > 0) await assertTaken(transport, roleName, unlisted);
     return;
   }
   const holders = await usersHolding(transport, roleName);
@@ -150,6 +177,20 @@ async function setPermissions(
   }
 }
 
+/** An older FAB provider's PATCH only added permissions: say so rather than leave the role wider than listed. */
+async function assertTaken(transport: RoleTransport, roleName: string, unlisted: AirflowPermission[]) {
+  const after = await transport.send({ method: "GET", path: rolePath(roleName) });
+  if (after.status !== 200) throw refused(`GET ${rolePath(roleName)}`, after.status, after.body);
+  const held = new Set(heldPermissions(after.body).map(permissionKey));
+  const kept = unlisted.filter((p) => held.has(permissionKey(p)));
+  if (kept.length > 0)
+    throw new Error(
+      `role ${roleName} still holds ${kept.map(permissionKey).join(", ")} after ${transport.description} was asked ` +
+        `to set its permissions: that FAB provider only adds them. Upgrade apache-airflow-providers-fab on the target ` +
+        `(3.x sets them exactly), or take those permissions off the role by hand.`,
+    );
+}
+
 interface RoleHolder {
   username: string;
   email: string;
@@ -159,7 +200,7 @@ interface RoleHolder {
 }
 
 /** The users holding the role, each as the body that gives them their roles again (GET /users, paged). */
-async function usersHolding(transport: RestTransport, roleName: string): Promise<RoleHolder[]> {
+async function usersHolding(transport: RoleTransport, roleName: string): Promise<RoleHolder[]> {
   const holders: RoleHolder[] = [];
   for (let offset = 0; ; offset += 100) {
     const page = await transport.send({ method: "GET", path: "/users", query: { limit: 100, offset } });
@@ -179,14 +220,18 @@ async function usersHolding(transport: RestTransport, roleName: string): Promise
 }
 
 /** Deletes the role; one already gone is fine. */
-export async function removeRole(transport: RestTransport, roleName: string): Promise<void> {
+export async function removeRole(transport: RoleTransport, roleName: string): Promise<void> {
   const deleted = await transport.send({ method: "DELETE", path: rolePath(roleName) });
   if (deleted.status !== 204 && deleted.status !== 200 && deleted.status !== 404)
     throw refused(`DELETE ${rolePath(roleName)}`, deleted.status, deleted.body);
 }
 
-/** The REST transport to the role API: InvokeRestApi for MWAA, the API itself for self-managed Airflow. */
-function roleTransport(target: AirflowTarget, region: string | undefined): RestTransport {
+/**
+ * The transport to the target's role API: on Airflow 3 the FAB auth manager's API through the API server's
+ * sessions; on 2.x InvokeRestApi for MWAA, the REST API itself for self-managed Airflow.
+ */
+function roleTransport(target: AirflowTarget, region: string | undefined): RoleTransport {
+  if (/^3\./.test(target.airflowVersion)) return new FabApiTransport(sessionsFor(target, region));
   const connection = connectionFor(target, region);
   const apiVersion = restApiVersionFor(target.airflowVersion);
   switch (connection.kind) {
@@ -240,14 +285,6 @@ export const airflowRoleType: ResourceType<AirflowRoleInputs, AirflowRoleOutputs
         `roleName ${JSON.stringify(name)} must be a custom role name (a letter, then letters, digits, _ or -), not one of Airflow's built-in roles`,
       );
     checkPermissions(inputs, failures);
-    const airflow = inputs.airflow as Partial<AirflowTarget> | undefined;
-    const version = airflow && !isUnknown(airflow) ? airflow.airflowVersion : undefined;
-    if (typeof version === "string" && /^3\./.test(version))
-      fail(
-        failures,
-        "airflow.airflowVersion",
-        `airflow.airflowVersion is ${version}: Airflow 3 manages roles through the FAB provider's API, which this resource does not reach; create the role by hand from its permissions`,
-      );
   },
   async create(inputs, context) {
     const log = (line: string) => context.log(`[AirflowRole] ${line}`);

@@ -39,6 +39,7 @@ SCHEDULER_ARGS = ["scheduler", "--skip-serve-logs"]
 SCHEDULER_STALL_SECONDS = 60
 
 SIMPLE_AUTH_MANAGER = "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
+FAB_AUTH_MANAGER = "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager"
 
 _NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
 
@@ -166,6 +167,7 @@ class AirflowEnv:
         options: Optional[Dict[str, Dict[str, str]]] = None,
         users: Optional[Dict[str, Tuple[str, str]]] = None,
         aws_account: Optional[Dict[str, str]] = None,
+        auth_manager: str = "simple",
     ) -> "AirflowEnv":
         """A fresh environment: database dropped and recreated, AIRFLOW_HOME emptied, the log
         group recreated in moto, `airflow db migrate` run and an Admin user created.
@@ -175,7 +177,9 @@ class AirflowEnv:
         users adds Airflow 3 simple auth manager users besides the Admin: {name: (role, password)},
         role one of VIEWER, USER, OP, ADMIN. aws_account puts the environment in another AWS account
         of moto ({"account_id", "access_key_id", "secret_access_key"}, from accounts.other_account): its
-        processes, log group and DAG bucket are that account's."""
+        processes, log group and DAG bucket are that account's. auth_manager "fab" runs an Airflow 3
+        with the FAB auth manager (roles, the FAB provider's role API) instead of the simple one; its
+        users besides the Admin are added with add_fab_user once their roles exist."""
         if not _NAME_PATTERN.match(name):
             raise AirflowEnvError(
                 "environment name %r must be lowercase letters, digits and '-', starting with a letter, "
@@ -222,9 +226,17 @@ class AirflowEnv:
             settings["aws_account"] = dict(aws_account)
         if options:
             settings["options"] = options
-        if users:
+        if auth_manager not in ("simple", "fab"):
+            raise AirflowEnvError("auth_manager must be 'simple' or 'fab', got %r" % auth_manager)
+        if auth_manager == "fab":
             if not is_airflow3(version):
-                raise AirflowEnvError("extra users are for Airflow 3's simple auth manager; %s has none" % version)
+                raise AirflowEnvError("auth_manager 'fab' is for Airflow 3; Airflow %s always runs FAB" % version)
+            settings["auth_manager"] = "fab"
+        if users:
+            if not is_airflow3(version) or auth_manager == "fab":
+                raise AirflowEnvError(
+                    "extra users at creation are for Airflow 3's simple auth manager; with FAB use add_fab_user"
+                )
             settings["users"] = {name: list(entry) for name, entry in users.items()}
         if is_airflow3(version):
             settings["jwt_secret"] = base64.b64encode(os.urandom(32)).decode("ascii")
@@ -234,10 +246,10 @@ class AirflowEnv:
         if not env._copy_template_database():
             env._recreate_database()
             env.airflow("db", "migrate", timeout=600)
-            if not is_airflow3(version):
+            if env.runs_fab:
                 env.airflow("users", "create", *_admin_user_args())
             env._save_as_template_database()
-        if is_airflow3(version):
+        if is_airflow3(version) and not env.runs_fab:
             # The simple auth manager keeps its users' passwords in this file and only generates
             # passwords for users missing from it.
             passwords = {ADMIN_USER: ADMIN_PASSWORD}
@@ -272,11 +284,17 @@ class AirflowEnv:
             conn.close()
 
     @property
+    def runs_fab(self) -> bool:
+        """Whether FAB is the auth manager: always on 2.x, when asked for on 3.x."""
+        return not is_airflow3(self.version) or self._settings.get("auth_manager") == "fab"
+
+    @property
     def _template_database(self) -> str:
-        """A freshly migrated database (with the Admin user on 2.x), one per Airflow virtualenv: it
-        holds nothing of a particular environment (no secret, no DAG), so every later environment of
-        that Airflow starts as a copy of it instead of running `airflow db migrate` again."""
-        return "template_" + Path(self.venv).name.replace("-", "_").replace(".", "_")
+        """A freshly migrated database (with the Admin user under FAB), one per Airflow virtualenv and
+        auth manager: it holds nothing of a particular environment (no secret, no DAG), so every later
+        environment of that Airflow starts as a copy of it instead of running `airflow db migrate` again."""
+        fab = "_fab" if is_airflow3(self.version) and self.runs_fab else ""
+        return "template_" + Path(self.venv).name.replace("-", "_").replace(".", "_") + fab
 
     def _admin_connection(self) -> Any:
         import psycopg2
@@ -452,15 +470,22 @@ class AirflowEnv:
                 # scheduler signs: every process must share the secret.
                 "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": self.url + "/execution/",
                 "AIRFLOW__API_AUTH__JWT_SECRET": self._settings["jwt_secret"],
+                "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES": "1",
+                "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10",
+                "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "10",
+            }
+        )
+        if self.runs_fab:
+            env["AIRFLOW__CORE__AUTH_MANAGER"] = FAB_AUTH_MANAGER
+            return
+        env.update(
+            {
                 "AIRFLOW__CORE__AUTH_MANAGER": SIMPLE_AUTH_MANAGER,
                 "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(
                     ["%s:admin" % self.admin_user]
                     + ["%s:%s" % (name, entry[0].lower()) for name, entry in sorted(self._settings.get("users", {}).items())]
                 ),
                 "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(self.passwords_file),
-                "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES": "1",
-                "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10",
-                "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "10",
             }
         )
 
@@ -703,9 +728,20 @@ class AirflowEnv:
         except ValueError:
             return response.text
 
+    def add_fab_user(self, name: str, role: str, password: str) -> None:
+        """A user of the FAB auth manager with one role (built-in or custom; it must exist)."""
+        if not self.runs_fab:
+            raise AirflowEnvError("%r runs the simple auth manager: give its users to create()" % self.name)
+        self.airflow(
+            "users", "create", "--username=" + name, "--password=" + password, "--role=" + role,
+            "--email=%s@example.com" % name, "--firstname=" + name, "--lastname=Local",
+        )
+        self._settings.setdefault("users", {})[name] = [role, password]
+        self.save()
+
     def jwt(self, user: Optional[str] = None) -> str:
         """Airflow 3: an access token from the api-server's /auth/token, for the Admin user or
-        another user of the simple auth manager (users given to create())."""
+        another user (given to create(), or add_fab_user)."""
         import requests
 
         url = self.url + "/auth/token"

@@ -1,3 +1,4 @@
+import { jsonRequest } from "./jsonHttp";
 import { isTokenRefusal, requestAirflowJwt } from "./jwt";
 import { RestApiVersion } from "./restPaths";
 import { RestRequest, RestResponse, RestTransport } from "./restClient";
@@ -53,23 +54,11 @@ export class DirectRestTransport implements RestTransport {
   private async sendOnce(request: RestRequest): Promise<RestResponse> {
     const url = new URL(`${this.options.baseUrl}/api/${this.apiVersion}${request.path}`);
     for (const [key, value] of Object.entries(request.query ?? {})) url.searchParams.set(key, String(value));
-    const response = await fetch(url, {
+    return jsonRequest(url, {
       method: request.method,
-      headers: {
-        authorization: await this.authorization(),
-        accept: "application/json",
-        ...(request.body === undefined ? {} : { "content-type": "application/json" }),
-      },
-      body: request.body === undefined ? undefined : JSON.stringify(request.body),
-      signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
+      authorization: await this.authorization(),
+      body: request.body,
+      timeoutMs: this.options.timeoutMs ?? 30_000,
     });
-    const text = await response.text();
-    let body: unknown = text;
-    try {
-      body = text ? JSON.parse(text) : undefined;
-    } catch {
-      // plain-text answers (an HTML error page, a text log) are passed on as text
-    }
-    return { status: response.status, body };
   }
 }

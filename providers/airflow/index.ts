@@ -12,3 +12,4 @@ export * from "./mwaaEnvironment";
 export * from "./jwt";
 export * from "./pluginClient";
 export * from "./webLogin";
+export * from "./fabApi";

@@ -4,11 +4,11 @@
  * on self-managed Airflow from `/auth/token` with the REST credentials; on MWAA through the web login
  * (CreateWebLoginToken), since InvokeRestApi's `Path` is relative to `/api/v2` and cannot reach a plugin.
  */
-import type { RegionalAccess } from "../framework/awsAccess";
 import { AirflowApiError } from "./client";
-import { isTokenRefusal, requestAirflowJwt } from "./jwt";
+import { jsonRequest } from "./jsonHttp";
+import { isTokenRefusal } from "./jwt";
 import { DEFAULT_RETRY, RetryPolicy, isRetryableStatus, withRetry } from "./retry";
-import { mwaaWebLogin, WebSession } from "./webLogin";
+import type { SessionSource, WebSession } from "./webLogin";
 
 /** Where the plugin mounts its app (plugin_app.URL_PREFIX). */
 export const PLUGIN_URL_PREFIX = "/mwaa-migration";
@@ -50,33 +50,6 @@ export interface MigrationPluginClient {
   importStatus(runId: string, where: BundleWhere): Promise<PluginRunStatus>;
 }
 
-/** Signs in and hands out a session (base URL and JWT); `renew` after Airflow refused the token. */
-export interface SessionSource {
-  readonly description: string;
-  session(renew: boolean): Promise<WebSession>;
-}
-
-export function selfManagedSessions(login: {
-  baseUrl: string;
-  username: string;
-  password: string;
-}): SessionSource {
-  const baseUrl = login.baseUrl.replace(/\/+$/, "");
-  return {
-    description: `the migration plugin at ${baseUrl}${PLUGIN_URL_PREFIX}`,
-    session: async () => ({ baseUrl, token: await requestAirflowJwt({ ...login, baseUrl }) }),
-  };
-}
-
-export function mwaaWebSessions(
-  target: RegionalAccess & { environmentName: string; airflowVersion: string },
-): SessionSource {
-  return {
-    description: `the migration plugin of MWAA environment ${target.environmentName} (web login)`,
-    session: () => mwaaWebLogin(target),
-  };
-}
-
 type Json = Record<string, unknown>;
 const asObject = (value: unknown): Json => (value && typeof value === "object" ? (value as Json) : {});
 
@@ -103,29 +76,17 @@ export class PluginHttpClient implements MigrationPluginClient {
     private readonly retry: RetryPolicy = DEFAULT_RETRY,
     private readonly timeoutMs = 30_000,
   ) {
-    this.description = sessions.description;
+    this.description = `the migration plugin at ${sessions.describe(PLUGIN_URL_PREFIX)}`;
   }
 
   private async sendOnce(method: string, path: string, body: unknown, renew: boolean) {
     if (renew || !this.current) this.current = await this.sessions.session(renew);
-    const response = await fetch(`${this.current.baseUrl}${PLUGIN_URL_PREFIX}${path}`, {
+    return jsonRequest(`${this.current.baseUrl}${PLUGIN_URL_PREFIX}${path}`, {
       method,
-      headers: {
-        authorization: `Bearer ${this.current.token}`,
-        accept: "application/json",
-        ...(body === undefined ? {} : { "content-type": "application/json" }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(this.timeoutMs),
+      authorization: `Bearer ${this.current.token}`,
+      body,
+      timeoutMs: this.timeoutMs,
     });
-    const text = await response.text();
-    let parsed: unknown = text;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      // an HTML error page from a proxy is passed on as text
-    }
-    return { status: response.status, body: parsed };
   }
 
   private async call(method: string, path: string, what: string, body?: unknown): Promise<unknown> {

@@ -1,6 +1,7 @@
 import { AirflowApiError } from "./client";
 import type { RegionalAccess } from "../framework/awsAccess";
 import { mwaaSdkConfig } from "./endpoint";
+import { requestAirflowJwt } from "./jwt";
 
 /**
  * Where MWAA's web server trades a web login token (CreateWebLoginToken, valid 60 s) for a session, and
@@ -101,4 +102,37 @@ export async function mwaaWebLogin(
     508,
     false,
   );
+}
+
+/**
+ * Signs in to an Airflow 3 API server and hands out a session (base URL and JWT), for what lives beside its
+ * REST API v2: the migration plugin, the FAB auth manager's API. `renew` after Airflow refused the token.
+ */
+export interface SessionSource {
+  /** Where a path of the API server is, in words for messages. */
+  describe(path: string): string;
+  session(renew: boolean): Promise<WebSession>;
+}
+
+/** A self-managed API server: a JWT from `/auth/token` with the REST credentials. */
+export function selfManagedSessions(login: {
+  baseUrl: string;
+  username: string;
+  password: string;
+}): SessionSource {
+  const baseUrl = login.baseUrl.replace(/\/+$/, "");
+  return {
+    describe: (path) => `${baseUrl}${path}`,
+    session: async () => ({ baseUrl, token: await requestAirflowJwt({ ...login, baseUrl }) }),
+  };
+}
+
+/** An MWAA environment's API server, through the web login (InvokeRestApi reaches only `/api/v2`). */
+export function mwaaWebSessions(
+  target: RegionalAccess & { environmentName: string; airflowVersion: string },
+): SessionSource {
+  return {
+    describe: (path) => `${path} of MWAA environment ${target.environmentName} (web login)`,
+    session: () => mwaaWebLogin(target),
+  };
 }

@@ -8,12 +8,8 @@
 import { type AirflowKind, airflowKindOf } from "../../rules/airflowKind";
 import { AirflowConnection, chooseAirflowClientKind, createAirflowClient } from "../airflow/chooser";
 import type { AirflowClient } from "../airflow/client";
-import {
-  type MigrationPluginClient,
-  mwaaWebSessions,
-  PluginHttpClient,
-  selfManagedSessions,
-} from "../airflow/pluginClient";
+import { type MigrationPluginClient, PluginHttpClient } from "../airflow/pluginClient";
+import { type SessionSource, mwaaWebSessions, selfManagedSessions } from "../airflow/webLogin";
 import { parseDagFolder } from "../../rules/dagLocation";
 import { ASSUME_ROLE_ARN_PATTERN, type AwsAccess, accessOf } from "./awsAccess";
 import { Failures, fail, isUnknown } from "./checks";
@@ -103,31 +99,32 @@ export function sideAccess(target: AirflowTarget | undefined, defaultRegion: str
 }
 
 /**
- * A client of the migration plugin in an Airflow 3 API server: self-managed with its REST login, MWAA
- * through the web login (InvokeRestApi reaches only the REST API root, not a plugin's app).
+ * Sessions with an Airflow 3 API server, for what lives beside its REST API (the migration plugin, the FAB
+ * auth manager's API): self-managed with its REST login, MWAA through the web login (InvokeRestApi reaches
+ * only the REST API root).
  */
+export function sessionsFor(target: AirflowTarget, defaultRegion: string | undefined): SessionSource {
+  const connection = connectionFor(target, defaultRegion);
+  if (connection.kind === "airflow-rest")
+    return selfManagedSessions({
+      baseUrl: connection.baseUrl,
+      username: connection.username,
+      password: connection.password,
+    });
+  return mwaaWebSessions({
+    ...accessOf(connection),
+    region: connection.region,
+    environmentName: connection.environmentName,
+    airflowVersion: connection.airflowVersion,
+  });
+}
+
+/** A client of the migration plugin in an Airflow 3 API server. */
 export function pluginClientFor(
   target: AirflowTarget,
   defaultRegion: string | undefined,
 ): MigrationPluginClient {
-  const connection = connectionFor(target, defaultRegion);
-  if (connection.kind === "airflow-rest") {
-    return new PluginHttpClient(
-      selfManagedSessions({
-        baseUrl: connection.baseUrl,
-        username: connection.username,
-        password: connection.password,
-      }),
-    );
-  }
-  return new PluginHttpClient(
-    mwaaWebSessions({
-      ...accessOf(connection),
-      region: connection.region,
-      environmentName: connection.environmentName,
-      airflowVersion: connection.airflowVersion,
-    }),
-  );
+  return new PluginHttpClient(sessionsFor(target, defaultRegion));
 }
 
 export function checkAirflow(failures: Failures, property: string, value: unknown): void {

@@ -2,9 +2,9 @@
 
     harness.py up   <state-dir>   a real Airflow (2.11.0, a version the import accepts as a target) with its own DAG folder, the DAG bucket in moto, and the
                                   stand-in's environment description; prints nothing, writes <state-dir>/it.json.
-                                  Also an Airflow 3.3.2 with the migration plugin, created but not started (the test
-                                  that imports into it starts and stops it), which the stand-in serves as a second
-                                  environment
+                                  Also an Airflow 3.3.2 under the FAB auth manager with the migration plugin, created
+                                  but not started (the tests that import into it and make a role on it start and stop
+                                  it), which the stand-in serves as a second environment
     harness.py down <state-dir>   stops those Airflows
 
 Run from the tools venv with PYTHONPATH=local (scripts/test-integration.sh does).
@@ -30,9 +30,10 @@ PLUGIN_PREFIX = "plugin-it"
 
 
 def airflow3_target() -> AirflowEnv:
-    """A fresh one each session: its test counts what the import brings."""
+    """A fresh one each session: its test counts what the import brings. It runs the FAB auth manager, as
+    MWAA runs Airflow 3: its roles are where the custom role test makes one."""
     port = stack_info()["ports"]["airflow_last"]
-    return AirflowEnv.create(AIRFLOW3_ENV_NAME, AIRFLOW3_VERSION, new_fernet_key(), port=port)
+    return AirflowEnv.create(AIRFLOW3_ENV_NAME, AIRFLOW3_VERSION, new_fernet_key(), port=port, auth_manager="fab")
 
 
 def standin_environment(env: AirflowEnv, dag_bucket: str) -> dict:

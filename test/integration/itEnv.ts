@@ -1,4 +1,7 @@
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { type AirflowClient, createAirflowClient } from "../../providers/airflow";
 
 /** What scripts/test-integration.sh set up (written by test/integration/harness.py). */
 export interface IntegrationInfo {
@@ -33,6 +36,33 @@ export function integrationInfo(): IntegrationInfo {
   if (!path)
     throw new Error("MWAA_IT_INFO is not set: run the integration tests with scripts/test-integration.sh");
   return JSON.parse(readFileSync(path, "utf8")) as IntegrationInfo;
+}
+
+/** The harness's Airflow 3 target through its own REST API (v2), as its Admin. */
+export function airflow3Client(info: IntegrationInfo): AirflowClient {
+  return createAirflowClient({
+    kind: "airflow-rest",
+    baseUrl: info.airflow3.restApiUrl,
+    username: info.username,
+    password: info.password,
+    airflowVersion: info.airflow3.airflowVersion,
+  });
+}
+
+/** The local stack's tools Python (mwaa_local, moto). */
+export function tools(): string {
+  const venv = process.env.MWAA_LOCAL_TOOLS_VENV;
+  if (!venv)
+    throw new Error("MWAA_LOCAL_TOOLS_VENV is not set: run this test with scripts/test-integration.sh");
+  return path.join(venv, "bin", "python");
+}
+
+/** `python -m mwaa_local <command> <name>`: e.g. start or stop one of the stack's Airflow environments. */
+export function mwaaLocal(command: string, name: string): void {
+  execFileSync(tools(), ["-m", "mwaa_local", command, name], {
+    env: { ...process.env, PYTHONPATH: path.resolve(__dirname, "..", "..", "local") },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
 }
 
 /** A DAG file for the client tests: one DAG that logs its conf, and 120 more so that listing needs two pages. */

@@ -13,7 +13,7 @@ import { createAirflowClient } from "../../providers/airflow";
 import { IMPORT_DAG_ID } from "../../contract";
 import { metadataImportProvider } from "../../providers/metadataImport";
 import { payloadInputs } from "../../providers/framework/resource";
-import { integrationInfo } from "./itEnv";
+import { airflow3Client, integrationInfo, mwaaLocal, tools } from "./itEnv";
 
 const info = integrationInfo();
 const DAG_ID = "plugin_history";
@@ -29,20 +29,6 @@ const PREFIX = `${info.airflow3.pluginPrefix}/s-${Date.now().toString(36)}`;
 const ROOT = path.resolve(__dirname, "..", "..");
 
 type Props = Record<string, unknown>;
-
-function tools(): string {
-  const venv = process.env.MWAA_LOCAL_TOOLS_VENV;
-  if (!venv)
-    throw new Error("MWAA_LOCAL_TOOLS_VENV is not set: run this test with scripts/test-integration.sh");
-  return path.join(venv, "bin", "python");
-}
-
-function mwaaLocal(command: string, name: string): void {
-  execFileSync(tools(), ["-m", "mwaa_local", command, name], {
-    env: { ...process.env, PYTHONPATH: path.join(ROOT, "local") },
-    stdio: ["ignore", "ignore", "inherit"],
-  });
-}
 
 /** The export in direct mode against the 2.11.0 environment's database (as `python -m mwaa_migration export`). */
 function exportBundle(exportId: string): void {
@@ -142,13 +128,7 @@ describe("MetadataImport into Airflow 3 through the migration plugin", function 
     await source.setPaused(DAG_ID, false);
     for (const runId of ["plugin_1", "plugin_2"]) await runOnSource(`${runId}_${PREFIX.slice(-6)}`);
     exportBundle("bulk-1");
-    const target = createAirflowClient({
-      kind: "airflow-rest",
-      baseUrl: info.airflow3.restApiUrl,
-      username: info.username,
-      password: info.password,
-      airflowVersion: info.airflow3.airflowVersion,
-    });
+    const target = airflow3Client(info);
     await target.waitUntilParsed(DAG_ID, { deadlineMs: Date.now() + 300_000, pollIntervalMs: 2000 });
   });
 

@@ -108,7 +108,7 @@ describe("web UI access in the stack", () => {
     ],
   };
 
-  it("attaches a login policy per principal, as its kind allows, and outputs the custom role to create", async () => {
+  it("attaches a login policy per principal, as its kind allows, and creates the custom role", async () => {
     const run = await runStackWithOutputs({
       ...loadDevConfig(),
       "mwaa-migration:webUiAccess": JSON.stringify([
@@ -151,7 +151,6 @@ describe("web UI access in the stack", () => {
     assert.ok(permissions.includes("can_read on DAG:daily_sales_report"));
     assert.ok(!permissions.some((p) => p.endsWith(" on DAGs")), "no permission on every DAG");
     assert.ok(custom.dependencies?.includes(byName(run, "dev-migration-target-environment").urn));
-    assert.deepEqual(run.outputs.webUiCustomRolesToCreate, []);
   });
 
   it("with ssoInstanceArn, attaches each permission set's login policy to it, and the deployer may", async () => {
@@ -198,7 +197,7 @@ describe("web UI access in the stack", () => {
     assert.ok(!(without.outputs.deployerPolicy as string).includes("WebUiPermissionSetAttachments"));
   });
 
-  it("on an Airflow 3 target, leaves the custom role as an output to create by hand", async () => {
+  it("on an Airflow 3 target, creates the custom role too, on the environment's reported version", async () => {
     const run = await runStackWithOutputs({
       ...loadDevConfig(),
       "mwaa-migration:webUiAccess": JSON.stringify([
@@ -208,11 +207,11 @@ describe("web UI access in the stack", () => {
       "mwaa-migration:requirementsFile": "",
       "mwaa-migration:historyImport": "false",
     });
-    assert.ok(!run.resources.some((r) => r.name === "dev-migration-web-ui-role-SalesViewer"));
-    const [custom] = run.outputs.webUiCustomRolesToCreate;
-    assert.equal(custom.name, "SalesViewer");
+    const custom = byName(run, "dev-migration-web-ui-role-SalesViewer");
+    assert.equal(custom.inputs.roleName, "SalesViewer");
+    assert.equal(custom.inputs.airflow.airflowVersion, "3.0.6");
     assert.ok(
-      custom.actions.some(
+      custom.inputs.permissions.some(
         (a: { action: { name: string }; resource: { name: string } }) =>
           a.action.name === "can_read" && a.resource.name === "DAG:daily_sales_report",
       ),
@@ -233,6 +232,5 @@ describe("web UI access in the stack", () => {
   it("creates nothing for an empty mapping", async () => {
     const run = await runStackWithOutputs({ ...loadDevConfig(), "mwaa-migration:webUiAccess": "[]" });
     assert.ok(!run.resources.some((r) => r.name.includes("web-ui")));
-    assert.deepEqual(run.outputs.webUiCustomRolesToCreate, []);
   });
 });
