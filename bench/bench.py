@@ -4,8 +4,12 @@ Seeds an Airflow 2.10.3 metadata database with synthetic history (seed.sql), exp
 with the direct mode, imports the bundle into an empty database of each target version
 (BENCH_TARGETS, default 2.11.0 and 3.3.2: the Airflow 3 import maps every row to the 3.x
 schema), and in the same run copies the same tables with `COPY ... TO STDOUT` /
-`COPY ... FROM STDIN` through psql. Prints one table per size and a summary; peak memory is
-the max RSS of each process.
+`COPY ... FROM STDIN` through psql: out of the source and into a copy of it, and, for each
+target, the rows the import wrote into a copy of that target as it was before the import (its
+indexes and foreign keys), twice: in the order they were written on the source (by time, the
+baseline an import into it compares with) and in the order the import left them (by key, which
+PostgreSQL's indexes take faster). Prints one table per size and a summary; peak memory is the
+max RSS of each process.
 
 Run with bench/run.sh (it starts the local stack first).
 """
@@ -38,6 +42,10 @@ HISTORY = ["dag_run", "task_instance", "task_instance_history", "task_fail", "ta
            "rendered_task_instance_fields", "dag_run_note", "task_instance_note", "sla_miss", "log", "job"]
 # What the COPY baseline moves: the seeded tables, parents first.
 BASELINE_TABLES = ["dag_run", "task_instance", "xcom", "log"]
+# The order each table's rows were written in on the source (the seed writes them hour by hour): the first
+# of these columns the table has (dag_run's is logical_date on Airflow 3).
+WRITTEN_ORDER = {"dag_run": ["logical_date", "execution_date"], "task_instance": ["start_date"],
+                 "xcom": ["timestamp"], "log": ["dttm"]}
 PEER = ["mwaa-dr==2.2.0", "smart-open==7.1.0"]  # smart-open is mwaa-dr's one requirement; wrapt, its own, is in Airflow
 PEER_VERSION = "2.10.3"  # mwaa-dr restores into the version it backed up
 # What else mwaa-dr 2.2.0 moves for Airflow 2.10 (active_dag is its own table of unpaused DAGs, active_dags).
@@ -55,8 +63,10 @@ WHERE r.id IS NULL OR (r.dag_id, r.run_id) <> (x.dag_id, x.run_id)"""
 
 
 def psql(dsn: str, *args: str, stdin=None, stdout=None) -> None:
+    # No NOTICEs (a TRUNCATE ... CASCADE names every table it reaches).
+    quiet = dict(os.environ, PGOPTIONS="-c client_min_messages=warning")
     subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", dsn] + list(args),
-                   check=True, stdin=stdin, stdout=stdout or subprocess.DEVNULL)
+                   check=True, stdin=stdin, stdout=stdout or subprocess.DEVNULL, env=quiet)
 
 
 def existing(env: AirflowEnv, tables: List[str]) -> List[str]:
@@ -192,6 +202,40 @@ def peer(env: AirflowEnv, step: str, site: Path, prefix: str) -> Tuple[float, fl
     return measured(argv, env.process_env({"PYTHONPATH": str(site)}))
 
 
+def empty_copy_of(target: AirflowEnv, admin: str) -> str:
+    """A database cloned from the target before its import (its DAGs and DAG versions, no history)."""
+    name = "bench_copy_" + target.database
+    psql(admin, "-c", "DROP DATABASE IF EXISTS %s WITH (FORCE)" % name)
+    psql(admin, "-c", "CREATE DATABASE %s TEMPLATE %s" % (name, target.database))
+    return admin.rsplit("/", 1)[0] + "/" + name
+
+
+def copy_in_after(target: AirflowEnv, copy_dsn: str, workdir: Path, written_order: bool) -> float:
+    """Seconds of COPY FROM STDIN of the rows the import wrote into the target, into its pre-import clone
+    (emptied first): in the order they were written on the source, or as the import left them."""
+    reset(copy_dsn, BASELINE_TABLES)
+    seconds = 0.0
+    for table in BASELINE_TABLES:
+        path = workdir / (table + ".target.copy")
+        query = table
+        if written_order:
+            column = next(c for c in WRITTEN_ORDER[table] if existing_column(target, table, c))
+            query = "(SELECT * FROM %s ORDER BY %s)" % (table, column)
+        with open(path, "wb") as sink:
+            psql(target.dsn, "-c", "COPY %s TO STDOUT" % query, stdout=sink)
+        started = time.monotonic()
+        with open(path, "rb") as feed:
+            psql(copy_dsn, "-c", "COPY %s FROM STDIN" % table, stdin=feed)
+        seconds += time.monotonic() - started
+        path.unlink()
+    return seconds
+
+
+def existing_column(env: AirflowEnv, table: str, column: str) -> bool:
+    return bool(env.query("SELECT 1 FROM information_schema.columns WHERE table_name = %s AND column_name = %s",
+                          (table, column)))
+
+
 def copy_baseline(source: AirflowEnv, copy_dsn: str, workdir: Path) -> Tuple[float, float, int]:
     out_seconds = in_seconds = 0.0
     total = 0
@@ -239,6 +283,7 @@ def main() -> int:
             reset(target, existing(target, HISTORY))
             add_dags(target, size["dags"])
         psql(peer_target.dsn, "-c", "DROP TABLE IF EXISTS active_dags")
+        target_copies = {t.version: empty_copy_of(t, admin) for t in targets}
         seed(source, label, size)
 
         export_id = "%s-%d" % (label, int(time.time()))
@@ -253,7 +298,15 @@ def main() -> int:
             short = rows_on_target(source, target, BASELINE_TABLES, "rows on the target")
             if short:
                 raise SystemExit("the import into %s did not move every row of %s" % (target.version, ", ".join(short)))
-            imports.append((target.version, imp_wall, imp_rss, wrong_run(target.dsn)))
+            workdir = Path(tempfile.mkdtemp())
+            by_key = copy_in_after(target, target_copies[target.version], workdir, written_order=False)
+            copy_in_target = copy_in_after(target, target_copies[target.version], workdir, written_order=True)
+            print("  COPY FROM STDIN of the same rows into %s as it was before the import: %.1f s in the order"
+                  " written (import %.2fx), %.1f s in key order (import %.2fx)"
+                  % (target.version, copy_in_target, imp_wall / copy_in_target, by_key, imp_wall / by_key),
+                  flush=True)
+            imports.append((target.version, imp_wall, imp_rss, wrong_run(target.dsn), copy_in_target,
+                            wrong_run(target_copies[target.version]), by_key))
         peer_result = run_peer(source, peer_target, site, label)
         copy_out, copy_in, copy_rows = copy_baseline(source, copy_dsn, Path(tempfile.mkdtemp()))
         results.append({"label": label, "rows": rows, "exp_wall": exp_wall, "exp_rss": exp_rss, "imports": imports,
@@ -277,16 +330,19 @@ def main() -> int:
 
 
 def print_steps(results: List[Dict]) -> None:
-    """Each step of each tool, timed, against the COPY step it compares with."""
+    """Each step of each tool, timed, against the COPY step it compares with: an import against COPY into
+    the same target (its schema, indexes and foreign keys), the peer's restore against COPY into the source's."""
     print("%-8s %-28s %10s %9s %12s %12s %9s" % ("size", "step", "rows", "wall s", "rows/s", "peak RSS MiB", "vs COPY"))
     for r in results:
         exp_wall, exp_rss, copy_out, copy_in, dr = r["exp_wall"], r["exp_rss"], r["copy_out"], r["copy_in"], r["peer"]
         lines = [("export (direct mode)", r["rows"], exp_wall, exp_rss, exp_wall / copy_out)]
-        for version, imp_wall, imp_rss, _ in r["imports"]:
+        for version, imp_wall, imp_rss, _, target_in, _, by_key in r["imports"]:
             lines += [
-                ("import into %s" % version, r["rows"], imp_wall, imp_rss, imp_wall / copy_in),
+                ("import into %s" % version, r["rows"], imp_wall, imp_rss, imp_wall / target_in),
                 ("export + import into %s" % version, r["rows"], exp_wall + imp_wall, max(exp_rss, imp_rss),
-                 (exp_wall + imp_wall) / (copy_out + copy_in)),
+                 (exp_wall + imp_wall) / (copy_out + target_in)),
+                ("COPY FROM STDIN into %s" % version, r["rows"], target_in, None, 1.0),
+                ("  the same, in key order", r["rows"], by_key, None, by_key / target_in),
             ]
         lines += [
             ("mwaa-dr backup", dr["rows"], dr["backup"], dr["backup_rss"], dr["backup"] / copy_out),
@@ -295,7 +351,7 @@ def print_steps(results: List[Dict]) -> None:
             ("mwaa-dr backup + restore", dr["rows"], dr["backup"] + dr["restore"],
              max(dr["backup_rss"], dr["restore_rss"]), (dr["backup"] + dr["restore"]) / (copy_out + copy_in)),
             ("psql COPY TO STDOUT", r["copy_rows"], copy_out, None, 1.0),
-            ("psql COPY FROM STDIN", r["copy_rows"], copy_in, None, 1.0),
+            ("psql COPY FROM STDIN (src)", r["copy_rows"], copy_in, None, 1.0),
             ("COPY out + in", r["copy_rows"], copy_out + copy_in, None, 1.0),
         ]
         for step, n, wall, rss, ratio in lines:
@@ -304,23 +360,27 @@ def print_steps(results: List[Dict]) -> None:
 
 
 def print_side_by_side(results: List[Dict]) -> None:
-    """Ours / mwaa-dr / COPY over the same seeded rows (dag_run, task_instance, xcom, log), out + in."""
+    """Ours / mwaa-dr / COPY over the same seeded rows (dag_run, task_instance, xcom, log), out + in; each
+    tool against COPY out of the source and into a database of the version it writes."""
     print("%-8s %-26s %10s %9s %9s %9s %10s %12s %8s  %s" % (
         "size", "tool (out + in)", "rows", "out s", "in s", "total s", "rows/s", "peak RSS MiB", "vs COPY",
         "xcom rows pointing at the wrong run"))
     for r in results:
         copy_total = r["copy_out"] + r["copy_in"]
         dr = r["peer"]
-        tools = [("mwaa-migration -> %s" % v, r["exp_wall"], wall, max(r["exp_rss"], rss), wrong)
-                 for v, wall, rss, wrong in r["imports"]]
+        tools = []
+        for v, wall, rss, wrong, target_in, copy_wrong, _ in r["imports"]:
+            tools += [("mwaa-migration -> %s" % v, r["exp_wall"], wall, max(r["exp_rss"], rss), wrong,
+                       r["copy_out"] + target_in),
+                      ("psql COPY -> %s" % v, r["copy_out"], target_in, None, copy_wrong, r["copy_out"] + target_in)]
         tools += [("mwaa-dr 2.2.0 -> %s" % PEER_VERSION, dr["backup"], dr["restore"],
-                   max(dr["backup_rss"], dr["restore_rss"]), dr["wrong"]),
-                  ("psql COPY", r["copy_out"], r["copy_in"], None, r["copy_wrong"])]
-        for tool, out_s, in_s, rss, wrong in tools:
+                   max(dr["backup_rss"], dr["restore_rss"]), dr["wrong"], copy_total),
+                  ("psql COPY -> %s" % PEER_VERSION, r["copy_out"], r["copy_in"], None, r["copy_wrong"], copy_total)]
+        for tool, out_s, in_s, rss, wrong, baseline in tools:
             total = out_s + in_s
             print("%-8s %-26s %10d %9.1f %9.1f %9.1f %10.0f %12s %7.2fx  %d" % (
                 r["label"], tool, r["copy_rows"], out_s, in_s, total, r["copy_rows"] / total,
-                "%.0f" % rss if rss else "-", total / copy_total, wrong))
+                "%.0f" % rss if rss else "-", total / baseline, wrong))
 
 
 if __name__ == "__main__":
