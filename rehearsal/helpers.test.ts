@@ -20,6 +20,7 @@ const env: LocalAirflow = {
   dagBucket: "rehearse-src-dags",
   logGroup: "airflow-rehearse-src-Task",
   account: "123456789012",
+  fabRoles: true,
   dsn: "postgresql://postgres@127.0.0.1:58001/airflow_rehearse_src",
   cli: { command: "/venv/bin/airflow", env: { AIRFLOW_HOME: "/state/airflow/rehearse-src" } },
   region: "us-east-1",
@@ -36,6 +37,7 @@ describe("rehearsal helpers", () => {
       dagPath: "dags",
       logGroup: "airflow-rehearse-src-Task",
       executionRoleName: "rehearse-src-execution",
+      fabRoles: true,
     });
   });
 

@@ -3,11 +3,14 @@
  * its config, the same phase resources as the project's program (`migrationPhases`, the same classes,
  * inputs and dependencies), next to local stand-ins for what the program's AWS components create
  * there (the migration bucket and key, the grants, the target's workflow assets). The stage rules are
- * the program's too: the stage and whether bulk ran are read back from this stack's own outputs.
+ * the program's too: the stage and whether bulk ran are read back from this stack's own outputs. Where the
+ * target's roles are FAB's, a custom web UI role limited to some DAGs is made as the program's WebUiAccess
+ * makes it (AirflowRole), once the target has parsed them.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { LocalGrants, LocalMigrationBucket, LocalWorkflowAssets } from "../local/standins";
 import {
+  AirflowRole,
   type AwsAccess,
   migrationPhases,
   mwaaAirflow,
@@ -16,6 +19,7 @@ import {
   type PhaseSettings,
 } from "../providers";
 import { exportGrantPolicy, importGrantPolicy } from "../rules/permissions";
+import { customRoleSpec } from "../rules/webUiAccess";
 import { isStage, stageHistory, stagePlan, stageTransitionProblem } from "../rules/stages";
 
 export const REHEARSAL_CONFIG = "mwaa-rehearsal";
@@ -31,6 +35,8 @@ export interface RehearsalEnvironment {
   dagPath: string;
   logGroup: string;
   executionRoleName: string;
+  /** Its roles are FAB's (every Airflow 2, an Airflow 3 under the FAB auth manager): custom roles can be made. */
+  fabRoles: boolean;
 }
 
 export interface RehearsalFacts {
@@ -49,6 +55,8 @@ export interface RehearsalFacts {
   /** Converted Data Pipeline pipelines (`--pipelines`): uploaded beside those files, as the stack does. */
   generatedDags: { file: string; content: string; dagId: string; sha256: string }[];
   settings: PhaseSettings;
+  /** A custom web UI role to make on the target, limited to these DAGs (a `webUiAccess` mapping's). */
+  webUiRole?: { name: string; dags: string[] };
 }
 
 /** What the report reads of each phase resource (never its provider or its airflow input). */
@@ -194,8 +202,27 @@ export function rehearsalProgram(facts: RehearsalFacts): () => Promise<Record<st
       settings: facts.settings,
     });
 
+    const role = facts.webUiRole && customRoleSpec(facts.webUiRole.name, facts.webUiRole.dags);
+    const webUiRole =
+      role &&
+      new AirflowRole(
+        "rehearsal-web-ui-role",
+        { airflow: targetAirflow, roleName: role.name, permissions: role.actions, region: target.region },
+        { dependsOn: [assets] },
+      );
+
     return {
       stage,
+      ...(webUiRole && role
+        ? {
+            webUiRole: {
+              name: role.name,
+              dags: facts.webUiRole!.dags,
+              permissions: role.actions.length,
+              adopted: webUiRole.adopted,
+            },
+          }
+        : {}),
       bulkApplied: plan.bulkExport || history.bulkApplied,
       phaseOrder: phasesInOrder(phases).map((r) => r.urn),
       phases: phaseOutputs(phases),

@@ -66,6 +66,8 @@ export interface LocalAirflow {
   logGroup: string;
   /** The AWS account of moto the environment is in (its processes, DAG bucket and log group). */
   account: string;
+  /** Its roles are FAB's: every Airflow 2, and an Airflow 3 whose lock has the FAB provider (as MWAA runs it). */
+  fabRoles: boolean;
   dsn: string;
   cli: { command: string; env: Record<string, string> };
   region: string;
@@ -239,6 +241,7 @@ export function rehearsalEnvironment(env: LocalAirflow): RehearsalEnvironment {
     dagPath: "dags",
     logGroup: env.logGroup,
     executionRoleName: executionRoleName(env.name),
+    fabRoles: env.fabRoles,
   };
 }
 
@@ -335,6 +338,27 @@ function parityOf(outputs: Record<string, unknown>): ParseParity {
 }
 const phasesOf = (record: StageRecord | undefined): Phases => (record?.outputs.phases ?? {}) as Phases;
 
+/** A custom web UI role, as a `webUiAccess` mapping names one, limited to the source's first DAG. */
+export const WEB_UI_ROLE = "RehearsalViewer";
+export function webUiRoleFor(
+  target: LocalAirflow,
+  dagIds: string[],
+): { webUiRole?: { name: string; dags: string[] } } {
+  const [first] = [...dagIds].sort();
+  return target.fabRoles && first ? { webUiRole: { name: WEB_UI_ROLE, dags: [first] } } : {};
+}
+
+/** The custom web UI role the rehearsal made on the target, or why it made none. */
+export function webUiRoleOf(record: StageRecord | undefined, target: LocalAirflow): Report["webUiRole"] {
+  const made = record?.outputs.webUiRole as { name: string; dags: string[]; permissions: number } | undefined;
+  if (made) return { name: made.name, dags: made.dags, permissions: made.permissions };
+  return {
+    skipped: target.fabRoles
+      ? "the source had no DAG to limit it to"
+      : `Airflow ${target.airflowVersion} runs the simple auth manager here (its lock has no FAB provider): no roles to make`,
+  };
+}
+
 /** A stage's record as the report shows it. */
 export function engineStageSummary(record: StageRecord): EngineStageSummary {
   return {
@@ -415,6 +439,7 @@ export async function runRehearsal(options: RehearsalOptions, display: Display):
     workflowFolder: source.dagsFolder,
     workflowFiles: workflowFilesOf(source.dagsFolder),
     dagIds: Object.keys(sourceBefore.dags),
+    ...webUiRoleFor(target, Object.keys(sourceBefore.dags)),
     generatedDags: pipelines.map((p) => ({
       file: p.dagFile,
       content: p.content,
@@ -523,6 +548,7 @@ export async function runRehearsal(options: RehearsalOptions, display: Display):
       refusedDags: report.refused,
       dagCompatibility: compatibility,
       ...(report.targetParse ? { targetParse: report.targetParse } : {}),
+      webUiRole: webUiRoleOf(records.at(-1), target),
       ...(pipelineResults ? { pipelines: pipelineResults } : {}),
       engine: {
         cli: { version: cli.version, builtSeconds: cli.builtSeconds },

@@ -240,6 +240,19 @@ describe("rehearsal report rendering", () => {
     assert.doesNotMatch(renderTerminal(oneAccount), /in account/);
   });
 
+  it("names the custom web UI role made on the target, or why none was made", () => {
+    const made = report({ webUiRole: { name: "RehearsalViewer", dags: ["seed_etl"], permissions: 11 } });
+    const line = "Custom web UI role on the target: RehearsalViewer, 11 permissions, its DAGs seed_etl";
+    assert.ok(renderTerminal(made).split("\n").includes(line));
+    assert.ok(renderHtml(made).includes(line));
+    const none = report({ webUiRole: { skipped: "Airflow 3.0.6 runs the simple auth manager here" } });
+    assert.match(
+      renderTerminal(none),
+      /Custom web UI role: none made \(Airflow 3\.0\.6 runs the simple auth manager here\)/,
+    );
+    assert.doesNotMatch(renderTerminal(report({})), /web UI role/);
+  });
+
   it("lists the problems when the counts do not reconcile", () => {
     const text = renderTerminal(
       report({ reconciled: false, problems: ["dag_run: the source has 6, the target gained 5"] }),

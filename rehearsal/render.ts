@@ -94,6 +94,14 @@ function title(report: Report): string {
 }
 
 /** Where each side was, when the target is in another account than the source. */
+/** The custom web UI role made on the target, in one line (null in reports written before it was made). */
+export function webUiRoleLine(report: Report): string | null {
+  const role = report.webUiRole;
+  if (!role) return null;
+  if ("skipped" in role) return `Custom web UI role: none made (${role.skipped})`;
+  return `Custom web UI role on the target: ${role.name}, ${role.permissions} permissions, its DAGs ${role.dags.join(", ")}`;
+}
+
 export function accountsLine(report: Report): string | null {
   const { source, target } = report;
   if (!source?.account || !target.account || source.account === target.account) return null;
@@ -165,6 +173,8 @@ export function renderTerminal(report: Report): string {
     out.push("", `History refused (DAGs the target does not have): ${report.refusedDags.join(", ")}`);
   if (report.targetParse)
     out.push("", "DAG parse on the target", ...describeParity(report.targetParse).map((l) => `  ${l}`));
+  const role = webUiRoleLine(report);
+  if (role) out.push("", role);
   const compatibility = compatibilityText(report);
   if (compatibility) out.push("", compatibility);
   if (report.pipelines) {
@@ -299,6 +309,7 @@ export function renderHtml(report: Report): string {
     report.targetParse
       ? `<h2>DAG parse on the target</h2><pre>${escapeHtml(describeParity(report.targetParse).join("\n"))}</pre>`
       : "",
+    webUiRoleLine(report) ? `<p>${escapeHtml(webUiRoleLine(report)!)}</p>` : "",
     compatibilityText(report)
       ? `<h2>DAG compatibility</h2><pre>${escapeHtml(compatibilityText(report)!)}</pre>`
       : "",

@@ -101,6 +101,8 @@ export interface Report {
   dagCompatibility?: CompatReport | { error: string };
   /** The prepare stage's parse check on the target (TargetDagParse): what parses there and what does not. */
   targetParse?: ParseParity;
+  /** The custom web UI role made on the target (AirflowRole, as a `webUiAccess` mapping's), or why none. */
+  webUiRole?: { name: string; dags: string[]; permissions: number } | { skipped: string };
   /**
    * `--pipelines`: each converted Data Pipeline pipeline and its one run on the target, every wait within
    * `capSeconds`; the runs' output is in `log`.

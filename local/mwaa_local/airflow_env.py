@@ -91,6 +91,12 @@ def ensure_airflow_venv(version: str) -> Path:
     return Path(result.stdout.strip())
 
 
+def locks_fab(version: str) -> bool:
+    """Whether Airflow <version>'s lock installs the FAB provider (every 2.x; on 3.x only where it is added)."""
+    lock = LOCKS_DIR / ("airflow-%s.txt" % version)
+    return lock.exists() and re.search(r"^apache-airflow-providers-fab==", lock.read_text(), re.M) is not None
+
+
 def free_airflow_port() -> int:
     """The first port in the stack's Airflow range that nothing listens on."""
     ports = stack_info()["ports"]

@@ -6,7 +6,9 @@ environments. Each command prints one JSON document on its last stdout line; mes
                                                       (MWAA_LOCAL_AWS_ENDPOINT_URL: its AWS calls go there);
                                                       plugins.zip unpacked and {"section.key": value} options
                                                       set before it starts, as MWAA does; --account puts it
-                                                      in another account of moto (accounts.py)
+                                                      in another account of moto (accounts.py); an Airflow 3
+                                                      runs the FAB auth manager where its lock has it, as MWAA
+                                                      does
     envs.py account  <id>                             that account made ready: its deployer role's ARN
     envs.py seed     <name> <runs>                    real history through the scheduler (mwaa_local.seed_history)
     envs.py snapshot <name>                           per DAG: runs and paused state; per table: migratable rows
@@ -33,6 +35,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 from mwaa_local import AirflowEnv, AirflowEnvError, new_fernet_key, stack_info
+from mwaa_local.airflow_env import is_airflow3, locks_fab
 from mwaa_local.accounts import airflow_keys, deployer_role
 
 # The export's own rules for what it carries (own DAGs left out, finished runs, resumable task
@@ -74,6 +77,8 @@ def create(
     starts, as MWAA does with an environment's plugins.zip and airflowConfigurationOptions. With
     account_id, the environment and its DAG bucket and log group are in that account of moto."""
     say("creating Airflow %s environment %r (database, airflow db migrate, admin user) ..." % (version, name))
+    # MWAA runs Airflow 3 with the FAB auth manager; a version whose lock has no FAB keeps the simple one.
+    auth_manager = "fab" if is_airflow3(version) and locks_fab(version) else "simple"
     aws_account = None
     if account_id:
         aws_account = {"account_id": account_id, **airflow_keys(account_id)}
@@ -84,6 +89,7 @@ def create(
         aws_endpoint_url=os.environ.get("MWAA_LOCAL_AWS_ENDPOINT_URL") or None,
         options=_option_sections(options or {}),
         aws_account=aws_account,
+        auth_manager=auth_manager,
     )
     if plugins_zip:
         env.plugins_folder.mkdir(parents=True, exist_ok=True)
@@ -117,6 +123,8 @@ def describe(env: AirflowEnv, dag_bucket: str) -> Dict[str, Any]:
         "dagBucket": dag_bucket,
         "logGroup": env.log_group,
         "account": env.account_id,
+        # Whether its roles are FAB's (2.x, and 3.x under the FAB auth manager): where custom roles can be made.
+        "fabRoles": env.runs_fab,
         "dsn": env.dsn,
         "cli": {"command": str(env.venv / "bin" / "airflow"), "env": env.process_env()},
         "region": stack_info()["aws_region"],

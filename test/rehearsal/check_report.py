@@ -5,7 +5,8 @@ target's scheduler, which has had the DAGs the cutover activated for at least SC
 have created no run: every seeded schedule ends within the migrated history, so any run it made is a
 catch-up or a duplicate of an interval the source already ran. With --pipelines, each converted
 pipeline's run is looked up on the target with its tasks' states, and every one must have succeeded
-(the examples CI runs are seeded with what they read).
+(the examples CI runs are seeded with what they read). Where the target's roles are FAB's, the custom web
+UI role the report names must be there, with exactly its DAGs' permissions and none on every DAG.
 
     check_report.py <report.json> [<source env> <target env>]
 
@@ -164,6 +165,37 @@ def account_problems(report: Dict[str, Any], source: AirflowEnv, target: Airflow
     return problems
 
 
+def web_ui_role_problems(report: Dict[str, Any], target: AirflowEnv) -> List[str]:
+    made = report.get("webUiRole") or {}
+    if "name" not in made:
+        return ["the target's roles are FAB's, yet the report made no custom role: %s" % made] if target.runs_fab else []
+    import requests
+
+    if int(target.version.split(".")[0]) >= 3:
+        response = requests.get(
+            "%s/auth/fab/v1/roles/%s" % (target.url, made["name"]),
+            headers={"Authorization": "Bearer " + target.jwt()},
+            timeout=60,
+        )
+        if response.status_code != 200:
+            return ["the custom role %s is not on the target: %d %s" % (made["name"], response.status_code, response.text[:200])]
+        role = response.json()
+    else:
+        role = target.rest("GET", "/roles/%s" % made["name"])
+    held = {(p["action"]["name"], p["resource"]["name"]) for p in role.get("actions", [])}
+    problems = []
+    on_dags = {resource for _, resource in held if resource.startswith("DAG:")}
+    if on_dags != {"DAG:" + dag for dag in made["dags"]}:
+        problems.append("the custom role %s holds permissions on %s, the report lists its DAGs %s"
+                        % (made["name"], sorted(on_dags), made["dags"]))
+    if any(resource == "DAGs" for _, resource in held):
+        problems.append("the custom role %s holds a permission on every DAG" % made["name"])
+    if len(held) != made["permissions"]:
+        problems.append("the custom role %s holds %d permissions, the report says %d"
+                        % (made["name"], len(held), made["permissions"]))
+    return problems
+
+
 def check(report: Dict[str, Any], source: AirflowEnv, target: AirflowEnv) -> List[str]:
     problems: List[str] = []
 
@@ -217,6 +249,7 @@ def check(report: Dict[str, Any], source: AirflowEnv, target: AirflowEnv) -> Lis
         problems.extend(pipeline_run_problems(report, target))
     problems.extend(runs_the_target_created(report, source, target))
     problems.extend(account_problems(report, source, target))
+    problems.extend(web_ui_role_problems(report, target))
     return problems
 
 
@@ -237,6 +270,10 @@ def main(argv: List[str]) -> int:
         print("the %d converted pipelines' runs match the target's database" % len(report["pipelines"]["runs"]))
     if source.account_id != target.account_id:
         print("the target is in account %s, the source in %s, as the report says" % (target.account_id, source.account_id))
+    if "name" in (report.get("webUiRole") or {}):
+        role = report["webUiRole"]
+        print("the custom web UI role %s is on the target with the permissions of its DAGs %s"
+              % (role["name"], ", ".join(role["dags"])))
     print(
         "report matches the databases: %d DAGs, %d runs, %d task instances, %d log streams; the target's scheduler"
         " created no run in %d s with the DAGs active"
