@@ -51,7 +51,7 @@ export interface RoleTransport extends Pick<RestTransport, "description" | "send
 }
 
 /** What to do about a refusal the user can act on. */
-export function roleRefusalHint(status: number, body: unknown): string {
+function roleRefusalHint(status: number, body: unknown): string {
   const text = typeof body === "string" ? body : JSON.stringify(body ?? "");
   if (status === 400 && /resource.*(not found|does not exist)/i.test(text))
     return "; a DAG's permissions exist on the target once Airflow has parsed the DAG: deploy its file and run the update again";
@@ -231,9 +231,10 @@ export async function removeRole(transport: RoleTransport, roleName: string): Pr
  * sessions; on 2.x InvokeRestApi for MWAA, the REST API itself for self-managed Airflow.
  */
 function roleTransport(target: AirflowTarget, region: string | undefined): RoleTransport {
-  if (/^3\./.test(target.airflowVersion)) return new FabApiTransport(sessionsFor(target, region));
-  const connection = connectionFor(target, region);
   const apiVersion = restApiVersionFor(target.airflowVersion);
+  // The REST API v2 (Airflow 3) has no roles: they are the FAB auth manager's.
+  if (apiVersion === "v2") return new FabApiTransport(sessionsFor(target, region));
+  const connection = connectionFor(target, region);
   switch (connection.kind) {
     case "mwaa-rest":
       return new InvokeRestApiTransport({

@@ -203,8 +203,7 @@ export function rehearsalProgram(facts: RehearsalFacts): () => Promise<Record<st
     });
 
     const role = facts.webUiRole && customRoleSpec(facts.webUiRole.name, facts.webUiRole.dags);
-    const webUiRole =
-      role &&
+    if (role)
       new AirflowRole(
         "rehearsal-web-ui-role",
         { airflow: targetAirflow, roleName: role.name, permissions: role.actions, region: target.region },
@@ -213,15 +212,8 @@ export function rehearsalProgram(facts: RehearsalFacts): () => Promise<Record<st
 
     return {
       stage,
-      ...(webUiRole && role
-        ? {
-            webUiRole: {
-              name: role.name,
-              dags: facts.webUiRole!.dags,
-              permissions: role.actions.length,
-              adopted: webUiRole.adopted,
-            },
-          }
+      ...(role
+        ? { webUiRole: { name: role.name, dags: facts.webUiRole!.dags, permissions: role.actions.length } }
         : {}),
       bulkApplied: plan.bulkExport || history.bulkApplied,
       phaseOrder: phasesInOrder(phases).map((r) => r.urn),

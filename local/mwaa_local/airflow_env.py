@@ -712,11 +712,12 @@ class AirflowEnv:
         expect: Sequence[int] = (200,),
     ) -> Any:
         """A REST API call as the Admin user; path relative to /api/v1 ("/dags"), or /api/v2 with a
-        JWT on Airflow 3. Returns the decoded JSON body (None when empty); raises RestError otherwise."""
+        JWT on Airflow 3; a path under /api/ or /auth/ (the FAB auth manager's API, "/auth/fab/v1/roles")
+        is taken as it is. Returns the decoded JSON body (None when empty); raises RestError otherwise."""
         import requests
 
         airflow3 = is_airflow3(self.version)
-        if not path.startswith("/api/"):
+        if not path.startswith(("/api/", "/auth/")):
             path = ("/api/v2" if airflow3 else "/api/v1") + (path if path.startswith("/") else "/" + path)
         url = self.url + path
         credentials: Dict[str, Any] = (

@@ -5,10 +5,8 @@
  * (CreateWebLoginToken), since InvokeRestApi's `Path` is relative to `/api/v2` and cannot reach a plugin.
  */
 import { AirflowApiError } from "./client";
-import { jsonRequest } from "./jsonHttp";
-import { isTokenRefusal } from "./jwt";
 import { DEFAULT_RETRY, RetryPolicy, isRetryableStatus, withRetry } from "./retry";
-import type { SessionSource, WebSession } from "./webLogin";
+import { type SessionSource, SessionRequests } from "./webLogin";
 
 /** Where the plugin mounts its app (plugin_app.URL_PREFIX). */
 export const PLUGIN_URL_PREFIX = "/mwaa-migration";
@@ -69,31 +67,21 @@ function runStatus(body: unknown): PluginRunStatus {
 
 export class PluginHttpClient implements MigrationPluginClient {
   readonly description: string;
-  private current?: WebSession;
+  private readonly requests: SessionRequests;
 
   constructor(
-    private readonly sessions: SessionSource,
+    sessions: SessionSource,
     private readonly retry: RetryPolicy = DEFAULT_RETRY,
-    private readonly timeoutMs = 30_000,
+    timeoutMs = 30_000,
   ) {
     this.description = `the migration plugin at ${sessions.describe(PLUGIN_URL_PREFIX)}`;
-  }
-
-  private async sendOnce(method: string, path: string, body: unknown, renew: boolean) {
-    if (renew || !this.current) this.current = await this.sessions.session(renew);
-    return jsonRequest(`${this.current.baseUrl}${PLUGIN_URL_PREFIX}${path}`, {
-      method,
-      authorization: `Bearer ${this.current.token}`,
-      body,
-      timeoutMs: this.timeoutMs,
-    });
+    this.requests = new SessionRequests(sessions, timeoutMs);
   }
 
   private async call(method: string, path: string, what: string, body?: unknown): Promise<unknown> {
     return withRetry(async () => {
-      let response = await this.sendOnce(method, path, body, false);
-      // A JWT expires while a long import is polled (MWAA's web session after 12 hours): one fresh session.
-      if (isTokenRefusal(response.status)) response = await this.sendOnce(method, path, body, true);
+      // A JWT expires while a long import is polled: the session is renewed once by SessionRequests.
+      const response = await this.requests.send(method, `${PLUGIN_URL_PREFIX}${path}`, { body });
       if (response.status >= 200 && response.status < 300) return response.body;
       const detail = asObject(response.body).detail ?? response.body;
       const reason = typeof detail === "string" ? detail : JSON.stringify(detail);

@@ -1,7 +1,8 @@
 import { AirflowApiError } from "./client";
 import type { RegionalAccess } from "../framework/awsAccess";
 import { mwaaSdkConfig } from "./endpoint";
-import { requestAirflowJwt } from "./jwt";
+import { jsonRequest } from "./jsonHttp";
+import { isTokenRefusal, requestAirflowJwt } from "./jwt";
 
 /**
  * Where MWAA's web server trades a web login token (CreateWebLoginToken, valid 60 s) for a session, and
@@ -135,4 +136,43 @@ export function mwaaWebSessions(
     describe: (path) => `${path} of MWAA environment ${target.environmentName} (web login)`,
     session: () => mwaaWebLogin(target),
   };
+}
+
+/**
+ * JSON requests to an API server within a session: the session is kept across requests and, when Airflow
+ * refuses its token (expired, or MWAA's web session after 12 hours), renewed once; then Airflow's answer stands.
+ */
+export class SessionRequests {
+  private current?: WebSession;
+
+  constructor(
+    private readonly sessions: SessionSource,
+    private readonly timeoutMs = 30_000,
+  ) {}
+
+  async send(
+    method: string,
+    path: string,
+    options: { query?: Record<string, string | number | boolean>; body?: unknown } = {},
+  ): Promise<{ status: number; body: unknown }> {
+    const response = await this.sendOnce(method, path, options, false);
+    return isTokenRefusal(response.status) ? this.sendOnce(method, path, options, true) : response;
+  }
+
+  private async sendOnce(
+    method: string,
+    path: string,
+    options: { query?: Record<string, string | number | boolean>; body?: unknown },
+    renew: boolean,
+  ) {
+    if (renew || !this.current) this.current = await this.sessions.session(renew);
+    const url = new URL(`${this.current.baseUrl}${path}`);
+    for (const [key, value] of Object.entries(options.query ?? {})) url.searchParams.set(key, String(value));
+    return jsonRequest(url, {
+      method,
+      authorization: `Bearer ${this.current.token}`,
+      body: options.body,
+      timeoutMs: this.timeoutMs,
+    });
+  }
 }

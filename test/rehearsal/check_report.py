@@ -22,6 +22,7 @@ from typing import Any, Dict, List, Set, Tuple
 
 from envs import FINISHED_RUN_STATES, OWN_DAG_IDS, UNFINISHED_TI_STATES, snapshot
 from mwaa_local import AirflowEnv
+from mwaa_local.airflow_env import RestError
 
 # The rehearsal's migration bucket (rehearsal/rehearsal.ts MIGRATION_BUCKET).
 MIGRATION_BUCKET = "rehearsal-migration"
@@ -169,19 +170,12 @@ def web_ui_role_problems(report: Dict[str, Any], target: AirflowEnv) -> List[str
     made = report.get("webUiRole") or {}
     if "name" not in made:
         return ["the target's roles are FAB's, yet the report made no custom role: %s" % made] if target.runs_fab else []
-    import requests
-
-    if int(target.version.split(".")[0]) >= 3:
-        response = requests.get(
-            "%s/auth/fab/v1/roles/%s" % (target.url, made["name"]),
-            headers={"Authorization": "Bearer " + target.jwt()},
-            timeout=60,
-        )
-        if response.status_code != 200:
-            return ["the custom role %s is not on the target: %d %s" % (made["name"], response.status_code, response.text[:200])]
-        role = response.json()
-    else:
-        role = target.rest("GET", "/roles/%s" % made["name"])
+    # Airflow 3 keeps roles in the FAB auth manager's API; Airflow 2 in its REST API.
+    path = ("/auth/fab/v1/roles/%s" if int(target.version.split(".")[0]) >= 3 else "/roles/%s") % made["name"]
+    try:
+        role = target.rest("GET", path)
+    except RestError as error:
+        return ["the custom role %s is not on the target: %s" % (made["name"], error)]
     held = {(p["action"]["name"], p["resource"]["name"]) for p in role.get("actions", [])}
     problems = []
     on_dags = {resource for _, resource in held if resource.startswith("DAG:")}
